@@ -1,0 +1,78 @@
+"""Normalized media items shared by every client, the sync planner and the scrobbler.
+
+Ids are kept as strings keyed by id type (``imdb``, ``tmdb``, ``tvdb``, ``trakt``, ``simkl``,
+``slug``, ``plex`` for a ``plex://`` guid, ``plex_rating_key`` for a server-local key). Clients
+convert to each service's wire types (Trakt wants integers, SIMKL sends strings) at the edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+type Ids = Mapping[str, str]
+
+# Ids that identify a title across services; title+year is never one of them.
+STRONG_ID_TYPES = ("imdb", "tmdb", "tvdb", "trakt", "simkl", "plex")
+
+
+class MediaKind(StrEnum):
+    """What an item is; tmdb ids are only unique within a kind."""
+
+    MOVIE = "movie"
+    SHOW = "show"
+    SEASON = "season"
+    EPISODE = "episode"
+
+
+class Feature(StrEnum):
+    """What a sync pair can carry."""
+
+    WATCHLIST = "watchlist"
+    HISTORY = "history"
+    RATINGS = "ratings"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MediaItem:
+    """A movie, show, season or episode as every service can describe it.
+
+    Episodes and seasons carry their show's ids in ``show_ids`` plus ``season`` (and ``number``
+    for episodes); their own ``ids`` are episode-level and may be empty.
+    """
+
+    kind: MediaKind
+    ids: Ids = field(default_factory=dict)
+    title: str | None = None
+    year: int | None = None
+    show_ids: Ids = field(default_factory=dict)
+    show_title: str | None = None
+    season: int | None = None
+    number: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchlistEntry:
+    """An item on a watchlist."""
+
+    item: MediaItem
+    listed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Play:
+    """One play of an item; history is a list of plays, never de-duplicated by the services."""
+
+    item: MediaItem
+    watched_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rating:
+    """A user's rating on the 1-10 integer scale (Plex floats are mapped at the edge)."""
+
+    item: MediaItem
+    rating: int
+    rated_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""Scrobbling: Plex session listener, event normalizer, decision rules, dedupe, sinks, queue."""
