@@ -54,3 +54,12 @@ class ServiceUnavailableError(CrosswatchApiError):
 
 class InvalidResponseError(CrosswatchApiError):
     """The body was not what the service documents: HTML, truncated or malformed JSON."""
+
+
+class RequestRejectedError(CrosswatchApiError):
+    """Any other 4xx: the request itself was refused (bad body, unsupported, VIP only)."""
+
+    def __init__(self, service: str, route: str, status: int, message: str = "") -> None:
+        """Store the HTTP status the service answered with."""
+        self.status = status
+        super().__init__(service, route, message or f"request rejected ({status})")

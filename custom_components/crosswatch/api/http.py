@@ -1,0 +1,393 @@
+"""The HTTP core every client shares: pacing, retries, the error taxonomy and telemetry.
+
+One ``ServiceHttp`` per service and account. It never logs or raises anything containing the
+request URL (query strings carry keys and tokens), and every error message passes through
+``redact`` with the credentials it knows about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, Final
+
+import aiohttp
+
+from .errors import (
+    AccountLimitError,
+    AuthError,
+    ConflictError,
+    CrosswatchApiError,
+    InvalidResponseError,
+    NotFoundError,
+    RateLimitedError,
+    RequestRejectedError,
+    ServiceUnavailableError,
+)
+
+if TYPE_CHECKING:
+    from .clock import Clock
+
+_LOGGER = logging.getLogger(__name__)
+
+USER_AGENT: Final = "CrossWatch-HA/0.1 (+https://github.com/crosswatch/crosswatch-ha)"
+WRITE_METHODS: Final = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+
+type Params = Mapping[str, str | int | float]
+type Json = Any  # a parsed JSON document
+type HeaderFactory = Callable[[], Awaitable[Mapping[str, str]]]
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """Replace every known secret in ``text`` (belt and braces: messages avoid them anyway)."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:  # noqa: PLR2004 - shorter strings are not secrets
+            text = text.replace(secret, "***")
+    return text
+
+
+class RateLimiter:
+    """Generic cell-rate pacing: ``calls`` per ``period`` with a burst of ``calls``.
+
+    Constant memory (one timestamp), unlike a sliding window of 1000 stamps, and it sleeps
+    through the injected clock so simulated time shows the wall time real pacing costs.
+    """
+
+    def __init__(self, calls: int, period: float, clock: Clock) -> None:
+        """Allow ``calls`` per ``period`` seconds."""
+        if calls < 1 or period <= 0:
+            msg = "a rate limit needs calls >= 1 and period > 0"
+            raise ValueError(msg)
+        self.calls = calls
+        self.period = period
+        self._interval = period / calls
+        self._tolerance = period - self._interval
+        self._clock = clock
+        self._tat = 0.0  # theoretical arrival time of the next call
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> float:
+        """Wait until a call is allowed; return the seconds waited."""
+        async with self._lock:
+            now = self._clock.time()
+            tat = max(self._tat, now)
+            wait = tat - now - self._tolerance
+            if wait > 0:
+                await self._clock.sleep(wait)
+            self._tat = tat + self._interval
+            return max(wait, 0.0)
+
+
+@dataclass(slots=True)
+class RouteStats:
+    """Counters for one route of one service."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    errors: int = 0
+    paced_seconds: float = 0.0
+    backoff_seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class Telemetry:
+    """Requests per service and route, retries, 429s; plain dicts for diagnostics."""
+
+    routes: dict[str, dict[str, RouteStats]] = field(default_factory=dict)
+
+    def route(self, service: str, route: str) -> RouteStats:
+        """Return the counters of ``route`` (created on first use)."""
+        return self.routes.setdefault(service, {}).setdefault(route, RouteStats())
+
+    def as_dict(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Return a JSON-ready copy: ``{service: {route: {counter: value}}}``."""
+        return {
+            service: {
+                route: {
+                    "requests": s.requests,
+                    "retries": s.retries,
+                    "rate_limited": s.rate_limited,
+                    "errors": s.errors,
+                    "paced_seconds": round(s.paced_seconds, 3),
+                    "backoff_seconds": round(s.backoff_seconds, 3),
+                }
+                for route, s in routes.items()
+            }
+            for service, routes in self.routes.items()
+        }
+
+    def total(self, service: str | None = None) -> int:
+        """Count the requests sent (to ``service`` or to all)."""
+        return sum(
+            s.requests
+            for name, routes in self.routes.items()
+            if service is None or name == service
+            for s in routes.values()
+        )
+
+    def reset(self) -> None:
+        """Forget every counter."""
+        self.routes.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try before giving up; all waits go through the clock."""
+
+    attempts: int = 4  # total tries on 5xx / timeouts / connection errors
+    backoff_base: float = 1.0
+    backoff_max: float = 30.0
+    rate_limit_attempts: int = 4  # total tries while the service answers 429
+    retry_after_default: float = 10.0
+    retry_after_cap: float = 120.0  # longer waits are surfaced, not slept
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A successful (or explicitly allowed) answer: status, headers and parsed JSON body."""
+
+    status: int
+    headers: Mapping[str, str]
+    data: Any
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except TypeError, ValueError:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+class _RetryableError(Exception):
+    """Internal: a transient failure worth another try."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _TruncatedError(Exception):
+    """Internal: the connection closed before the announced body arrived."""
+
+
+class ServiceHttp:
+    """Requests to one service: base URL, headers, pacing, retries, errors, telemetry."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        service: str,
+        base_url: str,
+        clock: Clock,
+        telemetry: Telemetry | None = None,
+        read_limiter: RateLimiter | None = None,
+        write_limiter: RateLimiter | None = None,
+        policy: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth_headers: HeaderFactory | None = None,
+        params: Params | None = None,
+        secrets: Callable[[], Iterable[str | None]] = tuple,
+        user_agent: str = USER_AGENT,
+        rng: random.Random | None = None,
+    ) -> None:
+        """Bind a session, base URL and clock to a service name used in errors and telemetry."""
+        self.session = session
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock
+        self.telemetry = telemetry if telemetry is not None else Telemetry()
+        self.read_limiter = read_limiter
+        self.write_limiter = write_limiter
+        self.policy = policy or RetryPolicy()
+        self._headers = {"User-Agent": user_agent, "Accept": "application/json", **(headers or {})}
+        self._auth_headers = auth_headers
+        self._params = dict(params or {})
+        self._secrets = secrets
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    # -- errors ---------------------------------------------------------------------------
+    def _error[E: CrosswatchApiError](self, cls: Callable[..., E], route: str, *args: object) -> E:
+        error = cls(self.service, route, *args)
+        error.args = (redact(str(error), self._secrets()),)
+        return error
+
+    def _status_error(
+        self, status: int, route: str, headers: Mapping[str, str]
+    ) -> CrosswatchApiError:
+        if status in (401, 403):
+            return self._error(AuthError, route, f"credentials refused ({status})")
+        if status == 404:  # noqa: PLR2004
+            return self._error(NotFoundError, route, "not found (404)")
+        if status == 409:  # noqa: PLR2004
+            return self._error(ConflictError, route, "conflict (409)")
+        if status == 420:  # noqa: PLR2004
+            raw = headers.get("X-Account-Limit", "")
+            limit = int(raw) if raw.strip().isdigit() else None
+            return self._error(AccountLimitError, route, limit)
+        if status == 423:  # noqa: PLR2004
+            return self._error(AuthError, route, "account locked (423)")
+        return self._error(RequestRejectedError, route, status)
+
+    # -- requests -------------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        route: str | None = None,
+        params: Params | None = None,
+        json_body: Json = None,
+        headers: Mapping[str, str] | None = None,
+        allow: Iterable[int] = (),
+        idempotent: bool | None = None,
+        base_url: str | None = None,
+    ) -> Response:
+        """Send one request and return its parsed answer, or raise a taxonomy error.
+
+        ``route`` names the endpoint in telemetry and errors (a template such as
+        ``GET /library/metadata/{id}``; never the raw URL). ``allow`` lists non-2xx statuses the
+        caller handles itself (a device-code poll's 400, a scrobble's 409). Non-idempotent
+        writes are only retried when the service cannot have processed them (429, refused
+        connections): a retried Trakt history POST would add duplicate plays.
+        """
+        method = method.upper()
+        route = route or f"{method} {path}"
+        if idempotent is None:
+            idempotent = method not in WRITE_METHODS or method in {"PUT", "DELETE"}
+        allowed = frozenset(allow)
+        stats = self.telemetry.route(self.service, route)
+        limiter = self.write_limiter if method in WRITE_METHODS else self.read_limiter
+        url = f"{base_url.rstrip('/') if base_url else self.base_url}{path}"
+        transient_tries = 0
+        limited_tries = 0
+        while True:
+            if limiter is not None:
+                stats.paced_seconds += await limiter.acquire()
+            stats.requests += 1
+            try:
+                status, resp_headers, raw = await self._send(
+                    method, url, params, json_body, headers
+                )
+            except _TruncatedError:
+                stats.errors += 1
+                raise self._error(InvalidResponseError, route, "truncated body") from None
+            except _RetryableError as err:
+                transient_tries += 1
+                retry = idempotent or err.reason == "connect"
+                await self._transient(stats, route, err.reason, transient_tries, retry=retry)
+                continue
+            if status == 429 and 429 not in allowed:  # noqa: PLR2004
+                limited_tries += 1
+                await self._rate_limited(stats, route, resp_headers, limited_tries)
+                continue
+            if status >= 500 and status not in allowed:  # noqa: PLR2004
+                transient_tries += 1
+                reason = f"server error {status}"
+                await self._transient(stats, route, reason, transient_tries, retry=idempotent)
+                continue
+            if status >= 400 and status not in allowed:  # noqa: PLR2004
+                stats.errors += 1
+                raise self._status_error(status, route, resp_headers)
+            return Response(status, resp_headers, self._decode(route, raw, resp_headers))
+
+    async def _transient(
+        self, stats: RouteStats, route: str, reason: str, tries: int, *, retry: bool
+    ) -> None:
+        """Back off before another try, or raise once retrying is pointless or exhausted."""
+        policy = self.policy
+        if not retry or tries >= policy.attempts:
+            stats.errors += 1
+            _LOGGER.debug("%s %s failed: %s", self.service, route, reason)
+            raise self._error(ServiceUnavailableError, route, f"{reason} after {tries} tries")
+        delay = min(policy.backoff_max, policy.backoff_base * 2 ** (tries - 1))
+        delay += self._rng.uniform(0, delay / 2)
+        stats.retries += 1
+        stats.backoff_seconds += delay
+        await self.clock.sleep(delay)
+
+    async def _rate_limited(
+        self, stats: RouteStats, route: str, headers: Mapping[str, str], tries: int
+    ) -> None:
+        """Sleep out a 429's ``Retry-After``, or raise when it is too long or keeps coming."""
+        policy = self.policy
+        stats.rate_limited += 1
+        wait = parse_retry_after(headers.get("Retry-After"), self.clock.time())
+        wait = policy.retry_after_default if wait is None else wait
+        if tries >= policy.rate_limit_attempts or wait > policy.retry_after_cap:
+            stats.errors += 1
+            raise self._error(RateLimitedError, route, wait)
+        stats.retries += 1
+        stats.backoff_seconds += wait
+        _LOGGER.debug("%s %s rate limited, waiting %.1fs", self.service, route, wait)
+        await self.clock.sleep(wait)
+
+    async def get(self, path: str, **kwargs: Any) -> Json:  # noqa: ANN401
+        """GET and return the parsed body."""
+        return (await self.request("GET", path, **kwargs)).data
+
+    async def post(self, path: str, **kwargs: Any) -> Json:  # noqa: ANN401
+        """POST and return the parsed body."""
+        return (await self.request("POST", path, **kwargs)).data
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        json_body: Json,
+        headers: Mapping[str, str] | None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        merged = dict(self._headers)
+        if self._auth_headers is not None:
+            merged.update(await self._auth_headers())
+        if headers:
+            merged.update(headers)
+        query = {k: str(v) for k, v in {**self._params, **(params or {})}.items()}
+        data = None
+        if json_body is not None:
+            data = json.dumps(json_body, separators=(",", ":"))
+            merged["Content-Type"] = "application/json"
+        timeout = aiohttp.ClientTimeout(total=self.policy.timeout)
+        try:
+            async with self.session.request(
+                method, url, params=query, data=data, headers=merged, timeout=timeout
+            ) as resp:
+                try:
+                    raw = await resp.read()
+                except aiohttp.ClientPayloadError:
+                    raise _TruncatedError from None
+                return resp.status, dict(resp.headers), raw
+        except TimeoutError:
+            raise _RetryableError("timeout") from None
+        except aiohttp.ClientConnectorError:
+            raise _RetryableError("connect") from None
+        except aiohttp.ClientConnectionError, aiohttp.ClientPayloadError:
+            raise _RetryableError("connection lost") from None
+
+    def _decode(self, route: str, raw: bytes, headers: Mapping[str, str]) -> Json:
+        if not raw.strip():
+            return None
+        content_type = headers.get("Content-Type", "").lower()
+        if "html" in content_type or raw.lstrip()[:1] == b"<":
+            raise self._error(InvalidResponseError, route, "HTML instead of JSON")
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise self._error(InvalidResponseError, route, "malformed or truncated JSON") from None

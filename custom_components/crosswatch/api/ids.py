@@ -1,0 +1,155 @@
+"""Id parsing and canonical keys: Plex GUIDs, service id maps, one stable key per item.
+
+Ids are strings keyed by id type (see ``models.py``). Plex spells ids as GUID URIs, in three
+generations: new agents (``imdb://tt…``, ``tmdb://…``, ``tvdb://…``), legacy agents
+(``com.plexapp.agents.imdb://tt…?lang=en``, ``…themoviedb://…``, ``…thetvdb://show/season/ep``)
+and ``plex://kind/<hex>`` guids that carry no external id at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import MediaItem
+
+# Strongest first: tmdb is kind-scoped (keys are prefixed with the kind), imdb is global.
+KEY_PRIORITY = ("tmdb", "imdb", "tvdb", "trakt", "simkl", "plex")
+
+_IMDB = re.compile(r"tt\d{1,10}")
+_DIGITS = re.compile(r"\d{1,12}")
+_PLEX_HEX = re.compile(r"[0-9a-f]{24}")
+_PLEX_KINDS = frozenset({"movie", "show", "season", "episode"})
+
+_NEW_AGENTS = {"imdb": "imdb", "tmdb": "tmdb", "tvdb": "tvdb"}
+_LEGACY_AGENTS = {
+    "com.plexapp.agents.imdb": "imdb",
+    "com.plexapp.agents.themoviedb": "tmdb",
+    "com.plexapp.agents.thetvdb": "tvdb",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlexGuid:
+    """One parsed Plex GUID.
+
+    ``season``/``episode`` are set only by the legacy thetvdb form, whose id is the *show's*.
+    For ``plex://`` guids ``id_type`` is ``plex``, ``value`` the 24-hex id and ``plex_kind``
+    the kind written in the guid.
+    """
+
+    id_type: str
+    value: str
+    season: int | None = None
+    episode: int | None = None
+    plex_kind: str | None = None
+
+
+def _valid(id_type: str, value: str) -> bool:
+    if id_type == "imdb":
+        return _IMDB.fullmatch(value) is not None
+    return _DIGITS.fullmatch(value) is not None
+
+
+def parse_plex_guid_full(guid: str) -> PlexGuid | None:  # noqa: PLR0911
+    """Parse any Plex GUID form; ``None`` for unknown agents or malformed values."""
+    scheme, sep, rest = guid.strip().partition("://")
+    if not sep:
+        return None
+    scheme = scheme.lower()
+    rest = rest.partition("?")[0].strip("/")
+    if scheme == "plex":
+        kind, _, hex_id = rest.partition("/")
+        hex_id = hex_id.lower()
+        if kind in _PLEX_KINDS and _PLEX_HEX.fullmatch(hex_id):
+            return PlexGuid("plex", hex_id, plex_kind=kind)
+        return None
+    id_type = _NEW_AGENTS.get(scheme) or _LEGACY_AGENTS.get(scheme)
+    if id_type is None:
+        return None
+    parts = rest.split("/")
+    value = parts[0]
+    if not _valid(id_type, value):
+        return None
+    if id_type == "tvdb" and scheme in _LEGACY_AGENTS and len(parts) > 1:
+        # Legacy thetvdb episodes: show id / season / episode.
+        if len(parts) != 3 or not all(_DIGITS.fullmatch(p) for p in parts[1:]):  # noqa: PLR2004
+            return None
+        return PlexGuid(id_type, value, season=int(parts[1]), episode=int(parts[2]))
+    if len(parts) > 1:
+        return None
+    return PlexGuid(id_type, value)
+
+
+def parse_plex_guid(guid: str) -> tuple[str, str] | None:
+    """Return ``(id_type, value)`` for a Plex GUID, or ``None`` when it carries no usable id."""
+    parsed = parse_plex_guid_full(guid)
+    return None if parsed is None else (parsed.id_type, parsed.value)
+
+
+def _guid_strings(guids: Iterable[str | Mapping[str, Any]] | None) -> list[str]:
+    out: list[str] = []
+    for entry in guids or ():
+        value = entry.get("id") if isinstance(entry, Mapping) else entry
+        if isinstance(value, str):
+            out.append(value)
+    return out
+
+
+def ids_from_plex_guids(
+    guid: str | None = None, guids: Iterable[str | Mapping[str, Any]] | None = None
+) -> dict[str, str]:
+    """Merge a top-level ``guid`` and a ``Guid[]`` array (``[{"id": …}]`` or strings) into ids.
+
+    External ids from ``Guid[]`` win over the legacy top-level guid; the first of a type wins.
+    A legacy thetvdb *episode* guid names the show, so it is not returned here: use
+    ``parse_plex_guid_full`` to get the show id plus season/episode.
+    """
+    ids: dict[str, str] = {}
+    for text in [*_guid_strings(guids), *([guid] if guid else [])]:
+        parsed = parse_plex_guid_full(text)
+        if parsed is None or parsed.season is not None:
+            continue
+        ids.setdefault(parsed.id_type, parsed.value)
+    return ids
+
+
+def normalize_ids(mapping: Mapping[str, Any] | None) -> dict[str, str]:
+    """Service id maps → strings; drop nulls, empties, booleans and nested values."""
+    ids: dict[str, str] = {}
+    for key, value in (mapping or {}).items():
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int):
+            ids[key] = str(value)
+        elif isinstance(value, str) and value.strip():
+            ids[key] = value.strip()
+    return ids
+
+
+def _first_key(ids: Mapping[str, str]) -> str | None:
+    for id_type in KEY_PRIORITY:
+        value = ids.get(id_type)
+        if value:
+            return f"{id_type}:{value}"
+    return None
+
+
+def canonical_key(item: MediaItem) -> str:
+    """One stable key per item, scoped by kind (tmdb ids are only unique within a kind).
+
+    Episodes (and seasons) without an own id are keyed by their show's key plus season/number.
+    Items with no strong id at all fall back to ``title|year`` marked as weak (``~``).
+    """
+    own = _first_key(item.ids)
+    if own is not None:
+        return f"{item.kind}:{own}"
+    show = _first_key(item.show_ids)
+    if show is not None and item.season is not None:
+        suffix = f"s{item.season}" + (f"e{item.number}" if item.number is not None else "")
+        return f"{item.kind}:show:{show}:{suffix}"
+    title = (item.title or "").strip().casefold()
+    return f"{item.kind}:~{title}|{item.year or ''}"
