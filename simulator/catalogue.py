@@ -173,10 +173,22 @@ class Catalogue:
         n = len(self.movies)
         movie.plex_hex = movie.plex_hex or _hex("5d7768", n + 1)
         movie.slug = slugify(movie.title, movie.year)
-        movie.released = movie.released or (f"{movie.year}-0{1 + n % 9}-1{n % 10}" if movie.year else None)
+        movie.released = movie.released or (
+            f"{movie.year}-0{1 + n % 9}-1{n % 10}" if movie.year else None
+        )
         self.movies.append(movie)
-        self._index("movie", movie, {"trakt": movie.trakt, "simkl": movie.simkl, "imdb": movie.imdb,
-                                     "tmdb": movie.tmdb, "tvdb": movie.tvdb, "slug": movie.slug})
+        self._index(
+            "movie",
+            movie,
+            {
+                "trakt": movie.trakt,
+                "simkl": movie.simkl,
+                "imdb": movie.imdb,
+                "tmdb": movie.tmdb,
+                "tvdb": movie.tvdb,
+                "slug": movie.slug,
+            },
+        )
         self.by_plex_hex[movie.plex_hex] = movie
         return movie
 
@@ -185,9 +197,19 @@ class Catalogue:
         show.plex_hex = show.plex_hex or _hex("5d9c08", n + 1)
         show.slug = slugify(show.title)
         self.shows.append(show)
-        self._index("show", show, {"trakt": show.trakt, "simkl": show.simkl, "imdb": show.imdb,
-                                   "tmdb": show.tmdb, "tvdb": show.tvdb, "slug": show.slug,
-                                   "mal": show.mal})
+        self._index(
+            "show",
+            show,
+            {
+                "trakt": show.trakt,
+                "simkl": show.simkl,
+                "imdb": show.imdb,
+                "tmdb": show.tmdb,
+                "tvdb": show.tvdb,
+                "slug": show.slug,
+                "mal": show.mal,
+            },
+        )
         self.by_plex_hex[show.plex_hex] = show
         aired = first_aired
         for season, count in seasons.items():
@@ -204,8 +226,11 @@ class Catalogue:
                 aired += 7 * DAY
                 eps.append(ep)
                 self.episodes.append(ep)
-                self._index("episode", ep, {"trakt": ep.trakt, "imdb": ep.imdb,
-                                            "tmdb": ep.tmdb, "tvdb": ep.tvdb})
+                self._index(
+                    "episode",
+                    ep,
+                    {"trakt": ep.trakt, "imdb": ep.imdb, "tmdb": ep.tmdb, "tvdb": ep.tvdb},
+                )
                 self.by_plex_hex[ep.plex_hex] = ep
         return show
 
@@ -238,26 +263,90 @@ def _fixtures(cat: Catalogue) -> None:
     start = EPOCH_START
     add = cat.add_movie
     add(Movie("Inception", 2010, 16662, 472214, "tt1375666", 27205, 166, 148, "2010-07-15"))
-    add(Movie("Fight Club", 1999, 432, 53536, "tt0137523", 550, None, 139, "1999-10-15",
-              legacy="imdb"))
-    add(Movie("Amélie", 2001, 154, 53992, "tt0211915", 194, None, 122, "2001-04-25",
-              legacy="themoviedb"))
+    add(
+        Movie(
+            "Fight Club", 1999, 432, 53536, "tt0137523", 550, None, 139, "1999-10-15", legacy="imdb"
+        )
+    )
+    add(
+        Movie(
+            "Amélie",
+            2001,
+            154,
+            53992,
+            "tt0211915",
+            194,
+            None,
+            122,
+            "2001-04-25",
+            legacy="themoviedb",
+        )
+    )
     add(Movie("千と千尋の神隠し", 2001, 251, 54153, "tt0245429", 129, None, 125, "2001-07-20"))
-    add(Movie("Untitled Home Video", None, None, None, None, None, None, 12, None,
-              plex_guids=False))
+    add(
+        Movie("Untitled Home Video", None, None, None, None, None, None, 12, None, plex_guids=False)
+    )
     add(Movie("Year Unknown", None, 9_000_001, 9_500_001, "tt9000001", 9_000_001, None, 95))
-    add(Movie("Breaking Point", 1993, 9_000_002, 9_500_002, "tt0106466", 1396, None, 100,
-              "1993-05-01"))
-    cat.add_show(Show("Breaking Bad", 2008, 1388, 11121, "tt0903747", 1396, 81189, "2008-01-20"),
-                 {0: 1, 1: 3, 2: 3}, start - 3000 * DAY)
-    cat.add_show(Show("Parks and Recreation", 2009, 8592, 11985, "tt1266020", 8592, 84912,
-                      "2009-04-09", legacy="thetvdb", runtime=22), {1: 3}, start - 2500 * DAY)
+    add(
+        Movie(
+            "Breaking Point", 1993, 9_000_002, 9_500_002, "tt0106466", 1396, None, 100, "1993-05-01"
+        )
+    )
+    cat.add_show(
+        Show("Breaking Bad", 2008, 1388, 11121, "tt0903747", 1396, 81189, "2008-01-20"),
+        {0: 1, 1: 3, 2: 3},
+        start - 3000 * DAY,
+    )
+    cat.add_show(
+        Show(
+            "Parks and Recreation",
+            2009,
+            8592,
+            11985,
+            "tt1266020",
+            8592,
+            84912,
+            "2009-04-09",
+            legacy="thetvdb",
+            runtime=22,
+        ),
+        {1: 3},
+        start - 2500 * DAY,
+    )
     # Still airing: weekly episodes from two weeks ago, so the calendar has upcoming ones.
-    cat.add_show(Show("Odd Anthology", 2026, 9_100_001, 9_600_001, None, 9_100_001, 9_100_001,
-                      "2026-10-18", status="returning series", plex_guids=False),
-                 {1: 6}, start - 14 * DAY)
-    cat.add_show(Show("Hunter x Hunter", 2011, 46298, 40398, "tt2098220", 46298, 252322,
-                      "2011-10-02", mal=11061, anime=True, runtime=24), {1: 3}, start - 5000 * DAY)
+    cat.add_show(
+        Show(
+            "Odd Anthology",
+            2026,
+            9_100_001,
+            9_600_001,
+            None,
+            9_100_001,
+            9_100_001,
+            "2026-10-18",
+            status="returning series",
+            plex_guids=False,
+        ),
+        {1: 6},
+        start - 14 * DAY,
+    )
+    cat.add_show(
+        Show(
+            "Hunter x Hunter",
+            2011,
+            46298,
+            40398,
+            "tt2098220",
+            46298,
+            252322,
+            "2011-10-02",
+            mal=11061,
+            anime=True,
+            runtime=24,
+        ),
+        {1: 3},
+        start - 5000 * DAY,
+    )
     # fmt: on
 
 
@@ -266,9 +355,19 @@ def build_catalogue(counts: dict[str, int]) -> Catalogue:
     _fixtures(cat)
     for i in range(counts["movies"]):
         year = 1950 + (i * 7) % 75
-        cat.add_movie(Movie(_title(i), year, 100_000 + i, 500_000 + i, f"tt{1_000_000 + i:07d}",
-                            200_000 + i, None, 80 + i % 70,
-                            legacy="imdb" if i % 10 == 3 else None))
+        cat.add_movie(
+            Movie(
+                _title(i),
+                year,
+                100_000 + i,
+                500_000 + i,
+                f"tt{1_000_000 + i:07d}",
+                200_000 + i,
+                None,
+                80 + i % 70,
+                legacy="imdb" if i % 10 == 3 else None,
+            )
+        )
     seasons = {s: counts["episodes"] for s in range(1, counts["seasons"] + 1)}
     for j in range(counts["shows"]):
         year = 1990 + j % 35

@@ -1,0 +1,248 @@
+"""Control API under ``/_sim/`` (used by ``testing.Simulator`` and by people in the dev setup)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from aiohttp import web
+
+from . import credentials as cred
+from . import plex, simkl, trakt
+from .core import FAULT_KINDS, json_body, reply, state_of
+
+P = "/_sim"
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="JSON object expected")
+    return body
+
+
+def _summary(request: web.Request) -> dict[str, Any]:
+    state = state_of(request)
+    return {"seed": state.seed, "counts": state.counts, "time": state.now(),
+            "rate_limits": state.rate_limits, "movies": len(state.catalogue.movies),
+            "shows": len(state.catalogue.shows), "episodes": len(state.catalogue.episodes)}  # fmt: skip
+
+
+async def info(request: web.Request) -> web.Response:
+    return reply(_summary(request))
+
+
+async def reset(request: web.Request) -> web.Response:
+    body = await _body(request)
+    try:
+        state_of(request).reset(body.get("seed", "tiny"))
+    except (ValueError, TypeError) as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from exc
+    return reply(_summary(request))
+
+
+async def add_fault(request: web.Request) -> web.Response:
+    body = await _body(request)
+    spec = {k: body[k] for k in ("service", "route", "kind", "status", "count", "body",
+                                 "headers", "latency") if body.get(k) is not None}  # fmt: skip
+    if "service" not in spec or spec.get("kind", "status") not in FAULT_KINDS:
+        raise web.HTTPBadRequest(text=f"service required; kind one of {FAULT_KINDS}")
+    spec.setdefault("route", "*")
+    state = state_of(request)
+    fault = state.add_fault(**spec)
+    if fault.kind == "drop" and fault.service in ("pms", "*"):
+        await state.plex.close_sockets()  # the drop itself; count limits refused reconnects
+    return reply(fault.as_dict(), 201)
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    return reply([f.as_dict() for f in state_of(request).faults])
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    state_of(request).clear_faults()
+    return reply({})
+
+
+async def requests(request: web.Request) -> web.Response:
+    q = request.query
+    entries = state_of(request).log.select(q.get("service"), q.get("route"))
+    return reply([e.as_dict() for e in entries])
+
+
+async def clear_requests(request: web.Request) -> web.Response:
+    state_of(request).log.clear()
+    return reply({})
+
+
+async def counts(request: web.Request) -> web.Response:
+    return reply(state_of(request).log.counts)
+
+
+async def clock(request: web.Request) -> web.Response:
+    return reply({"time": state_of(request).now()})
+
+
+async def advance(request: web.Request) -> web.Response:
+    body = await _body(request)
+    state = state_of(request)
+    state.clock.advance(float(body.get("seconds", 0)))
+    return reply({"time": state.now()})
+
+
+async def rate_limits(request: web.Request) -> web.Response:
+    body = await _body(request)
+    state_of(request).rate_limits = bool(body.get("enabled", True))
+    return reply({"enabled": state_of(request).rate_limits})
+
+
+async def trakt_token(request: web.Request) -> web.Response:
+    body = await _body(request)
+    user = body.get("user", cred.TRAKT_USER)
+    if user not in state_of(request).trakt.users:
+        raise web.HTTPNotFound(text="unknown trakt user")
+    return reply(trakt.mint_token(state_of(request), user))
+
+
+async def trakt_user(request: web.Request) -> web.Response:
+    body = await _body(request)
+    user = state_of(request).trakt.users.get(request.match_info["user"])
+    if user is None:
+        raise web.HTTPNotFound(text="unknown trakt user")
+    user.vip = bool(body.get("vip", user.vip))
+    user.watchlist_limit = int(body.get("watchlist_limit", user.watchlist_limit))
+    return reply({"user": user.name, "vip": user.vip, "watchlist_limit": user.watchlist_limit})
+
+
+async def trakt_approve(request: web.Request) -> web.Response:
+    body = await _body(request)
+    for code in state_of(request).trakt.devices.values():
+        if code.user_code == body.get("user_code"):
+            if body.get("deny"):
+                code.denied = True
+            else:
+                code.user = body.get("user", cred.TRAKT_USER)
+            return reply({"approved": not body.get("deny")})
+    raise web.HTTPNotFound(text="unknown user_code")
+
+
+async def simkl_approve(request: web.Request) -> web.Response:
+    body = await _body(request)
+    if not simkl.approve_pin(state_of(request), str(body.get("user_code")), body.get("user")):
+        raise web.HTTPNotFound(text="unknown user_code")
+    return reply({"approved": True})
+
+
+async def plex_approve(request: web.Request) -> web.Response:
+    body = await _body(request)
+    pin_id = int(request.match_info["pin_id"])
+    if not plex.approve_pin(state_of(request), pin_id, body.get("user")):
+        raise web.HTTPNotFound(text="unknown pin")
+    return reply({"approved": True})
+
+
+async def playback(request: web.Request) -> web.Response:
+    body = await _body(request)
+    try:
+        session = await plex.control_playback(state_of(request), request.match_info["action"],
+                                              body, request.url.origin())  # fmt: skip
+    except LookupError as exc:
+        raise web.HTTPNotFound(text=str(exc)) from exc
+    return reply(session)
+
+
+async def webhooks(request: web.Request) -> web.Response:
+    state = state_of(request)
+    if request.method == "DELETE":
+        state.webhooks.clear()
+    else:
+        url = (await _body(request)).get("url")
+        if not url:
+            raise web.HTTPBadRequest(text="url required")
+        state.webhooks.append(str(url))
+    return reply({"webhooks": state.webhooks})
+
+
+async def notify(request: web.Request) -> web.Response:
+    body = await _body(request)
+    sent = await state_of(request).plex.broadcast(str(body["type"]), str(body["key"]),
+                                                  list(body.get("items", [])))  # fmt: skip
+    return reply({"sent": sent})
+
+
+# -- the approve page ------------------------------------------------------------------------------
+def _form(action: str, fields: dict[str, str], label: str) -> str:
+    inputs = "".join(
+        f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in fields.items()
+    )
+    return f'<form method="post" action="{P}/approve">{inputs}<input type="hidden" ' \
+           f'name="what" value="{action}"><button>{html.escape(label)}</button></form>'  # fmt: skip
+
+
+async def approve_page(request: web.Request) -> web.Response:
+    state = state_of(request)
+    now = state.now()
+    rows = []
+    for pin in state.plex.pins.values():
+        if pin.token is None and now < pin.created + pin.expires_in:
+            rows.append(f"<li>Plex PIN <b>{pin.code}</b> ({html.escape(pin.product)}) "
+                        + _form("plex", {"id": str(pin.id)}, "Approve as owner")
+                        + _form("plex", {"id": str(pin.id), "user": "shared"},
+                                "Approve as shared user") + "</li>")  # fmt: skip
+    for code in state.trakt.devices.values():
+        if code.user is None and not code.denied and now < code.created + code.expires_in:
+            rows.append(f"<li>Trakt code <b>{code.user_code}</b> "
+                        + _form("trakt", {"user_code": code.user_code}, "Approve") + "</li>")  # fmt: skip
+    for pin in state.simkl.pins.values():
+        if pin.user is None and now < pin.created + pin.expires_in:
+            rows.append(f"<li>SIMKL PIN <b>{pin.user_code}</b> "
+                        + _form("simkl", {"user_code": pin.user_code}, "Approve") + "</li>")  # fmt: skip
+    body = "".join(rows) or "<li>Nothing is waiting for approval.</li>"
+    page = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>CrossWatch simulator</title>"
+        "</head><body><h1>Pending logins</h1><ul>" + body + "</ul>"
+        "<p><a href=''>Refresh</a></p></body></html>"
+    )
+    return web.Response(text=page, content_type="text/html")
+
+
+async def approve_post(request: web.Request) -> web.Response:
+    form = await request.post()
+    state = state_of(request)
+    what = form.get("what")
+    if what == "plex":
+        user = "shared" if form.get("user") == "shared" else None
+        plex.approve_pin(state, int(str(form.get("id", "0"))), user)
+    elif what == "trakt":
+        for code in state.trakt.devices.values():
+            if code.user_code == form.get("user_code"):
+                code.user = cred.TRAKT_USER
+    elif what == "simkl":
+        simkl.approve_pin(state, str(form.get("user_code")), None)
+    raise web.HTTPSeeOther(f"{P}/approve")
+
+
+def setup(app: web.Application) -> None:
+    r = app.router
+    r.add_get(f"{P}", info)
+    r.add_post(f"{P}/reset", reset)
+    r.add_post(f"{P}/faults", add_fault)
+    r.add_get(f"{P}/faults", list_faults)
+    r.add_delete(f"{P}/faults", clear_faults)
+    r.add_get(f"{P}/requests", requests)
+    r.add_delete(f"{P}/requests", clear_requests)
+    r.add_get(f"{P}/counts", counts)
+    r.add_get(f"{P}/clock", clock)
+    r.add_post(f"{P}/clock/advance", advance)
+    r.add_post(f"{P}/rate_limits", rate_limits)
+    r.add_post(f"{P}/trakt/token", trakt_token)
+    r.add_post(f"{P}/trakt/users/{{user}}", trakt_user)
+    r.add_post(f"{P}/trakt/device/approve", trakt_approve)
+    r.add_post(f"{P}/simkl/pin/approve", simkl_approve)
+    r.add_post(f"{P}/plex/pins/{{pin_id}}/approve", plex_approve)
+    r.add_post(f"{P}/plex/playback/{{action:play|pause|seek|stop}}", playback)
+    r.add_route("POST", f"{P}/plex/webhooks", webhooks)
+    r.add_route("DELETE", f"{P}/plex/webhooks", webhooks)
+    r.add_post(f"{P}/pms/notify", notify)
+    r.add_get(f"{P}/approve", approve_page)
+    r.add_post(f"{P}/approve", approve_post)

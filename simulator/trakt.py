@@ -1,0 +1,799 @@
+"""Trakt API v2 (``/trakt``), including ``/trakt/oauth/*`` (serves both api. and auth. hosts)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from . import credentials as cred
+from .catalogue import DAY, Catalogue, Episode, Item, Movie, Show
+from .clock import iso_ms, parse_iso
+from .core import Abort, abort_json, bearer, dumps, empty, json_body, paginate, reply, state_of
+
+if TYPE_CHECKING:
+    from .seed import SeedPlan
+    from .state import State
+
+PREFIX = "/trakt"
+TOKEN_TTL = 604800  # 7 days
+SCROBBLE_WINDOW = 3600
+GET_LIMIT, GET_PERIOD = 1000, 300
+KINDS = ("movies", "shows", "seasons", "episodes")
+ACTIVITY_KEYS: dict[str, tuple[str, ...]] = {
+    "movies": ("watched_at", "collected_at", "rated_at", "watchlisted_at", "favorited_at",
+               "commented_at", "paused_at", "hidden_at"),
+    "episodes": ("watched_at", "collected_at", "rated_at", "watchlisted_at", "commented_at",
+                 "paused_at"),
+    "shows": ("rated_at", "watchlisted_at", "favorited_at", "commented_at", "hidden_at",
+              "dropped_at"),
+    "seasons": ("rated_at", "watchlisted_at", "commented_at", "hidden_at"),
+    "comments": ("liked_at", "reacted_at", "blocked_at"),
+    "lists": ("liked_at", "reacted_at", "updated_at", "commented_at"),
+    "watchlist": ("updated_at",),
+    "favorites": ("updated_at",),
+    "account": ("settings_at", "followed_at", "following_at", "pending_at", "requested_at"),
+    "saved_filters": ("updated_at",),
+    "notes": ("updated_at",),
+}  # fmt: skip
+
+
+def _hex64(*parts: object) -> str:
+    return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
+
+
+@dataclass
+class Token:
+    access: str
+    refresh: str
+    user: str
+    created_at: int
+    expires_in: int = TOKEN_TTL
+    revoked: bool = False
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access,
+            "token_type": "bearer",
+            "expires_in": self.expires_in,
+            "refresh_token": self.refresh,
+            "scope": "public",
+            "created_at": self.created_at,
+        }
+
+
+@dataclass
+class Play:
+    id: int
+    item: Movie | Episode
+    watched_at: float
+    action: str = "watch"
+
+
+@dataclass
+class DeviceCode:
+    device_code: str
+    user_code: str
+    created: float
+    expires_in: int = 600
+    interval: int = 5
+    user: str | None = None
+    denied: bool = False
+    used: bool = False
+    last_poll: float | None = None
+
+
+@dataclass
+class User:
+    name: str
+    vip: bool = False
+    watchlist_limit: int = 250
+    watchlist: dict[Movie | Show, tuple[int, float]] = field(default_factory=dict)
+    history: list[Play] = field(default_factory=list)
+    ratings: dict[Item, tuple[int, float]] = field(default_factory=dict)
+    playback: dict[Movie | Episode, tuple[int, float, float]] = field(default_factory=dict)
+    scrobbled: dict[Movie | Episode, float] = field(default_factory=dict)
+    activities: dict[str, float] = field(default_factory=dict)
+
+    def touch(self, now: float, *keys: str) -> None:
+        for key in keys:
+            self.activities[key] = now
+        self.activities["all"] = now
+
+
+class TraktState:
+    def __init__(self, cat: Catalogue, plan: SeedPlan, now: float) -> None:
+        self.cat = cat
+        self.users = {
+            cred.TRAKT_USER: User(cred.TRAKT_USER),
+            cred.TRAKT_USER_2: User(cred.TRAKT_USER_2),
+        }
+        self.tokens: dict[str, Token] = {}
+        self.refresh_tokens: dict[str, Token] = {}
+        self.devices: dict[str, DeviceCode] = {}
+        self.auth_codes: dict[str, str] = {}
+        self.ids = 3_373_536_000  # beyond 32 bits, like real history ids
+        # Rate-limit bookkeeping: key -> last write / (window start, count) for GETs.
+        self.last_write: dict[str, float] = {}
+        self.get_window: dict[str, tuple[float, int]] = {}
+        user = self.users[cred.TRAKT_USER]
+        for item, ts in reversed(plan.trakt_plays):
+            user.history.append(Play(self.next_id(), item, ts, "scrobble"))
+        for item, ts in reversed(plan.trakt_watchlist):
+            user.watchlist[item] = (self.next_id(), ts)
+        for item, rating, ts in plan.trakt_ratings:
+            user.ratings[item] = (rating, ts)
+        for group, keys in ACTIVITY_KEYS.items():
+            for key in keys:
+                user.activities[f"{group}.{key}"] = now - DAY
+        self.users[cred.TRAKT_USER_2].activities = dict(user.activities)
+        user.activities["all"] = now - DAY
+        self.users[cred.TRAKT_USER_2].activities["all"] = now - DAY
+        self.add_token(cred.TRAKT_USER, int(now), cred.TRAKT_ACCESS_TOKEN, cred.TRAKT_REFRESH_TOKEN)
+
+    def next_id(self) -> int:
+        self.ids += 1
+        return self.ids
+
+    def add_token(self, user: str, now: int, access: str = "", refresh: str = "") -> Token:
+        n = len(self.tokens)
+        token = Token(access or _hex64("a", user, now, n), refresh or _hex64("r", user, now, n),
+                      user, now)  # fmt: skip
+        self.tokens[token.access] = token
+        self.refresh_tokens[token.refresh] = token
+        return token
+
+    def revoke(self, access_or_refresh: str) -> None:
+        token = self.tokens.get(access_or_refresh) or self.refresh_tokens.get(access_or_refresh)
+        if token is not None:
+            token.revoked = True
+
+    def find(self, kind: str, ids: dict[str, Any]) -> Item | None:
+        item = self.cat.find(kind, ids, ("trakt", "imdb", "tmdb", "tvdb", "slug"))  # type: ignore[arg-type]
+        if item is None or getattr(item, "trakt", None) is None:
+            return None
+        return item
+
+
+# -- serialisation -------------------------------------------------------------------------------
+def movie_json(m: Movie) -> dict[str, Any]:
+    return {"title": m.title, "year": m.year,
+            "ids": {"trakt": m.trakt, "slug": m.slug, "imdb": m.imdb, "tmdb": m.tmdb}}  # fmt: skip
+
+
+def show_json(s: Show) -> dict[str, Any]:
+    return {"title": s.title, "year": s.year,
+            "ids": {"trakt": s.trakt, "slug": s.slug, "tvdb": s.tvdb, "imdb": s.imdb,
+                    "tmdb": s.tmdb}}  # fmt: skip
+
+
+def episode_json(e: Episode) -> dict[str, Any]:
+    return {"season": e.season, "number": e.number, "title": e.title,
+            "ids": {"trakt": e.trakt, "tvdb": e.tvdb, "imdb": e.imdb, "tmdb": e.tmdb}}  # fmt: skip
+
+
+def media_json(item: Item) -> dict[str, Any]:
+    """``{"type": ..., "movie": ...}`` or episode + show."""
+    if isinstance(item, Movie):
+        return {"type": "movie", "movie": movie_json(item)}
+    if isinstance(item, Show):
+        return {"type": "show", "show": show_json(item)}
+    return {"type": "episode", "episode": episode_json(item), "show": show_json(item.show)}
+
+
+# -- checks --------------------------------------------------------------------------------------
+CLOUDFLARE_BLOCK = (
+    "<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head>"
+    "<body><h1>Sorry, you have been blocked</h1></body></html>"
+)
+
+
+def _check_headers(request: web.Request, *, oauth: bool = False) -> None:
+    if not request.headers.get("User-Agent"):
+        raise Abort(web.Response(status=403, text=CLOUDFLARE_BLOCK, content_type="text/html"))
+    if request.method in ("POST", "PUT") and request.body_exists:
+        ctype = request.headers.get("Content-Type", "")
+        if not ctype.startswith("application/json"):
+            raise Abort(empty(412))
+    if oauth:
+        return
+    if request.headers.get("trakt-api-key") != cred.TRAKT_CLIENT_ID:
+        raise Abort(empty(403))
+    if request.headers.get("trakt-api-version") != "2":
+        raise Abort(empty(400))
+
+
+def _rate_limit(request: web.Request, key: str, *, authed: bool) -> None:
+    state = state_of(request)
+    if not state.rate_limits:
+        return
+    trakt, now = state.trakt, state.now()
+    if request.method in ("POST", "PUT", "DELETE"):
+        last = trakt.last_write.get(key)
+        if last is not None and now < last + 1:
+            _too_many("AUTHED_API_POST_LIMIT", 1, 1, last + 1, now)
+        trakt.last_write[key] = now
+        return
+    start, count = trakt.get_window.get(key, (now, 0))
+    if now >= start + GET_PERIOD:
+        start, count = now, 0
+    if count >= GET_LIMIT:
+        name = "AUTHED_API_GET_LIMIT" if authed else "UNAUTHED_API_GET_LIMIT"
+        _too_many(name, GET_PERIOD, GET_LIMIT, start + GET_PERIOD, now)
+    trakt.get_window[key] = (start, count + 1)
+
+
+def _too_many(name: str, period: int, limit: int, until: float, now: float) -> None:
+    info = {"name": name, "period": period, "limit": limit, "remaining": 0,
+            "until": iso_ms(until)}  # fmt: skip
+    headers = {"Retry-After": str(max(1, math.ceil(until - now))), "X-Ratelimit": dumps(info)}
+    raise Abort(empty(429, headers))
+
+
+def authed(request: web.Request) -> User:
+    """Header checks, OAuth bearer, per-user rate limit; returns the user."""
+    _check_headers(request)
+    state = state_of(request)
+    token = state.trakt.tokens.get(bearer(request) or "")
+    if token is None or token.revoked or state.now() >= token.created_at + token.expires_in:
+        raise Abort(empty(401, {"WWW-Authenticate": 'Bearer realm="trakt", error="invalid_token"'}))
+    _rate_limit(request, token.user, authed=True)
+    return state.trakt.users[token.user]
+
+
+def public(request: web.Request) -> User | None:
+    """Endpoints that work without OAuth (a valid bearer still identifies the user)."""
+    if bearer(request):
+        return authed(request)
+    _check_headers(request)
+    _rate_limit(request, "app:" + cred.TRAKT_CLIENT_ID, authed=False)
+    return None
+
+
+# -- OAuth ---------------------------------------------------------------------------------------
+INVALID_GRANT = {
+    "error": "invalid_grant",
+    "error_description": "The provided authorization grant is invalid, expired, revoked, does "
+    "not match the redirection URI used in the authorization request, or was issued to "
+    "another client.",
+}
+
+
+def _client_ok(body: dict[str, Any], *, secret: bool = True) -> bool:
+    return body.get("client_id") == cred.TRAKT_CLIENT_ID and (
+        not secret or body.get("client_secret") == cred.TRAKT_CLIENT_SECRET
+    )
+
+
+async def _oauth_body(request: web.Request, *, secret: bool = True) -> dict[str, Any]:
+    _check_headers(request, oauth=True)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise Abort(empty(400))
+    if not _client_ok(body, secret=secret):
+        raise abort_json({"error": "invalid_client", "error_description": "Client authentication "
+                          "failed due to unknown client."}, 401)  # fmt: skip
+    return body
+
+
+async def device_code(request: web.Request) -> web.Response:
+    body = await _oauth_body(request, secret=False)
+    state = state_of(request)
+    n = len(state.trakt.devices)
+    code = DeviceCode(_hex64("device", n, state.now()), f"{0x5055CC52 + n * 7919:08X}", state.now())
+    state.trakt.devices[code.device_code] = code
+    del body
+    return reply({"device_code": code.device_code, "user_code": code.user_code,
+                  "verification_url": "https://trakt.tv/activate",
+                  "expires_in": code.expires_in, "interval": code.interval})  # fmt: skip
+
+
+async def device_token(request: web.Request) -> web.Response:
+    body = await _oauth_body(request)
+    state = state_of(request)
+    now = state.now()
+    code = state.trakt.devices.get(str(body.get("code", "")))
+    if code is None:
+        return empty(404)
+    if code.used:
+        return empty(409)
+    if now >= code.created + code.expires_in:
+        return empty(410)
+    if code.denied:
+        return empty(418)
+    too_fast = code.last_poll is not None and now - code.last_poll < code.interval
+    code.last_poll = now
+    if too_fast:
+        return empty(429)
+    if code.user is None:
+        return empty(400)
+    code.used = True
+    return reply(state.trakt.add_token(code.user, int(now)).body())
+
+
+async def token(request: web.Request) -> web.Response:
+    body = await _oauth_body(request)
+    trakt = state_of(request).trakt
+    now = int(state_of(request).now())
+    grant = body.get("grant_type")
+    if grant == "refresh_token":
+        old = trakt.refresh_tokens.get(str(body.get("refresh_token", "")))
+        if old is None or old.revoked:
+            return reply(INVALID_GRANT, 400)
+        # Single use: the old pair dies with the refresh.
+        old.revoked = True
+        return reply(trakt.add_token(old.user, now).body())
+    if grant == "authorization_code":
+        user = trakt.auth_codes.pop(str(body.get("code", "")), None)
+        if user is None:
+            return reply(INVALID_GRANT, 400)
+        return reply(trakt.add_token(user, now).body())
+    return reply({"error": "unsupported_grant_type", "error_description": "The authorization "
+                  "grant type is not supported by the authorization server."}, 400)  # fmt: skip
+
+
+async def revoke(request: web.Request) -> web.Response:
+    body = await _oauth_body(request)
+    state_of(request).trakt.revoke(str(body.get("token", "")))
+    return reply({})
+
+
+async def authorize(request: web.Request) -> web.StreamResponse:
+    """Auto-approves as ``TRAKT_USER`` (or ``?sim_user=``) and redirects back with a code."""
+    q = request.query
+    if q.get("client_id") != cred.TRAKT_CLIENT_ID or not q.get("redirect_uri"):
+        return web.Response(status=400, text="invalid client or redirect_uri")
+    trakt = state_of(request).trakt
+    code = _hex64("code", len(trakt.auth_codes), state_of(request).now())[:32]
+    trakt.auth_codes[code] = q.get("sim_user", cred.TRAKT_USER)
+    location = web.URL(q["redirect_uri"]).update_query(code=code, state=q.get("state", ""))
+    raise web.HTTPFound(location)
+
+
+# -- users / activities --------------------------------------------------------------------------
+async def settings(request: web.Request) -> web.Response:
+    user = authed(request)
+    return reply({
+        "user": {"username": user.name, "private": False, "name": user.name.title(),
+                 "vip": user.vip, "vip_ep": False,
+                 "ids": {"slug": user.name, "uuid": _hex64("uuid", user.name)[:40]}},
+        "account": {"timezone": "Europe/Berlin"},
+        "limits": {"list": {"count": 2, "item_count": 100},
+                   "watchlist": {"item_count": user.watchlist_limit},
+                   "favorites": {"item_count": 100}, "collection": {"item_count": 100},
+                   "notes": {"item_count": 100}},
+    })  # fmt: skip
+
+
+async def last_activities(request: web.Request) -> web.Response:
+    user = authed(request)
+    acts = user.activities
+    out: dict[str, Any] = {"all": iso_ms(acts["all"])}
+    for group, keys in ACTIVITY_KEYS.items():
+        out[group] = {key: iso_ms(acts[f"{group}.{key}"]) for key in keys}
+    return reply(out)
+
+
+# -- body parsing --------------------------------------------------------------------------------
+def _ts(value: Any, now: float, item: Item | None = None) -> float:
+    if value in (None, ""):
+        return now
+    if value in ("released", "unknown"):
+        if isinstance(item, Episode):
+            return item.first_aired
+        if isinstance(item, Movie) and item.released:
+            return datetime.fromisoformat(item.released).replace(tzinfo=UTC).timestamp()
+        return 0.0
+    try:
+        return parse_iso(str(value))
+    except ValueError:
+        raise Abort(empty(400)) from None
+
+
+def _resolve(
+    trakt: TraktState, body: dict[str, Any], *, expand: bool
+) -> tuple[list[tuple[Item, dict[str, Any]]], dict[str, list[Any]]]:
+    """Items named in a sync body. ``expand``: shows/seasons become their episodes."""
+    found: list[tuple[Item, dict[str, Any]]] = []
+    missing: dict[str, list[Any]] = {kind: [] for kind in KINDS}
+    for kind in KINDS:
+        for entry in body.get(kind) or []:
+            if not isinstance(entry, dict):
+                raise Abort(empty(400))
+            ids = entry.get("ids") or {}
+            if kind == "seasons":
+                missing[kind].append(entry)  # seasons as top-level objects: not modelled
+                continue
+            item = trakt.find(kind[:-1], ids)
+            if item is None:
+                missing[kind].append({"ids": ids})
+                continue
+            if not (expand and isinstance(item, Show)):
+                found.append((item, entry))
+                continue
+            seasons = entry.get("seasons")
+            if not seasons:
+                found.extend((ep, entry) for ep in item.episodes if ep.season > 0)
+                continue
+            for season in seasons:
+                eps = item.seasons.get(int(season.get("number", -1)))
+                if eps is None:
+                    missing["seasons"].append(season)
+                    continue
+                wanted = season.get("episodes")
+                if not wanted:
+                    found.extend((ep, {**entry, **season}) for ep in eps)
+                    continue
+                for want in wanted:
+                    ep = trakt.cat.episode(item, season["number"], int(want.get("number", -1)))
+                    if ep is None:
+                        missing["episodes"].append(want)
+                    else:
+                        found.append((ep, {**entry, **season, **want}))
+    return found, missing
+
+
+async def _sync_body(request: web.Request) -> dict[str, Any]:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise Abort(empty(400))
+    return body
+
+
+def _counts(items: list[Item] | list[Any], keys: tuple[str, ...] = KINDS) -> dict[str, int]:
+    out = dict.fromkeys(keys, 0)
+    for item in items:
+        out[item.kind + "s"] = out.get(item.kind + "s", 0) + 1
+    return out
+
+
+# -- watchlist -----------------------------------------------------------------------------------
+async def watchlist_get(request: web.Request) -> web.Response:
+    user = authed(request)
+    kind = request.match_info.get("type", "all")
+    how = request.match_info.get("how", "asc")
+    sort_by = request.match_info.get("sort_by", "rank")
+    rows = []
+    for rank, (item, (list_id, listed_at)) in enumerate(user.watchlist.items(), start=1):
+        if kind not in ("all", item.kind + "s"):
+            continue
+        rows.append({"rank": rank, "id": list_id, "listed_at": iso_ms(listed_at),
+                     "notes": None, **media_json(item)})  # fmt: skip
+    if sort_by == "added":
+        rows.sort(key=lambda r: r["listed_at"])
+    elif sort_by == "title":
+        rows.sort(key=lambda r: r[r["type"]]["title"])
+    if how == "desc":
+        rows.reverse()
+    page, headers = paginate(request, rows, optional=True)
+    headers |= {"X-Sort-By": sort_by, "X-Sort-How": how, "X-List-ID": "1"}
+    return reply(list(page), headers=headers)
+
+
+async def watchlist_add(request: web.Request) -> web.Response:
+    user = authed(request)
+    trakt, now = state_of(request).trakt, state_of(request).now()
+    found, missing = _resolve(trakt, await _sync_body(request), expand=False)
+    new = list(dict.fromkeys(i for i, _ in found if i not in user.watchlist))
+    existing = [i for i, _ in found if i in user.watchlist]
+    if len(user.watchlist) + len(new) > user.watchlist_limit:
+        return empty(420, {"X-Upgrade-URL": "https://trakt.tv/vip", "X-VIP-User": str(user.vip).lower(),
+                           "X-Account-Limit": str(user.watchlist_limit)})  # fmt: skip
+    for item in new:
+        user.watchlist[item] = (trakt.next_id(), now)  # type: ignore[index]
+    if new:
+        user.touch(now, "watchlist.updated_at", *{f"{i.kind}s.watchlisted_at" for i in new})
+    return reply({"added": _counts(new), "existing": _counts(existing), "not_found": missing,
+                  "list": {"updated_at": iso_ms(user.activities["watchlist.updated_at"]),
+                           "item_count": len(user.watchlist)}}, 201)  # fmt: skip
+
+
+async def watchlist_remove(request: web.Request) -> web.Response:
+    user = authed(request)
+    trakt, now = state_of(request).trakt, state_of(request).now()
+    found, missing = _resolve(trakt, await _sync_body(request), expand=False)
+    deleted = []
+    for item, entry in found:
+        if user.watchlist.pop(item, None) is None:  # type: ignore[call-overload]
+            missing[item.kind + "s"].append({"ids": entry.get("ids", {})})
+        else:
+            deleted.append(item)
+    if deleted:
+        user.touch(now, "watchlist.updated_at")
+    return reply({"deleted": _counts(deleted), "not_found": missing,
+                  "list": {"updated_at": iso_ms(user.activities["watchlist.updated_at"]),
+                           "item_count": len(user.watchlist)}})  # fmt: skip
+
+
+# -- history -------------------------------------------------------------------------------------
+def _play_json(play: Play) -> dict[str, Any]:
+    return {"id": play.id, "watched_at": iso_ms(play.watched_at), "action": play.action,
+            **media_json(play.item)}  # fmt: skip
+
+
+def _add_plays(trakt: TraktState, user: User, plays: list[Play], now: float) -> None:
+    user.history.extend(plays)
+    for play in plays:
+        # Watching removes the title (movie, or the whole show) from the watchlist.
+        target = play.item.show if isinstance(play.item, Episode) else play.item
+        if user.watchlist.pop(target, None) is not None:
+            user.touch(now, "watchlist.updated_at")
+    user.touch(now, *{f"{p.item.kind}s.watched_at" for p in plays})
+    del trakt
+
+
+async def history_get(request: web.Request) -> web.Response:
+    user = authed(request)
+    kind = request.match_info.get("type")
+    item_id = request.match_info.get("id")
+    q = request.query
+    start = parse_iso(q["start_at"]) if q.get("start_at") else None
+    end = parse_iso(q["end_at"]) if q.get("end_at") else None
+    plays = []
+    for play in user.history:
+        item = play.item
+        if kind == "movies" and not isinstance(item, Movie):
+            continue
+        if kind in ("shows", "seasons", "episodes") and not isinstance(item, Episode):
+            continue
+        if item_id is not None:
+            target = {"movies": item, "episodes": item}.get(kind or "", None)
+            if kind == "shows" and isinstance(item, Episode):
+                target = item.show
+            if target is None or str(getattr(target, "trakt", "")) != item_id:
+                continue
+        if (start is not None and play.watched_at < start) or (
+            end is not None and play.watched_at > end
+        ):
+            continue
+        plays.append(play)
+    plays.sort(key=lambda p: (p.watched_at, p.id), reverse=True)
+    page, headers = paginate(request, plays)
+    return reply([_play_json(p) for p in page], headers=headers)
+
+
+async def history_add(request: web.Request) -> web.Response:
+    user = authed(request)
+    trakt, now = state_of(request).trakt, state_of(request).now()
+    found, missing = _resolve(trakt, await _sync_body(request), expand=True)
+    plays = [Play(trakt.next_id(), item, _ts(entry.get("watched_at"), now, item), "watch")  # type: ignore[arg-type]
+             for item, entry in found]  # fmt: skip
+    if plays:
+        _add_plays(trakt, user, plays, now)
+    added = _counts([p.item for p in plays], ("movies", "episodes"))
+    return reply({"added": added, "not_found": missing}, 201)
+
+
+async def history_remove(request: web.Request) -> web.Response:
+    user = authed(request)
+    trakt, now = state_of(request).trakt, state_of(request).now()
+    body = await _sync_body(request)
+    found, missing = _resolve(trakt, body, expand=True)
+    targets = {id(item) for item, _ in found}
+    ids = {int(i) for i in body.get("ids") or [] if str(i).isdigit()}
+    keep, gone = [], []
+    for play in user.history:
+        (gone if id(play.item) in targets or play.id in ids else keep).append(play)
+    user.history = keep
+    not_found: dict[str, Any] = {"ids": sorted(ids - {p.id for p in gone}), **missing}
+    if gone:
+        user.touch(now, *{f"{p.item.kind}s.watched_at" for p in gone})
+    return reply({"deleted": _counts([p.item for p in gone], ("movies", "episodes")),
+                  "not_found": not_found})  # fmt: skip
+
+
+async def watched(request: web.Request) -> web.Response:
+    user = authed(request)
+    kind = request.match_info["type"]
+    if kind not in ("movies", "shows"):
+        return empty(404)
+    rows: dict[Any, dict[str, Any]] = {}
+    for play in sorted(user.history, key=lambda p: p.watched_at):
+        item = play.item
+        if kind == "movies" and isinstance(item, Movie):
+            row = rows.setdefault(item, {"plays": 0, "movie": movie_json(item)})
+        elif kind == "shows" and isinstance(item, Episode):
+            row = rows.setdefault(item.show, {"plays": 0, "show": show_json(item.show), "eps": {}})
+            row["eps"].setdefault((item.season, item.number), []).append(play.watched_at)
+        else:
+            continue
+        row["plays"] += 1
+        row["last_watched_at"] = row["last_updated_at"] = iso_ms(play.watched_at)
+    out = []
+    for row in rows.values():
+        eps = row.pop("eps", None)
+        if eps is not None and request.query.get("extended") != "noseasons":
+            seasons: dict[int, list[dict[str, Any]]] = {}
+            for (season, number), times in sorted(eps.items()):
+                seasons.setdefault(season, []).append(
+                    {"number": number, "plays": len(times), "last_watched_at": iso_ms(times[-1])}
+                )
+            row["seasons"] = [{"number": s, "episodes": e} for s, e in seasons.items()]
+        out.append({"plays": row.pop("plays"), "last_watched_at": row.pop("last_watched_at"),
+                    "last_updated_at": row.pop("last_updated_at"), **row})  # fmt: skip
+    return reply(out)
+
+
+# -- ratings -------------------------------------------------------------------------------------
+async def ratings_get(request: web.Request) -> web.Response:
+    user = authed(request)
+    kind = request.match_info.get("type", "all")
+    wanted = request.match_info.get("rating")
+    allowed = {int(r) for r in wanted.split(",") if r.isdigit()} if wanted else None
+    rows = []
+    for item, (rating, rated_at) in sorted(user.ratings.items(), key=lambda kv: -kv[1][1]):
+        if kind not in ("all", item.kind + "s") or (allowed and rating not in allowed):
+            continue
+        rows.append({"rated_at": iso_ms(rated_at), "rating": rating, **media_json(item)})
+    page, headers = paginate(request, rows, optional=True)
+    return reply(list(page), headers=headers)
+
+
+async def ratings_add(request: web.Request) -> web.Response:
+    user = authed(request)
+    trakt, now = state_of(request).trakt, state_of(request).now()
+    found, missing = _resolve(trakt, await _sync_body(request), expand=False)
+    added = []
+    for item, entry in found:
+        rating = entry.get("rating")
+        if not isinstance(rating, int) or not 1 <= rating <= 10:  # noqa: PLR2004
+            missing[item.kind + "s"].append({"ids": entry.get("ids", {}), "rating": rating})
+            continue
+        user.ratings[item] = (rating, _ts(entry.get("rated_at"), now))
+        added.append(item)
+    if added:
+        user.touch(now, *{f"{i.kind}s.rated_at" for i in added})
+    return reply({"added": _counts(added), "not_found": missing}, 201)
+
+
+async def ratings_remove(request: web.Request) -> web.Response:
+    user = authed(request)
+    trakt, now = state_of(request).trakt, state_of(request).now()
+    found, missing = _resolve(trakt, await _sync_body(request), expand=False)
+    deleted = []
+    for item, entry in found:
+        if user.ratings.pop(item, None) is None:
+            missing[item.kind + "s"].append({"ids": entry.get("ids", {})})
+        else:
+            deleted.append(item)
+    if deleted:
+        user.touch(now, *{f"{i.kind}s.rated_at" for i in deleted})
+    return reply({"deleted": _counts(deleted), "not_found": missing})
+
+
+# -- scrobble ------------------------------------------------------------------------------------
+def _scrobble_item(trakt: TraktState, body: dict[str, Any]) -> Movie | Episode | None:
+    if isinstance(body.get("movie"), dict):
+        return trakt.find("movie", body["movie"].get("ids") or {})  # type: ignore[return-value]
+    episode = body.get("episode")
+    if not isinstance(episode, dict):
+        return None
+    if episode.get("ids"):
+        found = trakt.find("episode", episode["ids"])
+        if found is not None:
+            return found  # type: ignore[return-value]
+    show_body = body.get("show")
+    if isinstance(show_body, dict):
+        show = trakt.find("show", show_body.get("ids") or {})
+        if isinstance(show, Show) and "season" in episode and "number" in episode:
+            return trakt.cat.episode(show, int(episode["season"]), int(episode["number"]))
+    return None
+
+
+async def scrobble(request: web.Request) -> web.Response:
+    user = authed(request)
+    action = request.match_info["action"]
+    trakt, now = state_of(request).trakt, state_of(request).now()
+    body = await _sync_body(request)
+    try:
+        progress = float(body.get("progress", 0))
+    except TypeError, ValueError:
+        return empty(400)
+    item = _scrobble_item(trakt, body)
+    if item is None:
+        return empty(404)
+    out_action, out_id = action, 0
+    if action == "stop":
+        if progress < 1:
+            return empty(422)
+        if progress >= 80:  # noqa: PLR2004
+            last = user.scrobbled.get(item)
+            if last is not None and now < last + SCROBBLE_WINDOW:
+                return reply({"watched_at": iso_ms(last),
+                              "expires_at": iso_ms(last + SCROBBLE_WINDOW)}, 409)  # fmt: skip
+            play = Play(trakt.next_id(), item, now, "scrobble")
+            _add_plays(trakt, user, [play], now)
+            user.scrobbled[item] = now
+            user.playback.pop(item, None)
+            out_action, out_id = "scrobble", play.id
+        else:
+            out_action = "pause"
+    if out_action == "pause":
+        out_id = trakt.next_id()
+        user.playback[item] = (out_id, progress, now)
+        user.touch(now, f"{item.kind}s.paused_at")
+    out: dict[str, Any] = {"id": out_id, "action": out_action, "progress": progress,
+                           "sharing": {"twitter": False, "mastodon": False, "tumblr": False}}  # fmt: skip
+    out |= {k: v for k, v in media_json(item).items() if k != "type"}
+    return reply(out, 201)
+
+
+# -- search / calendar ---------------------------------------------------------------------------
+async def search(request: web.Request) -> web.Response:
+    public(request)
+    id_type, value = request.match_info["id_type"], request.match_info["id"]
+    if id_type not in ("trakt", "imdb", "tmdb", "tvdb"):
+        return empty(400)
+    types = request.query.get("type", "movie,show,episode").split(",")
+    trakt = state_of(request).trakt
+    rows = []
+    for kind in ("movie", "show", "episode"):
+        if kind in types:
+            item = trakt.find(kind, {id_type: value})
+            if item is not None:
+                rows.append({"score": None, **media_json(item)})
+    page, headers = paginate(request, rows)
+    return reply(list(page), headers=headers)
+
+
+async def calendar(request: web.Request) -> web.Response:
+    user = authed(request)
+    try:
+        start = datetime.strptime(request.match_info["date"], "%Y-%m-%d").replace(tzinfo=UTC)
+        days = min(33, max(1, int(request.match_info.get("days", "7"))))
+    except ValueError:
+        return empty(400)
+    begin = start.timestamp()
+    end = begin + days * DAY
+    mine: dict[Show, None] = {}
+    for play in user.history:
+        if isinstance(play.item, Episode):
+            mine[play.item.show] = None
+    mine.update((i, None) for i in user.watchlist if isinstance(i, Show))
+    rows = [{"first_aired": iso_ms(ep.first_aired), "episode": episode_json(ep),
+             "show": show_json(show)}
+            for show in mine for ep in show.episodes if begin <= ep.first_aired < end]  # fmt: skip
+    rows.sort(key=lambda r: r["first_aired"])
+    headers = {"X-Start-Date": start.strftime("%Y-%m-%d"),
+               "X-End-Date": datetime.fromtimestamp(end, UTC).strftime("%Y-%m-%d")}  # fmt: skip
+    return reply(rows, headers=headers)
+
+
+def setup(app: web.Application) -> None:
+    r = app.router
+    p = PREFIX
+    r.add_post(f"{p}/oauth/device/code", device_code)
+    r.add_post(f"{p}/oauth/device/token", device_token)
+    r.add_post(f"{p}/oauth/token", token)
+    r.add_post(f"{p}/oauth/revoke", revoke)
+    r.add_get(f"{p}/oauth/authorize", authorize)
+    r.add_get(f"{p}/users/settings", settings)
+    r.add_get(f"{p}/sync/last_activities", last_activities)
+    r.add_get(f"{p}/sync/watchlist", watchlist_get)
+    r.add_get(f"{p}/sync/watchlist/{{type}}", watchlist_get)
+    r.add_get(f"{p}/sync/watchlist/{{type}}/{{sort_by}}/{{how}}", watchlist_get)
+    r.add_post(f"{p}/sync/watchlist", watchlist_add)
+    r.add_post(f"{p}/sync/watchlist/remove", watchlist_remove)
+    r.add_get(f"{p}/sync/history", history_get)
+    r.add_get(f"{p}/sync/history/{{type}}", history_get)
+    r.add_get(f"{p}/sync/history/{{type}}/{{id}}", history_get)
+    r.add_post(f"{p}/sync/history", history_add)
+    r.add_post(f"{p}/sync/history/remove", history_remove)
+    r.add_get(f"{p}/sync/watched/{{type}}", watched)
+    r.add_get(f"{p}/sync/ratings", ratings_get)
+    r.add_get(f"{p}/sync/ratings/{{type}}", ratings_get)
+    r.add_get(f"{p}/sync/ratings/{{type}}/{{rating}}", ratings_get)
+    r.add_post(f"{p}/sync/ratings", ratings_add)
+    r.add_post(f"{p}/sync/ratings/remove", ratings_remove)
+    r.add_post(f"{p}/scrobble/{{action:start|pause|stop}}", scrobble)
+    r.add_get(f"{p}/search/{{id_type}}/{{id}}", search)
+    r.add_get(f"{p}/calendars/my/shows/{{date}}/{{days}}", calendar)
+
+
+def mint_token(state: State, user: str = cred.TRAKT_USER) -> dict[str, Any]:
+    """A fresh token pair for ``user`` without the device dance (control API)."""
+    return state.trakt.add_token(user, int(state.now())).body()
