@@ -1,0 +1,242 @@
+"""The PMS notification websocket: ``/:/websockets/notifications``.
+
+One long-lived connection on the injected aiohttp session, with heartbeat. When it drops, it
+reconnects with exponential backoff (full jitter in the upper half) capped at 5 minutes and never
+gives up while running: a sleeping PMS only slows the retries down. Connection state changes are
+reported through a callback. Only ``playing`` notifications are parsed; everything else is
+ignored. The token travels in the URL, so URLs and raw exception texts are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import aiohttp
+from yarl import URL
+
+from .binder import PlayNotification
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from custom_components.crosswatch.api.clock import Clock
+
+_LOGGER = logging.getLogger(__name__)
+
+NOTIFICATIONS_PATH = "/:/websockets/notifications"
+HEARTBEAT_SECONDS = 15.0
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 300.0
+
+
+class ListenerState(StrEnum):
+    """Connection state, as the listener-connected binary sensor shows it."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    STOPPED = "stopped"
+
+
+def backoff_delay(
+    attempt: int,
+    *,
+    base: float = BACKOFF_BASE_SECONDS,
+    cap: float = BACKOFF_CAP_SECONDS,
+    jitter: float = 0.5,
+) -> float:
+    """Delay before reconnect ``attempt`` (0-based): ``min(cap, base*2^n)`` scaled by jitter.
+
+    ``jitter`` in [0, 1] picks a point in the upper half of the window, so a fleet of listeners
+    restarted together does not reconnect in lockstep, yet never waits less than half.
+    """
+    ceiling = min(cap, base * 2.0 ** min(attempt, 32))
+    return ceiling * (0.5 + 0.5 * min(1.0, max(0.0, jitter)))
+
+
+def parse_frame(text: str) -> list[PlayNotification]:
+    """Return the ``playing`` notifications in a frame; anything malformed yields nothing."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    container = data.get("NotificationContainer") if isinstance(data, dict) else None
+    if not isinstance(container, dict) or container.get("type") != "playing":
+        return []
+    entries = container.get("PlaySessionStateNotification")
+    if not isinstance(entries, list):
+        return []
+    return [note for entry in entries if (note := _notification(entry)) is not None]
+
+
+def _key(value: object) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _notification(entry: object) -> PlayNotification | None:
+    if not isinstance(entry, dict):
+        return None
+    session_key = _key(entry.get("sessionKey"))
+    rating_key = _key(entry.get("ratingKey"))
+    state = entry.get("state")
+    offset = entry.get("viewOffset", 0)
+    if isinstance(offset, float) and offset.is_integer():
+        offset = int(offset)
+    if (
+        session_key is None
+        or rating_key is None
+        or not isinstance(state, str)
+        or isinstance(offset, bool)
+        or not isinstance(offset, int)
+        or offset < 0
+    ):
+        return None
+    client = entry.get("clientIdentifier")
+    return PlayNotification(
+        session_key=session_key,
+        rating_key=rating_key,
+        state=state,
+        view_offset_ms=offset,
+        client_identifier=client if isinstance(client, str) else "",
+    )
+
+
+def _describe(err: BaseException) -> str:
+    """Describe an error for logs: the type and HTTP status, never the URL (it holds the token)."""
+    status = getattr(err, "status", None)
+    return f"{type(err).__name__} (HTTP {status})" if status else type(err).__name__
+
+
+class PlexNotificationListener:
+    """Keeps the PMS websocket open and hands ``playing`` notifications to a callback."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        token: str,
+        *,
+        clock: Clock,
+        on_notification: Callable[[PlayNotification], None],
+        on_state: Callable[[ListenerState], None] | None = None,
+        heartbeat: float = HEARTBEAT_SECONDS,
+        backoff_base: float = BACKOFF_BASE_SECONDS,
+        backoff_cap: float = BACKOFF_CAP_SECONDS,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        """Create for the PMS at ``base_url`` (http or https) with its server token."""
+        self._session = session
+        self._base_url = URL(base_url.rstrip("/"))
+        self._token = token
+        self._clock = clock
+        self._on_notification = on_notification
+        self._on_state = on_state
+        self._heartbeat = heartbeat
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._jitter = jitter
+        self._state = ListenerState.STOPPED
+        self._task: asyncio.Task[None] | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self.failures = 0
+        self.last_error: str | None = None
+
+    @property
+    def state(self) -> ListenerState:
+        """The current connection state."""
+        return self._state
+
+    @property
+    def connected(self) -> bool:
+        """Whether the websocket is open."""
+        return self._state is ListenerState.CONNECTED
+
+    def start(self) -> None:
+        """Start connecting in the background (no-op when already running)."""
+        if self._task is not None and not self._task.done():
+            return
+        self._task = asyncio.create_task(self._run(), name="crosswatch plex notifications")
+
+    async def stop(self) -> None:
+        """Close the websocket and end the background task."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._ws is not None:
+            await self._ws.close()
+            self._ws = None
+        self._set_state(ListenerState.STOPPED)
+
+    def _url(self) -> URL:
+        scheme = {"https": "wss", "http": "ws"}.get(self._base_url.scheme, self._base_url.scheme)
+        url = self._base_url.with_scheme(scheme).with_path(NOTIFICATIONS_PATH)
+        return url.with_query({"X-Plex-Token": self._token})
+
+    async def _run(self) -> None:
+        while True:
+            self._set_state(ListenerState.CONNECTING)
+            try:
+                await self._connect_and_read()
+            except (aiohttp.ClientError, TimeoutError, OSError) as err:
+                self.last_error = _describe(err)
+            self._set_state(ListenerState.DISCONNECTED)
+            delay = backoff_delay(
+                self.failures,
+                base=self._backoff_base,
+                cap=self._backoff_cap,
+                jitter=self._jitter(),
+            )
+            self.failures += 1
+            _LOGGER.debug(
+                "Plex notifications at %s lost (%s); reconnecting in %.1fs (attempt %d)",
+                self._base_url.host,
+                self.last_error,
+                delay,
+                self.failures,
+            )
+            await self._clock.sleep(delay)
+
+    async def _connect_and_read(self) -> None:
+        ws = await self._session.ws_connect(self._url(), heartbeat=self._heartbeat)
+        self._ws = ws
+        try:
+            self.failures = 0
+            self.last_error = None
+            self._set_state(ListenerState.CONNECTED)
+            async for message in ws:
+                if message.type is aiohttp.WSMsgType.TEXT:
+                    self._dispatch(message.data)
+                elif message.type is aiohttp.WSMsgType.ERROR:
+                    break
+            self.last_error = f"closed (code {ws.close_code})"
+        finally:
+            self._ws = None
+            await ws.close()
+
+    def _dispatch(self, text: str) -> None:
+        for note in parse_frame(text):
+            try:
+                self._on_notification(note)
+            except Exception:
+                _LOGGER.exception("Scrobble pipeline failed on a Plex notification")
+
+    def _set_state(self, state: ListenerState) -> None:
+        if state is self._state:
+            return
+        self._state = state
+        if self._on_state is not None:
+            self._on_state(state)

@@ -1,0 +1,234 @@
+"""Plex webhook payloads -> ``ScrobbleEvent`` / ``RatingEvent``.
+
+Tolerant by contract: the HA webhook view hands over whatever JSON it parsed from the multipart
+``payload`` part (or a JSON body); anything malformed, foreign (another event, a non-Plex body)
+or not scrobblable (trailers, extras, clips) returns ``None`` and never raises.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from typing import Any
+
+from custom_components.crosswatch.api.ids import ids_from_plex_guids, parse_plex_guid_full
+from custom_components.crosswatch.api.models import MediaItem, MediaKind
+
+from .events import (
+    EventSource,
+    PlexPlayer,
+    PlexUser,
+    RatingEvent,
+    ScrobbleAction,
+    ScrobbleEvent,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+_EVENT_ACTIONS = {
+    "media.play": ScrobbleAction.START,
+    "media.resume": ScrobbleAction.START,
+    "media.pause": ScrobbleAction.PAUSE,
+    "media.stop": ScrobbleAction.STOP,
+    "media.scrobble": ScrobbleAction.STOP,
+}
+_KINDS = {"movie": MediaKind.MOVIE, "episode": MediaKind.EPISODE}
+RATE_EVENT = "media.rate"
+
+
+def parse_payload_text(text: str | bytes) -> dict[str, Any] | None:
+    """Parse the ``payload`` form field (or a JSON body); ``None`` unless it is a JSON object."""
+    try:
+        data = json.loads(text)
+    except ValueError, UnicodeDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def normalize_webhook(payload: object, *, timestamp: float) -> ScrobbleEvent | None:
+    """Turn a playback webhook into an event; ``None`` for anything else."""
+    try:
+        return _scrobble_event(payload, timestamp)
+    except TypeError, ValueError, AttributeError, OverflowError:
+        _LOGGER.debug("Ignoring a malformed Plex webhook payload")
+        return None
+
+
+def normalize_rating(payload: object, *, timestamp: float) -> RatingEvent | None:
+    """Turn a ``media.rate`` webhook into a rating; ``None`` for anything else."""
+    try:
+        return _rating_event(payload, timestamp)
+    except TypeError, ValueError, AttributeError, OverflowError:
+        _LOGGER.debug("Ignoring a malformed Plex rating webhook")
+        return None
+
+
+def webhook_rating_key(payload: object) -> str | None:
+    """Return the grandparent (show) rating key of an episode webhook, for show-id enrichment."""
+    metadata = payload.get("Metadata") if isinstance(payload, dict) else None
+    return _text(metadata.get("grandparentRatingKey")) if isinstance(metadata, dict) else None
+
+
+def _scrobble_event(payload: object, timestamp: float) -> ScrobbleEvent | None:
+    if not isinstance(payload, dict):
+        return None
+    action = _EVENT_ACTIONS.get(payload.get("event"))  # type: ignore[arg-type]
+    if action is None:
+        return None
+    common = _common(payload)
+    if common is None:
+        return None
+    metadata, item, user, server_id, rating_key = common
+    player = payload.get("Player")
+    player_id = _text(player.get("uuid")) if isinstance(player, dict) else None
+    if player_id is None or not isinstance(player, dict):
+        return None
+    duration = _number(metadata.get("duration"))
+    offset = _number(metadata.get("viewOffset")) or 0.0
+    progress = 0.0
+    if duration and duration > 0:
+        progress = max(0.0, min(100.0, offset / duration * 100.0))
+    return ScrobbleEvent(
+        action=action,
+        item=item,
+        progress=progress,
+        user=user,
+        player=PlexPlayer(id=player_id, title=_text(player.get("title")) or ""),
+        server_id=server_id,
+        rating_key=rating_key,
+        source=EventSource.WEBHOOK,
+        timestamp=timestamp,
+        watched=payload.get("event") == "media.scrobble",
+    )
+
+
+def _rating_event(payload: object, timestamp: float) -> RatingEvent | None:
+    if not isinstance(payload, dict) or payload.get("event") != RATE_EVENT:
+        return None
+    common = _common(payload, kinds=("movie", "episode", "show"))
+    if common is None:
+        return None
+    metadata, item, user, server_id, rating_key = common
+    raw = metadata.get("userRating", payload.get("userRating"))
+    value = _number(raw)
+    if value is None and raw is not None:
+        return None
+    rating: int | None = None
+    if value is not None and value > 0:
+        rating = max(1, min(10, round(value)))
+    return RatingEvent(
+        item=item,
+        rating=rating,
+        user=user,
+        server_id=server_id,
+        rating_key=rating_key,
+        timestamp=timestamp,
+    )
+
+
+def _common(
+    payload: dict[str, Any], kinds: tuple[str, ...] = ("movie", "episode")
+) -> tuple[dict[str, Any], MediaItem, PlexUser, str, str] | None:
+    metadata = payload.get("Metadata")
+    account = payload.get("Account")
+    server = payload.get("Server")
+    if not (isinstance(metadata, dict) and isinstance(account, dict) and isinstance(server, dict)):
+        return None
+    if _is_extra(metadata) or metadata.get("type") not in kinds:
+        return None
+    user_id = _text(account.get("id"))
+    server_id = _text(server.get("uuid"))
+    rating_key = _text(metadata.get("ratingKey"))
+    if user_id is None or server_id is None or rating_key is None:
+        return None
+    item = media_item_from_metadata(metadata)
+    if item is None:
+        return None
+    return (
+        metadata,
+        item,
+        PlexUser(id=user_id, title=_text(account.get("title")) or ""),
+        server_id,
+        rating_key,
+    )
+
+
+def _is_extra(metadata: dict[str, Any]) -> bool:
+    """Trailers, extras and clips are never scrobbled (CrossWatch #543)."""
+    return (
+        metadata.get("subtype") == "trailer"
+        or metadata.get("extraType") not in (None, "", 0)
+        or metadata.get("type") == "clip"
+    )
+
+
+def media_item_from_metadata(metadata: dict[str, Any]) -> MediaItem | None:
+    """Build a ``MediaItem`` from a PMS/webhook ``Metadata`` object (episode-level ids kept).
+
+    Show ids are only known for legacy thetvdb episode guids; otherwise they come from the
+    grandparent, which the pipeline looks up.
+    """
+    kind_name = metadata.get("type")
+    if kind_name == "show":
+        kind = MediaKind.SHOW
+    elif isinstance(kind_name, str) and kind_name in _KINDS:
+        kind = _KINDS[kind_name]
+    else:
+        return None
+    guid = metadata.get("guid")
+    guids = metadata.get("Guid")
+    ids = ids_from_plex_guids(
+        guid if isinstance(guid, str) else None, guids if isinstance(guids, list) else None
+    )
+    title = _text(metadata.get("title"))
+    year = _integer(metadata.get("year"))
+    if kind is not MediaKind.EPISODE:
+        return MediaItem(kind=kind, ids=ids, title=title, year=year)
+    season = _integer(metadata.get("parentIndex"))
+    number = _integer(metadata.get("index"))
+    show_ids: dict[str, str] = {}
+    legacy = parse_plex_guid_full(guid) if isinstance(guid, str) else None
+    if legacy is not None and legacy.season is not None:
+        show_ids[legacy.id_type] = legacy.value
+        season = legacy.season if season is None else season
+        number = legacy.episode if number is None else number
+    return MediaItem(
+        kind=kind,
+        ids=ids,
+        title=title,
+        year=year,
+        show_ids=show_ids,
+        show_title=_text(metadata.get("grandparentTitle")),
+        season=season,
+        number=number,
+    )
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, str):
+        try:
+            parsed = float(value)
+        except ValueError:
+            return None
+        return None if math.isnan(parsed) else parsed
+    return None
+
+
+def _integer(value: object) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None and number.is_integer() else None

@@ -1,0 +1,59 @@
+"""Builders shared by the scrobble tests."""
+
+from __future__ import annotations
+
+from custom_components.crosswatch.api.models import MediaItem, MediaKind
+from custom_components.crosswatch.scrobble.events import (
+    EventSource,
+    PlexPlayer,
+    PlexUser,
+    ScrobbleAction,
+    ScrobbleEvent,
+)
+
+SERVER_ID = "54664a3d8acc39983675640ec9ce00b70af9cc36"
+MOVIE = MediaItem(
+    kind=MediaKind.MOVIE, ids={"imdb": "tt1375666", "tmdb": "27205"}, title="Inception", year=2010
+)
+EPISODE = MediaItem(
+    kind=MediaKind.EPISODE,
+    ids={"imdb": "tt2301451", "tmdb": "62161", "tvdb": "4639411"},
+    title="Ozymandias",
+    show_ids={"imdb": "tt0903747", "tmdb": "1396", "tvdb": "81189"},
+    show_title="Breaking Bad",
+    season=5,
+    number=14,
+)
+JDOE = PlexUser(id="1", title="jdoe")
+SHIELD = PlexPlayer(id="980878c6a5f14965-com-plexapp-android", title="SHIELD Android TV")
+
+
+def event(
+    action: ScrobbleAction,
+    progress: float,
+    *,
+    at: float = 1000.0,
+    source: EventSource = EventSource.WEBSOCKET,
+    watched: bool = False,
+    item: MediaItem = MOVIE,
+    rating_key: str = "12345",
+    user: PlexUser = JDOE,
+    player: PlexPlayer = SHIELD,
+    server_id: str = SERVER_ID,
+) -> ScrobbleEvent:
+    return ScrobbleEvent(
+        action=action,
+        item=item,
+        progress=progress,
+        user=user,
+        player=player,
+        server_id=server_id,
+        rating_key=rating_key,
+        source=source,
+        timestamp=at,
+        session_key="27" if source is EventSource.WEBSOCKET else None,
+        watched=watched,
+    )
+
+
+START, PAUSE, STOP = ScrobbleAction.START, ScrobbleAction.PAUSE, ScrobbleAction.STOP
