@@ -1,0 +1,252 @@
+"""What a sync run intends to do, and its readable summary (the ``run_sync`` response)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from custom_components.crosswatch.api.models import Feature, MediaItem, Play, Rating, WatchlistEntry
+
+from .inventory import Inventory, from_timestamp, item_to_dict
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# How many titles a summary lists per category; counts are always complete.
+SUMMARY_SAMPLE = 20
+
+
+class SyncMode(StrEnum):
+    """How a pair moves data."""
+
+    ADD_ONLY = "add_only"  # one-way, never removes
+    MIRROR = "mirror"  # one-way, removes what the source no longer has (baseline items only)
+    TWO_WAY = "two_way"
+
+
+class Side(StrEnum):
+    """One account of a pair."""
+
+    SOURCE = "source"
+    TARGET = "target"
+
+    @property
+    def other(self) -> Side:
+        """The opposite side."""
+        return Side.TARGET if self is Side.SOURCE else Side.SOURCE
+
+
+class Action(StrEnum):
+    """A write."""
+
+    ADD = "add"  # also sets a rating to a new value
+    REMOVE = "remove"
+
+
+class RunResult(StrEnum):
+    """How a run ended; the pair's result entity shows it."""
+
+    OK = "ok"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    HELD = "held"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Change:
+    """One write on ``side``.
+
+    ``item`` is named as the side that holds it (for an add, the other side's item with its ids);
+    ``key`` is that item's stable key. History changes are one play each (``watched_at``).
+    """
+
+    feature: Feature
+    side: Side
+    action: Action
+    key: str
+    item: MediaItem
+    watched_at: float | None = None
+    listed_at: float | None = None
+    rating: int | None = None
+    rated_at: float | None = None
+
+    @property
+    def id(self) -> str:
+        """Identifies this change in an execution outcome."""
+        base = f"{self.feature}|{self.side}|{self.action}|{self.key}"
+        return base if self.watched_at is None else f"{base}@{self.watched_at!r}"
+
+    @property
+    def park_key(self) -> str:
+        """Identifies the item for failure counting and parking."""
+        return f"{self.feature}|{self.side}|{self.key}"
+
+    def to_play(self) -> Play:
+        """Return the play to post or remove (history changes only)."""
+        if self.watched_at is None:
+            raise ValueError("not a history change")
+        return Play(item=self.item, watched_at=from_timestamp(self.watched_at))
+
+    def to_rating(self) -> Rating:
+        """Return the rating to set or remove (ratings changes only)."""
+        if self.rating is None:
+            raise ValueError("not a ratings change")
+        rated_at = None if self.rated_at is None else from_timestamp(self.rated_at)
+        return Rating(item=self.item, rating=self.rating, rated_at=rated_at)
+
+    def to_watchlist_entry(self) -> WatchlistEntry:
+        """Return the watchlist entry to add or remove."""
+        listed_at = None if self.listed_at is None else from_timestamp(self.listed_at)
+        return WatchlistEntry(item=self.item, listed_at=listed_at)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unmatched:
+    """A title that cannot be written to ``side``; ``reason``: no_usable_id, unsupported_kind."""
+
+    side: Side
+    key: str
+    item: MediaItem
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Conflict:
+    """Both sides disagree: ratings differ (``rating``) or ids contradict (``ids``)."""
+
+    key: str
+    item: MediaItem
+    reason: str
+    source_rating: int | None = None
+    target_rating: int | None = None
+    winner: Side | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeakMatch:
+    """A title matched by title+year only: not added again, never removed on this evidence."""
+
+    key: str
+    item: MediaItem
+    other_key: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeaturePlan:
+    """The plan for one feature of a pair, plus the inputs ``apply`` needs."""
+
+    feature: Feature
+    mode: SyncMode
+    source: Inventory
+    target: Inventory
+    baseline_source: Inventory | None
+    baseline_target: Inventory | None
+    changes: tuple[Change, ...] = ()
+    held: tuple[Change, ...] = ()
+    parked: tuple[Change, ...] = ()
+    limit_cut: tuple[Change, ...] = ()
+    unmatched: tuple[Unmatched, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    weak_matches: tuple[WeakMatch, ...] = ()
+    collapsed: tuple[Side, ...] = ()
+    suppressed_removals: int = 0
+    activity: Mapping[Side, str | None] = field(default_factory=dict)
+
+    @property
+    def first_run(self) -> bool:
+        """Whether there was no baseline, so nothing could be removed."""
+        return self.baseline_source is None or self.baseline_target is None
+
+    def count(self, action: Action, side: Side | None = None) -> int:
+        """How many planned (executable) changes of ``action`` on ``side`` (or both)."""
+        return sum(1 for c in self.changes if c.action is action and side in (None, c.side))
+
+    def summary(self) -> dict[str, Any]:
+        """Return a readable, JSON-friendly account of the plan."""
+        sides = {
+            side.value: {
+                "adds": self.count(Action.ADD, side),
+                "removals": self.count(Action.REMOVE, side),
+            }
+            for side in Side
+        }
+        data: dict[str, Any] = {
+            "mode": self.mode.value,
+            "adds": self.count(Action.ADD),
+            "removals": self.count(Action.REMOVE),
+            "unmatched": len(self.unmatched),
+            "conflicts": len(self.conflicts),
+            "held": len(self.held),
+            "limit_reached": bool(self.limit_cut),
+            "limit_cut": len(self.limit_cut),
+            "parked": len(self.parked),
+            "weak_matches": len(self.weak_matches),
+            "first_run": self.first_run,
+            "collapsed": [side.value for side in self.collapsed],
+            "suppressed_removals": self.suppressed_removals,
+            "by_side": sides,
+        }
+        samples = {
+            "add_titles": [_describe(c.item) for c in self.changes if c.action is Action.ADD],
+            "removal_titles": [
+                _describe(c.item) for c in self.changes if c.action is Action.REMOVE
+            ],
+            "held_titles": [_describe(c.item) for c in self.held],
+            "unmatched_titles": [{**_describe(u.item), "reason": u.reason} for u in self.unmatched],
+            "conflict_titles": [
+                {
+                    **_describe(c.item),
+                    "reason": c.reason,
+                    "source_rating": c.source_rating,
+                    "target_rating": c.target_rating,
+                    "winner": None if c.winner is None else c.winner.value,
+                }
+                for c in self.conflicts
+            ],
+        }
+        data.update({name: rows[:SUMMARY_SAMPLE] for name, rows in samples.items() if rows})
+        return data
+
+
+def _describe(item: MediaItem) -> dict[str, Any]:
+    data = item_to_dict(item)
+    return {
+        k: data[k]
+        for k in ("kind", "title", "year", "show_title", "season", "number", "ids")
+        if k in data
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncPlan:
+    """All features of one run of a pair."""
+
+    features: Mapping[Feature, FeaturePlan]
+    created_at: float
+    confirmed_removals: bool = False
+
+    @property
+    def held(self) -> bool:
+        """Whether any removals wait for the user's confirmation."""
+        return any(plan.held for plan in self.features.values())
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """Every executable change, feature by feature."""
+        return tuple(c for plan in self.features.values() for c in plan.changes)
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether there is nothing to write."""
+        return not self.changes
+
+    def summary(self) -> dict[str, Any]:
+        """Return the ``crosswatch.run_sync`` response data for this pair."""
+        return {
+            "held": self.held,
+            "adds": sum(p.count(Action.ADD) for p in self.features.values()),
+            "removals": sum(p.count(Action.REMOVE) for p in self.features.values()),
+            "features": {feature.value: plan.summary() for feature, plan in self.features.items()},
+        }

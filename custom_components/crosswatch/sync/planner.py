@@ -1,0 +1,451 @@
+"""Plan one run of a sync pair from the two sides' inventories and the pair's state.
+
+Rules, per feature:
+
+- add-only: what the source has and the target lacks is added to the target.
+- mirror: as add-only, and what the target has, the source lacks and the source's baseline had
+  (so the source once held it) is removed from the target. Items the source never had stay.
+- two-way: an item one side lacks is removed from the other side only when both baselines held it
+  (it was synced, then removed on one side); otherwise it is added to the side that lacks it.
+
+History compares plays: a play is present on a side when that side has a play of the same title
+within ``play_tolerance`` seconds, and the planner never posts a play that is already present.
+When a side being written cannot keep play times (marking watched stamps "now"), history is
+compared per title (watched or not) instead, so a re-read never looks like a new play.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from custom_components.crosswatch.api.models import STRONG_ID_TYPES, Feature, MediaItem, MediaKind
+
+from .guards import (
+    GuardSettings,
+    activity_moved,
+    removals_exceed_limit,
+    snapshot_collapsed,
+    split_at_capacity,
+)
+from .matching import MatchQuality
+from .plan import (
+    Action,
+    Change,
+    Conflict,
+    FeaturePlan,
+    Side,
+    SyncMode,
+    SyncPlan,
+    Unmatched,
+    WeakMatch,
+)
+from .state import Baseline, PairState, watermark_key
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from .guards import FailureRecord
+    from .inventory import Entry, Inventory
+    from .matching import MatchIndex
+
+ALL_KINDS = frozenset(MediaKind)
+
+
+def _all_kinds() -> dict[Feature, frozenset[MediaKind]]:
+    return dict.fromkeys(Feature, ALL_KINDS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capabilities:
+    """What an account can be written with.
+
+    ``id_types``: ids its write endpoints accept; ``kinds``: what each feature can hold (SIMKL
+    rates only movies and shows); ``limits``: list limits (Trakt's watchlist limit from
+    ``/users/settings``); ``exact_play_times``: whether a posted play keeps its ``watched_at``.
+    """
+
+    id_types: frozenset[str] = frozenset(STRONG_ID_TYPES)
+    kinds: Mapping[Feature, frozenset[MediaKind]] = field(default_factory=_all_kinds)
+    limits: Mapping[Feature, int] = field(default_factory=dict)
+    exact_play_times: bool = True
+
+    def refusal(self, feature: Feature, item: MediaItem) -> str | None:
+        """Why ``item`` cannot be written for ``feature``, or ``None`` when it can."""
+        if item.kind not in self.kinds.get(feature, frozenset()):
+            return "unsupported_kind"
+        if any(id_type in self.id_types for id_type in item.ids):
+            return None
+        by_show = item.kind in (MediaKind.SEASON, MediaKind.EPISODE) and item.season is not None
+        if by_show and any(id_type in self.id_types for id_type in item.show_ids):
+            return None
+        return "no_usable_id"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SideInput:
+    """A fresh read of one side for one feature."""
+
+    inventory: Inventory
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    activity: str | None = None  # the provider's activity marker for this feature, if it has one
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanSettings:
+    """How a pair plans."""
+
+    mode: SyncMode = SyncMode.ADD_ONLY
+    play_tolerance: float = 60.0
+    guards: GuardSettings = field(default_factory=GuardSettings)
+
+
+def plan_sync(
+    state: PairState,
+    inputs: Mapping[Feature, tuple[SideInput, SideInput]],
+    settings: PlanSettings,
+    *,
+    now: float,
+    confirm_removals: bool = False,
+) -> SyncPlan:
+    """Plan every feature in ``inputs`` (source, target) against ``state``.
+
+    Removals held by the mass-removal guard go ahead when ``confirm_removals`` is set or the state
+    carries a one-time confirmation.
+    """
+    confirmed = confirm_removals or state.removals_confirmed
+    plans = {
+        feature: plan_feature(
+            feature,
+            source,
+            target,
+            settings=settings,
+            baseline=state.baselines.get(feature),
+            watermarks=(
+                state.watermarks.get(watermark_key(Side.SOURCE, feature)),
+                state.watermarks.get(watermark_key(Side.TARGET, feature)),
+            ),
+            failures=state.failures,
+            now=now,
+            confirm_removals=confirmed,
+        )
+        for feature, (source, target) in inputs.items()
+    }
+    return SyncPlan(features=plans, created_at=now, confirmed_removals=confirmed)
+
+
+def plan_feature(
+    feature: Feature,
+    source: SideInput,
+    target: SideInput,
+    *,
+    settings: PlanSettings,
+    baseline: Baseline | None = None,
+    watermarks: tuple[str | None, str | None] = (None, None),
+    failures: Mapping[str, FailureRecord] | None = None,
+    now: float = 0.0,
+    confirm_removals: bool = False,
+) -> FeaturePlan:
+    """Plan one feature, guards included."""
+    for side_input in (source, target):
+        if side_input.inventory.feature is not feature:
+            raise ValueError(f"{side_input.inventory.feature} inventory given for {feature}")
+    effective, collapsed = _guard_snapshots(source, target, baseline, watermarks, settings.guards)
+    builder = _Builder(
+        feature=feature,
+        mode=settings.mode,
+        tolerance=settings.play_tolerance,
+        source=effective[Side.SOURCE],
+        target=effective[Side.TARGET],
+        baseline=baseline,
+        caps={Side.SOURCE: source.capabilities, Side.TARGET: target.capabilities},
+    )
+    builder.run()
+
+    changes = builder.changes
+    suppressed = 0
+    if collapsed:
+        suppressed = sum(1 for c in changes if c.action is Action.REMOVE)
+        changes = [c for c in changes if c.action is Action.ADD]
+    failures = failures or {}
+    parked = [c for c in changes if (r := failures.get(c.park_key)) is not None and r.parked(now)]
+    held: list[Change] = []
+    if baseline is not None and not confirm_removals:
+        held = _mass_removals(changes, baseline, settings.guards)
+    set_aside = {c.id for c in (*parked, *held)}
+    kept, cut = _cut_at_limits(
+        [c for c in changes if c.id not in set_aside], feature, builder.caps, effective
+    )
+
+    return FeaturePlan(
+        feature=feature,
+        mode=settings.mode,
+        source=effective[Side.SOURCE],
+        target=effective[Side.TARGET],
+        baseline_source=None if baseline is None else baseline.source,
+        baseline_target=None if baseline is None else baseline.target,
+        changes=tuple(kept),
+        held=tuple(held),
+        parked=tuple(parked),
+        limit_cut=tuple(cut),
+        unmatched=tuple(builder.unmatched),
+        conflicts=tuple(builder.conflicts),
+        weak_matches=tuple(builder.weak),
+        collapsed=tuple(collapsed),
+        suppressed_removals=suppressed,
+        activity={Side.SOURCE: source.activity, Side.TARGET: target.activity},
+    )
+
+
+def _guard_snapshots(
+    source: SideInput,
+    target: SideInput,
+    baseline: Baseline | None,
+    watermarks: tuple[str | None, str | None],
+    guards: GuardSettings,
+) -> tuple[dict[Side, Inventory], list[Side]]:
+    """Each side's inventory to plan with: a collapsed read is replaced by its previous one."""
+    effective: dict[Side, Inventory] = {}
+    collapsed: list[Side] = []
+    for side, side_input, watermark in (
+        (Side.SOURCE, source, watermarks[0]),
+        (Side.TARGET, target, watermarks[1]),
+    ):
+        previous = None if baseline is None else baseline.side(side)
+        current = side_input.inventory
+        if previous is not None and snapshot_collapsed(
+            previous.size,
+            current.size,
+            activity_moved=activity_moved(watermark, side_input.activity),
+            settings=guards,
+        ):
+            # A provider failure, not a user emptying a list: keep the previous snapshot.
+            collapsed.append(side)
+            current = previous
+        effective[side] = current
+    return effective, collapsed
+
+
+def _mass_removals(
+    changes: list[Change], baseline: Baseline, guards: GuardSettings
+) -> list[Change]:
+    """Return the removals to hold: all of a side's when they exceed its baseline share."""
+    held: list[Change] = []
+    for side in Side:
+        removals = [c for c in changes if c.action is Action.REMOVE and c.side is side]
+        if removals and removals_exceed_limit(len(removals), baseline.side(side).size, guards):
+            held.extend(removals)
+    return held
+
+
+def _cut_at_limits(
+    changes: list[Change],
+    feature: Feature,
+    caps: Mapping[Side, Capabilities],
+    inventories: Mapping[Side, Inventory],
+) -> tuple[list[Change], list[Change]]:
+    """Split changes into those to write and adds beyond a side's list limit."""
+    kept: list[Change] = []
+    cut: list[Change] = []
+    for side in Side:
+        side_changes = [c for c in changes if c.side is side]
+        adds = [c for c in side_changes if c.action is Action.ADD]
+        fits, over = split_at_capacity(adds, caps[side].limits.get(feature), len(inventories[side]))
+        kept.extend(c for c in side_changes if c.action is Action.REMOVE)
+        kept.extend(fits)
+        cut.extend(over)
+    return kept, cut
+
+
+def covered(moment: float, plays: Sequence[float], tolerance: float) -> bool:
+    """Whether sorted ``plays`` hold a play within ``tolerance`` seconds of ``moment``."""
+    index = bisect_left(plays, moment - tolerance)
+    return index < len(plays) and plays[index] <= moment + tolerance
+
+
+class _Builder:
+    """Computes the raw changes of one feature before the guards filter them."""
+
+    def __init__(
+        self,
+        *,
+        feature: Feature,
+        mode: SyncMode,
+        tolerance: float,
+        source: Inventory,
+        target: Inventory,
+        baseline: Baseline | None,
+        caps: Mapping[Side, Capabilities],
+    ) -> None:
+        self.feature = feature
+        self.mode = mode
+        self.tolerance = tolerance
+        self.inventories = {Side.SOURCE: source, Side.TARGET: target}
+        self.indexes: dict[Side, MatchIndex] = {
+            side: inv.index() for side, inv in self.inventories.items()
+        }
+        self.baselines: dict[Side, tuple[Inventory, MatchIndex]] | None = None
+        if baseline is not None:
+            self.baselines = {
+                side: (baseline.side(side), baseline.side(side).index()) for side in Side
+            }
+        self.caps = caps
+        two_way = mode is SyncMode.TWO_WAY
+        self.by_title = not caps[Side.TARGET].exact_play_times or (
+            two_way and not caps[Side.SOURCE].exact_play_times
+        )
+        self.changes: list[Change] = []
+        self.unmatched: list[Unmatched] = []
+        self.conflicts: list[Conflict] = []
+        self.weak: list[WeakMatch] = []
+
+    def run(self) -> None:
+        self._walk(Side.SOURCE)
+        if self.mode is not SyncMode.ADD_ONLY:
+            self._walk(Side.TARGET)
+
+    def _baseline_entry(self, side: Side, item: MediaItem) -> Entry | None:
+        """Return the entry ``side``'s baseline holds for ``item`` by a strong match, if any."""
+        if self.baselines is None:
+            return None
+        inventory, index = self.baselines[side]
+        key = index.find_strong(item)
+        return None if key is None else inventory.entries[key]
+
+    def _walk(self, side: Side) -> None:
+        """Compare every entry of ``side`` with the other side."""
+        other = side.other
+        own_index = self.indexes[side]
+        other_inventory = self.inventories[other]
+        other_index = self.indexes[other]
+        for key, entry in sorted(self.inventories[side].entries.items()):
+            match = other_index.find(entry.item)
+            other_entry = None
+            if match is not None:
+                other_entry = other_inventory.entries[match.key]
+                if side is Side.SOURCE:
+                    self._report_match(key, entry, match.key, match.quality)
+            elif own_index.find_strong(entry.item) not in (key, None):
+                continue  # a duplicate of another entry on this side: that one speaks for both
+            if self.feature is Feature.HISTORY:
+                self._plays(side, key, entry, other_entry)
+            elif other_entry is None:
+                self._absent(side, key, entry)
+            elif self.feature is Feature.RATINGS and side is Side.SOURCE:
+                self._ratings(key, entry, match.key if match else key, other_entry)
+
+    def _report_match(self, key: str, entry: Entry, other_key: str, quality: MatchQuality) -> None:
+        if quality is MatchQuality.WEAK:
+            self.weak.append(WeakMatch(key=key, item=entry.item, other_key=other_key))
+        elif quality is MatchQuality.CONFLICTING:
+            self.conflicts.append(Conflict(key=key, item=entry.item, reason="ids"))
+
+    def _synced_before(self, item: MediaItem) -> tuple[Entry | None, Entry | None]:
+        return self._baseline_entry(Side.SOURCE, item), self._baseline_entry(Side.TARGET, item)
+
+    def _absent(self, side: Side, key: str, entry: Entry) -> None:
+        """``entry`` is on ``side`` and missing on the other side."""
+        other = side.other
+        if side is Side.TARGET and self.mode is SyncMode.MIRROR:
+            if self._baseline_entry(Side.SOURCE, entry.item) is not None:
+                self._emit(Action.REMOVE, Side.TARGET, key, entry)
+            return
+        if self.mode is SyncMode.TWO_WAY:
+            in_source, in_target = self._synced_before(entry.item)
+            if in_source is not None and in_target is not None:
+                self._emit(Action.REMOVE, side, key, entry)
+                return
+        self._add(other, key, entry)
+
+    def _add(self, side: Side, key: str, entry: Entry, watched_at: float | None = None) -> bool:
+        reason = self.caps[side].refusal(self.feature, entry.item)
+        if reason is not None:
+            self.unmatched.append(Unmatched(side=side, key=key, item=entry.item, reason=reason))
+            return False
+        self._emit(Action.ADD, side, key, entry, watched_at)
+        return True
+
+    def _emit(
+        self, action: Action, side: Side, key: str, entry: Entry, watched_at: float | None = None
+    ) -> None:
+        self.changes.append(
+            Change(
+                feature=self.feature,
+                side=side,
+                action=action,
+                key=key,
+                item=entry.item,
+                watched_at=watched_at,
+                listed_at=entry.listed_at,
+                rating=entry.rating,
+                rated_at=entry.rated_at,
+            )
+        )
+
+    def _ratings(self, key: str, source: Entry, target_key: str, target: Entry) -> None:
+        """Both sides rate the title; align differing ratings."""
+        if source.rating == target.rating:
+            return
+        winner = None
+        conflict = True
+        if self.baselines is not None:
+            before_source, before_target = self._synced_before(source.item)
+            source_changed = before_source is None or before_source.rating != source.rating
+            target_changed = before_target is None or before_target.rating != target.rating
+            if source_changed != target_changed:
+                winner = Side.SOURCE if source_changed else Side.TARGET
+                conflict = False
+        if winner is None:
+            newer_target = target.rated_at is not None and (
+                source.rated_at is None or target.rated_at > source.rated_at
+            )
+            winner = Side.TARGET if newer_target else Side.SOURCE
+        if conflict:
+            self.conflicts.append(
+                Conflict(
+                    key=key,
+                    item=source.item,
+                    reason="rating",
+                    source_rating=source.rating,
+                    target_rating=target.rating,
+                    winner=winner,
+                )
+            )
+        if winner is Side.SOURCE:
+            self._add(Side.TARGET, key, source)
+        elif self.mode is SyncMode.TWO_WAY:
+            self._add(Side.SOURCE, target_key, target)
+
+    def _plays(self, side: Side, key: str, entry: Entry, other_entry: Entry | None) -> None:
+        """Compare ``entry``'s plays on ``side`` with the other side's plays of the title."""
+        other_plays = () if other_entry is None else other_entry.plays
+        before_source: tuple[float, ...] | None = None
+        before_target: tuple[float, ...] | None = None
+        if self.baselines is not None:
+            found = self._synced_before(entry.item)
+            before_source = () if found[0] is None else found[0].plays
+            before_target = () if found[1] is None else found[1].plays
+        planned: list[float] = []
+        for moment in entry.plays:
+            if self._present(moment, other_plays):
+                continue
+            was_source = before_source is not None and self._present(moment, before_source)
+            was_target = before_target is not None and self._present(moment, before_target)
+            if side is Side.TARGET and self.mode is SyncMode.MIRROR:
+                if was_source:
+                    self._emit(Action.REMOVE, side, key, entry, moment)
+                continue
+            if self.mode is SyncMode.TWO_WAY and was_source and was_target:
+                self._emit(Action.REMOVE, side, key, entry, moment)
+                continue
+            if self._present(moment, planned):
+                continue
+            if not self._add(side.other, key, entry, moment):
+                return  # the other side cannot take this title at all: report it once
+            planned.append(moment)
+
+    def _present(self, moment: float, plays: Sequence[float]) -> bool:
+        if self.by_title:
+            return bool(plays)
+        return covered(moment, plays, self.tolerance)

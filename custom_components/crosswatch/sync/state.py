@@ -1,0 +1,147 @@
+"""A sync pair's memory between runs: baselines, failures and parking, recent runs, watermarks.
+
+The HA runner stores ``to_dict()`` in a ``Store`` only after a run's writes are done, so a restart
+in the middle of a run plans the same remaining work again instead of losing or repeating it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from custom_components.crosswatch.api.models import Feature
+
+from .guards import FailureRecord
+from .inventory import Inventory
+from .plan import RunResult, Side
+
+SCHEMA_VERSION = 1
+MAX_RUNS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """What each side held for one feature after the last run."""
+
+    source: Inventory
+    target: Inventory
+
+    def side(self, side: Side) -> Inventory:
+        """Return the baseline of ``side``."""
+        return self.source if side is Side.SOURCE else self.target
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRecord:
+    """One finished run."""
+
+    started_at: float
+    finished_at: float
+    result: RunResult
+    counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a plain-JSON form."""
+        return {
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "result": self.result.value,
+            "counts": {feature: dict(counts) for feature, counts in self.counts.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
+        """Rebuild from ``to_dict``."""
+        counts = data.get("counts", {})
+        if not isinstance(counts, Mapping):
+            raise TypeError("counts is not an object")
+        return cls(
+            started_at=float(data["started_at"]),
+            finished_at=float(data["finished_at"]),
+            result=RunResult(data["result"]),
+            counts={str(f): {str(k): int(v) for k, v in c.items()} for f, c in counts.items()},
+        )
+
+
+def watermark_key(side: Side, feature: Feature) -> str:
+    """Return the key under which a side's activity marker for a feature is kept."""
+    return f"{side}:{feature}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairState:
+    """Everything a pair remembers. Immutable: updates return a new state."""
+
+    baselines: Mapping[Feature, Baseline] = field(default_factory=dict)
+    failures: Mapping[str, FailureRecord] = field(default_factory=dict)
+    runs: tuple[RunRecord, ...] = ()
+    watermarks: Mapping[str, str] = field(default_factory=dict)
+    removals_confirmed: bool = False
+
+    def parked(self, now: float) -> dict[str, float]:
+        """Parked items (park key → until when) at ``now``, for display."""
+        return {
+            key: record.parked_until
+            for key, record in sorted(self.failures.items())
+            if record.parked_until is not None and record.parked(now)
+        }
+
+    @property
+    def last_run(self) -> RunRecord | None:
+        """The most recent run, if any."""
+        return self.runs[-1] if self.runs else None
+
+    def confirm_removals(self) -> PairState:
+        """Let the next run apply removals the mass-removal guard held (once)."""
+        return replace(self, removals_confirmed=True)
+
+    def with_run(self, run: RunRecord) -> PairState:
+        """Append ``run``, keeping the last ``MAX_RUNS``."""
+        return replace(self, runs=(*self.runs, run)[-MAX_RUNS:])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a plain-JSON form with a schema version."""
+        return {
+            "version": SCHEMA_VERSION,
+            "baselines": {
+                feature.value: {
+                    "source": baseline.source.to_dict(),
+                    "target": baseline.target.to_dict(),
+                }
+                for feature, baseline in self.baselines.items()
+            },
+            "failures": {key: record.to_dict() for key, record in self.failures.items()},
+            "runs": [run.to_dict() for run in self.runs],
+            "watermarks": dict(self.watermarks),
+            "removals_confirmed": self.removals_confirmed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PairState:
+        """Rebuild from ``to_dict``; raises ``ValueError`` for another schema or a malformed one."""
+        version = data.get("version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"unsupported pair state version {version!r}")
+        try:
+            baselines = {
+                Feature(name): Baseline(
+                    Inventory.from_dict(sides["source"]), Inventory.from_dict(sides["target"])
+                )
+                for name, sides in data.get("baselines", {}).items()
+            }
+            failures = {
+                str(key): FailureRecord.from_dict(record)
+                for key, record in data.get("failures", {}).items()
+            }
+            runs = tuple(RunRecord.from_dict(run) for run in data.get("runs", []))
+            watermarks = {str(k): str(v) for k, v in data.get("watermarks", {}).items()}
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ValueError(f"malformed pair state: {err}") from err
+        return cls(
+            baselines=baselines,
+            failures=failures,
+            runs=runs[-MAX_RUNS:],
+            watermarks=watermarks,
+            removals_confirmed=bool(data.get("removals_confirmed", False)),
+        )
