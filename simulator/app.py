@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from . import control, plex, simkl, tmdb, trakt
+from . import control, discover, plextv, pms, simkl, tmdb, trakt
 from .core import STATE, Abort, LogEntry, dumps
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ async def _on_shutdown(app: web.Application) -> None:
 def build_app(state: State) -> web.Application:
     app = web.Application(middlewares=[sim_middleware], client_max_size=64 * 1024**2)
     app[STATE] = state
-    for module in (plex, trakt, simkl, tmdb, control):
+    for module in (plextv, discover, pms, trakt, simkl, tmdb, control):
         module.setup(app)
     app.on_shutdown.append(_on_shutdown)
     return app

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from . import credentials as cred
-from . import plex, simkl, trakt
+from . import plex, pms, simkl, trakt
 from .core import FAULT_KINDS, json_body, reply, state_of
 
 P = "/_sim"
@@ -144,7 +144,7 @@ async def plex_approve(request: web.Request) -> web.Response:
 async def playback(request: web.Request) -> web.Response:
     body = await _body(request)
     try:
-        session = await plex.control_playback(state_of(request), request.match_info["action"],
+        session = await pms.control_playback(state_of(request), request.match_info["action"],
                                               body, request.url.origin())  # fmt: skip
     except LookupError as exc:
         raise web.HTTPNotFound(text=str(exc)) from exc

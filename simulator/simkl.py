@@ -1,28 +1,653 @@
-"""SIMKL (``/simkl`` = ``https://api.simkl.com``)."""
+"""SIMKL (``/simkl`` = ``https://api.simkl.com``). Ids of tmdb/tvdb/mal go out as strings."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from . import credentials as cred
+from .catalogue import Catalogue, Episode, Item, Movie, Show
+from .clock import iso_ms, iso_s, parse_iso
+from .core import Abort, abort_json, bearer, json_body, reply, state_of
+
 if TYPE_CHECKING:
-    from .catalogue import Catalogue
     from .seed import SeedPlan
+    from .state import State
 
 PREFIX = "/simkl"
+STATUSES = ("plantowatch", "watching", "completed", "hold", "dropped")
+SCROBBLE_WINDOW = 3600
+GROUPS = {"movies": "movies", "shows": "tv_shows", "anime": "anime"}
+ACTIVITY_KEYS = {
+    "tv_shows": ("all", "rated_at", "playback", "plantowatch", "watching", "completed", "hold",
+                 "dropped", "removed_from_list"),
+    "anime": ("all", "rated_at", "playback", "plantowatch", "watching", "completed", "hold",
+              "dropped", "removed_from_list"),
+    "movies": ("all", "rated_at", "playback", "plantowatch", "completed", "dropped",
+               "removed_from_list"),
+}  # fmt: skip
+
+
+@dataclass
+class Entry:
+    status: str
+    added_at: float
+    updated_at: float
+    rating: int | None = None
+    rated_at: float | None = None
+
+
+@dataclass
+class Pin:
+    user_code: str
+    created: float
+    expires_in: int = 900
+    interval: int = 5
+    user: str | None = None
+    last_poll: float | None = None
+
+
+@dataclass
+class User:
+    name: str
+    id: int
+    entries: dict[Movie | Show, Entry] = field(default_factory=dict)
+    watched: dict[Movie | Episode, float] = field(default_factory=dict)
+    scrobbled: dict[Movie | Episode, float] = field(default_factory=dict)
+    playback: dict[int, tuple[Movie | Episode, float, float]] = field(default_factory=dict)
+    activities: dict[str, float | None] = field(default_factory=dict)
+
+    def touch(self, now: float, item: Item, key: str) -> None:
+        group = GROUPS[section(item)]
+        if key in ACTIVITY_KEYS[group]:
+            self.activities[f"{group}.{key}"] = now
+        self.activities[f"{group}.all"] = now
+        self.activities["all"] = now
+
+
+def section(item: Item) -> str:
+    if isinstance(item, Episode):
+        item = item.show
+    if isinstance(item, Movie):
+        return "movies"
+    return "anime" if item.anime else "shows"
 
 
 class SimklState:
     def __init__(self, cat: Catalogue, plan: SeedPlan, now: float) -> None:
         self.cat = cat
-        self.tokens: dict[str, str] = {}
+        self.users = {cred.SIMKL_USER: User(cred.SIMKL_USER, cred.SIMKL_USER_ID),
+                      cred.SIMKL_USER_2: User(cred.SIMKL_USER_2, cred.SIMKL_USER_ID + 1)}  # fmt: skip
+        self.tokens = {cred.SIMKL_TOKEN: cred.SIMKL_USER, cred.SIMKL_TOKEN_2: cred.SIMKL_USER_2}
+        self.pins: dict[str, Pin] = {}
+        self.ids = 7_000_000_000
+        user = self.users[cred.SIMKL_USER]
+        for item, ts in plan.simkl_plays:
+            user.watched[item] = max(ts, user.watched.get(item, 0.0))
+            target = item.show if isinstance(item, Episode) else item
+            status = "watching" if isinstance(item, Episode) else "completed"
+            entry = user.entries.setdefault(target, Entry(status, ts, ts))
+            entry.updated_at = max(entry.updated_at, ts)
+        for item, ts in plan.simkl_watchlist:
+            user.entries.setdefault(item, Entry("plantowatch", ts, ts))
+        for item, rating, ts in plan.simkl_ratings:
+            entry = user.entries.setdefault(item, Entry("completed", ts, ts))
+            entry.rating, entry.rated_at = rating, ts
+        for users in self.users.values():
+            for group, keys in ACTIVITY_KEYS.items():
+                for key in keys:
+                    users.activities[f"{group}.{key}"] = now - 86400
+            users.activities["all"] = users.activities["settings.all"] = now - 86400
+
+    def next_id(self) -> int:
+        self.ids += 1
+        return self.ids
+
+    def find(self, kind: str, ids: dict[str, Any]) -> Movie | Show | None:
+        order = ("simkl", "imdb", "tmdb", "tvdb", "mal", "slug")
+        item = self.cat.find("movie" if kind == "movies" else "show", ids, order)
+        if item is None or getattr(item, "simkl", None) is None:
+            return None
+        return item  # type: ignore[return-value]
+
+
+# -- checks --------------------------------------------------------------------------------------
+def _error(status: int, error: str, message: str) -> Abort:
+    return abort_json({"error": error, "code": status, "message": message}, status)
+
+
+def check(request: web.Request) -> None:
+    """Required ``client_id`` (or ``simkl-api-key``), ``app-name``, ``app-version``, UA."""
+    client = request.query.get("client_id") or request.headers.get("simkl-api-key")
+    if client != cred.SIMKL_CLIENT_ID:
+        raise _error(412, "client_id_failed", "Your client_id is wrong or your app is blocked")
+    for name in ("app-name", "app-version"):
+        if not request.query.get(name):
+            raise _error(400, "empty_field", f"Parameter {name} is required")
+    if not request.headers.get("User-Agent"):
+        raise _error(400, "empty_field", "User-Agent header is required")
+
+
+def authed(request: web.Request) -> User:
+    check(request)
+    simkl = state_of(request).simkl
+    name = simkl.tokens.get(bearer(request) or "")
+    if name is None:
+        raise _error(401, "user_token_failed", "Your token is wrong or has been revoked")
+    return simkl.users[name]
+
+
+# -- serialisation -------------------------------------------------------------------------------
+def ids_json(item: Movie | Show, *, simkl_only: bool = False) -> dict[str, Any]:
+    if simkl_only:
+        return {"simkl": item.simkl}
+    ids: dict[str, Any] = {"simkl": item.simkl, "slug": item.slug, "imdb": item.imdb,
+                           "tmdb": item.tmdb, "tvdb": item.tvdb}  # fmt: skip
+    if isinstance(item, Show) and item.mal is not None:
+        ids["mal"] = item.mal
+    return {k: (str(v) if k in ("tmdb", "tvdb", "mal") else v)
+            for k, v in ids.items() if v is not None}  # fmt: skip
+
+
+def media_json(item: Movie | Show, extended: str = "full") -> dict[str, Any]:
+    if extended in ("ids_only", "simkl_ids_only"):
+        return {"ids": ids_json(item, simkl_only=extended == "simkl_ids_only")}
+    out: dict[str, Any] = {"title": item.title, "poster": f"{item.simkl % 100:02d}/{item.simkl}p",
+                           "year": item.year, "runtime": item.runtime, "ids": ids_json(item)}  # fmt: skip
+    return out
+
+
+def _row(user: User, item: Movie | Show, entry: Entry, request: web.Request) -> dict[str, Any]:
+    extended = request.query.get("extended", "full")
+    key = "movie" if isinstance(item, Movie) else "show"
+    watched_at = [user.watched[e] for e in _eps(item) if e in user.watched] if key == "show" else (
+        [user.watched[item]] if item in user.watched else []  # type: ignore[index]
+    )
+    last = max(watched_at) if watched_at else None
+    row: dict[str, Any] = {
+        "added_to_watchlist_at": iso_s(entry.added_at),
+        "last_watched_at": iso_s(last) if last else None,
+        "user_rated_at": iso_s(entry.rated_at) if entry.rated_at else None,
+        "user_rating": entry.rating, "status": entry.status,
+    }  # fmt: skip
+    if isinstance(item, Show):
+        aired = [e for e in _eps(item)]
+        seen = [e for e in aired if e in user.watched]
+        unseen = [e for e in aired if e not in user.watched]
+        row |= {"last_watched": f"S{seen[-1].season:02d}E{seen[-1].number:02d}" if seen else None,
+                "next_to_watch": f"S{unseen[0].season:02d}E{unseen[0].number:02d}" if unseen
+                else None, "watched_episodes_count": len(seen),
+                "total_episodes_count": len(aired), "not_aired_episodes_count": 0}  # fmt: skip
+        if item.anime:
+            row["anime_type"] = "tv"
+        if request.query.get("episode_watched_at") == "yes" or extended.startswith("full"):
+            seasons: dict[int, list[dict[str, Any]]] = {}
+            for e in seen:
+                watched = {"number": e.number}
+                if request.query.get("episode_watched_at") == "yes":
+                    watched["watched_at"] = iso_s(user.watched[e])  # type: ignore[assignment]
+                seasons.setdefault(e.season, []).append(watched)
+            if extended.startswith("full"):
+                row["seasons"] = [{"number": n, "episodes": eps} for n, eps in seasons.items()]
+    row[key] = media_json(item, extended)
+    return row
+
+
+def _eps(show: Show | Movie) -> list[Episode]:
+    return [e for e in show.episodes if e.season > 0] if isinstance(show, Show) else []
+
+
+# -- auth ----------------------------------------------------------------------------------------
+def _new_pin(state: State) -> dict[str, Any]:
+    n = len(state.simkl.pins)
+    code = hashlib.sha256(f"simkl{n}{state.now()}".encode()).hexdigest()[:5].upper()
+    pin = Pin(f"{code}{n % 10}", state.now())
+    state.simkl.pins[pin.user_code] = pin
+    return {"result": "OK", "device_code": "DEVICE_CODE", "user_code": pin.user_code,
+            "verification_uri": "https://simkl.com/pin", "verification_url": "https://simkl.com/pin",
+            "expires_in": pin.expires_in, "interval": pin.interval}  # fmt: skip
+
+
+async def pin_create(request: web.Request) -> web.Response:
+    check(request)
+    return reply(_new_pin(state_of(request)))
+
+
+async def pin_poll(request: web.Request) -> web.Response:
+    check(request)
+    state = state_of(request)
+    now = state.now()
+    pin = state.simkl.pins.get(request.match_info["user_code"])
+    if pin is None or now >= pin.created + pin.expires_in:
+        return reply(_new_pin(state))  # unknown/consumed/expired: a fresh init body
+    too_fast = pin.last_poll is not None and now - pin.last_poll < pin.interval
+    pin.last_poll = now
+    if too_fast:
+        return reply({"result": "KO", "message": "Slow down"})
+    if pin.user is None:
+        return reply({"result": "KO", "message": "Authorization pending"})
+    del state.simkl.pins[pin.user_code]
+    token = hashlib.sha256(f"simkl-token{pin.user_code}{now}".encode()).hexdigest()
+    state.simkl.tokens[token] = pin.user
+    return reply({"result": "OK", "access_token": token})
+
+
+def approve_pin(state: State, user_code: str, user: str | None) -> bool:
+    pin = state.simkl.pins.get(user_code)
+    if pin is None:
+        return False
+    pin.user = user or cred.SIMKL_USER
+    return True
+
+
+# -- sync ----------------------------------------------------------------------------------------
+async def settings(request: web.Request) -> web.Response:
+    user = authed(request)
+    return reply({"user": {"name": user.name, "joined_at": "2020-01-01T00:00:00Z",
+                           "gender": "", "avatar": "", "bio": "", "loc": "", "age": ""},
+                  "account": {"id": user.id, "timezone": "UTC", "type": "free"},
+                  "connections": {"facebook": False}})  # fmt: skip
+
+
+async def activities(request: web.Request) -> web.Response:
+    user = authed(request)
+    acts = user.activities
+
+    def fmt(value: float | None) -> str | None:
+        return iso_s(value) if value else None
+
+    out: dict[str, Any] = {"all": fmt(acts["all"]), "settings": {"all": fmt(acts["settings.all"])}}
+    for group, keys in ACTIVITY_KEYS.items():
+        out[group] = {key: fmt(acts.get(f"{group}.{key}")) for key in keys}
+    return reply(out)
+
+
+async def all_items(request: web.Request) -> web.Response:
+    user = authed(request)
+    kind = request.match_info.get("type")
+    status = request.match_info.get("status")
+    if (kind and kind not in GROUPS) or (status and status not in STATUSES):
+        raise _error(400, "wrong_parameter", "Unknown type or status")
+    date_from = request.query.get("date_from")
+    since = parse_iso(date_from) if date_from else None
+    out: dict[str, list[Any]] = {}
+    for item, entry in user.entries.items():
+        sec = section(item)
+        if (kind and sec != kind) or (status and entry.status != status):
+            continue
+        if since is not None and entry.updated_at < since:
+            continue
+        out.setdefault(sec, []).append(_row(user, item, entry, request))
+    return reply(out)
+
+
+def _status_response(item: Item, status: str) -> dict[str, Any]:
+    return {"status": status, "simkl_type": "movie" if isinstance(item, Movie) else "tv",
+            "anime_type": "tv" if isinstance(item, Show) and item.anime else None}  # fmt: skip
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise _error(400, "wrong_parameter", "JSON object expected")
+    return body
+
+
+def _entries(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(kind, entry) for kind in ("movies", "shows", "anime") for entry in body.get(kind) or []
+            if isinstance(entry, dict)]  # fmt: skip
+
+
+def _set_status(user: User, item: Movie | Show, status: str, now: float) -> None:
+    entry = user.entries.get(item)
+    if entry is None:
+        user.entries[item] = Entry(status, now, now)
+    else:
+        entry.status, entry.updated_at = status, now
+    user.touch(now, item, status)
+
+
+async def add_to_list(request: web.Request) -> web.Response:
+    user = authed(request)
+    state = state_of(request)
+    now = state.now()
+    body = await _body(request)
+    added: dict[str, list[Any]] = {"movies": [], "shows": []}
+    missing: dict[str, list[Any]] = {"movies": [], "shows": []}
+    for kind, entry in _entries(body):
+        key = "movies" if kind == "movies" else "shows"
+        item = state.simkl.find(kind, entry.get("ids") or {})
+        to = entry.get("to")
+        if to not in STATUSES or (to == "watching" and isinstance(item, Movie)):
+            raise _error(400, "wrong_parameter", f"'to' must be one of {STATUSES}")
+        if item is None:
+            missing[key].append({"ids": entry.get("ids") or {}})
+            continue
+        _set_status(user, item, to, now)
+        if to == "completed":
+            ts = parse_iso(entry["watched_at"]) if entry.get("watched_at") else now
+            for target in _eps(item) or [item]:
+                user.watched.setdefault(target, ts)  # type: ignore[arg-type]
+        added[key].append({"to": to, "ids": entry.get("ids") or {}})
+    return reply({"added": added, "not_found": missing}, 201)
+
+
+def _mark(user: User, item: Movie | Episode, ts: float) -> None:
+    user.watched[item] = max(ts, user.watched.get(item, 0.0))
+
+
+async def history_add(request: web.Request) -> web.Response:
+    user = authed(request)
+    state = state_of(request)
+    now = state.now()
+    body = await _body(request)
+    counts = {"movies": 0, "shows": 0, "episodes": 0}
+    statuses: list[dict[str, Any]] = []
+    missing: dict[str, list[Any]] = {"movies": [], "shows": [], "episodes": []}
+    for kind, entry in _entries(body):
+        item = state.simkl.find(kind, entry.get("ids") or {})
+        if item is None:
+            missing["movies" if kind == "movies" else "shows"].append(entry)
+            continue
+        ts = parse_iso(entry["watched_at"]) if entry.get("watched_at") else now
+        if isinstance(item, Movie):
+            _mark(user, item, ts)
+            counts["movies"] += 1
+            status = entry.get("status", "completed")
+        else:
+            eps = _pick_episodes(item, entry, missing)
+            for ep, when in eps:
+                _mark(user, ep, parse_iso(when) if when else ts)
+            counts["shows"] += 1
+            counts["episodes"] += len(eps)
+            done = all(e in user.watched for e in _eps(item)) and item.status == "ended"
+            status = entry.get("status", "completed" if done else "watching")
+        _set_status(user, item, status, now)
+        statuses.append({"request": entry, "response": _status_response(item, status)})
+    for entry in body.get("episodes") or []:
+        ep = state.catalogue.find("episode", (entry or {}).get("ids") or {}, ("tvdb", "imdb"))
+        if not isinstance(ep, Episode):
+            missing["episodes"].append(entry)
+            continue
+        _mark(user, ep, parse_iso(entry["watched_at"]) if entry.get("watched_at") else now)
+        counts["episodes"] += 1
+        _set_status(user, ep.show, "watching", now)
+    return reply({"added": {**counts, "statuses": statuses}, "not_found": missing}, 201)
+
+
+def _pick_episodes(
+    show: Show, entry: dict[str, Any], missing: dict[str, list[Any]]
+) -> list[tuple[Episode, str | None]]:
+    seasons = entry.get("seasons")
+    if not seasons:
+        return [(e, None) for e in _eps(show)]
+    picked: list[tuple[Episode, str | None]] = []
+    for season in seasons:
+        eps = show.seasons.get(int(season.get("number", -1)), [])
+        wanted = season.get("episodes")
+        if not wanted:
+            picked.extend((e, season.get("watched_at")) for e in eps)
+            continue
+        for want in wanted:
+            match = [e for e in eps if e.number == want.get("number")]
+            if match:
+                picked.append((match[0], want.get("watched_at") or season.get("watched_at")))
+            else:
+                missing["episodes"].append(want)
+    return picked
+
+
+async def history_remove(request: web.Request) -> web.Response:
+    user = authed(request)
+    state = state_of(request)
+    now = state.now()
+    body = await _body(request)
+    deleted = {"movies": 0, "shows": 0, "episodes": 0}
+    missing: dict[str, list[Any]] = {"movies": [], "shows": [], "episodes": []}
+    for kind, entry in _entries(body):
+        key = "movies" if kind == "movies" else "shows"
+        item = state.simkl.find(kind, entry.get("ids") or {})
+        if item is None or (item not in user.entries and item not in user.watched):
+            missing[key].append(entry)
+            continue
+        if isinstance(item, Show) and entry.get("seasons"):
+            for ep, _ in _pick_episodes(item, entry, missing):
+                if user.watched.pop(ep, None) is not None:
+                    deleted["episodes"] += 1
+            user.touch(now, item, "all")
+            if item in user.entries:
+                user.entries[item].updated_at = now
+            continue
+        # Whole title: watched state, list entry and rating all go (as SIMKL does).
+        for ep in _eps(item):
+            if user.watched.pop(ep, None) is not None:
+                deleted["episodes"] += 1
+        user.watched.pop(item, None)  # type: ignore[call-overload]
+        user.entries.pop(item, None)
+        deleted[key] += 1
+        user.touch(now, item, "removed_from_list")
+    return reply({"deleted": deleted, "not_found": missing})
+
+
+async def ratings_get(request: web.Request) -> web.Response:
+    user = authed(request)
+    kind = request.match_info.get("type")
+    wanted = request.match_info.get("rating")
+    allowed = {int(r) for r in wanted.split(",") if r.isdigit()} if wanted else None
+    since = parse_iso(request.query["date_from"]) if request.query.get("date_from") else None
+    out: dict[str, list[Any]] = {}
+    for item, entry in user.entries.items():
+        sec = section(item)
+        if entry.rating is None or (kind and sec != kind) or (allowed and entry.rating not in allowed):
+            continue
+        if since is not None and (entry.rated_at or 0) < since:
+            continue
+        out.setdefault(sec, []).append(_row(user, item, entry, request))
+    return reply(out)
+
+
+async def ratings_add(request: web.Request) -> web.Response:
+    user = authed(request)
+    state = state_of(request)
+    now = state.now()
+    body = await _body(request)
+    counts = {"movies": 0, "shows": 0}
+    statuses: list[dict[str, Any]] = []
+    missing: dict[str, list[Any]] = {"movies": [], "shows": []}
+    for kind, entry in _entries(body):
+        key = "movies" if kind == "movies" else "shows"
+        item = state.simkl.find(kind, entry.get("ids") or {})
+        rating = entry.get("rating")
+        if item is None or not isinstance(rating, int) or not 1 <= rating <= 10:
+            missing[key].append(entry)
+            continue
+        if item not in user.entries:  # rating auto-adds: movies completed, shows watching
+            _set_status(user, item, "completed" if isinstance(item, Movie) else "watching", now)
+        record = user.entries[item]
+        record.rating = rating
+        record.rated_at = parse_iso(entry["rated_at"]) if entry.get("rated_at") else now
+        record.updated_at = now
+        user.touch(now, item, "rated_at")
+        counts[key] += 1
+        statuses.append({"request": entry, "response": {"status": record.status}})
+    return reply({"added": {**counts, "statuses": statuses}, "not_found": missing}, 201)
+
+
+async def ratings_remove(request: web.Request) -> web.Response:
+    user = authed(request)
+    state = state_of(request)
+    body = await _body(request)
+    deleted = {"movies": 0, "shows": 0}
+    missing: dict[str, list[Any]] = {"movies": [], "shows": []}
+    for kind, entry in _entries(body):
+        key = "movies" if kind == "movies" else "shows"
+        item = state.simkl.find(kind, entry.get("ids") or {})
+        record = user.entries.get(item) if item is not None else None
+        if record is None or record.rating is None:
+            missing[key].append(entry)
+            continue
+        record.rating = record.rated_at = None
+        record.updated_at = state.now()
+        user.touch(state.now(), item, "rated_at")  # type: ignore[arg-type]
+        deleted[key] += 1
+    return reply({"deleted": deleted, "not_found": missing})
+
+
+async def watched(request: web.Request) -> web.Response:
+    user = authed(request)
+    state = state_of(request)
+    body = await json_body(request)
+    if not isinstance(body, list):
+        raise _error(400, "wrong_parameter", "a JSON array is expected")
+    limit = 100 if request.query.get("extended") else 1000
+    out = []
+    for query in body[:limit]:
+        ids = {k: v for k, v in query.items() if k != "type"}
+        kind = "movies" if query.get("type") == "movie" else "shows"
+        item = state.simkl.find(kind, ids)
+        row = dict(query)
+        if item is None:
+            row["result"] = "not_found"
+        else:
+            entry = user.entries.get(item)
+            times = [user.watched[e] for e in (_eps(item) or [item]) if e in user.watched]  # type: ignore[operator]
+            row |= {"result": bool(times), "list": entry.status if entry else None,
+                    "last_watched_at": iso_s(max(times)) if times else None}  # fmt: skip
+        out.append(row)
+    return reply(out)
+
+
+# -- scrobble ------------------------------------------------------------------------------------
+def _scrobble_target(state: State, body: dict[str, Any]) -> tuple[Movie | Episode, Any] | None:
+    if isinstance(body.get("movie"), dict):
+        item = state.simkl.find("movies", body["movie"].get("ids") or {})
+        return (item, item) if isinstance(item, Movie) else None
+    show_body = body.get("show") or body.get("anime")
+    if not isinstance(show_body, dict):
+        return None
+    show = state.simkl.find("shows", show_body.get("ids") or {})
+    if not isinstance(show, Show):
+        return None
+    episode = body.get("episode") or {}
+    season = int(episode.get("season", 1))
+    number = episode.get("number")
+    ep = state.catalogue.episode(show, season, int(number)) if number is not None else None
+    return (ep, show) if ep is not None else None
+
+
+async def scrobble(request: web.Request) -> web.Response:
+    user = authed(request)
+    state = state_of(request)
+    now = state.now()
+    action = request.match_info["action"]
+    body = await _body(request)
+    try:
+        progress = float(body.get("progress", 0))
+    except (TypeError, ValueError):
+        raise _error(400, "wrong_parameter", "progress must be a number") from None
+    target = _scrobble_target(state, body)
+    if target is None:
+        raise _error(404, "id_err", "Item not found")
+    item, top = target
+    out_action, out_id = action, 0
+    if action != "start":
+        out_id = state.simkl.next_id()
+    if action == "stop":
+        if progress >= 80:
+            last = user.scrobbled.get(item)
+            if last is not None and now < last + SCROBBLE_WINDOW:
+                return reply({"watched_at": iso_ms(last),
+                              "expires_at": iso_ms(last + SCROBBLE_WINDOW)}, 409)  # fmt: skip
+            user.scrobbled[item] = now
+            _mark(user, item, now)
+            status = "completed" if isinstance(item, Movie) else "watching"
+            _set_status(user, top, status, now)
+            out_action = "scrobble"
+        else:
+            out_action = "pause"
+    if out_action == "pause":
+        user.playback[out_id] = (item, progress, now)
+        user.touch(now, item, "playback")
+    out: dict[str, Any] = {"id": out_id, "action": out_action, "progress": progress}
+    key = "movie" if isinstance(item, Movie) else ("anime" if top.anime else "show")
+    out[key] = {**media_json(top), "anime_type": "tv" if key == "anime" else None}
+    if isinstance(item, Episode):
+        out["episode"] = {"season": item.season, "number": item.number, "title": item.title}
+    return reply(out, 201)
+
+
+async def playback_get(request: web.Request) -> web.Response:
+    user = authed(request)
+    kind = request.match_info.get("type")
+    rows = []
+    for pid, (item, progress, paused_at) in user.playback.items():
+        if kind in ("movie", "movies") and not isinstance(item, Movie):
+            continue
+        if kind in ("episode", "episodes") and not isinstance(item, Episode):
+            continue
+        row: dict[str, Any] = {"id": pid, "progress": progress, "paused_at": iso_s(paused_at)}
+        if isinstance(item, Movie):
+            row |= {"type": "movie", "movie": media_json(item)}
+        else:
+            row |= {"type": "episode", "show": media_json(item.show),
+                    "episode": {"season": item.season, "number": item.number}}  # fmt: skip
+        rows.append(row)
+    return reply(rows)
+
+
+async def playback_delete(request: web.Request) -> web.Response:
+    user = authed(request)
+    if user.playback.pop(int(request.match_info["id"]), None) is None:
+        raise _error(404, "not_found", "Playback not found")
+    return web.Response(status=204)
+
+
+async def search_id(request: web.Request) -> web.Response:
+    check(request)
+    state = state_of(request)
+    ids = {k: v for k, v in request.query.items() if k in ("simkl", "imdb", "tmdb", "tvdb", "mal")}
+    wanted = request.query.get("type")
+    rows = []
+    for kind in ("movies", "shows"):
+        if wanted == "movie" and kind == "shows" or wanted in ("show", "tv") and kind == "movies":
+            continue
+        item = state.simkl.find(kind, ids)
+        if item is not None:
+            rows.append({"type": section(item).rstrip("s") if kind == "shows" else "movie",
+                         **media_json(item)})  # fmt: skip
+    return reply(rows)
+
+
+async def not_found(request: web.Request) -> web.Response:
+    check(request)
+    raise _error(404, "not_found", "Method not found")
 
 
 def setup(app: web.Application) -> None:
-    del app
-
-
-def approve_pin(state: object, user_code: str, user: str | None) -> bool:
-    del state, user_code, user
-    return False
+    r, p = app.router, PREFIX
+    r.add_get(f"{p}/oauth/pin", pin_create)
+    r.add_get(f"{p}/oauth/pin/{{user_code}}", pin_poll)
+    r.add_post(f"{p}/users/settings", settings)
+    r.add_get(f"{p}/sync/activities", activities)
+    r.add_post(f"{p}/sync/activities", activities)
+    r.add_get(f"{p}/sync/all-items", all_items)
+    r.add_get(f"{p}/sync/all-items/{{type}}", all_items)
+    r.add_get(f"{p}/sync/all-items/{{type}}/{{status}}", all_items)
+    r.add_post(f"{p}/sync/add-to-list", add_to_list)
+    r.add_post(f"{p}/sync/history", history_add)
+    r.add_post(f"{p}/sync/history/remove", history_remove)
+    r.add_get(f"{p}/sync/ratings", ratings_get)
+    r.add_get(f"{p}/sync/ratings/{{type}}", ratings_get)
+    r.add_get(f"{p}/sync/ratings/{{type}}/{{rating}}", ratings_get)
+    r.add_post(f"{p}/sync/ratings", ratings_add)
+    r.add_post(f"{p}/sync/ratings/remove", ratings_remove)
+    r.add_post(f"{p}/sync/watched", watched)
+    r.add_get(f"{p}/sync/playback", playback_get)
+    r.add_get(f"{p}/sync/playback/{{type}}", playback_get)
+    r.add_delete(f"{p}/sync/playback/{{id:\\d+}}", playback_delete)
+    r.add_post(f"{p}/scrobble/{{action:start|pause|stop}}", scrobble)
+    r.add_get(f"{p}/search/id", search_id)
+    r.add_route("*", f"{p}/{{tail:.*}}", not_found)
