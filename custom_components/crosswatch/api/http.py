@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import random
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -52,10 +53,11 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
 
 
 class RateLimiter:
-    """Generic cell-rate pacing: ``calls`` per ``period`` with a burst of ``calls``.
+    """At most ``calls`` in any ``period``-long window (a sliding log of send times).
 
-    Constant memory (one timestamp), unlike a sliding window of 1000 stamps, and it sleeps
-    through the injected clock so simulated time shows the wall time real pacing costs.
+    Strict rather than average pacing: fixed-window limiters on the service side count a
+    burst plus its paced tail in one window. Sleeps go through the injected clock, so simulated
+    time shows the wall time real pacing costs.
     """
 
     def __init__(self, calls: int, period: float, clock: Clock) -> None:
@@ -65,22 +67,23 @@ class RateLimiter:
             raise ValueError(msg)
         self.calls = calls
         self.period = period
-        self._interval = period / calls
-        self._tolerance = period - self._interval
         self._clock = clock
-        self._tat = 0.0  # theoretical arrival time of the next call
+        self._sent: deque[float] = deque()
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> float:
         """Wait until a call is allowed; return the seconds waited."""
         async with self._lock:
             now = self._clock.time()
-            tat = max(self._tat, now)
-            wait = tat - now - self._tolerance
-            if wait > 0:
+            while self._sent and self._sent[0] <= now - self.period:
+                self._sent.popleft()
+            wait = 0.0
+            if len(self._sent) >= self.calls:
+                wait = self._sent.popleft() + self.period - now
                 await self._clock.sleep(wait)
-            self._tat = tat + self._interval
-            return max(wait, 0.0)
+                now = max(self._clock.time(), now + wait)
+            self._sent.append(now)
+            return wait
 
 
 @dataclass(slots=True)
@@ -222,10 +225,13 @@ class ServiceHttp:
         self._secrets = secrets
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
 
+    def _redact(self, text: str) -> str:
+        return redact(text, self._secrets())
+
     # -- errors ---------------------------------------------------------------------------
     def _error[E: CrosswatchApiError](self, cls: Callable[..., E], route: str, *args: object) -> E:
         error = cls(self.service, route, *args)
-        error.args = (redact(str(error), self._secrets()),)
+        error.args = (self._redact(str(error)),)
         return error
 
     def _status_error(
@@ -314,7 +320,7 @@ class ServiceHttp:
         policy = self.policy
         if not retry or tries >= policy.attempts:
             stats.errors += 1
-            _LOGGER.debug("%s %s failed: %s", self.service, route, reason)
+            _LOGGER.debug("%s %s failed: %s", self.service, self._redact(route), reason)
             raise self._error(ServiceUnavailableError, route, f"{reason} after {tries} tries")
         delay = min(policy.backoff_max, policy.backoff_base * 2 ** (tries - 1))
         delay += self._rng.uniform(0, delay / 2)
@@ -335,7 +341,7 @@ class ServiceHttp:
             raise self._error(RateLimitedError, route, wait)
         stats.retries += 1
         stats.backoff_seconds += wait
-        _LOGGER.debug("%s %s rate limited, waiting %.1fs", self.service, route, wait)
+        _LOGGER.debug("%s %s rate limited, waiting %.1fs", self.service, self._redact(route), wait)
         await self.clock.sleep(wait)
 
     async def get(self, path: str, **kwargs: Any) -> Json:  # noqa: ANN401
