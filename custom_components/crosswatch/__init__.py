@@ -1,0 +1,80 @@
+"""CrossWatch: keep Plex, Trakt, SIMKL and TMDb in step from Home Assistant."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntryChange
+from homeassistant.core import callback
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+
+from .accounts import async_create_account_api
+from .const import CONF_SERVICE, DOMAIN, PLATFORMS, Service
+from .coordinator import AccountCoordinator
+from .data import CrosswatchConfigEntry, CrosswatchData
+from .repairs import async_update_pair_issues
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.typing import ConfigType
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+__all__ = ["CrosswatchConfigEntry", "CrosswatchData"]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Set up what is shared by all accounts (actions are registered here as they land)."""
+
+    @callback
+    def _entry_changed(change: ConfigEntryChange, entry: ConfigEntry) -> None:
+        # Any account appearing, leaving or changing state can break or mend a sync pair.
+        if entry.domain == DOMAIN:
+            async_update_pair_issues(hass)
+
+    async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)
+    return True
+
+
+def _subentries_signature(entry: ConfigEntry) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    return {
+        sid: (sub.subentry_type, sub.title, dict(sub.data)) for sid, sub in entry.subentries.items()
+    }
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> bool:
+    """Connect one account: its API, its coordinator, its platforms."""
+    api = await async_create_account_api(hass, entry)
+    coordinator = AccountCoordinator(hass, entry, api)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = CrosswatchData(
+        service=Service(entry.data[CONF_SERVICE]), api=api, coordinator=coordinator
+    )
+    # A poll that starts failing on auth (or recovers) changes the pairs pointing at this account.
+    entry.async_on_unload(coordinator.async_add_listener(lambda: async_update_pair_issues(hass)))
+
+    # No update listener: flows use the *_reload_and_abort helpers for entry data, and a
+    # sync pair or scrobble route that is added, changed or removed reloads the entry here.
+    loaded_subentries = _subentries_signature(entry)
+
+    @callback
+    def _subentries_changed(change: ConfigEntryChange, changed: ConfigEntry) -> None:
+        if (
+            change is ConfigEntryChange.UPDATED
+            and changed.entry_id == entry.entry_id
+            and _subentries_signature(changed) != loaded_subentries
+        ):
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _subentries_changed)
+    )
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> bool:
+    """Unload the platforms; everything else was registered with ``async_on_unload``."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

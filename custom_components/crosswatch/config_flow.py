@@ -1,0 +1,752 @@
+"""Config flow: one entry per connected account, plus sync pair and scrobble route subentries."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+import probatio as vol
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
+from homeassistant.core import callback
+from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from . import accounts
+from .api.errors import AuthError, CrosswatchApiError
+from .api.models import Feature
+from .const import (
+    CONF_ACCESS_TOKEN,
+    CONF_ACCOUNT_ID,
+    CONF_ACCOUNT_NAME,
+    CONF_API_KEY,
+    CONF_CLIENT_ID,
+    CONF_PLEX_CLIENT_ID,
+    CONF_PLEX_TOKEN,
+    CONF_SERVER_ID,
+    CONF_SERVER_NAME,
+    CONF_SERVER_OWNED,
+    CONF_SERVER_TOKEN,
+    CONF_SERVER_URL,
+    CONF_SERVICE,
+    DEFAULT_PAIR_INTERVAL,
+    DOMAIN,
+    FEATURES_BY_SERVICE,
+    PAIR_DIRECTION,
+    PAIR_FEATURES,
+    PAIR_INTERVAL,
+    PAIR_REMOVALS,
+    PAIR_TARGET,
+    ROUTE_ALL_USERS,
+    ROUTE_PLEX_USERS,
+    ROUTE_TARGETS,
+    SCROBBLE_TARGETS,
+    SUBENTRY_SCROBBLE_ROUTE,
+    SUBENTRY_SYNC_PAIR,
+    Direction,
+    Removals,
+    Service,
+)
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigSubentry
+
+_LOGGER = logging.getLogger(__name__)
+
+CONF_SERVER = "server"
+TRAKT_DEVICE = "trakt_device"
+TRAKT_REDIRECT = "trakt_redirect"
+
+
+def error_key(err: BaseException) -> str:
+    """The translated error shown for a failed login or validation."""
+    if isinstance(err, TimeoutError):
+        return "timeout"
+    if isinstance(err, accounts.LoginExpiredError):
+        return "expired"
+    if isinstance(err, accounts.LoginDeniedError):
+        return "denied"
+    if isinstance(err, AuthError):
+        return "invalid_auth"
+    if isinstance(err, CrosswatchApiError):
+        return "cannot_connect"
+    _LOGGER.exception("Unexpected error while connecting an account", exc_info=err)
+    return "unknown"
+
+
+def tmdb_key_hash(key: str) -> str:
+    """The TMDb entry's unique id: a hash, so the key itself never becomes an identifier."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def poll_login[T](
+    check: Callable[[], Awaitable[T | None]],
+    *,
+    clock: accounts.Clock,
+    interval: float,
+    until: float,
+) -> T:
+    """Call ``check`` every ``interval`` seconds until it answers or ``until`` has passed."""
+    while True:
+        result = await check()
+        if result is not None:
+            return result
+        if clock.time() + interval > until:
+            raise accounts.LoginExpiredError
+        await clock.sleep(interval)
+
+
+def _select(options: Mapping[str, str], *, multiple: bool = False) -> SelectSelector:
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[SelectOptionDict(value=k, label=v) for k, v in options.items()],
+            multiple=multiple,
+            mode=SelectSelectorMode.DROPDOWN if not multiple else SelectSelectorMode.LIST,
+        )
+    )
+
+
+def _secret_field() -> TextSelector:
+    return TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+
+class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMAIN):
+    """Connect a Plex, Trakt, SIMKL or TMDb account."""
+
+    DOMAIN = DOMAIN
+    VERSION = 1
+    # A poll interval of None means "the interval the service asks for".
+    login_poll_interval: float | None = None
+    validation_timeout: float = 30.0
+
+    def __init__(self) -> None:
+        """Start with no login in progress."""
+        super().__init__()
+        self._task: asyncio.Task[Any] | None = None
+        self._error: str | None = None
+        self._placeholders: dict[str, str] = {}
+        self._plex: accounts.PlexLogin | None = None
+        self._plex_servers: list[accounts.PlexServerChoice] = []
+        self._simkl: accounts.SimklLogin | None = None
+        self._trakt_mode: str | None = None
+
+    @property
+    def logger(self) -> logging.Logger:
+        """Logger used by the OAuth2 base flow."""
+        return _LOGGER
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Sync pairs on accounts that hold media state; scrobble routes on Plex accounts."""
+        service = Service(config_entry.data[CONF_SERVICE])
+        types: dict[str, type[ConfigSubentryFlow]] = {}
+        if FEATURES_BY_SERVICE[service]:
+            types[SUBENTRY_SYNC_PAIR] = SyncPairFlow
+        if service is Service.PLEX:
+            types[SUBENTRY_SCROBBLE_ROUTE] = ScrobbleRouteFlow
+        return types
+
+    # -- shared ---------------------------------------------------------------------------
+    def _poll_interval(self, requested: float) -> float:
+        return requested if self.login_poll_interval is None else self.login_poll_interval
+
+    def _existing_entry(self) -> ConfigEntry | None:
+        if self.source == SOURCE_REAUTH:
+            return self._get_reauth_entry()
+        if self.source == SOURCE_RECONFIGURE:
+            return self._get_reconfigure_entry()
+        return None
+
+    async def _finish(
+        self, unique_id: str, title: str, data: dict[str, Any], *, same_account: bool = True
+    ) -> ConfigFlowResult:
+        """Create the entry, or update the one being re-authenticated or reconfigured.
+
+        ``same_account=False`` lets a reconfigure move the entry to a new unique id (another
+        Plex server, another TMDb key) as long as no other entry has it.
+        """
+        await self.async_set_unique_id(unique_id)
+        entry = self._existing_entry()
+        if entry is None:
+            self._abort_if_unique_id_configured()
+            return self.async_create_entry(title=title, data=data)
+        if same_account:
+            self._abort_if_unique_id_mismatch(reason="wrong_account")
+        elif unique_id != entry.unique_id:
+            self._abort_if_unique_id_configured()
+        return self.async_update_reload_and_abort(
+            entry, unique_id=unique_id, title=title, data_updates=data
+        )
+
+    async def _validate[T](self, call: Awaitable[T]) -> T:
+        async with asyncio.timeout(self.validation_timeout):
+            return await call
+
+    def _progress_result(self, step_id: str, action: str, next_step_id: str) -> ConfigFlowResult:
+        """Show the login as a progress step until its task ends, then move on."""
+        task = self._task
+        assert task is not None
+        if not task.done():
+            return self.async_show_progress(
+                step_id=step_id,
+                progress_action=action,
+                description_placeholders=self._placeholders,
+                progress_task=task,
+            )
+        self._task = None
+        try:
+            task.result()
+        except Exception as err:  # noqa: BLE001 - every failure becomes a translated message
+            self._error = error_key(err)
+            return self.async_show_progress_done(next_step_id=f"{step_id}_retry")
+        return self.async_show_progress_done(next_step_id=next_step_id)
+
+    def _retry_form(self, step_id: str) -> ConfigFlowResult:
+        """A form that shows what went wrong; submitting it starts the login again."""
+        return self.async_show_form(
+            step_id=f"{step_id}_retry",
+            data_schema=vol.Schema({}),
+            errors={"base": self._error or "unknown"},
+        )
+
+    # -- entry points ---------------------------------------------------------------------
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask which service to connect."""
+        return self.async_show_menu(step_id="user", menu_options=[s.value for s in Service])
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Sign in again when a coordinator reported refused credentials."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Explain, then run the service's login again."""
+        entry = self._get_reauth_entry()
+        if user_input is None:
+            return self.async_show_form(
+                step_id="reauth_confirm",
+                description_placeholders={"account": entry.title},
+                data_schema=vol.Schema({}),
+            )
+        return await self._login_again(entry)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change an account's settings (Plex server, TMDb key, SIMKL or Trakt app)."""
+        entry = self._get_reconfigure_entry()
+        if entry.data[CONF_SERVICE] == Service.PLEX:
+            return await self.async_step_plex_reconfigure()
+        return await self._login_again(entry)
+
+    async def _login_again(self, entry: ConfigEntry) -> ConfigFlowResult:
+        service = Service(entry.data[CONF_SERVICE])
+        if service is Service.TRAKT:
+            return await self.async_step_pick_implementation(
+                {"implementation": entry.data["auth_implementation"]}
+            )
+        if service is Service.SIMKL and self.source == SOURCE_REAUTH:
+            return await self.async_step_simkl({CONF_CLIENT_ID: entry.data[CONF_CLIENT_ID]})
+        if service is Service.PLEX:
+            return await self.async_step_plex()
+        return await getattr(self, f"async_step_{service}")()  # type: ignore[no-any-return]
+
+    # -- TMDb -----------------------------------------------------------------------------
+    async def async_step_tmdb(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for a v3 API key or a v4 read token and check it before saving."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            key = user_input[CONF_API_KEY].strip()
+            try:
+                await self._validate(accounts.validate_tmdb_key(self.hass, key))
+            except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
+                errors["base"] = error_key(err)
+            else:
+                key_hash = tmdb_key_hash(key)
+                data = {
+                    CONF_SERVICE: Service.TMDB.value,
+                    CONF_ACCOUNT_ID: key_hash[:12],
+                    CONF_ACCOUNT_NAME: "TMDb",
+                    CONF_API_KEY: key,
+                }
+                return await self._finish(key_hash, "TMDb", data, same_account=False)
+        return self.async_show_form(
+            step_id="tmdb",
+            data_schema=vol.Schema({vol.Required(CONF_API_KEY): _secret_field()}),
+            errors=errors,
+        )
+
+    # -- Plex -----------------------------------------------------------------------------
+    async def async_step_plex(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """PIN login: show the plex.tv link and wait while the user approves it."""
+        if self._task is None:
+            entry = self._existing_entry()
+            client_id = entry.data[CONF_PLEX_CLIENT_ID] if entry else uuid.uuid4().hex
+            self._plex = login = accounts.PlexLogin(self.hass, client_id)
+            try:
+                pin = await self._validate(login.async_create_pin())
+            except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
+                self._error = error_key(err)
+                return self._retry_form("plex")
+            self._placeholders = {"url": login.auth_url(pin), "code": pin.code}
+            clock = accounts.get_clock(self.hass)
+            self._task = self.hass.async_create_task(
+                poll_login(
+                    lambda: login.async_check_pin(pin),
+                    clock=clock,
+                    interval=self._poll_interval(1.0),
+                    until=pin.expires_at,
+                ),
+                "crosswatch plex pin",
+                eager_start=False,
+            )
+        return self._progress_result("plex", "plex_pin", "plex_server")
+
+    async def async_step_plex_retry(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Tell the user what failed; start a new PIN when they submit."""
+        if user_input is None:
+            return self._retry_form("plex")
+        return await self.async_step_plex()
+
+    async def async_step_plex_server(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the server (owned ones first), confirm it answers, and save the account."""
+        login = self._plex
+        assert login is not None
+        errors: dict[str, str] = {}
+        if not self._plex_servers:
+            try:
+                await self._validate(login.async_load_account())
+            except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
+                self._error = error_key(err)
+                return self._retry_form("plex")
+            self._plex_servers = login.servers
+            if not self._plex_servers:
+                return self.async_abort(reason="no_servers")
+        entry = self._existing_entry()
+        chosen: str | None = None
+        if entry is not None:
+            chosen = entry.data[CONF_SERVER_ID]
+        elif user_input is not None:
+            chosen = user_input[CONF_SERVER]
+        elif len(self._plex_servers) == 1:
+            chosen = self._plex_servers[0].machine_id
+        if chosen is not None:
+            server = next((s for s in self._plex_servers if s.machine_id == chosen), None)
+            if server is None:
+                return self.async_abort(reason="server_not_found")
+            try:
+                url = await self._validate(login.async_connect(server))
+            except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
+                errors["base"] = error_key(err)
+            else:
+                return await self._finish_plex(login, server, url)
+        options = {s.machine_id: s.label for s in self._plex_servers}
+        return self.async_show_form(
+            step_id="plex_server",
+            data_schema=vol.Schema({vol.Required(CONF_SERVER): _select(options)}),
+            errors=errors,
+        )
+
+    async def _finish_plex(
+        self, login: accounts.PlexLogin, server: accounts.PlexServerChoice, url: str
+    ) -> ConfigFlowResult:
+        assert login.token is not None
+        assert login.account is not None
+        account_id, username = login.account
+        data = {
+            CONF_SERVICE: Service.PLEX.value,
+            CONF_ACCOUNT_ID: account_id,
+            CONF_ACCOUNT_NAME: username,
+            CONF_PLEX_TOKEN: login.token,
+            CONF_PLEX_CLIENT_ID: login.client_identifier,
+            CONF_SERVER_ID: server.machine_id,
+            CONF_SERVER_NAME: server.name,
+            CONF_SERVER_URL: url,
+            CONF_SERVER_TOKEN: server.access_token,
+            CONF_SERVER_OWNED: server.owned,
+        }
+        title = f"{server.name} ({username})"
+        return await self._finish(f"{account_id}_{server.machine_id}", title, data)
+
+    async def async_step_plex_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose another server of the account, or give the server's URL by hand."""
+        entry = self._get_reconfigure_entry()
+        if self._plex is None:
+            self._plex = accounts.PlexLogin(
+                self.hass, entry.data[CONF_PLEX_CLIENT_ID], token=entry.data[CONF_PLEX_TOKEN]
+            )
+        login = self._plex
+        errors: dict[str, str] = {}
+        if not self._plex_servers:
+            try:
+                await self._validate(login.async_load_account())
+            except AuthError:
+                return self.async_abort(reason="reauth_required")
+            except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
+                return self.async_abort(reason=error_key(err))
+            self._plex_servers = login.servers
+        if user_input is not None:
+            server = next(s for s in self._plex_servers if s.machine_id == user_input[CONF_SERVER])
+            manual = (user_input.get(CONF_SERVER_URL) or "").strip().rstrip("/")
+            try:
+                url = await self._validate(login.async_connect(server, manual or None))
+            except accounts.WrongServerError:
+                errors[CONF_SERVER_URL] = "wrong_server"
+            except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
+                errors["base"] = error_key(err)
+            else:
+                return await self._finish_plex_reconfigure(login, server, url)
+        options = {s.machine_id: s.label for s in self._plex_servers}
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_SERVER, default=entry.data[CONF_SERVER_ID]): _select(options),
+                vol.Optional(CONF_SERVER_URL): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.URL)
+                ),
+            }
+        )
+        return self.async_show_form(step_id="plex_reconfigure", data_schema=schema, errors=errors)
+
+    async def _finish_plex_reconfigure(
+        self, login: accounts.PlexLogin, server: accounts.PlexServerChoice, url: str
+    ) -> ConfigFlowResult:
+        assert login.account is not None
+        account_id, username = login.account
+        data = {
+            CONF_ACCOUNT_NAME: username,
+            CONF_SERVER_ID: server.machine_id,
+            CONF_SERVER_NAME: server.name,
+            CONF_SERVER_URL: url,
+            CONF_SERVER_TOKEN: server.access_token,
+            CONF_SERVER_OWNED: server.owned,
+        }
+        title = f"{server.name} ({username})"
+        unique_id = f"{account_id}_{server.machine_id}"
+        return await self._finish(unique_id, title, data, same_account=False)
+
+    # -- SIMKL ----------------------------------------------------------------------------
+    async def async_step_simkl(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the user's SIMKL client id, then run the PIN login."""
+        if user_input is None and self._task is None:
+            entry = self._existing_entry()
+            suggested = {CONF_CLIENT_ID: entry.data[CONF_CLIENT_ID]} if entry else {}
+            schema = vol.Schema({vol.Required(CONF_CLIENT_ID): str})
+            return self.async_show_form(
+                step_id="simkl",
+                data_schema=self.add_suggested_values_to_schema(schema, suggested),
+                errors={"base": self._error} if self._error else {},
+            )
+        if self._task is None:
+            assert user_input is not None
+            self._simkl = login = accounts.SimklLogin(self.hass, user_input[CONF_CLIENT_ID].strip())
+            try:
+                pin = await self._validate(login.async_create_pin())
+            except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
+                self._error = error_key(err)
+                return await self.async_step_simkl()
+            self._error = None
+            self._placeholders = {"url": pin.verification_url, "code": pin.user_code}
+            self._task = self.hass.async_create_task(
+                poll_login(
+                    lambda: login.async_check_pin(pin),
+                    clock=accounts.get_clock(self.hass),
+                    interval=self._poll_interval(pin.interval),
+                    until=pin.expires_at,
+                ),
+                "crosswatch simkl pin",
+                eager_start=False,
+            )
+        return self._progress_result("simkl", "simkl_pin", "simkl_finish")
+
+    async def async_step_simkl_retry(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Tell the user what failed; start a new PIN when they submit."""
+        if user_input is None:
+            return self._retry_form("simkl")
+        assert self._simkl is not None
+        return await self.async_step_simkl({CONF_CLIENT_ID: self._simkl.client_id})
+
+    async def async_step_simkl_finish(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Read who signed in and save the account."""
+        login = self._simkl
+        assert login is not None
+        assert login.token is not None
+        try:
+            account_id, username = await self._validate(login.async_account())
+        except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
+            self._error = error_key(err)
+            return self._retry_form("simkl")
+        data = {
+            CONF_SERVICE: Service.SIMKL.value,
+            CONF_ACCOUNT_ID: account_id,
+            CONF_ACCOUNT_NAME: username,
+            CONF_CLIENT_ID: login.client_id,
+            CONF_ACCESS_TOKEN: login.token,
+        }
+        return await self._finish(account_id, f"SIMKL ({username})", data)
+
+    # -- Trakt ----------------------------------------------------------------------------
+    async def async_step_trakt(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Use the user's own Trakt API app from application credentials."""
+        return await self.async_step_pick_implementation(user_input)
+
+    async def async_step_auth(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Offer the device code (default) or the browser redirect."""
+        if user_input is not None or self._trakt_mode == TRAKT_REDIRECT:
+            return await super().async_step_auth(user_input)
+        return self.async_show_menu(step_id="auth", menu_options=[TRAKT_DEVICE, TRAKT_REDIRECT])
+
+    async def async_step_trakt_redirect(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Sign in through trakt.tv's authorize page and HA's OAuth redirect."""
+        self._trakt_mode = TRAKT_REDIRECT
+        return await super().async_step_auth()
+
+    async def async_step_trakt_device(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Device login: show the code and URL and wait while the user enters it."""
+        if self._task is None:
+            implementation = cast("accounts.TraktImplementation", self.flow_impl)
+            try:
+                code = await self._validate(implementation.async_device_code())
+            except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
+                self._error = error_key(err)
+                return self._retry_form("trakt_device")
+            self._placeholders = {"url": code.verification_url, "code": code.user_code}
+
+            async def _wait() -> None:
+                token = await poll_login(
+                    lambda: implementation.async_device_token(code),
+                    clock=accounts.get_clock(self.hass),
+                    interval=self._poll_interval(code.interval),
+                    until=code.expires_at,
+                )
+                self.external_data = {accounts.DEVICE_TOKEN: token}
+
+            self._task = self.hass.async_create_task(
+                _wait(), "crosswatch trakt device code", eager_start=False
+            )
+        return self._progress_result("trakt_device", "trakt_device", "creation")
+
+    async def async_step_trakt_device_retry(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Tell the user what failed; ask for a new code when they submit."""
+        if user_input is None:
+            return self._retry_form("trakt_device")
+        return await self.async_step_trakt_device()
+
+    async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """Read who signed in (slug/uuid) and save the account with its tokens."""
+        try:
+            account_id, username = await self._validate(
+                accounts.trakt_account(self.hass, self.flow_impl, data["token"])
+            )
+        except Exception as err:  # noqa: BLE001 - a failed read after login cannot be retried
+            return self.async_abort(reason=error_key(err))
+        data = {
+            **data,
+            CONF_SERVICE: Service.TRAKT.value,
+            CONF_ACCOUNT_ID: account_id,
+            CONF_ACCOUNT_NAME: username,
+        }
+        return await self._finish(account_id, f"Trakt ({username})", data)
+
+
+# -- subentries ---------------------------------------------------------------------------------
+def _other_accounts(
+    flow: ConfigSubentryFlow, entry: ConfigEntry, services: frozenset[Service] | None = None
+) -> dict[str, ConfigEntry]:
+    return {
+        other.entry_id: other
+        for other in flow.hass.config_entries.async_entries(DOMAIN)
+        if other.entry_id != entry.entry_id
+        and (services is None or Service(other.data[CONF_SERVICE]) in services)
+    }
+
+
+class SyncPairFlow(ConfigSubentryFlow):
+    """A sync pair from this account to another: features, direction, removals, interval."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Create a pair."""
+        return await self._form(user_input, None)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a pair; the entry reloads with it."""
+        return await self._form(user_input, self._get_reconfigure_subentry())
+
+    async def _form(
+        self, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
+    ) -> SubentryFlowResult:
+        entry = self._get_entry()
+        source_features = FEATURES_BY_SERVICE[Service(entry.data[CONF_SERVICE])]
+        targets = {
+            entry_id: other
+            for entry_id, other in _other_accounts(self, entry).items()
+            if FEATURES_BY_SERVICE[Service(other.data[CONF_SERVICE])] & source_features
+        }
+        if not targets:
+            return self.async_abort(reason="no_targets")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            target = targets.get(user_input[PAIR_TARGET])
+            features = {Feature(f) for f in user_input[PAIR_FEATURES]}
+            taken = {
+                sub.data[PAIR_TARGET]
+                for sub in entry.subentries.values()
+                if sub.subentry_type == SUBENTRY_SYNC_PAIR and sub is not subentry
+            }
+            if target is None:
+                errors[PAIR_TARGET] = "target_missing"
+            elif target.entry_id in taken:
+                errors[PAIR_TARGET] = "pair_exists"
+            elif not features:
+                errors[PAIR_FEATURES] = "no_features"
+            elif not features <= FEATURES_BY_SERVICE[Service(target.data[CONF_SERVICE])]:
+                errors[PAIR_FEATURES] = "feature_unsupported"
+            else:
+                data = {
+                    PAIR_TARGET: target.entry_id,
+                    PAIR_FEATURES: sorted(features),
+                    PAIR_DIRECTION: user_input[PAIR_DIRECTION],
+                    PAIR_REMOVALS: user_input[PAIR_REMOVALS],
+                    PAIR_INTERVAL: int(user_input[PAIR_INTERVAL]),
+                }
+                title = f"{entry.title} → {target.title}"
+                if subentry is None:
+                    return self.async_create_entry(title=title, data=data)
+                return self.async_update_and_abort(entry, subentry, title=title, data=data)
+        schema = vol.Schema(
+            {
+                vol.Required(PAIR_TARGET): _select(
+                    {entry_id: other.title for entry_id, other in targets.items()}
+                ),
+                vol.Required(PAIR_FEATURES, default=[Feature.WATCHLIST.value]): _select(
+                    {f.value: f.value for f in Feature if f in source_features}, multiple=True
+                ),
+                vol.Required(PAIR_DIRECTION, default=Direction.ONE_WAY.value): _select(
+                    {d.value: d.value for d in Direction}
+                ),
+                vol.Required(PAIR_REMOVALS, default=Removals.OFF.value): _select(
+                    {r.value: r.value for r in Removals}
+                ),
+                vol.Required(PAIR_INTERVAL, default=DEFAULT_PAIR_INTERVAL): NumberSelector(
+                    NumberSelectorConfig(
+                        min=5,
+                        max=1440,
+                        step=5,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="min",
+                    )
+                ),
+            }
+        )
+        suggested = user_input or (dict(subentry.data) if subentry else {})
+        return self.async_show_form(
+            step_id="reconfigure" if subentry else "user",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+        )
+
+
+class ScrobbleRouteFlow(ConfigSubentryFlow):
+    """Which Plex users scrobble to which Trakt/SIMKL accounts."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Create a route."""
+        return await self._form(user_input, None)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a route; the entry reloads with it."""
+        return await self._form(user_input, self._get_reconfigure_subentry())
+
+    async def _form(
+        self, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
+    ) -> SubentryFlowResult:
+        entry = self._get_entry()
+        targets = _other_accounts(self, entry, SCROBBLE_TARGETS)
+        if not targets:
+            return self.async_abort(reason="no_scrobble_targets")
+        try:
+            users = await accounts.plex_server_users(self.hass, entry)
+        except AuthError:
+            return self.async_abort(reason="reauth_required")
+        except CrosswatchApiError, TimeoutError:
+            return self.async_abort(reason="cannot_connect")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            all_users = bool(user_input.get(ROUTE_ALL_USERS))
+            chosen = [] if all_users else list(user_input.get(ROUTE_PLEX_USERS, []))
+            chosen_targets = [t for t in user_input[ROUTE_TARGETS] if t in targets]
+            if not all_users and not chosen:
+                errors[ROUTE_PLEX_USERS] = "no_users"
+            elif not chosen_targets:
+                errors[ROUTE_TARGETS] = "no_targets"
+            else:
+                data = {
+                    ROUTE_ALL_USERS: all_users,
+                    ROUTE_PLEX_USERS: chosen,
+                    ROUTE_TARGETS: chosen_targets,
+                }
+                who = "all users" if all_users else ", ".join(users.get(u, u) for u in chosen)
+                title = f"{who} → {', '.join(targets[t].title for t in chosen_targets)}"
+                if subentry is None:
+                    return self.async_create_entry(title=title, data=data)
+                return self.async_update_and_abort(entry, subentry, title=title, data=data)
+        schema = vol.Schema(
+            {
+                vol.Required(ROUTE_ALL_USERS, default=True): BooleanSelector(),
+                vol.Optional(ROUTE_PLEX_USERS): _select(users, multiple=True),
+                vol.Required(ROUTE_TARGETS): _select(
+                    {entry_id: other.title for entry_id, other in targets.items()}, multiple=True
+                ),
+            }
+        )
+        suggested = user_input or (dict(subentry.data) if subentry else {})
+        return self.async_show_form(
+            step_id="reconfigure" if subentry else "user",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+        )

@@ -1,0 +1,89 @@
+"""One coordinator per connected account: cheap polls, the watchlist only when it moved."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .api.errors import AuthError, CrosswatchApiError, RateLimitedError
+from .const import DOMAIN, POLL_MINUTES
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .accounts import AccountApi
+    from .api.models import WatchlistEntry
+    from .data import CrosswatchConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountSnapshot:
+    """What the last successful poll saw.
+
+    ``marker`` is the service's activity stamp for the watchlist (``None`` when the service has
+    none); ``watchlist`` is ``None`` for accounts without one (TMDb).
+    """
+
+    marker: str | None
+    watchlist: tuple[WatchlistEntry, ...] | None
+
+
+class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
+    """Polls one account and maps API errors to what Home Assistant expects."""
+
+    config_entry: CrosswatchConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: CrosswatchConfigEntry, api: AccountApi) -> None:
+        """Poll at the service's interval."""
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {api.service} {entry.title}",
+            update_interval=timedelta(minutes=POLL_MINUTES[api.service]),
+        )
+        self.api = api
+        self.watchlist_fetches = 0
+
+    async def _async_update_data(self) -> AccountSnapshot:
+        service = str(self.api.service)
+        try:
+            marker = await self.api.async_activity_marker()
+            previous = self.data
+            if previous is not None and marker is not None and marker == previous.marker:
+                return previous
+            watchlist = await self.api.async_watchlist()
+        except AuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="auth_failed",
+                translation_placeholders={"service": service},
+            ) from err
+        except RateLimitedError as err:
+            raise UpdateFailed(
+                retry_after=err.retry_after,
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={
+                    "service": service,
+                    "retry_after": f"{err.retry_after:g}",
+                },
+            ) from err
+        except CrosswatchApiError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="service_unavailable",
+                translation_placeholders={"service": service},
+            ) from err
+        if watchlist is not None:
+            self.watchlist_fetches += 1
+        return AccountSnapshot(
+            marker=marker, watchlist=None if watchlist is None else tuple(watchlist)
+        )

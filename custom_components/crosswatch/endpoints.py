@@ -1,0 +1,45 @@
+"""Upstream base URLs: the real services unless an environment variable points elsewhere.
+
+``scripts/develop`` and the tests set these variables to run CrossWatch against the simulator.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+_DEFAULTS: Final = {
+    "plex_tv": ("CROSSWATCH_PLEX_TV_URL", "https://plex.tv"),
+    "plex_discover": ("CROSSWATCH_PLEX_DISCOVER_URL", "https://discover.provider.plex.tv"),
+    "plex_metadata": ("CROSSWATCH_PLEX_METADATA_URL", "https://metadata.provider.plex.tv"),
+    "plex_app": ("CROSSWATCH_PLEX_APP_URL", "https://app.plex.tv"),
+    "trakt": ("CROSSWATCH_TRAKT_URL", "https://api.trakt.tv"),
+    "trakt_auth": ("CROSSWATCH_TRAKT_AUTH_URL", "https://trakt.tv"),
+    "simkl": ("CROSSWATCH_SIMKL_URL", "https://api.simkl.com"),
+    "tmdb": ("CROSSWATCH_TMDB_URL", "https://api.themoviedb.org/3"),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Endpoints:
+    """Base URLs of every upstream, without a trailing slash."""
+
+    plex_tv: str
+    plex_discover: str
+    plex_metadata: str
+    plex_app: str
+    trakt: str
+    trakt_auth: str
+    simkl: str
+    tmdb: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Endpoints:
+        """Read the overrides now (not at import), so a changed environment takes effect."""
+        values = {
+            name: (environ.get(variable) or default).rstrip("/")
+            for name, (variable, default) in _DEFAULTS.items()
+        }
+        return cls(**values)

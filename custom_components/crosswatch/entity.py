@@ -1,0 +1,58 @@
+"""Base entities: one device per account, one per subentry (sync pair or scrobble route)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import CONF_SERVICE, DOMAIN
+from .coordinator import AccountCoordinator
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigSubentry
+
+    from .data import CrosswatchConfigEntry
+
+MANUFACTURER = {
+    "plex": "Plex",
+    "trakt": "Trakt",
+    "simkl": "SIMKL",
+    "tmdb": "TMDb",
+}
+
+
+def account_device_info(entry: CrosswatchConfigEntry) -> DeviceInfo:
+    """The device that stands for a connected account."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, entry.entry_id)},
+        entry_type=DeviceEntryType.SERVICE,
+        manufacturer=MANUFACTURER[entry.data[CONF_SERVICE]],
+        model="Account",
+        name=entry.title,
+    )
+
+
+def subentry_device_info(entry: CrosswatchConfigEntry, subentry: ConfigSubentry) -> DeviceInfo:
+    """The device of a sync pair or scrobble route, linked to its account's device."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, f"{entry.entry_id}_{subentry.subentry_id}")},
+        entry_type=DeviceEntryType.SERVICE,
+        manufacturer="CrossWatch",
+        model=subentry.subentry_type,
+        name=subentry.title,
+    )
+
+
+class AccountEntity(CoordinatorEntity[AccountCoordinator]):
+    """An entity of one connected account."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: AccountCoordinator, key: str) -> None:
+        """Attach to the account's device; ``key`` makes the unique id."""
+        super().__init__(coordinator)
+        entry = coordinator.config_entry
+        self._attr_unique_id = f"{entry.entry_id}_{key}"
+        self._attr_device_info = account_device_info(entry)

@@ -1,0 +1,113 @@
+"""Repair issues for sync pairs and scrobble routes whose other account is gone or signed out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import probatio as vol
+from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
+
+from .const import (
+    DOMAIN,
+    PAIR_TARGET,
+    ROUTE_TARGETS,
+    SUBENTRY_SCROBBLE_ROUTE,
+    SUBENTRY_SYNC_PAIR,
+)
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+
+ISSUE_TARGET_REMOVED = "target_removed"
+ISSUE_TARGET_AUTH = "target_auth_lost"
+
+
+def _targets(subentry: ConfigSubentry) -> list[str]:
+    if subentry.subentry_type == SUBENTRY_SYNC_PAIR:
+        return [subentry.data[PAIR_TARGET]]
+    if subentry.subentry_type == SUBENTRY_SCROBBLE_ROUTE:
+        return list(subentry.data[ROUTE_TARGETS])
+    return []
+
+
+def _auth_lost(target: ConfigEntry) -> bool:
+    if target.state is ConfigEntryState.SETUP_ERROR:
+        return True
+    if target.state is not ConfigEntryState.LOADED:
+        return False
+    coordinator = target.runtime_data.coordinator
+    return not coordinator.last_update_success and isinstance(
+        coordinator.last_exception, ConfigEntryAuthFailed
+    )
+
+
+@callback
+def async_update_pair_issues(hass: HomeAssistant) -> None:
+    """Raise an issue per subentry whose other account is missing or signed out; clear the rest."""
+    entries = {e.entry_id: e for e in hass.config_entries.async_entries(DOMAIN)}
+    wanted: dict[str, tuple[str, dict[str, str]]] = {}
+    for entry in entries.values():
+        for subentry in entry.subentries.values():
+            for target_id in _targets(subentry):
+                target = entries.get(target_id)
+                placeholders = {"name": subentry.title, "account": entry.title}
+                if target is None:
+                    issue_id = f"{ISSUE_TARGET_REMOVED}_{entry.entry_id}_{subentry.subentry_id}"
+                    wanted[issue_id] = (ISSUE_TARGET_REMOVED, placeholders)
+                elif _auth_lost(target):
+                    issue_id = f"{ISSUE_TARGET_AUTH}_{subentry.subentry_id}_{target_id}"
+                    wanted[issue_id] = (ISSUE_TARGET_AUTH, {**placeholders, "target": target.title})
+    registry = ir.async_get(hass)
+    for domain, issue_id in list(registry.issues):
+        if (
+            domain == DOMAIN
+            and issue_id not in wanted
+            and issue_id.startswith((ISSUE_TARGET_REMOVED, ISSUE_TARGET_AUTH))
+        ):
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+    for issue_id, (key, placeholders) in wanted.items():
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=key == ISSUE_TARGET_REMOVED,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        )
+
+
+class RemoveSubentryFlow(RepairsFlow):
+    """Remove a sync pair or scrobble route whose other account no longer exists."""
+
+    def __init__(self, entry_id: str, subentry_id: str) -> None:
+        """Remember which subentry to remove."""
+        self._entry_id = entry_id
+        self._subentry_id = subentry_id
+
+    async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
+        """Ask before removing."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Remove on confirmation."""
+        if user_input is None:
+            return self.async_show_form(step_id="confirm", data_schema=vol.Schema({}))
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is not None and self._subentry_id in entry.subentries:
+            self.hass.config_entries.async_remove_subentry(entry, self._subentry_id)
+        return self.async_create_entry(data={})
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
+) -> RepairsFlow:
+    """Create the flow that fixes ``issue_id`` (only removed targets are fixable)."""
+    entry_id, subentry_id = issue_id.removeprefix(f"{ISSUE_TARGET_REMOVED}_").split("_", 1)
+    return RemoveSubentryFlow(entry_id, subentry_id)

@@ -1,0 +1,63 @@
+"""Sensors: the watchlist of every account that has one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.sensor import SensorEntity, SensorStateClass
+
+from .const import RECENT_TITLES
+from .entity import AccountEntity
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .api.models import WatchlistEntry
+    from .data import CrosswatchConfigEntry
+
+# Coordinator-driven: entity updates make no requests of their own.
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CrosswatchConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the watchlist sensor when the account has a watchlist."""
+    coordinator = entry.runtime_data.coordinator
+    if coordinator.data.watchlist is not None:
+        async_add_entities([WatchlistSensor(coordinator, "watchlist")])
+
+
+def _describe(entry: WatchlistEntry) -> dict[str, Any]:
+    item = entry.item
+    described: dict[str, Any] = {"title": item.title, "kind": str(item.kind), "ids": dict(item.ids)}
+    if item.year is not None:
+        described["year"] = item.year
+    if entry.listed_at is not None:
+        described["listed_at"] = entry.listed_at.isoformat()
+    return described
+
+
+class WatchlistSensor(AccountEntity, SensorEntity):
+    """How many titles are on the account's watchlist; the most recent ones as attributes."""
+
+    _attr_translation_key = "watchlist"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    @property
+    def native_value(self) -> int:
+        """Return the number of titles."""
+        return len(self.coordinator.data.watchlist or ())
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the most recently listed titles with their ids."""
+        entries = sorted(
+            self.coordinator.data.watchlist or (),
+            key=lambda e: e.listed_at.timestamp() if e.listed_at else 0.0,
+            reverse=True,
+        )
+        return {"recent": [_describe(e) for e in entries[:RECENT_TITLES]]}

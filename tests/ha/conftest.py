@@ -1,0 +1,110 @@
+"""HA tests run CrossWatch against the simulator over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.crosswatch.accounts import CLOCK_KEY
+from custom_components.crosswatch.const import DOMAIN
+from simulator import credentials as cred
+from simulator.pytest_plugin import sim, sim_clock  # noqa: F401
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from simulator.clock import ManualClock
+    from simulator.testing import Simulator
+
+URL_VARIABLES = {
+    "CROSSWATCH_PLEX_TV_URL": "plex.tv",
+    "CROSSWATCH_PLEX_DISCOVER_URL": "plex-discover",
+    "CROSSWATCH_PLEX_METADATA_URL": "plex-metadata",
+    "CROSSWATCH_TRAKT_URL": "trakt",
+    "CROSSWATCH_TRAKT_AUTH_URL": "trakt",
+    "CROSSWATCH_SIMKL_URL": "simkl",
+    "CROSSWATCH_TMDB_URL": "tmdb",
+}
+
+
+class SteppedClock:
+    """The simulator's clock, but a login poll only moves on when the test says so.
+
+    ``sleep`` advances simulated time, then waits for ``step()``: a test approves a PIN between
+    two polls deterministically, and nothing sleeps in real time.
+    """
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self.sleeping = asyncio.Event()
+        self._go = asyncio.Event()
+        self.free_running = True
+
+    def time(self) -> float:
+        return self.clock.time()
+
+    async def sleep(self, seconds: float) -> None:
+        self.clock.advance(max(0.0, seconds))
+        if self.free_running:
+            await asyncio.sleep(0)
+            return
+        self.sleeping.set()
+        await self._go.wait()
+        self._go.clear()
+
+    def step(self) -> None:
+        self.sleeping.clear()
+        self._go.set()
+
+
+@pytest.fixture
+def clock(hass: HomeAssistant, sim: Simulator, sim_clock: ManualClock) -> SteppedClock:
+    stepped = SteppedClock(sim_clock)
+    hass.data[CLOCK_KEY] = stepped
+    return stepped
+
+
+@pytest.fixture
+def sim_urls(sim: Simulator, monkeypatch: pytest.MonkeyPatch, clock: SteppedClock) -> Simulator:
+    """Point every CrossWatch base URL at the simulator."""
+    for variable, service in URL_VARIABLES.items():
+        monkeypatch.setenv(variable, sim.url(service))
+    monkeypatch.setenv("CROSSWATCH_PLEX_APP_URL", f"{sim.base_url}/_sim/approve")
+    return sim
+
+
+def tmdb_entry(key: str = cred.TMDB_V3_KEY, **extra: Any) -> MockConfigEntry:
+    from custom_components.crosswatch.config_flow import tmdb_key_hash
+
+    key_hash = tmdb_key_hash(key)
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="TMDb",
+        unique_id=key_hash,
+        data={
+            "service": "tmdb",
+            "account_id": key_hash[:12],
+            "account_name": "TMDb",
+            "api_key": key,
+        },
+        **extra,
+    )
+
+
+def simkl_entry(token: str = cred.SIMKL_TOKEN, **extra: Any) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"SIMKL ({cred.SIMKL_USER})",
+        unique_id=str(cred.SIMKL_USER_ID),
+        data={
+            "service": "simkl",
+            "account_id": str(cred.SIMKL_USER_ID),
+            "account_name": cred.SIMKL_USER,
+            "client_id": cred.SIMKL_CLIENT_ID,
+            "access_token": token,
+        },
+        **extra,
+    )
