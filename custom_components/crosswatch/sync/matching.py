@@ -113,16 +113,23 @@ class MatchIndex:
 
     def find(self, item: MediaItem) -> Match | None:
         """Return the best entry for ``item``: strong before conflicting before weak."""
-        best: tuple[int, int, str] | None = None
+        # Per candidate: how many keys agree and the strongest of them.
+        found: dict[str, list[int]] = {}
         for rank, match_key in strong_keys(item):
             for key in _lookup(self._strong, match_key):
-                conflict = int(ids_conflict(item, self._items[key]))
-                candidate = (conflict, rank, key)
-                if best is None or candidate < best:
-                    best = candidate
-        if best is not None:
-            quality = MatchQuality.CONFLICTING if best[0] else MatchQuality.STRONG
-            return Match(best[2], quality)
+                seen = found.get(key)
+                if seen is None:
+                    found[key] = [1, rank]
+                else:
+                    seen[0] += 1
+                    seen[1] = min(seen[1], rank)
+        if found:
+            # No contradiction first, then most agreeing ids, strongest id, and key order.
+            conflict, _, _, key = min(
+                (int(ids_conflict(item, self._items[key])), -agree, rank, key)
+                for key, (agree, rank) in found.items()
+            )
+            return Match(key, MatchQuality.CONFLICTING if conflict else MatchQuality.STRONG)
         weak = weak_key(item)
         if weak is None:
             return None

@@ -1,0 +1,400 @@
+from __future__ import annotations
+
+from custom_components.crosswatch.api.models import Feature, MediaKind
+from custom_components.crosswatch.sync.guards import GuardSettings
+from custom_components.crosswatch.sync.inventory import Inventory
+from custom_components.crosswatch.sync.plan import Action, FeaturePlan, Side, SyncMode
+from custom_components.crosswatch.sync.planner import (
+    Capabilities,
+    PlanSettings,
+    SideInput,
+    covered,
+    plan_feature,
+)
+from custom_components.crosswatch.sync.state import Baseline
+
+from .helpers import T0_TS, episode, history, movie, ratings, show, watchlist
+
+
+def plan(
+    source: Inventory,
+    target: Inventory,
+    mode: SyncMode = SyncMode.ADD_ONLY,
+    baseline: Baseline | None = None,
+    *,
+    source_caps: Capabilities | None = None,
+    target_caps: Capabilities | None = None,
+    tolerance: float = 60.0,
+    confirm: bool = False,
+) -> FeaturePlan:
+    return plan_feature(
+        source.feature,
+        SideInput(inventory=source, capabilities=source_caps or Capabilities()),
+        SideInput(inventory=target, capabilities=target_caps or Capabilities()),
+        settings=PlanSettings(mode=mode, play_tolerance=tolerance),
+        baseline=baseline,
+        confirm_removals=confirm,
+    )
+
+
+def keys(p: FeaturePlan, action: Action, side: Side) -> list[str]:
+    return [c.key for c in p.changes if c.action is action and c.side is side]
+
+
+# --- watchlist modes -------------------------------------------------------------------------
+
+
+def test_add_only_adds_missing_and_never_removes() -> None:
+    source = watchlist(movie(1), movie(2))
+    target = watchlist(movie(2), movie(3))
+    base = Baseline(watchlist(movie(1), movie(2), movie(3)), watchlist(movie(2), movie(3)))
+    p = plan(source, target, SyncMode.ADD_ONLY, base)
+    assert keys(p, Action.ADD, Side.TARGET) == ["movie:tmdb:1"]
+    assert p.count(Action.REMOVE) == 0
+
+
+def test_mirror_removes_only_what_the_source_once_had() -> None:
+    # 3 was on the source before and is gone; 4 was never on the source: it stays.
+    common = [movie(n) for n in range(10, 40)]
+    base = Baseline(watchlist(movie(3), *common), watchlist(movie(3), movie(4), *common))
+    source = watchlist(movie(1), movie(2), *common)
+    target = watchlist(movie(3), movie(4), *common)
+    p = plan(source, target, SyncMode.MIRROR, base)
+    assert keys(p, Action.REMOVE, Side.TARGET) == ["movie:tmdb:3"]
+    assert keys(p, Action.ADD, Side.TARGET) == ["movie:tmdb:1", "movie:tmdb:2"]
+    assert keys(p, Action.ADD, Side.SOURCE) == []
+
+
+def test_no_removal_without_a_baseline_in_any_mode() -> None:
+    for mode in SyncMode:
+        p = plan(watchlist(movie(1)), watchlist(movie(2)), mode)
+        assert p.count(Action.REMOVE) == 0
+        assert p.first_run
+        assert p.summary()["first_run"] is True
+
+
+def test_two_way_tells_added_from_removed() -> None:
+    base = Baseline(
+        watchlist(movie(1), movie(2), *(movie(n) for n in range(10, 30))),
+        watchlist(movie(1), movie(2), *(movie(n) for n in range(10, 30))),
+    )
+    common = [movie(n) for n in range(10, 30)]
+    # 1 removed on the target, 2 removed on the source, 5 added on the source, 6 on the target.
+    source = watchlist(movie(1), movie(5), *common)
+    target = watchlist(movie(2), movie(6), *common)
+    p = plan(source, target, SyncMode.TWO_WAY, base)
+    assert keys(p, Action.REMOVE, Side.SOURCE) == ["movie:tmdb:1"]
+    assert keys(p, Action.REMOVE, Side.TARGET) == ["movie:tmdb:2"]
+    assert keys(p, Action.ADD, Side.TARGET) == ["movie:tmdb:5"]
+    assert keys(p, Action.ADD, Side.SOURCE) == ["movie:tmdb:6"]
+
+
+def test_two_way_removal_needs_both_baselines() -> None:
+    # 1 was only ever seen on the target: missing on the source means "add", not "remove".
+    base = Baseline(
+        watchlist(*(movie(n) for n in range(10, 30))),
+        watchlist(movie(1), *(movie(n) for n in range(10, 30))),
+    )
+    common = [movie(n) for n in range(10, 30)]
+    p = plan(watchlist(*common), watchlist(movie(1), *common), SyncMode.TWO_WAY, base)
+    assert keys(p, Action.ADD, Side.SOURCE) == ["movie:tmdb:1"]
+    assert p.count(Action.REMOVE) == 0
+
+
+def test_unwritable_items_are_unmatched_with_a_reason() -> None:
+    caps = Capabilities(id_types=frozenset({"imdb", "tmdb"}))
+    source = watchlist(movie(plex="abc", title="Local"), movie(1), episode(9, 1, 1))
+    p = plan(source, watchlist(), target_caps=caps)
+    assert keys(p, Action.ADD, Side.TARGET) == [
+        "episode:show:tmdb:9:s1e1",
+        "movie:tmdb:1",
+    ]
+    assert [(u.key, u.reason) for u in p.unmatched] == [("movie:plex:abc", "no_usable_id")]
+    assert p.summary()["unmatched"] == 1
+    assert p.summary()["unmatched_titles"][0]["reason"] == "no_usable_id"
+
+
+def test_weak_matches_prevent_adds_and_are_reported() -> None:
+    source = watchlist(movie(plex="abc", title="Heat", year=1995))
+    target = watchlist(movie(trakt="7", title="Heat", year=1995))
+    p = plan(source, target, SyncMode.MIRROR, Baseline(source, target))
+    assert p.changes == ()
+    assert [w.key for w in p.weak_matches] == ["movie:plex:abc"]
+    assert p.summary()["weak_matches"] == 1
+
+
+def test_weak_match_is_never_grounds_for_removal() -> None:
+    # The target item matches the source baseline only by title+year: mirror must not remove it.
+    base = Baseline(
+        watchlist(movie(plex="abc", title="Heat", year=1995), *(movie(n) for n in range(10, 40))),
+        watchlist(),
+    )
+    target = watchlist(
+        movie(trakt="7", title="Heat", year=1995), *(movie(n) for n in range(10, 40))
+    )
+    source = watchlist(*(movie(n) for n in range(10, 40)))
+    p = plan(source, target, SyncMode.MIRROR, base)
+    assert p.count(Action.REMOVE) == 0
+
+
+def test_conflicting_ids_count_as_present_and_are_reported() -> None:
+    p = plan(watchlist(movie(1, imdb="tt1")), watchlist(movie(2, imdb="tt1")))
+    assert p.changes == ()
+    assert [(c.key, c.reason) for c in p.conflicts] == [("movie:tmdb:1", "ids")]
+
+
+def test_duplicates_on_one_side_are_added_once() -> None:
+    # Two source entries for one title (different keys, one strong id shared).
+    source = watchlist(movie(trakt="5"), movie(imdb="tt1", trakt="5"))
+    p = plan(source, watchlist())
+    assert len(p.changes) == 1
+
+
+def test_change_converts_back_to_models() -> None:
+    p = plan(watchlist(movie(1)), watchlist())
+    entry = p.changes[0].to_watchlist_entry()
+    assert entry.item == movie(1)
+    assert entry.listed_at is not None
+    assert entry.listed_at.timestamp() == T0_TS
+
+
+def test_feature_mismatch_is_rejected() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="history inventory given for watchlist"):
+        plan_feature(
+            Feature.WATCHLIST,
+            SideInput(inventory=history()),
+            SideInput(inventory=watchlist()),
+            settings=PlanSettings(),
+        )
+
+
+def test_unsupported_kind_is_unmatched() -> None:
+    caps = Capabilities(kinds={Feature.WATCHLIST: frozenset({MediaKind.MOVIE})})
+    p = plan(watchlist(show(1), movie(1)), watchlist(), target_caps=caps)
+    assert keys(p, Action.ADD, Side.TARGET) == ["movie:tmdb:1"]
+    assert [u.reason for u in p.unmatched] == ["unsupported_kind"]
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+def test_covered_is_inclusive_at_the_tolerance() -> None:
+    plays = (100.0, 200.0)
+    assert covered(160.0, plays, 60)
+    assert covered(40.0, plays, 60)
+    assert not covered(260.01, plays, 60)
+    assert not covered(39.99, plays, 60)
+    assert not covered(5.0, (), 60)
+
+
+def test_play_within_tolerance_is_never_posted_again() -> None:
+    ep = episode(5, 1, 1)
+    source = history((ep, 0), (ep, 86_400))
+    target = history((ep, 60))  # the first play, 60 s off: already there
+    p = plan(source, target)
+    assert [c.watched_at for c in p.changes] == [T0_TS + 86_400]
+    play = p.changes[0].to_play()
+    assert play.watched_at.timestamp() == T0_TS + 86_400
+
+
+def test_play_just_outside_tolerance_is_posted() -> None:
+    m = movie(1)
+    p = plan(history((m, 0)), history((m, 61)))
+    assert [c.watched_at for c in p.changes] == [T0_TS]
+
+
+def test_tolerance_is_configurable() -> None:
+    m = movie(1)
+    assert plan(history((m, 0)), history((m, 100)), tolerance=120).changes == ()
+
+
+def test_source_plays_close_together_post_once() -> None:
+    m = movie(1)
+    p = plan(history((m, 0), (m, 30)), history())
+    assert len(p.changes) == 1
+
+
+def test_rewatches_are_kept_as_separate_plays() -> None:
+    m = movie(1)
+    p = plan(history((m, 0), (m, 10_000)), history())
+    assert len(p.changes) == 2
+
+
+def test_history_two_way_and_mirror() -> None:
+    m, n, o = movie(1), movie(2), movie(3)
+    filler = [(movie(100 + i), 0.0) for i in range(40)]
+    base = Baseline(history((m, 0), (n, 0), *filler), history((m, 0), (n, 0), *filler))
+    source = history((n, 0), (o, 0), *filler)  # m unwatched on source, o new
+    target = history((m, 0), *filler)  # n unwatched on target
+    two = plan(source, target, SyncMode.TWO_WAY, base)
+    assert keys(two, Action.REMOVE, Side.TARGET) == ["movie:tmdb:1"]
+    assert keys(two, Action.REMOVE, Side.SOURCE) == ["movie:tmdb:2"]
+    assert keys(two, Action.ADD, Side.TARGET) == ["movie:tmdb:3"]
+    mirror = plan(source, target, SyncMode.MIRROR, base)
+    assert keys(mirror, Action.REMOVE, Side.TARGET) == ["movie:tmdb:1"]
+    assert keys(mirror, Action.ADD, Side.TARGET) == ["movie:tmdb:2", "movie:tmdb:3"]
+
+
+def test_history_per_title_when_the_written_side_cannot_keep_times() -> None:
+    # Marking watched on Plex stamps "now": compare watched-or-not, post one play per title.
+    m, n = movie(1), movie(2)
+    plex = Capabilities(exact_play_times=False)
+    p = plan(history((m, 0), (m, 5_000), (n, 0)), history((m, 9_999)), target_caps=plex)
+    assert [(c.key, c.watched_at) for c in p.changes] == [("movie:tmdb:2", T0_TS)]
+    two = plan(history((m, 9_999)), history((m, 0), (n, 0)), SyncMode.TWO_WAY, source_caps=plex)
+    assert [(c.side, c.key) for c in two.changes] == [(Side.SOURCE, "movie:tmdb:2")]
+
+
+def test_history_unwritable_title_is_reported_once() -> None:
+    m = movie(plex="abc")
+    p = plan(
+        history((m, 0), (m, 10_000)),
+        history(),
+        target_caps=Capabilities(id_types=frozenset({"tmdb"})),
+    )
+    assert p.changes == ()
+    assert len(p.unmatched) == 1
+
+
+# --- ratings ---------------------------------------------------------------------------------
+
+
+def test_ratings_added_and_simkl_kinds_respected() -> None:
+    simkl = Capabilities(kinds={Feature.RATINGS: frozenset({MediaKind.MOVIE, MediaKind.SHOW})})
+    source = ratings((movie(1), 8, 0), (episode(3, 1, 1), 7, 0), (show(3), 9, None))
+    p = plan(source, ratings(), target_caps=simkl)
+    assert [(c.key, c.rating) for c in p.changes] == [("movie:tmdb:1", 8), ("show:tmdb:3", 9)]
+    assert [u.reason for u in p.unmatched] == ["unsupported_kind"]
+    assert p.changes[0].to_rating().rating == 8
+    assert p.changes[1].to_rating().rated_at is None
+
+
+def test_rating_conflict_resolved_by_newest_rated_at() -> None:
+    newer_target = plan(ratings((movie(1), 8, 0)), ratings((movie(1), 6, 100)), SyncMode.TWO_WAY)
+    assert [(c.side, c.rating) for c in newer_target.changes] == [(Side.SOURCE, 6)]
+    conflict = newer_target.conflicts[0]
+    assert (conflict.reason, conflict.winner, conflict.source_rating, conflict.target_rating) == (
+        "rating",
+        Side.TARGET,
+        8,
+        6,
+    )
+    summary = newer_target.summary()
+    assert summary["conflicts"] == 1
+    assert summary["conflict_titles"][0]["winner"] == "target"
+    newer_source = plan(ratings((movie(1), 8, 200)), ratings((movie(1), 6, 100)))
+    assert [(c.side, c.rating) for c in newer_source.changes] == [(Side.TARGET, 8)]
+    # One-way: a newer target rating wins but nothing is written to the source.
+    one_way = plan(ratings((movie(1), 8, 0)), ratings((movie(1), 6, 100)))
+    assert one_way.changes == ()
+    assert len(one_way.conflicts) == 1
+    # Unknown times: the source wins.
+    unknown = plan(ratings((movie(1), 8, None)), ratings((movie(1), 6, None)), SyncMode.TWO_WAY)
+    assert [(c.side, c.rating) for c in unknown.changes] == [(Side.TARGET, 8)]
+
+
+def test_rating_changed_on_one_side_since_baseline_is_no_conflict() -> None:
+    base = Baseline(ratings((movie(1), 6, 0)), ratings((movie(1), 6, 0)))
+    # Source changed to 9 (older timestamp even): the change wins, no conflict reported.
+    p = plan(ratings((movie(1), 9, 0)), ratings((movie(1), 6, 50)), SyncMode.TWO_WAY, base)
+    assert [(c.side, c.rating) for c in p.changes] == [(Side.TARGET, 9)]
+    assert p.conflicts == ()
+    q = plan(ratings((movie(1), 6, 50)), ratings((movie(1), 2, 0)), SyncMode.TWO_WAY, base)
+    assert [(c.side, c.rating) for c in q.changes] == [(Side.SOURCE, 2)]
+    same = plan(ratings((movie(1), 6, 0)), ratings((movie(1), 6, 99)), SyncMode.TWO_WAY, base)
+    assert same.changes == ()
+
+
+def test_rating_removal_mirror() -> None:
+    rated = [(movie(n), 7, 0.0) for n in range(1, 40)]
+    base = Baseline(ratings(*rated), ratings(*rated))
+    p = plan(ratings(*rated[1:]), ratings(*rated), SyncMode.MIRROR, base)
+    assert keys(p, Action.REMOVE, Side.TARGET) == ["movie:tmdb:1"]
+
+
+# --- guards inside the planner ---------------------------------------------------------------
+
+
+def _pool(count: int) -> list:
+    return [movie(n) for n in range(1, count + 1)]
+
+
+def test_mass_removal_held_above_ten_percent_and_confirmable() -> None:
+    items = _pool(100)
+    base = Baseline(watchlist(*items), watchlist(*items))
+    ten = plan(watchlist(*items[10:]), watchlist(*items), SyncMode.MIRROR, base)
+    assert ten.count(Action.REMOVE) == 10
+    assert ten.held == ()
+    eleven = plan(watchlist(*items[11:]), watchlist(*items), SyncMode.MIRROR, base)
+    assert eleven.count(Action.REMOVE) == 0
+    assert len(eleven.held) == 11
+    assert eleven.summary()["held"] == 11
+    confirmed = plan(watchlist(*items[11:]), watchlist(*items), SyncMode.MIRROR, base, confirm=True)
+    assert confirmed.count(Action.REMOVE) == 11
+
+
+def test_mass_removal_threshold_is_exact_at_ten_point_zero_one_percent() -> None:
+    items = _pool(10_000)
+    base = Baseline(watchlist(*items), watchlist(*items))
+    at_ten = plan(watchlist(*items[1000:]), watchlist(*items), SyncMode.MIRROR, base)
+    assert (at_ten.count(Action.REMOVE), len(at_ten.held)) == (1000, 0)
+    above = plan(watchlist(*items[1001:]), watchlist(*items), SyncMode.MIRROR, base)
+    assert (above.count(Action.REMOVE), len(above.held)) == (0, 1001)
+
+
+def test_collapse_keeps_previous_snapshot_and_removes_nothing() -> None:
+    items = _pool(20)
+    base = Baseline(watchlist(*items), watchlist(*items))
+    collapsed = plan(watchlist(items[0], items[1]), watchlist(*items), SyncMode.MIRROR, base)
+    assert collapsed.collapsed == (Side.SOURCE,)
+    assert collapsed.count(Action.REMOVE) == 0
+    assert len(collapsed.source) == 20
+    # 19 before: the guard does not apply and the removals are held by the mass guard instead.
+    small = Baseline(watchlist(*items[:19]), watchlist(*items[:19]))
+    plain = plan(watchlist(items[0]), watchlist(*items[:19]), SyncMode.MIRROR, small)
+    assert plain.collapsed == ()
+    assert len(plain.held) == 18
+
+
+def test_collapse_suppresses_removals_of_the_other_side_too() -> None:
+    items = _pool(30)
+    base = Baseline(watchlist(*items), watchlist(*items))
+    # The target collapsed to 3; the source also dropped one title.
+    p = plan(watchlist(*items[1:]), watchlist(*items[:3]), SyncMode.TWO_WAY, base, confirm=True)
+    assert p.collapsed == (Side.TARGET,)
+    assert p.count(Action.REMOVE) == 0
+    assert p.suppressed_removals == 1
+
+
+def test_limit_cuts_adds_cleanly() -> None:
+    caps = Capabilities(limits={Feature.WATCHLIST: 3})
+    p = plan(watchlist(*_pool(5)), watchlist(movie(99)), target_caps=caps)
+    assert p.count(Action.ADD) == 2
+    assert len(p.limit_cut) == 3
+    summary = p.summary()
+    assert summary["limit_reached"] is True
+    assert summary["limit_cut"] == 3
+    full = plan(
+        watchlist(*_pool(5)),
+        watchlist(movie(97), movie(98), movie(99), movie(96)),
+        target_caps=caps,
+    )
+    assert full.count(Action.ADD) == 0
+    assert len(full.limit_cut) == 5
+    exact = plan(watchlist(*_pool(2)), watchlist(movie(99)), target_caps=caps)
+    assert (exact.count(Action.ADD), exact.limit_cut) == (2, ())
+
+
+def test_guard_settings_are_configurable() -> None:
+    items = _pool(10)
+    base = Baseline(watchlist(*items), watchlist(*items))
+    p = plan_feature(
+        Feature.WATCHLIST,
+        SideInput(inventory=watchlist(*items[5:])),
+        SideInput(inventory=watchlist(*items)),
+        settings=PlanSettings(mode=SyncMode.MIRROR, guards=GuardSettings(max_removal_percent=50)),
+        baseline=base,
+    )
+    assert p.count(Action.REMOVE) == 5
