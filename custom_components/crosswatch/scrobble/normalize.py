@@ -187,7 +187,8 @@ def media_item_from_metadata(metadata: dict[str, Any]) -> MediaItem | None:
         return MediaItem(kind=kind, ids=ids, title=title, year=year)
     season = _integer(metadata.get("parentIndex"))
     number = _integer(metadata.get("index"))
-    show_ids: dict[str, str] = {}
+    grandparent = metadata.get("grandparentGuid")
+    show_ids = ids_from_plex_guids(grandparent if isinstance(grandparent, str) else None)
     legacy = parse_plex_guid_full(guid) if isinstance(guid, str) else None
     if legacy is not None and legacy.season is not None:
         show_ids[legacy.id_type] = legacy.value
