@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import pytest
+
 from custom_components.crosswatch.api.models import Feature, MediaKind
 from custom_components.crosswatch.sync.guards import GuardSettings
-from custom_components.crosswatch.sync.inventory import Inventory
 from custom_components.crosswatch.sync.plan import Action, FeaturePlan, Side, SyncMode
 from custom_components.crosswatch.sync.planner import (
     Capabilities,
@@ -14,6 +17,9 @@ from custom_components.crosswatch.sync.planner import (
 from custom_components.crosswatch.sync.state import Baseline
 
 from .helpers import T0_TS, episode, history, movie, ratings, show, watchlist
+
+if TYPE_CHECKING:
+    from custom_components.crosswatch.sync.inventory import Inventory
 
 
 def plan(
@@ -159,8 +165,6 @@ def test_change_converts_back_to_models() -> None:
 
 
 def test_feature_mismatch_is_rejected() -> None:
-    import pytest
-
     with pytest.raises(ValueError, match="history inventory given for watchlist"):
         plan_feature(
             Feature.WATCHLIST,

@@ -105,7 +105,7 @@ class Inventory:
 
     @classmethod
     def from_ratings(cls, ratings: Iterable[Rating]) -> Inventory:
-        """Build a ratings inventory; a title rated twice keeps the newest rating."""
+        """Build a ratings inventory; a title rated twice keeps the newest dated rating."""
         entries: dict[str, Entry] = {}
         for rating in ratings:
             if not 1 <= rating.rating <= 10:  # noqa: PLR2004
@@ -113,7 +113,7 @@ class Inventory:
             key = canonical_key(rating.item)
             rated_at = None if rating.rated_at is None else to_timestamp(rating.rated_at)
             present = entries.get(key)
-            if present is None or _earlier(present.rated_at, rated_at):
+            if present is None or _newer(rated_at, present.rated_at):
                 entries[key] = Entry(item=rating.item, rating=rating.rating, rated_at=rated_at)
         return cls(Feature.RATINGS, entries)
 
@@ -140,6 +140,11 @@ class Inventory:
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"malformed inventory: {err}") from err
         return cls(feature, entries)
+
+
+def _newer(candidate: float | None, present: float | None) -> bool:
+    """Whether ``candidate`` is known and later than ``present`` (unknown counts as oldest)."""
+    return candidate is not None and (present is None or candidate > present)
 
 
 def _earlier(candidate: float | None, present: float | None) -> bool:

@@ -1,0 +1,318 @@
+"""Property tests: the planner converges, is idempotent and never removes or repeats by accident."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind
+from custom_components.crosswatch.sync.apply import ExecutionOutcome, apply_outcome
+from custom_components.crosswatch.sync.guards import GuardSettings
+from custom_components.crosswatch.sync.inventory import Inventory
+from custom_components.crosswatch.sync.plan import Action, Change, Side, SyncMode
+from custom_components.crosswatch.sync.planner import (
+    PlanSettings,
+    SideInput,
+    covered,
+    plan_sync,
+)
+from custom_components.crosswatch.sync.state import Baseline, PairState
+
+from .helpers import T0_TS, history, watchlist
+
+TOLERANCE = 60.0
+NO_GUARDS = GuardSettings(collapse_min_previous=10**9, max_removal_percent=10**6)
+TITLES = st.integers(min_value=1, max_value=12)
+ID_FORMS = st.sampled_from(["both", "tmdb", "imdb"])
+
+
+def item(title: int, form: str = "both") -> MediaItem:
+    ids = {}
+    if form in ("both", "tmdb"):
+        ids["tmdb"] = str(title)
+    if form in ("both", "imdb"):
+        ids["imdb"] = f"tt{title}"
+    return MediaItem(kind=MediaKind.MOVIE, ids=ids)
+
+
+def title_of(entry_item: MediaItem) -> int:
+    if "tmdb" in entry_item.ids:
+        return int(entry_item.ids["tmdb"])
+    return int(entry_item.ids["imdb"][2:])
+
+
+@dataclass
+class World:
+    """Two accounts as plain sets, changed only by executing a plan's changes."""
+
+    source: dict[int, set[float]]
+    target: dict[int, set[float]]
+    target_form: str
+
+    def inventory(self, side: Side, feature: Feature) -> Inventory:
+        holdings = self.source if side is Side.SOURCE else self.target
+        form = "both" if side is Side.SOURCE else self.target_form
+        if feature is Feature.WATCHLIST:
+            return watchlist(*(item(t, form) for t in holdings))
+        return history(
+            *((item(t, form), s - T0_TS) for t, plays in holdings.items() for s in plays)
+        )
+
+    def execute(self, change: Change) -> None:
+        holdings = self.source if change.side is Side.SOURCE else self.target
+        title = title_of(change.item)
+        if change.feature is Feature.WATCHLIST:
+            if change.action is Action.ADD:
+                holdings[title] = set()
+            else:
+                holdings.pop(title, None)
+            return
+        assert change.watched_at is not None
+        if change.action is Action.ADD:
+            holdings.setdefault(title, set()).add(change.watched_at)
+        else:
+            holdings[title].discard(change.watched_at)
+            if not holdings[title]:
+                del holdings[title]
+
+
+def run(
+    world: World,
+    state: PairState,
+    feature: Feature,
+    mode: SyncMode,
+    fail: frozenset[int] = frozenset(),
+) -> tuple[PairState, list[Change], list[Change]]:
+    inputs = {
+        feature: (
+            SideInput(inventory=world.inventory(Side.SOURCE, feature)),
+            SideInput(inventory=world.inventory(Side.TARGET, feature)),
+        )
+    }
+    # Guards are covered by their own properties; here every removal may go ahead.
+    plan = plan_sync(
+        state, inputs, PlanSettings(mode=mode, guards=NO_GUARDS), now=1.0, confirm_removals=True
+    )
+    done, failed = [], []
+    for n, change in enumerate(plan.changes):
+        if n in fail:
+            failed.append(change)
+        else:
+            world.execute(change)
+            done.append(change)
+    outcome = ExecutionOutcome.of(succeeded=done, failed=failed)
+    return apply_outcome(state, plan, outcome, now=2.0), done, failed
+
+
+def titles() -> st.SearchStrategy[dict[int, set[float]]]:
+    return st.dictionaries(TITLES, st.just(set()), max_size=10)
+
+
+def plays() -> st.SearchStrategy[dict[int, set[float]]]:
+    moments = st.integers(min_value=0, max_value=40).map(lambda m: T0_TS + m * 45.0)
+    return st.dictionaries(TITLES, st.sets(moments, min_size=1, max_size=4), max_size=6)
+
+
+def baseline_from(
+    source: dict[int, set[float]], target: dict[int, set[float]], feature: Feature, form: str
+) -> PairState:
+    world = World(source, target, form)
+    return PairState(
+        baselines={
+            feature: Baseline(
+                world.inventory(Side.SOURCE, feature), world.inventory(Side.TARGET, feature)
+            )
+        }
+    )
+
+
+def history_converged(world: World) -> bool:
+    for mine, theirs in ((world.source, world.target), (world.target, world.source)):
+        for title, moments in mine.items():
+            other = sorted(theirs.get(title, ()))
+            if not all(covered(m, other, TOLERANCE) for m in moments):
+                return False
+    return True
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    source=titles(),
+    target=titles(),
+    base_source=titles(),
+    base_target=titles(),
+    form=ID_FORMS,
+    first_run=st.booleans(),
+)
+def test_two_way_watchlist_converges_and_is_idempotent(
+    source, target, base_source, base_target, form, first_run
+) -> None:
+    state = (
+        PairState()
+        if first_run
+        else baseline_from(base_source, base_target, Feature.WATCHLIST, form)
+    )
+    world = World(dict(source), dict(target), form)
+    state, _, _ = run(world, state, Feature.WATCHLIST, SyncMode.TWO_WAY)
+    assert set(world.source) == set(world.target)
+    again, done, _ = run(world, state, Feature.WATCHLIST, SyncMode.TWO_WAY)
+    assert done == []
+    # Keeps converged: a third run with the stored state is quiet as well.
+    _, done, _ = run(world, again, Feature.WATCHLIST, SyncMode.TWO_WAY)
+    assert done == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    source=plays(),
+    target=plays(),
+    base_source=plays(),
+    base_target=plays(),
+    form=ID_FORMS,
+    first_run=st.booleans(),
+)
+def test_two_way_history_converges_and_is_idempotent(
+    source, target, base_source, base_target, form, first_run
+) -> None:
+    state = (
+        PairState() if first_run else baseline_from(base_source, base_target, Feature.HISTORY, form)
+    )
+    world = World(
+        {k: set(v) for k, v in source.items()}, {k: set(v) for k, v in target.items()}, form
+    )
+    state, _, _ = run(world, state, Feature.HISTORY, SyncMode.TWO_WAY)
+    assert history_converged(world)
+    _, done, _ = run(world, state, Feature.HISTORY, SyncMode.TWO_WAY)
+    assert done == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    source=titles(),
+    target=titles(),
+    base_source=titles(),
+    form=ID_FORMS,
+    mode=st.sampled_from([SyncMode.ADD_ONLY, SyncMode.MIRROR]),
+)
+def test_one_way_reaches_the_source_and_is_idempotent(
+    source, target, base_source, form, mode
+) -> None:
+    state = baseline_from(base_source, {}, Feature.WATCHLIST, form)
+    world = World(dict(source), dict(target), form)
+    before_target = set(world.target)
+    state, _, _ = run(world, state, Feature.WATCHLIST, mode)
+    assert set(world.source) <= set(world.target)
+    assert world.source == source  # one-way never writes the source
+    if mode is SyncMode.ADD_ONLY:
+        assert set(world.target) == before_target | set(source)
+    if mode is SyncMode.MIRROR:
+        # Only titles the source once had can leave the target.
+        assert before_target - set(world.target) <= set(base_source)
+    _, done, _ = run(world, state, Feature.WATCHLIST, mode)
+    assert done == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    source=titles(),
+    target=titles(),
+    form=ID_FORMS,
+    mode=st.sampled_from(list(SyncMode)),
+    feature=st.sampled_from([Feature.WATCHLIST, Feature.HISTORY]),
+    data=st.data(),
+)
+def test_no_removal_without_a_baseline(source, target, form, mode, feature, data) -> None:
+    if feature is Feature.HISTORY:
+        source, target = data.draw(plays()), data.draw(plays())
+    world = World(source, target, form)
+    inputs = {
+        feature: (
+            SideInput(inventory=world.inventory(Side.SOURCE, feature)),
+            SideInput(inventory=world.inventory(Side.TARGET, feature)),
+        )
+    }
+    plan = plan_sync(PairState(), inputs, PlanSettings(mode=mode, guards=NO_GUARDS), now=0)
+    assert all(c.action is Action.ADD for c in plan.changes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(source=plays(), target=plays(), form=ID_FORMS)
+def test_history_plays_are_never_duplicated(source, target, form) -> None:
+    world = World(source, target, form)
+    inputs = {
+        Feature.HISTORY: (
+            SideInput(inventory=world.inventory(Side.SOURCE, Feature.HISTORY)),
+            SideInput(inventory=world.inventory(Side.TARGET, Feature.HISTORY)),
+        )
+    }
+    plan = plan_sync(PairState(), inputs, PlanSettings(), now=0)
+    posted: dict[int, list[float]] = {}
+    for change in plan.changes:
+        title = title_of(change.item)
+        assert change.watched_at is not None
+        existing = sorted(target.get(title, ()))
+        assert not covered(change.watched_at, existing, TOLERANCE)
+        assert not covered(change.watched_at, sorted(posted.get(title, [])), TOLERANCE)
+        posted.setdefault(title, []).append(change.watched_at)
+    # Every source play ends up covered on the target.
+    for change in plan.changes:
+        world.execute(change)
+    for title, moments in source.items():
+        assert all(covered(m, sorted(world.target[title]), TOLERANCE) for m in moments)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    source=titles(),
+    target=titles(),
+    base_source=titles(),
+    base_target=titles(),
+    form=ID_FORMS,
+    data=st.data(),
+)
+def test_failed_writes_are_planned_again_and_nothing_else(
+    source, target, base_source, base_target, form, data
+) -> None:
+    state = baseline_from(base_source, base_target, Feature.WATCHLIST, form)
+    world = World(dict(source), dict(target), form)
+    inputs_count = len(source) + len(target)
+    fail = frozenset(data.draw(st.sets(st.integers(0, max(inputs_count, 1)))))
+    state, _, failed = run(world, state, Feature.WATCHLIST, SyncMode.TWO_WAY, fail)
+    _, done, _ = run(world, state, Feature.WATCHLIST, SyncMode.TWO_WAY)
+    assert sorted(c.id for c in done) == sorted(c.id for c in failed)
+    assert set(world.source) == set(world.target)
+
+
+@settings(max_examples=100, deadline=None)
+@given(previous=st.integers(0, 60), current=st.integers(0, 60), moved=st.booleans())
+def test_collapse_guard_fires_exactly_at_its_threshold(previous, current, moved) -> None:
+    base = {t: set() for t in range(1, previous + 1)}
+    now = {t: set() for t in range(1, min(current, previous) + 1)}
+    state = baseline_from(base, base, Feature.WATCHLIST, "both")
+    state = PairState(baselines=state.baselines, watermarks={"source:watchlist": "a"})
+    world = World(now, dict(base), "both")
+    inputs = {
+        Feature.WATCHLIST: (
+            SideInput(
+                inventory=world.inventory(Side.SOURCE, Feature.WATCHLIST),
+                activity="b" if moved else "a",
+            ),
+            SideInput(inventory=world.inventory(Side.TARGET, Feature.WATCHLIST)),
+        )
+    }
+    plan = plan_sync(state, inputs, PlanSettings(mode=SyncMode.MIRROR), now=0)
+    shown = len(now)
+    expected = not moved and previous >= 20 and shown * 10 <= previous
+    feature_plan = plan.features[Feature.WATCHLIST]
+    assert (feature_plan.collapsed == (Side.SOURCE,)) is expected
+    removals = previous - shown
+    if expected:
+        assert feature_plan.count(Action.REMOVE) == 0
+        assert feature_plan.held == ()
+    else:
+        held = removals * 10 > previous
+        assert len(feature_plan.held) == (removals if held else 0)
+        assert feature_plan.count(Action.REMOVE) == (0 if held else removals)
+        assert plan.held is held
