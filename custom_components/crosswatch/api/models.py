@@ -76,3 +76,27 @@ class Rating:
     item: MediaItem
     rating: int
     rated_at: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class WriteResult:
+    """What a batched write did, summed over its batches (Trakt/SIMKL/Plex alike)."""
+
+    added: int = 0
+    existing: int = 0
+    updated: int = 0
+    deleted: int = 0
+    not_found: int = 0
+    not_found_ids: list[dict[str, object]] = field(default_factory=list)
+    batches: int = 0
+
+    def merge(self, other: WriteResult) -> WriteResult:
+        """Add ``other``'s counts to this one and return it."""
+        self.added += other.added
+        self.existing += other.existing
+        self.updated += other.updated
+        self.deleted += other.deleted
+        self.not_found += other.not_found
+        self.not_found_ids.extend(other.not_found_ids)
+        self.batches += other.batches
+        return self

@@ -1,0 +1,70 @@
+"""Paging loops shared by the clients, written once and property-tested.
+
+Trakt/SIMKL page with ``?page=&limit=`` and ``X-Pagination-Page-Count``; Plex with
+``X-Plex-Container-Start/Size`` and ``MediaContainer.totalSize``. Both loops stop on an empty
+page, and the Plex loop also stops when a page repeats (some Plex hosts ignore the size).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any
+
+MAX_PAGES = 10_000  # a runaway guard: 1,000,000 rows at 100 per page
+
+type NumberedPage = tuple[Sequence[Any], int | None]
+type OffsetPage = tuple[Sequence[Any], int | None]
+
+
+async def collect_numbered_pages(
+    fetch: Callable[[int], Awaitable[NumberedPage]], limit: int
+) -> list[Any]:
+    """Fetch pages 1, 2, … until the page count (or a short/empty page) says stop.
+
+    ``fetch(page)`` returns the rows and the ``X-Pagination-Page-Count`` (``None`` if absent).
+    """
+    rows: list[Any] = []
+    page = 1
+    while page <= MAX_PAGES:
+        batch, page_count = await fetch(page)
+        rows.extend(batch)
+        if not batch or (page_count is not None and page >= page_count):
+            break
+        if page_count is None and len(batch) < limit:
+            break
+        page += 1
+    return rows
+
+
+async def collect_offset_pages(
+    fetch: Callable[[int], Awaitable[OffsetPage]],
+    key: Callable[[Any], Hashable] = id,
+) -> list[Any]:
+    """Fetch from offset 0 on until ``totalSize`` is reached, a page is empty or repeats.
+
+    ``fetch(offset)`` returns the rows and ``totalSize`` (``None`` when the host omits it, in
+    which case one page is all there is). ``key`` identifies a row to spot a repeated page.
+    """
+    rows: list[Any] = []
+    offset = 0
+    previous: list[Hashable] | None = None
+    for _ in range(MAX_PAGES):
+        batch, total = await fetch(offset)
+        keys = [key(row) for row in batch]
+        if not batch or keys == previous:
+            break
+        rows.extend(batch)
+        previous = keys
+        offset += len(batch)
+        if total is None or offset >= total:
+            break
+    return rows
+
+
+def header_int(headers: Any, name: str) -> int | None:  # noqa: ANN401 - any header mapping
+    """Read an integer header such as ``X-Pagination-Page-Count``."""
+    value = headers.get(name) if headers is not None else None
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
