@@ -7,6 +7,7 @@ from custom_components.crosswatch.scrobble.events import (
     EventSource,
     PlexPlayer,
     PlexUser,
+    Scrobble,
     ScrobbleAction,
     ScrobbleEvent,
 )
@@ -57,3 +58,18 @@ def event(
 
 
 START, PAUSE, STOP = ScrobbleAction.START, ScrobbleAction.PAUSE, ScrobbleAction.STOP
+
+
+class RecordingSink:
+    """A sink whose outcome the test scripts; it records every delivery attempt."""
+
+    def __init__(self, sink_id: str, outcomes: list[Exception | None] | None = None) -> None:
+        self.sink_id = sink_id
+        self.outcomes = outcomes or []
+        self.attempts: list[Scrobble] = []
+
+    async def deliver(self, scrobble: Scrobble) -> None:
+        self.attempts.append(scrobble)
+        outcome = self.outcomes.pop(0) if self.outcomes else None
+        if outcome is not None:
+            raise outcome

@@ -17,7 +17,7 @@ from custom_components.crosswatch.scrobble.sinks import (
 )
 from simulator.clock import ManualClock
 
-from .helpers import EPISODE, JDOE, MOVIE, SERVER_ID, SHIELD
+from .helpers import EPISODE, JDOE, MOVIE, SERVER_ID, SHIELD, RecordingSink
 
 
 def scrobble(*, watched: bool = True, progress: float = 95.0, item=MOVIE) -> Scrobble:
@@ -33,21 +33,6 @@ def scrobble(*, watched: bool = True, progress: float = 95.0, item=MOVIE) -> Scr
         rating_key="12345",
         timestamp=1000.0,
     )
-
-
-class RecordingSink:
-    """A sink whose outcome the test scripts; it records every delivery attempt."""
-
-    def __init__(self, sink_id: str, outcomes: list[Exception | None] | None = None) -> None:
-        self.sink_id = sink_id
-        self.outcomes = outcomes or []
-        self.attempts: list[Scrobble] = []
-
-    async def deliver(self, scrobble: Scrobble) -> None:
-        self.attempts.append(scrobble)
-        outcome = self.outcomes.pop(0) if self.outcomes else None
-        if outcome is not None:
-            raise outcome
 
 
 def test_retry_delay_doubles_and_caps() -> None:

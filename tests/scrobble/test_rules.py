@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.crosswatch.scrobble.events import ScrobbleCall
+from custom_components.crosswatch.scrobble.events import PlexUser, ScrobbleCall
 from custom_components.crosswatch.scrobble.rules import PlaybackState, ScrobbleRules
 
 from .helpers import PAUSE, START, STOP, event
@@ -75,7 +75,8 @@ def test_stop_threshold(progress: float, watched: bool, sent: float) -> None:
     assert stopped.call is ScrobbleCall.STOP
     assert stopped.watched is watched
     assert stopped.progress == sent
-    assert rules.state_of(event(STOP, 0)) is PlaybackState.IDLE
+    assert rules.state_of(event(STOP, 0)) is PlaybackState.ENDED
+    assert rules.decide(event(STOP, progress, at=101)) is None  # the other source's late stop
 
 
 def test_stop_below_80_after_pause_adds_nothing() -> None:
@@ -131,13 +132,12 @@ def test_source_declared_watched_holds_until_the_stop() -> None:
     assert rules.decide(event(PAUSE, 92.0, at=30)) is None
     assert rules.decide(event(STOP, 100.0, at=40, watched=True)) is None
     assert rules.decide(event(STOP, 100.0, at=50)) is None  # the real stop ends it silently
-    assert rules.state_of(event(START, 0)) is PlaybackState.IDLE
+    assert rules.state_of(event(START, 0)) is PlaybackState.ENDED
+    assert rules.decide(event(STOP, 100.0, at=55)) is None
     assert rules.decide(event(START, 5.0, at=60)) is not None  # a rewatch starts afresh
 
 
 def test_playbacks_are_independent_per_user() -> None:
-    from custom_components.crosswatch.scrobble.events import PlexUser
-
     rules = ScrobbleRules()
     other = PlexUser(id="2", title="kid")
     assert rules.decide(event(START, 10.0)) is not None

@@ -109,6 +109,15 @@ class SessionBinder:
         """Return the cached binding of a session, if any."""
         return self._bindings.get(session_key)
 
+    async def close(self) -> None:
+        """Cancel lookups still in flight."""
+        tasks = [*self._media_inflight.values()]
+        if self._sessions_inflight is not None:
+            tasks.append(self._sessions_inflight)  # type: ignore[arg-type]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def event_for(self, note: PlayNotification) -> ScrobbleEvent | None:
         """Return the event for a frame, or ``None`` (buffering, unknown session, lookup failed)."""
         action = _STATE_ACTIONS.get(note.state)

@@ -156,16 +156,14 @@ class ScrobblePipeline:
         return event
 
     async def process(self, event: ScrobbleEvent) -> DeliveryReport | None:
-        """Route, dedupe, decide and deliver one event."""
+        """Route, decide, dedupe and deliver one event."""
         sink_ids = self.sink_ids_for(event.server_id, event.user.id)
         if not sink_ids:
             _LOGGER.debug("Ignoring playback of unrouted Plex user %s", event.user.id)
             return None
         self._update_now_watching(event)
-        if self._dedupe.is_duplicate(event):
-            return None
         scrobble = self._rules.decide(event)
-        if scrobble is None:
+        if scrobble is None or self._dedupe.is_duplicate(event):
             return None
         report = await self._deliver(scrobble, sink_ids)
         if self._on_scrobble is not None:
@@ -184,6 +182,8 @@ class ScrobblePipeline:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._binder is not None:
+            await self._binder.close()
 
     async def wait_idle(self) -> None:
         """Wait until every frame handed over so far has been processed."""

@@ -38,6 +38,7 @@ class PlaybackState(StrEnum):
     PLAYING = "playing"
     PAUSED = "paused"
     WATCHED = "watched"
+    ENDED = "ended"
 
 
 @dataclass(slots=True)
@@ -76,7 +77,7 @@ class ScrobbleRules:
             case ScrobbleAction.PAUSE:
                 return self._pause(playback, event)
             case ScrobbleAction.STOP:
-                return self._stop(key, playback, event)
+                return self._stop(playback, event)
 
     def _start(self, playback: _Playback, event: ScrobbleEvent) -> Scrobble | None:
         if playback.state in (PlaybackState.PLAYING, PlaybackState.WATCHED):
@@ -96,17 +97,12 @@ class ScrobbleRules:
         playback.last_pause_sent = event.timestamp
         return _scrobble(event, ScrobbleCall.STOP, _pause_progress(event.progress), watched=False)
 
-    def _stop(
-        self, key: tuple[str, str, str, str], playback: _Playback, event: ScrobbleEvent
-    ) -> Scrobble | None:
+    def _stop(self, playback: _Playback, event: ScrobbleEvent) -> Scrobble | None:
         previous = playback.state
-        if event.watched:
-            # The item may still be playing (media.scrobble fires at 90 %): hold the state so
-            # later frames of this playback do not start it again.
-            playback.state = PlaybackState.WATCHED
-        else:
-            del self._playbacks[key]
-        if previous is PlaybackState.WATCHED:
+        # media.scrobble fires at 90 % while the item still plays: WATCHED keeps later frames
+        # from starting it again. ENDED absorbs the other source's late stop.
+        playback.state = PlaybackState.WATCHED if event.watched else PlaybackState.ENDED
+        if previous in (PlaybackState.WATCHED, PlaybackState.ENDED):
             return None
         if event.watched or event.progress >= self._watched_threshold:
             progress = event.progress

@@ -1,0 +1,160 @@
+"""Session binding: frames get user, player and media from one lookup per session."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from custom_components.crosswatch.api.errors import NotFoundError, ServiceUnavailableError
+from custom_components.crosswatch.scrobble.binder import (
+    ActiveSession,
+    BoundMedia,
+    PlayNotification,
+    SessionBinder,
+)
+from custom_components.crosswatch.scrobble.events import EventSource, PlexUser, ScrobbleAction
+
+from .helpers import EPISODE, JDOE, MOVIE, SERVER_ID, SHIELD
+
+
+class FakeSource:
+    """Answers like the PMS would; counts lookups and can fail or block on demand."""
+
+    def __init__(self) -> None:
+        self.sessions = [
+            ActiveSession(
+                session_key="27", rating_key="12345", user=JDOE, player=SHIELD, duration_ms=8880000
+            ),  # fmt: skip
+            ActiveSession(
+                session_key="28", rating_key="40294", user=PlexUser(id="2"), player=SHIELD
+            ),  # fmt: skip
+        ]
+        self.catalogue = {
+            "12345": BoundMedia(item=MOVIE, duration_ms=8880000),
+            "40294": BoundMedia(item=EPISODE, duration_ms=2880000),
+            "777": BoundMedia(item=MOVIE, duration_ms=None),
+        }
+        self.session_calls = 0
+        self.media_calls: list[str] = []
+        self.fail_sessions = False
+        self.gate: asyncio.Event | None = None
+
+    async def active_sessions(self) -> Sequence[ActiveSession]:
+        self.session_calls += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail_sessions:
+            raise ServiceUnavailableError("plex", "GET /status/sessions", "503")
+        return self.sessions
+
+    async def media(self, rating_key: str) -> BoundMedia:
+        self.media_calls.append(rating_key)
+        if self.gate is not None:
+            await self.gate.wait()
+        if rating_key not in self.catalogue:
+            raise NotFoundError("plex", "GET /library/metadata/{key}")
+        return self.catalogue[rating_key]
+
+
+def note(
+    state: str, offset: int, session: str = "27", rating_key: str = "12345"
+) -> PlayNotification:
+    return PlayNotification(session_key=session, rating_key=rating_key, state=state,
+                            view_offset_ms=offset)  # fmt: skip
+
+
+def binder(source: FakeSource) -> SessionBinder:
+    return SessionBinder(source, server_id=SERVER_ID, now=lambda: 42.0)
+
+
+async def test_first_frame_binds_then_cache_serves_until_stopped() -> None:
+    source = FakeSource()
+    bound = binder(source)
+    first = await bound.event_for(note("playing", 888000))
+    assert first is not None
+    assert first.action is ScrobbleAction.START
+    assert first.progress == 10.0
+    assert first.user == JDOE
+    assert first.player == SHIELD
+    assert first.item == MOVIE
+    assert (first.server_id, first.rating_key, first.session_key) == (SERVER_ID, "12345", "27")
+    assert first.source is EventSource.WEBSOCKET
+    assert first.timestamp == 42.0
+    paused = await bound.event_for(note("paused", 4440000))
+    assert paused is not None
+    assert (paused.action, paused.progress) == (ScrobbleAction.PAUSE, 50.0)
+    assert await bound.event_for(note("buffering", 4440000)) is None
+    source.sessions = []  # the session leaves /status/sessions before "stopped" arrives
+    stopped = await bound.event_for(note("stopped", 8880000))
+    assert stopped is not None
+    assert (stopped.action, stopped.progress, stopped.user) == (ScrobbleAction.STOP, 100.0, JDOE)
+    assert (source.session_calls, source.media_calls) == (1, ["12345"])
+    assert bound.binding("27") is None
+    assert await bound.event_for(note("stopped", 8880000)) is None  # nothing bound any more
+
+
+async def test_episode_keeps_show_ids_and_numbers() -> None:
+    bound = binder(FakeSource())
+    event = await bound.event_for(note("playing", 1440000, session="28", rating_key="40294"))
+    assert event is not None
+    assert event.item.show_ids == EPISODE.show_ids
+    assert (event.item.season, event.item.number) == (5, 14)
+    assert event.progress == 50.0
+    assert event.user.id == "2"
+
+
+async def test_unknown_session_or_failed_lookups_bind_nothing_and_retry_later() -> None:
+    source = FakeSource()
+    bound = binder(source)
+    assert await bound.event_for(note("playing", 1000, session="99")) is None
+    source.fail_sessions = True
+    assert await bound.event_for(note("playing", 1000)) is None
+    source.fail_sessions = False
+    assert await bound.event_for(note("playing", 1000, rating_key="404")) is None
+    assert bound.binding("27") is None
+    assert await bound.event_for(note("playing", 1000)) is not None
+    assert source.session_calls == 4
+
+
+async def test_missing_duration_falls_back_to_the_session_then_zero() -> None:
+    source = FakeSource()
+    source.sessions[0] = ActiveSession(session_key="27", rating_key="777", user=JDOE,
+                                       player=SHIELD, duration_ms=1000)  # fmt: skip
+    bound = binder(source)
+    event = await bound.event_for(note("playing", 500, rating_key="777"))
+    assert event is not None
+    assert event.progress == 50.0
+    source.sessions[0] = ActiveSession(session_key="29", rating_key="777", user=JDOE,
+                                       player=SHIELD)  # fmt: skip
+    event = await bound.event_for(note("playing", 500, session="29", rating_key="777"))
+    assert event is not None
+    assert event.progress == 0.0
+
+
+async def test_autoplay_to_the_next_item_rebinds_media_only() -> None:
+    source = FakeSource()
+    bound = binder(source)
+    await bound.event_for(note("playing", 1000))
+    event = await bound.event_for(note("playing", 288000, rating_key="40294"))
+    assert event is not None
+    assert event.item == EPISODE
+    assert event.user == JDOE
+    assert event.progress == 10.0
+    assert source.session_calls == 1
+
+
+async def test_concurrent_cold_frames_share_lookups() -> None:
+    source = FakeSource()
+    source.gate = asyncio.Event()
+    bound = binder(source)
+    frames = [note("playing", 1000), note("playing", 2000, session="28", rating_key="40294"),
+              note("playing", 1000, session="27")]  # fmt: skip
+    tasks = [asyncio.create_task(bound.event_for(f)) for f in frames]
+    await asyncio.sleep(0)
+    source.gate.set()
+    events = await asyncio.gather(*tasks)
+    assert all(e is not None for e in events)
+    assert source.session_calls == 1
+    assert sorted(source.media_calls) == ["12345", "40294"]
+    assert await bound.media("12345") == source.catalogue["12345"]
+    assert sorted(source.media_calls) == ["12345", "40294"]  # served from the cache
