@@ -2,18 +2,17 @@
 
 Outcome mapping (the same for both services, from CrossWatch's and PlexTraktSync's lessons):
 - 2xx, and 409 ("already scrobbled recently") -> delivered;
-- 404 / 422 (not matched) -> one retry with the alternative body (an episode by show ids +
-  season/number vs. by its own ids; a movie by the id a search found), then permanently rejected;
+- 404 / 422 (not matched) -> one retry with the alternative body (an episode by its own ids
+  instead of show ids + season/number; otherwise the item a search by id finds), then rejected;
 - 429 is slept out by the client core; if it persists, 5xx, timeouts, bad bodies and refused
-  credentials -> ``RetryableDeliveryError`` (the queue keeps it);
+  credentials -> ``RetryableDeliveryError`` (the queue keeps it and the HA layer renews tokens);
 - any other refusal -> ``PermanentDeliveryError``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from custom_components.crosswatch.api.errors import (
     AccountLimitError,
@@ -22,22 +21,19 @@ from custom_components.crosswatch.api.errors import (
     NotFoundError,
     RequestRejectedError,
 )
-from custom_components.crosswatch.api.models import Ids, MediaItem, MediaKind
+from custom_components.crosswatch.api.models import STRONG_ID_TYPES, Ids, MediaItem, MediaKind
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .events import Scrobble
 
 _LOGGER = logging.getLogger(__name__)
 
-type Body = dict[str, Any]
-# (id type, value, kind) -> the ids the service knows the item by, or None.
-type IdSearch = Callable[[str, str, MediaKind], Awaitable[Ids | None]]
-type ScrobbleCallFn = Callable[[str, Body], Awaitable[object]]
-
 _UNMATCHED_STATUSES = frozenset({422})
-_INT_ID_TYPES = frozenset({"trakt", "tmdb", "tvdb", "simkl", "mal", "anidb"})
-_SERVICE_ID_TYPES = ("trakt", "simkl", "imdb", "tmdb", "tvdb", "slug")
 _SEARCH_ID_TYPES = ("imdb", "tmdb", "tvdb")
+# Ids a scrobble body can carry; a plex guid alone identifies nothing outside Plex.
+_SERVICE_ID_TYPES = frozenset(STRONG_ID_TYPES) - {"plex"}
 
 
 class DeliveryError(Exception):
@@ -63,73 +59,47 @@ class ScrobbleSink(Protocol):
         """Send the scrobble; raise ``RetryableDeliveryError`` or ``PermanentDeliveryError``."""
 
 
-def wire_ids(ids: Ids) -> dict[str, int | str]:
-    """Ids in the form both services accept: integers except imdb and slug; Plex ids dropped."""
-    out: dict[str, int | str] = {}
-    for id_type in _SERVICE_ID_TYPES:
-        value = ids.get(id_type)
-        if not value:
-            continue
-        if id_type in _INT_ID_TYPES:
-            if value.isdigit():
-                out[id_type] = int(value)
-        else:
-            out[id_type] = value
-    return out
+class ScrobbleApi(Protocol):
+    """The part of ``TraktClient`` / ``SimklClient`` a sink uses."""
+
+    async def scrobble(self, action: str, item: MediaItem, progress: float) -> object:
+        """POST ``/scrobble/{action}`` for ``item``."""
+
+    async def search_id(self, id_type: str, value: str, media_type: str) -> Sequence[MediaItem]:
+        """Look an item up by one external id."""
 
 
-def scrobble_bodies(item: MediaItem, progress: float) -> list[Body]:
-    """Return the bodies to try, preferred first (at most two).
+def _has_service_ids(ids: Ids) -> bool:
+    return any(ids.get(t) for t in _SERVICE_ID_TYPES)
 
-    Episodes go by show ids + season/number first (Plex episode ids are often missing or only
-    tvdb), then by the episode's own ids.
-    """
-    bodies: list[Body] = []
-    if item.kind is MediaKind.EPISODE:
-        show_ids = wire_ids(item.show_ids)
-        if show_ids and item.season is not None and item.number is not None:
-            show: Body = {"ids": show_ids}
-            if item.show_title:
-                show["title"] = item.show_title
-            bodies.append(
-                {
-                    "show": show,
-                    "episode": {"season": item.season, "number": item.number},
-                    "progress": progress,
-                }
-            )
-        episode_ids = wire_ids(item.ids)
-        if episode_ids:
-            bodies.append({"episode": {"ids": episode_ids}, "progress": progress})
-    elif item.kind is MediaKind.MOVIE:
-        movie_ids = wire_ids(item.ids)
-        if movie_ids:
-            movie: Body = {"ids": movie_ids}
-            if item.title:
-                movie["title"] = item.title
-            if item.year:
-                movie["year"] = item.year
-            bodies.append({"movie": movie, "progress": progress})
-    return bodies
+
+def alternative_item(item: MediaItem) -> MediaItem | None:
+    """Name an episode the other way: by its own ids when the first try used show + S/E."""
+    if (
+        item.kind is MediaKind.EPISODE
+        and _has_service_ids(item.show_ids)
+        and item.season is not None
+        and _has_service_ids(item.ids)
+    ):
+        return MediaItem(kind=item.kind, ids=item.ids, title=item.title, year=item.year)
+    return None
 
 
 class ServiceScrobbleSink:
-    """A sink over one service's scrobble call, with the 404/422 fallback and outcome mapping."""
+    """A sink over one service client, with the 404/422 fallback and outcome mapping."""
 
     def __init__(
         self,
         sink_id: str,
+        client: ScrobbleApi,
         *,
         service: str,
-        call: ScrobbleCallFn,
-        search: IdSearch | None = None,
         retryable_statuses: frozenset[int] = frozenset(),
     ) -> None:
-        """Create for ``call(endpoint, body)`` (``start``/``stop``) and an optional id search."""
+        """Create for ``client``; ``retryable_statuses`` are 4xx worth retrying for it."""
         self._sink_id = sink_id
+        self._client = client
         self._service = service
-        self._call = call
-        self._search = search
         self._retryable_statuses = retryable_statuses
 
     @property
@@ -139,21 +109,21 @@ class ServiceScrobbleSink:
 
     async def deliver(self, scrobble: Scrobble) -> None:
         """Send ``scrobble``; see the module docstring for the outcome mapping."""
-        bodies = scrobble_bodies(scrobble.item, scrobble.progress)
-        if not bodies:
+        item = scrobble.item
+        if not (_has_service_ids(item.ids) or _has_service_ids(item.show_ids)):
             raise PermanentDeliveryError(f"{self._service}: no usable ids for this item")
-        endpoint = scrobble.call.value
-        if await self._send(endpoint, bodies[0]):
+        action = scrobble.call.value
+        if await self._send(action, item, scrobble.progress):
             return
-        alternative = bodies[1] if len(bodies) > 1 else await self._searched_body(scrobble)
-        if alternative is not None and await self._send(endpoint, alternative):
+        alternative = alternative_item(item) or await self._searched(item)
+        if alternative is not None and await self._send(action, alternative, scrobble.progress):
             return
         raise PermanentDeliveryError(f"{self._service}: item not found")
 
-    async def _send(self, endpoint: str, body: Body) -> bool:
+    async def _send(self, action: str, item: MediaItem, progress: float) -> bool:
         """Return ``True`` when delivered, ``False`` when the item was not matched."""
         try:
-            await self._call(endpoint, body)
+            await self._client.scrobble(action, item, progress)
         except ConflictError:
             return True  # scrobbled recently: the service already has it
         except NotFoundError:
@@ -170,26 +140,29 @@ class ServiceScrobbleSink:
             raise RetryableDeliveryError(str(err)) from err
         return True
 
-    async def _searched_body(self, scrobble: Scrobble) -> Body | None:
-        if self._search is None:
-            return None
-        item = scrobble.item
+    async def _searched(self, item: MediaItem) -> MediaItem | None:
         for id_type in _SEARCH_ID_TYPES:
             value = item.ids.get(id_type)
             if not value:
                 continue
             try:
-                found = await self._search(id_type, value, item.kind)
+                found = await self._client.search_id(id_type, value, item.kind.value)
+            except NotFoundError:
+                continue
             except CrosswatchApiError as err:
                 raise RetryableDeliveryError(str(err)) from err
-            if found:
-                retry = MediaItem(kind=item.kind, ids=found, title=item.title, year=item.year)
-                bodies = scrobble_bodies(retry, scrobble.progress)
-                if bodies:
-                    return bodies[-1]
+            for candidate in found:
+                if candidate.kind is item.kind:
+                    return candidate
         return None
 
 
-def log_safe_sinks(sinks: Mapping[str, ScrobbleSink]) -> list[str]:
-    """Sink ids for logs (never tokens)."""
-    return sorted(sinks)
+def trakt_sink(sink_id: str, client: ScrobbleApi) -> ServiceScrobbleSink:
+    """Build the sink for one Trakt account (``TraktClient``)."""
+    return ServiceScrobbleSink(sink_id, client, service="trakt")
+
+
+def simkl_sink(sink_id: str, client: ScrobbleApi) -> ServiceScrobbleSink:
+    """Build the sink for one SIMKL account (its 400 is a 20 s per-user lock: retry)."""
+    return ServiceScrobbleSink(sink_id, client, service="simkl",
+                               retryable_statuses=frozenset({400}))  # fmt: skip
