@@ -100,3 +100,16 @@ class WriteResult:
         self.not_found_ids.extend(other.not_found_ids)
         self.batches += other.batches
         return self
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScrobbleResult:
+    """A scrobble's outcome; ``already_scrobbled`` for a 409 (a success, not an error)."""
+
+    action: str
+    progress: float | None = None
+    history_id: int | None = None
+    item: MediaItem | None = None
+    already_scrobbled: bool = False
+    watched_at: datetime | None = None
+    expires_at: datetime | None = None

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any, Final
 from .errors import AuthError, InvalidResponseError, RequestRejectedError
 from .http import Json, RateLimiter, RetryPolicy, ServiceHttp, Telemetry
 from .ids import normalize_ids
-from .models import MediaItem, MediaKind, Play, Rating, WatchlistEntry, WriteResult
+from .models import (
+    MediaItem,
+    MediaKind,
+    Play,
+    Rating,
+    ScrobbleResult,
+    WatchlistEntry,
+    WriteResult,
+)
 from .paging import collect_numbered_pages, header_int
 from .wire import iso_ms, parse_time, wire_ids, write_result
 
@@ -350,19 +358,6 @@ class WatchedEntry:
     item: MediaItem
     plays: int
     last_watched_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class ScrobbleResult:
-    """A scrobble's outcome; ``already_scrobbled`` for Trakt's 409 (a success, not an error)."""
-
-    action: str
-    progress: float | None = None
-    history_id: int | None = None
-    item: MediaItem | None = None
-    already_scrobbled: bool = False
-    watched_at: datetime | None = None
-    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,8 @@ def count(value: object) -> int:
     if isinstance(value, list):
         return len(value)
     if isinstance(value, Mapping):
-        return sum(count(v) for v in value.values())
+        # SIMKL puts per-item ``statuses`` beside the counts; they are not more items.
+        return sum(count(v) for k, v in value.items() if k != "statuses")
     return 0
 
 

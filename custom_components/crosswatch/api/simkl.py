@@ -1,0 +1,415 @@
+"""SIMKL: PIN login, activities-first incremental reads, list/history/rating writes, scrobble.
+
+Every request carries ``client_id``, ``app-name`` and ``app-version`` and a User-Agent. SIMKL
+suspends apps that poll the full library, so ``all_items`` is meant to be called with the
+``date_from`` watermark after ``activities()`` showed a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
+
+from .errors import InvalidResponseError
+from .http import RateLimiter, RetryPolicy, ServiceHttp, Telemetry
+from .ids import normalize_ids
+from .models import (
+    MediaItem,
+    MediaKind,
+    Play,
+    Rating,
+    ScrobbleResult,
+    WatchlistEntry,
+    WriteResult,
+)
+from .wire import iso_s, parse_time, wire_ids, write_result
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import aiohttp
+
+    from .clock import Clock
+
+DEFAULT_BASE_URL: Final = "https://api.simkl.com"
+BATCH_SIZE: Final = 100
+SIMKL_ID_TYPES: Final = ("simkl", "imdb", "tmdb", "tvdb", "mal", "anidb")
+LIST_STATUSES: Final = frozenset({"plantowatch", "watching", "completed", "hold", "dropped"})
+SECTIONS: Final = {"movies": "movie", "shows": "show", "anime": "show"}
+
+
+class PinStatus(StrEnum):
+    """What a PIN poll answered."""
+
+    APPROVED = "approved"
+    PENDING = "pending"
+    SLOW_DOWN = "slow_down"
+    GONE = "gone"  # unknown, consumed or expired: SIMKL answers with a fresh init body
+
+
+@dataclass(frozen=True, slots=True)
+class SimklPin:
+    """The code the user enters at ``verification_url``."""
+
+    user_code: str
+    verification_url: str
+    expires_in: int
+    interval: int
+
+
+@dataclass(frozen=True, slots=True)
+class PinPoll:
+    """One poll's outcome; ``access_token`` only when approved."""
+
+    status: PinStatus
+    access_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimklEntry:
+    """One title in the user's lists with its status, rating and watched episodes."""
+
+    item: MediaItem
+    section: str  # movies / shows / anime
+    status: str | None = None
+    added_at: datetime | None = None
+    last_watched_at: datetime | None = None
+    rating: int | None = None
+    rated_at: datetime | None = None
+    watched_episodes: tuple[tuple[int, int, datetime | None], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SimklLibrary:
+    """An ``all-items`` answer, with the views sync needs."""
+
+    entries: list[SimklEntry]
+
+    def watchlist(self) -> list[WatchlistEntry]:
+        """Return titles planned to watch."""
+        return [
+            WatchlistEntry(item=e.item, listed_at=e.added_at)
+            for e in self.entries
+            if e.status == "plantowatch"
+        ]
+
+    def plays(self) -> list[Play]:
+        """Return one play per watched movie and per watched episode with a known time."""
+        out: list[Play] = []
+        for entry in self.entries:
+            item = entry.item
+            if item.kind is MediaKind.MOVIE:
+                if entry.last_watched_at is not None:
+                    out.append(Play(item=item, watched_at=entry.last_watched_at))
+                continue
+            for season, number, watched_at in entry.watched_episodes:
+                if watched_at is None:
+                    continue
+                episode = MediaItem(
+                    kind=MediaKind.EPISODE,
+                    show_ids=item.ids,
+                    show_title=item.title,
+                    year=item.year,
+                    season=season,
+                    number=number,
+                )
+                out.append(Play(item=episode, watched_at=watched_at))
+        return out
+
+    def ratings(self) -> list[Rating]:
+        """Return rated titles."""
+        return [
+            Rating(item=e.item, rating=e.rating, rated_at=e.rated_at)
+            for e in self.entries
+            if e.rating is not None
+        ]
+
+
+def _obj(row: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = row.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _media(section: str, row: Mapping[str, Any]) -> MediaItem | None:
+    kind = SECTIONS.get(section)
+    if kind is None:
+        return None
+    body = _obj(row, kind) or _obj(row, "anime")
+    ids = normalize_ids(_obj(body, "ids"))
+    if not ids:
+        return None
+    title = body.get("title")
+    return MediaItem(
+        kind=MediaKind(kind),
+        ids=ids,
+        title=title if isinstance(title, str) else None,
+        year=_int(body.get("year")),
+    )
+
+
+def _episodes(row: Mapping[str, Any]) -> tuple[tuple[int, int, datetime | None], ...]:
+    out = []
+    for season in row.get("seasons") or ():
+        if not isinstance(season, Mapping) or _int(season.get("number")) is None:
+            continue
+        for episode in season.get("episodes") or ():
+            number = _int(episode.get("number")) if isinstance(episode, Mapping) else None
+            if number is not None:
+                out.append((season["number"], number, parse_time(episode.get("watched_at"))))
+    return tuple(out)
+
+
+def parse_library(body: object) -> SimklLibrary:
+    """Parse ``all-items``/``ratings`` bodies (``null`` and ``{}`` mean an empty library)."""
+    entries: list[SimklEntry] = []
+    data = body if isinstance(body, Mapping) else {}
+    for section, rows in data.items():
+        for row in rows if isinstance(rows, list) else ():
+            item = _media(section, row) if isinstance(row, Mapping) else None
+            if item is None:
+                continue
+            entries.append(
+                SimklEntry(
+                    item=item,
+                    section=section,
+                    status=row.get("status") if isinstance(row.get("status"), str) else None,
+                    added_at=parse_time(row.get("added_to_watchlist_at")),
+                    last_watched_at=parse_time(row.get("last_watched_at")),
+                    rating=_int(row.get("user_rating")),
+                    rated_at=parse_time(row.get("user_rated_at")),
+                    watched_episodes=_episodes(row),
+                )
+            )
+    return SimklLibrary(entries)
+
+
+def _payload(entries: Iterable[tuple[MediaItem, Mapping[str, Any]]]) -> dict[str, list[Any]]:
+    """Movies and shows at the top; episodes nested under their show's seasons."""
+    body: dict[str, list[Any]] = {"movies": [], "shows": []}
+    shows: dict[tuple[tuple[str, str | int], ...], dict[str, Any]] = {}
+    for item, extra in entries:
+        if item.kind is MediaKind.EPISODE:
+            show_ids = wire_ids(item.show_ids, SIMKL_ID_TYPES)
+            if not show_ids or item.season is None or item.number is None:
+                continue
+            key = tuple(sorted(show_ids.items()))
+            show = shows.get(key)
+            if show is None:
+                show = shows[key] = {"ids": show_ids, "seasons": []}
+                body["shows"].append(show)
+            season = next((s for s in show["seasons"] if s["number"] == item.season), None)
+            if season is None:
+                season = {"number": item.season, "episodes": []}
+                show["seasons"].append(season)
+            season["episodes"].append({"number": item.number, **extra})
+            continue
+        group = "movies" if item.kind is MediaKind.MOVIE else "shows"
+        body[group].append({"ids": wire_ids(item.ids, SIMKL_ID_TYPES), **extra})
+    return {group: rows for group, rows in body.items() if rows}
+
+
+class SimklClient:
+    """A SIMKL account (or, without a token, just the PIN flow)."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        client_id: str,
+        app_name: str = "crosswatch-ha",
+        app_version: str = "0.1",
+        token: str | None = None,
+        clock: Clock,
+        telemetry: Telemetry | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        """Bind the app identity the API requires on every call."""
+        self.token = token
+
+        async def auth_headers() -> dict[str, str]:
+            return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+        self.http = ServiceHttp(
+            session,
+            service="simkl",
+            base_url=base_url,
+            clock=clock,
+            telemetry=telemetry,
+            write_limiter=RateLimiter(1, 1.0, clock),
+            policy=policy,
+            auth_headers=auth_headers,
+            params={"client_id": client_id, "app-name": app_name, "app-version": app_version},
+            secrets=lambda: (self.token, client_id),
+            user_agent=f"{app_name}/{app_version}",
+        )
+
+    # -- PIN ---------------------------------------------------------------------------------
+    async def pin_start(self) -> SimklPin:
+        """Ask for a user code."""
+        route = "GET /oauth/pin"
+        body = await self.http.get("/oauth/pin", route=route)
+        data = body if isinstance(body, Mapping) else {}
+        code = data.get("user_code")
+        if not isinstance(code, str):
+            raise InvalidResponseError("simkl", route, "PIN body without user_code")
+        return SimklPin(
+            user_code=code,
+            verification_url=str(data.get("verification_url", "https://simkl.com/pin")),
+            expires_in=_int(data.get("expires_in")) or 900,
+            interval=_int(data.get("interval")) or 5,
+        )
+
+    async def pin_poll(self, user_code: str) -> PinPoll:
+        """Poll once; on approval the token is also kept on this client."""
+        body = await self.http.get(f"/oauth/pin/{user_code}", route="GET /oauth/pin/{code}")
+        data = body if isinstance(body, Mapping) else {}
+        token = data.get("access_token")
+        if data.get("result") == "OK" and isinstance(token, str) and token:
+            self.token = token
+            return PinPoll(PinStatus.APPROVED, token)
+        if "device_code" in data:
+            return PinPoll(PinStatus.GONE)
+        message = str(data.get("message", "")).lower()
+        return PinPoll(PinStatus.SLOW_DOWN if "slow" in message else PinStatus.PENDING)
+
+    # -- reads -------------------------------------------------------------------------------
+    async def settings(self) -> dict[str, Any]:
+        """Return ``/users/settings`` (a POST on SIMKL)."""
+        body = await self.http.post("/users/settings", route="POST /users/settings")
+        return dict(body) if isinstance(body, Mapping) else {}
+
+    async def activities(self) -> dict[str, Any]:
+        """Return ``/sync/activities``: read this first, then only what moved."""
+        body = await self.http.get("/sync/activities", route="GET /sync/activities")
+        return dict(body) if isinstance(body, Mapping) else {}
+
+    async def all_items(
+        self,
+        *,
+        date_from: datetime | None = None,
+        extended: str = "full",
+        section: str | None = None,
+        status: str | None = None,
+    ) -> SimklLibrary:
+        """Return list entries changed since ``date_from`` (all of them when ``None``)."""
+        path = "/sync/all-items"
+        if section:
+            path += f"/{section}" + (f"/{status}" if status else "")
+        params = {"extended": extended, "episode_watched_at": "yes"}
+        if date_from is not None:
+            params["date_from"] = iso_s(date_from)
+        body = await self.http.get(path, route="GET /sync/all-items", params=params)
+        return parse_library(body)
+
+    async def ratings(self, *, date_from: datetime | None = None) -> list[Rating]:
+        """Return rated movies and shows."""
+        params = {"date_from": iso_s(date_from)} if date_from is not None else {}
+        body = await self.http.get("/sync/ratings", route="GET /sync/ratings", params=params)
+        return parse_library(body).ratings()
+
+    # -- writes ------------------------------------------------------------------------------
+    async def _write(
+        self,
+        path: str,
+        entries: Sequence[tuple[MediaItem, Mapping[str, Any]]],
+        *,
+        idempotent: bool = True,
+    ) -> WriteResult:
+        result = WriteResult()
+        for start in range(0, len(entries), BATCH_SIZE):
+            body = _payload(entries[start : start + BATCH_SIZE])
+            if not body:
+                continue
+            answer = await self.http.post(
+                path, route=f"POST {path}", json_body=body, idempotent=idempotent
+            )
+            result.merge(write_result(answer))
+        return result
+
+    async def add_to_list(self, items: Iterable[MediaItem], to: str = "plantowatch") -> WriteResult:
+        """Put movies/shows on a list (``plantowatch`` is the watchlist)."""
+        if to not in LIST_STATUSES:
+            msg = f"SIMKL lists are {sorted(LIST_STATUSES)}"
+            raise ValueError(msg)
+        return await self._write("/sync/add-to-list", [(i, {"to": to}) for i in items])
+
+    async def history_add(self, plays: Iterable[Play]) -> WriteResult:
+        """Mark movies/episodes watched at their times."""
+        entries = [(p.item, {"watched_at": iso_s(p.watched_at)}) for p in plays]
+        return await self._write("/sync/history", entries, idempotent=False)
+
+    async def history_remove(self, items: Iterable[MediaItem]) -> WriteResult:
+        """Remove from history, which is also how SIMKL removes from the watchlist.
+
+        Removing a whole movie or show also deletes its rating.
+        """
+        return await self._write("/sync/history/remove", [(i, {}) for i in items])
+
+    async def ratings_add(self, ratings: Iterable[Rating]) -> WriteResult:
+        """Rate movies and shows (SIMKL cannot rate seasons or episodes)."""
+        entries = []
+        for rating in ratings:
+            extra: dict[str, Any] = {"rating": rating.rating}
+            if rating.rated_at is not None:
+                extra["rated_at"] = iso_s(rating.rated_at)
+            entries.append((rating.item, extra))
+        return await self._write("/sync/ratings", entries)
+
+    async def ratings_remove(self, items: Iterable[MediaItem]) -> WriteResult:
+        """Clear ratings."""
+        return await self._write("/sync/ratings/remove", [(i, {}) for i in items])
+
+    async def scrobble(self, action: str, item: MediaItem, progress: float) -> ScrobbleResult:
+        """Send ``start``/``pause``/``stop``; a 409 comes back as ``already_scrobbled``."""
+        if action not in ("start", "pause", "stop"):
+            msg = "scrobble action must be start, pause or stop"
+            raise ValueError(msg)
+        body: dict[str, Any] = {"progress": round(progress, 2)}
+        if item.kind is MediaKind.EPISODE:
+            body["show"] = {"ids": wire_ids(item.show_ids, SIMKL_ID_TYPES)}
+            body["episode"] = {"season": item.season, "number": item.number}
+        else:
+            body["movie" if item.kind is MediaKind.MOVIE else "show"] = {
+                "ids": wire_ids(item.ids, SIMKL_ID_TYPES)
+            }
+        response = await self.http.request(
+            "POST",
+            f"/scrobble/{action}",
+            route=f"POST /scrobble/{action}",
+            json_body=body,
+            allow=(409,),
+        )
+        data = response.data if isinstance(response.data, Mapping) else {}
+        if response.status == 409:  # noqa: PLR2004
+            return ScrobbleResult(
+                action="scrobble",
+                already_scrobbled=True,
+                watched_at=parse_time(data.get("watched_at")),
+                expires_at=parse_time(data.get("expires_at")),
+            )
+        section = "movies" if "movie" in data else "shows"
+        media = _media(section, data)
+        if media is not None and "episode" in data and isinstance(data["episode"], Mapping):
+            episode = data["episode"]
+            media = MediaItem(
+                kind=MediaKind.EPISODE,
+                show_ids=media.ids,
+                show_title=media.title,
+                year=media.year,
+                season=_int(episode.get("season")),
+                number=_int(episode.get("number")),
+            )
+        progress_out = data.get("progress")
+        return ScrobbleResult(
+            action=str(data.get("action", action)),
+            progress=float(progress_out) if isinstance(progress_out, int | float) else None,
+            history_id=_int(data.get("id")),
+            item=media,
+        )

@@ -1,0 +1,121 @@
+"""Paging loops (property-based) and wire conversions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from custom_components.crosswatch.api.models import WriteResult
+from custom_components.crosswatch.api.paging import (
+    collect_numbered_pages,
+    collect_offset_pages,
+    header_int,
+)
+from custom_components.crosswatch.api.wire import (
+    count,
+    iso_ms,
+    iso_s,
+    parse_time,
+    wire_ids,
+    write_result,
+)
+
+
+def run(coro):  # hypothesis drives sync tests; each example runs its own tiny loop
+    import asyncio
+
+    return asyncio.run(coro)
+
+
+@given(st.integers(min_value=0, max_value=1000), st.integers(min_value=1, max_value=120),
+       st.booleans())  # fmt: skip
+def test_numbered_pages_fetch_each_page_once(total: int, limit: int, send_count: bool) -> None:
+    rows = list(range(total))
+    calls: list[int] = []
+    pages = max(1, -(-total // limit))
+
+    async def fetch(page: int):
+        calls.append(page)
+        chunk = rows[(page - 1) * limit : page * limit]
+        return chunk, (pages if send_count else None)
+
+    assert run(collect_numbered_pages(fetch, limit)) == rows
+    expected = pages
+    if not send_count and total and total % limit == 0:
+        expected += 1  # without a page count, a full last page needs one empty page to end
+    assert calls == list(range(1, expected + 1))
+
+
+@given(st.integers(min_value=0, max_value=1000), st.integers(min_value=1, max_value=150),
+       st.booleans())  # fmt: skip
+def test_offset_pages_stop_at_total(total: int, size: int, ignores_size: bool) -> None:
+    rows = [f"k{i}" for i in range(total)]
+    calls: list[int] = []
+
+    async def fetch(offset: int):
+        calls.append(offset)
+        if ignores_size:  # a host that ignores X-Plex-Container-Start repeats the first page
+            return rows[:size], total
+        return rows[offset : offset + size], total
+
+    collected = run(collect_offset_pages(fetch, key=lambda r: r))
+    if ignores_size:
+        assert collected == rows[:size]
+        assert len(calls) <= 2
+    else:
+        assert collected == rows
+        assert len(calls) == max(1, -(-total // size))
+
+
+def test_offset_pages_without_total_read_one_page() -> None:
+    async def fetch(offset: int):
+        return ["a", "b"], None
+
+    assert run(collect_offset_pages(fetch)) == ["a", "b"]
+
+
+def test_header_int() -> None:
+    assert header_int({"X": "4"}, "X") == 4
+    assert header_int({"X": "four"}, "X") is None
+    assert header_int({}, "X") is None
+    assert header_int(None, "X") is None
+
+
+def test_parse_time_forms() -> None:
+    when = datetime(2014, 9, 1, 9, 10, 11, tzinfo=UTC)
+    assert parse_time("2014-09-01T09:10:11.000Z") == when
+    assert parse_time("2014-09-01T09:10:11Z") == when
+    assert parse_time("2014-09-01T11:10:11+02:00") == when
+    assert parse_time("2014-09-01T09:10:11") == when
+    assert parse_time(when.timestamp()) == when
+    assert parse_time(int(when.timestamp())) == when
+    for odd in (None, True, "", "  ", "yesterday", [], {}):
+        assert parse_time(odd) is None
+    assert iso_ms(when) == "2014-09-01T09:10:11.000Z"
+    assert iso_s(when) == "2014-09-01T09:10:11Z"
+
+
+def test_wire_ids_types() -> None:
+    ids = {"trakt": "4", "imdb": "tt1", "tmdb": "x", "slug": "a-b", "plex": "hex", "tvdb": ""}
+    assert wire_ids(ids, ("trakt", "imdb", "tmdb", "slug", "tvdb")) == {
+        "trakt": 4,
+        "imdb": "tt1",
+        "slug": "a-b",
+    }
+
+
+def test_write_result_counts_both_shapes() -> None:
+    trakt = {"added": {"movies": 2, "episodes": 3}, "existing": {"movies": 1},
+             "not_found": {"movies": [{"ids": {"imdb": "tt0"}}], "shows": [], "ids": [5]}}  # fmt: skip
+    simkl = {"added": {"movies": [{"to": "plantowatch"}], "shows": [{}, {}], "statuses": [{}]}}
+    assert write_result(trakt) == WriteResult(
+        added=5, existing=1, not_found=2, not_found_ids=[{"imdb": "tt0"}], batches=1
+    )
+    assert write_result(simkl).added == 3
+    assert write_result(None) == WriteResult(batches=1)
+    assert count(True) == 0
+    assert count("x") == 0
+    total = WriteResult().merge(write_result(trakt)).merge(write_result(simkl))
+    assert (total.added, total.batches) == (8, 2)

@@ -1,0 +1,200 @@
+"""SIMKL client against the simulator."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from custom_components.crosswatch.api.errors import (
+    AuthError,
+    InvalidResponseError,
+    NotFoundError,
+    RateLimitedError,
+    RequestRejectedError,
+    ServiceUnavailableError,
+)
+from custom_components.crosswatch.api.http import RetryPolicy
+from custom_components.crosswatch.api.models import MediaItem, MediaKind, Play, Rating
+from custom_components.crosswatch.api.simkl import PinStatus, SimklClient, parse_library
+from simulator.testing import SIMKL_CLIENT_ID, SIMKL_TOKEN, Simulator
+
+INCEPTION = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "27205"})
+BREAKING_BAD = MediaItem(kind=MediaKind.SHOW, ids={"tvdb": "81189"})
+
+
+def client(sim: Simulator, session, token: str | None = SIMKL_TOKEN) -> SimklClient:
+    return SimklClient(session, base_url=sim.url("simkl"), client_id=SIMKL_CLIENT_ID,
+                       app_name="crosswatch-ha", app_version="0.1", token=token,
+                       clock=sim.clock, policy=RetryPolicy(attempts=2, timeout=0.5))  # fmt: skip
+
+
+async def test_pin_flow(sim, session) -> None:
+    api = client(sim, session, token=None)
+    pin = await api.pin_start()
+    assert pin.interval == 5
+    assert (await api.pin_poll(pin.user_code)).status is PinStatus.PENDING
+    sim.clock.advance(1)
+    assert (await api.pin_poll(pin.user_code)).status is PinStatus.SLOW_DOWN
+    await sim.approve_simkl_pin(pin.user_code)
+    sim.clock.advance(5)
+    approved = await api.pin_poll(pin.user_code)
+    assert approved.status is PinStatus.APPROVED
+    assert approved.access_token and approved.access_token not in repr(approved)
+    assert api.token == approved.access_token
+    assert (await api.settings())["user"]["name"] == "simkluser"
+    assert (await api.pin_poll(pin.user_code)).status is PinStatus.GONE
+    seen = (await sim.requests("simkl"))[0]
+    assert seen["query"]["client_id"] == SIMKL_CLIENT_ID
+    assert seen["query"]["app-name"] == "crosswatch-ha"
+    assert seen["query"]["app-version"] == "0.1"
+    assert seen["headers"]["User-Agent"] == "crosswatch-ha/0.1"
+
+
+async def test_pin_body_without_code_is_invalid(sim, session) -> None:
+    await sim.fault("simkl", "GET /oauth/pin", status=200, body={"result": "OK"})
+    with pytest.raises(InvalidResponseError, match="user_code"):
+        await client(sim, session, None).pin_start()
+
+
+async def test_activities_then_incremental_all_items(sim, session) -> None:
+    api = client(sim, session)
+    acts = await api.activities()
+    assert acts["all"].endswith("Z")
+    library = await api.all_items()
+    assert library.entries
+    assert all(e.item.ids and all(isinstance(v, str) for v in e.item.ids.values())
+               for e in library.entries)  # fmt: skip
+    watchlist = library.watchlist()
+    assert watchlist and all(w.listed_at for w in watchlist)
+    plays = library.plays()
+    assert any(p.item.kind is MediaKind.EPISODE and p.item.show_ids for p in plays)
+    anime = [e for e in library.entries if e.section == "anime"]
+    assert all(e.item.kind is MediaKind.SHOW for e in anime)
+    # Nothing changed since now: the incremental read is empty.
+    now = datetime.fromtimestamp(sim.clock.time(), UTC)
+    assert (await api.all_items(date_from=now)).entries == []
+    sim.clock.advance(60)
+    await api.add_to_list([INCEPTION])
+    changed = await api.all_items(date_from=now, section="movies", status="plantowatch")
+    assert [e.item.ids["tmdb"] for e in changed.entries] == ["27205"]
+    seen = (await sim.requests("simkl", "GET /sync/all-items*"))[-1]
+    assert seen["query"]["date_from"] == now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def test_add_to_list_and_remove(sim, session) -> None:
+    api = client(sim, session)
+    result = await api.add_to_list(
+        [INCEPTION, BREAKING_BAD, MediaItem(kind=MediaKind.MOVIE, ids={"imdb": "tt0000222"})]
+    )
+    assert (result.added, result.not_found) == (2, 1)
+    body = (await sim.requests("simkl", "POST /sync/add-to-list"))[0]["body"]
+    assert body["movies"][0] == {"ids": {"tmdb": 27205}, "to": "plantowatch"}
+    removed = await api.history_remove([INCEPTION])
+    assert removed.batches == 1
+    library = await api.all_items()
+    assert "27205" not in {e.item.ids.get("tmdb") for e in library.watchlist()}
+    with pytest.raises(ValueError, match="lists"):
+        await api.add_to_list([INCEPTION], to="favourites")
+
+
+async def test_history_add_nests_episodes_and_batches(sim, session) -> None:
+    api = client(sim, session)
+    when = datetime(2026, 10, 1, 20, 0, tzinfo=UTC)
+    plays = [Play(item=INCEPTION, watched_at=when)]
+    plays += [Play(item=MediaItem(kind=MediaKind.EPISODE, show_ids={"tvdb": "81189"}, season=s,
+                                  number=n), watched_at=when + timedelta(hours=n))
+              for s, n in ((1, 1), (1, 2), (2, 1))]  # fmt: skip
+    plays.append(Play(item=MediaItem(kind=MediaKind.EPISODE), watched_at=when))  # unplaceable
+    movies = [MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": str(m.tmdb)})
+              for m in sim.state.catalogue.movies if m.tmdb][:3]  # fmt: skip
+    plays += [Play(item=m, watched_at=when) for m in movies for _ in range(40)]
+    start = sim.clock.time()
+    result = await api.history_add(plays)
+    assert result.batches == 2
+    assert sim.clock.time() - start >= 1  # writes paced
+    body = (await sim.requests("simkl", "POST /sync/history"))[0]["body"]
+    show = body["shows"][0]
+    assert show["ids"] == {"tvdb": 81189}
+    assert [s["number"] for s in show["seasons"]] == [1, 2]
+    assert show["seasons"][0]["episodes"][1] == {"number": 2, "watched_at": "2026-10-01T22:00:00Z"}
+    library = await api.all_items(extended="full")
+    watched = {(p.item.season, p.item.number) for p in library.plays()
+               if p.item.show_ids.get("tvdb") == "81189"}  # fmt: skip
+    assert {(1, 1), (1, 2), (2, 1)} <= watched
+
+
+async def test_ratings(sim, session) -> None:
+    api = client(sim, session)
+    before = await api.ratings()
+    assert before
+    when = datetime(2026, 10, 3, tzinfo=UTC)
+    added = await api.ratings_add([Rating(item=INCEPTION, rating=8, rated_at=when),
+                                   Rating(item=BREAKING_BAD, rating=9)])  # fmt: skip
+    assert added.added == 2
+    since = await api.ratings(date_from=when - timedelta(seconds=1))
+    assert {(r.item.ids.get("tmdb"), r.rating) for r in since} >= {("27205", 8)}
+    removed = await api.ratings_remove([INCEPTION])
+    assert removed.batches == 1
+    assert "27205" not in {r.item.ids.get("tmdb") for r in await api.ratings()}
+
+
+async def test_scrobble(sim, session) -> None:
+    api = client(sim, session)
+    start = await api.scrobble("start", INCEPTION, 5)
+    assert (start.action, start.history_id) == ("start", 0)
+    assert start.item is not None and start.item.ids["tmdb"] == "27205"
+    stop = await api.scrobble("stop", INCEPTION, 90)
+    assert stop.action == "scrobble" and stop.history_id
+    again = await api.scrobble("stop", INCEPTION, 91)
+    assert again.already_scrobbled and again.expires_at
+    episode = MediaItem(kind=MediaKind.EPISODE, show_ids={"tvdb": "81189"}, season=1, number=3)
+    paused = await api.scrobble("pause", episode, 30)
+    assert paused.item == MediaItem(kind=MediaKind.EPISODE, show_ids=paused.item.show_ids,
+                                    show_title="Breaking Bad", year=2008, season=1, number=3)  # fmt: skip
+    with pytest.raises(NotFoundError):
+        await api.scrobble("start", MediaItem(kind=MediaKind.MOVIE, ids={"imdb": "tt0"}), 5)
+    with pytest.raises(ValueError, match="scrobble"):
+        await api.scrobble("watch", INCEPTION, 1)
+
+
+async def test_errors_and_secrets(sim, session, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    bad = "ab" * 32
+    with pytest.raises(AuthError) as info:
+        await client(sim, session, bad).activities()
+    assert bad not in str(info.value)
+    wrong_client = SimklClient(session, base_url=sim.url("simkl"), client_id="nope-client-id",
+                               token=SIMKL_TOKEN, clock=sim.clock)  # fmt: skip
+    with pytest.raises(RequestRejectedError, match="412") as rejected:
+        await wrong_client.activities()
+    assert "nope-client-id" not in str(rejected.value)
+    assert bad not in caplog.text
+    assert SIMKL_TOKEN not in caplog.text
+    api = client(sim, session)
+    await sim.fault("simkl", "GET /sync/activities", status=429, headers={"Retry-After": "1"})
+    with pytest.raises(RateLimitedError):
+        await api.activities()
+    await sim.clear_faults()
+    await sim.fault("simkl", "GET /sync/all-items", kind="truncated", count=1)
+    with pytest.raises(InvalidResponseError, match="GET /sync/all-items"):
+        await api.all_items()
+    await sim.fault("simkl", "POST /sync/history", status=500, count=1)
+    with pytest.raises(ServiceUnavailableError):
+        await api.history_add([Play(item=INCEPTION, watched_at=datetime.now(UTC))])
+
+
+def test_parse_library_tolerates_odd_bodies() -> None:
+    assert parse_library(None).entries == []
+    assert parse_library({}).entries == []
+    odd = parse_library({
+        "movies": [{"movie": {"ids": {}}}, "x", {"movie": {"title": 1, "ids": {"simkl": 5}}}],
+        "shows": [{"show": {"ids": {"tvdb": "1"}}, "seasons": [
+            {"number": 1, "episodes": [{"number": 2}, {"number": "x"}, "y"]}, {"number": None}]}],
+        "people": [{"x": 1}], "anime": "nope",
+    })  # fmt: skip
+    assert [e.item.ids for e in odd.entries] == [{"simkl": "5"}, {"tvdb": "1"}]
+    assert odd.entries[1].watched_episodes == ((1, 2, None),)
+    assert odd.plays() == []  # no watch times known
+    assert odd.ratings() == []
