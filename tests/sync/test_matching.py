@@ -91,6 +91,13 @@ def test_shared_key_resolves_by_id_priority_then_key_order() -> None:
         assert found.key == "a"
 
 
+def test_many_entries_sharing_a_key_resolve_by_key_order() -> None:
+    items = {k: movie(imdb="tt3", trakt=k) for k in ("c", "a", "b")}
+    found = MatchIndex(items).find(movie(imdb="tt3"))
+    assert found is not None
+    assert (found.key, found.quality) == ("a", MatchQuality.STRONG)
+
+
 def test_title_year_is_a_weak_last_resort() -> None:
     idx = index(movie(plex="abc", title="Heat", year=1995))
     match = idx.find(movie(trakt="3", title="  heat ", year=1995))

@@ -156,6 +156,14 @@ def test_duplicates_on_one_side_are_added_once() -> None:
     assert len(p.changes) == 1
 
 
+def test_change_conversion_refuses_the_wrong_feature() -> None:
+    change = plan(watchlist(movie(1)), watchlist()).changes[0]
+    with pytest.raises(ValueError, match="not a history change"):
+        change.to_play()
+    with pytest.raises(ValueError, match="not a ratings change"):
+        change.to_rating()
+
+
 def test_change_converts_back_to_models() -> None:
     p = plan(watchlist(movie(1)), watchlist())
     entry = p.changes[0].to_watchlist_entry()

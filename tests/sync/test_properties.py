@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,7 +11,6 @@ from hypothesis import strategies as st
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind
 from custom_components.crosswatch.sync.apply import ExecutionOutcome, apply_outcome
 from custom_components.crosswatch.sync.guards import GuardSettings
-from custom_components.crosswatch.sync.inventory import Inventory
 from custom_components.crosswatch.sync.plan import Action, Change, Side, SyncMode
 from custom_components.crosswatch.sync.planner import (
     PlanSettings,
@@ -21,6 +21,9 @@ from custom_components.crosswatch.sync.planner import (
 from custom_components.crosswatch.sync.state import Baseline, PairState
 
 from .helpers import T0_TS, history, watchlist
+
+if TYPE_CHECKING:
+    from custom_components.crosswatch.sync.inventory import Inventory
 
 TOLERANCE = 60.0
 NO_GUARDS = GuardSettings(collapse_min_previous=10**9, max_removal_percent=10**6)
@@ -147,7 +150,7 @@ def history_converged(world: World) -> bool:
     first_run=st.booleans(),
 )
 def test_two_way_watchlist_converges_and_is_idempotent(
-    source, target, base_source, base_target, form, first_run
+    *, source, target, base_source, base_target, form, first_run
 ) -> None:
     state = (
         PairState()
@@ -174,7 +177,7 @@ def test_two_way_watchlist_converges_and_is_idempotent(
     first_run=st.booleans(),
 )
 def test_two_way_history_converges_and_is_idempotent(
-    source, target, base_source, base_target, form, first_run
+    *, source, target, base_source, base_target, form, first_run
 ) -> None:
     state = (
         PairState() if first_run else baseline_from(base_source, base_target, Feature.HISTORY, form)
@@ -223,7 +226,7 @@ def test_one_way_reaches_the_source_and_is_idempotent(
     feature=st.sampled_from([Feature.WATCHLIST, Feature.HISTORY]),
     data=st.data(),
 )
-def test_no_removal_without_a_baseline(source, target, form, mode, feature, data) -> None:
+def test_no_removal_without_a_baseline(*, source, target, form, mode, feature, data) -> None:
     if feature is Feature.HISTORY:
         source, target = data.draw(plays()), data.draw(plays())
     world = World(source, target, form)
@@ -273,7 +276,7 @@ def test_history_plays_are_never_duplicated(source, target, form) -> None:
     data=st.data(),
 )
 def test_failed_writes_are_planned_again_and_nothing_else(
-    source, target, base_source, base_target, form, data
+    *, source, target, base_source, base_target, form, data
 ) -> None:
     state = baseline_from(base_source, base_target, Feature.WATCHLIST, form)
     world = World(dict(source), dict(target), form)

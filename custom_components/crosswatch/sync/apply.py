@@ -141,15 +141,11 @@ def new_baseline(plan: FeaturePlan, outcome: ExecutionOutcome) -> Baseline:
 def _write(entries: dict[str, Entry], held_key: str | None, change: Change) -> None:
     """Record one succeeded write in a side's entries."""
     if change.action is Action.REMOVE:
-        present = entries.get(change.key)
-        if present is None:
-            return
-        if change.feature is Feature.HISTORY:
+        present = entries.pop(change.key, None)
+        if present is not None and change.feature is Feature.HISTORY:
             plays = tuple(t for t in present.plays if t != change.watched_at)
-            if plays:
+            if plays:  # other plays of the title stay
                 entries[change.key] = replace(present, plays=plays)
-                return
-        del entries[change.key]
         return
     key = held_key if held_key is not None else change.key
     present = entries.get(key)
