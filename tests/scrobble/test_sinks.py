@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
+from custom_components.crosswatch.api.simkl import SimklClient
 from custom_components.crosswatch.api.trakt import TraktClient
 from custom_components.crosswatch.scrobble.events import (
     PlexPlayer,
@@ -24,7 +25,13 @@ from custom_components.crosswatch.scrobble.sinks import (
     trakt_sink,
 )
 from simulator.clock import ManualClock
-from simulator.testing import TRAKT_ACCESS_TOKEN, TRAKT_CLIENT_ID, Simulator
+from simulator.testing import (
+    SIMKL_CLIENT_ID,
+    SIMKL_TOKEN,
+    TRAKT_ACCESS_TOKEN,
+    TRAKT_CLIENT_ID,
+    Simulator,
+)
 
 INCEPTION = MediaItem(kind=MediaKind.MOVIE, ids={"imdb": "tt1375666", "tmdb": "27205"},
                       title="Inception", year=2010)  # fmt: skip
@@ -125,11 +132,29 @@ async def test_outage_is_retryable_and_other_refusals_are_permanent(
         await sink.deliver(scrobble(INCEPTION, ScrobbleCall.STOP, 90.0))
 
 
-async def test_simkl_lock_400_is_retryable(sim: Simulator, trakt: TraktClient) -> None:
-    # The SIMKL outcome mapping differs only in its 400; exercised here over the same core.
-    await sim.fault("trakt", "POST /scrobble/*", status=400, count=1)
+@pytest.fixture
+async def simkl(sim: Simulator, sim_clock: ManualClock) -> AsyncIterator[SimklClient]:
+    async with aiohttp.ClientSession() as session:
+        yield SimklClient(session, base_url=sim.url("simkl"), client_id=SIMKL_CLIENT_ID,
+                          token=SIMKL_TOKEN, clock=sim_clock)  # fmt: skip
+
+
+async def test_simkl_scrobbles_409_and_lock(sim: Simulator, simkl: SimklClient) -> None:
+    sink = simkl_sink("simkl-entry", simkl)
+    await sink.deliver(scrobble(INCEPTION, ScrobbleCall.START, 10.0))
+    await sink.deliver(scrobble(PILOT, ScrobbleCall.STOP, 90.0))
+    await sink.deliver(scrobble(PILOT, ScrobbleCall.STOP, 91.0))  # 409 within the hour
+    statuses = [r["status"] for r in await sim.requests("simkl") if "/scrobble/" in r["path"]]
+    assert statuses == [201, 201, 409]
+    await sim.fault("simkl", "POST /scrobble/*", status=400, count=1)
     with pytest.raises(RetryableDeliveryError):
-        await simkl_sink("s", trakt).deliver(scrobble(INCEPTION, ScrobbleCall.START, 10.0))
+        await sink.deliver(scrobble(INCEPTION, ScrobbleCall.START, 10.0))
+    own_ids_only = MediaItem(kind=MediaKind.EPISODE, ids={"tmdb": "5000002"}, season=1, number=1)
+    with pytest.raises(PermanentDeliveryError, match="no usable ids"):
+        await sink.deliver(scrobble(own_ids_only, ScrobbleCall.START, 10.0))
+    await sim.fault("simkl", "POST /scrobble/*", status=404, count=1)
+    with pytest.raises(PermanentDeliveryError, match="not found"):
+        await sink.deliver(scrobble(PILOT, ScrobbleCall.START, 10.0))
 
 
 async def test_items_without_service_ids_are_rejected_without_a_request(

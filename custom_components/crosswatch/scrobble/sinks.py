@@ -65,6 +65,10 @@ class ScrobbleApi(Protocol):
     async def scrobble(self, action: str, item: MediaItem, progress: float) -> object:
         """POST ``/scrobble/{action}`` for ``item``."""
 
+
+class IdSearchApi(Protocol):
+    """Id lookup (``TraktClient.search_id``)."""
+
     async def search_id(self, id_type: str, value: str, media_type: str) -> Sequence[MediaItem]:
         """Look an item up by one external id."""
 
@@ -94,12 +98,21 @@ class ServiceScrobbleSink:
         client: ScrobbleApi,
         *,
         service: str,
+        search: IdSearchApi | None = None,
+        episode_alternative: bool = True,
         retryable_statuses: frozenset[int] = frozenset(),
     ) -> None:
-        """Create for ``client``; ``retryable_statuses`` are 4xx worth retrying for it."""
+        """Create for ``client``.
+
+        ``search`` finds an unmatched item by id; ``episode_alternative`` retries an episode by
+        its own ids (services that only take show + S/E say no); ``retryable_statuses`` are 4xx
+        worth retrying for this service.
+        """
         self._sink_id = sink_id
         self._client = client
         self._service = service
+        self._search = search
+        self._episode_alternative = episode_alternative
         self._retryable_statuses = retryable_statuses
 
     @property
@@ -110,12 +123,17 @@ class ServiceScrobbleSink:
     async def deliver(self, scrobble: Scrobble) -> None:
         """Send ``scrobble``; see the module docstring for the outcome mapping."""
         item = scrobble.item
-        if not (_has_service_ids(item.ids) or _has_service_ids(item.show_ids)):
+        usable = _has_service_ids(item.show_ids)
+        if item.kind is not MediaKind.EPISODE or self._episode_alternative:
+            usable = usable or _has_service_ids(item.ids)
+        if not usable:
             raise PermanentDeliveryError(f"{self._service}: no usable ids for this item")
         action = scrobble.call.value
         if await self._send(action, item, scrobble.progress):
             return
-        alternative = alternative_item(item) or await self._searched(item)
+        alternative = (
+            alternative_item(item) if self._episode_alternative else None
+        ) or await self._searched(item)
         if alternative is not None and await self._send(action, alternative, scrobble.progress):
             return
         raise PermanentDeliveryError(f"{self._service}: item not found")
@@ -141,12 +159,14 @@ class ServiceScrobbleSink:
         return True
 
     async def _searched(self, item: MediaItem) -> MediaItem | None:
+        if self._search is None:
+            return None
         for id_type in _SEARCH_ID_TYPES:
             value = item.ids.get(id_type)
             if not value:
                 continue
             try:
-                found = await self._client.search_id(id_type, value, item.kind.value)
+                found = await self._search.search_id(id_type, value, item.kind.value)
             except NotFoundError:
                 continue
             except CrosswatchApiError as err:
@@ -157,12 +177,25 @@ class ServiceScrobbleSink:
         return None
 
 
-def trakt_sink(sink_id: str, client: ScrobbleApi) -> ServiceScrobbleSink:
+class TraktApi(ScrobbleApi, IdSearchApi, Protocol):
+    """``TraktClient``: scrobbles and id search."""
+
+
+def trakt_sink(sink_id: str, client: TraktApi) -> ServiceScrobbleSink:
     """Build the sink for one Trakt account (``TraktClient``)."""
-    return ServiceScrobbleSink(sink_id, client, service="trakt")
+    return ServiceScrobbleSink(sink_id, client, service="trakt", search=client)
 
 
 def simkl_sink(sink_id: str, client: ScrobbleApi) -> ServiceScrobbleSink:
-    """Build the sink for one SIMKL account (its 400 is a 20 s per-user lock: retry)."""
-    return ServiceScrobbleSink(sink_id, client, service="simkl",
-                               retryable_statuses=frozenset({400}))  # fmt: skip
+    """Build the sink for one SIMKL account (``SimklClient``).
+
+    SIMKL takes episodes only as show + season/number, and its 400 means another scrobble of
+    the user holds the 20 s lock: worth a retry.
+    """
+    return ServiceScrobbleSink(
+        sink_id,
+        client,
+        service="simkl",
+        episode_alternative=False,
+        retryable_statuses=frozenset({400}),
+    )
