@@ -1,0 +1,780 @@
+"""Plex: plex.tv account (PIN login, servers, watchlist on discover) and one Plex Media Server.
+
+The watchlist and plex.tv calls need the *account* token; PMS calls need the server's
+``accessToken`` from ``/api/v2/resources``. Everything asks for JSON (Plex sends XML otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlencode
+
+from .errors import (
+    ConflictError,
+    CrosswatchApiError,
+    InvalidResponseError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
+from .http import RetryPolicy, ServiceHttp, Telemetry
+from .ids import ids_from_plex_guids, parse_plex_guid_full
+from .models import MediaItem, MediaKind, WatchlistEntry
+from .paging import collect_offset_pages
+from .wire import parse_time
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import aiohttp
+
+    from .clock import Clock
+
+PLEX_TV_URL: Final = "https://plex.tv"
+DISCOVER_URL: Final = "https://discover.provider.plex.tv"
+METADATA_URL: Final = "https://metadata.provider.plex.tv"
+AUTH_APP_URL: Final = "https://app.plex.tv/auth#?"
+PAGE_SIZE: Final = 100
+LIBRARY_IDENTIFIER: Final = "com.plexapp.plugins.library"
+PLEX_TYPES: Final = {"movie": 1, "show": 2, "season": 3, "episode": 4}
+_KINDS: Final = {k.value: k for k in MediaKind}
+
+
+def plex_headers(
+    client_identifier: str, product: str, version: str, token: str | None = None
+) -> dict[str, str]:
+    """Headers every plex.tv and PMS request carries."""
+    headers = {
+        "Accept": "application/json",
+        "X-Plex-Client-Identifier": client_identifier,
+        "X-Plex-Product": product,
+        "X-Plex-Version": version,
+        "X-Plex-Platform": "Home Assistant",
+        "X-Plex-Device-Name": product,
+    }
+    if token:
+        headers["X-Plex-Token"] = token
+    return headers
+
+
+def rating_from_plex(value: float | None) -> int | None:
+    """Plex's 0-10 float → the 1-10 integer scale (0 or missing: not rated)."""
+    if value is None or value <= 0:
+        return None
+    return max(1, min(10, round(value)))
+
+
+# -- parsed shapes -------------------------------------------------------------------------------
+def _str(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) and value else None
+
+
+def _obj(row: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = row.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _float(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def item_from_metadata(meta: Mapping[str, Any]) -> MediaItem | None:
+    """Turn a PMS or discover ``Metadata`` entry into an item (episode ids are episode-level).
+
+    A legacy thetvdb episode guid names the show, so it fills ``show_ids`` instead.
+    """
+    kind = _KINDS.get(str(meta.get("type", "")))
+    if kind is None:
+        return None
+    guid = _str(meta.get("guid"))
+    guids = meta.get("Guid") if isinstance(meta.get("Guid"), list) else None
+    ids = ids_from_plex_guids(guid, guids)
+    show_ids: dict[str, str] = {}
+    legacy = parse_plex_guid_full(guid) if guid else None
+    season = _int(meta.get("parentIndex")) if kind is MediaKind.EPISODE else None
+    number = _int(meta.get("index")) if kind is MediaKind.EPISODE else None
+    if kind is MediaKind.SEASON:
+        season = _int(meta.get("index"))
+    if legacy is not None and legacy.season is not None:
+        show_ids[legacy.id_type] = legacy.value
+        season = legacy.season if season is None else season
+        number = legacy.episode if number is None else number
+    if kind in (MediaKind.EPISODE, MediaKind.SEASON):
+        parent_guid = _str(
+            meta.get("grandparentGuid" if kind is MediaKind.EPISODE else "parentGuid")
+        )
+        show_ids.update(ids_from_plex_guids(parent_guid) if parent_guid else {})
+    show_title_key = "grandparentTitle" if kind is MediaKind.EPISODE else "parentTitle"
+    return MediaItem(
+        kind=kind,
+        ids=ids,
+        title=_str(meta.get("title")),
+        year=_int(meta.get("year")),
+        show_ids=show_ids,
+        show_title=_str(meta.get(show_title_key)) if kind != MediaKind.MOVIE else None,
+        season=season,
+        number=number,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlexLibraryItem:
+    """A library entry with the user's state on this server."""
+
+    rating_key: str
+    item: MediaItem
+    view_count: int = 0
+    last_viewed_at: datetime | None = None
+    user_rating: float | None = None
+    rated_at: datetime | None = None
+    duration_ms: int | None = None
+    view_offset_ms: int | None = None
+    grandparent_rating_key: str | None = None
+    section_id: str | None = None
+
+    @property
+    def rating(self) -> int | None:
+        """Return the rating on the 1-10 integer scale."""
+        return rating_from_plex(self.user_rating)
+
+
+def library_item(meta: Mapping[str, Any]) -> PlexLibraryItem | None:
+    """Parse one PMS ``Metadata`` entry; ``None`` for unknown types or without a ratingKey."""
+    item = item_from_metadata(meta)
+    rating_key = _str(meta.get("ratingKey"))
+    if item is None or rating_key is None:
+        return None
+    return PlexLibraryItem(
+        rating_key=rating_key,
+        item=item,
+        view_count=_int(meta.get("viewCount")) or 0,
+        last_viewed_at=parse_time(meta.get("lastViewedAt")),
+        user_rating=_float(meta.get("userRating")),
+        rated_at=parse_time(meta.get("lastRatedAt")),
+        duration_ms=_int(meta.get("duration")),
+        view_offset_ms=_int(meta.get("viewOffset")),
+        grandparent_rating_key=_str(meta.get("grandparentRatingKey")),
+        section_id=_str(meta.get("librarySectionID")),
+    )
+
+
+def _container(body: object, route: str, service: str) -> Mapping[str, Any]:
+    container = body.get("MediaContainer") if isinstance(body, Mapping) else None
+    if not isinstance(container, Mapping):
+        raise InvalidResponseError(service, route, "no MediaContainer")
+    return container
+
+
+def _metadata(container: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    rows = container.get("Metadata")
+    return [r for r in rows if isinstance(r, Mapping)] if isinstance(rows, list) else []
+
+
+@dataclass(frozen=True, slots=True)
+class PlexPin:
+    """A login PIN; ``code`` goes to the auth app (strong) or plex.tv/link (4 characters)."""
+
+    id: int
+    code: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlexAccount:
+    """The signed-in plex.tv account."""
+
+    id: int | None
+    uuid: str | None
+    username: str | None
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlexConnection:
+    """One way to reach a server."""
+
+    uri: str
+    local: bool
+    relay: bool
+    protocol: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlexServer:
+    """A server from ``/api/v2/resources`` with its own access token."""
+
+    name: str
+    machine_identifier: str
+    access_token: str = field(repr=False)
+    owned: bool
+    connections: tuple[PlexConnection, ...]
+
+    def ordered_connections(self) -> list[PlexConnection]:
+        """Return local first, then remote, then relay; https before http within each."""
+        return sorted(
+            self.connections,
+            key=lambda c: (c.relay, not c.local, c.protocol != "https"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlexHistoryEntry:
+    """One play from ``/status/sessions/history/all`` (no ids: hydrate with ``metadata``)."""
+
+    rating_key: str
+    kind: MediaKind
+    viewed_at: datetime
+    account_id: int | None
+    title: str | None = None
+    grandparent_rating_key: str | None = None
+    show_title: str | None = None
+    season: int | None = None
+    number: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlexSession:
+    """An active playback from ``/status/sessions``."""
+
+    session_key: str
+    rating_key: str | None
+    kind: str | None
+    user_id: str | None
+    user_title: str | None
+    player_id: str | None
+    player_title: str | None
+    state: str | None
+    view_offset_ms: int | None
+    duration_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlexSection:
+    """A library section."""
+
+    key: str
+    type: str
+    title: str
+
+
+def _plex_service(
+    session: aiohttp.ClientSession,
+    *,
+    service: str,
+    base_url: str,
+    clock: Clock,
+    headers: Mapping[str, str],
+    token: str | None,
+    telemetry: Telemetry | None,
+    policy: RetryPolicy | None,
+) -> ServiceHttp:
+    return ServiceHttp(
+        session,
+        service=service,
+        base_url=base_url,
+        clock=clock,
+        telemetry=telemetry,
+        policy=policy,
+        headers=headers,
+        secrets=lambda: (token,),
+    )
+
+
+class PlexTvClient:
+    """plex.tv: PIN login, account, servers and the discover-hosted watchlist."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        base_url: str = PLEX_TV_URL,
+        discover_url: str = DISCOVER_URL,
+        metadata_url: str = METADATA_URL,
+        client_identifier: str,
+        token: str | None = None,
+        clock: Clock,
+        product: str = "CrossWatch",
+        version: str = "0.1",
+        telemetry: Telemetry | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        """Bind the app identity (persist ``client_identifier``: PIN polls must repeat it)."""
+        self.client_identifier = client_identifier
+        self.product = product
+        self.token = token
+        headers = plex_headers(client_identifier, product, version, token)
+
+        def make(service: str, url: str) -> ServiceHttp:
+            return _plex_service(
+                session,
+                service=service,
+                base_url=url,
+                clock=clock,
+                headers=headers,
+                token=token,
+                telemetry=telemetry,
+                policy=policy,
+            )
+
+        self.http = make("plex.tv", base_url)
+        self.discover = make("plex-discover", discover_url)
+        self.metadata_host = make("plex-metadata", metadata_url)
+
+    # -- login ---------------------------------------------------------------------------------
+    async def create_pin(self, *, strong: bool = True) -> PlexPin:
+        """Create a PIN: strong (25 characters, auth app) or 4 characters (plex.tv/link)."""
+        route = "POST /api/v2/pins"
+        params = {"strong": "true"} if strong else {}
+        body = await self.http.post("/api/v2/pins", route=route, params=params, idempotent=True)
+        data = body if isinstance(body, Mapping) else {}
+        pin_id, code = _int(data.get("id")), _str(data.get("code"))
+        if pin_id is None or code is None:
+            raise InvalidResponseError("plex.tv", route, "PIN body without id/code")
+        return PlexPin(pin_id, code, _int(data.get("expiresIn")) or 0)
+
+    async def poll_pin(self, pin_id: int) -> str | None:
+        """Return the account token once approved, else ``None``; ``NotFoundError`` if expired."""
+        body = await self.http.get(f"/api/v2/pins/{pin_id}", route="GET /api/v2/pins/{id}")
+        token = body.get("authToken") if isinstance(body, Mapping) else None
+        return token if isinstance(token, str) and token else None
+
+    def auth_app_url(self, code: str, forward_url: str | None = None) -> str:
+        """Build the URL that sends the user to Plex's sign-in app for a strong PIN."""
+        params = {
+            "clientID": self.client_identifier,
+            "code": code,
+            "context[device][product]": self.product,
+        }
+        if forward_url:
+            params["forwardUrl"] = forward_url
+        return AUTH_APP_URL + urlencode(params)
+
+    async def user(self) -> PlexAccount:
+        """Validate the token and return the account (401 → ``AuthError``)."""
+        body = await self.http.get("/api/v2/user", route="GET /api/v2/user")
+        data = body if isinstance(body, Mapping) else {}
+        return PlexAccount(
+            id=_int(data.get("id")),
+            uuid=_str(data.get("uuid")),
+            username=_str(data.get("username")),
+            title=_str(data.get("title")),
+        )
+
+    async def resources(self) -> list[PlexServer]:
+        """Return the servers this account can use, each with its own token."""
+        body = await self.http.get(
+            "/api/v2/resources",
+            route="GET /api/v2/resources",
+            params={"includeHttps": 1, "includeRelay": 1},
+        )
+        servers = []
+        for row in body if isinstance(body, list) else []:
+            if not isinstance(row, Mapping) or "server" not in str(row.get("provides", "")):
+                continue
+            machine, token = _str(row.get("clientIdentifier")), _str(row.get("accessToken"))
+            if machine is None or token is None:
+                continue
+            connections = tuple(
+                PlexConnection(
+                    uri=str(c["uri"]),
+                    local=c.get("local") is True,
+                    relay=c.get("relay") is True,
+                    protocol=str(c.get("protocol", "http")),
+                )
+                for c in row.get("connections") or ()
+                if isinstance(c, Mapping) and isinstance(c.get("uri"), str)
+            )
+            servers.append(
+                PlexServer(
+                    name=str(row.get("name", machine)),
+                    machine_identifier=machine,
+                    access_token=token,
+                    owned=row.get("owned") is True,
+                    connections=connections,
+                )
+            )
+        return servers
+
+    # -- watchlist (discover, falling back to the metadata host) -------------------------------
+    async def _with_fallback(self, method: str, path: str, route: str, **kwargs: Any) -> Any:  # noqa: ANN401 - parsed JSON
+        try:
+            return (await self.discover.request(method, path, route=route, **kwargs)).data
+        except ServiceUnavailableError, InvalidResponseError:
+            pass
+        except NotFoundError:
+            if method != "GET":
+                raise
+        return (await self.metadata_host.request(method, path, route=route, **kwargs)).data
+
+    async def watchlist(self) -> list[WatchlistEntry]:
+        """Return the whole watchlist (paged, with external ids)."""
+        route = "GET /library/sections/watchlist/all"
+
+        async def fetch(offset: int) -> tuple[Sequence[Any], int | None]:
+            params = {
+                "includeGuids": 1,
+                "includeCollections": 1,
+                "includeExternalMedia": 1,
+                "sort": "watchlistedAt:desc",
+                "X-Plex-Container-Start": offset,
+                "X-Plex-Container-Size": PAGE_SIZE,
+            }
+            body = await self._with_fallback(
+                "GET", "/library/sections/watchlist/all", route, params=params
+            )
+            container = _container(body, route, "plex-discover")
+            return _metadata(container), _int(container.get("totalSize"))
+
+        rows = await collect_offset_pages(fetch, key=lambda r: r.get("ratingKey"))
+        out = []
+        for row in rows:
+            item = item_from_metadata(row)
+            if item is not None:
+                out.append(
+                    WatchlistEntry(item=item, listed_at=parse_time(row.get("watchlistedAt")))
+                )
+        return out
+
+    async def watchlist_add(self, rating_key: str) -> bool:
+        """Add a discover ratingKey; ``False`` when it was already there (409)."""
+        try:
+            await self._with_fallback(
+                "PUT",
+                "/actions/addToWatchlist",
+                "PUT /actions/addToWatchlist",
+                params={"ratingKey": rating_key},
+            )
+        except ConflictError:
+            return False
+        return True
+
+    async def watchlist_remove(self, rating_key: str) -> bool:
+        """Remove a discover ratingKey; ``False`` when it was not there (404)."""
+        try:
+            await self._with_fallback(
+                "PUT",
+                "/actions/removeFromWatchlist",
+                "PUT /actions/removeFromWatchlist",
+                params={"ratingKey": rating_key},
+            )
+        except NotFoundError:
+            return False
+        return True
+
+    async def resolve_rating_key(self, item: MediaItem) -> str | None:
+        """Find the discover ratingKey of a movie or show by its external ids."""
+        if item.ids.get("plex"):
+            return item.ids["plex"]
+        plex_type = PLEX_TYPES.get(item.kind.value)
+        if item.kind not in (MediaKind.MOVIE, MediaKind.SHOW) or plex_type is None:
+            return None
+        for id_type in ("tmdb", "imdb", "tvdb"):
+            value = item.ids.get(id_type)
+            if not value:
+                continue
+            body = await self.metadata_host.get(
+                "/library/metadata/matches",
+                route="GET /library/metadata/matches",
+                params={"type": plex_type, "guid": f"{id_type}://{value}", "includeGuids": 1},
+            )
+            for row in _metadata(_container(body, "GET /library/metadata/matches", "plex")):
+                key = _str(row.get("ratingKey"))
+                if key:
+                    return key
+        return None
+
+
+class PlexServerClient:
+    """One Plex Media Server, acting as the owner of ``token``."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        base_url: str,
+        token: str,
+        clock: Clock,
+        client_identifier: str = "crosswatch-ha",
+        product: str = "CrossWatch",
+        version: str = "0.1",
+        telemetry: Telemetry | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        """Bind a server URL and the server token."""
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self.http = _plex_service(
+            session,
+            service="pms",
+            base_url=self.base_url,
+            clock=clock,
+            headers=plex_headers(client_identifier, product, version, token),
+            token=token,
+            telemetry=telemetry,
+            policy=policy,
+        )
+        self._show_ids: dict[str, Mapping[str, str]] = {}
+
+    async def identity(self) -> str:
+        """Return the server's machineIdentifier (no token needed)."""
+        route = "GET /identity"
+        container = _container(await self.http.get("/identity", route=route), route, "pms")
+        machine = _str(container.get("machineIdentifier"))
+        if machine is None:
+            raise InvalidResponseError("pms", route, "no machineIdentifier")
+        return machine
+
+    async def sections(self) -> list[PlexSection]:
+        """Return the library sections."""
+        route = "GET /library/sections"
+        container = _container(await self.http.get("/library/sections", route=route), route, "pms")
+        rows = container.get("Directory")
+        return [
+            PlexSection(str(r.get("key")), str(r.get("type")), str(r.get("title", "")))
+            for r in (rows if isinstance(rows, list) else [])
+            if isinstance(r, Mapping) and r.get("key") is not None
+        ]
+
+    async def _paged(
+        self, path: str, route: str, params: Mapping[str, str | int]
+    ) -> list[Mapping[str, Any]]:
+        async def fetch(offset: int) -> tuple[Sequence[Any], int | None]:
+            query = {**params, "X-Plex-Container-Start": offset, "X-Plex-Container-Size": PAGE_SIZE}
+            container = _container(
+                await self.http.get(path, route=route, params=query), route, "pms"
+            )
+            return _metadata(container), _int(container.get("totalSize"))
+
+        return await collect_offset_pages(
+            fetch, key=lambda r: (r.get("ratingKey"), r.get("historyKey"))
+        )
+
+    async def library(
+        self, section_key: str, kind: MediaKind | None = None
+    ) -> list[PlexLibraryItem]:
+        """Sweep a section (paged, with ids); ``kind`` picks e.g. episodes of a show section."""
+        params: dict[str, str | int] = {"includeGuids": 1}
+        if kind is not None:
+            params["type"] = PLEX_TYPES[kind.value]
+        rows = await self._paged(
+            f"/library/sections/{section_key}/all", "GET /library/sections/{key}/all", params
+        )
+        return [entry for row in rows if (entry := library_item(row)) is not None]
+
+    async def episodes_with_show_ids(self, section_key: str) -> list[PlexLibraryItem]:
+        """Sweep a show section's episodes and fill in their show ids from a show sweep.
+
+        Two paged sweeps instead of one metadata request per episode.
+        """
+        shows = {s.rating_key: s.item for s in await self.library(section_key, MediaKind.SHOW)}
+        out = []
+        for episode in await self.library(section_key, MediaKind.EPISODE):
+            entry = episode
+            show = shows.get(entry.grandparent_rating_key or "")
+            if show is not None:
+                item = entry.item
+                merged = MediaItem(
+                    kind=item.kind,
+                    ids=item.ids,
+                    title=item.title,
+                    year=item.year or show.year,
+                    show_ids={**item.show_ids, **show.ids},
+                    show_title=item.show_title or show.title,
+                    season=item.season,
+                    number=item.number,
+                )
+                entry = PlexLibraryItem(**{**_fields(entry), "item": merged})
+            out.append(entry)
+        return out
+
+    async def metadata(self, rating_key: str) -> PlexLibraryItem:
+        """Return one item; an episode gets its show ids from the grandparent (cached)."""
+        route = "GET /library/metadata/{id}"
+        body = await self.http.get(
+            f"/library/metadata/{rating_key}", route=route, params={"includeGuids": 1}
+        )
+        rows = _metadata(_container(body, route, "pms"))
+        entry = library_item(rows[0]) if rows else None
+        if entry is None:
+            raise InvalidResponseError("pms", route, "no usable Metadata entry")
+        parent = entry.grandparent_rating_key
+        if entry.item.kind is MediaKind.EPISODE and parent:
+            show_ids = self._show_ids.get(parent)
+            if show_ids is None:
+                show_ids = dict((await self.metadata(parent)).item.ids)
+                self._show_ids[parent] = show_ids
+            item = entry.item
+            merged = MediaItem(
+                kind=item.kind,
+                ids=item.ids,
+                title=item.title,
+                year=item.year,
+                show_ids={**item.show_ids, **show_ids},
+                show_title=item.show_title,
+                season=item.season,
+                number=item.number,
+            )
+            entry = PlexLibraryItem(**{**_fields(entry), "item": merged})
+        return entry
+
+    async def history(
+        self, *, since: datetime | None = None, account_id: int | None = None
+    ) -> list[PlexHistoryEntry]:
+        """Return plays since the ``since`` watermark (newest first), paged."""
+        params: dict[str, str | int] = {"sort": "viewedAt:desc"}
+        if since is not None:
+            # Plex reads "viewedAt>=N" split at the first "=": key "viewedAt>", value N.
+            params["viewedAt>"] = int(since.timestamp())
+        if account_id is not None:
+            params["accountID"] = account_id
+        rows = await self._paged(
+            "/status/sessions/history/all", "GET /status/sessions/history/all", params
+        )
+        out = []
+        for row in rows:
+            kind = _KINDS.get(str(row.get("type", "")))
+            rating_key = _str(row.get("ratingKey"))
+            viewed_at = parse_time(_int(row.get("viewedAt")))
+            if kind is None or rating_key is None or viewed_at is None:
+                continue
+            grandparent = _str(row.get("grandparentKey"))
+            out.append(
+                PlexHistoryEntry(
+                    rating_key=rating_key,
+                    kind=kind,
+                    viewed_at=viewed_at,
+                    account_id=_int(row.get("accountID")),
+                    title=_str(row.get("title")),
+                    grandparent_rating_key=grandparent.rsplit("/", 1)[-1] if grandparent else None,
+                    show_title=_str(row.get("grandparentTitle")),
+                    season=_int(row.get("parentIndex")),
+                    number=_int(row.get("index")),
+                )
+            )
+        return out
+
+    async def sessions(self) -> list[PlexSession]:
+        """Return active playbacks (owner/admin token only)."""
+        route = "GET /status/sessions"
+        container = _container(await self.http.get("/status/sessions", route=route), route, "pms")
+        out = []
+        for row in _metadata(container):
+            user = _obj(row, "User")
+            player = _obj(row, "Player")
+            key = _str(row.get("sessionKey"))
+            if key is None:
+                continue
+            out.append(
+                PlexSession(
+                    session_key=key,
+                    rating_key=_str(row.get("ratingKey")),
+                    kind=_str(row.get("type")),
+                    user_id=_str(user.get("id")),
+                    user_title=_str(user.get("title")),
+                    player_id=_str(player.get("machineIdentifier")),
+                    player_title=_str(player.get("title")),
+                    state=_str(player.get("state")),
+                    view_offset_ms=_int(row.get("viewOffset")),
+                    duration_ms=_int(row.get("duration")),
+                )
+            )
+        return out
+
+    async def accounts(self) -> dict[int, str]:
+        """Map PMS-local account ids to names (the owner is 1)."""
+        route = "GET /accounts"
+        container = _container(await self.http.get("/accounts", route=route), route, "pms")
+        rows = container.get("Account")
+        return {
+            account_id: str(r.get("name", ""))
+            for r in (rows if isinstance(rows, list) else [])
+            if isinstance(r, Mapping) and (account_id := _int(r.get("id"))) and r.get("name")
+        }
+
+    async def _action(self, method: str, path: str, params: Mapping[str, str | int]) -> None:
+        await self.http.request(
+            method, path, route=f"{method} {path}", params=params, idempotent=True
+        )
+
+    async def mark_watched(self, rating_key: str) -> None:
+        """Mark watched as the token's user."""
+        await self._action(
+            "GET", "/:/scrobble", {"key": rating_key, "identifier": LIBRARY_IDENTIFIER}
+        )
+
+    async def mark_unwatched(self, rating_key: str) -> None:
+        """Mark unwatched as the token's user."""
+        await self._action(
+            "GET", "/:/unscrobble", {"key": rating_key, "identifier": LIBRARY_IDENTIFIER}
+        )
+
+    async def rate(self, rating_key: str, rating: float | None) -> None:
+        """Rate 0-10 (``None`` clears the rating)."""
+        value: str | int = -1 if rating is None else f"{max(0.0, min(10.0, rating)):g}"
+        await self._action(
+            "PUT",
+            "/:/rate",
+            {"key": rating_key, "identifier": LIBRARY_IDENTIFIER, "rating": value},
+        )
+
+    def websocket_url(self) -> str:
+        """Return the notifications socket URL. It embeds the token: never log it."""
+        scheme = "wss" if self.base_url.startswith("https") else "ws"
+        host = self.base_url.split("://", 1)[-1]
+        return f"{scheme}://{host}/:/websockets/notifications?X-Plex-Token={self._token}"
+
+
+def _fields(entry: PlexLibraryItem) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in PlexLibraryItem.__dataclass_fields__}
+
+
+async def select_connection(
+    session: aiohttp.ClientSession,
+    server: PlexServer,
+    *,
+    clock: Clock,
+    timeout: float = 5.0,  # noqa: ASYNC109 - a per-try request timeout, not a cancel scope
+    telemetry: Telemetry | None = None,
+) -> str:
+    """Return the first connection URI whose ``/identity`` names this server.
+
+    Tries local, then remote, then relay; raises ``ServiceUnavailableError`` if none answer.
+    """
+    policy = RetryPolicy(attempts=1, timeout=timeout)
+    for connection in server.ordered_connections():
+        client = PlexServerClient(
+            session,
+            base_url=connection.uri,
+            token=server.access_token,
+            clock=clock,
+            telemetry=telemetry,
+            policy=policy,
+        )
+        try:
+            if await client.identity() == server.machine_identifier:
+                return connection.uri
+        except CrosswatchApiError:
+            continue
+    raise ServiceUnavailableError(
+        "pms", "GET /identity", f"no reachable connection ({server.name})"
+    )
+
+
+def servers_by_preference(servers: Iterable[PlexServer]) -> list[PlexServer]:
+    """Owned servers first (the usual choice in the config flow)."""
+    return sorted(servers, key=lambda s: (not s.owned, s.name))
