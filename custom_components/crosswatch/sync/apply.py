@@ -128,7 +128,11 @@ def new_baseline(plan: FeaturePlan, outcome: ExecutionOutcome) -> Baseline:
             pending.append(change)
     if pending:
         previous = {Side.SOURCE: plan.baseline_source, Side.TARGET: plan.baseline_target}
-        before = {side: (inv, inv.index()) for side, inv in previous.items() if inv is not None}
+        before = {
+            side: (inv, inv.index(keep_keys=False))
+            for side, inv in previous.items()
+            if inv is not None
+        }
         for change in pending:
             for side in Side:
                 _restore(entries[side], indexes[side], before.get(side), change)

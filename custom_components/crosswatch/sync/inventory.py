@@ -68,9 +68,10 @@ class Inventory:
             return sum(len(entry.plays) for entry in self.entries.values())
         return len(self.entries)
 
-    def index(self) -> MatchIndex:
-        """Build a match index over this inventory's items."""
-        return MatchIndex({key: entry.item for key, entry in self.entries.items()})
+    def index(self, *, keep_keys: bool = True) -> MatchIndex:
+        """Build a match index over this inventory's items (see ``MatchIndex``)."""
+        items = {key: entry.item for key, entry in self.entries.items()}
+        return MatchIndex(items, keep_keys=keep_keys)
 
     @classmethod
     def from_watchlist(cls, items: Iterable[WatchlistEntry]) -> Inventory:

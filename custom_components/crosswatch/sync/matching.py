@@ -72,10 +72,11 @@ def weak_key(item: MediaItem) -> MatchKey | None:
 
 
 def _disagree(ids: Mapping[str, str], other: Mapping[str, str]) -> bool:
-    return any(
-        id_type in _PRIORITY and id_type in other and other[id_type] != value
-        for id_type, value in ids.items()
-    )
+    for id_type, value in ids.items():
+        theirs = other.get(id_type)
+        if theirs is not None and theirs != value and id_type in _PRIORITY:
+            return True
+    return False
 
 
 def ids_conflict(item: MediaItem, other: MediaItem) -> bool:
@@ -92,56 +93,88 @@ class MatchIndex:
     not depend on the order the service returned them in.
     """
 
-    __slots__ = ("_items", "_strong", "_weak")
+    __slots__ = ("_items", "_keys", "_strong", "_weak")
 
-    def __init__(self, items: Mapping[str, MediaItem]) -> None:
-        """Index ``items`` (stable key → item)."""
+    def __init__(self, items: Mapping[str, MediaItem], *, keep_keys: bool = True) -> None:
+        """Index ``items`` (stable key → item).
+
+        ``keep_keys`` keeps each entry's strong keys for ``keys_of``; an index that is only
+        looked up (a baseline) does without and saves the memory.
+        """
         self._items = items
+        self._keys: dict[str, list[tuple[int, MatchKey]]] = {}
         self._strong: dict[MatchKey, str | list[str]] = {}
-        self._weak: dict[MatchKey, str | list[str]] = {}
+        self._weak: dict[MatchKey, str | list[str]] | None = None  # built on first need
         for key in sorted(items):
-            item = items[key]
-            for _, match_key in strong_keys(item):
+            keys = strong_keys(items[key])
+            if keep_keys:
+                self._keys[key] = keys
+            for _, match_key in keys:
                 _insert(self._strong, match_key, key)
-            weak = weak_key(item)
-            if weak is not None:
-                _insert(self._weak, weak, key)
 
     def __len__(self) -> int:
         """Return how many items are indexed."""
         return len(self._items)
 
-    def find(self, item: MediaItem) -> Match | None:
-        """Return the best entry for ``item``: strong before conflicting before weak."""
+    def keys_of(self, key: str) -> list[tuple[int, MatchKey]]:
+        """Return the strong keys of the indexed entry ``key`` (computed once, reused)."""
+        keys = self._keys.get(key)
+        return strong_keys(self._items[key]) if keys is None else keys
+
+    def find(self, item: MediaItem, keys: list[tuple[int, MatchKey]] | None = None) -> Match | None:
+        """Return the best entry for ``item``: strong before conflicting before weak.
+
+        ``keys`` are ``item``'s strong keys when the caller already has them.
+        """
         # Per candidate: how many keys agree and the strongest of them.
         found: dict[str, list[int]] = {}
-        for rank, match_key in strong_keys(item):
-            for key in _lookup(self._strong, match_key):
+        strong = self._strong
+        for rank, match_key in strong_keys(item) if keys is None else keys:
+            present = strong.get(match_key)
+            if present is None:
+                continue
+            for key in (present,) if isinstance(present, str) else present:
                 seen = found.get(key)
                 if seen is None:
                     found[key] = [1, rank]
                 else:
                     seen[0] += 1
                     seen[1] = min(seen[1], rank)
+        if len(found) == 1:
+            [key] = found
+            conflict = ids_conflict(item, self._items[key])
+            return Match(key, MatchQuality.CONFLICTING if conflict else MatchQuality.STRONG)
         if found:
             # No contradiction first, then most agreeing ids, strongest id, and key order.
-            conflict, _, _, key = min(
+            conflict_rank, _, _, key = min(
                 (int(ids_conflict(item, self._items[key])), -agree, rank, key)
                 for key, (agree, rank) in found.items()
             )
-            return Match(key, MatchQuality.CONFLICTING if conflict else MatchQuality.STRONG)
+            quality = MatchQuality.CONFLICTING if conflict_rank else MatchQuality.STRONG
+            return Match(key, quality)
         weak = weak_key(item)
         if weak is None:
             return None
-        for key in _lookup(self._weak, weak):
+        for key in _lookup(self._weak_index(), weak):
             # Same title and year but a shared id type that differs: a different title (remake).
             if not ids_conflict(item, self._items[key]):
                 return Match(key, MatchQuality.WEAK)
         return None
 
-    def find_strong(self, item: MediaItem) -> str | None:
+    def _weak_index(self) -> dict[MatchKey, str | list[str]]:
+        if self._weak is None:
+            self._weak = {}
+            for key in sorted(self._items):
+                weak = weak_key(self._items[key])
+                if weak is not None:
+                    _insert(self._weak, weak, key)
+        return self._weak
+
+    def find_strong(
+        self, item: MediaItem, keys: list[tuple[int, MatchKey]] | None = None
+    ) -> str | None:
         """Return the key of a strong (or conflicting) match, never a weak one."""
-        match = self.find(item)
+        match = self.find(item, keys)
         if match is None or match.quality is MatchQuality.WEAK:
             return None
         return match.key

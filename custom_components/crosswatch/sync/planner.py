@@ -288,7 +288,8 @@ class _Builder:
         self.baselines: dict[Side, tuple[Inventory, MatchIndex]] | None = None
         if baseline is not None:
             self.baselines = {
-                side: (baseline.side(side), baseline.side(side).index()) for side in Side
+                side: (baseline.side(side), baseline.side(side).index(keep_keys=False))
+                for side in Side
             }
         self.caps = caps
         two_way = mode is SyncMode.TWO_WAY
@@ -305,13 +306,13 @@ class _Builder:
         if self.mode is not SyncMode.ADD_ONLY:
             self._walk(Side.TARGET)
 
-    def _baseline_entry(self, side: Side, item: MediaItem) -> Entry | None:
-        """Return the entry ``side``'s baseline holds for ``item`` by a strong match, if any."""
+    def _baseline_entry(self, side: Side, holder: Side, key: str, item: MediaItem) -> Entry | None:
+        """Return what ``side``'s baseline holds, by a strong match, for ``holder``'s entry."""
         if self.baselines is None:
             return None
         inventory, index = self.baselines[side]
-        key = index.find_strong(item)
-        return None if key is None else inventory.entries[key]
+        found = index.find_strong(item, self.indexes[holder].keys_of(key))
+        return None if found is None else inventory.entries[found]
 
     def _walk(self, side: Side) -> None:
         """Compare every entry of ``side`` with the other side."""
@@ -320,13 +321,14 @@ class _Builder:
         other_inventory = self.inventories[other]
         other_index = self.indexes[other]
         for key, entry in sorted(self.inventories[side].entries.items()):
-            match = other_index.find(entry.item)
+            keys = own_index.keys_of(key)
+            match = other_index.find(entry.item, keys)
             other_entry = None
             if match is not None:
                 other_entry = other_inventory.entries[match.key]
                 if side is Side.SOURCE:
                     self._report_match(key, entry, match.key, match.quality)
-            elif own_index.find_strong(entry.item) not in (key, None):
+            elif own_index.find_strong(entry.item, keys) not in (key, None):
                 continue  # a duplicate of another entry on this side: that one speaks for both
             if self.feature is Feature.HISTORY:
                 self._plays(side, key, entry, other_entry)
@@ -341,18 +343,23 @@ class _Builder:
         elif quality is MatchQuality.CONFLICTING:
             self.conflicts.append(Conflict(key=key, item=entry.item, reason="ids"))
 
-    def _synced_before(self, item: MediaItem) -> tuple[Entry | None, Entry | None]:
-        return self._baseline_entry(Side.SOURCE, item), self._baseline_entry(Side.TARGET, item)
+    def _synced_before(
+        self, holder: Side, key: str, item: MediaItem
+    ) -> tuple[Entry | None, Entry | None]:
+        return (
+            self._baseline_entry(Side.SOURCE, holder, key, item),
+            self._baseline_entry(Side.TARGET, holder, key, item),
+        )
 
     def _absent(self, side: Side, key: str, entry: Entry) -> None:
         """``entry`` is on ``side`` and missing on the other side."""
         other = side.other
         if side is Side.TARGET and self.mode is SyncMode.MIRROR:
-            if self._baseline_entry(Side.SOURCE, entry.item) is not None:
+            if self._baseline_entry(Side.SOURCE, side, key, entry.item) is not None:
                 self._emit(Action.REMOVE, Side.TARGET, key, entry)
             return
         if self.mode is SyncMode.TWO_WAY:
-            in_source, in_target = self._synced_before(entry.item)
+            in_source, in_target = self._synced_before(side, key, entry.item)
             if in_source is not None and in_target is not None:
                 self._emit(Action.REMOVE, side, key, entry)
                 return
@@ -390,7 +397,7 @@ class _Builder:
         winner = None
         conflict = True
         if self.baselines is not None:
-            before_source, before_target = self._synced_before(source.item)
+            before_source, before_target = self._synced_before(Side.SOURCE, key, source.item)
             source_changed = before_source is None or before_source.rating != source.rating
             target_changed = before_target is None or before_target.rating != target.rating
             if source_changed != target_changed:
@@ -420,16 +427,17 @@ class _Builder:
     def _plays(self, side: Side, key: str, entry: Entry, other_entry: Entry | None) -> None:
         """Compare ``entry``'s plays on ``side`` with the other side's plays of the title."""
         other_plays = () if other_entry is None else other_entry.plays
+        missing = [moment for moment in entry.plays if not self._present(moment, other_plays)]
+        if not missing:
+            return
         before_source: tuple[float, ...] | None = None
         before_target: tuple[float, ...] | None = None
         if self.baselines is not None:
-            found = self._synced_before(entry.item)
+            found = self._synced_before(side, key, entry.item)
             before_source = () if found[0] is None else found[0].plays
             before_target = () if found[1] is None else found[1].plays
         planned: list[float] = []
-        for moment in entry.plays:
-            if self._present(moment, other_plays):
-                continue
+        for moment in missing:
             was_source = before_source is not None and self._present(moment, before_source)
             was_target = before_target is not None and self._present(moment, before_target)
             if side is Side.TARGET and self.mode is SyncMode.MIRROR:
