@@ -66,6 +66,37 @@ class BoundMedia:
     duration_ms: int | None
 
 
+def active_session_from_metadata(row: object) -> ActiveSession | None:
+    """Read one ``/status/sessions`` ``Metadata`` row; ``None`` when it lacks user or player."""
+    if not isinstance(row, dict):
+        return None
+    user, player = row.get("User"), row.get("Player")
+    if not isinstance(user, dict) or not isinstance(player, dict):
+        return None
+    session_key, rating_key = _text(row.get("sessionKey")), _text(row.get("ratingKey"))
+    user_id, player_id = _text(user.get("id")), _text(player.get("machineIdentifier"))
+    if session_key is None or rating_key is None or user_id is None or player_id is None:
+        return None
+    duration = row.get("duration")
+    return ActiveSession(
+        session_key=session_key,
+        rating_key=rating_key,
+        user=PlexUser(id=user_id, title=_text(user.get("title")) or ""),
+        player=PlexPlayer(id=player_id, title=_text(player.get("title")) or ""),
+        duration_ms=duration
+        if isinstance(duration, int) and not isinstance(duration, bool)
+        else None,
+    )
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
 class SessionSource(Protocol):
     """What the binder needs from the Plex server."""
 

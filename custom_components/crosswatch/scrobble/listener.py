@@ -183,7 +183,9 @@ class PlexNotificationListener:
 
     def _url(self) -> URL:
         scheme = {"https": "wss", "http": "ws"}.get(self._base_url.scheme, self._base_url.scheme)
-        url = self._base_url.with_scheme(scheme).with_path(NOTIFICATIONS_PATH)
+        # Keep any path prefix of the base URL (reverse proxies, the simulator).
+        url = self._base_url.with_scheme(scheme)
+        url = url.with_path(url.path.rstrip("/") + NOTIFICATIONS_PATH, encoded=False)
         return url.with_query({"X-Plex-Token": self._token})
 
     async def _run(self) -> None:

@@ -1,0 +1,243 @@
+"""End to end against the simulator: PMS websocket + webhooks -> pipeline -> Trakt."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from custom_components.crosswatch.api.trakt import TraktClient
+from custom_components.crosswatch.scrobble.binder import PlayNotification, SessionBinder
+from custom_components.crosswatch.scrobble.listener import ListenerState, PlexNotificationListener
+from custom_components.crosswatch.scrobble.normalize import parse_payload_text
+from custom_components.crosswatch.scrobble.pipeline import (
+    NowWatching,
+    ScrobblePipeline,
+    ScrobbleRoute,
+)
+from custom_components.crosswatch.scrobble.queue import ScrobbleQueue
+from custom_components.crosswatch.scrobble.sinks import trakt_sink
+from simulator.clock import ManualClock
+from simulator.testing import (
+    PLEX_SERVER_TOKEN,
+    PMS_MACHINE_ID,
+    TRAKT_ACCESS_TOKEN,
+    TRAKT_CLIENT_ID,
+    TRAKT_USER,
+    Simulator,
+)
+
+from .pms_source import HttpPmsSource
+
+OWNER = "1"  # the owner's PMS-local account id, in sessions and webhooks alike
+
+
+def trakt_scrobble_plays(sim: Simulator, since: float) -> list[str]:
+    """Titles Trakt added to the history through scrobbles after ``since``."""
+    user = sim.state.trakt.users[TRAKT_USER]
+    return [p.item.title for p in user.history if p.action == "scrobble" and p.watched_at > since]
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():  # noqa: ASYNC110 - polling state owned by other tasks
+            await asyncio.sleep(0.005)
+
+
+class Rig:
+    """Listener + binder + pipeline + Trakt sink, wired like the HA layer will wire them."""
+
+    def __init__(self, sim: Simulator, clock: ManualClock, http: aiohttp.ClientSession) -> None:
+        self.sim = sim
+        self.clock = clock
+        self.frames = 0
+        self.expected_frames = 0
+        self.now_watching: list[tuple[str, NowWatching | None]] = []
+        self.source = HttpPmsSource(http, sim.url("pms"), PLEX_SERVER_TOKEN)
+
+        async def token() -> str:
+            return TRAKT_ACCESS_TOKEN
+
+        self.trakt = TraktClient(http, base_url=sim.url("trakt"), client_id=TRAKT_CLIENT_ID,
+                                 access_token=token, clock=clock)  # fmt: skip
+        self.sinks = {"trakt-entry": trakt_sink("trakt-entry", self.trakt)}
+        self.pipeline = ScrobblePipeline(
+            clock=clock,
+            routes=[
+                ScrobbleRoute(
+                    sink_ids=("trakt-entry",), user_ids=frozenset({OWNER}), server_id=PMS_MACHINE_ID
+                )
+            ],  # fmt: skip
+            sinks=self.sinks,
+            queue=ScrobbleQueue(clock=clock),
+            binder=SessionBinder(self.source, server_id=PMS_MACHINE_ID, now=clock.time),
+            on_now_watching=lambda user, now: self.now_watching.append((user.id, now)),
+        )
+        self.states: list[ListenerState] = []
+        self.listener = PlexNotificationListener(
+            http, sim.url("pms"), PLEX_SERVER_TOKEN, clock=clock,
+            on_notification=self._on_frame, on_state=self.states.append,
+        )  # fmt: skip
+
+    def _on_frame(self, note: PlayNotification) -> None:
+        self.frames += 1
+        self.pipeline.handle_notification(note)
+
+    async def control(self, action: str, *args: Any, **kwargs: Any) -> None:
+        """Drive the simulator's player; wait until its websocket frame went through."""
+        self.expected_frames += 1
+        await getattr(self.sim, action)(*args, **kwargs)
+        await until(lambda: self.frames >= self.expected_frames)
+        await self.pipeline.wait_idle()
+
+    async def scrobbles(self) -> list[tuple[str, float, int]]:
+        return [
+            (r["path"].rsplit("/", 1)[-1], r["body"]["progress"], r["status"])
+            for r in await self.sim.requests("trakt")
+            if "/scrobble/" in r["path"]
+        ]
+
+
+@pytest.fixture
+async def rig(sim: Simulator, sim_clock: ManualClock) -> AsyncIterator[Rig]:
+    async with aiohttp.ClientSession() as http:
+        rig = Rig(sim, sim_clock, http)
+        rig.listener.start()
+        await until(lambda: rig.listener.connected)
+        yield rig
+        await rig.listener.stop()
+        await rig.pipeline.close()
+
+
+async def play_movie_with_a_pause(rig: Rig, rating_key: str) -> None:
+    await rig.control("play", rating_key, offset_ms=0)
+    await rig.control("seek", 888_000)  # 10 %
+    rig.clock.advance(600)
+    await rig.control("pause", offset_ms=3_552_000)  # 40 %
+    rig.clock.advance(60)
+    await rig.control("play", rating_key)  # resume
+    rig.clock.advance(3000)
+    await rig.control("seek", 8_436_000)  # 95 %
+    rig.clock.advance(300)
+    await rig.control("stop", offset_ms=8_880_000)
+
+
+async def test_movie_with_a_pause_scrobbles_each_step_once(sim: Simulator, rig: Rig) -> None:
+    rating_key = sim.rating_key("Inception")
+    started = rig.clock.time()
+    await play_movie_with_a_pause(rig, rating_key)
+    assert await rig.scrobbles() == [
+        ("start", 10.0, 201),
+        ("stop", 40.0, 201),
+        ("start", 40.0, 201),
+        ("stop", 100.0, 201),
+    ]
+    assert trakt_scrobble_plays(sim, started) == ["Inception"]  # exactly one play
+    states = [(n.title, n.progress, n.paused) if n else None for _, n in rig.now_watching]
+    assert states[0] == ("Inception", 0.0, False)
+    assert ("Inception", 40.0, True) in states
+    assert states[-1] is None
+    assert rig.source.requests == 2  # one /status/sessions, one /library/metadata: then cached
+
+
+async def test_episode_scrobbles_with_show_ids_and_numbers(sim: Simulator, rig: Rig) -> None:
+    rating_key = sim.rating_key(sim.item("Breaking Bad", 1, 1))
+    await rig.control("play", rating_key, offset_ms=270_000)  # 10 % of 45 min
+    requests = [r for r in await sim.requests("trakt") if "/scrobble/" in r["path"]]
+    assert len(requests) == 1
+    body = requests[0]["body"]
+    assert body["show"]["ids"]["tvdb"] == 81189
+    assert body["episode"] == {"season": 1, "number": 1}
+    assert requests[0]["status"] == 201
+    assert rig.now_watching[-1][1] is not None
+    assert rig.now_watching[-1][1].show_title == "Breaking Bad"
+
+
+async def test_unrouted_user_is_ignored(sim: Simulator, rig: Rig) -> None:
+    rating_key = sim.rating_key("Inception")
+    await rig.control("play", rating_key, user="shared", offset_ms=888_000)
+    await rig.control("stop", user="shared", offset_ms=8_880_000)
+    assert await rig.scrobbles() == []
+    assert rig.now_watching == []
+
+
+async def test_websocket_drop_mid_play_reconnects_and_continues(sim: Simulator, rig: Rig) -> None:
+    rating_key = sim.rating_key("Inception")
+    await rig.control("play", rating_key, offset_ms=888_000)
+    await sim.fault("pms", "GET /:/websockets/notifications", kind="drop", count=1)
+    await until(lambda: ListenerState.DISCONNECTED in rig.states)
+    await until(lambda: rig.listener.connected)
+    assert rig.states.count(ListenerState.CONNECTED) == 2
+    rig.clock.advance(600)
+    await rig.control("pause", offset_ms=3_552_000)
+    await rig.control("stop", offset_ms=8_880_000)
+    assert await rig.scrobbles() == [("start", 10.0, 201), ("stop", 40.0, 201),
+                                     ("stop", 100.0, 201)]  # fmt: skip
+
+
+async def test_trakt_outage_on_the_final_stop_is_queued_and_survives_a_restart(
+    sim: Simulator, rig: Rig, sim_clock: ManualClock
+) -> None:
+    rating_key = sim.rating_key("Inception")
+    await rig.control("play", rating_key, offset_ms=888_000)
+    await sim.fault("trakt", "POST /scrobble/*", status=503)
+    await rig.control("stop", offset_ms=8_880_000)
+    assert len(rig.pipeline.queue) == 1
+    stored = rig.pipeline.queue.to_dicts()  # what the HA Store keeps across the restart
+    await sim.clear_faults()
+    await sim.clear_requests()
+    restarted = ScrobbleQueue(clock=sim_clock)
+    assert restarted.load(stored) == 1
+    assert not (await restarted.drain(rig.sinks)).delivered  # not due yet
+    sim_clock.advance(30)
+    result = await restarted.drain(rig.sinks)
+    assert len(result.delivered) == 1
+    assert await rig.scrobbles() == [("stop", 100.0, 201)]
+    assert len(restarted) == 0
+
+
+@pytest.fixture
+async def webhook_receiver(rig: Rig, sim: Simulator) -> AsyncIterator[list[str]]:
+    """A Plex webhook endpoint feeding the pipeline, as the HA webhook view will."""
+    events: list[str] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        form = await request.post()
+        payload = parse_payload_text(str(form.get("payload", "")))
+        assert payload is not None
+        events.append(str(payload.get("event")))
+        await rig.pipeline.handle_webhook(payload)
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    await sim.register_webhook(f"http://127.0.0.1:{port}/hook")
+    yield events
+    await runner.cleanup()
+
+
+async def test_listener_and_webhook_both_on_scrobble_once(
+    sim: Simulator, rig: Rig, webhook_receiver: list[str]
+) -> None:
+    started = rig.clock.time()
+    await play_movie_with_a_pause(rig, sim.rating_key("Inception"))
+    assert webhook_receiver == ["media.play", "media.pause", "media.resume", "media.scrobble",
+                                "media.stop"]  # fmt: skip
+    scrobbles = await rig.scrobbles()
+    assert [(a, p) for a, p, _ in scrobbles[:3]] == [("start", 10.0), ("stop", 40.0),
+                                                      ("start", 40.0)]  # fmt: skip
+    assert len(scrobbles) == 4
+    final = scrobbles[3]
+    assert final[0] == "stop"
+    assert final[1] >= 80
+    assert final[2] == 201
+    assert trakt_scrobble_plays(sim, started) == ["Inception"]
