@@ -15,10 +15,9 @@ import math
 import sys
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -39,9 +38,14 @@ from simulator.testing import (
     Simulator,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
 
 @dataclass
 class Run:
+    """One measured scenario."""
+
     name: str
     items: dict[str, int]
     cpu: float
@@ -53,6 +57,7 @@ class Run:
 async def measure(
     name: str, sim: Simulator, telemetry: Telemetry, read: Callable[[], Awaitable[dict[str, int]]]
 ) -> Run:
+    """Run ``read`` and record requests, CPU, peak memory and simulated wall time."""
     telemetry.reset()
     await sim.clear_requests()
     tracemalloc.start()
@@ -65,23 +70,30 @@ async def measure(
 
 
 def report(run: Run, pages_needed: dict[str, int]) -> None:
+    """Print one scenario's figures."""
     print(f"\n== {run.name}")
     print(f"   items read: {', '.join(f'{k}={v}' for k, v in run.items.items())}")
-    print(f"   CPU {run.cpu:.2f} s, peak traced memory {run.peak_kib / 1024:.1f} MiB, "
-          f"rate-limit wall time {run.simulated_s:.1f} s (simulated clock)")  # fmt: skip
+    print(
+        f"   CPU {run.cpu:.2f} s, peak traced memory {run.peak_kib / 1024:.1f} MiB, "
+        f"rate-limit wall time {run.simulated_s:.1f} s (simulated clock)"
+    )
     print(f"   {'route':<52} {'requests':>8} {'needed':>7} {'retries':>7} {'429s':>5}")
     for service, routes in run.telemetry.items():
         for route, stats in routes.items():
             needed = pages_needed.get(route, "")
-            print(f"   {service + ' ' + route:<52} {int(stats['requests']):>8} {needed!s:>7} "
-                  f"{int(stats['retries']):>7} {int(stats['rate_limited']):>5}")  # fmt: skip
+            print(
+                f"   {service + ' ' + route:<52} {int(stats['requests']):>8} {needed!s:>7} "
+                f"{int(stats['retries']):>7} {int(stats['rate_limited']):>5}"
+            )
 
 
 def pages(count: int, size: int = 100) -> int:
+    """Pages needed for ``count`` rows."""
     return max(1, math.ceil(count / size))
 
 
-async def main(seed: str) -> None:  # noqa: PLR0915 - one linear script
+async def main(seed: str) -> None:  # noqa: C901, PLR0915 - one linear script
+    """Run every scenario against a fresh simulator."""
     async with Simulator(seed=seed) as sim, aiohttp.ClientSession() as session:
         clock = sim.clock
         telemetry = Telemetry()
@@ -89,21 +101,51 @@ async def main(seed: str) -> None:  # noqa: PLR0915 - one linear script
         async def trakt_token() -> str:
             return TRAKT_ACCESS_TOKEN
 
-        trakt = TraktClient(session, base_url=sim.url("trakt"), client_id=TRAKT_CLIENT_ID,
-                            access_token=trakt_token, clock=clock, telemetry=telemetry)  # fmt: skip
-        simkl = SimklClient(session, base_url=sim.url("simkl"), client_id=SIMKL_CLIENT_ID,
-                            token=SIMKL_TOKEN, clock=clock, telemetry=telemetry)  # fmt: skip
-        plex_tv = PlexTvClient(session, base_url=sim.url("plex.tv"),
-                               discover_url=sim.url("plex-discover"),
-                               metadata_url=sim.url("plex-metadata"), client_identifier="bench",
-                               token=PLEX_OWNER_TOKEN, clock=clock, telemetry=telemetry)  # fmt: skip
-        pms = PlexServerClient(session, base_url=sim.url("pms"), token=PLEX_SERVER_TOKEN,
-                               clock=clock, telemetry=telemetry)  # fmt: skip
-        tmdb = TmdbClient(session, base_url=sim.url("tmdb"), credential=TMDB_V3_KEY, clock=clock,
-                          telemetry=telemetry)  # fmt: skip
-        print(f"seed {seed!r}: {len(sim.state.catalogue.movies)} movies, "
-              f"{len(sim.state.catalogue.shows)} shows, "
-              f"{len(sim.state.catalogue.episodes)} episodes")  # fmt: skip
+        trakt = TraktClient(
+            session,
+            base_url=sim.url("trakt"),
+            client_id=TRAKT_CLIENT_ID,
+            access_token=trakt_token,
+            clock=clock,
+            telemetry=telemetry,
+        )
+        simkl = SimklClient(
+            session,
+            base_url=sim.url("simkl"),
+            client_id=SIMKL_CLIENT_ID,
+            token=SIMKL_TOKEN,
+            clock=clock,
+            telemetry=telemetry,
+        )
+        plex_tv = PlexTvClient(
+            session,
+            base_url=sim.url("plex.tv"),
+            discover_url=sim.url("plex-discover"),
+            metadata_url=sim.url("plex-metadata"),
+            client_identifier="bench",
+            token=PLEX_OWNER_TOKEN,
+            clock=clock,
+            telemetry=telemetry,
+        )
+        pms = PlexServerClient(
+            session,
+            base_url=sim.url("pms"),
+            token=PLEX_SERVER_TOKEN,
+            clock=clock,
+            telemetry=telemetry,
+        )
+        tmdb = TmdbClient(
+            session,
+            base_url=sim.url("tmdb"),
+            credential=TMDB_V3_KEY,
+            clock=clock,
+            telemetry=telemetry,
+        )
+        print(
+            f"seed {seed!r}: {len(sim.state.catalogue.movies)} movies, "
+            f"{len(sim.state.catalogue.shows)} shows, "
+            f"{len(sim.state.catalogue.episodes)} episodes"
+        )
 
         state: dict[str, Any] = {}
 
@@ -113,19 +155,34 @@ async def main(seed: str) -> None:  # noqa: PLR0915 - one linear script
             history = await trakt.history()
             ratings = await trakt.ratings()
             watched = await trakt.watched("movies") + await trakt.watched("shows")
-            return {"watchlist": len(watchlist), "plays": len(history), "ratings": len(ratings),
-                    "watched": len(watched)}  # fmt: skip
+            return {
+                "watchlist": len(watchlist),
+                "plays": len(history),
+                "ratings": len(ratings),
+                "watched": len(watched),
+            }
 
         run = await measure("Trakt full read", sim, telemetry, read_trakt)
-        report(run, {"GET /sync/history": pages(run.items["plays"]),
-                     "GET /sync/watchlist": 1, "GET /sync/ratings": 1,
-                     "GET /sync/last_activities": 1, "GET /sync/watched/{type}": 2})  # fmt: skip
+        report(
+            run,
+            {
+                "GET /sync/history": pages(run.items["plays"]),
+                "GET /sync/watchlist": 1,
+                "GET /sync/ratings": 1,
+                "GET /sync/last_activities": 1,
+                "GET /sync/watched/{type}": 2,
+            },
+        )
 
         async def read_simkl() -> dict[str, int]:
             state["simkl_acts"] = await simkl.activities()
             library = await simkl.all_items()
-            return {"entries": len(library.entries), "watchlist": len(library.watchlist()),
-                    "plays": len(library.plays()), "ratings": len(library.ratings())}  # fmt: skip
+            return {
+                "entries": len(library.entries),
+                "watchlist": len(library.watchlist()),
+                "plays": len(library.plays()),
+                "ratings": len(library.ratings()),
+            }
 
         run = await measure("SIMKL full read", sim, telemetry, read_simkl)
         report(run, {"GET /sync/activities": 1, "GET /sync/all-items": 1})
@@ -136,15 +193,25 @@ async def main(seed: str) -> None:  # noqa: PLR0915 - one linear script
             episodes = await pms.episodes_with_show_ids("2")
             history = await pms.history()
             state["plex_counts"] = (len(movies), len(episodes), len(watchlist), len(history))
-            return {"watchlist": len(watchlist), "movies": len(movies), "episodes": len(episodes),
-                    "plays": len(history)}  # fmt: skip
+            return {
+                "watchlist": len(watchlist),
+                "movies": len(movies),
+                "episodes": len(episodes),
+                "plays": len(history),
+            }
 
         run = await measure("Plex full read (plex.tv + PMS)", sim, telemetry, read_plex)
         cat = sim.state.catalogue
-        report(run, {"GET /library/sections/watchlist/all": pages(run.items["watchlist"]),
-                     "GET /library/sections/{key}/all": pages(len(cat.movies))
-                     + pages(len(cat.shows)) + pages(len(cat.episodes)),
-                     "GET /status/sessions/history/all": pages(run.items["plays"])})  # fmt: skip
+        report(
+            run,
+            {
+                "GET /library/sections/watchlist/all": pages(run.items["watchlist"]),
+                "GET /library/sections/{key}/all": pages(len(cat.movies))
+                + pages(len(cat.shows))
+                + pages(len(cat.episodes)),
+                "GET /status/sessions/history/all": pages(run.items["plays"]),
+            },
+        )
 
         async def read_tmdb() -> dict[str, int]:
             await tmdb.configuration()
@@ -155,15 +222,20 @@ async def main(seed: str) -> None:  # noqa: PLR0915 - one linear script
                 await tmdb.movie(tmdb_id)
             return {"details": 2 * len(ids)}
 
-        run = await measure("TMDb 400 movie details twice (cache on second pass)", sim,
-                            telemetry, read_tmdb)  # fmt: skip
+        run = await measure(
+            "TMDb 400 movie details twice (cache on second pass)", sim, telemetry, read_tmdb
+        )
         report(run, {"GET /configuration": 1, "GET /movie/{id}": 400})
 
         # Writes: 1000 plays to Trakt = 10 POSTs at one per second per user.
         when = datetime.fromtimestamp(clock.time(), UTC)
-        plays = [Play(item=MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": str(m.tmdb)}),
-                      watched_at=when - timedelta(hours=i))
-                 for i, m in enumerate(m for m in cat.movies if m.tmdb)][:1000]  # fmt: skip
+        plays = [
+            Play(
+                item=MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": str(m.tmdb)}),
+                watched_at=when - timedelta(hours=i),
+            )
+            for i, m in enumerate(m for m in cat.movies if m.tmdb)
+        ][:1000]
 
         async def write_trakt() -> dict[str, int]:
             result = await trakt.history_add(plays)

@@ -6,6 +6,7 @@ import logging
 import random
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import TYPE_CHECKING
 
 import aiohttp
 import pytest
@@ -29,9 +30,11 @@ from custom_components.crosswatch.api.http import (
     parse_retry_after,
     redact,
 )
-from simulator.clock import ManualClock
 
 from .conftest import ScriptedServer
+
+if TYPE_CHECKING:
+    from simulator.clock import ManualClock
 
 SECRET = "sekret-token-1234567890"
 
@@ -54,7 +57,7 @@ def make_http(
         auth_headers=auth,
         params={"client_id": "abc"},
         secrets=lambda: [SECRET],
-        rng=random.Random(7),
+        rng=random.Random(7),  # noqa: S311
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -247,7 +250,7 @@ async def test_truncated_transfer_is_invalid_response(session, scripted, clock) 
         (422, RequestRejectedError, r"rejected \(422\)"),
     ],
 )
-async def test_status_taxonomy(session, scripted, clock, status, error, text) -> None:
+async def test_status_taxonomy(session, scripted, clock, status, error, text) -> None:  # noqa: PLR0917
     scripted.then(json_reply({"error": SECRET}, status))
     http = make_http(session, scripted, clock)
     with pytest.raises(error, match=text) as info:

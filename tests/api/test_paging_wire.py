@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from hypothesis import given
@@ -24,13 +25,12 @@ from custom_components.crosswatch.api.wire import (
 
 
 def run(coro):  # hypothesis drives sync tests; each example runs its own tiny loop
-    import asyncio
-
     return asyncio.run(coro)
 
 
-@given(st.integers(min_value=0, max_value=1000), st.integers(min_value=1, max_value=120),
-       st.booleans())  # fmt: skip
+@given(
+    st.integers(min_value=0, max_value=1000), st.integers(min_value=1, max_value=120), st.booleans()
+)
 def test_numbered_pages_fetch_each_page_once(total: int, limit: int, send_count: bool) -> None:
     rows = list(range(total))
     calls: list[int] = []
@@ -48,8 +48,9 @@ def test_numbered_pages_fetch_each_page_once(total: int, limit: int, send_count:
     assert calls == list(range(1, expected + 1))
 
 
-@given(st.integers(min_value=0, max_value=1000), st.integers(min_value=1, max_value=150),
-       st.booleans())  # fmt: skip
+@given(
+    st.integers(min_value=0, max_value=1000), st.integers(min_value=1, max_value=150), st.booleans()
+)
 def test_offset_pages_stop_at_total(total: int, size: int, ignores_size: bool) -> None:
     rows = [f"k{i}" for i in range(total)]
     calls: list[int] = []
@@ -107,8 +108,11 @@ def test_wire_ids_types() -> None:
 
 
 def test_write_result_counts_both_shapes() -> None:
-    trakt = {"added": {"movies": 2, "episodes": 3}, "existing": {"movies": 1},
-             "not_found": {"movies": [{"ids": {"imdb": "tt0"}}], "shows": [], "ids": [5]}}  # fmt: skip
+    trakt = {
+        "added": {"movies": 2, "episodes": 3},
+        "existing": {"movies": 1},
+        "not_found": {"movies": [{"ids": {"imdb": "tt0"}}], "shows": [], "ids": [5]},
+    }
     simkl = {"added": {"movies": [{"to": "plantowatch"}], "shows": [{}, {}], "statuses": [{}]}}
     assert write_result(trakt) == WriteResult(
         added=5, existing=1, not_found=2, not_found_ids=[{"imdb": "tt0"}], batches=1

@@ -39,24 +39,32 @@ CLIENT_ID = "crosswatch-test-client"
 
 
 def tv(sim: Simulator, session, token: str | None = PLEX_OWNER_TOKEN, **urls: str) -> PlexTvClient:
-    return PlexTvClient(session, base_url=urls.get("base_url", sim.url("plex.tv")),
-                        discover_url=urls.get("discover_url", sim.url("plex-discover")),
-                        metadata_url=urls.get("metadata_url", sim.url("plex-metadata")),
-                        client_identifier=CLIENT_ID, token=token, clock=sim.clock,
-                        policy=POLICY)  # fmt: skip
+    return PlexTvClient(
+        session,
+        base_url=urls.get("base_url", sim.url("plex.tv")),
+        discover_url=urls.get("discover_url", sim.url("plex-discover")),
+        metadata_url=urls.get("metadata_url", sim.url("plex-metadata")),
+        client_identifier=CLIENT_ID,
+        token=token,
+        clock=sim.clock,
+        policy=POLICY,
+    )
 
 
 def pms(sim: Simulator, session, token: str = PLEX_SERVER_TOKEN) -> PlexServerClient:
-    return PlexServerClient(session, base_url=sim.url("pms"), token=token, clock=sim.clock,
-                            policy=POLICY)  # fmt: skip
+    return PlexServerClient(
+        session, base_url=sim.url("pms"), token=token, clock=sim.clock, policy=POLICY
+    )
 
 
 async def test_pin_login_strong_and_short(sim, session) -> None:
     plex = tv(sim, session, token=None)
     strong = await plex.create_pin()
-    assert len(strong.code) == 25 and strong.expires_in == 1800
+    assert len(strong.code) == 25
+    assert strong.expires_in == 1800
     short = await plex.create_pin(strong=False)
-    assert len(short.code) == 4 and short.expires_in == 900
+    assert len(short.code) == 4
+    assert short.expires_in == 900
     assert await plex.poll_pin(strong.id) is None
     await sim.approve_plex_pin(strong.id)
     token = await plex.poll_pin(strong.id)
@@ -94,13 +102,19 @@ async def test_resources_and_server_selection(sim, session) -> None:
     assert all("server" for s in servers)  # players are filtered out
     assert len(servers) == 2
     mine = servers_by_preference(servers)[0]
-    assert mine.owned and mine.access_token == PLEX_SERVER_TOKEN
+    assert mine.owned
+    assert mine.access_token == PLEX_SERVER_TOKEN
     assert PLEX_SERVER_TOKEN not in repr(mine)
     uri = await select_connection(session, mine, clock=sim.clock, timeout=0.5)
     assert uri == sim.url("pms")
     neighbour = next(s for s in servers if not s.owned)
-    unreachable = PlexServer(neighbour.name, neighbour.machine_identifier, "t", owned=False,
-                             connections=(PlexConnection("http://127.0.0.1:9", True, False, "http"),))  # fmt: skip
+    unreachable = PlexServer(
+        neighbour.name,
+        neighbour.machine_identifier,
+        "t",
+        owned=False,
+        connections=(PlexConnection("http://127.0.0.1:9", True, False, "http"),),
+    )
     with pytest.raises(ServiceUnavailableError, match="no reachable connection"):
         await select_connection(session, unreachable, clock=sim.clock, timeout=0.5)
 
@@ -110,8 +124,13 @@ async def test_server_selection_prefers_local_and_skips_impostors(sim, session) 
     remote = PlexConnection("http://127.0.0.1:9/pms", local=False, relay=False, protocol="https")
     local_http = PlexConnection("http://127.0.0.1:9/x", local=True, relay=False, protocol="http")
     local_https = PlexConnection(sim.url("plex.tv"), local=True, relay=False, protocol="https")
-    server = PlexServer("S", PMS_MACHINE_ID, PLEX_SERVER_TOKEN, owned=True,
-                        connections=(relay, remote, local_http, local_https))  # fmt: skip
+    server = PlexServer(
+        "S",
+        PMS_MACHINE_ID,
+        PLEX_SERVER_TOKEN,
+        owned=True,
+        connections=(relay, remote, local_http, local_https),
+    )
     assert server.ordered_connections() == [local_https, local_http, remote, relay]
     # local_https answers /identity with 404 (not a PMS), the others are down: relay wins.
     assert await select_connection(session, server, clock=sim.clock, timeout=0.5) == relay.uri
@@ -187,7 +206,8 @@ async def test_identity_sections_and_library_sweep(sim, session) -> None:
     assert set(by_title["Untitled Home Video"].item.ids) == {"plex"}
     assert any(m.view_count and m.last_viewed_at for m in movies)
     rated = [m for m in movies if m.user_rating is not None]
-    assert rated and all(1 <= (m.rating or 0) <= 10 for m in rated)
+    assert rated
+    assert all(1 <= (m.rating or 0) <= 10 for m in rated)
 
 
 async def test_episodes_get_show_ids_from_a_show_sweep(sim, session) -> None:
@@ -195,9 +215,11 @@ async def test_episodes_get_show_ids_from_a_show_sweep(sim, session) -> None:
     episodes = await server.episodes_with_show_ids("2")
     assert len(episodes) == len(sim.state.catalogue.episodes)
     bb = [e for e in episodes if e.item.show_title == "Breaking Bad"]
-    assert bb and all(e.item.show_ids.get("tvdb") == "81189" for e in bb)
+    assert bb
+    assert all(e.item.show_ids.get("tvdb") == "81189" for e in bb)
     parks = [e for e in episodes if e.item.show_title == "Parks and Recreation"]
-    assert parks and all(e.item.show_ids.get("tvdb") == "84912" for e in parks)  # legacy thetvdb
+    assert parks
+    assert all(e.item.show_ids.get("tvdb") == "84912" for e in parks)
     assert all(e.item.season is not None and e.item.number is not None for e in parks)
     assert len(await sim.requests("pms")) == 2
 
@@ -209,7 +231,8 @@ async def test_metadata_episode_uses_grandparent_once(sim, session) -> None:
     first = await server.metadata(key1)
     second = await server.metadata(key2)
     assert first.item.kind is MediaKind.EPISODE
-    assert first.item.show_ids["tmdb"] == "1396" and first.item.ids["tmdb"] != "1396"
+    assert first.item.show_ids["tmdb"] == "1396"
+    assert first.item.ids["tmdb"] != "1396"
     assert (second.item.season, second.item.number) == (1, 2)
     assert first.duration_ms
     assert len(await sim.requests("pms", "GET /library/metadata/*")) == 3  # grandparent once
@@ -234,9 +257,11 @@ async def test_history_since_watermark_and_accounts(sim, session) -> None:
     assert accounts[1] == "simowner"
     friend_id = next(i for i, n in accounts.items() if n == "simfriend")
     friend = await server.history(account_id=friend_id)
-    assert friend and all(p.account_id == friend_id for p in friend)
+    assert friend
+    assert all(p.account_id == friend_id for p in friend)
     episode = next(p for p in plays if p.kind is MediaKind.EPISODE)
-    assert episode.grandparent_rating_key and episode.season is not None
+    assert episode.grandparent_rating_key
+    assert episode.season is not None
 
 
 async def test_sessions(sim, session) -> None:
@@ -246,7 +271,8 @@ async def test_sessions(sim, session) -> None:
     await sim.play(key, offset_ms=60_000)
     (playing,) = await server.sessions()
     assert (playing.rating_key, playing.state, playing.user_title) == (key, "playing", "simowner")
-    assert playing.view_offset_ms == 60_000 and playing.duration_ms
+    assert playing.view_offset_ms == 60_000
+    assert playing.duration_ms
     assert playing.player_id
     await sim.stop()
     with pytest.raises(AuthError):
@@ -272,8 +298,12 @@ async def test_mark_watched_unwatched_and_rate(sim, session) -> None:
 
 
 def test_websocket_url(sim) -> None:
-    server = PlexServerClient(None, base_url="https://1-2-3-4.abc.plex.direct:32400/",  # type: ignore[arg-type]
-                              token="tok", clock=sim.clock)  # fmt: skip
+    server = PlexServerClient(
+        None,
+        base_url="https://1-2-3-4.abc.plex.direct:32400/",  # type: ignore[arg-type]
+        token="tok",
+        clock=sim.clock,
+    )
     assert server.websocket_url() == (
         "wss://1-2-3-4.abc.plex.direct:32400/:/websockets/notifications?X-Plex-Token=tok"
     )
@@ -287,8 +317,13 @@ async def test_bad_bodies_and_outages(sim, session) -> None:
     await sim.fault("pms", "GET /identity", status=200, body={"MediaContainer": {}}, count=1)
     with pytest.raises(InvalidResponseError, match="machineIdentifier"):
         await server.identity()
-    await sim.fault("pms", "GET /library/metadata/*", status=200,
-                    body={"MediaContainer": {"Metadata": [{"type": "clip"}]}}, count=1)  # fmt: skip
+    await sim.fault(
+        "pms",
+        "GET /library/metadata/*",
+        status=200,
+        body={"MediaContainer": {"Metadata": [{"type": "clip"}]}},
+        count=1,
+    )
     with pytest.raises(InvalidResponseError, match="Metadata"):
         await server.metadata("1")
     await sim.fault("pms", "GET /status/sessions/history/all", kind="truncated", count=1)
@@ -302,16 +337,28 @@ async def test_bad_bodies_and_outages(sim, session) -> None:
 def test_metadata_parsing_edge_cases() -> None:
     assert item_from_metadata({"type": "clip"}) is None
     assert library_item({"type": "movie"}) is None
-    legacy = item_from_metadata({"type": "episode",
-                                 "guid": "com.plexapp.agents.thetvdb://84912/1/3?lang=en"})  # fmt: skip
-    assert legacy == MediaItem(kind=MediaKind.EPISODE, show_ids={"tvdb": "84912"}, season=1,
-                               number=3)  # fmt: skip
-    season = item_from_metadata({"type": "season", "index": 2, "parentTitle": "X",
-                                 "parentGuid": "tvdb://5", "ratingKey": 7})  # fmt: skip
-    assert season == MediaItem(kind=MediaKind.SEASON, season=2, show_ids={"tvdb": "5"},
-                               show_title="X")  # fmt: skip
-    entry = library_item({"type": "movie", "ratingKey": 12, "viewCount": True, "userRating": "8",
-                          "librarySectionID": 1, "lastViewedAt": 1700000000})  # fmt: skip
+    legacy = item_from_metadata(
+        {"type": "episode", "guid": "com.plexapp.agents.thetvdb://84912/1/3?lang=en"}
+    )
+    assert legacy == MediaItem(
+        kind=MediaKind.EPISODE, show_ids={"tvdb": "84912"}, season=1, number=3
+    )
+    season = item_from_metadata(
+        {"type": "season", "index": 2, "parentTitle": "X", "parentGuid": "tvdb://5", "ratingKey": 7}
+    )
+    assert season == MediaItem(
+        kind=MediaKind.SEASON, season=2, show_ids={"tvdb": "5"}, show_title="X"
+    )
+    entry = library_item(
+        {
+            "type": "movie",
+            "ratingKey": 12,
+            "viewCount": True,
+            "userRating": "8",
+            "librarySectionID": 1,
+            "lastViewedAt": 1700000000,
+        }
+    )
     assert entry is not None
     assert (entry.rating_key, entry.view_count, entry.user_rating, entry.section_id) == (
         "12",

@@ -25,9 +25,16 @@ BREAKING_BAD = MediaItem(kind=MediaKind.SHOW, ids={"tvdb": "81189"})
 
 
 def client(sim: Simulator, session, token: str | None = SIMKL_TOKEN) -> SimklClient:
-    return SimklClient(session, base_url=sim.url("simkl"), client_id=SIMKL_CLIENT_ID,
-                       app_name="crosswatch-ha", app_version="0.1", token=token,
-                       clock=sim.clock, policy=RetryPolicy(attempts=2, timeout=0.5))  # fmt: skip
+    return SimklClient(
+        session,
+        base_url=sim.url("simkl"),
+        client_id=SIMKL_CLIENT_ID,
+        app_name="crosswatch-ha",
+        app_version="0.1",
+        token=token,
+        clock=sim.clock,
+        policy=RetryPolicy(attempts=2, timeout=0.5),
+    )
 
 
 async def test_pin_flow(sim, session) -> None:
@@ -41,7 +48,8 @@ async def test_pin_flow(sim, session) -> None:
     sim.clock.advance(5)
     approved = await api.pin_poll(pin.user_code)
     assert approved.status is PinStatus.APPROVED
-    assert approved.access_token and approved.access_token not in repr(approved)
+    assert approved.access_token
+    assert approved.access_token not in repr(approved)
     assert api.token == approved.access_token
     assert (await api.settings())["user"]["name"] == "simkluser"
     assert (await api.pin_poll(pin.user_code)).status is PinStatus.GONE
@@ -64,10 +72,12 @@ async def test_activities_then_incremental_all_items(sim, session) -> None:
     assert acts["all"].endswith("Z")
     library = await api.all_items()
     assert library.entries
-    assert all(e.item.ids and all(isinstance(v, str) for v in e.item.ids.values())
-               for e in library.entries)  # fmt: skip
+    assert all(
+        e.item.ids and all(isinstance(v, str) for v in e.item.ids.values()) for e in library.entries
+    )
     watchlist = library.watchlist()
-    assert watchlist and all(w.listed_at for w in watchlist)
+    assert watchlist
+    assert all(w.listed_at for w in watchlist)
     plays = library.plays()
     assert any(p.item.kind is MediaKind.EPISODE and p.item.show_ids for p in plays)
     anime = [e for e in library.entries if e.section == "anime"]
@@ -103,12 +113,19 @@ async def test_history_add_nests_episodes_and_batches(sim, session) -> None:
     api = client(sim, session)
     when = datetime(2026, 10, 1, 20, 0, tzinfo=UTC)
     plays = [Play(item=INCEPTION, watched_at=when)]
-    plays += [Play(item=MediaItem(kind=MediaKind.EPISODE, show_ids={"tvdb": "81189"}, season=s,
-                                  number=n), watched_at=when + timedelta(hours=n))
-              for s, n in ((1, 1), (1, 2), (2, 1))]  # fmt: skip
+    plays += [
+        Play(
+            item=MediaItem(kind=MediaKind.EPISODE, show_ids={"tvdb": "81189"}, season=s, number=n),
+            watched_at=when + timedelta(hours=n),
+        )
+        for s, n in ((1, 1), (1, 2), (2, 1))
+    ]
     plays.append(Play(item=MediaItem(kind=MediaKind.EPISODE), watched_at=when))  # unplaceable
-    movies = [MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": str(m.tmdb)})
-              for m in sim.state.catalogue.movies if m.tmdb][:3]  # fmt: skip
+    movies = [
+        MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": str(m.tmdb)})
+        for m in sim.state.catalogue.movies
+        if m.tmdb
+    ][:3]
     plays += [Play(item=m, watched_at=when) for m in movies for _ in range(40)]
     start = sim.clock.time()
     result = await api.history_add(plays)
@@ -120,8 +137,11 @@ async def test_history_add_nests_episodes_and_batches(sim, session) -> None:
     assert [s["number"] for s in show["seasons"]] == [1, 2]
     assert show["seasons"][0]["episodes"][1] == {"number": 2, "watched_at": "2026-10-01T22:00:00Z"}
     library = await api.all_items(extended="full")
-    watched = {(p.item.season, p.item.number) for p in library.plays()
-               if p.item.show_ids.get("tvdb") == "81189"}  # fmt: skip
+    watched = {
+        (p.item.season, p.item.number)
+        for p in library.plays()
+        if p.item.show_ids.get("tvdb") == "81189"
+    }
     assert {(1, 1), (1, 2), (2, 1)} <= watched
 
 
@@ -130,8 +150,9 @@ async def test_ratings(sim, session) -> None:
     before = await api.ratings()
     assert before
     when = datetime(2026, 10, 3, tzinfo=UTC)
-    added = await api.ratings_add([Rating(item=INCEPTION, rating=8, rated_at=when),
-                                   Rating(item=BREAKING_BAD, rating=9)])  # fmt: skip
+    added = await api.ratings_add(
+        [Rating(item=INCEPTION, rating=8, rated_at=when), Rating(item=BREAKING_BAD, rating=9)]
+    )
     assert added.added == 2
     since = await api.ratings(date_from=when - timedelta(seconds=1))
     assert {(r.item.ids.get("tmdb"), r.rating) for r in since} >= {("27205", 8)}
@@ -144,15 +165,24 @@ async def test_scrobble(sim, session) -> None:
     api = client(sim, session)
     start = await api.scrobble("start", INCEPTION, 5)
     assert (start.action, start.history_id) == ("start", 0)
-    assert start.item is not None and start.item.ids["tmdb"] == "27205"
+    assert start.item is not None
+    assert start.item.ids["tmdb"] == "27205"
     stop = await api.scrobble("stop", INCEPTION, 90)
-    assert stop.action == "scrobble" and stop.history_id
+    assert stop.action == "scrobble"
+    assert stop.history_id
     again = await api.scrobble("stop", INCEPTION, 91)
-    assert again.already_scrobbled and again.expires_at
+    assert again.already_scrobbled
+    assert again.expires_at
     episode = MediaItem(kind=MediaKind.EPISODE, show_ids={"tvdb": "81189"}, season=1, number=3)
     paused = await api.scrobble("pause", episode, 30)
-    assert paused.item == MediaItem(kind=MediaKind.EPISODE, show_ids=paused.item.show_ids,
-                                    show_title="Breaking Bad", year=2008, season=1, number=3)  # fmt: skip
+    assert paused.item == MediaItem(
+        kind=MediaKind.EPISODE,
+        show_ids=paused.item.show_ids,
+        show_title="Breaking Bad",
+        year=2008,
+        season=1,
+        number=3,
+    )
     with pytest.raises(NotFoundError):
         await api.scrobble("start", MediaItem(kind=MediaKind.MOVIE, ids={"imdb": "tt0"}), 5)
     with pytest.raises(ValueError, match="scrobble"):
@@ -165,8 +195,13 @@ async def test_errors_and_secrets(sim, session, caplog) -> None:
     with pytest.raises(AuthError) as info:
         await client(sim, session, bad).activities()
     assert bad not in str(info.value)
-    wrong_client = SimklClient(session, base_url=sim.url("simkl"), client_id="nope-client-id",
-                               token=SIMKL_TOKEN, clock=sim.clock)  # fmt: skip
+    wrong_client = SimklClient(
+        session,
+        base_url=sim.url("simkl"),
+        client_id="nope-client-id",
+        token=SIMKL_TOKEN,
+        clock=sim.clock,
+    )
     with pytest.raises(RequestRejectedError, match="412") as rejected:
         await wrong_client.activities()
     assert "nope-client-id" not in str(rejected.value)
@@ -188,12 +223,22 @@ async def test_errors_and_secrets(sim, session, caplog) -> None:
 def test_parse_library_tolerates_odd_bodies() -> None:
     assert parse_library(None).entries == []
     assert parse_library({}).entries == []
-    odd = parse_library({
-        "movies": [{"movie": {"ids": {}}}, "x", {"movie": {"title": 1, "ids": {"simkl": 5}}}],
-        "shows": [{"show": {"ids": {"tvdb": "1"}}, "seasons": [
-            {"number": 1, "episodes": [{"number": 2}, {"number": "x"}, "y"]}, {"number": None}]}],
-        "people": [{"x": 1}], "anime": "nope",
-    })  # fmt: skip
+    odd = parse_library(
+        {
+            "movies": [{"movie": {"ids": {}}}, "x", {"movie": {"title": 1, "ids": {"simkl": 5}}}],
+            "shows": [
+                {
+                    "show": {"ids": {"tvdb": "1"}},
+                    "seasons": [
+                        {"number": 1, "episodes": [{"number": 2}, {"number": "x"}, "y"]},
+                        {"number": None},
+                    ],
+                }
+            ],
+            "people": [{"x": 1}],
+            "anime": "nope",
+        }
+    )
     assert [e.item.ids for e in odd.entries] == [{"simkl": "5"}, {"tvdb": "1"}]
     assert odd.entries[1].watched_episodes == ((1, 2, None),)
     assert odd.plays() == []  # no watch times known

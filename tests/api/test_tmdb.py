@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-import aiohttp
 import pytest
 
 from custom_components.crosswatch.api.errors import (
@@ -23,6 +23,9 @@ from custom_components.crosswatch.api.tmdb import (
     is_bearer_token,
 )
 from simulator.testing import TMDB_V3_KEY, TMDB_V4_TOKEN, Simulator
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 def client(

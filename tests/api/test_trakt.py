@@ -37,16 +37,28 @@ BREAKING_BAD = MediaItem(kind=MediaKind.SHOW, ids={"tvdb": "81189"})
 
 
 def auth(sim: Simulator, session, secret: str = TRAKT_CLIENT_SECRET) -> TraktAuth:
-    return TraktAuth(session, base_url=sim.url("trakt"), client_id=TRAKT_CLIENT_ID,
-                     client_secret=secret, clock=sim.clock, policy=POLICY)  # fmt: skip
+    return TraktAuth(
+        session,
+        base_url=sim.url("trakt"),
+        client_id=TRAKT_CLIENT_ID,
+        client_secret=secret,
+        clock=sim.clock,
+        policy=POLICY,
+    )
 
 
 def client(sim: Simulator, session, token: str = TRAKT_ACCESS_TOKEN) -> TraktClient:
     async def access_token() -> str:
         return token
 
-    return TraktClient(session, base_url=sim.url("trakt"), client_id=TRAKT_CLIENT_ID,
-                       access_token=access_token, clock=sim.clock, policy=POLICY)  # fmt: skip
+    return TraktClient(
+        session,
+        base_url=sim.url("trakt"),
+        client_id=TRAKT_CLIENT_ID,
+        access_token=access_token,
+        clock=sim.clock,
+        policy=POLICY,
+    )
 
 
 async def test_device_flow_every_status(sim, session) -> None:
@@ -185,7 +197,8 @@ async def test_history_paged_and_incremental(sim, session) -> None:
     assert plays == sorted(plays, key=lambda p: p.watched_at, reverse=True)
     episodes = [p for p in plays if p.item.kind is MediaKind.EPISODE]
     assert episodes
-    assert episodes[0].item.show_ids and episodes[0].item.season is not None
+    assert episodes[0].item.show_ids
+    assert episodes[0].item.season is not None
     watermark = plays[10].watched_at
     newer = await api.history(start_at=watermark, end_at=plays[0].watched_at)
     assert len(newer) == 11
@@ -201,12 +214,16 @@ async def test_history_add_batches_and_remove(sim, session) -> None:
     show = sim.item("Breaking Bad")
     plays = [Play(item=INCEPTION, watched_at=when)]
     plays += [
-        Play(item=MediaItem(kind=MediaKind.EPISODE, show_ids={"tvdb": "81189"}, season=1,
-                            number=n), watched_at=when + timedelta(hours=n))
+        Play(
+            item=MediaItem(kind=MediaKind.EPISODE, show_ids={"tvdb": "81189"}, season=1, number=n),
+            watched_at=when + timedelta(hours=n),
+        )
         for n in (1, 2, 3)
-    ]  # fmt: skip
-    plays += [Play(item=MediaItem(kind=MediaKind.EPISODE, ids={"trakt": str(ep.trakt)}),
-                   watched_at=when) for ep in show.seasons[2]]  # fmt: skip
+    ]
+    plays += [
+        Play(item=MediaItem(kind=MediaKind.EPISODE, ids={"trakt": str(ep.trakt)}), watched_at=when)
+        for ep in show.seasons[2]
+    ]
     plays += [Play(item=INCEPTION, watched_at=when - timedelta(days=d)) for d in range(1, 200)]
     start = sim.clock.time()
     result = await api.history_add(plays)
@@ -261,8 +278,9 @@ async def test_ratings(sim, session) -> None:
     episode = MediaItem(
         kind=MediaKind.EPISODE, ids={"tvdb": str(sim.item("Breaking Bad", 1, 1).tvdb)}
     )
-    added = await api.ratings_add([Rating(item=INCEPTION, rating=9, rated_at=when),
-                                   Rating(item=episode, rating=7)])  # fmt: skip
+    added = await api.ratings_add(
+        [Rating(item=INCEPTION, rating=9, rated_at=when), Rating(item=episode, rating=7)]
+    )
     assert added.added == 2
     mine = [r for r in await api.ratings("movies") if r.item.ids.get("tmdb") == "27205"]
     assert [(r.rating, r.rated_at) for r in mine] == [(9, when)]
@@ -274,18 +292,22 @@ async def test_scrobble_start_stop_and_409(sim, session) -> None:
     api = client(sim, session)
     started = await api.scrobble("start", INCEPTION, 5.0)
     assert (started.action, started.history_id) == ("start", 0)
-    assert started.item is not None and started.item.ids["imdb"] == "tt1375666"
+    assert started.item is not None
+    assert started.item.ids["imdb"] == "tt1375666"
     paused = await api.scrobble("pause", INCEPTION, 40.0)
     assert paused.action == "pause"
     stopped = await api.scrobble("stop", INCEPTION, 95.0)
     assert stopped.action == "scrobble"
-    assert stopped.history_id and stopped.history_id > 2**31
+    assert stopped.history_id
+    assert stopped.history_id > 2**31
     again = await api.scrobble("stop", INCEPTION, 96.0)
     assert again.already_scrobbled
-    assert again.watched_at is not None and again.expires_at is not None
+    assert again.watched_at is not None
+    assert again.expires_at is not None
     episode = MediaItem(kind=MediaKind.EPISODE, show_ids={"tvdb": "81189"}, season=1, number=2)
     ep = await api.scrobble("start", episode, 3)
-    assert ep.item is not None and ep.item.kind is MediaKind.EPISODE
+    assert ep.item is not None
+    assert ep.item.kind is MediaKind.EPISODE
     assert ep.item.show_ids["tvdb"] == "81189"
     by_id = MediaItem(
         kind=MediaKind.EPISODE, ids={"trakt": str(sim.item("Breaking Bad", 2, 1).trakt)}
@@ -332,14 +354,14 @@ async def test_expired_token_is_auth_error(sim, session, caplog) -> None:
 
 
 async def test_get_rate_limit_storm(sim, session) -> None:
-    await sim.fault("trakt", "GET /sync/last_activities", status=429, count=2,
-                    headers={"Retry-After": "10"})  # fmt: skip
+    await sim.fault(
+        "trakt", "GET /sync/last_activities", status=429, count=2, headers={"Retry-After": "10"}
+    )
     api = client(sim, session)
     start = sim.clock.time()
     assert await api.last_activities()
     assert sim.clock.time() - start == pytest.approx(20)
-    await sim.fault("trakt", "GET /sync/last_activities", status=429,
-                    headers={"Retry-After": "10"})  # fmt: skip
+    await sim.fault("trakt", "GET /sync/last_activities", status=429, headers={"Retry-After": "10"})
     with pytest.raises(RateLimitedError) as info:
         await api.last_activities()
     assert info.value.retry_after == 10
@@ -369,9 +391,15 @@ async def test_timeout_is_unavailable(sim, session) -> None:
 def test_item_from_odd_rows() -> None:
     assert item_from_row({"type": "person", "person": {}}) is None
     assert item_from_row({}) is None
-    season = item_from_row({"type": "season", "season": {"number": 2, "ids": {"trakt": 5}},
-                            "show": {"title": "X", "ids": {"tvdb": 1}}})  # fmt: skip
-    assert season == MediaItem(kind=MediaKind.SEASON, ids={"trakt": "5"}, season=2,
-                               show_ids={"tvdb": "1"}, show_title="X")  # fmt: skip
+    season = item_from_row(
+        {
+            "type": "season",
+            "season": {"number": 2, "ids": {"trakt": 5}},
+            "show": {"title": "X", "ids": {"tvdb": 1}},
+        }
+    )
+    assert season == MediaItem(
+        kind=MediaKind.SEASON, ids={"trakt": "5"}, season=2, show_ids={"tvdb": "1"}, show_title="X"
+    )
     movie = item_from_row({"type": "movie", "movie": {"title": 5, "year": "2010", "ids": None}})
     assert movie == MediaItem(kind=MediaKind.MOVIE)
