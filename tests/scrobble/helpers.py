@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import TYPE_CHECKING
+
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
 from custom_components.crosswatch.scrobble.events import (
     EventSource,
@@ -11,6 +14,9 @@ from custom_components.crosswatch.scrobble.events import (
     ScrobbleAction,
     ScrobbleEvent,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 SERVER_ID = "54664a3d8acc39983675640ec9ce00b70af9cc36"
 MOVIE = MediaItem(
@@ -73,3 +79,10 @@ class RecordingSink:
         outcome = self.outcomes.pop(0) if self.outcomes else None
         if outcome is not None:
             raise outcome
+
+
+async def until(predicate: Callable[[], bool]) -> None:
+    """Wait (up to 5 s) for state other tasks own to reach ``predicate``."""
+    async with asyncio.timeout(5):
+        while not predicate():  # noqa: ASYNC110 - polling state owned by other tasks
+            await asyncio.sleep(0.005)

@@ -6,9 +6,7 @@ It speaks to the simulator's PMS over real sockets with the documented requests:
 
 from __future__ import annotations
 
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from custom_components.crosswatch.api.errors import NotFoundError, ServiceUnavailableError
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
@@ -18,6 +16,9 @@ from custom_components.crosswatch.scrobble.binder import (
     active_session_from_metadata,
 )
 from custom_components.crosswatch.scrobble.normalize import media_item_from_metadata
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 class HttpPmsSource:
@@ -54,7 +55,14 @@ class HttpPmsSource:
         if item.kind is MediaKind.EPISODE:
             show = media_item_from_metadata(await self._metadata(str(row["grandparentRatingKey"])))
             assert show is not None
-            item = MediaItem(kind=item.kind, ids=item.ids, title=item.title, year=item.year,
-                             show_ids={**item.show_ids, **show.ids}, show_title=show.title,
-                             season=item.season, number=item.number)  # fmt: skip
+            item = MediaItem(
+                kind=item.kind,
+                ids=item.ids,
+                title=item.title,
+                year=item.year,
+                show_ids={**item.show_ids, **show.ids},
+                show_title=show.title,
+                season=item.season,
+                number=item.number,
+            )
         return BoundMedia(item=item, duration_ms=row.get("duration"))

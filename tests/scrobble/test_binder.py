@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from custom_components.crosswatch.api.errors import NotFoundError, ServiceUnavailableError
 from custom_components.crosswatch.scrobble.binder import (
@@ -16,6 +16,9 @@ from custom_components.crosswatch.scrobble.events import EventSource, PlexUser, 
 
 from .helpers import EPISODE, JDOE, MOVIE, SERVER_ID, SHIELD
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 class FakeSource:
     """Answers like the PMS would; counts lookups and can fail or block on demand."""
@@ -24,10 +27,10 @@ class FakeSource:
         self.sessions = [
             ActiveSession(
                 session_key="27", rating_key="12345", user=JDOE, player=SHIELD, duration_ms=8880000
-            ),  # fmt: skip
+            ),
             ActiveSession(
                 session_key="28", rating_key="40294", user=PlexUser(id="2"), player=SHIELD
-            ),  # fmt: skip
+            ),
         ]
         self.catalogue = {
             "12345": BoundMedia(item=MOVIE, duration_ms=8880000),
@@ -59,8 +62,9 @@ class FakeSource:
 def note(
     state: str, offset: int, session: str = "27", rating_key: str = "12345"
 ) -> PlayNotification:
-    return PlayNotification(session_key=session, rating_key=rating_key, state=state,
-                            view_offset_ms=offset)  # fmt: skip
+    return PlayNotification(
+        session_key=session, rating_key=rating_key, state=state, view_offset_ms=offset
+    )
 
 
 def binder(source: FakeSource) -> SessionBinder:
@@ -118,14 +122,14 @@ async def test_unknown_session_or_failed_lookups_bind_nothing_and_retry_later() 
 
 async def test_missing_duration_falls_back_to_the_session_then_zero() -> None:
     source = FakeSource()
-    source.sessions[0] = ActiveSession(session_key="27", rating_key="777", user=JDOE,
-                                       player=SHIELD, duration_ms=1000)  # fmt: skip
+    source.sessions[0] = ActiveSession(
+        session_key="27", rating_key="777", user=JDOE, player=SHIELD, duration_ms=1000
+    )
     bound = binder(source)
     event = await bound.event_for(note("playing", 500, rating_key="777"))
     assert event is not None
     assert event.progress == 50.0
-    source.sessions[0] = ActiveSession(session_key="29", rating_key="777", user=JDOE,
-                                       player=SHIELD)  # fmt: skip
+    source.sessions[0] = ActiveSession(session_key="29", rating_key="777", user=JDOE, player=SHIELD)
     event = await bound.event_for(note("playing", 500, session="29", rating_key="777"))
     assert event is not None
     assert event.progress == 0.0
@@ -147,8 +151,11 @@ async def test_concurrent_cold_frames_share_lookups() -> None:
     source = FakeSource()
     source.gate = asyncio.Event()
     bound = binder(source)
-    frames = [note("playing", 1000), note("playing", 2000, session="28", rating_key="40294"),
-              note("playing", 1000, session="27")]  # fmt: skip
+    frames = [
+        note("playing", 1000),
+        note("playing", 2000, session="28", rating_key="40294"),
+        note("playing", 1000, session="27"),
+    ]
     tasks = [asyncio.create_task(bound.event_for(f)) for f in frames]
     await asyncio.sleep(0)
     source.gate.set()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
@@ -21,7 +19,6 @@ from custom_components.crosswatch.scrobble.pipeline import (
 )
 from custom_components.crosswatch.scrobble.queue import ScrobbleQueue
 from custom_components.crosswatch.scrobble.sinks import trakt_sink
-from simulator.clock import ManualClock
 from simulator.testing import (
     PLEX_SERVER_TOKEN,
     PMS_MACHINE_ID,
@@ -31,7 +28,13 @@ from simulator.testing import (
     Simulator,
 )
 
+from .helpers import until
 from .pms_source import HttpPmsSource
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from simulator.clock import ManualClock
 
 OWNER = "1"  # the owner's PMS-local account id, in sessions and webhooks alike
 
@@ -40,12 +43,6 @@ def trakt_scrobble_plays(sim: Simulator, since: float) -> list[str]:
     """Titles Trakt added to the history through scrobbles after ``since``."""
     user = sim.state.trakt.users[TRAKT_USER]
     return [p.item.title for p in user.history if p.action == "scrobble" and p.watched_at > since]
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():  # noqa: ASYNC110 - polling state owned by other tasks
-            await asyncio.sleep(0.005)
 
 
 class Rig:
@@ -62,8 +59,13 @@ class Rig:
         async def token() -> str:
             return TRAKT_ACCESS_TOKEN
 
-        self.trakt = TraktClient(http, base_url=sim.url("trakt"), client_id=TRAKT_CLIENT_ID,
-                                 access_token=token, clock=clock)  # fmt: skip
+        self.trakt = TraktClient(
+            http,
+            base_url=sim.url("trakt"),
+            client_id=TRAKT_CLIENT_ID,
+            access_token=token,
+            clock=clock,
+        )
         self.sinks = {"trakt-entry": trakt_sink("trakt-entry", self.trakt)}
         self.pipeline = ScrobblePipeline(
             clock=clock,
@@ -71,7 +73,7 @@ class Rig:
                 ScrobbleRoute(
                     sink_ids=("trakt-entry",), user_ids=frozenset({OWNER}), server_id=PMS_MACHINE_ID
                 )
-            ],  # fmt: skip
+            ],
             sinks=self.sinks,
             queue=ScrobbleQueue(clock=clock),
             binder=SessionBinder(self.source, server_id=PMS_MACHINE_ID, now=clock.time),
@@ -79,9 +81,13 @@ class Rig:
         )
         self.states: list[ListenerState] = []
         self.listener = PlexNotificationListener(
-            http, sim.url("pms"), PLEX_SERVER_TOKEN, clock=clock,
-            on_notification=self._on_frame, on_state=self.states.append,
-        )  # fmt: skip
+            http,
+            sim.url("pms"),
+            PLEX_SERVER_TOKEN,
+            clock=clock,
+            on_notification=self._on_frame,
+            on_state=self.states.append,
+        )
 
     def _on_frame(self, note: PlayNotification) -> None:
         self.frames += 1
@@ -175,8 +181,11 @@ async def test_websocket_drop_mid_play_reconnects_and_continues(sim: Simulator, 
     rig.clock.advance(600)
     await rig.control("pause", offset_ms=3_552_000)
     await rig.control("stop", offset_ms=8_880_000)
-    assert await rig.scrobbles() == [("start", 10.0, 201), ("stop", 40.0, 201),
-                                     ("stop", 100.0, 201)]  # fmt: skip
+    assert await rig.scrobbles() == [
+        ("start", 10.0, 201),
+        ("stop", 40.0, 201),
+        ("stop", 100.0, 201),
+    ]
 
 
 async def test_trakt_outage_on_the_final_stop_is_queued_and_survives_a_restart(
@@ -230,11 +239,19 @@ async def test_listener_and_webhook_both_on_scrobble_once(
 ) -> None:
     started = rig.clock.time()
     await play_movie_with_a_pause(rig, sim.rating_key("Inception"))
-    assert webhook_receiver == ["media.play", "media.pause", "media.resume", "media.scrobble",
-                                "media.stop"]  # fmt: skip
+    assert webhook_receiver == [
+        "media.play",
+        "media.pause",
+        "media.resume",
+        "media.scrobble",
+        "media.stop",
+    ]
     scrobbles = await rig.scrobbles()
-    assert [(a, p) for a, p, _ in scrobbles[:3]] == [("start", 10.0), ("stop", 40.0),
-                                                      ("start", 40.0)]  # fmt: skip
+    assert [(a, p) for a, p, _ in scrobbles[:3]] == [
+        ("start", 10.0),
+        ("stop", 40.0),
+        ("start", 40.0),
+    ]
     assert len(scrobbles) == 4
     final = scrobbles[3]
     assert final[0] == "stop"

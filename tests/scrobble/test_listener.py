@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
@@ -21,6 +20,11 @@ from custom_components.crosswatch.scrobble.listener import (
     backoff_delay,
     parse_frame,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+from .helpers import until
 
 TOKEN = "server-token-ABC123-secret"
 
@@ -81,9 +85,7 @@ class FakePms:
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", port)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self.runner.addresses[0][1]
 
     async def stop(self) -> None:
         for ws in self.sockets:
@@ -100,11 +102,10 @@ class FakePms:
         await self.sockets[-1].send_str(text)
 
     async def wait_connection(self, count: int) -> None:
-        async with asyncio.timeout(5):
-            while (
-                len([ws for ws in self.sockets if not ws.closed]) < 1 or len(self.sockets) < count
-            ):
-                await asyncio.sleep(0.01)
+        """Wait until ``count`` sockets were accepted and one of them is open."""
+        await until(
+            lambda: len(self.sockets) >= count and any(not ws.closed for ws in self.sockets)
+        )
 
 
 class RecordingClock:
@@ -156,9 +157,7 @@ class Harness:
             return await self.notes.get()
 
     async def wait_state(self, state: ListenerState) -> None:
-        async with asyncio.timeout(5):
-            while self.listener.state is not state:
-                await asyncio.sleep(0.01)
+        await until(lambda: self.listener.state is state)
 
 
 async def test_receives_playing_frames_and_reports_state(
@@ -220,9 +219,7 @@ async def test_never_gives_up_and_caps_backoff_at_five_minutes(
     await pms.stop()  # nothing listens on the port now: every attempt is refused
     harness = Harness(http, f"http://127.0.0.1:{port}")
     harness.listener.start()
-    async with asyncio.timeout(10):
-        while len(harness.clock.sleeps) < 12:
-            await asyncio.sleep(0.01)
+    await until(lambda: len(harness.clock.sleeps) >= 12)
     assert harness.clock.sleeps[:11] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
     assert harness.listener.state in (ListenerState.DISCONNECTED, ListenerState.CONNECTING)
     assert harness.listener.last_error == "ClientConnectorError"
@@ -253,9 +250,7 @@ async def test_refused_token_is_retried_and_never_logged(
     pms.refuse_with = 401
     harness = Harness(http, pms.url)
     harness.listener.start()
-    async with asyncio.timeout(5):
-        while len(pms.tokens) < 3:
-            await asyncio.sleep(0.01)
+    await until(lambda: len(pms.tokens) >= 3)
     await harness.listener.stop()
     assert harness.listener.last_error == "WSServerHandshakeError (HTTP 401)"
     assert "reconnecting" in caplog.text
@@ -274,15 +269,14 @@ async def test_a_failing_callback_does_not_kill_the_listener(
         if len(seen) == 1:
             raise RuntimeError("bug downstream")
 
-    listener = PlexNotificationListener(http, pms.url, TOKEN, clock=RecordingClock(),
-                                        on_notification=explode)  # fmt: skip
+    listener = PlexNotificationListener(
+        http, pms.url, TOKEN, clock=RecordingClock(), on_notification=explode
+    )
     listener.start()
     await pms.wait_connection(1)
     await pms.push(playing(session_key="1"))
     await pms.push(playing(session_key="2"))
-    async with asyncio.timeout(5):
-        while len(seen) < 2:
-            await asyncio.sleep(0.01)
+    await until(lambda: len(seen) >= 2)
     assert listener.connected
     assert "bug downstream" in caplog.text
     await listener.stop()
@@ -314,11 +308,13 @@ def test_parse_frame_accepts_real_shapes_and_int_keys() -> None:
         '{"NotificationContainer": []}',
         '{"NotificationContainer": {"type": "playing"}}',
         '{"NotificationContainer": {"type": "playing", "PlaySessionStateNotification": {}}}',
-        '{"NotificationContainer": {"type": "playing", "PlaySessionStateNotification": '
-        '[1, {"sessionKey": true, "ratingKey": "1", "state": "playing"},'
-        ' {"sessionKey": "1", "ratingKey": "1", "state": "playing", "viewOffset": -5},'
-        ' {"sessionKey": "1", "ratingKey": " ", "state": "playing"},'
-        ' {"sessionKey": "1", "ratingKey": "1", "state": 3}]}}',
+        (
+            '{"NotificationContainer": {"type": "playing", "PlaySessionStateNotification": '
+            '[1, {"sessionKey": true, "ratingKey": "1", "state": "playing"},'
+            ' {"sessionKey": "1", "ratingKey": "1", "state": "playing", "viewOffset": -5},'
+            ' {"sessionKey": "1", "ratingKey": " ", "state": "playing"},'
+            ' {"sessionKey": "1", "ratingKey": "1", "state": 3}]}}'
+        ),
     ],
 )
 def test_parse_frame_ignores_malformed(text: str) -> None:
@@ -337,8 +333,10 @@ def _frames(draw: st.DrawFn) -> str:
     entry = json.loads(playing())["NotificationContainer"]["PlaySessionStateNotification"][0]
     for key in draw(st.lists(st.sampled_from(sorted(entry)), max_size=4)):
         entry[key] = draw(_values)
-    container = {"type": draw(st.sampled_from(["playing", "timeline", 5])),
-                 "PlaySessionStateNotification": [entry, draw(_values)]}  # fmt: skip
+    container = {
+        "type": draw(st.sampled_from(["playing", "timeline", 5])),
+        "PlaySessionStateNotification": [entry, draw(_values)],
+    }
     return json.dumps({"NotificationContainer": container})
 
 

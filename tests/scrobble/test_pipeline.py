@@ -49,9 +49,7 @@ class Rig:
 
     async def frame(self, state: str, offset: int, session: str = "27", rk: str = "12345") -> None:
         self.pipeline.handle_notification(
-            PlayNotification(
-                session_key=session, rating_key=rk, state=state, view_offset_ms=offset
-            )  # fmt: skip
+            PlayNotification(session_key=session, rating_key=rk, state=state, view_offset_ms=offset)
         )
         await self.pipeline.wait_idle()
 
@@ -86,8 +84,11 @@ async def test_websocket_playback_scrobbles_and_tracks_now_watching() -> None:
     assert states == [(0.0, False), (10.0, False), (40.0, True), (40.0, False), None]
     first = rig.now_watching[0][1]
     assert first is not None
-    assert (first.title, first.kind, first.player.title) == ("Inception", MediaKind.MOVIE,
-                                                             "SHIELD Android TV")  # fmt: skip
+    assert (first.title, first.kind, first.player.title) == (
+        "Inception",
+        MediaKind.MOVIE,
+        "SHIELD Android TV",
+    )
     assert rig.pipeline.now_watching == {}
 
 
@@ -207,7 +208,7 @@ async def test_frames_of_one_session_keep_their_order() -> None:
         rig.pipeline.handle_notification(
             PlayNotification(
                 session_key="27", rating_key="12345", state=state, view_offset_ms=offset
-            )  # fmt: skip
+            )
         )
     await asyncio.sleep(0)
     rig.source.gate.set()
@@ -221,7 +222,7 @@ async def test_close_cancels_frames_in_flight() -> None:
     rig.pipeline.handle_notification(
         PlayNotification(
             session_key="27", rating_key="12345", state="playing", view_offset_ms=888000
-        )  # fmt: skip
+        )
     )
     await asyncio.sleep(0)
     await rig.pipeline.close()
@@ -245,8 +246,12 @@ async def test_a_bug_downstream_is_logged_not_raised(caplog: Any) -> None:
 async def test_without_a_binder_frames_are_dropped() -> None:
     clock = ManualClock()
     sink = RecordingSink("trakt")
-    pipeline = ScrobblePipeline(clock=clock, routes=[ScrobbleRoute(sink_ids=("trakt",))],
-                                sinks={"trakt": sink}, queue=ScrobbleQueue(clock=clock))  # fmt: skip
+    pipeline = ScrobblePipeline(
+        clock=clock,
+        routes=[ScrobbleRoute(sink_ids=("trakt",))],
+        sinks={"trakt": sink},
+        queue=ScrobbleQueue(clock=clock),
+    )
     pipeline.handle_notification(
         PlayNotification(session_key="1", rating_key="1", state="playing", view_offset_ms=1)
     )

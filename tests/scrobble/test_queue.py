@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from custom_components.crosswatch.api.models import MediaItem
 from custom_components.crosswatch.scrobble.events import Scrobble, ScrobbleAction, ScrobbleCall
 from custom_components.crosswatch.scrobble.queue import (
     DropReason,
@@ -20,7 +21,7 @@ from simulator.clock import ManualClock
 from .helpers import EPISODE, JDOE, MOVIE, SERVER_ID, SHIELD, RecordingSink
 
 
-def scrobble(*, watched: bool = True, progress: float = 95.0, item=MOVIE) -> Scrobble:
+def scrobble(*, watched: bool = True, progress: float = 95.0, item: MediaItem = MOVIE) -> Scrobble:
     return Scrobble(
         call=ScrobbleCall.STOP if watched else ScrobbleCall.START,
         action=ScrobbleAction.STOP if watched else ScrobbleAction.START,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import aiohttp
 import pytest
@@ -24,7 +24,6 @@ from custom_components.crosswatch.scrobble.sinks import (
     simkl_sink,
     trakt_sink,
 )
-from simulator.clock import ManualClock
 from simulator.testing import (
     SIMKL_CLIENT_ID,
     SIMKL_TOKEN,
@@ -33,8 +32,14 @@ from simulator.testing import (
     Simulator,
 )
 
-INCEPTION = MediaItem(kind=MediaKind.MOVIE, ids={"imdb": "tt1375666", "tmdb": "27205"},
-                      title="Inception", year=2010)  # fmt: skip
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from simulator.clock import ManualClock
+
+INCEPTION = MediaItem(
+    kind=MediaKind.MOVIE, ids={"imdb": "tt1375666", "tmdb": "27205"}, title="Inception", year=2010
+)
 PILOT = MediaItem(
     kind=MediaKind.EPISODE,
     ids={"tmdb": "5000002", "plex": "aaaaaaaaaaaaaaaaaaaaaaaa"},
@@ -46,9 +51,18 @@ PILOT = MediaItem(
 
 
 def scrobble(item: MediaItem, call: ScrobbleCall, progress: float) -> Scrobble:
-    return Scrobble(call=call, action=ScrobbleAction.STOP, progress=progress,
-                    watched=progress >= 80, item=item, user=PlexUser(id="1"),
-                    player=PlexPlayer(id="tv"), server_id="s", rating_key="1", timestamp=0)  # fmt: skip
+    return Scrobble(
+        call=call,
+        action=ScrobbleAction.STOP,
+        progress=progress,
+        watched=progress >= 80,
+        item=item,
+        user=PlexUser(id="1"),
+        player=PlexPlayer(id="tv"),
+        server_id="s",
+        rating_key="1",
+        timestamp=0,
+    )
 
 
 @pytest.fixture
@@ -58,8 +72,13 @@ async def trakt(sim: Simulator, sim_clock: ManualClock) -> AsyncIterator[TraktCl
         async def token() -> str:
             return TRAKT_ACCESS_TOKEN
 
-        yield TraktClient(session, base_url=sim.url("trakt"), client_id=TRAKT_CLIENT_ID,
-                          access_token=token, clock=sim_clock)  # fmt: skip
+        yield TraktClient(
+            session,
+            base_url=sim.url("trakt"),
+            client_id=TRAKT_CLIENT_ID,
+            access_token=token,
+            clock=sim_clock,
+        )
 
 
 async def scrobble_bodies(sim: Simulator) -> list[dict[str, object]]:
@@ -85,8 +104,13 @@ async def test_movie_start_then_watched_stop_and_409_is_success(
 
 
 async def test_episode_falls_back_from_show_to_own_ids(sim: Simulator, trakt: TraktClient) -> None:
-    wrong_show = MediaItem(kind=MediaKind.EPISODE, ids={"tmdb": "5000008"},
-                           show_ids={"tvdb": "999999"}, season=1, number=1)  # fmt: skip
+    wrong_show = MediaItem(
+        kind=MediaKind.EPISODE,
+        ids={"tmdb": "5000008"},
+        show_ids={"tvdb": "999999"},
+        season=1,
+        number=1,
+    )
     await trakt_sink("t", trakt).deliver(scrobble(wrong_show, ScrobbleCall.START, 10.0))
     bodies = await scrobble_bodies(sim)
     assert bodies[0]["show"] == {"ids": {"tvdb": 999999}}
@@ -100,8 +124,11 @@ async def test_unmatched_item_searches_then_gives_up(sim: Simulator, trakt: Trak
     with pytest.raises(PermanentDeliveryError, match="not found"):
         await trakt_sink("t", trakt).deliver(scrobble(unknown, ScrobbleCall.START, 10.0))
     paths = [r["path"] for r in await sim.requests("trakt")]
-    assert paths == ["/trakt/scrobble/start", "/trakt/search/imdb/tt0000001",
-                     "/trakt/search/tmdb/1"]  # fmt: skip
+    assert paths == [
+        "/trakt/scrobble/start",
+        "/trakt/search/imdb/tt0000001",
+        "/trakt/search/tmdb/1",
+    ]
 
 
 async def test_422_retries_once_with_the_searched_item(sim: Simulator, trakt: TraktClient) -> None:
@@ -135,8 +162,13 @@ async def test_outage_is_retryable_and_other_refusals_are_permanent(
 @pytest.fixture
 async def simkl(sim: Simulator, sim_clock: ManualClock) -> AsyncIterator[SimklClient]:
     async with aiohttp.ClientSession() as session:
-        yield SimklClient(session, base_url=sim.url("simkl"), client_id=SIMKL_CLIENT_ID,
-                          token=SIMKL_TOKEN, clock=sim_clock)  # fmt: skip
+        yield SimklClient(
+            session,
+            base_url=sim.url("simkl"),
+            client_id=SIMKL_CLIENT_ID,
+            token=SIMKL_TOKEN,
+            clock=sim_clock,
+        )
 
 
 async def test_simkl_scrobbles_409_and_lock(sim: Simulator, simkl: SimklClient) -> None:
