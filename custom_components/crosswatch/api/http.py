@@ -344,11 +344,11 @@ class ServiceHttp:
         _LOGGER.debug("%s %s rate limited, waiting %.1fs", self.service, self._redact(route), wait)
         await self.clock.sleep(wait)
 
-    async def get(self, path: str, **kwargs: Any) -> Json:  # noqa: ANN401
+    async def get(self, path: str, **kwargs: Any) -> Json:
         """GET and return the parsed body."""
         return (await self.request("GET", path, **kwargs)).data
 
-    async def post(self, path: str, **kwargs: Any) -> Json:  # noqa: ANN401
+    async def post(self, path: str, **kwargs: Any) -> Json:
         """POST and return the parsed body."""
         return (await self.request("POST", path, **kwargs)).data
 

@@ -61,7 +61,7 @@ async def collect_offset_pages(
     return rows
 
 
-def header_int(headers: Any, name: str) -> int | None:  # noqa: ANN401 - any header mapping
+def header_int(headers: Any, name: str) -> int | None:
     """Read an integer header such as ``X-Pagination-Page-Count``."""
     value = headers.get(name) if headers is not None else None
     try:

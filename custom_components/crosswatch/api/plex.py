@@ -411,7 +411,7 @@ class PlexTvClient:
         return servers
 
     # -- watchlist (discover, falling back to the metadata host) -------------------------------
-    async def _with_fallback(self, method: str, path: str, route: str, **kwargs: Any) -> Any:  # noqa: ANN401 - parsed JSON
+    async def _with_fallback(self, method: str, path: str, route: str, **kwargs: Any) -> Any:
         try:
             return (await self.discover.request(method, path, route=route, **kwargs)).data
         except ServiceUnavailableError, InvalidResponseError:

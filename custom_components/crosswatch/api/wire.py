@@ -70,7 +70,7 @@ def count(value: object) -> int:
     return 0
 
 
-def write_result(body: Any) -> WriteResult:  # noqa: ANN401 - any parsed JSON
+def write_result(body: Any) -> WriteResult:
     """Sum ``added/existing/updated/deleted/not_found`` of a Trakt or SIMKL write answer."""
     data = body if isinstance(body, Mapping) else {}
     not_found = data.get("not_found")
