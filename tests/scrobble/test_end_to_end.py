@@ -8,8 +8,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from custom_components.crosswatch.api.plex import PlexServerClient
 from custom_components.crosswatch.api.trakt import TraktClient
-from custom_components.crosswatch.scrobble.binder import PlayNotification, SessionBinder
+from custom_components.crosswatch.scrobble.binder import (
+    PlayNotification,
+    PlexSessionSource,
+    SessionBinder,
+)
 from custom_components.crosswatch.scrobble.listener import ListenerState, PlexNotificationListener
 from custom_components.crosswatch.scrobble.normalize import parse_payload_text
 from custom_components.crosswatch.scrobble.pipeline import (
@@ -29,7 +34,6 @@ from simulator.testing import (
 )
 
 from .helpers import until
-from .pms_source import HttpPmsSource
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -54,7 +58,9 @@ class Rig:
         self.frames = 0
         self.expected_frames = 0
         self.now_watching: list[tuple[str, NowWatching | None]] = []
-        self.source = HttpPmsSource(http, sim.url("pms"), PLEX_SERVER_TOKEN)
+        self.plex = PlexServerClient(
+            http, base_url=sim.url("pms"), token=PLEX_SERVER_TOKEN, clock=clock
+        )
 
         async def token() -> str:
             return TRAKT_ACCESS_TOKEN
@@ -76,14 +82,15 @@ class Rig:
             ],
             sinks=self.sinks,
             queue=ScrobbleQueue(clock=clock),
-            binder=SessionBinder(self.source, server_id=PMS_MACHINE_ID, now=clock.time),
+            binder=SessionBinder(
+                PlexSessionSource(self.plex), server_id=PMS_MACHINE_ID, now=clock.time
+            ),
             on_now_watching=lambda user, now: self.now_watching.append((user.id, now)),
         )
         self.states: list[ListenerState] = []
         self.listener = PlexNotificationListener(
             http,
-            sim.url("pms"),
-            PLEX_SERVER_TOKEN,
+            self.plex.websocket_url(),
             clock=clock,
             on_notification=self._on_frame,
             on_state=self.states.append,
@@ -147,7 +154,9 @@ async def test_movie_with_a_pause_scrobbles_each_step_once(sim: Simulator, rig: 
     assert states[0] == ("Inception", 0.0, False)
     assert ("Inception", 40.0, True) in states
     assert states[-1] is None
-    assert rig.source.requests == 2  # one /status/sessions, one /library/metadata: then cached
+    pms_routes = [r["route"] for r in await sim.requests("pms") if "websockets" not in r["route"]]
+    # One /status/sessions and one /library/metadata for the whole playback: then cached.
+    assert sorted(pms_routes) == ["GET /library/metadata/{rk}", "GET /status/sessions"]
 
 
 async def test_episode_scrobbles_with_show_ids_and_numbers(sim: Simulator, rig: Rig) -> None:

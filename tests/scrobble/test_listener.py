@@ -96,7 +96,7 @@ class FakePms:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"ws://127.0.0.1:{self.port}/:/websockets/notifications?X-Plex-Token={TOKEN}"
 
     async def push(self, text: str) -> None:
         await self.sockets[-1].send_str(text)
@@ -144,7 +144,6 @@ class Harness:
         self.listener = PlexNotificationListener(
             session,
             url,
-            TOKEN,
             clock=self.clock,
             on_notification=self.notes.put_nowait,
             on_state=self.states.append,
@@ -217,7 +216,7 @@ async def test_never_gives_up_and_caps_backoff_at_five_minutes(
     await pms.start()
     port = pms.port
     await pms.stop()  # nothing listens on the port now: every attempt is refused
-    harness = Harness(http, f"http://127.0.0.1:{port}")
+    harness = Harness(http, f"ws://127.0.0.1:{port}/:/websockets/notifications?X-Plex-Token=t")
     harness.listener.start()
     await until(lambda: len(harness.clock.sleeps) >= 12)
     assert harness.clock.sleeps[:11] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
@@ -270,7 +269,7 @@ async def test_a_failing_callback_does_not_kill_the_listener(
             raise RuntimeError("bug downstream")
 
     listener = PlexNotificationListener(
-        http, pms.url, TOKEN, clock=RecordingClock(), on_notification=explode
+        http, pms.url, clock=RecordingClock(), on_notification=explode
     )
     listener.start()
     await pms.wait_connection(1)

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from custom_components.crosswatch.api.models import MediaKind
 from custom_components.crosswatch.scrobble.events import EventSource, ScrobbleAction
 from custom_components.crosswatch.scrobble.normalize import (
-    media_item_from_metadata,
     normalize_rating,
     normalize_webhook,
     parse_payload_text,
@@ -196,11 +195,6 @@ def test_rating_events() -> None:
     rated_show = normalize_rating(show, timestamp=0)
     assert rated_show is not None
     assert rated_show.item.kind is MediaKind.SHOW
-
-
-def test_media_item_from_metadata_rejects_unknown_kinds() -> None:
-    assert media_item_from_metadata({"type": "artist"}) is None
-    assert media_item_from_metadata({"type": 3}) is None
 
 
 _json = st.recursive(

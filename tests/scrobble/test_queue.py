@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from custom_components.crosswatch.api.models import MediaItem
 from custom_components.crosswatch.scrobble.events import Scrobble, ScrobbleAction, ScrobbleCall
 from custom_components.crosswatch.scrobble.queue import (
     DropReason,
@@ -19,6 +19,9 @@ from custom_components.crosswatch.scrobble.sinks import (
 from simulator.clock import ManualClock
 
 from .helpers import EPISODE, JDOE, MOVIE, SERVER_ID, SHIELD, RecordingSink
+
+if TYPE_CHECKING:
+    from custom_components.crosswatch.api.models import MediaItem
 
 
 def scrobble(*, watched: bool = True, progress: float = 95.0, item: MediaItem = MOVIE) -> Scrobble:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from custom_components.crosswatch.api.models import MediaItem
+    from custom_components.crosswatch.api.plex import PlexServerClient
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,37 +65,6 @@ class BoundMedia:
 
     item: MediaItem
     duration_ms: int | None
-
-
-def active_session_from_metadata(row: object) -> ActiveSession | None:
-    """Read one ``/status/sessions`` ``Metadata`` row; ``None`` when it lacks user or player."""
-    if not isinstance(row, dict):
-        return None
-    user, player = row.get("User"), row.get("Player")
-    if not isinstance(user, dict) or not isinstance(player, dict):
-        return None
-    session_key, rating_key = _text(row.get("sessionKey")), _text(row.get("ratingKey"))
-    user_id, player_id = _text(user.get("id")), _text(player.get("machineIdentifier"))
-    if session_key is None or rating_key is None or user_id is None or player_id is None:
-        return None
-    duration = row.get("duration")
-    return ActiveSession(
-        session_key=session_key,
-        rating_key=rating_key,
-        user=PlexUser(id=user_id, title=_text(user.get("title")) or ""),
-        player=PlexPlayer(id=player_id, title=_text(player.get("title")) or ""),
-        duration_ms=duration
-        if isinstance(duration, int) and not isinstance(duration, bool)
-        else None,
-    )
-
-
-def _text(value: object) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
 
 
 class SessionSource(Protocol):
@@ -247,3 +217,30 @@ def _progress(view_offset_ms: int, duration_ms: int | None) -> float:
     if not duration_ms or duration_ms <= 0:
         return 0.0
     return max(0.0, min(100.0, view_offset_ms / duration_ms * 100.0))
+
+
+class PlexSessionSource:
+    """``SessionSource`` over the real ``PlexServerClient`` (owner/admin server token)."""
+
+    def __init__(self, client: PlexServerClient) -> None:
+        """Wrap ``client``."""
+        self._client = client
+
+    async def active_sessions(self) -> list[ActiveSession]:
+        """Return the sessions that name a user, a player and an item."""
+        return [
+            ActiveSession(
+                session_key=s.session_key,
+                rating_key=s.rating_key,
+                user=PlexUser(id=s.user_id, title=s.user_title or ""),
+                player=PlexPlayer(id=s.player_id, title=s.player_title or ""),
+                duration_ms=s.duration_ms,
+            )
+            for s in await self._client.sessions()
+            if s.rating_key and s.user_id and s.player_id
+        ]
+
+    async def media(self, rating_key: str) -> BoundMedia:
+        """Return the item (show ids from the grandparent, cached by the client)."""
+        entry = await self._client.metadata(rating_key)
+        return BoundMedia(item=entry.item, duration_ms=entry.duration_ms)

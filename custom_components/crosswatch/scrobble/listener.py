@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-NOTIFICATIONS_PATH = "/:/websockets/notifications"
 HEARTBEAT_SECONDS = 15.0
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 300.0
@@ -125,8 +124,7 @@ class PlexNotificationListener:
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        base_url: str,
-        token: str,
+        url: str,
         *,
         clock: Clock,
         on_notification: Callable[[PlayNotification], None],
@@ -136,10 +134,12 @@ class PlexNotificationListener:
         backoff_cap: float = BACKOFF_CAP_SECONDS,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        """Create for the PMS at ``base_url`` (http or https) with its server token."""
+        """Create for the notifications ``url`` (``PlexServerClient.websocket_url()``).
+
+        The URL carries the server token: it is used to connect and never logged.
+        """
         self._session = session
-        self._base_url = URL(base_url.rstrip("/"))
-        self._token = token
+        self._url = URL(url)
         self._clock = clock
         self._on_notification = on_notification
         self._on_state = on_state
@@ -181,13 +181,6 @@ class PlexNotificationListener:
             self._ws = None
         self._set_state(ListenerState.STOPPED)
 
-    def _url(self) -> URL:
-        scheme = {"https": "wss", "http": "ws"}.get(self._base_url.scheme, self._base_url.scheme)
-        # Keep any path prefix of the base URL (reverse proxies, the simulator).
-        url = self._base_url.with_scheme(scheme)
-        url = url.with_path(url.path.rstrip("/") + NOTIFICATIONS_PATH, encoded=False)
-        return url.with_query({"X-Plex-Token": self._token})
-
     async def _run(self) -> None:
         while True:
             self._set_state(ListenerState.CONNECTING)
@@ -205,7 +198,7 @@ class PlexNotificationListener:
             self.failures += 1
             _LOGGER.debug(
                 "Plex notifications at %s lost (%s); reconnecting in %.1fs (attempt %d)",
-                self._base_url.host,
+                self._url.host,
                 self.last_error,
                 delay,
                 self.failures,
@@ -213,7 +206,7 @@ class PlexNotificationListener:
             await self._clock.sleep(delay)
 
     async def _connect_and_read(self) -> None:
-        ws = await self._session.ws_connect(self._url(), heartbeat=self._heartbeat)
+        ws = await self._session.ws_connect(self._url, heartbeat=self._heartbeat)
         self._ws = ws
         try:
             self.failures = 0

@@ -12,8 +12,8 @@ import logging
 import math
 from typing import Any
 
-from custom_components.crosswatch.api.ids import ids_from_plex_guids, parse_plex_guid_full
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
+from custom_components.crosswatch.api.plex import item_from_metadata
 
 from .events import (
     EventSource,
@@ -142,7 +142,7 @@ def _common(
     rating_key = _text(metadata.get("ratingKey"))
     if user_id is None or server_id is None or rating_key is None:
         return None
-    item = media_item_from_metadata(metadata)
+    item = item_from_metadata(metadata)
     if item is None:
         return None
     return (
@@ -160,49 +160,6 @@ def _is_extra(metadata: dict[str, Any]) -> bool:
         metadata.get("subtype") == "trailer"
         or metadata.get("extraType") not in (None, "", 0)
         or metadata.get("type") == "clip"
-    )
-
-
-def media_item_from_metadata(metadata: dict[str, Any]) -> MediaItem | None:
-    """Build a ``MediaItem`` from a PMS/webhook ``Metadata`` object (episode-level ids kept).
-
-    Show ids are only known for legacy thetvdb episode guids; otherwise they come from the
-    grandparent, which the pipeline looks up.
-    """
-    kind_name = metadata.get("type")
-    if kind_name == "show":
-        kind = MediaKind.SHOW
-    elif isinstance(kind_name, str) and kind_name in _KINDS:
-        kind = _KINDS[kind_name]
-    else:
-        return None
-    guid = metadata.get("guid")
-    guids = metadata.get("Guid")
-    ids = ids_from_plex_guids(
-        guid if isinstance(guid, str) else None, guids if isinstance(guids, list) else None
-    )
-    title = _text(metadata.get("title"))
-    year = _integer(metadata.get("year"))
-    if kind is not MediaKind.EPISODE:
-        return MediaItem(kind=kind, ids=ids, title=title, year=year)
-    season = _integer(metadata.get("parentIndex"))
-    number = _integer(metadata.get("index"))
-    grandparent = metadata.get("grandparentGuid")
-    show_ids = ids_from_plex_guids(grandparent if isinstance(grandparent, str) else None)
-    legacy = parse_plex_guid_full(guid) if isinstance(guid, str) else None
-    if legacy is not None and legacy.season is not None:
-        show_ids[legacy.id_type] = legacy.value
-        season = legacy.season if season is None else season
-        number = legacy.episode if number is None else number
-    return MediaItem(
-        kind=kind,
-        ids=ids,
-        title=title,
-        year=year,
-        show_ids=show_ids,
-        show_title=_text(metadata.get("grandparentTitle")),
-        season=season,
-        number=number,
     )
 
 

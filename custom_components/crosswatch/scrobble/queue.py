@@ -142,7 +142,7 @@ class ScrobbleQueue:
         """Plain form of every entry, for the Store."""
         return [entry.to_dict() for entry in self._items]
 
-    def load(self, data: Any) -> int:  # noqa: ANN401 - whatever the Store held
+    def load(self, data: Any) -> int:
         """Replace the content with stored entries; corrupt ones are skipped. Returns the count."""
         loaded: list[QueuedScrobble] = []
         for raw in data if isinstance(data, list) else []:
