@@ -165,6 +165,20 @@ def test_foreign_and_broken_payloads_are_ignored() -> None:
     assert normalize_webhook(_with(MOVIE_PLAY, duration=float("nan")), timestamp=0) is not None
 
 
+def test_odd_but_usable_values() -> None:
+    stringly = _with(MOVIE_PLAY, duration="8880000", viewOffset=True, ratingKey=12345)
+    event = normalize_webhook(stringly, timestamp=0)
+    assert event is not None
+    assert event.progress == 0.0  # a boolean offset is no offset
+    assert event.rating_key == "12345"
+    assert normalize_webhook({**MOVIE_PLAY, "Account": {"id": True}}, timestamp=0) is None
+    assert normalize_webhook({**MOVIE_PLAY, "Server": {"uuid": "  "}}, timestamp=0) is None
+    assert normalize_webhook(_with(MOVIE_PLAY, duration="long"), timestamp=0) is not None
+    assert normalize_webhook(_with(MOVIE_PLAY, type="season"), timestamp=0) is None
+    infinite = _with({**MOVIE_PLAY, "event": "media.rate"}, userRating=float("inf"))
+    assert normalize_rating(infinite, timestamp=0) is None
+
+
 def test_payload_text_parsing() -> None:
     assert parse_payload_text(json.dumps(MOVIE_PLAY)) == MOVIE_PLAY
     assert parse_payload_text(b"\xff\xfe") is None

@@ -106,7 +106,7 @@ def _scrobble_event(payload: object, timestamp: float) -> ScrobbleEvent | None:
 def _rating_event(payload: object, timestamp: float) -> RatingEvent | None:
     if not isinstance(payload, dict) or payload.get("event") != RATE_EVENT:
         return None
-    common = _common(payload, kinds=("movie", "episode", "show"))
+    common = _common(payload, kinds=(MediaKind.MOVIE, MediaKind.EPISODE, MediaKind.SHOW))
     if common is None:
         return None
     metadata, item, user, server_id, rating_key = common
@@ -128,14 +128,15 @@ def _rating_event(payload: object, timestamp: float) -> RatingEvent | None:
 
 
 def _common(
-    payload: dict[str, Any], kinds: tuple[str, ...] = ("movie", "episode")
+    payload: dict[str, Any],
+    kinds: tuple[MediaKind, ...] = (MediaKind.MOVIE, MediaKind.EPISODE),
 ) -> tuple[dict[str, Any], MediaItem, PlexUser, str, str] | None:
     metadata = payload.get("Metadata")
     account = payload.get("Account")
     server = payload.get("Server")
     if not (isinstance(metadata, dict) and isinstance(account, dict) and isinstance(server, dict)):
         return None
-    if _is_extra(metadata) or metadata.get("type") not in kinds:
+    if _is_extra(metadata):
         return None
     user_id = _text(account.get("id"))
     server_id = _text(server.get("uuid"))
@@ -143,7 +144,7 @@ def _common(
     if user_id is None or server_id is None or rating_key is None:
         return None
     item = item_from_metadata(metadata)
-    if item is None:
+    if item is None or item.kind not in kinds:
         return None
     return (
         metadata,
@@ -185,8 +186,3 @@ def _number(value: object) -> float | None:
             return None
         return None if math.isnan(parsed) else parsed
     return None
-
-
-def _integer(value: object) -> int | None:
-    number = _number(value)
-    return int(number) if number is not None and number.is_integer() else None
