@@ -255,6 +255,8 @@ def test_history_per_title_when_the_written_side_cannot_keep_times() -> None:
     plex = Capabilities(exact_play_times=False)
     p = plan(history((m, 0), (m, 5_000), (n, 0)), history((m, 9_999)), target_caps=plex)
     assert [(c.key, c.watched_at) for c in p.changes] == [("movie:tmdb:2", T0_TS)]
+    latest = plan(history((m, 0), (m, 5_000)), history(), target_caps=plex)
+    assert [c.watched_at for c in latest.changes] == [T0_TS + 5_000]
     two = plan(history((m, 9_999)), history((m, 0), (n, 0)), SyncMode.TWO_WAY, source_caps=plex)
     assert [(c.side, c.key) for c in two.changes] == [(Side.SOURCE, "movie:tmdb:2")]
 

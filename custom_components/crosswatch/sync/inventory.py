@@ -165,14 +165,14 @@ def item_to_dict(item: MediaItem) -> dict[str, Any]:
     return data
 
 
-def _optional(data: Mapping[str, Any], name: str, kind: type) -> Any:  # noqa: ANN401
+def _optional(data: Mapping[str, Any], name: str, kind: type) -> Any:
     value = data.get(name)
     if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
         raise TypeError(f"{name} is not a {kind.__name__}")
     return value
 
 
-def _ids(value: Any) -> dict[str, str]:  # noqa: ANN401
+def _ids(value: Any) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
@@ -208,7 +208,7 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
     return data
 
 
-def _time(value: Any) -> float | None:  # noqa: ANN401
+def _time(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -216,7 +216,7 @@ def _time(value: Any) -> float | None:  # noqa: ANN401
     return float(value)
 
 
-def entry_from_dict(data: Any) -> Entry:  # noqa: ANN401
+def entry_from_dict(data: Any) -> Entry:
     """Rebuild an entry from ``entry_to_dict``."""
     if not isinstance(data, Mapping):
         raise TypeError("entry is not an object")

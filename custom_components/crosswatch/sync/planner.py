@@ -63,7 +63,8 @@ class Capabilities:
 
     ``id_types``: ids its write endpoints accept; ``kinds``: what each feature can hold (SIMKL
     rates only movies and shows); ``limits``: list limits (Trakt's watchlist limit from
-    ``/users/settings``); ``exact_play_times``: whether a posted play keeps its ``watched_at``.
+    ``/users/settings``); ``exact_play_times``: whether a posted play keeps its ``watched_at``
+    and stays a separate play (Trakt yes; Plex stamps "now", SIMKL keeps one watch per title).
     """
 
     id_types: frozenset[str] = frozenset(STRONG_ID_TYPES)
@@ -437,7 +438,8 @@ class _Builder:
             before_source = () if found[0] is None else found[0].plays
             before_target = () if found[1] is None else found[1].plays
         planned: list[float] = []
-        for moment in missing:
+        # Per title, the latest play is the one worth posting (SIMKL keeps only the last watch).
+        for moment in reversed(missing) if self.by_title else missing:
             was_source = before_source is not None and self._present(moment, before_source)
             was_target = before_target is not None and self._present(moment, before_target)
             if side is Side.TARGET and self.mode is SyncMode.MIRROR:
