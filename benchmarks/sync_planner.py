@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from custom_components.crosswatch.api.models import (  # noqa: E402
+from custom_components.crosswatch.api.models import (
     Feature,
     MediaItem,
     MediaKind,
@@ -31,15 +31,15 @@ from custom_components.crosswatch.api.models import (  # noqa: E402
     Rating,
     WatchlistEntry,
 )
-from custom_components.crosswatch.sync.apply import ExecutionOutcome, apply_outcome  # noqa: E402
-from custom_components.crosswatch.sync.inventory import Inventory  # noqa: E402
-from custom_components.crosswatch.sync.plan import SyncMode, SyncPlan  # noqa: E402
-from custom_components.crosswatch.sync.planner import (  # noqa: E402
+from custom_components.crosswatch.sync.apply import ExecutionOutcome, apply_outcome
+from custom_components.crosswatch.sync.inventory import Inventory
+from custom_components.crosswatch.sync.plan import SyncMode, SyncPlan
+from custom_components.crosswatch.sync.planner import (
     PlanSettings,
     SideInput,
     plan_sync,
 )
-from custom_components.crosswatch.sync.state import Baseline, PairState  # noqa: E402
+from custom_components.crosswatch.sync.state import Baseline, PairState
 
 START = datetime(2020, 1, 1, tzinfo=UTC)
 SHOWS, SEASONS, EPISODES = 200, 10, 10  # 20,000 episodes
