@@ -113,6 +113,18 @@ def test_weak_match_refused_when_a_shared_id_type_differs() -> None:
     assert idx.find(movie(2, title="Heat", year=1995)) is None
 
 
+def test_weak_match_skips_a_remake_sharing_title_and_year() -> None:
+    idx = MatchIndex(
+        {
+            "a": movie(1, title="Heat", year=1995),
+            "b": movie(plex="p", title="Heat", year=1995),
+        }
+    )
+    found = idx.find(movie(2, title="Heat", year=1995))
+    assert found is not None
+    assert (found.key, found.quality) == ("b", MatchQuality.WEAK)
+
+
 def test_no_title_means_no_weak_key() -> None:
     assert weak_key(movie(1)) is None
     assert weak_key(MediaItem(kind=MediaKind.MOVIE, title="   ")) is None

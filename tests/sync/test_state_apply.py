@@ -141,6 +141,13 @@ def test_successful_run_records_baselines_counts_and_watermarks() -> None:
     assert (run.result, run.started_at, run.finished_at) == (RunResult.OK, NOW, NOW + 1)
     assert run.counts["watchlist"]["adds"] == 2
     assert state.watermarks == {"source:watchlist": "act-1"}
+    summary = json.loads(json.dumps(plan.summary()))  # the run_sync response must be plain JSON
+    assert summary["adds"] == 2
+    assert summary["features"]["watchlist"]["by_side"] == {
+        "source": {"adds": 1, "removals": 0},
+        "target": {"adds": 1, "removals": 0},
+    }
+    assert summary["features"]["watchlist"]["add_titles"][0]["ids"] == {"tmdb": "2"}
 
 
 def test_failed_removal_keeps_both_baselines_so_it_is_retried_not_reversed() -> None:
