@@ -281,6 +281,20 @@ async def test_a_failing_callback_does_not_kill_the_listener(
     await listener.stop()
 
 
+async def test_host_can_own_the_background_task(pms: FakePms, http: aiohttp.ClientSession) -> None:
+    names: list[str] = []
+
+    def create_task(coro: Any, name: str) -> asyncio.Task[None]:
+        names.append(name)
+        return asyncio.create_task(coro, name=name)
+
+    harness = Harness(http, pms.url)
+    harness.listener.start(create_task)
+    await harness.wait_state(ListenerState.CONNECTED)
+    assert names == ["crosswatch plex notifications"]
+    await harness.listener.stop()
+
+
 def test_backoff_jitter_stays_in_the_upper_half() -> None:
     assert backoff_delay(3, jitter=0.0) == 4.0
     assert backoff_delay(3, jitter=1.0) == 8.0

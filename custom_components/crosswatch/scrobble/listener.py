@@ -15,7 +15,7 @@ import json
 import logging
 import random
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from yarl import URL
@@ -23,7 +23,7 @@ from yarl import URL
 from .binder import PlayNotification
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Coroutine
 
     from custom_components.crosswatch.api.clock import Clock
 
@@ -163,11 +163,21 @@ class PlexNotificationListener:
         """Whether the websocket is open."""
         return self._state is ListenerState.CONNECTED
 
-    def start(self) -> None:
-        """Start connecting in the background (no-op when already running)."""
+    def start(
+        self,
+        create_task: Callable[[Coroutine[Any, Any, None], str], asyncio.Task[None]] | None = None,
+    ) -> None:
+        """Start connecting in the background (no-op when already running).
+
+        ``create_task`` lets the host own the task (HA: the entry's background task).
+        """
         if self._task is not None and not self._task.done():
             return
-        self._task = asyncio.create_task(self._run(), name="crosswatch plex notifications")
+        name = "crosswatch plex notifications"
+        if create_task is None:
+            self._task = asyncio.create_task(self._run(), name=name)
+        else:
+            self._task = create_task(self._run(), name)
 
     async def stop(self) -> None:
         """Close the websocket and end the background task."""
