@@ -13,6 +13,7 @@ from custom_components.crosswatch.sync.apply import ExecutionOutcome, apply_outc
 from custom_components.crosswatch.sync.guards import GuardSettings
 from custom_components.crosswatch.sync.plan import Action, Change, Side, SyncMode
 from custom_components.crosswatch.sync.planner import (
+    Capabilities,
     PlanSettings,
     SideInput,
     covered,
@@ -20,7 +21,7 @@ from custom_components.crosswatch.sync.planner import (
 )
 from custom_components.crosswatch.sync.state import Baseline, PairState
 
-from .helpers import T0_TS, history, watchlist
+from .helpers import T0_TS, history, ratings, watchlist
 
 if TYPE_CHECKING:
     from custom_components.crosswatch.sync.inventory import Inventory
@@ -319,3 +320,118 @@ def test_collapse_guard_fires_exactly_at_its_threshold(previous, current, moved)
         assert len(feature_plan.held) == (removals if held else 0)
         assert feature_plan.count(Action.REMOVE) == (0 if held else removals)
         assert plan.held is held
+
+
+STAMPED_NOW = T0_TS + 10**6
+
+
+@dataclass
+class StampingWorld(World):
+    """A target like Plex: marking watched records "now", not the posted time."""
+
+    def execute(self, change: Change) -> None:
+        if change.side is Side.TARGET and change.action is Action.ADD:
+            self.target.setdefault(title_of(change.item), set()).add(STAMPED_NOW)
+            return
+        super().execute(change)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    source=plays(),
+    target=plays(),
+    base_source=plays(),
+    base_target=plays(),
+    form=ID_FORMS,
+    first_run=st.booleans(),
+    mode=st.sampled_from(list(SyncMode)),
+)
+def test_history_to_a_side_that_stamps_now_never_repeats(
+    *, source, target, base_source, base_target, form, first_run, mode
+) -> None:
+    state = (
+        PairState() if first_run else baseline_from(base_source, base_target, Feature.HISTORY, form)
+    )
+    world = StampingWorld(
+        {k: set(v) for k, v in source.items()}, {k: set(v) for k, v in target.items()}, form
+    )
+    caps = (Capabilities(), Capabilities(exact_play_times=False))
+    for attempt in range(3):
+        inputs = {
+            Feature.HISTORY: tuple(
+                SideInput(inventory=world.inventory(side, Feature.HISTORY), capabilities=cap)
+                for side, cap in zip(Side, caps, strict=True)
+            )
+        }
+        plan = plan_sync(
+            state, inputs, PlanSettings(mode=mode, guards=NO_GUARDS), now=1.0, confirm_removals=True
+        )
+        if attempt:
+            assert plan.changes == ()
+        for change in plan.changes:
+            world.execute(change)
+        state = apply_outcome(state, plan, ExecutionOutcome.all_succeeded(plan), now=1.0)
+    if mode is not SyncMode.TWO_WAY:
+        assert set(world.source) <= set(world.target)
+    else:
+        assert set(world.source) == set(world.target)
+
+
+def rated() -> st.SearchStrategy[dict[int, tuple[int, int]]]:
+    return st.dictionaries(TITLES, st.tuples(st.integers(1, 10), st.integers(0, 5)), max_size=8)
+
+
+def ratings_inventory(values: dict[int, tuple[int, int]], form: str) -> Inventory:
+    return ratings(*((item(t, form), r, s * 100.0) for t, (r, s) in values.items()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    source=rated(),
+    target=rated(),
+    base_source=rated(),
+    base_target=rated(),
+    form=ID_FORMS,
+    first_run=st.booleans(),
+)
+def test_two_way_ratings_converge_and_are_idempotent(
+    *, source, target, base_source, base_target, form, first_run
+) -> None:
+    state = PairState()
+    if not first_run:
+        state = PairState(
+            baselines={
+                Feature.RATINGS: Baseline(
+                    ratings_inventory(base_source, "both"), ratings_inventory(base_target, form)
+                )
+            }
+        )
+    sides = {Side.SOURCE: dict(source), Side.TARGET: dict(target)}
+    for attempt in range(2):
+        inputs = {
+            Feature.RATINGS: (
+                SideInput(inventory=ratings_inventory(sides[Side.SOURCE], "both")),
+                SideInput(inventory=ratings_inventory(sides[Side.TARGET], form)),
+            )
+        }
+        plan = plan_sync(
+            state,
+            inputs,
+            PlanSettings(mode=SyncMode.TWO_WAY, guards=NO_GUARDS),
+            now=1.0,
+            confirm_removals=True,
+        )
+        if attempt:
+            assert plan.changes == ()
+        for change in plan.changes:
+            title = title_of(change.item)
+            if change.action is Action.ADD:
+                assert change.rating is not None
+                assert change.rated_at is not None
+                sides[change.side][title] = (change.rating, int((change.rated_at - T0_TS) // 100))
+            else:
+                del sides[change.side][title]
+        state = apply_outcome(state, plan, ExecutionOutcome.all_succeeded(plan), now=1.0)
+    assert {t: r for t, (r, _) in sides[Side.SOURCE].items()} == {
+        t: r for t, (r, _) in sides[Side.TARGET].items()
+    }
