@@ -1,0 +1,559 @@
+"""The pair runner: one per sync-pair subentry, on the source account's entry.
+
+A run reads each side only where its activity marker moved since the stored baseline (a
+no-change run costs one marker read per account), plans with ``sync/``, writes in batches and
+stores the pair's state only after the writes are done, so a restart mid-run neither loses nor
+repeats work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+
+from .accounts import PlexAccount, SimklAccount, TraktAccount, get_clock
+from .api.errors import AccountLimitError, CrosswatchApiError
+from .api.models import Feature
+from .api.plex import PlexServerClient, PlexTvClient
+from .api.simkl import SimklClient
+from .api.trakt import TraktClient
+from .const import (
+    APP_NAME,
+    APP_VERSION,
+    CONF_ACCOUNT_ID,
+    CONF_SERVER_OWNED,
+    CONF_SERVER_TOKEN,
+    CONF_SERVER_URL,
+    DEFAULT_PAIR_INTERVAL,
+    DOMAIN,
+    PAIR_DIRECTION,
+    PAIR_FEATURES,
+    PAIR_INTERVAL,
+    PAIR_REMOVALS,
+    PAIR_TARGET,
+    SUBENTRY_SYNC_PAIR,
+    Direction,
+    Removals,
+)
+from .endpoints import Endpoints
+from .repairs import ISSUE_SYNC_HELD
+from .sync.apply import ExecutionOutcome, apply_outcome
+from .sync.plan import Action, Change, RunResult, Side, SyncMode, SyncPlan
+from .sync.planner import PlanSettings, SideInput, plan_sync
+from .sync.state import PairState, RunRecord, watermark_key
+from .sync_sides import PlexSide, SimklSide, SyncSide, TraktSide
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+
+    from .data import CrosswatchConfigEntry
+    from .sync.inventory import Inventory
+
+_LOGGER = logging.getLogger(__name__)
+
+EVENT_SYNC_FINISHED: Final = "crosswatch_sync_finished"
+STORAGE_VERSION: Final = 1
+ISSUE_HELD: Final = ISSUE_SYNC_HELD
+ISSUE_LIMIT: Final = "sync_limit"
+# Stored next to the pair state: which sides' baselines equal what the side held when read, so
+# an unmoved marker may stand in for a read.
+EXACT_KEY: Final = "exact"
+
+
+def pair_mode(data: Any) -> SyncMode:
+    """The planner mode of a pair from its subentry data."""
+    if Direction(data[PAIR_DIRECTION]) is Direction.TWO_WAY:
+        return SyncMode.TWO_WAY
+    if Removals(data.get(PAIR_REMOVALS, Removals.OFF)) is Removals.MIRROR:
+        return SyncMode.MIRROR
+    return SyncMode.ADD_ONLY
+
+
+def held_issue_id(entry_id: str, subentry_id: str) -> str:
+    """The repair issue raised when a pair's removals are held."""
+    return f"{ISSUE_HELD}_{entry_id}_{subentry_id}"
+
+
+def async_create_side(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> SyncSide:
+    """Build the sync side of a loaded account over the shared session and clock."""
+    session = async_get_clientsession(hass)
+    clock = get_clock(hass)
+    endpoints = Endpoints.from_env()
+    api = entry.runtime_data.api
+    if isinstance(api, TraktAccount):
+        oauth = api.session
+
+        async def token() -> str:
+            await oauth.async_ensure_token_valid()
+            return str(oauth.token["access_token"])
+
+        return TraktSide(
+            TraktClient(
+                session,
+                base_url=endpoints.trakt,
+                client_id=api.client_id,
+                access_token=token,
+                clock=clock,
+            )
+        )
+    if isinstance(api, SimklAccount):
+        return SimklSide(
+            SimklClient(
+                session,
+                base_url=endpoints.simkl,
+                client_id=api.client_id,
+                token=api.token,
+                app_name=APP_NAME.lower(),
+                app_version=APP_VERSION,
+                clock=clock,
+            )
+        )
+    if isinstance(api, PlexAccount):
+        data = entry.data
+        tv = PlexTvClient(
+            session,
+            base_url=endpoints.plex_tv,
+            discover_url=endpoints.plex_discover,
+            metadata_url=endpoints.plex_metadata,
+            client_identifier=api.client_identifier,
+            token=api.token,
+            clock=clock,
+            product=APP_NAME,
+            version=APP_VERSION,
+        )
+        server = PlexServerClient(
+            session,
+            base_url=data[CONF_SERVER_URL],
+            token=data[CONF_SERVER_TOKEN],
+            clock=clock,
+            client_identifier=api.client_identifier,
+            product=APP_NAME,
+            version=APP_VERSION,
+        )
+        # The owner is account 1 on their own server; elsewhere the plex.tv id.
+        account_id = 1 if data.get(CONF_SERVER_OWNED, True) else int(data[CONF_ACCOUNT_ID])
+        return PlexSide(tv, server, account_id)
+    msg = f"{api.service} accounts cannot be synced"
+    raise ValueError(msg)
+
+
+class PairNotReadyError(Exception):
+    """The pair cannot run now; ``reason`` is a translation key."""
+
+    def __init__(self, reason: str) -> None:
+        """Keep the reason."""
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PairRunner:
+    """Runs one sync pair: on its interval, on source changes, and when asked."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: CrosswatchConfigEntry,
+        subentry: ConfigSubentry,
+        side_factory: Callable[[HomeAssistant, CrosswatchConfigEntry], SyncSide] = (
+            async_create_side
+        ),
+    ) -> None:
+        """Bind the pair; nothing runs until ``async_start``."""
+        self.hass = hass
+        self.entry = entry
+        self.subentry = subentry
+        self.features = [Feature(f) for f in subentry.data[PAIR_FEATURES]]
+        self.mode = pair_mode(subentry.data)
+        self.interval = timedelta(
+            minutes=int(subentry.data.get(PAIR_INTERVAL, DEFAULT_PAIR_INTERVAL))
+        )
+        self.enabled = True
+        self.state = PairState()
+        self.exact: set[str] = set()
+        self.last_summary: dict[str, Any] | None = None
+        self._side_factory = side_factory
+        self._sides: dict[str, SyncSide] = {}
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.pair.{subentry.subentry_id}"
+        )
+        self._lock = asyncio.Lock()
+        self._listeners: list[Callable[[], None]] = []
+        self._source_marker: str | None = None
+        self._task: asyncio.Task[Any] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    @property
+    def subentry_id(self) -> str:
+        """The pair's subentry id."""
+        return self.subentry.subentry_id
+
+    @property
+    def target_entry_id(self) -> str:
+        """The target account's entry id."""
+        return str(self.subentry.data[PAIR_TARGET])
+
+    async def async_start(self) -> None:
+        """Load the stored state, then run on the interval and when the source moves."""
+        stored = await self._store.async_load()
+        if stored:
+            try:
+                self.state = PairState.from_dict(stored)
+                self.exact = {str(k) for k in stored.get(EXACT_KEY, [])}
+            except ValueError:
+                _LOGGER.warning("Stored state of %s is unreadable; starting afresh", self.title)
+        entry = self.entry
+        entry.async_on_unload(
+            async_track_time_interval(
+                self.hass, self._scheduled, self.interval, name=f"{DOMAIN} pair {self.title}"
+            )
+        )
+        coordinator = entry.runtime_data.coordinator
+        self._source_marker = coordinator.data.marker if coordinator.data else None
+        entry.async_on_unload(coordinator.async_add_listener(self._source_updated))
+        entry.async_on_unload(self._cancel)
+
+    @property
+    def title(self) -> str:
+        """The pair's name."""
+        return self.subentry.title
+
+    @callback
+    def _cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    @callback
+    def _source_updated(self) -> None:
+        data = self.entry.runtime_data.coordinator.data
+        marker = data.marker if data else None
+        if marker is not None and marker != self._source_marker:
+            self._source_marker = marker
+            self._schedule_run()
+
+    @callback
+    def _scheduled(self, _now: datetime) -> None:
+        self._schedule_run()
+
+    @callback
+    def _schedule_run(self) -> None:
+        if not self.enabled or self._lock.locked():
+            return
+        if self.hass.state is not CoreState.running:
+            self.hass.bus.async_listen_once(
+                EVENT_HOMEASSISTANT_STARTED, lambda _e: self._schedule_run()
+            )
+            return
+        self._task = self.entry.async_create_background_task(
+            self.hass, self._background_run(), f"{DOMAIN} sync {self.title}"
+        )
+
+    async def _background_run(self) -> None:
+        try:
+            await self.async_run()
+        except PairNotReadyError as err:
+            _LOGGER.debug("Sync pair %s skipped: %s", self.title, err.reason)
+            if err.reason != "pair_disabled":
+                now = get_clock(self.hass).time()
+                self.state = self.state.with_run(
+                    RunRecord(started_at=now, finished_at=now, result=RunResult.SKIPPED)
+                )
+                await self._save()
+                self._notify()
+
+    @callback
+    def async_add_listener(self, update: Callable[[], None]) -> Callable[[], None]:
+        """Call ``update`` after every run or state change; returns the remover."""
+        self._listeners.append(update)
+        return lambda: self._listeners.remove(update)
+
+    @callback
+    def _notify(self) -> None:
+        for update in list(self._listeners):
+            update()
+
+    @callback
+    def async_set_enabled(self, *, enabled: bool) -> None:
+        """Turn the pair on or off (the *Enabled* switch)."""
+        self.enabled = enabled
+        self._notify()
+
+    async def async_confirm_removals(self) -> dict[str, Any]:
+        """Apply held removals once (the held-plan repair's confirmation)."""
+        async with self._lock:
+            self.state = self.state.confirm_removals()
+            await self._save()
+        return await self.async_run()
+
+    # -- a run ----------------------------------------------------------------------------------
+    def _side(self, entry: CrosswatchConfigEntry) -> SyncSide:
+        side = self._sides.get(entry.entry_id)
+        if side is None:
+            side = self._sides[entry.entry_id] = self._side_factory(self.hass, entry)
+        return side
+
+    def _target_entry(self) -> CrosswatchConfigEntry:
+        target: ConfigEntry | None = self.hass.config_entries.async_get_entry(self.target_entry_id)
+        if target is None or target.domain != DOMAIN:
+            raise PairNotReadyError("target_missing")
+        if target.state is not ConfigEntryState.LOADED:
+            raise PairNotReadyError("target_not_loaded")
+        return target
+
+    async def async_run(
+        self, features: Sequence[Feature] | None = None, *, dry_run: bool = False
+    ) -> dict[str, Any]:
+        """Run once (waiting for a run in progress); return the summary."""
+        if not self.enabled:
+            raise PairNotReadyError("pair_disabled")
+        target_entry = self._target_entry()
+        chosen = [f for f in self.features if features is None or f in features]
+        async with self._lock:
+            sides = {Side.SOURCE: self._side(self.entry), Side.TARGET: self._side(target_entry)}
+            clock = get_clock(self.hass)
+            started = clock.time()
+            try:
+                plan = await self._plan(sides, chosen, started)
+            except CrosswatchApiError as err:
+                _LOGGER.warning("Sync pair %s could not read: %s", self.title, err)
+                return await self._finish_failed(started, clock.time(), str(err), dry_run=dry_run)
+            summary = self._summary(plan, dry_run=dry_run)
+            if dry_run:
+                return summary
+            outcome, limit_hit = await self._execute(sides, plan)
+            state = apply_outcome(self.state, plan, outcome, now=clock.time())
+            state = await self._after_writes(state, plan, outcome, sides)
+            self.state = state
+            await self._save()
+            record = state.last_run
+            summary["result"] = record.result.value if record else RunResult.OK.value
+            summary["counts"] = dict(record.counts) if record else {}
+            self._issues(plan, limit_hit=limit_hit)
+            return self._finished(summary)
+
+    async def _plan(
+        self, sides: dict[Side, SyncSide], features: list[Feature], now: float
+    ) -> SyncPlan:
+        markers = {side: await sync.markers(features) for side, sync in sides.items()}
+        caps = {side: await sync.capabilities() for side, sync in sides.items()}
+        inputs: dict[Feature, tuple[SideInput, SideInput]] = {}
+        for feature in features:
+            baseline = self.state.baselines.get(feature)
+            read: dict[Side, SideInput] = {}
+            for side, sync in sides.items():
+                marker = markers[side].get(feature)
+                key = watermark_key(side, feature)
+                inventory: Inventory
+                if (
+                    baseline is not None
+                    and marker is not None
+                    and key in self.exact
+                    and self.state.watermarks.get(key) == marker
+                ):
+                    inventory = baseline.side(side)  # nothing moved: the baseline is the read
+                else:
+                    inventory = await sync.read(feature)
+                read[side] = SideInput(
+                    inventory=inventory, capabilities=caps[side], activity=marker
+                )
+            inputs[feature] = (read[Side.SOURCE], read[Side.TARGET])
+        return plan_sync(self.state, inputs, PlanSettings(mode=self.mode), now=now)
+
+    async def _execute(
+        self, sides: dict[Side, SyncSide], plan: SyncPlan
+    ) -> tuple[ExecutionOutcome, bool]:
+        """Write every change in batches; a failed batch fails its changes, the rest go on."""
+        succeeded: list[Change] = []
+        failed: list[Change] = []
+        limit_hit = False
+        for feature, feature_plan in plan.features.items():
+            for side, sync in sides.items():
+                # Removals first: they make room under list limits.
+                for action in (Action.REMOVE, Action.ADD):
+                    batch_changes = [
+                        c for c in feature_plan.changes if c.side is side and c.action is action
+                    ]
+                    for start in range(0, len(batch_changes), sync.batch_size):
+                        batch = batch_changes[start : start + sync.batch_size]
+                        if limit_hit and action is Action.ADD:
+                            continue  # not attempted: planned again next run
+                        try:
+                            await sync.write(feature, action, batch)
+                        except AccountLimitError:
+                            limit_hit = True
+                        except CrosswatchApiError as err:
+                            _LOGGER.warning("Sync pair %s: a write failed: %s", self.title, err)
+                            failed.extend(batch)
+                        else:
+                            succeeded.extend(batch)
+        return ExecutionOutcome.of(succeeded, failed), limit_hit
+
+    async def _after_writes(
+        self,
+        state: PairState,
+        plan: SyncPlan,
+        outcome: ExecutionOutcome,
+        sides: dict[Side, SyncSide],
+    ) -> PairState:
+        """Mark which baselines equal their side, and move written sides' markers past our writes.
+
+        A baseline is exact when nothing of its feature is pending (held, parked, cut, failed or
+        not attempted) and the read did not collapse. A side we wrote to gets its marker re-read
+        so our own writes do not look like changes next time.
+        """
+        watermarks = dict(state.watermarks)
+        exact = set(self.exact)
+        written: dict[Side, list[Feature]] = {}
+        for feature, feature_plan in plan.features.items():
+            pending = (
+                feature_plan.held
+                or feature_plan.parked
+                or feature_plan.limit_cut
+                or any(c.id not in outcome.succeeded for c in feature_plan.changes)
+            )
+            for side in Side:
+                key = watermark_key(side, feature)
+                if pending or side in feature_plan.collapsed:
+                    exact.discard(key)
+                    watermarks.pop(key, None)
+                else:
+                    exact.add(key)
+                    if any(c.side is side for c in feature_plan.changes):
+                        written.setdefault(side, []).append(feature)
+        for side, features in written.items():
+            try:
+                fresh = await sides[side].markers(features)
+            except CrosswatchApiError:
+                fresh = {}
+            for feature in features:
+                key = watermark_key(side, feature)
+                marker = fresh.get(feature)
+                if marker is None:
+                    exact.discard(key)
+                    watermarks.pop(key, None)
+                else:
+                    watermarks[key] = marker
+        self.exact = exact
+        return replace(state, watermarks=watermarks)
+
+    def _summary(self, plan: SyncPlan, *, dry_run: bool) -> dict[str, Any]:
+        return {
+            "pair": self.subentry_id,
+            "title": self.title,
+            "dry_run": dry_run,
+            **plan.summary(),
+        }
+
+    async def _finish_failed(
+        self, started: float, finished: float, error: str, *, dry_run: bool
+    ) -> dict[str, Any]:
+        summary: dict[str, Any] = {
+            "pair": self.subentry_id,
+            "title": self.title,
+            "dry_run": dry_run,
+            "result": RunResult.FAILED.value,
+            "error": error,
+        }
+        if dry_run:
+            return summary
+        self.state = self.state.with_run(
+            RunRecord(started_at=started, finished_at=finished, result=RunResult.FAILED)
+        )
+        await self._save()
+        return self._finished(summary)
+
+    def _finished(self, summary: dict[str, Any]) -> dict[str, Any]:
+        self.last_summary = summary
+        self.hass.bus.async_fire(
+            EVENT_SYNC_FINISHED,
+            {
+                "entry_id": self.entry.entry_id,
+                "pair": self.subentry_id,
+                "title": self.title,
+                "result": summary["result"],
+                "adds": summary.get("adds", 0),
+                "removals": summary.get("removals", 0),
+                "held": summary.get("held", False),
+            },
+        )
+        self._notify()
+        return summary
+
+    async def _save(self) -> None:
+        await self._store.async_save({**self.state.to_dict(), EXACT_KEY: sorted(self.exact)})
+
+    @callback
+    def _issues(self, plan: SyncPlan, *, limit_hit: bool) -> None:
+        placeholders = {"name": self.title}
+        held_id = held_issue_id(self.entry.entry_id, self.subentry_id)
+        if plan.held:
+            held = sum(len(p.held) for p in plan.features.values())
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                held_id,
+                is_fixable=True,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_HELD,
+                translation_placeholders={**placeholders, "count": str(held)},
+                data={"entry_id": self.entry.entry_id, "subentry_id": self.subentry_id},
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, held_id)
+        limit_id = f"{ISSUE_LIMIT}_{self.entry.entry_id}_{self.subentry_id}"
+        if limit_hit or any(p.limit_cut for p in plan.features.values()):
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                limit_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_LIMIT,
+                translation_placeholders=placeholders,
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, limit_id)
+
+    # -- what entities show ----------------------------------------------------------------------
+    def clock_time(self) -> float:
+        """Now, on the clock runs use."""
+        return get_clock(self.hass).time()
+
+    @property
+    def last_run(self) -> RunRecord | None:
+        """The most recent finished run."""
+        return self.state.last_run
+
+    @property
+    def last_run_at(self) -> datetime | None:
+        """When the last run finished."""
+        run = self.last_run
+        return None if run is None else datetime.fromtimestamp(run.finished_at, UTC)
+
+    def last_count(self, name: str) -> int | None:
+        """The last run's total of ``name`` (adds, removals) over its features."""
+        run = self.last_run
+        if run is None:
+            return None
+        return sum(counts.get(name, 0) for counts in run.counts.values())
+
+
+async def async_start_pair_runners(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> None:
+    """Create and start a runner for every sync-pair subentry of ``entry``."""
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type != SUBENTRY_SYNC_PAIR:
+            continue
+        runner = PairRunner(hass, entry, subentry)
+        await runner.async_start()
+        entry.runtime_data.pair_runners[subentry.subentry_id] = runner
