@@ -14,6 +14,7 @@ from .const import CONF_SERVICE, DOMAIN, PLATFORMS, Service
 from .coordinator import AccountCoordinator
 from .data import CrosswatchConfigEntry, CrosswatchData
 from .repairs import async_update_pair_issues
+from .scrobbling import async_setup_scrobbling
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -52,6 +53,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
     entry.runtime_data = CrosswatchData(
         service=Service(entry.data[CONF_SERVICE]), api=api, coordinator=coordinator
     )
+    if entry.runtime_data.service is Service.PLEX:
+        entry.runtime_data.scrobble = await async_setup_scrobbling(hass, entry)
     # A poll that starts failing on auth (or recovers) changes the pairs pointing at this account.
     entry.async_on_unload(coordinator.async_add_listener(lambda: async_update_pair_issues(hass)))
 

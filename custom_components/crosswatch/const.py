@@ -16,7 +16,12 @@ from .api.models import Feature
 DOMAIN: Final = "crosswatch"
 
 # Every platform CrossWatch forwards an entry to, in one place; later platforms are added here.
-PLATFORMS: Final[tuple[Platform, ...]] = (Platform.SENSOR,)
+PLATFORMS: Final[tuple[Platform, ...]] = (
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.IMAGE,
+    Platform.SENSOR,
+)
 
 
 class Service(StrEnum):
@@ -51,6 +56,8 @@ CONF_SERVER_NAME: Final = "server_name"
 CONF_SERVER_URL: Final = "server_url"
 CONF_SERVER_TOKEN: Final = "server_token"
 CONF_SERVER_OWNED: Final = "server_owned"
+# Plex with scrobble routes: the HA webhook id Plex posts to (generated on first setup; secret).
+CONF_WEBHOOK_ID: Final = "webhook_id"
 # Trakt: HA's OAuth2 keys "auth_implementation" and "token" (access/refresh/expires_at).
 CONF_TOKEN: Final = "token"
 # SIMKL: the user's client id and the long-lived access token.

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from .accounts import AccountApi
     from .const import Service
     from .coordinator import AccountCoordinator
+    from .scrobbling import PlexScrobbler
 
 
 @dataclass(slots=True, kw_only=True)
@@ -26,7 +27,7 @@ class CrosswatchData:
     api: AccountApi
     coordinator: AccountCoordinator
     pair_runners: dict[str, Any] = field(default_factory=dict)
-    scrobble: Any | None = None
+    scrobble: PlexScrobbler | None = None
 
 
 type CrosswatchConfigEntry = ConfigEntry[CrosswatchData]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import CONF_SERVICE, DOMAIN
@@ -14,6 +16,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
 
     from .data import CrosswatchConfigEntry
+    from .scrobbling import PlexScrobbler
 
 MANUFACTURER = {
     "plex": "Plex",
@@ -43,6 +46,29 @@ def subentry_device_info(entry: CrosswatchConfigEntry, subentry: ConfigSubentry)
         model=subentry.subentry_type,
         name=subentry.title,
     )
+
+
+class ScrobbleEntity(Entity):
+    """An entity of a Plex account's scrobbler, updated when the scrobbler reports a change."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, scrobbler: PlexScrobbler, key: str) -> None:
+        """Attach to the Plex account's device; ``key`` makes the unique id."""
+        self.scrobbler = scrobbler
+        entry = scrobbler.entry
+        self._attr_unique_id = f"{entry.entry_id}_{key}"
+        self._attr_device_info = account_device_info(entry)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the scrobbler."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.scrobbler.async_add_listener(self._scrobbler_updated))
+
+    @callback
+    def _scrobbler_updated(self) -> None:
+        self.async_write_ha_state()
 
 
 class AccountEntity(CoordinatorEntity[AccountCoordinator]):

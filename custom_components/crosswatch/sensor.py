@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.sensor import SensorEntity, SensorStateClass
 
 from .const import RECENT_TITLES
-from .entity import AccountEntity
+from .entity import AccountEntity, ScrobbleEntity
+from .scrobbling import IDLE, now_watching_attributes
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
     from .api.models import WatchlistEntry
     from .data import CrosswatchConfigEntry
+    from .scrobbling import PlexScrobbler
 
 # Coordinator-driven: entity updates make no requests of their own.
 PARALLEL_UPDATES = 0
@@ -29,6 +31,13 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     if coordinator.data.watchlist is not None:
         async_add_entities([WatchlistSensor(coordinator, "watchlist")])
+    if (scrobbler := entry.runtime_data.scrobble) is not None:
+        async_add_entities(NowWatchingSensor(scrobbler, user_id) for user_id in scrobbler.users)
+        entry.async_on_unload(
+            scrobbler.async_add_user_listener(
+                lambda user_id: async_add_entities([NowWatchingSensor(scrobbler, user_id)])
+            )
+        )
 
 
 def _describe(entry: WatchlistEntry) -> dict[str, Any]:
@@ -61,3 +70,29 @@ class WatchlistSensor(AccountEntity, SensorEntity):
             reverse=True,
         )
         return {"recent": [_describe(e) for e in entries[:RECENT_TITLES]]}
+
+class NowWatchingSensor(ScrobbleEntity, SensorEntity):
+    """What a routed Plex user is watching: the title, or ``idle``; details as attributes."""
+
+    _attr_translation_key = "now_watching"
+
+    def __init__(self, scrobbler: PlexScrobbler, user_id: str) -> None:
+        """Create for ``user_id`` (the PMS account id)."""
+        super().__init__(scrobbler, f"now_watching_{user_id}")
+        self.user_id = user_id
+        self._attr_translation_placeholders = {"user": scrobbler.users.get(user_id, user_id)}
+
+    @property
+    def native_value(self) -> str:
+        """Return the title being watched, or ``idle``."""
+        return self.scrobbler.now_watching_title(self.user_id) or IDLE
+
+    @property
+    def entity_picture(self) -> str | None:
+        """Return the poster, so cards show it next to the title."""
+        return self.scrobbler.posters.get(self.user_id)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return media type, show, season, episode, progress, player, ids and poster URL."""
+        return now_watching_attributes(self.scrobbler, self.user_id)

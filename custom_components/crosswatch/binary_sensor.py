@@ -1,0 +1,55 @@
+"""Binary sensors: whether a Plex account's session listener is connected."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.binary_sensor import BinarySensorEntity
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.const import EntityCategory
+
+from .entity import ScrobbleEntity
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .data import CrosswatchConfigEntry
+
+# Pushed by the scrobbler: no polling, no requests of their own.
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CrosswatchConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the listener sensor to a Plex account that scrobbles."""
+    scrobbler = entry.runtime_data.scrobble
+    if scrobbler is not None:
+        async_add_entities([ListenerConnectedSensor(scrobbler, "plex_listener")])
+
+
+class ListenerConnectedSensor(ScrobbleEntity, BinarySensorEntity):
+    """On while the PMS notification websocket is open."""
+
+    _attr_translation_key = "plex_listener"
+    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    # The webhook URL is a secret-ish address: shown, but kept out of the recorder.
+    _unrecorded_attributes = frozenset({"webhook_url"})
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether the listener is connected."""
+        return self.scrobbler.listener.connected
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the reconnect count, the undelivered queue and the webhook URL."""
+        return {
+            "reconnect_attempts": self.scrobbler.listener.failures,
+            "queued_scrobbles": len(self.scrobbler.queue),
+            "webhook_url": self.scrobbler.webhook_url,
+        }

@@ -1,0 +1,50 @@
+"""Event entities: every scrobble a Plex account decided (start, pause, stop, watched)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.components.event import EventEntity
+from homeassistant.core import callback
+
+from .entity import ScrobbleEntity
+from .scrobbling import EVENT_WATCHED, event_type
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .data import CrosswatchConfigEntry
+    from .scrobble.pipeline import DeliveryReport
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CrosswatchConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the scrobble event entity to a Plex account that scrobbles."""
+    scrobbler = entry.runtime_data.scrobble
+    if scrobbler is not None:
+        async_add_entities([ScrobbleEventEntity(scrobbler, "scrobble")])
+
+
+class ScrobbleEventEntity(ScrobbleEntity, EventEntity):
+    """Fires with the scrobble's type and what was played by whom."""
+
+    _attr_translation_key = "scrobble"
+    _attr_event_types = ["start", "pause", "stop", EVENT_WATCHED]  # noqa: RUF012
+
+    async def async_added_to_hass(self) -> None:
+        """Follow decided scrobbles (not every now-watching change)."""
+        self.async_on_remove(self.scrobbler.async_add_scrobble_listener(self._scrobbled))
+
+    @callback
+    def _scrobbled(self, report: DeliveryReport) -> None:
+        data = self.scrobbler.event_data(report)
+        data.pop("type")
+        data.pop("entry_id")
+        self._trigger_event(event_type(report.scrobble), data)
+        self.async_write_ha_state()

@@ -1,0 +1,62 @@
+"""Image entities: the poster of what each routed Plex user is watching (TMDb artwork)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.components.image import ImageEntity
+from homeassistant.core import callback
+from homeassistant.util import dt as dt_util
+
+from .entity import ScrobbleEntity
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .data import CrosswatchConfigEntry
+    from .scrobbling import PlexScrobbler
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CrosswatchConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a poster per routed Plex user, and one for each user seen later."""
+    scrobbler = entry.runtime_data.scrobble
+    if scrobbler is None:
+        return
+    async_add_entities(NowWatchingPoster(hass, scrobbler, user_id) for user_id in scrobbler.users)
+    entry.async_on_unload(
+        scrobbler.async_add_user_listener(
+            lambda user_id: async_add_entities([NowWatchingPoster(hass, scrobbler, user_id)])
+        )
+    )
+
+
+class NowWatchingPoster(ScrobbleEntity, ImageEntity):
+    """The poster URL of the title a user is watching; no image while idle."""
+
+    _attr_translation_key = "now_watching_poster"
+
+    def __init__(self, hass: HomeAssistant, scrobbler: PlexScrobbler, user_id: str) -> None:
+        """Create for ``user_id`` (the PMS account id)."""
+        ScrobbleEntity.__init__(self, scrobbler, f"now_watching_poster_{user_id}")
+        ImageEntity.__init__(self, hass)
+        self.user_id = user_id
+        self._attr_translation_placeholders = {"user": scrobbler.users.get(user_id, user_id)}
+        self._attr_image_url = scrobbler.posters.get(user_id)
+        self._attr_image_last_updated = dt_util.utcnow()
+
+    @callback
+    def _scrobbler_updated(self) -> None:
+        url = self.scrobbler.posters.get(self.user_id)
+        if url == self._attr_image_url:
+            return
+        self._attr_image_url = url
+        self._attr_image_last_updated = dt_util.utcnow()
+        self._cached_image = None
+        self.async_write_ha_state()

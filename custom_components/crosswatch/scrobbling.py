@@ -1,0 +1,558 @@
+"""Scrobbling for one Plex account: the scrobble pipeline wired into Home Assistant.
+
+A Plex entry with at least one scrobble route gets a ``PlexScrobbler``: the PMS notification
+listener (an entry background task, stopped on unload and on HA stop), the session binder, the
+pipeline, and a durable queue kept in a ``Store`` and drained with backoff (after a restart too).
+Routes come from the entry's ``scrobble_route`` subentries; their targets are other CrossWatch
+entries, resolved to Trakt/SIMKL clients when a scrobble is delivered, so the target account may
+load after the Plex account, reload, or be renewing its token: until it is back, scrobbles queue.
+Entities and the webhook read the scrobbler; it tells them about changes through listeners.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components.diagnostics import REDACTED
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.storage import Store
+
+from .accounts import SimklAccount, TraktAccount, get_clock, plex_server_users
+from .api.errors import CrosswatchApiError
+from .api.models import MediaItem, MediaKind, Rating
+from .api.plex import PlexServerClient
+from .api.simkl import SimklClient
+from .api.tmdb import TmdbClient
+from .api.trakt import TraktClient
+from .const import (
+    APP_NAME,
+    APP_VERSION,
+    CONF_API_KEY,
+    CONF_PLEX_CLIENT_ID,
+    CONF_SERVER_ID,
+    CONF_SERVER_TOKEN,
+    CONF_SERVER_URL,
+    DOMAIN,
+    ROUTE_ALL_USERS,
+    ROUTE_PLEX_USERS,
+    ROUTE_TARGETS,
+    SUBENTRY_SCROBBLE_ROUTE,
+    Service,
+)
+from .endpoints import Endpoints
+from .scrobble.binder import PlexSessionSource, SessionBinder
+from .scrobble.listener import ListenerState, PlexNotificationListener
+from .scrobble.pipeline import DeliveryReport, NowWatching, ScrobblePipeline, ScrobbleRoute
+from .scrobble.queue import ScrobbleQueue
+from .scrobble.sinks import (
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+    ServiceScrobbleSink,
+    simkl_sink,
+    trakt_sink,
+)
+from .webhook import async_setup_webhook, webhook_url
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
+    from .api.clock import Clock
+    from .data import CrosswatchConfigEntry
+    from .scrobble.events import PlexUser, RatingEvent, Scrobble
+    from .scrobble.queue import DropReason, QueuedScrobble
+
+_LOGGER = logging.getLogger(__name__)
+
+EVENT_SCROBBLE: Final = f"{DOMAIN}_scrobble"
+STORE_VERSION: Final = 1
+STORE_SAVE_DELAY: Final = 1.0
+# Never re-run the queue more often than this, whatever the clock says.
+MIN_DRAIN_DELAY: Final = 1.0
+EVENT_WATCHED: Final = "watched"
+# The now-watching sensor's state when nothing plays (a plain string dashboards can test).
+IDLE: Final = "idle"
+
+
+def scrobble_routes(entry: CrosswatchConfigEntry) -> list[ScrobbleRoute]:
+    """The routes of a Plex entry's ``scrobble_route`` subentries, bound to its server."""
+    server_id = entry.data[CONF_SERVER_ID]
+    routes: list[ScrobbleRoute] = []
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type != SUBENTRY_SCROBBLE_ROUTE:
+            continue
+        users = [str(user) for user in subentry.data.get(ROUTE_PLEX_USERS) or ()]
+        every_user = bool(subentry.data.get(ROUTE_ALL_USERS)) or not users
+        routes.append(
+            ScrobbleRoute(
+                sink_ids=tuple(str(t) for t in subentry.data.get(ROUTE_TARGETS) or ()),
+                user_ids=None if every_user else frozenset(users),
+                server_id=server_id,
+            )
+        )
+    return routes
+
+
+def event_type(scrobble: Scrobble) -> str:
+    """The event entity's type: start, pause, stop, or watched."""
+    return EVENT_WATCHED if scrobble.watched else scrobble.action.value
+
+
+def describe_item(item: MediaItem) -> dict[str, Any]:
+    """Media attributes shared by the sensor, the event entity and the bus event."""
+    return {
+        "media_type": item.kind.value,
+        "title": item.title,
+        "year": item.year,
+        "show": item.show_title,
+        "season": item.season,
+        "episode": item.number,
+        "ids": dict(item.ids),
+        "show_ids": dict(item.show_ids),
+    }
+
+
+def display_title(watching: NowWatching) -> str:
+    """``Inception`` or ``Breaking Bad S01E01 · Pilot``: what a dashboard shows as the state."""
+    if watching.kind is MediaKind.EPISODE and watching.show_title:
+        numbers = f"S{watching.season or 0:02d}E{watching.number or 0:02d}"
+        title = f"{watching.show_title} {numbers}"
+        return f"{title} · {watching.title}" if watching.title else title
+    return watching.title or watching.rating_key
+
+
+def now_watching_attributes(scrobbler: PlexScrobbler, user_id: str) -> dict[str, Any]:
+    """The now-watching sensor's attributes; the same keys (``None``) while idle."""
+    watching = scrobbler.pipeline.now_watching.get(user_id)
+    if watching is None:
+        return {
+            "user": scrobbler.users.get(user_id, user_id),
+            "state": IDLE,
+            **dict.fromkeys(("media_type", "title", "show", "season", "episode", "progress")),
+            **dict.fromkeys(("player", "ids", "show_ids", "poster_url")),
+        }
+    return {
+        "user": scrobbler.users.get(user_id, user_id),
+        "state": "paused" if watching.paused else "playing",
+        "media_type": watching.kind.value,
+        "title": watching.title,
+        "show": watching.show_title,
+        "season": watching.season,
+        "episode": watching.number,
+        "progress": watching.progress,
+        "player": watching.player.title or watching.player.id,
+        "ids": dict(watching.ids),
+        "show_ids": dict(watching.show_ids),
+        "poster_url": scrobbler.posters.get(user_id),
+    }
+
+
+class AccountSink:
+    """A scrobble sink for another CrossWatch account, resolved when a scrobble is delivered."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, clock: Clock) -> None:
+        """Point at the entry ``entry_id``."""
+        self._hass = hass
+        self._entry_id = entry_id
+        self._clock = clock
+        self._built: tuple[object, ServiceScrobbleSink, TraktClient | SimklClient] | None = None
+
+    @property
+    def sink_id(self) -> str:
+        """The target entry's id (what the queue stores)."""
+        return self._entry_id
+
+    async def deliver(self, scrobble: Scrobble) -> None:
+        """Deliver through the target account's client."""
+        sink, _client = self._resolve()
+        await sink.deliver(scrobble)
+
+    async def rate(self, rating: RatingEvent) -> None:
+        """Set (or clear) a rating on the target account; failures are logged, not raised."""
+        try:
+            _sink, client = self._resolve()
+            if rating.rating is None:
+                await client.ratings_remove([rating.item])
+            else:
+                await client.ratings_add([Rating(item=rating.item, rating=rating.rating)])
+        except (CrosswatchApiError, RetryableDeliveryError, PermanentDeliveryError) as err:
+            _LOGGER.warning(
+                "Rating of %s not sent to %s: %s", rating.item.title, self._entry_id, err
+            )
+
+    def _resolve(self) -> tuple[ServiceScrobbleSink, TraktClient | SimklClient]:
+        entry: CrosswatchConfigEntry | None = self._hass.config_entries.async_get_entry(
+            self._entry_id
+        )
+        if entry is None or entry.domain != DOMAIN:
+            msg = "the target account was removed"
+            raise PermanentDeliveryError(msg)
+        if entry.state is not ConfigEntryState.LOADED:
+            msg = "the target account is not loaded"
+            raise RetryableDeliveryError(msg)
+        api = entry.runtime_data.api
+        if self._built is not None and self._built[0] is api:
+            return self._built[1], self._built[2]
+        session = async_get_clientsession(self._hass)
+        endpoints = Endpoints.from_env()
+        sink: ServiceScrobbleSink
+        client: TraktClient | SimklClient
+        if isinstance(api, TraktAccount):
+            oauth = api.session
+
+            async def token() -> str:
+                await oauth.async_ensure_token_valid()
+                return str(oauth.token["access_token"])
+
+            client = TraktClient(
+                session,
+                base_url=endpoints.trakt,
+                client_id=api.client_id,
+                access_token=token,
+                clock=self._clock,
+            )
+            sink = trakt_sink(self._entry_id, client)
+        elif isinstance(api, SimklAccount):
+            client = SimklClient(
+                session,
+                base_url=endpoints.simkl,
+                client_id=api.client_id,
+                token=api.token,
+                app_name=APP_NAME,
+                app_version=APP_VERSION,
+                clock=self._clock,
+            )
+            sink = simkl_sink(self._entry_id, client)
+        else:
+            msg = f"{api.service} accounts do not take scrobbles"
+            raise PermanentDeliveryError(msg)
+        self._built = (api, sink, client)
+        return sink, client
+
+
+class PlexScrobbler:
+    """Everything scrobbling keeps for one Plex account while its entry is loaded."""
+
+    def __init__(self, hass: HomeAssistant, entry: CrosswatchConfigEntry) -> None:
+        """Build the pipeline from the entry's data and routes (nothing runs yet)."""
+        self.hass = hass
+        self.entry = entry
+        self.clock = get_clock(hass)
+        session = async_get_clientsession(hass)
+        self.server_id: str = entry.data[CONF_SERVER_ID]
+        self._plex = PlexServerClient(
+            session,
+            base_url=entry.data[CONF_SERVER_URL],
+            token=entry.data[CONF_SERVER_TOKEN],
+            clock=self.clock,
+            client_identifier=entry.data[CONF_PLEX_CLIENT_ID],
+            product=APP_NAME,
+            version=APP_VERSION,
+        )
+        self.routes = scrobble_routes(entry)
+        self.sinks = {
+            sink_id: AccountSink(hass, sink_id, self.clock)
+            for route in self.routes
+            for sink_id in route.sink_ids
+        }
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, f"{DOMAIN}.scrobble_queue.{entry.entry_id}"
+        )
+        self.queue = ScrobbleQueue(
+            clock=self.clock, on_change=self._queue_changed, on_dropped=self._queue_dropped
+        )
+        self.pipeline = ScrobblePipeline(
+            clock=self.clock,
+            routes=self.routes,
+            sinks=self.sinks,
+            queue=self.queue,
+            binder=SessionBinder(
+                PlexSessionSource(self._plex), server_id=self.server_id, now=self.clock.time
+            ),
+            on_now_watching=self._now_watching_changed,
+            on_scrobble=self._scrobbled,
+            on_rating=self._rated,
+        )
+        self.listener = PlexNotificationListener(
+            session,
+            self._plex.websocket_url(),
+            clock=self.clock,
+            on_notification=self.pipeline.handle_notification,
+            on_state=self._listener_state_changed,
+        )
+        self.users: dict[str, str] = {}
+        self.posters: dict[str, str | None] = {}
+        self.dropped = 0
+        self.webhook_id: str | None = None
+        self.last_report: DeliveryReport | None = None
+        self._poster_cache: dict[tuple[str, str], str | None] = {}
+        self._poster_wanted: dict[str, tuple[str, str] | None] = {}
+        self._tmdb: tuple[str, TmdbClient] | None = None
+        self._update_listeners: list[CALLBACK_TYPE] = []
+        self._scrobble_listeners: list[Callable[[DeliveryReport], None]] = []
+        self._user_listeners: list[Callable[[str], None]] = []
+        self._drain_timer: CALLBACK_TYPE | None = None
+        self._draining = False
+        self._stopped = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def async_start(self) -> None:
+        """Load the queue, learn the routed users' names, connect, and drain what is due."""
+        stored = await self._store.async_load()
+        if stored and self.queue.load(stored.get("queue")):
+            _LOGGER.info("%d undelivered scrobbles waiting from before", len(self.queue))
+        await self._learn_users()
+        self.listener.start(self._background)
+        self.entry.async_on_unload(
+            self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._hass_stopping)
+        )
+        self._schedule_drain()
+
+    async def async_stop(self) -> None:
+        """Close the websocket, cancel work in flight, and persist the queue."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._drain_timer is not None:
+            self._drain_timer()
+            self._drain_timer = None
+        await self.listener.stop()
+        await self.pipeline.close()
+        await self._store.async_save(self._stored())
+
+    async def _hass_stopping(self, _event: Event) -> None:
+        await self.async_stop()
+
+    def _background(self, coro: Coroutine[Any, Any, None], name: str) -> Any:
+        return self.entry.async_create_background_task(self.hass, coro, name)
+
+    async def _learn_users(self) -> None:
+        explicit = {u for route in self.routes if route.user_ids for u in route.user_ids}
+        every_user = any(route.user_ids is None for route in self.routes)
+        try:
+            names = await plex_server_users(self.hass, self.entry)
+        except CrosswatchApiError as err:
+            _LOGGER.debug("Plex users unavailable (%s); using their ids as names", err)
+            names = {}
+        wanted = set(names) | explicit if every_user else explicit
+        self.users = {user_id: names.get(user_id, user_id) for user_id in sorted(wanted)}
+
+    # -- listeners for entities -----------------------------------------------------------
+    @callback
+    def async_add_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call ``update`` on any change (listener state, now watching, queue)."""
+        self._update_listeners.append(update)
+        return lambda: self._update_listeners.remove(update)
+
+    @callback
+    def async_add_scrobble_listener(
+        self, listener: Callable[[DeliveryReport], None]
+    ) -> CALLBACK_TYPE:
+        """Call ``listener`` with every decided scrobble."""
+        self._scrobble_listeners.append(listener)
+        return lambda: self._scrobble_listeners.remove(listener)
+
+    @callback
+    def async_add_user_listener(self, listener: Callable[[str], None]) -> CALLBACK_TYPE:
+        """Call ``listener`` with the id of a routed user seen for the first time."""
+        self._user_listeners.append(listener)
+        return lambda: self._user_listeners.remove(listener)
+
+    def _updated(self) -> None:
+        for update in list(self._update_listeners):
+            update()
+
+    def now_watching_title(self, user_id: str) -> str | None:
+        """The display title of what ``user_id`` watches, ``None`` when idle."""
+        watching = self.pipeline.now_watching.get(user_id)
+        return None if watching is None else display_title(watching)
+
+    # -- intake -------------------------------------------------------------------------------
+    async def async_handle_webhook(self, payload: dict[str, Any]) -> None:
+        """Feed a parsed Plex webhook payload to the pipeline."""
+        if self._stopped:
+            return
+        await self.pipeline.handle_webhook(payload)
+
+    # -- pipeline callbacks ---------------------------------------------------------------
+    def _listener_state_changed(self, state: ListenerState) -> None:
+        _LOGGER.debug("Plex notifications for %s: %s", self.entry.title, state)
+        self._updated()
+
+    def _now_watching_changed(self, user: PlexUser, watching: NowWatching | None) -> None:
+        if user.id not in self.users:
+            self.users[user.id] = user.title or user.id
+            for listener in list(self._user_listeners):
+                listener(user.id)
+        key = None if watching is None else _poster_key(watching)
+        looked_up = self._poster_wanted.get(user.id) == key
+        self._poster_wanted[user.id] = key
+        if key is None:
+            self.posters[user.id] = None
+        elif key in self._poster_cache:
+            self.posters[user.id] = self._poster_cache[key]
+        elif not looked_up:
+            self.posters[user.id] = None  # never show the previous title's poster meanwhile
+            self._background(self._look_up_poster(user.id, key), "crosswatch poster")
+        self._updated()
+
+    def _scrobbled(self, report: DeliveryReport) -> None:
+        self.last_report = report
+        self.hass.bus.async_fire(EVENT_SCROBBLE, self.event_data(report))
+        for listener in list(self._scrobble_listeners):
+            listener(report)
+
+    def _rated(self, rating: RatingEvent, sink_ids: tuple[str, ...]) -> None:
+        for sink_id in sink_ids:
+            sink = self.sinks.get(sink_id)
+            if sink is not None:
+                self.entry.async_create_task(self.hass, sink.rate(rating), "crosswatch rating")
+
+    def event_data(self, report: DeliveryReport) -> dict[str, Any]:
+        """The ``crosswatch_scrobble`` bus event's data (also the event entity's attributes)."""
+        scrobble = report.scrobble
+        return {
+            "entry_id": self.entry.entry_id,
+            "type": event_type(scrobble),
+            "action": scrobble.action.value,
+            "progress": round(scrobble.progress, 1),
+            "watched": scrobble.watched,
+            "user_id": scrobble.user.id,
+            "user": self.users.get(scrobble.user.id) or scrobble.user.title,
+            "player": scrobble.player.title or scrobble.player.id,
+            **describe_item(scrobble.item),
+            "delivered": list(report.delivered),
+            "queued": list(report.queued),
+            "rejected": list(report.rejected),
+        }
+
+    # -- posters ------------------------------------------------------------------------------
+    def _tmdb_client(self) -> TmdbClient | None:
+        for entry in self.hass.config_entries.async_loaded_entries(DOMAIN):
+            if entry.runtime_data.service is not Service.TMDB:
+                continue
+            if self._tmdb is None or self._tmdb[0] != entry.entry_id:
+                client = TmdbClient(
+                    async_get_clientsession(self.hass),
+                    base_url=Endpoints.from_env().tmdb,
+                    credential=entry.data[CONF_API_KEY],
+                    clock=self.clock,
+                )
+                self._tmdb = (entry.entry_id, client)
+            return self._tmdb[1]
+        return None
+
+    async def _look_up_poster(self, user_id: str, key: tuple[str, str]) -> None:
+        url: str | None = None
+        client = self._tmdb_client()
+        if client is not None:
+            kind = MediaKind.MOVIE if key[0] == MediaKind.MOVIE.value else MediaKind.SHOW
+            try:
+                await client.configuration()
+                url = client.image_url((await client.details(kind, key[1])).poster_path)
+            except CrosswatchApiError as err:
+                _LOGGER.debug("No TMDb poster for %s %s: %s", *key, err)
+            else:
+                self._poster_cache[key] = url
+        if self._poster_wanted.get(user_id) == key:
+            self.posters[user_id] = url
+            self._updated()
+
+    # -- the durable queue ----------------------------------------------------------------
+    def _stored(self) -> dict[str, Any]:
+        return {"queue": self.queue.to_dicts()}
+
+    def _queue_changed(self) -> None:
+        self._store.async_delay_save(self._stored, STORE_SAVE_DELAY)
+        if not self._draining:
+            self._schedule_drain()
+        self._updated()
+
+    def _queue_dropped(self, entry: QueuedScrobble, reason: DropReason) -> None:
+        self.dropped += 1
+        _LOGGER.warning(
+            "A %s scrobble for %s was dropped from the queue (%s)",
+            entry.scrobble.action,
+            entry.sink_id,
+            reason,
+        )
+
+    def _schedule_drain(self) -> None:
+        if self._drain_timer is not None:
+            self._drain_timer()
+            self._drain_timer = None
+        due = self.queue.next_due()
+        if due is None or self._stopped:
+            return
+        delay = max(MIN_DRAIN_DELAY, due - self.clock.time())
+        self._drain_timer = async_call_later(self.hass, delay, self._drain_due)
+
+    @callback
+    def _drain_due(self, _now: Any) -> None:
+        self._drain_timer = None
+        self._background(self._drain(), "crosswatch scrobble queue")
+
+    async def _drain(self) -> None:
+        self._draining = True
+        try:
+            result = await self.pipeline.drain_queue()
+        finally:
+            self._draining = False
+        if result.delivered:
+            _LOGGER.info("Delivered %d queued scrobbles", len(result.delivered))
+        self._schedule_drain()
+
+    # -- diagnostics --------------------------------------------------------------------------
+    def diagnostics(self) -> dict[str, Any]:
+        """Listener and queue state, without any secret."""
+        return {
+            "listener": {
+                "state": self.listener.state.value,
+                "failures": self.listener.failures,
+                "last_error": self.listener.last_error,
+            },
+            "routes": [
+                {
+                    "users": None if r.user_ids is None else sorted(r.user_ids),
+                    "targets": list(r.sink_ids),
+                }
+                for r in self.routes
+            ],
+            "queue_size": len(self.queue),
+            "queue_next_due_in": None
+            if (due := self.queue.next_due()) is None
+            else round(due - self.clock.time(), 1),
+            "queue_dropped": self.dropped,
+            "now_watching": sorted(self.pipeline.now_watching),
+            "webhook_url": None if self.webhook_url is None else REDACTED,
+        }
+
+    @property
+    def webhook_url(self) -> str | None:
+        """Where Plex should post its webhooks."""
+        return None if self.webhook_id is None else webhook_url(self.hass, self.webhook_id)
+
+
+def _poster_key(watching: NowWatching) -> tuple[str, str] | None:
+    if watching.kind is MediaKind.EPISODE:
+        tmdb = watching.show_ids.get("tmdb")
+        return None if not tmdb else (MediaKind.SHOW.value, tmdb)
+    tmdb = watching.ids.get("tmdb")
+    return None if not tmdb else (MediaKind.MOVIE.value, tmdb)
+
+
+async def async_setup_scrobbling(
+    hass: HomeAssistant, entry: CrosswatchConfigEntry
+) -> PlexScrobbler | None:
+    """Start scrobbling for a Plex entry with scrobble routes (``None`` without routes)."""
+    if not scrobble_routes(entry):
+        return None
+    scrobbler = PlexScrobbler(hass, entry)
+    await scrobbler.async_start()
+    entry.async_on_unload(scrobbler.async_stop)
+    scrobbler.webhook_id = async_setup_webhook(hass, entry, scrobbler)
+    return scrobbler

@@ -1,0 +1,138 @@
+"""The Plex webhook: one Home Assistant webhook per Plex account with scrobble routes.
+
+Plex POSTs ``multipart/form-data`` with a JSON ``payload`` part (and sometimes a ``thumb``
+JPEG); plain JSON bodies are accepted too. Whatever arrives is answered 200 so Plex never
+retries or disables the hook, except a body over ``MAX_BODY_BYTES`` (413). Malformed or
+foreign bodies are logged at debug and change nothing. The webhook id is a secret (anyone
+holding the URL can post plays), so it is redacted in diagnostics and never logged.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import logging
+from email.parser import BytesParser
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from homeassistant.components import webhook
+from homeassistant.helpers.network import NoURLAvailableError
+
+from .const import CONF_WEBHOOK_ID, DOMAIN
+from .scrobble.normalize import parse_payload_text
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .data import CrosswatchConfigEntry
+    from .scrobbling import PlexScrobbler
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_BODY_BYTES: Final = 1024 * 1024
+PAYLOAD_FIELD: Final = "payload"
+_READ_CHUNK: Final = 64 * 1024
+
+
+class BodyTooLargeError(Exception):
+    """The request body is over ``MAX_BODY_BYTES``."""
+
+
+async def read_capped(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """Read the body, refusing (early when announced) anything over ``limit`` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLargeError
+    body = bytearray()
+    while chunk := await request.content.read(_READ_CHUNK):
+        body.extend(chunk)
+        if len(body) > limit:
+            raise BodyTooLargeError
+    return bytes(body)
+
+
+def parse_body(content_type: str, body: bytes) -> dict[str, Any] | None:
+    """The Plex payload in a multipart form, an urlencoded form, or a JSON body; else ``None``."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type == "multipart/form-data":
+        return _multipart_payload(content_type, body)
+    if media_type == "application/x-www-form-urlencoded":
+        try:
+            values = parse_qs(body.decode(), max_num_fields=20).get(PAYLOAD_FIELD)
+        except UnicodeDecodeError, ValueError:
+            return None
+        return parse_payload_text(values[0]) if values else None
+    return parse_payload_text(body)
+
+
+def _multipart_payload(content_type: str, body: bytes) -> dict[str, Any] | None:
+    header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(header + body)
+    if not message.is_multipart():
+        return None
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") != PAYLOAD_FIELD:
+            continue
+        content = part.get_payload(decode=True)
+        return parse_payload_text(content) if isinstance(content, bytes) else None
+    return None
+
+
+def webhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
+    """The URL to paste into Plex (``None`` while Home Assistant knows no URL of its own)."""
+    try:
+        return webhook.async_generate_url(hass, webhook_id)
+    except NoURLAvailableError:
+        return None
+
+
+def ensure_webhook_id(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> str:
+    """The entry's webhook id, generated and stored on first use."""
+    webhook_id: str | None = entry.data.get(CONF_WEBHOOK_ID)
+    if not webhook_id:
+        webhook_id = webhook.async_generate_id()
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_WEBHOOK_ID: webhook_id}
+        )
+    return webhook_id
+
+
+def async_setup_webhook(
+    hass: HomeAssistant, entry: CrosswatchConfigEntry, scrobbler: PlexScrobbler
+) -> str:
+    """Register the entry's webhook (unregistered on unload); returns its id."""
+    webhook_id = ensure_webhook_id(hass, entry)
+
+    async def handle(hass: HomeAssistant, _webhook_id: str, request: web.Request) -> web.Response:
+        try:
+            body = await read_capped(request)
+        except BodyTooLargeError:
+            _LOGGER.debug("Ignoring a Plex webhook body over %d bytes", MAX_BODY_BYTES)
+            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        payload = parse_body(request.headers.get("Content-Type", ""), body)
+        if payload is None:
+            _LOGGER.debug("Ignoring a webhook body that holds no Plex payload")
+            return web.Response(status=HTTPStatus.OK)
+        _LOGGER.debug("Plex webhook %s", payload.get("event"))
+        # Answer Plex at once; delivery (and its retries) must not hold the request.
+        entry.async_create_task(hass, _process(scrobbler, payload), "crosswatch plex webhook")
+        return web.Response(status=HTTPStatus.OK)
+
+    webhook.async_register(
+        hass,
+        DOMAIN,
+        f"CrossWatch {entry.title}",
+        webhook_id,
+        handle,
+        allowed_methods=["POST"],
+    )
+    entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
+    return webhook_id
+
+
+async def _process(scrobbler: PlexScrobbler, payload: dict[str, Any]) -> None:
+    try:
+        await scrobbler.async_handle_webhook(payload)
+    except Exception:
+        _LOGGER.exception("Scrobble pipeline failed on a Plex webhook")

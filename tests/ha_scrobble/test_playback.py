@@ -1,0 +1,124 @@
+"""A routed user's playback, end to end: PMS websocket -> pipeline -> Trakt and the entities."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.const import STATE_OFF, STATE_ON
+
+from custom_components.crosswatch.scrobbling import EVENT_SCROBBLE, IDLE
+
+from .conftest import OWNER, until
+
+if TYPE_CHECKING:
+    from homeassistant.core import Event, HomeAssistant
+
+    from simulator.clock import ManualClock
+    from simulator.testing import Simulator
+
+    from .conftest import Accounts
+
+
+async def _watching(accounts: Accounts, title: str, progress: float, *, paused: bool) -> None:
+    """Wait until the now-watching sensor shows ``title`` at ``progress``."""
+
+    def shown() -> bool:
+        state = accounts.hass.states.get(accounts.entity_id("sensor", f"now_watching_{OWNER}"))
+        return (
+            state is not None
+            and state.state == title
+            and state.attributes["progress"] == progress
+            and state.attributes["state"] == ("paused" if paused else "playing")
+        )
+
+    await until(shown)
+
+
+async def test_setup_creates_the_scrobble_entities(hass: HomeAssistant, accounts: Accounts) -> None:
+    await accounts.add_plex()
+    await until(lambda: accounts.scrobbler.listener.connected)
+    await hass.async_block_till_done()
+    listener = accounts.state("binary_sensor", "plex_listener")
+    assert listener.state == STATE_ON
+    assert listener.attributes["device_class"] == "connectivity"
+    assert listener.attributes["queued_scrobbles"] == 0
+    sensor = accounts.state("sensor", f"now_watching_{OWNER}")
+    assert sensor.state == IDLE
+    assert sensor.attributes["user"] == accounts.scrobbler.users[OWNER]
+    assert sensor.attributes["title"] is None
+    assert accounts.state("event", "scrobble").attributes["event_types"] == [
+        "start",
+        "pause",
+        "stop",
+        "watched",
+    ]
+    assert accounts.state("image", f"now_watching_poster_{OWNER}") is not None
+
+
+async def test_movie_with_a_pause_scrobbles_each_step_once(
+    hass: HomeAssistant, accounts: Accounts, sim: Simulator, sim_clock: ManualClock
+) -> None:
+    await accounts.add_plex()
+    await until(lambda: accounts.scrobbler.listener.connected)
+    fired: list[Event] = []
+    hass.bus.async_listen(EVENT_SCROBBLE, fired.append)
+    rating_key = sim.rating_key("Inception")
+    await sim.play(rating_key, offset_ms=0)
+    await _watching(accounts, "Inception", 0.0, paused=False)
+    await sim.seek(888_000)  # 10 %
+    await _watching(accounts, "Inception", 10.0, paused=False)
+    sim_clock.advance(600)
+    await sim.pause(offset_ms=3_552_000)  # 40 %
+    await _watching(accounts, "Inception", 40.0, paused=True)
+    sim_clock.advance(60)
+    await sim.play(rating_key)  # resume
+    await _watching(accounts, "Inception", 40.0, paused=False)
+    sim_clock.advance(3000)
+    await sim.seek(8_436_000)  # 95 %
+    await _watching(accounts, "Inception", 95.0, paused=False)
+    sim_clock.advance(300)
+    await sim.stop(offset_ms=8_880_000)
+    sensor_id = accounts.entity_id("sensor", f"now_watching_{OWNER}")
+    await until(lambda: hass.states.get(sensor_id).state == IDLE)  # type: ignore[union-attr]
+    await accounts.scrobbler.pipeline.wait_idle()
+    await hass.async_block_till_done()
+    assert await accounts.trakt_scrobbles() == [
+        ("start", 10.0, 201),
+        ("stop", 40.0, 201),
+        ("start", 40.0, 201),
+        ("stop", 100.0, 201),
+    ]
+    assert [e.data["type"] for e in fired] == ["start", "pause", "start", "watched"]
+    watched = fired[-1].data
+    assert watched["title"] == "Inception"
+    assert watched["media_type"] == "movie"
+    assert watched["delivered"] == [accounts.trakt.entry_id]
+    assert watched["user_id"] == OWNER
+    event_state = accounts.state("event", "scrobble")
+    assert event_state.attributes["event_type"] == "watched"
+    assert event_state.attributes["progress"] == 100.0
+    idle = hass.states.get(sensor_id)
+    assert idle is not None
+    assert idle.attributes["progress"] is None
+
+
+async def test_listener_drop_turns_the_binary_sensor_off_then_on(
+    hass: HomeAssistant, accounts: Accounts, sim: Simulator
+) -> None:
+    await accounts.add_plex()
+    await until(lambda: accounts.scrobbler.listener.connected)
+    await hass.async_block_till_done()
+    entity_id = accounts.entity_id("binary_sensor", "plex_listener")
+    seen: list[str] = []
+    hass.bus.async_listen(
+        "state_changed",
+        lambda e: seen.append(e.data["new_state"].state)
+        if e.data["entity_id"] == entity_id
+        else None,
+    )
+    await sim.fault("pms", "GET /:/websockets/notifications", kind="drop", count=1)
+    await until(lambda: STATE_OFF in seen and seen[-1] == STATE_ON)
+    assert accounts.scrobbler.listener.connected
+    rating_key = sim.rating_key("Inception")
+    await sim.play(rating_key, offset_ms=888_000)
+    await _watching(accounts, "Inception", 10.0, paused=False)
