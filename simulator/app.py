@@ -42,8 +42,8 @@ def _token_of(request: web.Request) -> str | None:
 
 
 async def _log_body(request: web.Request) -> object:
-    if not request.body_exists:
-        return None
+    if request.method in ("GET", "HEAD") or not request.body_exists:
+        return None  # never read an upgrade request: its "body" is the websocket stream
     raw = await request.read()  # cached by aiohttp, handlers can read it again
     try:
         return json.loads(raw)
@@ -62,7 +62,7 @@ async def _apply_fault(
         return web.Response(status=504)
     if kind == "drop":
         if request.transport is not None:
-            request.transport.close()
+            request.transport.abort()  # RST, no reply
         return web.Response(status=499)
     if kind == "html":
         return web.Response(status=fault.status or 200, text=fault.body or HTML_BODY,

@@ -462,8 +462,8 @@ async def _webhook(state: State, event: str, session: Session) -> None:
     timeout = aiohttp.ClientTimeout(total=5)
     async with aiohttp.ClientSession(timeout=timeout) as http:
         for url in list(state.webhooks):
-            form = aiohttp.FormData()
-            form.add_field("payload", payload, content_type="application/json")
+            form = aiohttp.FormData(default_to_multipart=True)
+            form.add_field("payload", payload)  # a plain text part, as Plex sends it
             if event in ("media.play", "media.rate"):
                 form.add_field("thumb", b"\xff\xd8\xff\xe0sim\xff\xd9", filename="thumb.jpg",
                                content_type="image/jpeg")  # fmt: skip
