@@ -96,6 +96,12 @@ class SimklState:
         for item, rating, ts in plan.simkl_ratings:
             entry = user.entries.setdefault(item, Entry("completed", ts, ts))
             entry.rating, entry.rated_at = rating, ts
+        for show in cat.shows:
+            if show.anime:  # SIMKL users keep anime too; it lands under "anime"
+                ts = now - 10 * 86400
+                user.entries[show] = Entry("completed", ts, ts, 10, ts)
+                for ep in show.episodes:
+                    user.watched[ep] = ts
         for users in self.users.values():
             for group, keys in ACTIVITY_KEYS.items():
                 for key in keys:
