@@ -35,7 +35,7 @@ from homeassistant.helpers.selector import (
 )
 
 from . import accounts
-from .api.errors import AuthError, CrosswatchApiError
+from .api.errors import AuthError, CrosswatchApiError, RequestRejectedError
 from .api.models import Feature
 from .const import (
     CONF_ACCESS_TOKEN,
@@ -76,6 +76,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 CONF_SERVER = "server"
+SIMKL_BAD_CLIENT_ID = 412  # SIMKL's answer to an unknown client id
 TRAKT_DEVICE = "trakt_device"
 TRAKT_REDIRECT = "trakt_redirect"
 
@@ -88,7 +89,9 @@ def error_key(err: BaseException) -> str:
         return "expired"
     if isinstance(err, accounts.LoginDeniedError):
         return "denied"
-    if isinstance(err, AuthError):
+    if isinstance(err, AuthError) or (
+        isinstance(err, RequestRejectedError) and err.status == SIMKL_BAD_CLIENT_ID
+    ):
         return "invalid_auth"
     if isinstance(err, CrosswatchApiError):
         return "cannot_connect"

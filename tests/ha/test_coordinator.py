@@ -1,0 +1,104 @@
+"""The account coordinator against the simulator: cheap polls, 401, 429, 5xx and recovery."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.helpers.update_coordinator import UpdateFailed
+
+from custom_components.crosswatch.const import DOMAIN
+
+from .conftest import simkl_entry
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from simulator.testing import Simulator
+
+    from .conftest import SteppedClock
+
+SENSOR = "sensor.simkl_simkluser_watchlist"
+
+
+async def _setup(hass: HomeAssistant):  # type: ignore[no-untyped-def]
+    entry = simkl_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def test_unchanged_activity_skips_the_watchlist(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    entry = await _setup(hass)
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator.watchlist_fetches == 1
+    await sim_urls.clear_requests()
+    await coordinator.async_refresh()
+    counts = (await sim_urls.counts())["simkl"]
+    assert counts == {"GET /sync/activities": 1}
+    assert coordinator.watchlist_fetches == 1
+    assert hass.states.get(SENSOR).state == str(len(coordinator.data.watchlist))
+
+
+async def test_rate_limit_becomes_retry_after_and_recovers(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    entry = await _setup(hass)
+    coordinator = entry.runtime_data.coordinator
+    await sim_urls.fault("simkl", "*", status=429, headers={"Retry-After": "600"})
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    err = coordinator.last_exception
+    assert isinstance(err, UpdateFailed)
+    assert err.retry_after == 600
+    assert err.translation_key == "rate_limited"
+    assert hass.states.get(SENSOR).state == STATE_UNAVAILABLE
+    await sim_urls.clear_faults()
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert hass.states.get(SENSOR).state != STATE_UNAVAILABLE
+
+
+async def test_server_errors_mark_unavailable_and_log_once(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock, caplog
+) -> None:
+    entry = await _setup(hass)
+    coordinator = entry.runtime_data.coordinator
+    await sim_urls.fault("simkl", "*", status=503)
+    await coordinator.async_refresh()
+    await coordinator.async_refresh()
+    assert coordinator.last_exception.translation_key == "service_unavailable"
+    assert hass.states.get(SENSOR).state == STATE_UNAVAILABLE
+    assert caplog.text.count("Error fetching") == 1
+    await sim_urls.clear_faults()
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert caplog.text.count("data recovered") == 1
+
+
+async def test_revoked_token_starts_reauth(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    entry = await _setup(hass)
+    coordinator = entry.runtime_data.coordinator
+    await sim_urls.fault("simkl", "GET /sync/activities", kind="revoke", count=1)
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert coordinator.last_exception.translation_key == "auth_failed"
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_unreachable_at_setup_retries(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    await sim_urls.fault("simkl", "*", status=502)
+    entry = simkl_entry()
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
