@@ -28,8 +28,8 @@ async def serve(host: str, port: int, seed: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     bound = runner.addresses[0][1]
-    print(f"seed {seed!r} loaded in {loaded:.2f} s", file=sys.stderr, flush=True)
-    print(f"CrossWatch simulator ready at http://{host}:{bound}", flush=True)
+    print(f"seed {seed!r} loaded in {loaded:.2f} s", file=sys.stderr, flush=True)  # noqa: T201
+    print(f"CrossWatch simulator ready at http://{host}:{bound}", flush=True)  # noqa: T201
     try:
         await stop.wait()
     finally:

@@ -65,8 +65,12 @@ async def _apply_fault(
             request.transport.abort()  # RST, no reply
         return web.Response(status=499)
     if kind == "html":
-        return web.Response(status=fault.status or 200, text=fault.body or HTML_BODY,
-                            content_type="text/html", headers=fault.headers)  # fmt: skip
+        return web.Response(
+            status=fault.status or 200,
+            text=fault.body or HTML_BODY,
+            content_type="text/html",
+            headers=fault.headers,
+        )
     if kind == "revoke":
         token = _token_of(request)
         if token:
@@ -93,10 +97,16 @@ async def sim_middleware(request: web.Request, handler: web.Handler) -> web.Stre
     if service not in SERVICES:
         return await handler(request)
     entry = LogEntry(
-        seq=len(state.log.entries) + 1, time=state.now(), service=service, route=route,
-        method=request.method, path=request.path, query=dict(request.query),
-        headers=dict(request.headers), body=await _log_body(request),
-    )  # fmt: skip
+        seq=len(state.log.entries) + 1,
+        time=state.now(),
+        service=service,
+        route=route,
+        method=request.method,
+        path=request.path,
+        query=dict(request.query),
+        headers=dict(request.headers),
+        body=await _log_body(request),
+    )
     state.log.add(entry)
     fault = state.take_fault(service, route)
     try:

@@ -26,18 +26,33 @@ DAY = 86400.0
 
 SEEDS: dict[str, dict[str, int]] = {
     "tiny": {
-        "movies": 5, "shows": 2, "seasons": 2, "episodes": 3,
-        "episode_plays": 8, "movie_plays": 4, "watchlist": 6,
+        "movies": 5,
+        "shows": 2,
+        "seasons": 2,
+        "episodes": 3,
+        "episode_plays": 8,
+        "movie_plays": 4,
+        "watchlist": 6,
     },
     "small": {
-        "movies": 200, "shows": 20, "seasons": 3, "episodes": 10,
-        "episode_plays": 500, "movie_plays": 100, "watchlist": 50,
+        "movies": 200,
+        "shows": 20,
+        "seasons": 3,
+        "episodes": 10,
+        "episode_plays": 500,
+        "movie_plays": 100,
+        "watchlist": 50,
     },
     "large": {
-        "movies": 2000, "shows": 200, "seasons": 5, "episodes": 20,
-        "episode_plays": 20000, "movie_plays": 1000, "watchlist": 1000,
+        "movies": 2000,
+        "shows": 200,
+        "seasons": 5,
+        "episodes": 20,
+        "episode_plays": 20000,
+        "movie_plays": 1000,
+        "watchlist": 1000,
     },
-}  # fmt: skip
+}
 
 
 @dataclass(slots=True, eq=False)
@@ -138,18 +153,100 @@ def _hex(prefix: str, n: int) -> str:
     return f"{prefix}{n:018x}"
 
 
-_ADJ = (
-    "Silent Hidden Broken Golden Crimson Distant Electric Frozen Hollow Iron Last Lost Midnight "
-    "Northern Pale Quiet Restless Scarlet Secret Shattered Silver Sleeping Stolen Sunken Twisted "
-    "Velvet Wandering Wild Winter Burning Falling Forgotten Glass Hungry Lonely Mirror Neon Paper "
-    "Rising Savage"
-).split()
-_NOUN = (
-    "Harbor Signal Kingdom Orchard River Empire Garden Machine Station Frontier Lantern Horizon "
-    "Archive Bridge Canyon Circuit Compass Covenant Desert Echo Engine Fortress Gallery Island "
-    "Jungle Labyrinth Meadow Monument Mountain Ocean Palace Prairie Prophecy Refuge Saint Shadow "
-    "Summit Temple Thunder Tower Valley Voyage Warden Whisper Wolf Zenith Anthem Beacon Cipher Dune"
-).split()
+_ADJ = [
+    "Silent",
+    "Hidden",
+    "Broken",
+    "Golden",
+    "Crimson",
+    "Distant",
+    "Electric",
+    "Frozen",
+    "Hollow",
+    "Iron",
+    "Last",
+    "Lost",
+    "Midnight",
+    "Northern",
+    "Pale",
+    "Quiet",
+    "Restless",
+    "Scarlet",
+    "Secret",
+    "Shattered",
+    "Silver",
+    "Sleeping",
+    "Stolen",
+    "Sunken",
+    "Twisted",
+    "Velvet",
+    "Wandering",
+    "Wild",
+    "Winter",
+    "Burning",
+    "Falling",
+    "Forgotten",
+    "Glass",
+    "Hungry",
+    "Lonely",
+    "Mirror",
+    "Neon",
+    "Paper",
+    "Rising",
+    "Savage",
+]
+_NOUN = [
+    "Harbor",
+    "Signal",
+    "Kingdom",
+    "Orchard",
+    "River",
+    "Empire",
+    "Garden",
+    "Machine",
+    "Station",
+    "Frontier",
+    "Lantern",
+    "Horizon",
+    "Archive",
+    "Bridge",
+    "Canyon",
+    "Circuit",
+    "Compass",
+    "Covenant",
+    "Desert",
+    "Echo",
+    "Engine",
+    "Fortress",
+    "Gallery",
+    "Island",
+    "Jungle",
+    "Labyrinth",
+    "Meadow",
+    "Monument",
+    "Mountain",
+    "Ocean",
+    "Palace",
+    "Prairie",
+    "Prophecy",
+    "Refuge",
+    "Saint",
+    "Shadow",
+    "Summit",
+    "Temple",
+    "Thunder",
+    "Tower",
+    "Valley",
+    "Voyage",
+    "Warden",
+    "Whisper",
+    "Wolf",
+    "Zenith",
+    "Anthem",
+    "Beacon",
+    "Cipher",
+    "Dune",
+]
 
 
 def _title(i: int) -> str:
@@ -217,12 +314,18 @@ class Catalogue:
             for number in range(1, count + 1):
                 k = len(self.episodes) + 1
                 ep = Episode(
-                    show=show, season=season, number=number,
+                    show=show,
+                    season=season,
+                    number=number,
                     title=f"Chapter {number}" if season else f"Special {number}",
-                    trakt=1_000_000 + k, imdb=None if k % 4 == 0 else f"tt{3_000_000 + k}",
-                    tmdb=5_000_000 + k, tvdb=4_000_000 + k, first_aired=aired,
-                    plex_hex=_hex("5e0e91", k), runtime=show.runtime,
-                )  # fmt: skip
+                    trakt=1_000_000 + k,
+                    imdb=None if k % 4 == 0 else f"tt{3_000_000 + k}",
+                    tmdb=5_000_000 + k,
+                    tvdb=4_000_000 + k,
+                    first_aired=aired,
+                    plex_hex=_hex("5e0e91", k),
+                    runtime=show.runtime,
+                )
                 aired += 7 * DAY
                 eps.append(ep)
                 self.episodes.append(ep)
@@ -347,7 +450,6 @@ def _fixtures(cat: Catalogue) -> None:
         {1: 3},
         start - 5000 * DAY,
     )
-    # fmt: on
 
 
 def build_catalogue(counts: dict[str, int]) -> Catalogue:
@@ -368,18 +470,29 @@ def build_catalogue(counts: dict[str, int]) -> Catalogue:
                 legacy="imdb" if i % 10 == 3 else None,
             )
         )
-    seasons = {s: counts["episodes"] for s in range(1, counts["seasons"] + 1)}
+    seasons = dict.fromkeys(range(1, counts["seasons"] + 1), counts["episodes"])
     for j in range(counts["shows"]):
         year = 1990 + j % 35
         airing = j % 5 == 0
         total = counts["seasons"] * counts["episodes"]
         first = EPOCH_START - (total - 3) * 7 * DAY if airing else EPOCH_START - (4000 + j) * DAY
         title = _title(j + 7).replace("The ", "", 1)
-        cat.add_show(Show(title, year, 10_000 + j, 800_000 + j, f"tt{2_000_000 + j:07d}",
-                          60_000 + j, 70_000 + j, f"{year}-09-0{1 + j % 9}",
-                          status="returning series" if airing else "ended",
-                          legacy="thetvdb" if j % 7 == 3 else None),
-                     seasons, first)  # fmt: skip
+        cat.add_show(
+            Show(
+                title,
+                year,
+                10_000 + j,
+                800_000 + j,
+                f"tt{2_000_000 + j:07d}",
+                60_000 + j,
+                70_000 + j,
+                f"{year}-09-0{1 + j % 9}",
+                status="returning series" if airing else "ended",
+                legacy="thetvdb" if j % 7 == 3 else None,
+            ),
+            seasons,
+            first,
+        )
     return cat
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
@@ -20,11 +20,19 @@ if TYPE_CHECKING:
 SECTIONS = {"1": ("movie", "Movies"), "2": ("show", "TV Shows")}
 PMS_VERSION = "1.41.0.8992-8463ad060"
 PLAYERS: dict[str, dict[str, str]] = {
-    cred.PLAYER_TV: {"title": "SHIELD Android TV", "product": "Plex for Android (TV)",
-                     "platform": "Android", "address": "192.168.1.31"},
-    cred.PLAYER_WEB: {"title": "Plex Web (Chrome)", "product": "Plex Web",
-                      "platform": "Chrome", "address": "192.168.1.32"},
-}  # fmt: skip
+    cred.PLAYER_TV: {
+        "title": "SHIELD Android TV",
+        "product": "Plex for Android (TV)",
+        "platform": "Android",
+        "address": "192.168.1.31",
+    },
+    cred.PLAYER_WEB: {
+        "title": "Plex Web (Chrome)",
+        "product": "Plex Web",
+        "platform": "Chrome",
+        "address": "192.168.1.32",
+    },
+}
 
 
 @dataclass
@@ -98,10 +106,17 @@ class PlexState:
     def __init__(self, cat: Catalogue, plan: SeedPlan, now: float) -> None:
         self.cat = cat
         self.users = {
-            "owner": PlexUser("owner", cred.PLEX_OWNER_ID, cred.PLEX_OWNER_NAME, 1, "a1b2c3d4e5f60718"),
-            "shared": PlexUser("shared", cred.PLEX_SHARED_ID, cred.PLEX_SHARED_NAME,
-                               cred.PLEX_SHARED_ID, "f1e2d3c4b5a69788"),
-        }  # fmt: skip
+            "owner": PlexUser(
+                "owner", cred.PLEX_OWNER_ID, cred.PLEX_OWNER_NAME, 1, "a1b2c3d4e5f60718"
+            ),
+            "shared": PlexUser(
+                "shared",
+                cred.PLEX_SHARED_ID,
+                cred.PLEX_SHARED_NAME,
+                cred.PLEX_SHARED_ID,
+                "f1e2d3c4b5a69788",
+            ),
+        }
         # token -> (user, "account" | "server")
         self.tokens: dict[str, tuple[PlexUser, str]] = {
             cred.PLEX_OWNER_TOKEN: (self.users["owner"], "account"),
@@ -225,7 +240,7 @@ def approve_pin(state: State, pin_id: int, user: str | None) -> bool:
     return True
 
 
-# -- responses --------------------------------------------------------------------------------------
+# -- responses ---------------------------------------------------------------------------------
 def wants_json(request: web.Request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
@@ -247,14 +262,20 @@ def _xml(name: str, value: dict[str, Any]) -> str:
 
 
 def container(
-    request: web.Request, data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+    request: web.Request,
+    data: dict[str, Any],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> web.Response:
     """JSON with ``Accept: application/json``, XML otherwise (as Plex does)."""
     if wants_json(request):
-        return web.Response(text=dumps(data), status=status, headers=headers,
-                            content_type="application/json")  # fmt: skip
+        return web.Response(
+            text=dumps(data), status=status, headers=headers, content_type="application/json"
+        )
     (root, body), *_ = data.items()
-    xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + _xml(root, body if isinstance(body, dict) else {})
+    xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + _xml(
+        root, body if isinstance(body, dict) else {}
+    )
     return web.Response(text=xml, status=status, headers=headers, content_type="application/xml")
 
 
@@ -264,8 +285,10 @@ def page_params(request: web.Request) -> tuple[int, int | None]:
 
     start = get("X-Plex-Container-Start")
     size = get("X-Plex-Container-Size")
-    return (int(start) if start and start.isdigit() else 0,
-            int(size) if size and size.isdigit() else None)  # fmt: skip
+    return (
+        int(start) if start and start.isdigit() else 0,
+        int(size) if size and size.isdigit() else None,
+    )
 
 
 def guid_list(item: Movie | Show | Episode) -> list[dict[str, str]]:

@@ -41,16 +41,30 @@ def _client_id(request: web.Request) -> str:
 
 def _pin_json(pin: Pin) -> dict[str, Any]:
     return {
-        "id": pin.id, "code": pin.code, "product": pin.product, "trusted": False,
-        "qr": f"https://plex.tv/api/v2/pins/qr/{pin.code}", "clientIdentifier": pin.client_id,
-        "location": {"code": "DE", "european_union_member": True, "continent_code": "EU",
-                     "country": "Germany", "city": "Berlin", "time_zone": "Europe/Berlin",
-                     "postal_code": "10115", "in_privacy_restricted_country": False,
-                     "subdivisions": "Berlin", "coordinates": "52.5, 13.4"},
-        "expiresIn": pin.expires_in, "createdAt": iso_s(pin.created),
-        "expiresAt": iso_s(pin.created + pin.expires_in), "authToken": pin.token,
+        "id": pin.id,
+        "code": pin.code,
+        "product": pin.product,
+        "trusted": False,
+        "qr": f"https://plex.tv/api/v2/pins/qr/{pin.code}",
+        "clientIdentifier": pin.client_id,
+        "location": {
+            "code": "DE",
+            "european_union_member": True,
+            "continent_code": "EU",
+            "country": "Germany",
+            "city": "Berlin",
+            "time_zone": "Europe/Berlin",
+            "postal_code": "10115",
+            "in_privacy_restricted_country": False,
+            "subdivisions": "Berlin",
+            "coordinates": "52.5, 13.4",
+        },
+        "expiresIn": pin.expires_in,
+        "createdAt": iso_s(pin.created),
+        "expiresAt": iso_s(pin.created + pin.expires_in),
+        "authToken": pin.token,
         "newRegistration": None,
-    }  # fmt: skip
+    }
 
 
 async def pin_create(request: web.Request) -> web.Response:
@@ -60,13 +74,24 @@ async def pin_create(request: web.Request) -> web.Response:
     strong = request.query.get("strong") in ("true", "1")
     pin_id = 1272322473 + len(plex.pins)
     digest = hashlib.sha256(f"pin{pin_id}".encode()).digest()
-    alphabet = string.ascii_lowercase + string.digits if strong else string.ascii_uppercase + string.digits
+    alphabet = (
+        string.ascii_lowercase + string.digits if strong else string.ascii_uppercase + string.digits
+    )
     code = "".join(alphabet[b % len(alphabet)] for b in digest[: 25 if strong else 4])
-    pin = Pin(pin_id, code, client, request.headers.get("X-Plex-Product", "Plex App"),
-              state.now(), 1800 if strong else 900)  # fmt: skip
+    pin = Pin(
+        pin_id,
+        code,
+        client,
+        request.headers.get("X-Plex-Product", "Plex App"),
+        state.now(),
+        1800 if strong else 900,
+    )
     plex.pins[pin_id] = pin
-    return container(request, {"pin": _pin_json(pin)}, 201) if not _json(request) else \
-        web.json_response(_pin_json(pin), status=201)  # fmt: skip
+    return (
+        container(request, {"pin": _pin_json(pin)}, 201)
+        if not _json(request)
+        else web.json_response(_pin_json(pin), status=201)
+    )
 
 
 def _json(request: web.Request) -> bool:
@@ -87,13 +112,27 @@ async def pin_poll(request: web.Request) -> web.Response:
 async def user(request: web.Request) -> web.Response:
     acct = account(request)
     token = request.headers.get("X-Plex-Token") or request.query.get("X-Plex-Token")
-    body = {"id": acct.plex_id, "uuid": acct.uuid, "username": acct.username, "title": acct.username,
-            "email": f"{acct.username}@example.invalid", "friendlyName": acct.username.title(),
-            "locale": None, "confirmed": True, "joinedAt": 1500000000, "protected": False,
-            "thumb": acct.thumb, "authToken": token,
-            "subscription": {"active": True, "status": "Active", "plan": "lifetime"},
-            "restricted": False, "home": acct.owner, "homeAdmin": acct.owner, "homeSize": 1,
-            "maxHomeSize": 15, "rememberExpiresAt": 1893456000}  # fmt: skip
+    body = {
+        "id": acct.plex_id,
+        "uuid": acct.uuid,
+        "username": acct.username,
+        "title": acct.username,
+        "email": f"{acct.username}@example.invalid",
+        "friendlyName": acct.username.title(),
+        "locale": None,
+        "confirmed": True,
+        "joinedAt": 1500000000,
+        "protected": False,
+        "thumb": acct.thumb,
+        "authToken": token,
+        "subscription": {"active": True, "status": "Active", "plan": "lifetime"},
+        "restricted": False,
+        "home": acct.owner,
+        "homeAdmin": acct.owner,
+        "homeSize": 1,
+        "maxHomeSize": 15,
+        "rememberExpiresAt": 1893456000,
+    }
     return web.json_response(body) if _json(request) else container(request, {"user": body})
 
 
@@ -101,19 +140,42 @@ def _server(origin: str, acct: PlexUser) -> dict[str, Any]:
     owned = acct.owner
     token = cred.PLEX_SERVER_TOKEN if owned else cred.PLEX_SHARED_SERVER_TOKEN
     host, _, port = origin.removeprefix("http://").partition(":")
-    return {"name": cred.PMS_NAME, "product": "Plex Media Server", "productVersion": PMS_VERSION,
-            "platform": "Linux", "platformVersion": "6.1", "device": "PC",
-            "clientIdentifier": cred.PMS_MACHINE_ID, "createdAt": "2016-09-04T19:10:07Z",
-            "lastSeenAt": "2026-11-01T11:59:00Z", "provides": "server",
-            "ownerId": None if owned else cred.PLEX_OWNER_ID,
-            "sourceTitle": None if owned else cred.PLEX_OWNER_NAME,
-            "publicAddress": "203.0.113.7", "accessToken": token, "owned": owned, "home": False,
-            "synced": False, "relay": True, "presence": True, "httpsRequired": False,
-            "publicAddressMatches": True, "dnsRebindingProtection": False,
-            "natLoopbackSupported": True,
-            "connections": [{"protocol": "http", "address": host, "port": int(port or 80),
-                             "uri": f"{origin}/pms", "local": True, "relay": False,
-                             "IPv6": False}]}  # fmt: skip
+    return {
+        "name": cred.PMS_NAME,
+        "product": "Plex Media Server",
+        "productVersion": PMS_VERSION,
+        "platform": "Linux",
+        "platformVersion": "6.1",
+        "device": "PC",
+        "clientIdentifier": cred.PMS_MACHINE_ID,
+        "createdAt": "2016-09-04T19:10:07Z",
+        "lastSeenAt": "2026-11-01T11:59:00Z",
+        "provides": "server",
+        "ownerId": None if owned else cred.PLEX_OWNER_ID,
+        "sourceTitle": None if owned else cred.PLEX_OWNER_NAME,
+        "publicAddress": "203.0.113.7",
+        "accessToken": token,
+        "owned": owned,
+        "home": False,
+        "synced": False,
+        "relay": True,
+        "presence": True,
+        "httpsRequired": False,
+        "publicAddressMatches": True,
+        "dnsRebindingProtection": False,
+        "natLoopbackSupported": True,
+        "connections": [
+            {
+                "protocol": "http",
+                "address": host,
+                "port": int(port or 80),
+                "uri": f"{origin}/pms",
+                "local": True,
+                "relay": False,
+                "IPv6": False,
+            }
+        ],
+    }
 
 
 async def resources(request: web.Request) -> web.Response:
@@ -122,20 +184,48 @@ async def resources(request: web.Request) -> web.Response:
     out = [_server(origin, acct)]
     if acct.owner:
         # Someone else's server shared with the owner: not reachable from here, on purpose.
-        out.append({"name": "Neighbour's Server", "product": "Plex Media Server",
-                    "productVersion": PMS_VERSION, "platform": "Linux", "device": "PC",
-                    "clientIdentifier": cred.SHARED_PMS_MACHINE_ID, "provides": "server",
-                    "ownerId": 3000003, "sourceTitle": "neighbour", "accessToken":
-                    "plex-neighbour-server-token", "owned": False, "home": False,
-                    "presence": False, "httpsRequired": True,
-                    "connections": [{"protocol": "https", "address": "10.0.0.9", "port": 32400,
-                                     "uri": "https://10-0-0-9.0f9e8d7c.plex.direct:32400",
-                                     "local": False, "relay": False, "IPv6": False}]})  # fmt: skip
+        out.append(
+            {
+                "name": "Neighbour's Server",
+                "product": "Plex Media Server",
+                "productVersion": PMS_VERSION,
+                "platform": "Linux",
+                "device": "PC",
+                "clientIdentifier": cred.SHARED_PMS_MACHINE_ID,
+                "provides": "server",
+                "ownerId": 3000003,
+                "sourceTitle": "neighbour",
+                "accessToken": "plex-neighbour-server-token",
+                "owned": False,
+                "home": False,
+                "presence": False,
+                "httpsRequired": True,
+                "connections": [
+                    {
+                        "protocol": "https",
+                        "address": "10.0.0.9",
+                        "port": 32400,
+                        "uri": "https://10-0-0-9.0f9e8d7c.plex.direct:32400",
+                        "local": False,
+                        "relay": False,
+                        "IPv6": False,
+                    }
+                ],
+            }
+        )
         for ident, player in PLAYERS.items():
-            out.append({"name": player["title"], "product": player["product"],
-                        "platform": player["platform"], "clientIdentifier": ident,
-                        "provides": "client,player,pubsub-player", "owned": True,
-                        "presence": True, "connections": []})  # fmt: skip
+            out.append(
+                {
+                    "name": player["title"],
+                    "product": player["product"],
+                    "platform": player["platform"],
+                    "clientIdentifier": ident,
+                    "provides": "client,player,pubsub-player",
+                    "owned": True,
+                    "presence": True,
+                    "connections": [],
+                }
+            )
     return web.json_response(out)
 
 

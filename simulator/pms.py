@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 PREFIX = "/pms"
 WATCHED_AT = 0.9  # Plex marks an item watched once playback passes 90%
-UNAUTHORIZED = "<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>"
+UNAUTHORIZED = (
+    "<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>"
+)
 _LOG = logging.getLogger(__name__)
 
 
@@ -65,28 +67,46 @@ def metadata(plex: PlexState, obj: Any, user: PlexUser, *, guids: bool) -> dict[
     out: dict[str, Any] = {"ratingKey": rk, "key": f"/library/metadata/{rk}"}
     if isinstance(obj, Season):
         show_rk = plex.rating_key(obj.show)
-        return out | {"guid": f"plex://season/{obj.show.plex_hex[:6]}{int(rk):018x}",
-                      "type": "season", "title": f"Season {obj.number}" if obj.number else "Specials",
-                      "index": obj.number, "parentRatingKey": show_rk,
-                      "parentKey": f"/library/metadata/{show_rk}", "parentTitle": obj.show.title,
-                      "librarySectionID": 2, "leafCount": len(obj.show.seasons[obj.number])}  # fmt: skip
+        return out | {
+            "guid": f"plex://season/{obj.show.plex_hex[:6]}{int(rk):018x}",
+            "type": "season",
+            "title": f"Season {obj.number}" if obj.number else "Specials",
+            "index": obj.number,
+            "parentRatingKey": show_rk,
+            "parentKey": f"/library/metadata/{show_rk}",
+            "parentTitle": obj.show.title,
+            "librarySectionID": 2,
+            "leafCount": len(obj.show.seasons[obj.number]),
+        }
     legacy = _legacy_guid(obj)
     section = "1" if isinstance(obj, Movie) else "2"
-    out |= {"guid": legacy or obj.plex_guid, "type": obj.kind, "title": obj.title,
-            "librarySectionID": int(section), "librarySectionTitle": SECTIONS[section][1],
-            "librarySectionKey": f"/library/sections/{section}",
-            "addedAt": int(plex.added_at[int(rk)])}  # fmt: skip
+    out |= {
+        "guid": legacy or obj.plex_guid,
+        "type": obj.kind,
+        "title": obj.title,
+        "librarySectionID": int(section),
+        "librarySectionTitle": SECTIONS[section][1],
+        "librarySectionKey": f"/library/sections/{section}",
+        "addedAt": int(plex.added_at[int(rk)]),
+    }
     if obj.year is not None:
         out["year"] = obj.year
     if isinstance(obj, Episode):
         season, show = plex.season_of(obj), obj.show
         srk, grk = plex.rating_key(season), plex.rating_key(show)
-        out |= {"index": obj.number, "parentIndex": obj.season, "parentRatingKey": srk,
-                "parentKey": f"/library/metadata/{srk}", "parentTitle": f"Season {obj.season}",
-                "parentGuid": f"plex://season/{show.plex_hex[:6]}{int(srk):018x}",
-                "grandparentRatingKey": grk, "grandparentKey": f"/library/metadata/{grk}",
-                "grandparentTitle": show.title, "grandparentGuid": show.plex_guid,
-                "originallyAvailableAt": _date(obj.first_aired)}  # fmt: skip
+        out |= {
+            "index": obj.number,
+            "parentIndex": obj.season,
+            "parentRatingKey": srk,
+            "parentKey": f"/library/metadata/{srk}",
+            "parentTitle": f"Season {obj.season}",
+            "parentGuid": f"plex://season/{show.plex_hex[:6]}{int(srk):018x}",
+            "grandparentRatingKey": grk,
+            "grandparentKey": f"/library/metadata/{grk}",
+            "grandparentTitle": show.title,
+            "grandparentGuid": show.plex_guid,
+            "originallyAvailableAt": _date(obj.first_aired),
+        }
     if isinstance(obj, Movie) and obj.released:
         out["originallyAvailableAt"] = obj.released
     if isinstance(obj, Show):
@@ -124,19 +144,45 @@ def _slice(request: web.Request, rows: list[Any]) -> tuple[list[Any], dict[str, 
 
 # -- handlers -------------------------------------------------------------------------------------
 async def identity(request: web.Request) -> web.Response:
-    return container(request, {"MediaContainer": {"size": 0, "claimed": True,
-                     "machineIdentifier": cred.PMS_MACHINE_ID, "version": PMS_VERSION}})  # fmt: skip
+    return container(
+        request,
+        {
+            "MediaContainer": {
+                "size": 0,
+                "claimed": True,
+                "machineIdentifier": cred.PMS_MACHINE_ID,
+                "version": PMS_VERSION,
+            }
+        },
+    )
 
 
 async def sections(request: web.Request) -> web.Response:
     auth(request)
-    dirs = [{"key": key, "type": kind, "title": title, "agent": f"tv.plex.agents.{kind}",
-             "scanner": "Plex Movie" if kind == "movie" else "Plex TV Series", "language": "en-US",
-             "uuid": f"41a28495-0000-4000-8000-00000000000{key}",
-             "Location": [{"id": int(key), "path": f"/storage/{title.lower().replace(' ', '')}"}]}
-            for key, (kind, title) in SECTIONS.items()]  # fmt: skip
-    return container(request, {"MediaContainer": {"size": len(dirs), "allowSync": False,
-                                                  "title1": "Plex Library", "Directory": dirs}})  # fmt: skip
+    dirs = [
+        {
+            "key": key,
+            "type": kind,
+            "title": title,
+            "agent": f"tv.plex.agents.{kind}",
+            "scanner": "Plex Movie" if kind == "movie" else "Plex TV Series",
+            "language": "en-US",
+            "uuid": f"41a28495-0000-4000-8000-00000000000{key}",
+            "Location": [{"id": int(key), "path": f"/storage/{title.lower().replace(' ', '')}"}],
+        }
+        for key, (kind, title) in SECTIONS.items()
+    ]
+    return container(
+        request,
+        {
+            "MediaContainer": {
+                "size": len(dirs),
+                "allowSync": False,
+                "title1": "Plex Library",
+                "Directory": dirs,
+            }
+        },
+    )
 
 
 async def section_all(request: web.Request) -> web.Response:
@@ -159,8 +205,17 @@ async def section_all(request: web.Request) -> web.Response:
     guids = request.query.get("includeGuids") == "1"
     page, meta = _slice(request, objs)
     rows = [metadata(plex, o, user, guids=guids) for o in page]
-    return container(request, {"MediaContainer": {**meta, "librarySectionID": int(section),
-                     "librarySectionTitle": SECTIONS[section][1], "Metadata": rows}})  # fmt: skip
+    return container(
+        request,
+        {
+            "MediaContainer": {
+                **meta,
+                "librarySectionID": int(section),
+                "librarySectionTitle": SECTIONS[section][1],
+                "Metadata": rows,
+            }
+        },
+    )
 
 
 def _lookup(request: web.Request) -> Any:
@@ -175,8 +230,9 @@ async def item(request: web.Request) -> web.Response:
     obj = _lookup(request)
     row = metadata(state_of(request).plex, obj, user, guids=True)
     section = 1 if isinstance(obj, Movie) else 2
-    return container(request, {"MediaContainer": {"size": 1, "librarySectionID": section,
-                                                  "Metadata": [row]}})  # fmt: skip
+    return container(
+        request, {"MediaContainer": {"size": 1, "librarySectionID": section, "Metadata": [row]}}
+    )
 
 
 async def children(request: web.Request) -> web.Response:
@@ -185,8 +241,9 @@ async def children(request: web.Request) -> web.Response:
     obj = _lookup(request)
     leaves = request.path.endswith("/allLeaves")
     if isinstance(obj, Show):
-        objs: list[Any] = (obj.episodes if leaves else
-                           [plex.seasons[(id(obj), n)] for n in obj.seasons])  # fmt: skip
+        objs: list[Any] = (
+            obj.episodes if leaves else [plex.seasons[(id(obj), n)] for n in obj.seasons]
+        )
     elif isinstance(obj, Season):
         objs = list(obj.show.seasons[obj.number])
     else:
@@ -200,13 +257,22 @@ async def children(request: web.Request) -> web.Response:
 def session_json(plex: PlexState, s: Session) -> dict[str, Any]:
     player = PLAYERS[s.player]
     row = metadata(plex, s.item, s.user, guids=False)
-    row |= {"sessionKey": str(s.key), "viewOffset": s.offset,
-            "User": {"id": str(s.user.account_id), "title": s.user.username, "thumb": s.user.thumb},
-            "Player": {"machineIdentifier": s.player, "title": player["title"],
-                       "product": player["product"], "platform": player["platform"],
-                       "address": player["address"], "state": s.state, "local": True,
-                       "userID": s.user.account_id},
-            "Session": {"id": f"session_{s.key}", "bandwidth": 7000, "location": "lan"}}  # fmt: skip
+    row |= {
+        "sessionKey": str(s.key),
+        "viewOffset": s.offset,
+        "User": {"id": str(s.user.account_id), "title": s.user.username, "thumb": s.user.thumb},
+        "Player": {
+            "machineIdentifier": s.player,
+            "title": player["title"],
+            "product": player["product"],
+            "platform": player["platform"],
+            "address": player["address"],
+            "state": s.state,
+            "local": True,
+            "userID": s.user.account_id,
+        },
+        "Session": {"id": f"session_{s.key}", "bandwidth": 7000, "location": "lan"},
+    }
     return row
 
 
@@ -239,45 +305,89 @@ async def history(request: web.Request) -> web.Response:
     item_id = request.query.get("metadataItemID")
     if not user.owner:
         account = float(user.account_id)  # non-admins only see their own history
-    rows = [r for r in plex.history
-            if (since is None or r.viewed_at >= since) and (until is None or r.viewed_at <= until)
-            and (account is None or r.account_id == int(account))
-            and (section is None or section == ("1" if isinstance(r.item, Movie) else "2"))
-            and (item_id is None or plex.rating_key(r.item) == item_id)]  # fmt: skip
-    rows.sort(key=lambda r: (r.viewed_at, r.id), reverse=request.query.get("sort", "viewedAt:desc")
-              != "viewedAt:asc")  # fmt: skip
+    rows = [
+        r
+        for r in plex.history
+        if (since is None or r.viewed_at >= since)
+        and (until is None or r.viewed_at <= until)
+        and (account is None or r.account_id == int(account))
+        and (section is None or section == ("1" if isinstance(r.item, Movie) else "2"))
+        and (item_id is None or plex.rating_key(r.item) == item_id)
+    ]
+    rows.sort(
+        key=lambda r: (r.viewed_at, r.id),
+        reverse=request.query.get("sort", "viewedAt:desc") != "viewedAt:asc",
+    )
     page, meta = _slice(request, rows)
-    return container(request, {"MediaContainer": {**meta, "Metadata": [
-        _history_json(plex, r) for r in page]}})  # fmt: skip
+    return container(
+        request, {"MediaContainer": {**meta, "Metadata": [_history_json(plex, r) for r in page]}}
+    )
 
 
 def _history_json(plex: PlexState, row: Any) -> dict[str, Any]:
     obj = row.item
     rk = plex.rating_key(obj)
-    out: dict[str, Any] = {"historyKey": f"/status/sessions/history/{row.id}",
-                           "key": f"/library/metadata/{rk}", "ratingKey": rk,
-                           "librarySectionID": "1" if isinstance(obj, Movie) else "2",
-                           "title": obj.title, "type": obj.kind}  # fmt: skip
+    out: dict[str, Any] = {
+        "historyKey": f"/status/sessions/history/{row.id}",
+        "key": f"/library/metadata/{rk}",
+        "ratingKey": rk,
+        "librarySectionID": "1" if isinstance(obj, Movie) else "2",
+        "title": obj.title,
+        "type": obj.kind,
+    }
     if isinstance(obj, Episode):
-        out |= {"parentKey": f"/library/metadata/{plex.rating_key(plex.season_of(obj))}",
-                "grandparentKey": f"/library/metadata/{plex.rating_key(obj.show)}",
-                "grandparentTitle": obj.show.title, "index": obj.number,
-                "parentIndex": obj.season, "originallyAvailableAt": _date(obj.first_aired)}  # fmt: skip
-    return out | {"viewedAt": int(row.viewed_at), "accountID": row.account_id,
-                  "deviceID": row.device_id}  # fmt: skip
+        out |= {
+            "parentKey": f"/library/metadata/{plex.rating_key(plex.season_of(obj))}",
+            "grandparentKey": f"/library/metadata/{plex.rating_key(obj.show)}",
+            "grandparentTitle": obj.show.title,
+            "index": obj.number,
+            "parentIndex": obj.season,
+            "originallyAvailableAt": _date(obj.first_aired),
+        }
+    return out | {
+        "viewedAt": int(row.viewed_at),
+        "accountID": row.account_id,
+        "deviceID": row.device_id,
+    }
 
 
 async def accounts(request: web.Request) -> web.Response:
     auth(request, admin=True)
-    rows = [{"id": 0, "key": "/accounts/0", "name": "", "defaultAudioLanguage": "en",
-             "autoSelectAudio": True, "defaultSubtitleLanguage": "en", "subtitleMode": 0,
-             "thumb": ""}]  # fmt: skip
+    rows = [
+        {
+            "id": 0,
+            "key": "/accounts/0",
+            "name": "",
+            "defaultAudioLanguage": "en",
+            "autoSelectAudio": True,
+            "defaultSubtitleLanguage": "en",
+            "subtitleMode": 0,
+            "thumb": "",
+        }
+    ]
     for user in state_of(request).plex.users.values():
-        rows.append({"id": user.account_id, "key": f"/accounts/{user.account_id}",
-                     "name": user.username, "defaultAudioLanguage": "en", "autoSelectAudio": True,
-                     "defaultSubtitleLanguage": "en", "subtitleMode": 0, "thumb": user.thumb})  # fmt: skip
-    return container(request, {"MediaContainer": {"size": len(rows), "identifier":
-                                                  "com.plexapp.system.accounts", "Account": rows}})  # fmt: skip
+        rows.append(  # noqa: PERF401
+            {
+                "id": user.account_id,
+                "key": f"/accounts/{user.account_id}",
+                "name": user.username,
+                "defaultAudioLanguage": "en",
+                "autoSelectAudio": True,
+                "defaultSubtitleLanguage": "en",
+                "subtitleMode": 0,
+                "thumb": user.thumb,
+            }
+        )
+    return container(
+        request,
+        {
+            "MediaContainer": {
+                "size": len(rows),
+                "identifier": "com.plexapp.system.accounts",
+                "Account": rows,
+            }
+        },
+    )
 
 
 def _target(request: web.Request) -> Any:
@@ -343,11 +453,21 @@ async def timeline(request: web.Request) -> web.Response:
 
 async def _timeline(state: State, leaf: Movie | Episode) -> None:
     plex = state.plex
-    await plex.broadcast("timeline", "TimelineEntry", [{
-        "identifier": "com.plexapp.plugins.library",
-        "sectionID": "1" if isinstance(leaf, Movie) else "2",
-        "itemID": plex.rating_key(leaf), "type": 1 if isinstance(leaf, Movie) else 4,
-        "title": leaf.title, "state": 5, "updatedAt": int(state.now())}])  # fmt: skip
+    await plex.broadcast(
+        "timeline",
+        "TimelineEntry",
+        [
+            {
+                "identifier": "com.plexapp.plugins.library",
+                "sectionID": "1" if isinstance(leaf, Movie) else "2",
+                "itemID": plex.rating_key(leaf),
+                "type": 1 if isinstance(leaf, Movie) else 4,
+                "title": leaf.title,
+                "state": 5,
+                "updatedAt": int(state.now()),
+            }
+        ],
+    )
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
@@ -366,16 +486,24 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 # -- playback control (driven through /_sim/plex/playback/{action}) -------------------------------
 def _frame(s: Session) -> dict[str, Any]:
-    return {"sessionKey": str(s.key), "clientIdentifier": s.player, "guid": "",
-            "ratingKey": s.rk, "url": "", "key": f"/library/metadata/{s.rk}",
-            "viewOffset": s.offset, "playQueueItemID": 4800 + s.key, "state": s.state,
-            "transcodeSession": f"sim{s.key:022d}"}  # fmt: skip
+    return {
+        "sessionKey": str(s.key),
+        "clientIdentifier": s.player,
+        "guid": "",
+        "ratingKey": s.rk,
+        "url": "",
+        "key": f"/library/metadata/{s.rk}",
+        "viewOffset": s.offset,
+        "playQueueItemID": 4800 + s.key,
+        "state": s.state,
+        "transcodeSession": f"sim{s.key:022d}",
+    }
 
 
 async def control_playback(
     state: State, action: str, body: dict[str, Any], origin: Any
 ) -> dict[str, Any]:
-    """play / pause / seek / stop as a Plex user on a player; drives frames, sessions, webhooks."""
+    """Play / pause / seek / stop as a Plex user on a player; drives frames, sessions, webhooks."""
     del origin
     plex = state.plex
     user = plex.find_user(body.get("user", "owner"))
@@ -408,16 +536,25 @@ async def control_playback(
         events.append("media.pause")
     elif action == "stop":
         await _stop(state, session, int(body.get("offset_ms", session.offset)))
-        return {"sessionKey": str(session.key), "state": "stopped", "viewOffset": session.offset,
-                "watched": session.scrobbled}  # fmt: skip
+        return {
+            "sessionKey": str(session.key),
+            "state": "stopped",
+            "viewOffset": session.offset,
+            "watched": session.scrobbled,
+        }
     if "offset_ms" in body:
         session.offset = int(body["offset_ms"])
     await plex.broadcast("playing", "PlaySessionStateNotification", [_frame(session)])
     for event in filter(None, events):
         await _webhook(state, event, session)
     await _maybe_scrobble(state, session)
-    return {"sessionKey": str(session.key), "ratingKey": session.rk,
-            "state": session.state, "viewOffset": session.offset, "watched": session.scrobbled}
+    return {
+        "sessionKey": str(session.key),
+        "ratingKey": session.rk,
+        "state": session.state,
+        "viewOffset": session.offset,
+        "watched": session.scrobbled,
+    }
 
 
 async def _maybe_scrobble(state: State, session: Session) -> None:
@@ -447,12 +584,20 @@ def webhook_payload(state: State, event: str, s: Session) -> dict[str, Any]:
     meta["librarySectionType"] = "movie" if isinstance(s.item, Movie) else "show"
     meta["viewOffset"] = s.offset
     player = PLAYERS[s.player]
-    return {"event": event, "user": True, "owner": s.user.owner,
-            "Account": {"id": s.user.account_id, "thumb": s.user.thumb, "title": s.user.username},
-            "Server": {"title": cred.PMS_NAME, "uuid": cred.PMS_MACHINE_ID},
-            "Player": {"local": True, "publicAddress": "203.0.113.7", "title": player["title"],
-                       "uuid": s.player},
-            "Metadata": meta}  # fmt: skip
+    return {
+        "event": event,
+        "user": True,
+        "owner": s.user.owner,
+        "Account": {"id": s.user.account_id, "thumb": s.user.thumb, "title": s.user.username},
+        "Server": {"title": cred.PMS_NAME, "uuid": cred.PMS_MACHINE_ID},
+        "Player": {
+            "local": True,
+            "publicAddress": "203.0.113.7",
+            "title": player["title"],
+            "uuid": s.player,
+        },
+        "Metadata": meta,
+    }
 
 
 async def _webhook(state: State, event: str, session: Session) -> None:
@@ -465,11 +610,16 @@ async def _webhook(state: State, event: str, session: Session) -> None:
             form = aiohttp.FormData(default_to_multipart=True)
             form.add_field("payload", payload)  # a plain text part, as Plex sends it
             if event in ("media.play", "media.rate"):
-                form.add_field("thumb", b"\xff\xd8\xff\xe0sim\xff\xd9", filename="thumb.jpg",
-                               content_type="image/jpeg")  # fmt: skip
+                form.add_field(
+                    "thumb",
+                    b"\xff\xd8\xff\xe0sim\xff\xd9",
+                    filename="thumb.jpg",
+                    content_type="image/jpeg",
+                )
             with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
-                async with http.post(url, data=form, headers={"User-Agent": "PlexMediaServer/"
-                                                              + PMS_VERSION}) as resp:  # fmt: skip
+                async with http.post(
+                    url, data=form, headers={"User-Agent": "PlexMediaServer/" + PMS_VERSION}
+                ) as resp:
                     await resp.read()
                     _LOG.debug("webhook %s -> %s: %s", event, url, resp.status)
 

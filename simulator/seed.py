@@ -29,13 +29,15 @@ def make_plan(cat: Catalogue, counts: dict[str, int]) -> SeedPlan:
     plan = SeedPlan()
     now = EPOCH_START
     aired = [ep for ep in cat.episodes if ep.first_aired < now - DAY and ep.season > 0]
-    plays: list[tuple[Movie | Episode, float]] = []
-    for i in range(counts["episode_plays"] if aired else 0):
-        # Newest first, ~40 minutes apart; cycles through episodes when plays > episodes.
-        plays.append((aired[i % len(aired)], now - 3600 - i * 2400))
+    # Newest first, ~40 minutes apart; cycles through episodes when plays > episodes.
+    plays: list[tuple[Movie | Episode, float]] = [
+        (aired[i % len(aired)], now - 3600 - i * 2400)
+        for i in range(counts["episode_plays"] if aired else 0)
+    ]
     movies = cat.movies
-    for i in range(counts["movie_plays"]):
-        plays.append((movies[i % len(movies)], now - 5400 - i * 7200))
+    plays.extend(
+        (movies[i % len(movies)], now - 5400 - i * 7200) for i in range(counts["movie_plays"])
+    )
     plays.sort(key=lambda p: -p[1])
     plan.plex_plays = plays
     plan.friend_plays = plays[1::7][:50]

@@ -22,13 +22,38 @@ STATUSES = ("plantowatch", "watching", "completed", "hold", "dropped")
 SCROBBLE_WINDOW = 3600
 GROUPS = {"movies": "movies", "shows": "tv_shows", "anime": "anime"}
 ACTIVITY_KEYS = {
-    "tv_shows": ("all", "rated_at", "playback", "plantowatch", "watching", "completed", "hold",
-                 "dropped", "removed_from_list"),
-    "anime": ("all", "rated_at", "playback", "plantowatch", "watching", "completed", "hold",
-              "dropped", "removed_from_list"),
-    "movies": ("all", "rated_at", "playback", "plantowatch", "completed", "dropped",
-               "removed_from_list"),
-}  # fmt: skip
+    "tv_shows": (
+        "all",
+        "rated_at",
+        "playback",
+        "plantowatch",
+        "watching",
+        "completed",
+        "hold",
+        "dropped",
+        "removed_from_list",
+    ),
+    "anime": (
+        "all",
+        "rated_at",
+        "playback",
+        "plantowatch",
+        "watching",
+        "completed",
+        "hold",
+        "dropped",
+        "removed_from_list",
+    ),
+    "movies": (
+        "all",
+        "rated_at",
+        "playback",
+        "plantowatch",
+        "completed",
+        "dropped",
+        "removed_from_list",
+    ),
+}
 
 
 @dataclass
@@ -79,8 +104,10 @@ def section(item: Item) -> str:
 class SimklState:
     def __init__(self, cat: Catalogue, plan: SeedPlan, now: float) -> None:
         self.cat = cat
-        self.users = {cred.SIMKL_USER: User(cred.SIMKL_USER, cred.SIMKL_USER_ID),
-                      cred.SIMKL_USER_2: User(cred.SIMKL_USER_2, cred.SIMKL_USER_ID + 1)}  # fmt: skip
+        self.users = {
+            cred.SIMKL_USER: User(cred.SIMKL_USER, cred.SIMKL_USER_ID),
+            cred.SIMKL_USER_2: User(cred.SIMKL_USER_2, cred.SIMKL_USER_ID + 1),
+        }
         self.tokens = {cred.SIMKL_TOKEN: cred.SIMKL_USER, cred.SIMKL_TOKEN_2: cred.SIMKL_USER_2}
         self.pins: dict[str, Pin] = {}
         self.ids = 7_000_000_000
@@ -150,43 +177,62 @@ def authed(request: web.Request) -> User:
 def ids_json(item: Movie | Show, *, simkl_only: bool = False) -> dict[str, Any]:
     if simkl_only:
         return {"simkl": item.simkl}
-    ids: dict[str, Any] = {"simkl": item.simkl, "slug": item.slug, "imdb": item.imdb,
-                           "tmdb": item.tmdb, "tvdb": item.tvdb}  # fmt: skip
+    ids: dict[str, Any] = {
+        "simkl": item.simkl,
+        "slug": item.slug,
+        "imdb": item.imdb,
+        "tmdb": item.tmdb,
+        "tvdb": item.tvdb,
+    }
     if isinstance(item, Show) and item.mal is not None:
         ids["mal"] = item.mal
-    return {k: (str(v) if k in ("tmdb", "tvdb", "mal") else v)
-            for k, v in ids.items() if v is not None}  # fmt: skip
+    return {
+        k: (str(v) if k in ("tmdb", "tvdb", "mal") else v) for k, v in ids.items() if v is not None
+    }
 
 
 def media_json(item: Movie | Show, extended: str = "full") -> dict[str, Any]:
     if extended in ("ids_only", "simkl_ids_only"):
         return {"ids": ids_json(item, simkl_only=extended == "simkl_ids_only")}
-    out: dict[str, Any] = {"title": item.title, "poster": f"{item.simkl % 100:02d}/{item.simkl}p",
-                           "year": item.year, "runtime": item.runtime, "ids": ids_json(item)}  # fmt: skip
+    out: dict[str, Any] = {
+        "title": item.title,
+        "poster": f"{item.simkl % 100:02d}/{item.simkl}p",
+        "year": item.year,
+        "runtime": item.runtime,
+        "ids": ids_json(item),
+    }
     return out
 
 
 def _row(user: User, item: Movie | Show, entry: Entry, request: web.Request) -> dict[str, Any]:
     extended = request.query.get("extended", "full")
     key = "movie" if isinstance(item, Movie) else "show"
-    watched_at = [user.watched[e] for e in _eps(item) if e in user.watched] if key == "show" else (
-        [user.watched[item]] if item in user.watched else []  # type: ignore[index]
+    watched_at = (
+        [user.watched[e] for e in _eps(item) if e in user.watched]
+        if key == "show"
+        else (
+            [user.watched[item]] if item in user.watched else []  # type: ignore[index]
+        )
     )
     last = max(watched_at) if watched_at else None
     row: dict[str, Any] = {
         "added_to_watchlist_at": iso_s(entry.added_at),
         "last_watched_at": iso_s(last) if last else None,
         "user_rated_at": iso_s(entry.rated_at) if entry.rated_at else None,
-        "user_rating": entry.rating, "status": entry.status,
-    }  # fmt: skip
+        "user_rating": entry.rating,
+        "status": entry.status,
+    }
     if isinstance(item, Show):
-        aired = [e for e in _eps(item)]
+        aired = _eps(item)
         seen = [e for e in aired if e in user.watched]
         unseen = [e for e in aired if e not in user.watched]
-        row |= {"last_watched": f"S{seen[-1].season:02d}E{seen[-1].number:02d}" if seen else None,
-                "next_to_watch": f"S{unseen[0].season:02d}E{unseen[0].number:02d}" if unseen
-                else None, "watched_episodes_count": len(seen),
-                "total_episodes_count": len(aired), "not_aired_episodes_count": 0}  # fmt: skip
+        row |= {
+            "last_watched": f"S{seen[-1].season:02d}E{seen[-1].number:02d}" if seen else None,
+            "next_to_watch": f"S{unseen[0].season:02d}E{unseen[0].number:02d}" if unseen else None,
+            "watched_episodes_count": len(seen),
+            "total_episodes_count": len(aired),
+            "not_aired_episodes_count": 0,
+        }
         if item.anime:
             row["anime_type"] = "tv"
         if request.query.get("episode_watched_at") == "yes" or extended.startswith("full"):
@@ -212,9 +258,15 @@ def _new_pin(state: State) -> dict[str, Any]:
     code = hashlib.sha256(f"simkl{n}{state.now()}".encode()).hexdigest()[:5].upper()
     pin = Pin(f"{code}{n % 10}", state.now())
     state.simkl.pins[pin.user_code] = pin
-    return {"result": "OK", "device_code": "DEVICE_CODE", "user_code": pin.user_code,
-            "verification_uri": "https://simkl.com/pin", "verification_url": "https://simkl.com/pin",
-            "expires_in": pin.expires_in, "interval": pin.interval}  # fmt: skip
+    return {
+        "result": "OK",
+        "device_code": "DEVICE_CODE",
+        "user_code": pin.user_code,
+        "verification_uri": "https://simkl.com/pin",
+        "verification_url": "https://simkl.com/pin",
+        "expires_in": pin.expires_in,
+        "interval": pin.interval,
+    }
 
 
 async def pin_create(request: web.Request) -> web.Response:
@@ -252,10 +304,21 @@ def approve_pin(state: State, user_code: str, user: str | None) -> bool:
 # -- sync ----------------------------------------------------------------------------------------
 async def settings(request: web.Request) -> web.Response:
     user = authed(request)
-    return reply({"user": {"name": user.name, "joined_at": "2020-01-01T00:00:00Z",
-                           "gender": "", "avatar": "", "bio": "", "loc": "", "age": ""},
-                  "account": {"id": user.id, "timezone": "UTC", "type": "free"},
-                  "connections": {"facebook": False}})  # fmt: skip
+    return reply(
+        {
+            "user": {
+                "name": user.name,
+                "joined_at": "2020-01-01T00:00:00Z",
+                "gender": "",
+                "avatar": "",
+                "bio": "",
+                "loc": "",
+                "age": "",
+            },
+            "account": {"id": user.id, "timezone": "UTC", "type": "free"},
+            "connections": {"facebook": False},
+        }
+    )
 
 
 async def activities(request: web.Request) -> web.Response:
@@ -291,8 +354,11 @@ async def all_items(request: web.Request) -> web.Response:
 
 
 def _status_response(item: Item, status: str) -> dict[str, Any]:
-    return {"status": status, "simkl_type": "movie" if isinstance(item, Movie) else "tv",
-            "anime_type": "tv" if isinstance(item, Show) and item.anime else None}  # fmt: skip
+    return {
+        "status": status,
+        "simkl_type": "movie" if isinstance(item, Movie) else "tv",
+        "anime_type": "tv" if isinstance(item, Show) and item.anime else None,
+    }
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -303,8 +369,12 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 
 def _entries(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return [(kind, entry) for kind in ("movies", "shows", "anime") for entry in body.get(kind) or []
-            if isinstance(entry, dict)]  # fmt: skip
+    return [
+        (kind, entry)
+        for kind in ("movies", "shows", "anime")
+        for entry in body.get(kind) or []
+        if isinstance(entry, dict)
+    ]
 
 
 def _set_status(user: User, item: Movie | Show, status: str, now: float) -> None:
@@ -447,7 +517,11 @@ async def ratings_get(request: web.Request) -> web.Response:
     out: dict[str, list[Any]] = {}
     for item, entry in user.entries.items():
         sec = section(item)
-        if entry.rating is None or (kind and sec != kind) or (allowed and entry.rating not in allowed):
+        if (
+            entry.rating is None
+            or (kind and sec != kind)
+            or (allowed and entry.rating not in allowed)
+        ):
             continue
         if since is not None and (entry.rated_at or 0) < since:
             continue
@@ -520,8 +594,11 @@ async def watched(request: web.Request) -> web.Response:
         else:
             entry = user.entries.get(item)
             times = [user.watched[e] for e in (_eps(item) or [item]) if e in user.watched]  # type: ignore[operator]
-            row |= {"result": bool(times), "list": entry.status if entry else None,
-                    "last_watched_at": iso_s(max(times)) if times else None}  # fmt: skip
+            row |= {
+                "result": bool(times),
+                "list": entry.status if entry else None,
+                "last_watched_at": iso_s(max(times)) if times else None,
+            }
         out.append(row)
     return reply(out)
 
@@ -552,7 +629,7 @@ async def scrobble(request: web.Request) -> web.Response:
     body = await _body(request)
     try:
         progress = float(body.get("progress", 0))
-    except (TypeError, ValueError):
+    except TypeError, ValueError:
         raise _error(400, "wrong_parameter", "progress must be a number") from None
     target = _scrobble_target(state, body)
     if target is None:
@@ -565,8 +642,9 @@ async def scrobble(request: web.Request) -> web.Response:
         if progress >= 80:
             last = user.scrobbled.get(item)
             if last is not None and now < last + SCROBBLE_WINDOW:
-                return reply({"watched_at": iso_ms(last),
-                              "expires_at": iso_ms(last + SCROBBLE_WINDOW)}, 409)  # fmt: skip
+                return reply(
+                    {"watched_at": iso_ms(last), "expires_at": iso_ms(last + SCROBBLE_WINDOW)}, 409
+                )
             user.scrobbled[item] = now
             _mark(user, item, now)
             status = "completed" if isinstance(item, Movie) else "watching"
@@ -598,8 +676,11 @@ async def playback_get(request: web.Request) -> web.Response:
         if isinstance(item, Movie):
             row |= {"type": "movie", "movie": media_json(item)}
         else:
-            row |= {"type": "episode", "show": media_json(item.show),
-                    "episode": {"season": item.season, "number": item.number}}  # fmt: skip
+            row |= {
+                "type": "episode",
+                "show": media_json(item.show),
+                "episode": {"season": item.season, "number": item.number},
+            }
         rows.append(row)
     return reply(rows)
 
@@ -618,12 +699,18 @@ async def search_id(request: web.Request) -> web.Response:
     wanted = request.query.get("type")
     rows = []
     for kind in ("movies", "shows"):
-        if wanted == "movie" and kind == "shows" or wanted in ("show", "tv") and kind == "movies":
+        if (wanted == "movie" and kind == "shows") or (
+            wanted in ("show", "tv") and kind == "movies"
+        ):
             continue
         item = state.simkl.find(kind, ids)
         if item is not None:
-            rows.append({"type": section(item).rstrip("s") if kind == "shows" else "movie",
-                         **media_json(item)})  # fmt: skip
+            rows.append(
+                {
+                    "type": section(item).rstrip("s") if kind == "shows" else "movie",
+                    **media_json(item),
+                }
+            )
     return reply(rows)
 
 

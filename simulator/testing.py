@@ -72,7 +72,7 @@ class Simulator:
         async with self._session.request(
             method, f"{self.base_url}/_sim/{path}", json=body, params=params or None
         ) as resp:
-            if resp.status >= 400:  # noqa: PLR2004
+            if resp.status >= 400:
                 msg = f"control call {method} {path} failed: {resp.status} {await resp.text()}"
                 raise RuntimeError(msg)
             return await resp.json()
@@ -93,8 +93,16 @@ class Simulator:
         kind: str = "status",
     ) -> dict[str, Any]:
         """Inject a fault; ``route_pattern`` is an fnmatch over ``"METHOD /route/{pattern}"``."""
-        spec = {"service": service, "route": route_pattern, "status": status, "count": count,
-                "body": body, "headers": headers, "latency": latency, "kind": kind}  # fmt: skip
+        spec = {
+            "service": service,
+            "route": route_pattern,
+            "status": status,
+            "count": count,
+            "body": body,
+            "headers": headers,
+            "latency": latency,
+            "kind": kind,
+        }
         return await self._call("POST", "faults", spec)  # type: ignore[no-any-return]
 
     async def clear_faults(self) -> None:
@@ -133,8 +141,9 @@ class Simulator:
     async def approve_trakt_device(
         self, user_code: str, user: str = TRAKT_USER, *, deny: bool = False
     ) -> None:
-        await self._call("POST", "trakt/device/approve",
-                         {"user_code": user_code, "user": user, "deny": deny})  # fmt: skip
+        await self._call(
+            "POST", "trakt/device/approve", {"user_code": user_code, "user": user, "deny": deny}
+        )
 
     async def approve_simkl_pin(self, user_code: str, user: str | None = None) -> None:
         await self._call("POST", "simkl/pin/approve", {"user_code": user_code, "user": user})
@@ -156,12 +165,17 @@ class Simulator:
         return await self._call("POST", f"plex/playback/{action}", body)  # type: ignore[no-any-return]
 
     async def play(
-        self, rating_key: str, *, user: str = "owner", player: str = PLAYER_TV,
+        self,
+        rating_key: str,
+        *,
+        user: str = "owner",
+        player: str = PLAYER_TV,
         offset_ms: int | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """Start (or resume) ``rating_key`` for ``user`` ("owner", "shared") on ``player``."""
-        return await self._playback("play", rating_key=rating_key, user=user, player=player,
-                                    offset_ms=offset_ms)  # fmt: skip
+        return await self._playback(
+            "play", rating_key=rating_key, user=user, player=player, offset_ms=offset_ms
+        )
 
     async def pause(
         self, *, user: str = "owner", player: str = PLAYER_TV, offset_ms: int | None = None

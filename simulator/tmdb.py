@@ -48,9 +48,15 @@ def check(request: web.Request) -> None:
         start, count = now, 0
     if count >= LIMIT_PER_SECOND:
         retry = str(max(1, math.ceil(start + 1 - now)))
-        raise abort_json({"success": False, "status_code": 25, "status_message": "Your request "
-                          "count (#) is over the allowed limit of (40)."}, 429,
-                         {"Retry-After": retry})  # fmt: skip
+        raise abort_json(
+            {
+                "success": False,
+                "status_code": 25,
+                "status_message": "Your request count (#) is over the allowed limit of (40).",
+            },
+            429,
+            {"Retry-After": retry},
+        )
     state.tmdb.windows[key] = (start, count + 1)
 
 
@@ -59,37 +65,83 @@ def _poster(kind: str, n: int | None) -> str:
 
 
 def _movie_ids(m: Movie) -> dict[str, Any]:
-    return {"imdb_id": m.imdb, "wikidata_id": None, "facebook_id": None,
-            "instagram_id": None, "twitter_id": None}  # fmt: skip
+    return {
+        "imdb_id": m.imdb,
+        "wikidata_id": None,
+        "facebook_id": None,
+        "instagram_id": None,
+        "twitter_id": None,
+    }
 
 
 def _show_ids(s: Show) -> dict[str, Any]:
-    return {"imdb_id": s.imdb, "freebase_mid": None, "freebase_id": None, "tvdb_id": s.tvdb,
-            "tvrage_id": None, "wikidata_id": None, "facebook_id": None,
-            "instagram_id": None, "twitter_id": None}  # fmt: skip
+    return {
+        "imdb_id": s.imdb,
+        "freebase_mid": None,
+        "freebase_id": None,
+        "tvdb_id": s.tvdb,
+        "tvrage_id": None,
+        "wikidata_id": None,
+        "facebook_id": None,
+        "instagram_id": None,
+        "twitter_id": None,
+    }
 
 
 def movie_brief(m: Movie) -> dict[str, Any]:
-    return {"adult": False, "id": m.tmdb, "title": m.title, "original_title": m.title,
-            "release_date": m.released or "", "poster_path": _poster("m", m.tmdb),
-            "backdrop_path": _poster("mb", m.tmdb), "overview": f"About {m.title}.",
-            "media_type": "movie", "original_language": "en", "genre_ids": [18],
-            "popularity": 10.0, "vote_average": 7.1, "vote_count": 1000, "video": False}  # fmt: skip
+    return {
+        "adult": False,
+        "id": m.tmdb,
+        "title": m.title,
+        "original_title": m.title,
+        "release_date": m.released or "",
+        "poster_path": _poster("m", m.tmdb),
+        "backdrop_path": _poster("mb", m.tmdb),
+        "overview": f"About {m.title}.",
+        "media_type": "movie",
+        "original_language": "en",
+        "genre_ids": [18],
+        "popularity": 10.0,
+        "vote_average": 7.1,
+        "vote_count": 1000,
+        "video": False,
+    }
 
 
 def show_brief(s: Show) -> dict[str, Any]:
-    return {"adult": False, "id": s.tmdb, "name": s.title, "original_name": s.title,
-            "first_air_date": s.first_aired or "", "poster_path": _poster("t", s.tmdb),
-            "backdrop_path": _poster("tb", s.tmdb), "overview": f"About {s.title}.",
-            "media_type": "tv", "origin_country": ["US"], "original_language": "en",
-            "genre_ids": [18], "popularity": 10.0, "vote_average": 8.0, "vote_count": 500}  # fmt: skip
+    return {
+        "adult": False,
+        "id": s.tmdb,
+        "name": s.title,
+        "original_name": s.title,
+        "first_air_date": s.first_aired or "",
+        "poster_path": _poster("t", s.tmdb),
+        "backdrop_path": _poster("tb", s.tmdb),
+        "overview": f"About {s.title}.",
+        "media_type": "tv",
+        "origin_country": ["US"],
+        "original_language": "en",
+        "genre_ids": [18],
+        "popularity": 10.0,
+        "vote_average": 8.0,
+        "vote_count": 500,
+    }
 
 
 def episode_brief(e: Episode) -> dict[str, Any]:
-    return {"id": e.tmdb, "name": e.title, "overview": "", "media_type": "tv_episode",
-            "air_date": iso_s(e.first_aired)[:10], "episode_number": e.number,
-            "season_number": e.season, "show_id": e.show.tmdb, "still_path": None,
-            "vote_average": 7.5, "vote_count": 10}  # fmt: skip
+    return {
+        "id": e.tmdb,
+        "name": e.title,
+        "overview": "",
+        "media_type": "tv_episode",
+        "air_date": iso_s(e.first_aired)[:10],
+        "episode_number": e.number,
+        "season_number": e.season,
+        "show_id": e.show.tmdb,
+        "still_path": None,
+        "vote_average": 7.5,
+        "vote_count": 10,
+    }
 
 
 def _append(request: web.Request) -> set[str]:
@@ -133,8 +185,13 @@ async def movie(request: web.Request) -> web.Response:
     m: Movie = _lookup(request, "movie")
     out = movie_brief(m)
     del out["media_type"], out["genre_ids"]
-    out |= {"imdb_id": m.imdb, "runtime": m.runtime, "status": "Released",
-            "genres": [{"id": 18, "name": "Drama"}], "tagline": ""}  # fmt: skip
+    out |= {
+        "imdb_id": m.imdb,
+        "runtime": m.runtime,
+        "status": "Released",
+        "genres": [{"id": 18, "name": "Drama"}],
+        "tagline": "",
+    }
     if "external_ids" in _append(request):
         out["external_ids"] = _movie_ids(m)
     return reply(out)
@@ -144,12 +201,20 @@ async def tv(request: web.Request) -> web.Response:
     s: Show = _lookup(request, "show")
     out = show_brief(s)
     del out["media_type"], out["genre_ids"]
-    out |= {"number_of_seasons": len([n for n in s.seasons if n > 0]),
-            "number_of_episodes": len([e for e in s.episodes if e.season > 0]),
-            "status": "Returning Series" if s.status != "ended" else "Ended",
-            "genres": [{"id": 18, "name": "Drama"}],
-            "seasons": [{"season_number": n, "episode_count": len(eps), "name": f"Season {n}"
-                         if n else "Specials"} for n, eps in sorted(s.seasons.items())]}  # fmt: skip
+    out |= {
+        "number_of_seasons": len([n for n in s.seasons if n > 0]),
+        "number_of_episodes": len([e for e in s.episodes if e.season > 0]),
+        "status": "Returning Series" if s.status != "ended" else "Ended",
+        "genres": [{"id": 18, "name": "Drama"}],
+        "seasons": [
+            {
+                "season_number": n,
+                "episode_count": len(eps),
+                "name": f"Season {n}" if n else "Specials",
+            }
+            for n, eps in sorted(s.seasons.items())
+        ],
+    }
     if "external_ids" in _append(request):
         out["external_ids"] = _show_ids(s)
     return reply(out)
@@ -174,8 +239,13 @@ async def find(request: web.Request) -> web.Response:
         raise _error(400, 5, "Invalid parameters: Your request parameters are incorrect.")
     cat = state_of(request).catalogue
     value = request.match_info["id"]
-    out: dict[str, list[Any]] = {"movie_results": [], "person_results": [], "tv_results": [],
-                                 "tv_episode_results": [], "tv_season_results": []}  # fmt: skip
+    out: dict[str, list[Any]] = {
+        "movie_results": [],
+        "person_results": [],
+        "tv_results": [],
+        "tv_episode_results": [],
+        "tv_season_results": [],
+    }
     if key is not None:
         m = cat.find("movie", {key: value}) if key == "imdb" else None
         if isinstance(m, Movie) and m.tmdb is not None:
@@ -192,17 +262,28 @@ async def find(request: web.Request) -> web.Response:
 def _page(request: web.Request, rows: Sequence[dict[str, Any]]) -> web.Response:
     page = int_param(request, "page", 1, low=1)
     start = (page - 1) * PAGE_SIZE
-    return reply({"page": page, "results": list(rows[start : start + PAGE_SIZE]),
-                  "total_pages": math.ceil(len(rows) / PAGE_SIZE), "total_results": len(rows)})  # fmt: skip
+    return reply(
+        {
+            "page": page,
+            "results": list(rows[start : start + PAGE_SIZE]),
+            "total_pages": math.ceil(len(rows) / PAGE_SIZE),
+            "total_results": len(rows),
+        }
+    )
 
 
 async def search_movie(request: web.Request) -> web.Response:
     check(request)
     query = request.query.get("query", "").casefold().strip()
     year = request.query.get("year") or request.query.get("primary_release_year")
-    rows = [movie_brief(m) for m in state_of(request).catalogue.movies
-            if query and m.tmdb is not None and query in m.title.casefold()
-            and (not year or str(m.year) == year)]  # fmt: skip
+    rows = [
+        movie_brief(m)
+        for m in state_of(request).catalogue.movies
+        if query
+        and m.tmdb is not None
+        and query in m.title.casefold()
+        and (not year or str(m.year) == year)
+    ]
     for row in rows:
         del row["media_type"]
     return _page(request, rows)
@@ -212,9 +293,14 @@ async def search_tv(request: web.Request) -> web.Response:
     check(request)
     query = request.query.get("query", "").casefold().strip()
     year = request.query.get("first_air_date_year") or request.query.get("year")
-    rows = [show_brief(s) for s in state_of(request).catalogue.shows
-            if query and s.tmdb is not None and query in s.title.casefold()
-            and (not year or str(s.year) == year)]  # fmt: skip
+    rows = [
+        show_brief(s)
+        for s in state_of(request).catalogue.shows
+        if query
+        and s.tmdb is not None
+        and query in s.title.casefold()
+        and (not year or str(s.year) == year)
+    ]
     for row in rows:
         del row["media_type"]
     return _page(request, rows)

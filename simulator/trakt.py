@@ -25,12 +25,32 @@ SCROBBLE_WINDOW = 3600
 GET_LIMIT, GET_PERIOD = 1000, 300
 KINDS = ("movies", "shows", "seasons", "episodes")
 ACTIVITY_KEYS: dict[str, tuple[str, ...]] = {
-    "movies": ("watched_at", "collected_at", "rated_at", "watchlisted_at", "favorited_at",
-               "commented_at", "paused_at", "hidden_at"),
-    "episodes": ("watched_at", "collected_at", "rated_at", "watchlisted_at", "commented_at",
-                 "paused_at"),
-    "shows": ("rated_at", "watchlisted_at", "favorited_at", "commented_at", "hidden_at",
-              "dropped_at"),
+    "movies": (
+        "watched_at",
+        "collected_at",
+        "rated_at",
+        "watchlisted_at",
+        "favorited_at",
+        "commented_at",
+        "paused_at",
+        "hidden_at",
+    ),
+    "episodes": (
+        "watched_at",
+        "collected_at",
+        "rated_at",
+        "watchlisted_at",
+        "commented_at",
+        "paused_at",
+    ),
+    "shows": (
+        "rated_at",
+        "watchlisted_at",
+        "favorited_at",
+        "commented_at",
+        "hidden_at",
+        "dropped_at",
+    ),
     "seasons": ("rated_at", "watchlisted_at", "commented_at", "hidden_at"),
     "comments": ("liked_at", "reacted_at", "blocked_at"),
     "lists": ("liked_at", "reacted_at", "updated_at", "commented_at"),
@@ -39,7 +59,7 @@ ACTIVITY_KEYS: dict[str, tuple[str, ...]] = {
     "account": ("settings_at", "followed_at", "following_at", "pending_at", "requested_at"),
     "saved_filters": ("updated_at",),
     "notes": ("updated_at",),
-}  # fmt: skip
+}
 
 
 def _hex64(*parts: object) -> str:
@@ -141,8 +161,9 @@ class TraktState:
 
     def add_token(self, user: str, now: int, access: str = "", refresh: str = "") -> Token:
         n = len(self.tokens)
-        token = Token(access or _hex64("a", user, now, n), refresh or _hex64("r", user, now, n),
-                      user, now)  # fmt: skip
+        token = Token(
+            access or _hex64("a", user, now, n), refresh or _hex64("r", user, now, n), user, now
+        )
         self.tokens[token.access] = token
         self.refresh_tokens[token.refresh] = token
         return token
@@ -161,19 +182,28 @@ class TraktState:
 
 # -- serialisation -------------------------------------------------------------------------------
 def movie_json(m: Movie) -> dict[str, Any]:
-    return {"title": m.title, "year": m.year,
-            "ids": {"trakt": m.trakt, "slug": m.slug, "imdb": m.imdb, "tmdb": m.tmdb}}  # fmt: skip
+    return {
+        "title": m.title,
+        "year": m.year,
+        "ids": {"trakt": m.trakt, "slug": m.slug, "imdb": m.imdb, "tmdb": m.tmdb},
+    }
 
 
 def show_json(s: Show) -> dict[str, Any]:
-    return {"title": s.title, "year": s.year,
-            "ids": {"trakt": s.trakt, "slug": s.slug, "tvdb": s.tvdb, "imdb": s.imdb,
-                    "tmdb": s.tmdb}}  # fmt: skip
+    return {
+        "title": s.title,
+        "year": s.year,
+        "ids": {"trakt": s.trakt, "slug": s.slug, "tvdb": s.tvdb, "imdb": s.imdb, "tmdb": s.tmdb},
+    }
 
 
 def episode_json(e: Episode) -> dict[str, Any]:
-    return {"season": e.season, "number": e.number, "title": e.title,
-            "ids": {"trakt": e.trakt, "tvdb": e.tvdb, "imdb": e.imdb, "tmdb": e.tmdb}}  # fmt: skip
+    return {
+        "season": e.season,
+        "number": e.number,
+        "title": e.title,
+        "ids": {"trakt": e.trakt, "tvdb": e.tvdb, "imdb": e.imdb, "tmdb": e.tmdb},
+    }
 
 
 def media_json(item: Item) -> dict[str, Any]:
@@ -228,8 +258,7 @@ def _rate_limit(request: web.Request, key: str, *, authed: bool) -> None:
 
 
 def _too_many(name: str, period: int, limit: int, until: float, now: float) -> None:
-    info = {"name": name, "period": period, "limit": limit, "remaining": 0,
-            "until": iso_ms(until)}  # fmt: skip
+    info = {"name": name, "period": period, "limit": limit, "remaining": 0, "until": iso_ms(until)}
     headers = {"Retry-After": str(max(1, math.ceil(until - now))), "X-Ratelimit": dumps(info)}
     raise Abort(empty(429, headers))
 
@@ -275,8 +304,13 @@ async def _oauth_body(request: web.Request, *, secret: bool = True) -> dict[str,
     if not isinstance(body, dict):
         raise Abort(empty(400))
     if not _client_ok(body, secret=secret):
-        raise abort_json({"error": "invalid_client", "error_description": "Client authentication "
-                          "failed due to unknown client."}, 401)  # fmt: skip
+        raise abort_json(
+            {
+                "error": "invalid_client",
+                "error_description": "Client authentication failed due to unknown client.",
+            },
+            401,
+        )
     return body
 
 
@@ -287,9 +321,15 @@ async def device_code(request: web.Request) -> web.Response:
     code = DeviceCode(_hex64("device", n, state.now()), f"{0x5055CC52 + n * 7919:08X}", state.now())
     state.trakt.devices[code.device_code] = code
     del body
-    return reply({"device_code": code.device_code, "user_code": code.user_code,
-                  "verification_url": "https://trakt.tv/activate",
-                  "expires_in": code.expires_in, "interval": code.interval})  # fmt: skip
+    return reply(
+        {
+            "device_code": code.device_code,
+            "user_code": code.user_code,
+            "verification_url": "https://trakt.tv/activate",
+            "expires_in": code.expires_in,
+            "interval": code.interval,
+        }
+    )
 
 
 async def device_token(request: web.Request) -> web.Response:
@@ -332,8 +372,14 @@ async def token(request: web.Request) -> web.Response:
         if user is None:
             return reply(INVALID_GRANT, 400)
         return reply(trakt.add_token(user, now).body())
-    return reply({"error": "unsupported_grant_type", "error_description": "The authorization "
-                  "grant type is not supported by the authorization server."}, 400)  # fmt: skip
+    return reply(
+        {
+            "error": "unsupported_grant_type",
+            "error_description": "The authorization "
+            "grant type is not supported by the authorization server.",
+        },
+        400,
+    )
 
 
 async def revoke(request: web.Request) -> web.Response:
@@ -357,16 +403,26 @@ async def authorize(request: web.Request) -> web.StreamResponse:
 # -- users / activities --------------------------------------------------------------------------
 async def settings(request: web.Request) -> web.Response:
     user = authed(request)
-    return reply({
-        "user": {"username": user.name, "private": False, "name": user.name.title(),
-                 "vip": user.vip, "vip_ep": False,
-                 "ids": {"slug": user.name, "uuid": _hex64("uuid", user.name)[:40]}},
-        "account": {"timezone": "Europe/Berlin"},
-        "limits": {"list": {"count": 2, "item_count": 100},
-                   "watchlist": {"item_count": user.watchlist_limit},
-                   "favorites": {"item_count": 100}, "collection": {"item_count": 100},
-                   "notes": {"item_count": 100}},
-    })  # fmt: skip
+    return reply(
+        {
+            "user": {
+                "username": user.name,
+                "private": False,
+                "name": user.name.title(),
+                "vip": user.vip,
+                "vip_ep": False,
+                "ids": {"slug": user.name, "uuid": _hex64("uuid", user.name)[:40]},
+            },
+            "account": {"timezone": "Europe/Berlin"},
+            "limits": {
+                "list": {"count": 2, "item_count": 100},
+                "watchlist": {"item_count": user.watchlist_limit},
+                "favorites": {"item_count": 100},
+                "collection": {"item_count": 100},
+                "notes": {"item_count": 100},
+            },
+        }
+    )
 
 
 async def last_activities(request: web.Request) -> web.Response:
@@ -461,8 +517,15 @@ async def watchlist_get(request: web.Request) -> web.Response:
     for rank, (item, (list_id, listed_at)) in enumerate(user.watchlist.items(), start=1):
         if kind not in ("all", item.kind + "s"):
             continue
-        rows.append({"rank": rank, "id": list_id, "listed_at": iso_ms(listed_at),
-                     "notes": None, **media_json(item)})  # fmt: skip
+        rows.append(
+            {
+                "rank": rank,
+                "id": list_id,
+                "listed_at": iso_ms(listed_at),
+                "notes": None,
+                **media_json(item),
+            }
+        )
     if sort_by == "added":
         rows.sort(key=lambda r: r["listed_at"])
     elif sort_by == "title":
@@ -481,15 +544,30 @@ async def watchlist_add(request: web.Request) -> web.Response:
     new = list(dict.fromkeys(i for i, _ in found if i not in user.watchlist))
     existing = [i for i, _ in found if i in user.watchlist]
     if len(user.watchlist) + len(new) > user.watchlist_limit:
-        return empty(420, {"X-Upgrade-URL": "https://trakt.tv/vip", "X-VIP-User": str(user.vip).lower(),
-                           "X-Account-Limit": str(user.watchlist_limit)})  # fmt: skip
+        return empty(
+            420,
+            {
+                "X-Upgrade-URL": "https://trakt.tv/vip",
+                "X-VIP-User": str(user.vip).lower(),
+                "X-Account-Limit": str(user.watchlist_limit),
+            },
+        )
     for item in new:
         user.watchlist[item] = (trakt.next_id(), now)  # type: ignore[index]
     if new:
         user.touch(now, "watchlist.updated_at", *{f"{i.kind}s.watchlisted_at" for i in new})
-    return reply({"added": _counts(new), "existing": _counts(existing), "not_found": missing,
-                  "list": {"updated_at": iso_ms(user.activities["watchlist.updated_at"]),
-                           "item_count": len(user.watchlist)}}, 201)  # fmt: skip
+    return reply(
+        {
+            "added": _counts(new),
+            "existing": _counts(existing),
+            "not_found": missing,
+            "list": {
+                "updated_at": iso_ms(user.activities["watchlist.updated_at"]),
+                "item_count": len(user.watchlist),
+            },
+        },
+        201,
+    )
 
 
 async def watchlist_remove(request: web.Request) -> web.Response:
@@ -504,15 +582,26 @@ async def watchlist_remove(request: web.Request) -> web.Response:
             deleted.append(item)
     if deleted:
         user.touch(now, "watchlist.updated_at")
-    return reply({"deleted": _counts(deleted), "not_found": missing,
-                  "list": {"updated_at": iso_ms(user.activities["watchlist.updated_at"]),
-                           "item_count": len(user.watchlist)}})  # fmt: skip
+    return reply(
+        {
+            "deleted": _counts(deleted),
+            "not_found": missing,
+            "list": {
+                "updated_at": iso_ms(user.activities["watchlist.updated_at"]),
+                "item_count": len(user.watchlist),
+            },
+        }
+    )
 
 
 # -- history -------------------------------------------------------------------------------------
 def _play_json(play: Play) -> dict[str, Any]:
-    return {"id": play.id, "watched_at": iso_ms(play.watched_at), "action": play.action,
-            **media_json(play.item)}  # fmt: skip
+    return {
+        "id": play.id,
+        "watched_at": iso_ms(play.watched_at),
+        "action": play.action,
+        **media_json(play.item),
+    }
 
 
 def _add_plays(trakt: TraktState, user: User, plays: list[Play], now: float) -> None:
@@ -541,7 +630,7 @@ async def history_get(request: web.Request) -> web.Response:
         if kind in ("shows", "seasons", "episodes") and not isinstance(item, Episode):
             continue
         if item_id is not None:
-            target = {"movies": item, "episodes": item}.get(kind or "", None)
+            target = {"movies": item, "episodes": item}.get(kind or "")
             if kind == "shows" and isinstance(item, Episode):
                 target = item.show
             if target is None or str(getattr(target, "trakt", "")) != item_id:
@@ -560,8 +649,10 @@ async def history_add(request: web.Request) -> web.Response:
     user = authed(request)
     trakt, now = state_of(request).trakt, state_of(request).now()
     found, missing = _resolve(trakt, await _sync_body(request), expand=True)
-    plays = [Play(trakt.next_id(), item, _ts(entry.get("watched_at"), now, item), "watch")  # type: ignore[arg-type]
-             for item, entry in found]  # fmt: skip
+    plays = [
+        Play(trakt.next_id(), item, _ts(entry.get("watched_at"), now, item), "watch")  # type: ignore[arg-type]
+        for item, entry in found
+    ]
     if plays:
         _add_plays(trakt, user, plays, now)
     added = _counts([p.item for p in plays], ("movies", "episodes"))
@@ -582,8 +673,9 @@ async def history_remove(request: web.Request) -> web.Response:
     not_found: dict[str, Any] = {"ids": sorted(ids - {p.id for p in gone}), **missing}
     if gone:
         user.touch(now, *{f"{p.item.kind}s.watched_at" for p in gone})
-    return reply({"deleted": _counts([p.item for p in gone], ("movies", "episodes")),
-                  "not_found": not_found})  # fmt: skip
+    return reply(
+        {"deleted": _counts([p.item for p in gone], ("movies", "episodes")), "not_found": not_found}
+    )
 
 
 async def watched(request: web.Request) -> web.Response:
@@ -613,8 +705,14 @@ async def watched(request: web.Request) -> web.Response:
                     {"number": number, "plays": len(times), "last_watched_at": iso_ms(times[-1])}
                 )
             row["seasons"] = [{"number": s, "episodes": e} for s, e in seasons.items()]
-        out.append({"plays": row.pop("plays"), "last_watched_at": row.pop("last_watched_at"),
-                    "last_updated_at": row.pop("last_updated_at"), **row})  # fmt: skip
+        out.append(
+            {
+                "plays": row.pop("plays"),
+                "last_watched_at": row.pop("last_watched_at"),
+                "last_updated_at": row.pop("last_updated_at"),
+                **row,
+            }
+        )
     return reply(out)
 
 
@@ -640,7 +738,7 @@ async def ratings_add(request: web.Request) -> web.Response:
     added = []
     for item, entry in found:
         rating = entry.get("rating")
-        if not isinstance(rating, int) or not 1 <= rating <= 10:  # noqa: PLR2004
+        if not isinstance(rating, int) or not 1 <= rating <= 10:
             missing[item.kind + "s"].append({"ids": entry.get("ids", {}), "rating": rating})
             continue
         user.ratings[item] = (rating, _ts(entry.get("rated_at"), now))
@@ -700,11 +798,12 @@ async def scrobble(request: web.Request) -> web.Response:
     if action == "stop":
         if progress < 1:
             return empty(422)
-        if progress >= 80:  # noqa: PLR2004
+        if progress >= 80:
             last = user.scrobbled.get(item)
             if last is not None and now < last + SCROBBLE_WINDOW:
-                return reply({"watched_at": iso_ms(last),
-                              "expires_at": iso_ms(last + SCROBBLE_WINDOW)}, 409)  # fmt: skip
+                return reply(
+                    {"watched_at": iso_ms(last), "expires_at": iso_ms(last + SCROBBLE_WINDOW)}, 409
+                )
             play = Play(trakt.next_id(), item, now, "scrobble")
             _add_plays(trakt, user, [play], now)
             user.scrobbled[item] = now
@@ -716,8 +815,12 @@ async def scrobble(request: web.Request) -> web.Response:
         out_id = trakt.next_id()
         user.playback[item] = (out_id, progress, now)
         user.touch(now, f"{item.kind}s.paused_at")
-    out: dict[str, Any] = {"id": out_id, "action": out_action, "progress": progress,
-                           "sharing": {"twitter": False, "mastodon": False, "tumblr": False}}  # fmt: skip
+    out: dict[str, Any] = {
+        "id": out_id,
+        "action": out_action,
+        "progress": progress,
+        "sharing": {"twitter": False, "mastodon": False, "tumblr": False},
+    }
     out |= {k: v for k, v in media_json(item).items() if k != "type"}
     return reply(out, 201)
 
@@ -754,12 +857,21 @@ async def calendar(request: web.Request) -> web.Response:
         if isinstance(play.item, Episode):
             mine[play.item.show] = None
     mine.update((i, None) for i in user.watchlist if isinstance(i, Show))
-    rows = [{"first_aired": iso_ms(ep.first_aired), "episode": episode_json(ep),
-             "show": show_json(show)}
-            for show in mine for ep in show.episodes if begin <= ep.first_aired < end]  # fmt: skip
+    rows = [
+        {
+            "first_aired": iso_ms(ep.first_aired),
+            "episode": episode_json(ep),
+            "show": show_json(show),
+        }
+        for show in mine
+        for ep in show.episodes
+        if begin <= ep.first_aired < end
+    ]
     rows.sort(key=lambda r: r["first_aired"])
-    headers = {"X-Start-Date": start.strftime("%Y-%m-%d"),
-               "X-End-Date": datetime.fromtimestamp(end, UTC).strftime("%Y-%m-%d")}  # fmt: skip
+    headers = {
+        "X-Start-Date": start.strftime("%Y-%m-%d"),
+        "X-End-Date": datetime.fromtimestamp(end, UTC).strftime("%Y-%m-%d"),
+    }
     return reply(rows, headers=headers)
 
 

@@ -10,8 +10,12 @@ UA = {"User-Agent": "crosswatch-tests/1.0"}
 
 
 def trakt_headers(token: str | None = cred.TRAKT_ACCESS_TOKEN) -> dict[str, str]:
-    headers = {**UA, "trakt-api-key": cred.TRAKT_CLIENT_ID, "trakt-api-version": "2",
-               "Content-Type": "application/json"}  # fmt: skip
+    headers = {
+        **UA,
+        "trakt-api-key": cred.TRAKT_CLIENT_ID,
+        "trakt-api-version": "2",
+        "Content-Type": "application/json",
+    }
     if token:
         headers["Authorization"] = f"Bearer {token}"
     return headers
@@ -28,8 +32,13 @@ def simkl_headers(token: str | None = cred.SIMKL_TOKEN) -> dict[str, str]:
 
 
 def plex_headers(token: str | None = cred.PLEX_OWNER_TOKEN, **extra: Any) -> dict[str, str]:
-    headers = {"Accept": "application/json", "X-Plex-Client-Identifier": "cw-test-client",
-               "X-Plex-Product": "CrossWatch", "X-Plex-Version": "1.0", **extra}  # fmt: skip
+    headers = {
+        "Accept": "application/json",
+        "X-Plex-Client-Identifier": "cw-test-client",
+        "X-Plex-Product": "CrossWatch",
+        "X-Plex-Version": "1.0",
+        **extra,
+    }
     if token:
         headers["X-Plex-Token"] = token
     return headers

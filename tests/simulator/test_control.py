@@ -55,8 +55,14 @@ async def test_request_log_and_counts(sim: Simulator, http: aiohttp.ClientSessio
 
 async def test_status_fault_for_n_requests(sim: Simulator, http: aiohttp.ClientSession) -> None:
     url = sim.url("trakt") + "/sync/watchlist"
-    await sim.fault("trakt", "GET /sync/watchlist", status=503, count=2,
-                    headers={"Retry-After": "30"}, body={"error": "down"})  # fmt: skip
+    await sim.fault(
+        "trakt",
+        "GET /sync/watchlist",
+        status=503,
+        count=2,
+        headers={"Retry-After": "30"},
+        body={"error": "down"},
+    )
     for _ in range(2):
         async with http.get(url, headers=trakt_headers()) as resp:
             assert resp.status == 503
@@ -92,8 +98,9 @@ async def test_timeout_fault_hangs_until_client_gives_up(
 ) -> None:
     await sim.fault("tmdb", "*", kind="timeout")
     with pytest.raises(asyncio.TimeoutError):
-        async with http.get(sim.url("tmdb") + "/configuration",
-                            timeout=aiohttp.ClientTimeout(total=0.2)):  # fmt: skip
+        async with http.get(
+            sim.url("tmdb") + "/configuration", timeout=aiohttp.ClientTimeout(total=0.2)
+        ):
             pass
     await sim.clear_faults()
 
@@ -130,7 +137,8 @@ async def test_approve_page(sim: Simulator, http: aiohttp.ClientSession) -> None
     async with http.get(sim.base_url + "/_sim/approve") as resp:
         page = await resp.text()
     assert pin["code"] in page
-    async with http.post(sim.base_url + "/_sim/approve", data={"what": "plex",
-                         "id": str(pin["id"])}) as resp:  # fmt: skip
+    async with http.post(
+        sim.base_url + "/_sim/approve", data={"what": "plex", "id": str(pin["id"])}
+    ) as resp:
         assert resp.status == 200  # redirected back to the page
     assert sim.state.plex.pins[pin["id"]].token is not None

@@ -22,8 +22,9 @@ async def http():
         yield session
 
 
-async def _get(http: aiohttp.ClientSession, url: str, token: str | None = cred.PLEX_SERVER_TOKEN,
-               **params: str) -> Any:  # fmt: skip
+async def _get(
+    http: aiohttp.ClientSession, url: str, token: str | None = cred.PLEX_SERVER_TOKEN, **params: str
+) -> Any:
     async with http.get(url, headers=plex_headers(token), params=params or None) as resp:
         assert resp.status == 200, await resp.text()
         return await resp.json()
@@ -62,8 +63,13 @@ async def test_pin_flow_and_user(sim: Simulator, http: aiohttp.ClientSession) ->
 
 
 async def test_resources_point_back_at_pms(sim: Simulator, http: aiohttp.ClientSession) -> None:
-    resources = await _get(http, sim.url("plex.tv") + "/api/v2/resources", cred.PLEX_OWNER_TOKEN,
-                           includeHttps="1", includeRelay="1")  # fmt: skip
+    resources = await _get(
+        http,
+        sim.url("plex.tv") + "/api/v2/resources",
+        cred.PLEX_OWNER_TOKEN,
+        includeHttps="1",
+        includeRelay="1",
+    )
     servers = [r for r in resources if "server" in r["provides"]]
     owned = next(s for s in servers if s["owned"])
     assert owned["accessToken"] == cred.PLEX_SERVER_TOKEN
@@ -83,8 +89,9 @@ async def test_resources_point_back_at_pms(sim: Simulator, http: aiohttp.ClientS
 
 
 async def test_pms_xml_without_accept_json(sim: Simulator, http: aiohttp.ClientSession) -> None:
-    async with http.get(sim.url("pms") + "/library/sections",
-                        headers={"X-Plex-Token": cred.PLEX_SERVER_TOKEN}) as resp:  # fmt: skip
+    async with http.get(
+        sim.url("pms") + "/library/sections", headers={"X-Plex-Token": cred.PLEX_SERVER_TOKEN}
+    ) as resp:
         assert resp.status == 200
         assert resp.content_type == "application/xml"
         text = await resp.text()
@@ -101,13 +108,18 @@ async def test_library_pagination_guids_and_odd_items(
     pms = sim.url("pms")
     sections = await _get(http, f"{pms}/library/sections")
     assert [d["type"] for d in sections["MediaContainer"]["Directory"]] == ["movie", "show"]
-    page = await _get(http, f"{pms}/library/sections/1/all", includeGuids="1", type="1",
-                      **{"X-Plex-Container-Start": "2", "X-Plex-Container-Size": "3"})  # fmt: skip
+    page = await _get(
+        http,
+        f"{pms}/library/sections/1/all",
+        includeGuids="1",
+        type="1",
+        **{"X-Plex-Container-Start": "2", "X-Plex-Container-Size": "3"},
+    )
     mc = page["MediaContainer"]
     assert mc["offset"] == 2
     assert mc["size"] == 3
     assert mc["totalSize"] == len(sim.state.catalogue.movies)
-    movies = (await _get(http, f"{pms}/library/sections/1/all", includeGuids="1"))
+    movies = await _get(http, f"{pms}/library/sections/1/all", includeGuids="1")
     by_title = {m["title"]: m for m in movies["MediaContainer"]["Metadata"]}
     inception = by_title["Inception"]
     assert inception["guid"].startswith("plex://movie/")
@@ -123,12 +135,17 @@ async def test_library_pagination_guids_and_odd_items(
     specials = [e for e in eps["MediaContainer"]["Metadata"] if e["parentIndex"] == 0]
     assert specials
     assert specials[0]["grandparentTitle"] == "Breaking Bad"
-    parks = [e for e in eps["MediaContainer"]["Metadata"]
-             if e["grandparentTitle"] == "Parks and Recreation"]  # fmt: skip
+    parks = [
+        e
+        for e in eps["MediaContainer"]["Metadata"]
+        if e["grandparentTitle"] == "Parks and Recreation"
+    ]
     assert parks[0]["guid"] == "com.plexapp.agents.thetvdb://84912/1/1?lang=en"
 
 
-async def test_episode_metadata_and_grandparent(sim: Simulator, http: aiohttp.ClientSession) -> None:
+async def test_episode_metadata_and_grandparent(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
     pms = sim.url("pms")
     ep = sim.item("Odd Anthology", 1, 1)
     meta = (await _get(http, f"{pms}/library/metadata/{sim.rating_key(ep)}"))["MediaContainer"]
@@ -137,9 +154,12 @@ async def test_episode_metadata_and_grandparent(sim: Simulator, http: aiohttp.Cl
     assert row["index"] == 1
     assert row["parentIndex"] == 1
     assert row["grandparentGuid"].startswith("plex://show/")
-    assert {g["id"] for g in row["Guid"]} == {f"tmdb://{ep.tmdb}", f"tvdb://{ep.tvdb}",
-                                               f"imdb://{ep.imdb}"} - {"imdb://None"}  # fmt: skip
-    show = (await _get(http, f"{pms}/library/metadata/{row['grandparentRatingKey']}"))
+    assert {g["id"] for g in row["Guid"]} == {
+        f"tmdb://{ep.tmdb}",
+        f"tvdb://{ep.tvdb}",
+        f"imdb://{ep.imdb}",
+    } - {"imdb://None"}
+    show = await _get(http, f"{pms}/library/metadata/{row['grandparentRatingKey']}")
     show_row = show["MediaContainer"]["Metadata"][0]
     assert show_row["type"] == "show"
     assert "Guid" not in show_row  # Plex only knows this show by its plex:// guid
@@ -149,7 +169,7 @@ async def test_episode_metadata_and_grandparent(sim: Simulator, http: aiohttp.Cl
 
 async def test_history_filters_and_actions(sim: Simulator, http: aiohttp.ClientSession) -> None:
     pms = sim.url("pms")
-    hist = (await _get(http, f"{pms}/status/sessions/history/all", sort="viewedAt:desc"))
+    hist = await _get(http, f"{pms}/status/sessions/history/all", sort="viewedAt:desc")
     rows = hist["MediaContainer"]["Metadata"]
     assert rows == sorted(rows, key=lambda r: r["viewedAt"], reverse=True)
     assert "Guid" not in rows[0]
@@ -157,8 +177,9 @@ async def test_history_filters_and_actions(sim: Simulator, http: aiohttp.ClientS
     owner = await _get(http, f"{pms}/status/sessions/history/all", accountID="1")
     assert {r["accountID"] for r in owner["MediaContainer"]["Metadata"]} == {1}
     newest = rows[0]["viewedAt"]
-    async with http.get(f"{pms}/status/sessions/history/all?viewedAt>={newest}",
-                        headers=plex_headers()) as resp:  # fmt: skip
+    async with http.get(
+        f"{pms}/status/sessions/history/all?viewedAt>={newest}", headers=plex_headers()
+    ) as resp:
         recent = (await resp.json())["MediaContainer"]
     assert recent["totalSize"] == sum(1 for r in rows if r["viewedAt"] >= newest)
     rk = sim.rating_key("Inception")
@@ -168,13 +189,15 @@ async def test_history_filters_and_actions(sim: Simulator, http: aiohttp.ClientS
     meta = (await _get(http, f"{pms}/library/metadata/{rk}"))["MediaContainer"]["Metadata"][0]
     assert meta["viewCount"] >= 1
     assert meta["lastViewedAt"] == int(sim.clock.time())
-    async with http.put(f"{pms}/:/rate", params={**params, "rating": "7.0"},
-                        headers=plex_headers()) as resp:  # fmt: skip
+    async with http.put(
+        f"{pms}/:/rate", params={**params, "rating": "7.0"}, headers=plex_headers()
+    ) as resp:
         assert resp.status == 200
     meta = (await _get(http, f"{pms}/library/metadata/{rk}"))["MediaContainer"]["Metadata"][0]
     assert meta["userRating"] == 7.0
-    async with http.put(f"{pms}/:/rate", params={**params, "rating": "-1"},
-                        headers=plex_headers()) as resp:  # fmt: skip
+    async with http.put(
+        f"{pms}/:/rate", params={**params, "rating": "-1"}, headers=plex_headers()
+    ) as resp:
         assert resp.status == 200
     async with http.get(f"{pms}/:/unscrobble", params=params, headers=plex_headers()) as resp:
         assert resp.status == 200
@@ -182,13 +205,15 @@ async def test_history_filters_and_actions(sim: Simulator, http: aiohttp.ClientS
     assert "viewCount" not in meta
     assert "userRating" not in meta
     # A shared user's writes land on their own account and they see only their history.
-    async with http.get(f"{pms}/:/scrobble", params=params,
-                        headers=plex_headers(cred.PLEX_SHARED_SERVER_TOKEN)) as resp:  # fmt: skip
+    async with http.get(
+        f"{pms}/:/scrobble", params=params, headers=plex_headers(cred.PLEX_SHARED_SERVER_TOKEN)
+    ) as resp:
         assert resp.status == 200
     mine = await _get(http, f"{pms}/status/sessions/history/all", cred.PLEX_SHARED_SERVER_TOKEN)
     assert {r["accountID"] for r in mine["MediaContainer"]["Metadata"]} == {cred.PLEX_SHARED_ID}
-    async with http.get(f"{pms}/status/sessions",
-                        headers=plex_headers(cred.PLEX_SHARED_SERVER_TOKEN)) as resp:  # fmt: skip
+    async with http.get(
+        f"{pms}/status/sessions", headers=plex_headers(cred.PLEX_SHARED_SERVER_TOKEN)
+    ) as resp:
         assert resp.status == 401  # owner/admin only
     accounts = await _get(http, f"{pms}/accounts")
     names = {a["id"]: a["name"] for a in accounts["MediaContainer"]["Account"]}
@@ -199,41 +224,65 @@ async def test_history_filters_and_actions(sim: Simulator, http: aiohttp.ClientS
 async def test_discover_watchlist(sim: Simulator, http: aiohttp.ClientSession) -> None:
     for service in ("plex-discover", "plex-metadata"):
         base = sim.url(service)
-        wl = await _get(http, f"{base}/library/sections/watchlist/all", cred.PLEX_OWNER_TOKEN,
-                        includeGuids="1", **{"X-Plex-Container-Start": "0",
-                                             "X-Plex-Container-Size": "2"})  # fmt: skip
+        wl = await _get(
+            http,
+            f"{base}/library/sections/watchlist/all",
+            cred.PLEX_OWNER_TOKEN,
+            includeGuids="1",
+            **{"X-Plex-Container-Start": "0", "X-Plex-Container-Size": "2"},
+        )
         mc = wl["MediaContainer"]
         assert mc["librarySectionID"] == "watchlist"
         assert mc["size"] == 2
         assert mc["totalSize"] == sim.state.counts["watchlist"]
         assert all(len(m["ratingKey"]) == 24 and m["Guid"] for m in mc["Metadata"])
     base = sim.url("plex-discover")
-    async with http.get(f"{base}/library/sections/watchlist/all",
-                        headers=plex_headers(cred.PLEX_SERVER_TOKEN)) as resp:  # fmt: skip
+    async with http.get(
+        f"{base}/library/sections/watchlist/all", headers=plex_headers(cred.PLEX_SERVER_TOKEN)
+    ) as resp:
         assert resp.status == 401  # the server token is not an account token
-    found = await _get(http, sim.url("plex-metadata") + "/library/metadata/matches",
-                       cred.PLEX_OWNER_TOKEN, type="movie", title="tmdb-27205")  # fmt: skip
+    found = await _get(
+        http,
+        sim.url("plex-metadata") + "/library/metadata/matches",
+        cred.PLEX_OWNER_TOKEN,
+        type="movie",
+        title="tmdb-27205",
+    )
     rk = found["MediaContainer"]["Metadata"][0]["ratingKey"]
     assert found["MediaContainer"]["Metadata"][0]["title"] == "Inception"
-    by_guid = await _get(http, sim.url("plex-metadata") + "/library/metadata/matches",
-                         cred.PLEX_OWNER_TOKEN, type="2", guid="tmdb://1396")  # fmt: skip
+    by_guid = await _get(
+        http,
+        sim.url("plex-metadata") + "/library/metadata/matches",
+        cred.PLEX_OWNER_TOKEN,
+        type="2",
+        guid="tmdb://1396",
+    )
     assert [m["title"] for m in by_guid["MediaContainer"]["Metadata"]] == ["Breaking Bad"]
     h = plex_headers(cred.PLEX_OWNER_TOKEN)
     async with http.put(f"{base}/actions/addToWatchlist", params={"ratingKey": rk}, headers=h) as r:
         assert r.status == 200
     async with http.put(f"{base}/actions/addToWatchlist", params={"ratingKey": rk}, headers=h) as r:
         assert r.status == 409
-    state = await _get(http, sim.url("plex-metadata") + f"/library/metadata/{rk}/userState",
-                       cred.PLEX_OWNER_TOKEN)  # fmt: skip
+    state = await _get(
+        http, sim.url("plex-metadata") + f"/library/metadata/{rk}/userState", cred.PLEX_OWNER_TOKEN
+    )
     assert state["MediaContainer"]["UserState"]["watchlistedAt"] == int(sim.clock.time())
-    async with http.put(f"{base}/actions/removeFromWatchlist", params={"ratingKey": rk},
-                        headers=h) as r:  # fmt: skip
+    async with http.put(
+        f"{base}/actions/removeFromWatchlist", params={"ratingKey": rk}, headers=h
+    ) as r:
         assert r.status == 200
-    async with http.put(f"{base}/actions/removeFromWatchlist", params={"ratingKey": rk},
-                        headers=h) as r:  # fmt: skip
+    async with http.put(
+        f"{base}/actions/removeFromWatchlist", params={"ratingKey": rk}, headers=h
+    ) as r:
         assert r.status == 404
-    results = await _get(http, f"{base}/library/search", cred.PLEX_OWNER_TOKEN, query="Inception",
-                         searchTypes="movies,tv", searchProviders="discover")  # fmt: skip
+    results = await _get(
+        http,
+        f"{base}/library/search",
+        cred.PLEX_OWNER_TOKEN,
+        query="Inception",
+        searchTypes="movies,tv",
+        searchProviders="discover",
+    )
     hits = results["MediaContainer"]["SearchResults"][0]["SearchResult"]
     assert hits[0]["Metadata"]["ratingKey"] == rk
 
@@ -244,7 +293,7 @@ async def _next_frame(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
     return json.loads(msg.data)["NotificationContainer"]
 
 
-async def test_websocket_playback_sessions_history_webhooks(
+async def test_websocket_playback_sessions_history_webhooks(  # noqa: PLR0915
     sim: Simulator, http: aiohttp.ClientSession
 ) -> None:
     received: list[dict[str, Any]] = []
@@ -269,8 +318,9 @@ async def test_websocket_playback_sessions_history_webhooks(
         assert err.value.status == 401
         ep = sim.item("Breaking Bad", 2, 1)
         rk = sim.rating_key(ep)
-        async with http.ws_connect(f"{pms}/:/websockets/notifications",
-                                   params={"X-Plex-Token": cred.PLEX_SERVER_TOKEN}) as ws:  # fmt: skip
+        async with http.ws_connect(
+            f"{pms}/:/websockets/notifications", params={"X-Plex-Token": cred.PLEX_SERVER_TOKEN}
+        ) as ws:
             await sim.play(rk, user="shared", offset_ms=60_000)
             frame = await _next_frame(ws)
             assert frame["type"] == "playing"
@@ -296,8 +346,13 @@ async def test_websocket_playback_sessions_history_webhooks(
             stopped = await _next_frame(ws)
             assert stopped["PlaySessionStateNotification"][0]["state"] == "stopped"
         events = [p["event"] for p in received]
-        assert events == ["media.play", "media.pause", "media.resume", "media.scrobble",
-                          "media.stop"]  # fmt: skip
+        assert events == [
+            "media.play",
+            "media.pause",
+            "media.resume",
+            "media.scrobble",
+            "media.stop",
+        ]
         scrobble = received[3]
         assert scrobble["owner"] is False
         assert scrobble["Account"]["id"] == cred.PLEX_SHARED_ID
@@ -305,8 +360,12 @@ async def test_websocket_playback_sessions_history_webhooks(
         assert scrobble["Metadata"]["grandparentTitle"] == "Breaking Bad"
         assert scrobble["Metadata"]["librarySectionType"] == "show"
         assert (await _get(http, f"{pms}/status/sessions"))["MediaContainer"]["size"] == 0
-        hist = await _get(http, f"{pms}/status/sessions/history/all",
-                          accountID=str(cred.PLEX_SHARED_ID), metadataItemID=rk)  # fmt: skip
+        hist = await _get(
+            http,
+            f"{pms}/status/sessions/history/all",
+            accountID=str(cred.PLEX_SHARED_ID),
+            metadataItemID=rk,
+        )
         assert hist["MediaContainer"]["Metadata"][0]["viewedAt"] == int(sim.clock.time())
     finally:
         await runner.cleanup()

@@ -62,8 +62,9 @@ async def test_simkl_pin_flow(sim: Simulator, http: aiohttp.ClientSession) -> No
     assert done["result"] == "OK"
     async with http.get(poll, params=SIMKL_PARAMS, headers=UA) as resp:
         assert "device_code" in await resp.json()  # consumed: a fresh init body
-    async with http.post(f"{base}/users/settings", params=SIMKL_PARAMS,
-                         headers=simkl_headers(done["access_token"])) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/users/settings", params=SIMKL_PARAMS, headers=simkl_headers(done["access_token"])
+    ) as resp:
         assert (await resp.json())["account"]["id"] == cred.SIMKL_USER_ID
 
 
@@ -71,13 +72,22 @@ async def test_simkl_all_items_string_ids_and_date_from(
     sim: Simulator, http: aiohttp.ClientSession
 ) -> None:
     url = sim.url("simkl") + "/sync/all-items"
-    async with http.get(url, params={**SIMKL_PARAMS, "extended": "full",
-                        "episode_watched_at": "yes"}, headers=simkl_headers()) as resp:  # fmt: skip
+    async with http.get(
+        url,
+        params={**SIMKL_PARAMS, "extended": "full", "episode_watched_at": "yes"},
+        headers=simkl_headers(),
+    ) as resp:
         items = await resp.json()
     assert set(items) <= {"movies", "shows", "anime"}
     movie = items["movies"][0]
-    assert set(movie) >= {"added_to_watchlist_at", "last_watched_at", "user_rated_at",
-                          "user_rating", "status", "movie"}  # fmt: skip
+    assert set(movie) >= {
+        "added_to_watchlist_at",
+        "last_watched_at",
+        "user_rated_at",
+        "user_rating",
+        "status",
+        "movie",
+    }
     assert isinstance(movie["movie"]["ids"]["simkl"], int)
     assert isinstance(movie["movie"]["ids"]["tmdb"], str)
     show = items["shows"][0]
@@ -87,19 +97,27 @@ async def test_simkl_all_items_string_ids_and_date_from(
         assert ISO_S.match(show["seasons"][0]["episodes"][0]["watched_at"])
     assert items["anime"][0]["show"]["ids"]["mal"] == "11061"
     later = "2030-01-01T00:00:00Z"
-    async with http.get(url, params={**SIMKL_PARAMS, "date_from": later},
-                        headers=simkl_headers()) as resp:  # fmt: skip
+    async with http.get(
+        url, params={**SIMKL_PARAMS, "date_from": later}, headers=simkl_headers()
+    ) as resp:
         assert await resp.json() == {}
-    async with http.get(f"{url}/movies/plantowatch", params={**SIMKL_PARAMS,
-                        "extended": "simkl_ids_only"}, headers=simkl_headers()) as resp:  # fmt: skip
+    async with http.get(
+        f"{url}/movies/plantowatch",
+        params={**SIMKL_PARAMS, "extended": "simkl_ids_only"},
+        headers=simkl_headers(),
+    ) as resp:
         rows = (await resp.json())["movies"]
     assert all(r["status"] == "plantowatch" and set(r["movie"]) == {"ids"} for r in rows)
 
 
 async def test_simkl_lists_history_ratings(sim: Simulator, http: aiohttp.ClientSession) -> None:
     base, h, p = sim.url("simkl"), simkl_headers(), SIMKL_PARAMS
-    body = {"movies": [{"to": "plantowatch", "ids": {"tmdb": 27205}},
-                       {"to": "plantowatch", "ids": {"imdb": "tt0000222"}}]}  # fmt: skip
+    body = {
+        "movies": [
+            {"to": "plantowatch", "ids": {"tmdb": 27205}},
+            {"to": "plantowatch", "ids": {"imdb": "tt0000222"}},
+        ]
+    }
     async with http.post(f"{base}/sync/add-to-list", json=body, params=p, headers=h) as resp:
         out = await resp.json()
     assert out["added"]["movies"] == [{"to": "plantowatch", "ids": {"tmdb": 27205}}]
@@ -109,10 +127,19 @@ async def test_simkl_lists_history_ratings(sim: Simulator, http: aiohttp.ClientS
         assert (await resp.json())["added"]["movies"] == 1
     async with http.get(f"{base}/sync/ratings/movies/9", params=p, headers=h) as resp:
         rated = await resp.json()
-    assert any(r["movie"]["title"] == "Inception" and r["user_rating"] == 9
-               for r in rated["movies"])  # fmt: skip
-    hist = {"shows": [{"ids": {"tvdb": 81189}, "seasons": [{"number": 1, "episodes": [
-        {"number": 1, "watched_at": "2026-10-01T10:00:00Z"}]}]}]}  # fmt: skip
+    assert any(
+        r["movie"]["title"] == "Inception" and r["user_rating"] == 9 for r in rated["movies"]
+    )
+    hist = {
+        "shows": [
+            {
+                "ids": {"tvdb": 81189},
+                "seasons": [
+                    {"number": 1, "episodes": [{"number": 1, "watched_at": "2026-10-01T10:00:00Z"}]}
+                ],
+            }
+        ]
+    }
     async with http.post(f"{base}/sync/history", json=hist, params=p, headers=h) as resp:
         assert resp.status == 201
         out = await resp.json()
@@ -125,8 +152,9 @@ async def test_simkl_lists_history_ratings(sim: Simulator, http: aiohttp.ClientS
     async with http.get(f"{base}/sync/ratings/movies", params=p, headers=h) as resp:
         rated = await resp.json()
     assert all(r["movie"]["title"] != "Inception" for r in rated.get("movies", []))
-    async with http.post(f"{base}/sync/watched", json=[{"tvdb": "81189", "type": "show"}],
-                         params=p, headers=h) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/sync/watched", json=[{"tvdb": "81189", "type": "show"}], params=p, headers=h
+    ) as resp:
         watched = await resp.json()
     assert watched[0]["result"] is True
 
@@ -134,22 +162,26 @@ async def test_simkl_lists_history_ratings(sim: Simulator, http: aiohttp.ClientS
 async def test_simkl_scrobble(sim: Simulator, http: aiohttp.ClientSession) -> None:
     base, h, p = sim.url("simkl"), simkl_headers(), SIMKL_PARAMS
     movie = {"movie": {"ids": {"imdb": "tt1375666"}}}
-    async with http.post(f"{base}/scrobble/start", json={**movie, "progress": 12.5}, params=p,
-                         headers=h) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/scrobble/start", json={**movie, "progress": 12.5}, params=p, headers=h
+    ) as resp:
         assert resp.status == 201
         out = await resp.json()
     assert out["id"] == 0
     assert out["movie"]["ids"]["tmdb"] == "27205"
-    async with http.post(f"{base}/scrobble/stop", json={**movie, "progress": 50}, params=p,
-                         headers=h) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/scrobble/stop", json={**movie, "progress": 50}, params=p, headers=h
+    ) as resp:
         assert (await resp.json())["action"] == "pause"
-    async with http.post(f"{base}/scrobble/stop", json={**movie, "progress": 90}, params=p,
-                         headers=h) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/scrobble/stop", json={**movie, "progress": 90}, params=p, headers=h
+    ) as resp:
         out = await resp.json()
     assert out["action"] == "scrobble"
     assert out["id"] > 2**32
-    async with http.post(f"{base}/scrobble/stop", json={**movie, "progress": 95}, params=p,
-                         headers=h) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/scrobble/stop", json={**movie, "progress": 95}, params=p, headers=h
+    ) as resp:
         assert resp.status == 409
         assert set(await resp.json()) == {"watched_at", "expires_at"}
 
@@ -158,16 +190,22 @@ async def test_tmdb_auth_errors_and_details(sim: Simulator, http: aiohttp.Client
     base = sim.url("tmdb")
     async with http.get(f"{base}/movie/550", params={"api_key": "wrong"}) as resp:
         assert resp.status == 401
-        assert await resp.json() == {"success": False, "status_code": 7, "status_message":
-                                     "Invalid API key: You must be granted a valid key."}  # fmt: skip
-    async with http.get(f"{base}/movie/550", params={"api_key": cred.TMDB_V3_KEY,
-                        "append_to_response": "external_ids"}) as resp:  # fmt: skip
+        assert await resp.json() == {
+            "success": False,
+            "status_code": 7,
+            "status_message": "Invalid API key: You must be granted a valid key.",
+        }
+    async with http.get(
+        f"{base}/movie/550",
+        params={"api_key": cred.TMDB_V3_KEY, "append_to_response": "external_ids"},
+    ) as resp:
         movie = await resp.json()
     assert movie["imdb_id"] == "tt0137523"
     assert movie["external_ids"]["imdb_id"] == "tt0137523"
     bearer = {"Authorization": f"Bearer {cred.TMDB_V4_TOKEN}"}
-    async with http.get(f"{base}/tv/1396", params={"append_to_response": "external_ids"},
-                        headers=bearer) as resp:  # fmt: skip
+    async with http.get(
+        f"{base}/tv/1396", params={"append_to_response": "external_ids"}, headers=bearer
+    ) as resp:
         show = await resp.json()
     assert show["name"] == "Breaking Bad"
     assert show["external_ids"]["tvdb_id"] == 81189
@@ -177,18 +215,21 @@ async def test_tmdb_auth_errors_and_details(sim: Simulator, http: aiohttp.Client
     async with http.get(f"{base}/movie/424242424", headers=bearer) as resp:
         assert resp.status == 404
         assert (await resp.json())["status_code"] == 34
-    async with http.get(f"{base}/find/tt0903747", params={"external_source": "imdb_id"},
-                        headers=bearer) as resp:  # fmt: skip
+    async with http.get(
+        f"{base}/find/tt0903747", params={"external_source": "imdb_id"}, headers=bearer
+    ) as resp:
         found = await resp.json()
     assert [r["id"] for r in found["tv_results"]] == [1396]
     assert found["movie_results"] == []
     ep = sim.item("Breaking Bad", 1, 1)
-    async with http.get(f"{base}/find/{ep.tvdb}", params={"external_source": "tvdb_id"},
-                        headers=bearer) as resp:  # fmt: skip
+    async with http.get(
+        f"{base}/find/{ep.tvdb}", params={"external_source": "tvdb_id"}, headers=bearer
+    ) as resp:
         found = await resp.json()
     assert found["tv_episode_results"][0]["show_id"] == 1396
-    async with http.get(f"{base}/search/movie", params={"query": "inception", "year": "2010"},
-                        headers=bearer) as resp:  # fmt: skip
+    async with http.get(
+        f"{base}/search/movie", params={"query": "inception", "year": "2010"}, headers=bearer
+    ) as resp:
         results = await resp.json()
     assert results["total_results"] == 1
     assert results["results"][0]["id"] == 27205

@@ -43,15 +43,19 @@ async def test_headers_are_checked(sim: Simulator, http: aiohttp.ClientSession) 
 
 async def test_device_flow_statuses(sim: Simulator, http: aiohttp.ClientSession) -> None:
     base = sim.url("trakt")
-    async with http.post(f"{base}/oauth/device/code", json={"client_id": cred.TRAKT_CLIENT_ID},
-                         headers=UA) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/oauth/device/code", json={"client_id": cred.TRAKT_CLIENT_ID}, headers=UA
+    ) as resp:
         assert resp.status == 200
         code = await resp.json()
     assert set(code) == {"device_code", "user_code", "verification_url", "expires_in", "interval"}
     assert code["expires_in"] == 600
     assert code["interval"] == 5
-    poll = {"code": code["device_code"], "client_id": cred.TRAKT_CLIENT_ID,
-            "client_secret": cred.TRAKT_CLIENT_SECRET}  # fmt: skip
+    poll = {
+        "code": code["device_code"],
+        "client_id": cred.TRAKT_CLIENT_ID,
+        "client_secret": cred.TRAKT_CLIENT_SECRET,
+    }
 
     async def status() -> int:
         async with http.post(f"{base}/oauth/device/token", json=poll, headers=UA) as resp:
@@ -66,15 +70,22 @@ async def test_device_flow_statuses(sim: Simulator, http: aiohttp.ClientSession)
     async with http.post(f"{base}/oauth/device/token", json=poll, headers=UA) as resp:
         assert resp.status == 200
         body = await resp.json()
-    assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token", "scope",
-                         "created_at"}  # fmt: skip
+    assert set(body) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "scope",
+        "created_at",
+    }
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 604800
     assert body["created_at"] == int(sim.clock.time())
     await sim.clock.sleep(5)
     assert await status() == 409  # already used
-    async with http.post(f"{base}/oauth/device/token", json={**poll, "code": "nope"},
-                         headers=UA) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/oauth/device/token", json={**poll, "code": "nope"}, headers=UA
+    ) as resp:
         assert resp.status == 404
 
 
@@ -82,17 +93,20 @@ async def test_device_code_expiry_and_denial(sim: Simulator, http: aiohttp.Clien
     base = sim.url("trakt")
     codes = []
     for _ in range(2):
-        async with http.post(f"{base}/oauth/device/code",
-                             json={"client_id": cred.TRAKT_CLIENT_ID}, headers=UA) as resp:  # fmt: skip
+        async with http.post(
+            f"{base}/oauth/device/code", json={"client_id": cred.TRAKT_CLIENT_ID}, headers=UA
+        ) as resp:
             codes.append(await resp.json())
     await sim.approve_trakt_device(codes[0]["user_code"], deny=True)
     poll = {"client_id": cred.TRAKT_CLIENT_ID, "client_secret": cred.TRAKT_CLIENT_SECRET}
-    async with http.post(f"{base}/oauth/device/token",
-                         json={**poll, "code": codes[0]["device_code"]}, headers=UA) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/oauth/device/token", json={**poll, "code": codes[0]["device_code"]}, headers=UA
+    ) as resp:
         assert resp.status == 418
     await sim.advance(601)
-    async with http.post(f"{base}/oauth/device/token",
-                         json={**poll, "code": codes[1]["device_code"]}, headers=UA) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/oauth/device/token", json={**poll, "code": codes[1]["device_code"]}, headers=UA
+    ) as resp:
         assert resp.status == 410
 
 
@@ -109,9 +123,13 @@ async def test_token_expiry_and_single_use_refresh(
     await sim.advance(604800)
     async with http.get(f"{base}/users/settings", headers=trakt_headers(pair["access_token"])) as r:
         assert r.status == 401
-    refresh = {"refresh_token": pair["refresh_token"], "client_id": cred.TRAKT_CLIENT_ID,
-               "client_secret": cred.TRAKT_CLIENT_SECRET, "redirect_uri": "urn:ietf:wg:oauth:2.0:oob",
-               "grant_type": "refresh_token"}  # fmt: skip
+    refresh = {
+        "refresh_token": pair["refresh_token"],
+        "client_id": cred.TRAKT_CLIENT_ID,
+        "client_secret": cred.TRAKT_CLIENT_SECRET,
+        "redirect_uri": "urn:ietf:wg:oauth:2.0:oob",
+        "grant_type": "refresh_token",
+    }
     async with http.post(f"{base}/oauth/token", json=refresh, headers=UA) as resp:
         assert resp.status == 200
         new = await resp.json()
@@ -122,8 +140,11 @@ async def test_token_expiry_and_single_use_refresh(
         assert (await resp.json())["error"] == "invalid_grant"
     async with http.get(f"{base}/users/settings", headers=trakt_headers(new["access_token"])) as r:
         assert r.status == 200
-    revoke = {"token": new["access_token"], "client_id": cred.TRAKT_CLIENT_ID,
-              "client_secret": cred.TRAKT_CLIENT_SECRET}  # fmt: skip
+    revoke = {
+        "token": new["access_token"],
+        "client_id": cred.TRAKT_CLIENT_ID,
+        "client_secret": cred.TRAKT_CLIENT_SECRET,
+    }
     async with http.post(f"{base}/oauth/revoke", json=revoke, headers=UA) as resp:
         assert resp.status == 200
         assert await resp.json() == {}
@@ -148,8 +169,10 @@ async def test_watchlist_roundtrip_and_activities(
     assert set(row) == {"rank", "id", "listed_at", "notes", "type", row["type"]}
     assert ISO_MS.match(row["listed_at"])
     await sim.clock.sleep(60)
-    body = {"movies": [{"ids": {"tmdb": 27205}}, {"ids": {"imdb": "tt0000111"}}],
-            "shows": [{"ids": {"tvdb": 81189}}]}  # fmt: skip
+    body = {
+        "movies": [{"ids": {"tmdb": 27205}}, {"ids": {"imdb": "tt0000111"}}],
+        "shows": [{"ids": {"tvdb": 81189}}],
+    }
     async with http.post(f"{base}/sync/watchlist", json=body, headers=h) as resp:
         assert resp.status == 201
         out = await resp.json()
@@ -193,10 +216,20 @@ async def test_history_no_dedupe_pagination_and_remove(
     sim: Simulator, http: aiohttp.ClientSession
 ) -> None:
     base, h = sim.url("trakt"), trakt_headers()
-    body = {"movies": [{"watched_at": "2026-10-01T10:00:00.000Z", "ids": {"tmdb": 550}}],
-            "shows": [{"ids": {"tvdb": 81189},
-                       "seasons": [{"number": 1, "episodes": [{"number": 2,
-                                    "watched_at": "2026-10-02T10:00:00.000Z"}]}]}]}  # fmt: skip
+    body = {
+        "movies": [{"watched_at": "2026-10-01T10:00:00.000Z", "ids": {"tmdb": 550}}],
+        "shows": [
+            {
+                "ids": {"tvdb": 81189},
+                "seasons": [
+                    {
+                        "number": 1,
+                        "episodes": [{"number": 2, "watched_at": "2026-10-02T10:00:00.000Z"}],
+                    }
+                ],
+            }
+        ],
+    }
     for _ in range(2):
         async with http.post(f"{base}/sync/history", json=body, headers=h) as resp:
             assert resp.status == 201
@@ -210,23 +243,27 @@ async def test_history_no_dedupe_pagination_and_remove(
     assert len(fight) == 2  # Trakt does not deduplicate
     assert fight[0]["action"] == "watch"
     assert fight[0]["type"] == "movie"
-    async with http.get(f"{base}/sync/history", params={"limit": "3", "page": "2"},
-                        headers=h) as resp:  # fmt: skip
+    async with http.get(
+        f"{base}/sync/history", params={"limit": "3", "page": "2"}, headers=h
+    ) as resp:
         page = await resp.json()
         total = int(resp.headers["X-Pagination-Item-Count"])
         assert resp.headers["X-Pagination-Page"] == "2"
         assert resp.headers["X-Pagination-Page-Count"] == str(-(-total // 3))
     assert len(page) == 3
-    async with http.get(f"{base}/sync/history/episodes", params={
-            "start_at": "2026-10-02T00:00:00.000Z", "end_at": "2026-10-03T00:00:00.000Z"},
-            headers=h) as resp:  # fmt: skip
+    async with http.get(
+        f"{base}/sync/history/episodes",
+        params={"start_at": "2026-10-02T00:00:00.000Z", "end_at": "2026-10-03T00:00:00.000Z"},
+        headers=h,
+    ) as resp:
         eps = await resp.json()
     assert len(eps) == 2
     assert eps[0]["episode"]["season"] == 1
     assert eps[0]["episode"]["number"] == 2
     assert eps[0]["show"]["ids"]["tvdb"] == 81189
-    async with http.post(f"{base}/sync/history/remove",
-                         json={"ids": [fight[0]["id"], 42]}, headers=h) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/sync/history/remove", json={"ids": [fight[0]["id"], 42]}, headers=h
+    ) as resp:
         out = await resp.json()
     assert out["deleted"] == {"movies": 1, "episodes": 0}
     assert out["not_found"]["ids"] == [42]
@@ -239,8 +276,11 @@ async def test_watched_and_ratings(sim: Simulator, http: aiohttp.ClientSession) 
     assert shows
     assert set(shows[0]) == {"plays", "last_watched_at", "last_updated_at", "show", "seasons"}
     assert shows[0]["seasons"][0]["episodes"][0]["plays"] >= 1
-    body = {"movies": [{"rating": 8, "rated_at": "2026-10-01T10:00:00.000Z",
-                        "ids": {"imdb": "tt1375666"}}]}  # fmt: skip
+    body = {
+        "movies": [
+            {"rating": 8, "rated_at": "2026-10-01T10:00:00.000Z", "ids": {"imdb": "tt1375666"}}
+        ]
+    }
     async with http.post(f"{base}/sync/ratings", json=body, headers=h) as resp:
         assert resp.status == 201
         assert (await resp.json())["added"] == {
@@ -251,9 +291,16 @@ async def test_watched_and_ratings(sim: Simulator, http: aiohttp.ClientSession) 
         }
     async with http.get(f"{base}/sync/ratings/movies/8", headers=h) as resp:
         rated = await resp.json()
-    assert {"rated_at": "2026-10-01T10:00:00.000Z", "rating": 8, "type": "movie",
-            "movie": {"title": "Inception", "year": 2010, "ids": {"trakt": 16662,
-            "slug": "inception-2010", "imdb": "tt1375666", "tmdb": 27205}}} in rated  # fmt: skip
+    assert {
+        "rated_at": "2026-10-01T10:00:00.000Z",
+        "rating": 8,
+        "type": "movie",
+        "movie": {
+            "title": "Inception",
+            "year": 2010,
+            "ids": {"trakt": 16662, "slug": "inception-2010", "imdb": "tt1375666", "tmdb": 27205},
+        },
+    } in rated
     await sim.clock.sleep(1)
     async with http.post(f"{base}/sync/ratings/remove", json=body, headers=h) as resp:
         assert (await resp.json())["deleted"]["movies"] == 1
@@ -262,48 +309,60 @@ async def test_watched_and_ratings(sim: Simulator, http: aiohttp.ClientSession) 
 async def test_scrobble_rules(sim: Simulator, http: aiohttp.ClientSession) -> None:
     base, h = sim.url("trakt"), trakt_headers()
     movie = {"movie": {"ids": {"tmdb": 27205}}}
-    async with http.post(f"{base}/scrobble/start", json={**movie, "progress": 1.25},
-                         headers=h) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/scrobble/start", json={**movie, "progress": 1.25}, headers=h
+    ) as resp:
         assert resp.status == 201
         out = await resp.json()
     assert out["id"] == 0
     assert out["action"] == "start"
     assert out["movie"]["ids"]["trakt"] == 16662
     await sim.clock.sleep(1)
-    async with http.post(f"{base}/scrobble/stop", json={**movie, "progress": 0.5},
-                         headers=h) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/scrobble/stop", json={**movie, "progress": 0.5}, headers=h
+    ) as resp:
         assert resp.status == 422
     await sim.clock.sleep(1)
-    async with http.post(f"{base}/scrobble/stop", json={**movie, "progress": 50},
-                         headers=h) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/scrobble/stop", json={**movie, "progress": 50}, headers=h
+    ) as resp:
         assert (await resp.json())["action"] == "pause"
     await sim.clock.sleep(1)
-    async with http.post(f"{base}/scrobble/stop", json={**movie, "progress": 95},
-                         headers=h) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/scrobble/stop", json={**movie, "progress": 95}, headers=h
+    ) as resp:
         assert resp.status == 201
         out = await resp.json()
     assert out["action"] == "scrobble"
     assert out["id"] > 2**31
     await sim.clock.sleep(60)
-    async with http.post(f"{base}/scrobble/stop", json={**movie, "progress": 99},
-                         headers=h) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/scrobble/stop", json={**movie, "progress": 99}, headers=h
+    ) as resp:
         assert resp.status == 409
         body = await resp.json()
     assert set(body) == {"watched_at", "expires_at"}
     assert ISO_MS.match(body["expires_at"])
-    episode = {"show": {"ids": {"tvdb": 81189}}, "episode": {"season": 1, "number": 1},
-               "progress": 10}  # fmt: skip
+    episode = {
+        "show": {"ids": {"tvdb": 81189}},
+        "episode": {"season": 1, "number": 1},
+        "progress": 10,
+    }
     await sim.clock.sleep(1)
     async with http.post(f"{base}/scrobble/start", json=episode, headers=h) as resp:
         out = await resp.json()
     assert out["episode"]["season"] == 1
     assert out["show"]["title"] == "Breaking Bad"
     await sim.clock.sleep(1)
-    async with http.post(f"{base}/scrobble/start", json={"movie": {"ids": {"tmdb": 1}},
-                         "progress": 5}, headers=h) as resp:  # fmt: skip
+    async with http.post(
+        f"{base}/scrobble/start", json={"movie": {"ids": {"tmdb": 1}}, "progress": 5}, headers=h
+    ) as resp:
         assert resp.status == 404
-    plays = [p for p in sim.state.trakt.users[cred.TRAKT_USER].history if p.action == "scrobble"
-             and p.item.title == "Inception"]  # fmt: skip
+    plays = [
+        p
+        for p in sim.state.trakt.users[cred.TRAKT_USER].history
+        if p.action == "scrobble" and p.item.title == "Inception"
+    ]
     assert len(plays) == 1
 
 
@@ -333,8 +392,13 @@ async def test_rate_limits_post_and_get(sim: Simulator, http: aiohttp.ClientSess
         assert resp.status == 429
         info = json.loads(resp.headers["X-Ratelimit"])
         retry = int(resp.headers["Retry-After"])
-    assert info == {"name": "AUTHED_API_GET_LIMIT", "period": 300, "limit": 1000,
-                    "remaining": 0, "until": info["until"]}  # fmt: skip
+    assert info == {
+        "name": "AUTHED_API_GET_LIMIT",
+        "period": 300,
+        "limit": 1000,
+        "remaining": 0,
+        "until": info["until"],
+    }
     assert 0 < retry <= 300
     await sim.advance(retry)
     async with http.get(f"{base}/sync/watchlist", headers=h) as resp:
