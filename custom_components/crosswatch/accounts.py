@@ -64,6 +64,7 @@ __all__ = ["Clock"]
 # Tests put the simulator's clock here so PIN and device-code polls never really sleep.
 CLOCK_KEY: HassKey[Clock] = HassKey(f"{DOMAIN}_clock")
 DEVICE_TOKEN: Final = "device_token"
+OUT_OF_BAND: Final = "urn:ietf:wg:oauth:2.0:oob"
 PLEX_PRODUCT: Final = APP_NAME
 
 
@@ -292,11 +293,13 @@ class TraktImplementation(AuthImplementation):
 
     async def _token_request(self, data: dict[str, Any]) -> dict[str, Any]:
         """Trakt wants JSON bodies with the client credentials and redirect URI."""
+        # A code exchange carries its redirect URI; a refresh has no request to derive one
+        # from, and Trakt accepts the out-of-band URI that device logins use.
         body = {
+            "redirect_uri": OUT_OF_BAND,
             **data,
             "client_id": self.client_id,
             "client_secret": self.client_secret,
-            "redirect_uri": self.redirect_uri,
         }
         try:
             answer = await self._http().post("/oauth/token", json_body=body)

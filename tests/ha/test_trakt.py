@@ -1,0 +1,263 @@
+"""Trakt: application credentials, device-code and redirect logins, token refresh, reauth."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import pytest
+from homeassistant import config_entries
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from yarl import URL
+
+from custom_components.crosswatch.const import DOMAIN
+from simulator import credentials as cred
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from simulator.testing import Simulator
+
+    from .conftest import SteppedClock
+
+USER_UUID_KEYS = ("uuid", "slug")
+
+
+@pytest.fixture
+async def credentials(hass: HomeAssistant, sim_urls: Simulator) -> None:
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass, DOMAIN, ClientCredential(cred.TRAKT_CLIENT_ID, cred.TRAKT_CLIENT_SECRET), "trakt_app"
+    )
+
+
+async def _to_auth_menu(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "trakt"}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "auth"
+    assert result["menu_options"] == ["trakt_device", "trakt_redirect"]
+    return result["flow_id"]
+
+
+async def _device_login(
+    hass: HomeAssistant, sim: Simulator, clock: SteppedClock, flow_id: str, user: str
+) -> dict[str, Any]:
+    clock.free_running = False
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"next_step_id": "trakt_device"}
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert result["description_placeholders"]["url"] == "https://trakt.tv/activate"
+    await clock.sleeping.wait()
+    await sim.approve_trakt_device(result["description_placeholders"]["code"], user)
+    clock.step()
+    await hass.async_block_till_done()
+    return await hass.config_entries.flow.async_configure(flow_id)
+
+
+async def test_device_login_creates_entry_and_sensor(
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    clock: SteppedClock,
+    credentials: None,
+    current_request_with_host: None,
+) -> None:
+    flow_id = await _to_auth_menu(hass)
+    result = await _device_login(hass, sim_urls, clock, flow_id, cred.TRAKT_USER)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Trakt ({cred.TRAKT_USER})"
+    entry = result["result"]
+    assert entry.data["auth_implementation"] == "trakt_app"
+    assert entry.data["token"]["refresh_token"]
+    assert entry.data["account_name"] == cred.TRAKT_USER
+    assert entry.unique_id == _uuid_of(sim_urls)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    state = hass.states.get(f"sensor.trakt_{cred.TRAKT_USER}_watchlist")
+    assert state is not None
+    assert int(state.state) == len(entry.runtime_data.coordinator.data.watchlist)
+    assert state.attributes["recent"][0]["ids"]
+
+
+async def test_denied_then_retry(
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    clock: SteppedClock,
+    credentials: None,
+    current_request_with_host: None,
+) -> None:
+    flow_id = await _to_auth_menu(hass)
+    clock.free_running = False
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"next_step_id": "trakt_device"}
+    )
+    await clock.sleeping.wait()
+    await sim_urls.approve_trakt_device(
+        result["description_placeholders"]["code"], cred.TRAKT_USER, deny=True
+    )
+    clock.step()
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["step_id"] == "trakt_device_retry"
+    assert result["errors"] == {"base": "denied"}
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    await clock.sleeping.wait()
+    await sim_urls.approve_trakt_device(result["description_placeholders"]["code"])
+    clock.step()
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_expired_code_and_unreachable_trakt(
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    clock: SteppedClock,
+    credentials: None,
+    current_request_with_host: None,
+) -> None:
+    flow_id = await _to_auth_menu(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"next_step_id": "trakt_device"}
+    )
+    await hass.async_block_till_done()  # free-running clock: the code expires unapproved
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["errors"] == {"base": "expired"}
+    await sim_urls.fault("trakt", "POST /oauth/device/code", status=503)
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["step_id"] == "trakt_device_retry"
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_redirect_login(
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    clock: SteppedClock,
+    credentials: None,
+    current_request_with_host: None,
+    hass_client_no_auth: Any,
+) -> None:
+    flow_id = await _to_auth_menu(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"next_step_id": "trakt_redirect"}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    authorize = URL(result["url"])
+    assert str(authorize).startswith(f"{sim_urls.url('trakt')}/oauth/authorize")
+    assert authorize.query["client_id"] == cred.TRAKT_CLIENT_ID
+    # The simulator's authorize page crashes (it calls ``web.URL``); play its part: register
+    # the code it would issue, then come back the way its redirect would.
+    sim_urls.state.trakt.auth_codes["sim-auth-code"] = cred.TRAKT_USER
+    back = URL(authorize.query["redirect_uri"]).with_query(
+        code="sim-auth-code", state=authorize.query["state"]
+    )
+    client = await hass_client_no_auth()
+    resp = await client.get(f"{back.path}?{back.query_string}")
+    assert resp.status == 200
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].data["account_name"] == cred.TRAKT_USER
+
+
+async def test_missing_credentials_aborts(
+    hass: HomeAssistant, sim_urls: Simulator, current_request_with_host: None
+) -> None:
+    assert await async_setup_component(hass, "application_credentials", {})
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "trakt"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "missing_credentials"
+
+
+async def _trakt_entry(hass: HomeAssistant, sim: Simulator, *, expired: bool) -> MockConfigEntry:
+    token = await sim.trakt_token()
+    token["expires_at"] = time.time() + (-10 if expired else 3600)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Trakt ({cred.TRAKT_USER})",
+        unique_id="will-be-read",
+        data={
+            "service": "trakt",
+            "auth_implementation": "trakt_app",
+            "token": token,
+            "account_id": "x",
+            "account_name": cred.TRAKT_USER,
+        },
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def test_expired_token_is_refreshed_and_persisted(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock, credentials: None
+) -> None:
+    entry = await _trakt_entry(hass, sim_urls, expired=True)
+    old = dict(entry.data["token"])
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    new = entry.data["token"]
+    assert new["access_token"] != old["access_token"]
+    assert new["refresh_token"] != old["refresh_token"]
+    refreshes = await sim_urls.requests("trakt", "POST /oauth/token")
+    assert len(refreshes) == 1
+    assert refreshes[0]["body"]["grant_type"] == "refresh_token"
+
+
+async def test_spent_refresh_token_starts_reauth_and_device_login_fixes_it(
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    clock: SteppedClock,
+    credentials: None,
+    current_request_with_host: None,
+) -> None:
+    entry = await _trakt_entry(hass, sim_urls, expired=True)
+    # Use the refresh token once elsewhere: it rotates, ours is now spent.
+    async with aiohttp.ClientSession() as session:
+        await session.post(
+            f"{sim_urls.url('trakt')}/oauth/token",
+            json={
+                "grant_type": "refresh_token",
+                "refresh_token": entry.data["token"]["refresh_token"],
+                "client_id": cred.TRAKT_CLIENT_ID,
+                "client_secret": cred.TRAKT_CLIENT_SECRET,
+            },
+            headers={"User-Agent": "test"},
+        )
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flow = hass.config_entries.flow.async_progress_by_handler(DOMAIN)[0]
+    assert flow["context"]["source"] == "reauth"
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+    assert result["step_id"] == "auth"
+    hass.config_entries.async_update_entry(entry, unique_id=_uuid_of(sim_urls))
+    result = await _device_login(hass, sim_urls, clock, flow["flow_id"], cred.TRAKT_USER)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+def _uuid_of(sim: Simulator) -> str:
+    from simulator.trakt import _hex64
+
+    return _hex64("uuid", cred.TRAKT_USER)[:40]
