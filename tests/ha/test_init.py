@@ -1,0 +1,75 @@
+"""Entry lifecycle, base URLs, diagnostics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.helpers import device_registry as dr
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+
+from custom_components.crosswatch.endpoints import Endpoints
+from simulator import credentials as cred
+
+from .conftest import simkl_entry
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from syrupy.assertion import SnapshotAssertion
+
+    from simulator.testing import Simulator
+
+    from .conftest import SteppedClock
+
+
+def test_endpoints_default_to_the_real_services_and_follow_the_environment() -> None:
+    real = Endpoints.from_env({})
+    assert real.trakt == "https://api.trakt.tv"
+    assert real.tmdb == "https://api.themoviedb.org/3"
+    assert real.plex_tv == "https://plex.tv"
+    overridden = Endpoints.from_env({"CROSSWATCH_SIMKL_URL": "http://127.0.0.1:9/simkl/"})
+    assert overridden.simkl == "http://127.0.0.1:9/simkl"
+    assert overridden.trakt == real.trakt
+
+
+async def test_setup_reload_unload_and_device(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    entry = simkl_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        ("crosswatch", entry.entry_id), entry.entry_id
+    )
+    assert device is not None
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+    assert device.manufacturer == "SIMKL"
+    first = entry.runtime_data
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not first
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_diagnostics_are_redacted(
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    clock: SteppedClock,
+    hass_client: Any,
+    snapshot: SnapshotAssertion,
+) -> None:
+    entry = simkl_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = str(diagnostics)
+    assert cred.SIMKL_TOKEN not in text
+    assert cred.SIMKL_CLIENT_ID not in text
+    assert diagnostics == snapshot

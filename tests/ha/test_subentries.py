@@ -1,0 +1,231 @@
+"""Sync pair and scrobble route subentries; repairs when the other account goes away."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.crosswatch.config_flow import CrosswatchConfigFlow
+from custom_components.crosswatch.const import DOMAIN
+from simulator import credentials as cred
+
+from .conftest import simkl_entry, tmdb_entry
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from simulator.testing import Simulator
+
+    from .conftest import SteppedClock
+
+PAIR = {
+    "features": ["watchlist", "ratings"],
+    "direction": "two_way",
+    "removals": "off",
+    "interval_minutes": 30,
+}
+
+
+def plex_entry(sim: Simulator) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{cred.PMS_NAME} ({cred.PLEX_OWNER_NAME})",
+        unique_id=f"{cred.PLEX_OWNER_ID}_{cred.PMS_MACHINE_ID}",
+        data={
+            "service": "plex",
+            "account_id": str(cred.PLEX_OWNER_ID),
+            "account_name": cred.PLEX_OWNER_NAME,
+            "plex_token": cred.PLEX_OWNER_TOKEN,
+            "plex_client_identifier": "test-client",
+            "server_id": cred.PMS_MACHINE_ID,
+            "server_name": cred.PMS_NAME,
+            "server_url": sim.url("pms"),
+            "server_token": cred.PLEX_SERVER_TOKEN,
+            "server_owned": True,
+        },
+    )
+
+
+async def _subflow(hass: HomeAssistant, entry: MockConfigEntry, kind: str) -> dict[str, Any]:
+    return await hass.config_entries.subentries.async_init(
+        (entry.entry_id, kind), context={"source": SOURCE_USER}
+    )
+
+
+async def test_subentry_types_per_service(hass: HomeAssistant, sim_urls: Simulator) -> None:
+    plex, simkl, tmdb = plex_entry(sim_urls), simkl_entry(), tmdb_entry()
+    assert set(CrosswatchConfigFlow.async_get_supported_subentry_types(plex)) == {
+        "sync_pair",
+        "scrobble_route",
+    }
+    assert set(CrosswatchConfigFlow.async_get_supported_subentry_types(simkl)) == {"sync_pair"}
+    assert CrosswatchConfigFlow.async_get_supported_subentry_types(tmdb) == {}
+
+
+async def test_sync_pair_create_validate_and_reconfigure(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    simkl = simkl_entry()
+    simkl.add_to_hass(hass)
+    result = await _subflow(hass, simkl, "sync_pair")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_targets"
+
+    tmdb_entry().add_to_hass(hass)  # metadata only: never a target
+    plex = plex_entry(sim_urls)
+    plex.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(simkl.entry_id)
+    await hass.async_block_till_done()
+
+    result = await _subflow(hass, simkl, "sync_pair")
+    assert result["type"] is FlowResultType.FORM
+    targets = result["data_schema"].schema["target_entry_id"].config["options"]
+    assert [t["value"] for t in targets] == [plex.entry_id]
+    flow_id = result["flow_id"]
+    configure = hass.config_entries.subentries.async_configure
+    result = await configure(flow_id, {**PAIR, "target_entry_id": plex.entry_id, "features": []})
+    assert result["errors"] == {"features": "no_features"}
+    # The other account is removed while the form is open.
+    second = MockConfigEntry(domain=DOMAIN, title="SIMKL 2", unique_id="2", data={
+        **simkl.data, "access_token": cred.SIMKL_TOKEN_2})  # fmt: skip
+    second.add_to_hass(hass)
+    result = await _subflow(hass, simkl, "sync_pair")
+    flow_id = result["flow_id"]
+    await hass.config_entries.async_remove(second.entry_id)
+    result = await configure(flow_id, {**PAIR, "target_entry_id": second.entry_id})
+    assert result["errors"] == {"target_entry_id": "target_missing"}
+    result = await configure(flow_id, {**PAIR, "target_entry_id": plex.entry_id})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"{simkl.title} → {plex.title}"
+    await hass.async_block_till_done()
+    subentry = next(iter(simkl.subentries.values()))
+    assert dict(subentry.data) == {**PAIR, "features": ["ratings", "watchlist"],
+                                   "target_entry_id": plex.entry_id}  # fmt: skip
+    # The new pair reloaded the entry so its runner starts.
+    assert simkl.state is ConfigEntryState.LOADED
+
+    result = await _subflow(hass, simkl, "sync_pair")
+    result = await configure(result["flow_id"], {**PAIR, "target_entry_id": plex.entry_id})
+    assert result["errors"] == {"target_entry_id": "pair_exists"}
+
+    result = await hass.config_entries.subentries.async_init(
+        (simkl.entry_id, "sync_pair"),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry.subentry_id},
+    )
+    assert result["step_id"] == "reconfigure"
+    result = await configure(
+        result["flow_id"],
+        {**PAIR, "target_entry_id": plex.entry_id, "removals": "mirror", "direction": "one_way"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert simkl.subentries[subentry.subentry_id].data["removals"] == "mirror"
+    assert simkl.state is ConfigEntryState.LOADED
+
+
+async def test_scrobble_route_create_and_reconfigure(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    plex = plex_entry(sim_urls)
+    plex.add_to_hass(hass)
+    result = await _subflow(hass, plex, "scrobble_route")
+    assert result["reason"] == "no_scrobble_targets"
+    simkl = simkl_entry()
+    simkl.add_to_hass(hass)
+
+    result = await _subflow(hass, plex, "scrobble_route")
+    users = result["data_schema"].schema["plex_users"].config["options"]
+    names = {u["label"] for u in users}
+    assert {cred.PLEX_OWNER_NAME, cred.PLEX_SHARED_NAME} <= names
+    configure = hass.config_entries.subentries.async_configure
+    flow_id = result["flow_id"]
+    result = await configure(
+        flow_id, {"all_users": False, "plex_users": [], "target_entry_ids": [simkl.entry_id]}
+    )
+    assert result["errors"] == {"plex_users": "no_users"}
+    result = await configure(flow_id, {"all_users": True, "target_entry_ids": []})
+    assert result["errors"] == {"target_entry_ids": "no_targets"}
+    shared = next(u["value"] for u in users if u["label"] == cred.PLEX_SHARED_NAME)
+    result = await configure(
+        flow_id, {"all_users": False, "plex_users": [shared], "target_entry_ids": [simkl.entry_id]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"{cred.PLEX_SHARED_NAME} → {simkl.title}"
+    subentry = next(iter(plex.subentries.values()))
+    assert dict(subentry.data) == {
+        "all_users": False, "plex_users": [shared], "target_entry_ids": [simkl.entry_id]
+    }  # fmt: skip
+
+    result = await hass.config_entries.subentries.async_init(
+        (plex.entry_id, "scrobble_route"),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry.subentry_id},
+    )
+    result = await configure(
+        result["flow_id"], {"all_users": True, "target_entry_ids": [simkl.entry_id]}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert plex.subentries[subentry.subentry_id].data["all_users"] is True
+
+
+async def test_scrobble_route_when_the_server_fails(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    plex = plex_entry(sim_urls)
+    plex.add_to_hass(hass)
+    simkl_entry().add_to_hass(hass)
+    await sim_urls.fault("pms", "GET /accounts", status=401, count=1)
+    result = await _subflow(hass, plex, "scrobble_route")
+    assert result["reason"] == "reauth_required"
+    await sim_urls.fault("pms", "GET /accounts", status=500)
+    result = await _subflow(hass, plex, "scrobble_route")
+    assert result["reason"] == "cannot_connect"
+
+
+async def test_repair_issues_follow_the_other_account(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock, hass_client: Any
+) -> None:
+    assert await async_setup_component(hass, "repairs", {})
+    simkl = simkl_entry()
+    simkl.add_to_hass(hass)
+    plex = plex_entry(sim_urls)
+    plex.add_to_hass(hass)
+    # Plex's token is refused, so its entry fails setup and waits for reauth.
+    await sim_urls.fault("plex-discover", "*", status=401)
+    assert await hass.config_entries.async_setup(simkl.entry_id)
+    await hass.async_block_till_done()
+    assert plex.state is ConfigEntryState.SETUP_ERROR
+    registry = ir.async_get(hass)
+    assert not [i for (d, i) in registry.issues if d == DOMAIN]
+    result = await _subflow(hass, simkl, "sync_pair")
+    await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**PAIR, "target_entry_id": plex.entry_id}
+    )
+    await hass.async_block_till_done()
+    auth_issues = [i for (d, i) in registry.issues if d == DOMAIN and "auth" in i]
+    assert len(auth_issues) == 1
+
+    await hass.config_entries.async_remove(plex.entry_id)
+    await hass.async_block_till_done()
+    issues = [i for (d, i) in registry.issues if d == DOMAIN]
+    assert len(issues) == 1
+    assert issues[0].startswith("target_removed")
+    assert registry.issues[(DOMAIN, issues[0])].is_fixable
+
+    client = await hass_client()
+    resp = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issues[0]}
+    )
+    assert resp.status == 200
+    flow = await resp.json()
+    assert flow["step_id"] == "confirm"
+    resp = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert simkl.subentries == {}
+    assert not [i for (d, i) in registry.issues if d == DOMAIN]
