@@ -643,10 +643,11 @@ class SyncPairFlow(ConfigSubentryFlow):
                 errors[PAIR_TARGET] = "target_missing"
             elif target.entry_id in taken:
                 errors[PAIR_TARGET] = "pair_exists"
-            elif not features:
+            elif (
+                not features
+                or not features <= FEATURES_BY_SERVICE[Service(target.data[CONF_SERVICE])]
+            ):
                 errors[PAIR_FEATURES] = "no_features"
-            elif not features <= FEATURES_BY_SERVICE[Service(target.data[CONF_SERVICE])]:
-                errors[PAIR_FEATURES] = "feature_unsupported"
             else:
                 data = {
                     PAIR_TARGET: target.entry_id,

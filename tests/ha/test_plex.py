@@ -215,3 +215,31 @@ async def test_reconfigure_with_refused_account_token(
     await sim_urls.fault("plex.tv", "GET /api/v2/resources", kind="html")
     result = await _start(hass, entry, config_entries.SOURCE_RECONFIGURE)
     assert result["reason"] == "cannot_connect"
+
+
+async def test_reauth_when_the_server_is_gone(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    entry = await _owner_entry(hass, sim_urls, clock)
+    other = {"name": "Other", "clientIdentifier": "other-server", "provides": "server",
+             "owned": True, "accessToken": "t", "connections": []}  # fmt: skip
+    await sim_urls.fault("plex.tv", "GET /api/v2/resources", status=200, body=[other])
+    result = await _start(hass, entry, config_entries.SOURCE_REAUTH)
+    result = await _login(hass, sim_urls, clock, flow_id=result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "server_not_found"
+
+
+async def test_reconfigure_to_an_address_of_another_server(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    entry = await _owner_entry(hass, sim_urls, clock)
+    result = await _start(hass, entry, config_entries.SOURCE_RECONFIGURE)
+    await sim_urls.fault(
+        "pms", "GET /identity", status=200,
+        body={"MediaContainer": {"size": 0, "machineIdentifier": "somebody-else"}},
+    )  # fmt: skip
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"server": cred.PMS_MACHINE_ID, "server_url": sim_urls.url("pms")}
+    )
+    assert result["errors"] == {"server_url": "wrong_server"}

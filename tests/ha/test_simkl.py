@@ -152,3 +152,19 @@ async def test_reauth_with_another_user_aborts_and_same_user_succeeds(
     await hass.async_block_till_done()
     assert entry.data["access_token"] != "revoked-token"
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_account_read_fails_after_approval(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    clock.free_running = False
+    flow_id = await _start(hass)
+    code = await _pin(hass, flow_id)
+    await clock.sleeping.wait()
+    await sim_urls.approve_simkl_pin(code)
+    await sim_urls.fault("simkl", "POST /users/settings", status=401)
+    clock.step()
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["step_id"] == "simkl_retry"
+    assert result["errors"] == {"base": "invalid_auth"}

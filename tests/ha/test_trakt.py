@@ -261,3 +261,17 @@ def _uuid_of(sim: Simulator) -> str:
     from simulator.trakt import _hex64
 
     return _hex64("uuid", cred.TRAKT_USER)[:40]
+
+
+async def test_account_read_fails_after_login(
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    clock: SteppedClock,
+    credentials: None,
+    current_request_with_host: None,
+) -> None:
+    flow_id = await _to_auth_menu(hass)
+    await sim_urls.fault("trakt", "GET /users/settings", kind="html", status=200)
+    result = await _device_login(hass, sim_urls, clock, flow_id, cred.TRAKT_USER)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
