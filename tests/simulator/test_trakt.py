@@ -431,3 +431,41 @@ async def test_search_and_calendar(sim: Simulator, http: aiohttp.ClientSession) 
     odd = [r for r in rows if r["show"]["title"] == "Odd Anthology"]
     assert len(odd) == 2  # weekly episodes 3 and 4 fall in the window
     assert set(odd[0]) == {"first_aired", "episode", "show"}
+
+
+async def test_authorize_redirects_with_a_code_that_exchanges_once(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    base = sim.url("trakt")
+    redirect = "http://127.0.0.1:8123/auth/external/callback"
+    params = {
+        "response_type": "code",
+        "client_id": cred.TRAKT_CLIENT_ID,
+        "redirect_uri": redirect,
+        "state": "opaque-state",
+    }
+    async with http.get(f"{base}/oauth/authorize", params=params, allow_redirects=False) as resp:
+        assert resp.status == 302
+        location = resp.headers["Location"]
+    assert location.startswith(redirect + "?")
+    query = dict(part.split("=", 1) for part in location.split("?", 1)[1].split("&"))
+    assert query["state"] == "opaque-state"
+    exchange = {
+        "code": query["code"],
+        "client_id": cred.TRAKT_CLIENT_ID,
+        "client_secret": cred.TRAKT_CLIENT_SECRET,
+        "redirect_uri": redirect,
+        "grant_type": "authorization_code",
+    }
+    async with http.post(f"{base}/oauth/token", json=exchange, headers=UA) as resp:
+        assert resp.status == 200
+        token = await resp.json()
+    assert token["token_type"] == "bearer"
+    assert token["access_token"] != token["refresh_token"]
+    async with http.post(f"{base}/oauth/token", json=exchange, headers=UA) as resp:
+        assert resp.status in {400, 401}
+        assert (await resp.json())["error"] == "invalid_grant"
+
+    bad = {**params, "client_id": "someone-else"}
+    async with http.get(f"{base}/oauth/authorize", params=bad, allow_redirects=False) as resp:
+        assert resp.status == 400
