@@ -1,0 +1,232 @@
+"""Processes of the browser test: the simulator and a real Home Assistant, each a subprocess.
+
+Both bind 127.0.0.1 only. Their output goes to files in the test's work directory so a failure can
+keep them next to the screenshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA
+from homeassistant.components.http.config import STORAGE_MINOR_VERSION as HTTP_STORAGE_MINOR_VERSION
+from homeassistant.components.http.config import STORAGE_VERSION as HTTP_STORAGE_VERSION
+from homeassistant.components.http.const import CONF_SERVER_HOST, CONF_SERVER_PORT
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+# Chromium in a container: no sandbox (root), no GPU, and no traffic to anything but our servers.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEV_USER = "dev"
+DEV_PASSWORD = "dev"
+# HA takes ~10-20 s to start on two busy cores; a cold first start (frontend, recorder) more.
+HA_START_TIMEOUT = 180.0
+SIM_START_TIMEOUT = 60.0
+# Where CrossWatch finds each upstream, relative to the simulator's base URL (as scripts/develop).
+URL_VARIABLES = {
+    "CROSSWATCH_PLEX_TV_URL": "plex.tv",
+    "CROSSWATCH_PLEX_DISCOVER_URL": "plex-discover",
+    "CROSSWATCH_PLEX_METADATA_URL": "plex-metadata",
+    "CROSSWATCH_TRAKT_URL": "trakt",
+    "CROSSWATCH_TRAKT_AUTH_URL": "trakt",
+    "CROSSWATCH_SIMKL_URL": "simkl",
+    "CROSSWATCH_TMDB_URL": "tmdb",
+}
+ONBOARDING_DONE = {
+    "version": 4,
+    "minor_version": 1,
+    "key": "onboarding",
+    "data": {"done": ["user", "core_config", "analytics", "integration"]},
+}
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (Home Assistant needs it up front, in its config)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(slots=True)
+class Process:
+    """A running subprocess whose output goes to ``log``."""
+
+    name: str
+    proc: asyncio.subprocess.Process
+    log: Path
+
+    async def stop(self, grace: float = 20.0) -> None:
+        """SIGTERM, then SIGKILL if it has not exited ``grace`` seconds later."""
+        if self.proc.returncode is not None:
+            return
+        self.proc.terminate()
+        try:
+            await asyncio.wait_for(self.proc.wait(), grace)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+    def tail(self, lines: int = 60) -> str:
+        """The end of the process's output, for a failure message."""
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+async def _spawn(name: str, args: list[str], log: Path, env: dict[str, str]) -> Process:
+    out = log.open("ab")
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *args, cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out
+        )
+    finally:
+        out.close()  # the child holds its own copy
+    return Process(name, proc, log)
+
+
+async def _wait_for(
+    process: Process, ready: Callable[[], Awaitable[str | None]], limit: float
+) -> str:
+    """Call ``ready()`` until it returns something; fail early when the process exits."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while loop.time() < deadline:
+        if process.proc.returncode is not None:
+            msg = f"{process.name} exited with {process.proc.returncode}:\n{process.tail()}"
+            raise RuntimeError(msg)
+        if (found := await ready()) is not None:
+            return found
+        await asyncio.sleep(0.25)
+    msg = f"{process.name} did not start within {limit:.0f} s:\n{process.tail()}"
+    raise RuntimeError(msg)
+
+
+async def start_simulator(work: Path, env: dict[str, str], processes: list[Process]) -> str:
+    """``python -m simulator`` on a port it picks (added to ``processes``); returns its URL."""
+    log = work / "simulator.log"
+    args = [sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", "0"]
+    process = await _spawn("simulator", [*args, "--seed", "tiny"], log, env)
+    processes.append(process)
+
+    async def ready() -> str | None:
+        found = re.search(r"ready at (http://127\.0\.0\.1:\d+)", log.read_text(errors="replace"))
+        return found.group(1) if found else None
+
+    return await _wait_for(process, ready, SIM_START_TIMEOUT)
+
+
+def http_storage(port: int) -> dict[str, Any]:
+    """HA's stored HTTP config, already confirmed, serving ``port`` on 127.0.0.1.
+
+    Since 2026.x an ``http:`` block in YAML is migrated to a *pending* config that the UI asks to
+    confirm and that reverts (with a restart) after five minutes; the store itself does not.
+    """
+    stable = HTTP_STORAGE_SCHEMA({CONF_SERVER_PORT: port, CONF_SERVER_HOST: ["127.0.0.1"]})
+    meta = {"created_at": "2026-01-01T00:00:00+00:00", "error": None, "error_message": None}
+    return {
+        "version": HTTP_STORAGE_VERSION,
+        "minor_version": HTTP_STORAGE_MINOR_VERSION,
+        "key": "http",
+        "data": {"stable": {**stable, **meta}, "pending": None, "yaml_migration_done": True},
+    }
+
+
+def prepare_config(config: Path, port: int) -> None:
+    """A Home Assistant config like the repo's dev one, on ``port``, with the dev user onboarded."""
+    config.mkdir(parents=True, exist_ok=True)
+    text = (ROOT / "config" / "configuration.yaml").read_text()
+    # The `http:` block (and its indented keys) gives way to the stored config below.
+    text, removed = re.subn(r"(?m)^http:\n(?:[ \t]+.*\n)*", "", text)
+    if removed != 1:
+        msg = "config/configuration.yaml has no top-level `http:` block"
+        raise RuntimeError(msg)
+    (config / "configuration.yaml").write_text(text)
+    (config / "custom_components").mkdir(exist_ok=True)
+    (config / "custom_components" / "crosswatch").symlink_to(
+        ROOT / "custom_components" / "crosswatch"
+    )
+    storage = config / ".storage"
+    storage.mkdir(exist_ok=True)
+    (storage / "onboarding").write_text(json.dumps(ONBOARDING_DONE))
+    (storage / "http").write_text(json.dumps(http_storage(port)))
+
+
+async def run_checked(args: list[str], log: Path, env: dict[str, str]) -> None:
+    """Run a setup command to completion; its output goes to ``log``."""
+    process = await _spawn(Path(args[1]).name, args, log, env)
+    if await process.proc.wait():
+        msg = f"{' '.join(args)} failed:\n{process.tail()}"
+        raise RuntimeError(msg)
+
+
+async def start_home_assistant(
+    config: Path,
+    port: int,
+    env: dict[str, str],
+    session: aiohttp.ClientSession,
+    processes: list[Process],
+) -> str:
+    """``hass --skip-pip`` on ``config`` (added to ``processes``); returns its URL once up."""
+    hass = str(VENV_BIN / "hass")
+    setup_log = config.parent / "ha-setup.log"
+    requirements = [sys.executable, str(ROOT / "scripts" / "ha-requirements.py")]
+    await run_checked([*requirements, str(config / "configuration.yaml")], setup_log, env)
+    add_user = [hass, "--script", "auth", "-c", str(config), "add", DEV_USER, DEV_PASSWORD]
+    await run_checked(add_user, setup_log, env)
+    process = await _spawn(
+        "Home Assistant", [hass, "-c", str(config), "--skip-pip"], config.parent / "ha.out", env
+    )
+    processes.append(process)
+    url = f"http://127.0.0.1:{port}"
+
+    async def ready() -> str | None:
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+            async with session.get(f"{url}/manifest.json", timeout=aiohttp.ClientTimeout(5)) as r:
+                if r.status == 200:
+                    return url
+        return None
+
+    return await _wait_for(process, ready, HA_START_TIMEOUT)
+
+
+def environment(sim_url: str | None = None) -> dict[str, str]:
+    """The subprocesses' environment: ours, minus pytest's, plus the simulator's URLs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_CORE_"))}
+    if sim_url is not None:
+        env.update({name: f"{sim_url}/{path}" for name, path in URL_VARIABLES.items()})
+    return env
+
+
+def keep_logs(work: Path, name: str) -> list[Path]:
+    """Copy the processes' logs into artifacts/ (after a failure); returns the copies."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    kept = []
+    for log in (*work.glob("*.log"), *work.glob("*.out"), work / "config" / "home-assistant.log"):
+        if log.is_file():
+            target = ARTIFACTS / f"{name}-{log.name}"
+            shutil.copyfile(log, target)
+            kept.append(target)
+    return kept
