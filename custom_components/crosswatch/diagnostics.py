@@ -41,6 +41,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return what helps debugging, never a secret."""
     coordinator = entry.runtime_data.coordinator
+    scrobbler = entry.runtime_data.scrobble
     snapshot = coordinator.data
     return {
         "entry": {
@@ -65,4 +66,5 @@ async def async_get_config_entry_diagnostics(
             "watchlist_size": None if snapshot.watchlist is None else len(snapshot.watchlist),
             "watchlist_fetches": coordinator.watchlist_fetches,
         },
+        "scrobble": None if scrobbler is None else scrobbler.diagnostics(),
     }

@@ -11,6 +11,7 @@ Entities and the webhook read the scrobbler; it tells them about changes through
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
@@ -297,6 +298,7 @@ class PlexScrobbler:
         self._user_listeners: list[Callable[[str], None]] = []
         self._drain_timer: CALLBACK_TYPE | None = None
         self._draining = False
+        self._drain_task: asyncio.Task[None] | None = None
         self._stopped = False
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -327,7 +329,7 @@ class PlexScrobbler:
     async def _hass_stopping(self, _event: Event) -> None:
         await self.async_stop()
 
-    def _background(self, coro: Coroutine[Any, Any, None], name: str) -> Any:
+    def _background(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         return self.entry.async_create_background_task(self.hass, coro, name)
 
     async def _learn_users(self) -> None:
@@ -494,7 +496,12 @@ class PlexScrobbler:
     @callback
     def _drain_due(self, _now: Any) -> None:
         self._drain_timer = None
-        self._background(self._drain(), "crosswatch scrobble queue")
+        self._drain_task = self._background(self._drain(), "crosswatch scrobble queue")
+
+    async def async_drained(self) -> None:
+        """Wait for a queue run in progress (if any) to finish."""
+        if self._drain_task is not None:
+            await asyncio.shield(self._drain_task)
 
     async def _drain(self) -> None:
         self._draining = True

@@ -33,9 +33,9 @@ OWNER = "1"  # the owner's PMS-local account id
 SHARED = str(cred.PLEX_SHARED_ID)
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+async def until(predicate: Callable[[], bool], limit: float = 5.0) -> None:
     """Wait (real time, bounded) for state owned by other tasks to reach ``predicate``."""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(limit):
         while not predicate():  # noqa: ASYNC110 - polling state other tasks own
             await asyncio.sleep(0.005)
 
@@ -53,7 +53,9 @@ def route(users: list[str] | None, targets: list[str], title: str = "Route") -> 
     )
 
 
-def plex_entry(sim: Simulator, routes: list[ConfigSubentryData], **data: Any) -> MockConfigEntry:
+def plex_entry(
+    simulator: Simulator, routes: list[ConfigSubentryData], **data: Any
+) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title=f"Plex ({cred.PLEX_OWNER_NAME})",
@@ -66,7 +68,7 @@ def plex_entry(sim: Simulator, routes: list[ConfigSubentryData], **data: Any) ->
             "plex_client_identifier": "crosswatch-test-client",
             "server_id": cred.PMS_MACHINE_ID,
             "server_name": cred.PMS_NAME,
-            "server_url": sim.url("pms"),
+            "server_url": simulator.url("pms"),
             "server_token": cred.PLEX_SERVER_TOKEN,
             "server_owned": True,
             **data,
@@ -99,9 +101,9 @@ def trakt_entry() -> MockConfigEntry:
 class Accounts:
     """The loaded entries and a few shortcuts."""
 
-    def __init__(self, hass: HomeAssistant, sim: Simulator, trakt: MockConfigEntry) -> None:
+    def __init__(self, hass: HomeAssistant, simulator: Simulator, trakt: MockConfigEntry) -> None:
         self.hass = hass
-        self.sim = sim
+        self.sim = simulator
         self.trakt = trakt
         self.plex: MockConfigEntry | None = None
 
@@ -148,7 +150,7 @@ class Accounts:
 
 
 @pytest.fixture
-async def accounts(hass: HomeAssistant, sim_urls: Simulator) -> Accounts:
+async def accounts(hass: HomeAssistant, sim_urls: Simulator) -> Accounts:  # noqa: F811
     """A loaded Trakt account (user credentials imported); the Plex one is added per test."""
     assert await async_setup_component(hass, "application_credentials", {})
     await async_import_client_credential(

@@ -112,9 +112,9 @@ async def test_listener_drop_turns_the_binary_sensor_off_then_on(
     seen: list[str] = []
     hass.bus.async_listen(
         "state_changed",
-        lambda e: seen.append(e.data["new_state"].state)
-        if e.data["entity_id"] == entity_id
-        else None,
+        lambda e: (
+            seen.append(e.data["new_state"].state) if e.data["entity_id"] == entity_id else None
+        ),
     )
     await sim.fault("pms", "GET /:/websockets/notifications", kind="drop", count=1)
     await until(lambda: STATE_OFF in seen and seen[-1] == STATE_ON)

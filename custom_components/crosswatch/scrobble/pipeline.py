@@ -247,6 +247,8 @@ class ScrobblePipeline:
         return "delivered"
 
     def _update_now_watching(self, event: ScrobbleEvent) -> None:
+        if event.action is ScrobbleAction.STOP and event.watched:
+            return  # webhook media.scrobble: watched, yet still playing (credits)
         user_id = event.user.id
         current: NowWatching | None = None
         if event.action is not ScrobbleAction.STOP:

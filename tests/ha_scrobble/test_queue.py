@@ -1,0 +1,161 @@
+"""Nothing lost: undeliverable scrobbles wait in a Store and go out later, also after a restart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.crosswatch.scrobbling import EVENT_SCROBBLE
+
+from .conftest import OWNER, plex_entry, route, until
+
+if TYPE_CHECKING:
+    from homeassistant.core import Event, HomeAssistant
+
+    from simulator.clock import ManualClock
+    from simulator.testing import Simulator
+
+    from .conftest import Accounts
+
+
+def store_key(accounts: Accounts) -> str:
+    assert accounts.plex is not None
+    return f"crosswatch.scrobble_queue.{accounts.plex.entry_id}"
+
+
+async def _play_then_stop(accounts: Accounts, sim: Simulator) -> None:
+    rating_key = sim.rating_key("Inception")
+    await sim.play(rating_key, offset_ms=888_000)
+    await until(lambda: OWNER in accounts.scrobbler.pipeline.now_watching)
+    await accounts.scrobbler.pipeline.wait_idle()
+    await sim.stop(offset_ms=8_880_000)
+    await until(lambda: OWNER not in accounts.scrobbler.pipeline.now_watching)
+    await accounts.scrobbler.pipeline.wait_idle()
+
+
+async def _run_queue(
+    hass: HomeAssistant, accounts: Accounts, sim_clock: ManualClock, seconds: float
+) -> None:
+    """Let ``seconds`` pass on both clocks so the queue's timer fires and the entry is due."""
+    sim_clock.advance(seconds)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds + 1))
+    await hass.async_block_till_done()
+    await accounts.scrobbler.async_drained()
+
+
+async def test_trakt_outage_on_the_final_stop_is_queued_and_delivered_later(
+    hass: HomeAssistant, accounts: Accounts, sim: Simulator, sim_clock: ManualClock
+) -> None:
+    await accounts.add_plex()
+    await until(lambda: accounts.scrobbler.listener.connected)
+    fired: list[Event] = []
+    hass.bus.async_listen(EVENT_SCROBBLE, fired.append)
+    rating_key = sim.rating_key("Inception")
+    await sim.play(rating_key, offset_ms=888_000)
+    await until(lambda: len(fired) == 1)
+    await sim.fault("trakt", "POST /scrobble/*", status=503)
+    await sim.stop(offset_ms=8_880_000)
+    await until(lambda: len(fired) == 2)
+    assert fired[1].data["type"] == "watched"
+    assert fired[1].data["queued"] == [accounts.trakt.entry_id]
+    await hass.async_block_till_done()
+    assert accounts.state("binary_sensor", "plex_listener").attributes["queued_scrobbles"] == 1
+    await sim.clear_faults()
+    await sim.clear_requests()
+    await _run_queue(hass, accounts, sim_clock, 5)  # not due yet: nothing sent
+    assert await accounts.trakt_scrobbles() == []
+    await _run_queue(hass, accounts, sim_clock, 30)
+    assert await accounts.trakt_scrobbles() == [("stop", 100.0, 201)]
+    assert len(accounts.scrobbler.queue) == 0
+    assert accounts.state("binary_sensor", "plex_listener").attributes["queued_scrobbles"] == 0
+
+
+async def test_queue_survives_a_restart(
+    hass: HomeAssistant,
+    accounts: Accounts,
+    sim: Simulator,
+    sim_clock: ManualClock,
+    hass_storage: dict[str, Any],
+) -> None:
+    plex = await accounts.add_plex()
+    await until(lambda: accounts.scrobbler.listener.connected)
+    await sim.fault("trakt", "POST /scrobble/*", status=503)
+    await _play_then_stop(accounts, sim)
+    assert len(accounts.scrobbler.queue) == 2  # the start and the watched stop
+    assert await hass.config_entries.async_unload(plex.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[store_key(accounts)]["data"]["queue"]
+    assert [entry["scrobble"]["call"] for entry in stored] == ["start", "stop"]
+    await sim.clear_faults()
+    await sim.clear_requests()
+    assert await hass.config_entries.async_setup(plex.entry_id)
+    await hass.async_block_till_done()
+    assert len(accounts.scrobbler.queue) == 2
+    await _run_queue(hass, accounts, sim_clock, 31)
+    assert await accounts.trakt_scrobbles() == [("start", 10.0, 201), ("stop", 100.0, 201)]
+    await _run_queue(hass, accounts, sim_clock, 2)  # the emptied queue is saved too
+    assert hass_storage[store_key(accounts)]["data"]["queue"] == []
+
+
+async def test_a_target_account_that_is_not_loaded_gets_its_scrobbles_later(
+    hass: HomeAssistant, accounts: Accounts, sim: Simulator, sim_clock: ManualClock
+) -> None:
+    await accounts.add_plex()
+    await until(lambda: accounts.scrobbler.listener.connected)
+    assert await hass.config_entries.async_unload(accounts.trakt.entry_id)
+    await hass.async_block_till_done()
+    assert accounts.trakt.state is ConfigEntryState.NOT_LOADED
+    await _play_then_stop(accounts, sim)
+    assert await accounts.trakt_scrobbles() == []
+    assert [e.sink_id for e in accounts.scrobbler.queue.items] == [accounts.trakt.entry_id] * 2
+    assert await hass.config_entries.async_setup(accounts.trakt.entry_id)
+    await hass.async_block_till_done()
+    await _run_queue(hass, accounts, sim_clock, 31)
+    assert await accounts.trakt_scrobbles() == [("start", 10.0, 201), ("stop", 100.0, 201)]
+
+
+async def test_a_removed_target_account_is_reported_not_retried(
+    hass: HomeAssistant, accounts: Accounts, sim: Simulator
+) -> None:
+    await accounts.add_plex(routes=[route(None, ["gone-entry-id"])])
+    await until(lambda: accounts.scrobbler.listener.connected)
+    fired: list[Event] = []
+    hass.bus.async_listen(EVENT_SCROBBLE, fired.append)
+    await sim.play(sim.rating_key("Inception"), offset_ms=888_000)
+    await until(lambda: len(fired) == 1)
+    assert fired[0].data["rejected"] == ["gone-entry-id"]
+    assert len(accounts.scrobbler.queue) == 0
+    assert await accounts.trakt_scrobbles() == []
+
+
+async def test_a_corrupt_store_is_skipped(
+    hass: HomeAssistant, accounts: Accounts, hass_storage: dict[str, Any]
+) -> None:
+    entry = plex_entry(accounts.sim, [route(None, [accounts.trakt.entry_id])])
+    key = f"crosswatch.scrobble_queue.{entry.entry_id}"
+    good = {
+        "sink_id": accounts.trakt.entry_id,
+        "queued_at": 0.0,
+        "next_attempt_at": 1e12,
+        "attempts": 1,
+        "scrobble": {
+            "call": "stop",
+            "action": "stop",
+            "progress": 95.0,
+            "watched": True,
+            "item": {"kind": "movie", "ids": {"imdb": "tt1375666"}, "title": "Inception"},
+            "user": {"id": OWNER},
+        },
+    }
+    hass_storage[key] = {"version": 1, "key": key, "data": {"queue": [{"sink_id": "x"}, good]}}
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    scrobbler = entry.runtime_data.scrobble
+    assert scrobbler is not None
+    assert [e.scrobble.item.title for e in scrobbler.queue.items] == ["Inception"]
+    assert scrobbler.diagnostics()["queue_size"] == 1

@@ -1,0 +1,303 @@
+"""The Plex webhook: Plex's multipart payload, JSON, junk, oversize, foreign events, ratings."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from custom_components.crosswatch.const import CONF_WEBHOOK_ID
+from custom_components.crosswatch.scrobbling import IDLE
+from custom_components.crosswatch.webhook import MAX_BODY_BYTES, parse_body
+from simulator import credentials as cred
+
+from .conftest import OWNER, SHARED, until
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from aiohttp.test_utils import TestClient
+    from homeassistant.core import HomeAssistant
+
+    from simulator.clock import ManualClock
+    from simulator.testing import Simulator
+
+    from .conftest import Accounts
+
+type ClientFactory = Callable[[], Awaitable[TestClient]]
+
+
+def payload(
+    event: str, *, offset: int, account: str = OWNER, rating_key: str = "", **extra: Any
+) -> dict[str, Any]:
+    """A Plex webhook payload for Inception (148 min) as PMS sends it."""
+    return {
+        "event": event,
+        "user": True,
+        "owner": True,
+        "Account": {"id": int(account), "title": "simowner"},
+        "Server": {"title": cred.PMS_NAME, "uuid": cred.PMS_MACHINE_ID},
+        "Player": {"local": True, "title": "SHIELD", "uuid": cred.PLAYER_TV},
+        "Metadata": {
+            "ratingKey": rating_key,
+            "type": "movie",
+            "title": "Inception",
+            "year": 2010,
+            "guid": "plex://movie/5d7768ba96b655001fdc0408",
+            "Guid": [{"id": "imdb://tt1375666"}, {"id": "tmdb://27205"}],
+            "duration": 8_880_000,
+            "viewOffset": offset,
+            **extra,
+        },
+    }
+
+
+def multipart(data: dict[str, Any], *, thumb: bool = True) -> aiohttp.FormData:
+    form = aiohttp.FormData(default_to_multipart=True)
+    form.add_field("payload", json.dumps(data))
+    if thumb:
+        form.add_field("thumb", b"\xff\xd8\xff\xe0jpeg\xff\xd9", filename="thumb.jpg")
+    return form
+
+
+@pytest.fixture
+async def hook(
+    hass: HomeAssistant, accounts: Accounts, hass_client_no_auth: ClientFactory
+) -> tuple[TestClient, str]:
+    """The HA test client and the Plex entry's webhook path (listener connected)."""
+    entry = await accounts.add_plex()
+    await until(lambda: accounts.scrobbler.listener.connected)
+    return await hass_client_no_auth(), f"/api/webhook/{entry.data[CONF_WEBHOOK_ID]}"
+
+
+async def test_webhook_id_is_stored_once_and_shown(hass: HomeAssistant, accounts: Accounts) -> None:
+    entry = await accounts.add_plex()
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
+    assert len(webhook_id) == 64
+    url = accounts.state("binary_sensor", "plex_listener").attributes["webhook_url"]
+    assert url.endswith(f"/api/webhook/{webhook_id}")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.data[CONF_WEBHOOK_ID] == webhook_id
+
+
+async def test_multipart_and_json_payloads_scrobble(
+    hass: HomeAssistant, accounts: Accounts, hook: tuple[TestClient, str], sim: Simulator
+) -> None:
+    client, path = hook
+    rating_key = sim.rating_key("Inception")
+    resp = await client.post(
+        path, data=multipart(payload("media.play", offset=888_000, rating_key=rating_key))
+    )
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert await accounts.trakt_scrobbles() == [("start", 10.0, 201)]
+    sensor = accounts.state("sensor", f"now_watching_{OWNER}")
+    assert sensor.state == "Inception"
+    resp = await client.post(
+        path, json=payload("media.stop", offset=8_880_000, rating_key=rating_key)
+    )
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert await accounts.trakt_scrobbles() == [("start", 10.0, 201), ("stop", 100.0, 201)]
+    assert accounts.state("sensor", f"now_watching_{OWNER}").state == IDLE
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"", "application/json"),
+        (b"{not json", "application/json"),
+        (b"[1, 2, 3]", "application/json"),
+        (b"\xff\xfe\x00garbage", "application/octet-stream"),
+        (
+            b'--xyz\r\nContent-Disposition: form-data; name="payload"\r\n\r\n{',
+            "multipart/form-data; boundary=xyz",
+        ),
+        (b"no parts at all", "multipart/form-data; boundary=xyz"),
+        (b"payload=%7Bbroken", "application/x-www-form-urlencoded"),
+        (b"other=1", "application/x-www-form-urlencoded"),
+    ],
+)
+async def test_malformed_bodies_are_answered_200_and_change_nothing(
+    hass: HomeAssistant,
+    accounts: Accounts,
+    hook: tuple[TestClient, str],
+    body: bytes,
+    content_type: str,
+) -> None:
+    client, path = hook
+    resp = await client.post(path, data=body, headers={"Content-Type": content_type})
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert await accounts.trakt_scrobbles() == []
+    assert accounts.state("sensor", f"now_watching_{OWNER}").state == IDLE
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"event": "library.new", "Metadata": {"type": "movie"}},
+        {"event": "media.play"},  # no account, server, player
+        {"hello": "world"},
+    ],
+)
+async def test_foreign_events_change_nothing(
+    hass: HomeAssistant, accounts: Accounts, hook: tuple[TestClient, str], data: dict[str, Any]
+) -> None:
+    client, path = hook
+    resp = await client.post(path, data=multipart(data))
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert await accounts.trakt_scrobbles() == []
+
+
+async def test_unrouted_user_and_other_server_are_ignored(
+    hass: HomeAssistant, accounts: Accounts, hook: tuple[TestClient, str], sim: Simulator
+) -> None:
+    client, path = hook
+    rating_key = sim.rating_key("Inception")
+    shared = payload("media.play", offset=888_000, account=SHARED, rating_key=rating_key)
+    other_server = payload("media.play", offset=888_000, rating_key=rating_key)
+    other_server["Server"]["uuid"] = cred.SHARED_PMS_MACHINE_ID
+    for data in (shared, other_server):
+        assert (await client.post(path, data=multipart(data))).status == 200
+    await hass.async_block_till_done()
+    assert await accounts.trakt_scrobbles() == []
+    assert SHARED not in accounts.scrobbler.users
+
+
+async def test_oversize_body_is_refused_with_413(
+    hass: HomeAssistant, accounts: Accounts, hook: tuple[TestClient, str]
+) -> None:
+    client, path = hook
+    big = payload("media.play", offset=888_000, padding="x" * MAX_BODY_BYTES)
+    resp = await client.post(path, json=big)
+    assert resp.status == 413
+
+    async def chunks() -> Any:  # no Content-Length: the cap applies while reading
+        for _ in range(20):
+            yield b"x" * 65536
+
+    resp = await client.post(path, data=chunks(), headers={"Content-Type": "application/json"})
+    assert resp.status == 413
+    await hass.async_block_till_done()
+    assert await accounts.trakt_scrobbles() == []
+
+
+async def test_get_is_not_allowed(accounts: Accounts, hook: tuple[TestClient, str]) -> None:
+    client, path = hook
+    resp = await client.get(path)
+    assert resp.status == 405
+
+
+async def test_rating_goes_to_the_routed_trakt_account(
+    hass: HomeAssistant, accounts: Accounts, hook: tuple[TestClient, str], sim: Simulator
+) -> None:
+    client, path = hook
+    rating_key = sim.rating_key("Inception")
+    rate = payload("media.rate", offset=0, rating_key=rating_key, userRating=8.0)
+    assert (await client.post(path, data=multipart(rate))).status == 200
+    await hass.async_block_till_done()
+    posts = [r for r in await sim.requests("trakt") if r["path"].endswith("/sync/ratings")]
+    assert len(posts) == 1
+    assert posts[0]["body"]["movies"][0]["rating"] == 8
+    assert posts[0]["body"]["movies"][0]["ids"]["imdb"] == "tt1375666"
+    cleared = payload("media.rate", offset=0, rating_key=rating_key, userRating=-1)
+    assert (await client.post(path, data=multipart(cleared))).status == 200
+    await hass.async_block_till_done()
+    removes = [r for r in await sim.requests("trakt") if r["path"].endswith("/sync/ratings/remove")]
+    assert len(removes) == 1
+
+
+async def test_listener_and_webhook_both_on_scrobble_once(
+    hass: HomeAssistant,
+    accounts: Accounts,
+    hook: tuple[TestClient, str],
+    *,
+    sim: Simulator,
+    sim_clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="custom_components.crosswatch.webhook")
+    client, path = hook
+    await sim.register_webhook(str(client.make_url(path)))
+    rating_key = sim.rating_key("Inception")
+    sensor_id = accounts.entity_id("sensor", f"now_watching_{OWNER}")
+
+    def progress() -> Any:
+        state = hass.states.get(sensor_id)
+        return None if state is None else state.attributes["progress"]
+
+    await sim.play(rating_key, offset_ms=888_000)
+    await until(lambda: progress() == 10.0)
+    sim_clock.advance(600)
+    await sim.pause(offset_ms=3_552_000)
+    await until(lambda: progress() == 40.0)
+    sim_clock.advance(60)
+    await sim.play(rating_key)
+    sim_clock.advance(3000)
+    await sim.seek(8_436_000)
+    # media.scrobble (at 90 %) says watched, but the title still plays: the sensor stays.
+    await until(lambda: progress() == 95.0)
+    sim_clock.advance(300)
+    await sim.stop(offset_ms=8_880_000)
+    await until(lambda: hass.states.get(sensor_id).state == IDLE)  # type: ignore[union-attr]
+    await accounts.scrobbler.pipeline.wait_idle()
+    await hass.async_block_till_done()
+    scrobbles = await accounts.trakt_scrobbles()
+    assert [(a, p) for a, p, _ in scrobbles[:3]] == [
+        ("start", 10.0),
+        ("stop", 40.0),
+        ("start", 40.0),
+    ]
+    assert len(scrobbles) == 4
+    assert scrobbles[3][0] == "stop"
+    assert scrobbles[3][1] >= 80
+    received = [
+        r.getMessage().removeprefix("Plex webhook ")
+        for r in caplog.records
+        if r.name == "custom_components.crosswatch.webhook"
+    ]
+    assert received == ["media.play", "media.pause", "media.resume", "media.scrobble", "media.stop"]
+
+
+def test_parse_body_reads_plex_multipart() -> None:
+    boundary = "----plex"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="thumb"; filename="t.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + b"\xff\xd8\xff\xd9"
+        + (
+            f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="payload"\r\n'
+            'Content-Type: application/json\r\n\r\n{"event": "media.play"}\r\n'
+            f"--{boundary}--\r\n"
+        ).encode()
+    )
+    assert parse_body(f"multipart/form-data; boundary={boundary}", body) == {"event": "media.play"}
+    assert parse_body("application/x-www-form-urlencoded", b"payload=%7B%22a%22%3A1%7D") == {"a": 1}
+    assert parse_body("application/json", b'{"a": 2}') == {"a": 2}
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.binary(max_size=512),
+    content_type=st.sampled_from(
+        [
+            "multipart/form-data; boundary=b",
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "",
+        ]
+    ),
+)
+def test_parse_body_never_raises(body: bytes, content_type: str) -> None:
+    result = parse_body(content_type, body)
+    assert result is None or isinstance(result, dict)

@@ -1,0 +1,48 @@
+"""Setting up two accounts with a pair and reading what the simulator holds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntryState
+
+from custom_components.crosswatch.const import DOMAIN
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from custom_components.crosswatch.pairs import PairRunner
+    from simulator.testing import Simulator
+
+
+async def setup_entries(hass: HomeAssistant, *entries: MockConfigEntry) -> None:
+    """Add and load every entry."""
+    for entry in entries:
+        entry.add_to_hass(hass)
+    for entry in entries:
+        if entry.state is ConfigEntryState.NOT_LOADED:
+            assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    for entry in entries:
+        assert entry.state is ConfigEntryState.LOADED, entry.title
+
+
+def runner(entry: MockConfigEntry, pair_id: str) -> PairRunner:
+    """The loaded runner of ``pair_id``."""
+    found: PairRunner = entry.runtime_data.pair_runners[pair_id]
+    return found
+
+
+async def run_sync(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    """Call ``crosswatch.run_sync`` and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN, "run_sync", data, blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+async def writes(sim: Simulator, service: str) -> list[dict[str, Any]]:
+    """Every write request the simulator logged for ``service``."""
+    return [r for r in await sim.requests(service) if r.get("method") not in ("GET", "HEAD")]
