@@ -28,13 +28,13 @@ PAIR_ID = "pair0000000000000000000001"
 TRAKT_AUTH = "crosswatch_trakt"
 
 
-async def trakt_entry(hass: HomeAssistant, sim: Simulator) -> MockConfigEntry:
+async def trakt_entry(hass: HomeAssistant, simulator: Simulator) -> MockConfigEntry:
     """A Trakt account signed in with the simulator's token (real-time expiry a week out)."""
     await async_setup_component(hass, "application_credentials", {})
     await async_import_client_credential(
         hass, DOMAIN, ClientCredential(cred.TRAKT_CLIENT_ID, cred.TRAKT_CLIENT_SECRET), TRAKT_AUTH
     )
-    token = await sim.trakt_token()
+    token = await simulator.trakt_token()
     return MockConfigEntry(
         domain=DOMAIN,
         title=f"Trakt ({cred.TRAKT_USER})",
@@ -49,7 +49,7 @@ async def trakt_entry(hass: HomeAssistant, sim: Simulator) -> MockConfigEntry:
     )
 
 
-def plex_entry(sim: Simulator, **extra: Any) -> MockConfigEntry:
+def plex_entry(simulator: Simulator, **extra: Any) -> MockConfigEntry:
     """The simulator's server owner, on their own server."""
     return MockConfigEntry(
         domain=DOMAIN,
@@ -63,7 +63,7 @@ def plex_entry(sim: Simulator, **extra: Any) -> MockConfigEntry:
             "plex_client_identifier": "crosswatch-test-client",
             "server_id": cred.PMS_MACHINE_ID,
             "server_name": cred.PMS_NAME,
-            "server_url": sim.url("pms"),
+            "server_url": simulator.url("pms"),
             "server_token": cred.PLEX_SERVER_TOKEN,
             "server_owned": True,
         },
