@@ -13,8 +13,10 @@ from .accounts import async_create_account_api
 from .const import CONF_SERVICE, DOMAIN, PLATFORMS, Service
 from .coordinator import AccountCoordinator
 from .data import CrosswatchConfigEntry, CrosswatchData
+from .pairs import async_start_pair_runners
 from .repairs import async_update_pair_issues
 from .scrobbling import async_setup_scrobbling
+from .services import async_setup_services
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -36,6 +38,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
             async_update_pair_issues(hass)
 
     async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)
+    async_setup_services(hass)
     return True
 
 
@@ -74,6 +77,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
     entry.async_on_unload(
         async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _subentries_changed)
     )
+    await async_start_pair_runners(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -18,9 +18,11 @@ DOMAIN: Final = "crosswatch"
 # Every platform CrossWatch forwards an entry to, in one place; later platforms are added here.
 PLATFORMS: Final[tuple[Platform, ...]] = (
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.EVENT,
     Platform.IMAGE,
     Platform.SENSOR,
+    Platform.SWITCH,
 )
 
 

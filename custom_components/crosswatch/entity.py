@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
 
     from .data import CrosswatchConfigEntry
+    from .pairs import PairRunner
     from .scrobbling import PlexScrobbler
 
 MANUFACTURER = {
@@ -82,3 +83,21 @@ class AccountEntity(CoordinatorEntity[AccountCoordinator]):
         entry = coordinator.config_entry
         self._attr_unique_id = f"{entry.entry_id}_{key}"
         self._attr_device_info = account_device_info(entry)
+
+
+class PairEntity(Entity):
+    """An entity of one sync pair, on the pair's device, refreshed after every run."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, runner: PairRunner, key: str) -> None:
+        """Attach to the pair's subentry device; ``key`` makes the unique id."""
+        self.runner = runner
+        self._attr_unique_id = f"{runner.entry.entry_id}_{runner.subentry_id}_{key}"
+        self._attr_device_info = subentry_device_info(runner.entry, runner.subentry)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the runner."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.runner.async_add_listener(self.async_write_ha_state))

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 ISSUE_TARGET_REMOVED = "target_removed"
 ISSUE_TARGET_AUTH = "target_auth_lost"
+# Raised by the pair runner (``pairs.ISSUE_HELD``) when a run holds mass removals.
+ISSUE_SYNC_HELD = "sync_held"
 
 
 def _targets(subentry: ConfigSubentry) -> list[str]:
@@ -105,9 +107,43 @@ class RemoveSubentryFlow(RepairsFlow):
         return self.async_create_entry(data={})
 
 
+class ConfirmHeldRemovalsFlow(RepairsFlow):
+    """Apply a sync pair's held removals once, on the user's confirmation."""
+
+    def __init__(self, entry_id: str, subentry_id: str) -> None:
+        """Remember which pair holds the removals."""
+        self._entry_id = entry_id
+        self._subentry_id = subentry_id
+
+    async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
+        """Ask before removing."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Run the pair once with the removals confirmed."""
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        runner = None
+        if entry is not None and entry.state is ConfigEntryState.LOADED:
+            runner = entry.runtime_data.pair_runners.get(self._subentry_id)
+        if runner is None:
+            return self.async_abort(reason="pair_unavailable")
+        if user_input is None:
+            return self.async_show_form(
+                step_id="confirm",
+                data_schema=vol.Schema({}),
+                description_placeholders={"name": runner.title},
+            )
+        await runner.async_confirm_removals()
+        return self.async_create_entry(data={})
+
+
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
-    """Create the flow that fixes ``issue_id`` (only removed targets are fixable)."""
+    """Create the flow that fixes ``issue_id`` (removed targets and held removals)."""
+    if issue_id.startswith(f"{ISSUE_SYNC_HELD}_") and data is not None:
+        return ConfirmHeldRemovalsFlow(str(data["entry_id"]), str(data["subentry_id"]))
     entry_id, subentry_id = issue_id.removeprefix(f"{ISSUE_TARGET_REMOVED}_").split("_", 1)
     return RemoveSubentryFlow(entry_id, subentry_id)

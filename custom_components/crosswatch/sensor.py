@@ -1,21 +1,25 @@
-"""Sensors: the watchlist of every account that has one."""
+"""Sensors: the watchlist of every account that has one; last run, result and counts per pair."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.sensor import SensorEntity, SensorStateClass
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
 
 from .const import RECENT_TITLES
-from .entity import AccountEntity, ScrobbleEntity
+from .entity import AccountEntity, PairEntity, ScrobbleEntity
 from .scrobbling import IDLE, now_watching_attributes
+from .sync.plan import RunResult
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .api.models import WatchlistEntry
     from .data import CrosswatchConfigEntry
+    from .pairs import PairRunner
     from .scrobbling import PlexScrobbler
 
 # Coordinator-driven: entity updates make no requests of their own.
@@ -31,6 +35,16 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     if coordinator.data.watchlist is not None:
         async_add_entities([WatchlistSensor(coordinator, "watchlist")])
+    for subentry_id, runner in entry.runtime_data.pair_runners.items():
+        async_add_entities(
+            [
+                PairLastRunSensor(runner, "last_run"),
+                PairResultSensor(runner, "result"),
+                PairCountSensor(runner, "added", "adds"),
+                PairCountSensor(runner, "removed", "removals"),
+            ],
+            config_subentry_id=subentry_id,
+        )
     if (scrobbler := entry.runtime_data.scrobble) is not None:
         async_add_entities(NowWatchingSensor(scrobbler, user_id) for user_id in scrobbler.users)
         entry.async_on_unload(
@@ -70,6 +84,59 @@ class WatchlistSensor(AccountEntity, SensorEntity):
             reverse=True,
         )
         return {"recent": [_describe(e) for e in entries[:RECENT_TITLES]]}
+
+
+class PairLastRunSensor(PairEntity, SensorEntity):
+    """When the pair's last run finished."""
+
+    _attr_translation_key = "last_run"
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+
+    @property
+    def native_value(self) -> datetime | None:
+        """Return the finish time of the last run."""
+        return self.runner.last_run_at
+
+
+class PairResultSensor(PairEntity, SensorEntity):
+    """How the pair's last run ended."""
+
+    _attr_translation_key = "result"
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [result.value for result in RunResult]  # noqa: RUF012 - HA's attribute
+
+    @property
+    def native_value(self) -> str | None:
+        """Return ok, partial, failed, held or skipped."""
+        run = self.runner.last_run
+        return None if run is None else run.result.value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the last run's counts per feature and what is parked."""
+        run = self.runner.last_run
+        return {
+            "counts": {} if run is None else {f: dict(c) for f, c in run.counts.items()},
+            "parked": len(self.runner.state.parked(self.runner.clock_time())),
+        }
+
+
+class PairCountSensor(PairEntity, SensorEntity):
+    """How many titles the last run added or removed (over both sides and every feature)."""
+
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, runner: PairRunner, key: str, count: str) -> None:
+        """``count`` names the run record's count (adds or removals)."""
+        super().__init__(runner, key)
+        self._attr_translation_key = key
+        self._count = count
+
+    @property
+    def native_value(self) -> int | None:
+        """Return the count of the last run."""
+        return self.runner.last_count(self._count)
+
 
 class NowWatchingSensor(ScrobbleEntity, SensorEntity):
     """What a routed Plex user is watching: the title, or ``idle``; details as attributes."""
