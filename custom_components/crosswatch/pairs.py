@@ -24,7 +24,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 
 from .accounts import PlexAccount, SimklAccount, TraktAccount, get_clock
-from .api.errors import AccountLimitError, CrosswatchApiError
+from .api.errors import CrosswatchApiError
 from .api.models import Feature
 from .api.plex import PlexServerClient, PlexTvClient
 from .api.simkl import SimklClient
@@ -49,17 +49,15 @@ from .const import (
 )
 from .endpoints import Endpoints
 from .repairs import ISSUE_SYNC_HELD
-from .sync.apply import ExecutionOutcome, apply_outcome
-from .sync.plan import Action, Change, RunResult, Side, SyncMode, SyncPlan
-from .sync.planner import PlanSettings, SideInput, plan_sync
-from .sync.state import PairState, RunRecord, watermark_key
+from .sync.plan import RunResult, Side, SyncMode, SyncPlan
+from .sync.state import PairState, RunRecord
+from .sync_engine import PairMemory, execute, finish_run, plan_run
 from .sync_sides import PlexSide, SimklSide, SyncSide, TraktSide
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
     from .data import CrosswatchConfigEntry
-    from .sync.inventory import Inventory
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -180,8 +178,7 @@ class PairRunner:
             minutes=int(subentry.data.get(PAIR_INTERVAL, DEFAULT_PAIR_INTERVAL))
         )
         self.enabled = True
-        self.state = PairState()
-        self.exact: set[str] = set()
+        self.memory = PairMemory()
         self.last_summary: dict[str, Any] | None = None
         self._side_factory = side_factory
         self._sides: dict[str, SyncSide] = {}
@@ -194,6 +191,14 @@ class PairRunner:
         self._task: asyncio.Task[Any] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
+    @property
+    def state(self) -> PairState:
+        """The pair's sync state (baselines, failures, recent runs)."""
+        return self.memory.state
+
+    def _set_state(self, state: PairState) -> None:
+        self.memory = replace(self.memory, state=state)
+
     @property
     def subentry_id(self) -> str:
         """The pair's subentry id."""
@@ -209,8 +214,10 @@ class PairRunner:
         stored = await self._store.async_load()
         if stored:
             try:
-                self.state = PairState.from_dict(stored)
-                self.exact = {str(k) for k in stored.get(EXACT_KEY, [])}
+                self.memory = PairMemory(
+                    state=PairState.from_dict(stored),
+                    exact=frozenset(str(k) for k in stored.get(EXACT_KEY, [])),
+                )
             except ValueError:
                 _LOGGER.warning("Stored state of %s is unreadable; starting afresh", self.title)
         entry = self.entry
@@ -266,8 +273,10 @@ class PairRunner:
             _LOGGER.debug("Sync pair %s skipped: %s", self.title, err.reason)
             if err.reason != "pair_disabled":
                 now = get_clock(self.hass).time()
-                self.state = self.state.with_run(
-                    RunRecord(started_at=now, finished_at=now, result=RunResult.SKIPPED)
+                self._set_state(
+                    self.state.with_run(
+                        RunRecord(started_at=now, finished_at=now, result=RunResult.SKIPPED)
+                    )
                 )
                 await self._save()
                 self._notify()
@@ -292,7 +301,7 @@ class PairRunner:
     async def async_confirm_removals(self) -> dict[str, Any]:
         """Apply held removals once (the held-plan repair's confirmation)."""
         async with self._lock:
-            self.state = self.state.confirm_removals()
+            self._set_state(self.state.confirm_removals())
             await self._save()
         return await self.async_run()
 
@@ -324,128 +333,21 @@ class PairRunner:
             clock = get_clock(self.hass)
             started = clock.time()
             try:
-                plan = await self._plan(sides, chosen, started)
+                plan = await plan_run(self.memory, sides, chosen, mode=self.mode, now=started)
             except CrosswatchApiError as err:
                 _LOGGER.warning("Sync pair %s could not read: %s", self.title, err)
                 return await self._finish_failed(started, clock.time(), str(err), dry_run=dry_run)
             summary = self._summary(plan, dry_run=dry_run)
             if dry_run:
                 return summary
-            outcome, limit_hit = await self._execute(sides, plan)
-            state = apply_outcome(self.state, plan, outcome, now=clock.time())
-            state = await self._after_writes(state, plan, outcome, sides)
-            self.state = state
+            outcome, limit_hit = await execute(sides, plan)
+            self.memory = await finish_run(self.memory, plan, outcome, sides, now=clock.time())
             await self._save()
-            record = state.last_run
+            record = self.state.last_run
             summary["result"] = record.result.value if record else RunResult.OK.value
             summary["counts"] = dict(record.counts) if record else {}
             self._issues(plan, limit_hit=limit_hit)
             return self._finished(summary)
-
-    async def _plan(
-        self, sides: dict[Side, SyncSide], features: list[Feature], now: float
-    ) -> SyncPlan:
-        markers = {side: await sync.markers(features) for side, sync in sides.items()}
-        caps = {side: await sync.capabilities() for side, sync in sides.items()}
-        inputs: dict[Feature, tuple[SideInput, SideInput]] = {}
-        for feature in features:
-            baseline = self.state.baselines.get(feature)
-            read: dict[Side, SideInput] = {}
-            for side, sync in sides.items():
-                marker = markers[side].get(feature)
-                key = watermark_key(side, feature)
-                inventory: Inventory
-                if (
-                    baseline is not None
-                    and marker is not None
-                    and key in self.exact
-                    and self.state.watermarks.get(key) == marker
-                ):
-                    inventory = baseline.side(side)  # nothing moved: the baseline is the read
-                else:
-                    inventory = await sync.read(feature)
-                read[side] = SideInput(
-                    inventory=inventory, capabilities=caps[side], activity=marker
-                )
-            inputs[feature] = (read[Side.SOURCE], read[Side.TARGET])
-        return plan_sync(self.state, inputs, PlanSettings(mode=self.mode), now=now)
-
-    async def _execute(
-        self, sides: dict[Side, SyncSide], plan: SyncPlan
-    ) -> tuple[ExecutionOutcome, bool]:
-        """Write every change in batches; a failed batch fails its changes, the rest go on."""
-        succeeded: list[Change] = []
-        failed: list[Change] = []
-        limit_hit = False
-        for feature, feature_plan in plan.features.items():
-            for side, sync in sides.items():
-                # Removals first: they make room under list limits.
-                for action in (Action.REMOVE, Action.ADD):
-                    batch_changes = [
-                        c for c in feature_plan.changes if c.side is side and c.action is action
-                    ]
-                    for start in range(0, len(batch_changes), sync.batch_size):
-                        batch = batch_changes[start : start + sync.batch_size]
-                        if limit_hit and action is Action.ADD:
-                            continue  # not attempted: planned again next run
-                        try:
-                            await sync.write(feature, action, batch)
-                        except AccountLimitError:
-                            limit_hit = True
-                        except CrosswatchApiError as err:
-                            _LOGGER.warning("Sync pair %s: a write failed: %s", self.title, err)
-                            failed.extend(batch)
-                        else:
-                            succeeded.extend(batch)
-        return ExecutionOutcome.of(succeeded, failed), limit_hit
-
-    async def _after_writes(
-        self,
-        state: PairState,
-        plan: SyncPlan,
-        outcome: ExecutionOutcome,
-        sides: dict[Side, SyncSide],
-    ) -> PairState:
-        """Mark which baselines equal their side, and move written sides' markers past our writes.
-
-        A baseline is exact when nothing of its feature is pending (held, parked, cut, failed or
-        not attempted) and the read did not collapse. A side we wrote to gets its marker re-read
-        so our own writes do not look like changes next time.
-        """
-        watermarks = dict(state.watermarks)
-        exact = set(self.exact)
-        written: dict[Side, list[Feature]] = {}
-        for feature, feature_plan in plan.features.items():
-            pending = (
-                feature_plan.held
-                or feature_plan.parked
-                or feature_plan.limit_cut
-                or any(c.id not in outcome.succeeded for c in feature_plan.changes)
-            )
-            for side in Side:
-                key = watermark_key(side, feature)
-                if pending or side in feature_plan.collapsed:
-                    exact.discard(key)
-                    watermarks.pop(key, None)
-                else:
-                    exact.add(key)
-                    if any(c.side is side for c in feature_plan.changes):
-                        written.setdefault(side, []).append(feature)
-        for side, features in written.items():
-            try:
-                fresh = await sides[side].markers(features)
-            except CrosswatchApiError:
-                fresh = {}
-            for feature in features:
-                key = watermark_key(side, feature)
-                marker = fresh.get(feature)
-                if marker is None:
-                    exact.discard(key)
-                    watermarks.pop(key, None)
-                else:
-                    watermarks[key] = marker
-        self.exact = exact
-        return replace(state, watermarks=watermarks)
 
     def _summary(self, plan: SyncPlan, *, dry_run: bool) -> dict[str, Any]:
         return {
@@ -467,8 +369,10 @@ class PairRunner:
         }
         if dry_run:
             return summary
-        self.state = self.state.with_run(
-            RunRecord(started_at=started, finished_at=finished, result=RunResult.FAILED)
+        self._set_state(
+            self.state.with_run(
+                RunRecord(started_at=started, finished_at=finished, result=RunResult.FAILED)
+            )
         )
         await self._save()
         return self._finished(summary)
@@ -491,7 +395,8 @@ class PairRunner:
         return summary
 
     async def _save(self) -> None:
-        await self._store.async_save({**self.state.to_dict(), EXACT_KEY: sorted(self.exact)})
+        memory = self.memory
+        await self._store.async_save({**memory.state.to_dict(), EXACT_KEY: sorted(memory.exact)})
 
     @callback
     def _issues(self, plan: SyncPlan, *, limit_hit: bool) -> None:
