@@ -409,10 +409,10 @@ class PlexScrobbler:
             listener(report)
 
     def _rated(self, rating: RatingEvent, sink_ids: tuple[str, ...]) -> None:
-        for sink_id in sink_ids:
-            sink = self.sinks.get(sink_id)
-            if sink is not None:
-                self.entry.async_create_task(self.hass, sink.rate(rating), "crosswatch rating")
+        for sink_id in sink_ids:  # routed ids: every one has a sink
+            self.entry.async_create_task(
+                self.hass, self.sinks[sink_id].rate(rating), "crosswatch rating"
+            )
 
     def event_data(self, report: DeliveryReport) -> dict[str, Any]:
         """The ``crosswatch_scrobble`` bus event's data (also the event entity's attributes)."""

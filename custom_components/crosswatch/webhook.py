@@ -116,7 +116,9 @@ def async_setup_webhook(
             return web.Response(status=HTTPStatus.OK)
         _LOGGER.debug("Plex webhook %s", payload.get("event"))
         # Answer Plex at once; delivery (and its retries) must not hold the request.
-        entry.async_create_task(hass, _process(scrobbler, payload), "crosswatch plex webhook")
+        entry.async_create_task(
+            hass, scrobbler.async_handle_webhook(payload), "crosswatch plex webhook"
+        )
         return web.Response(status=HTTPStatus.OK)
 
     webhook.async_register(
@@ -129,10 +131,3 @@ def async_setup_webhook(
     )
     entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
     return webhook_id
-
-
-async def _process(scrobbler: PlexScrobbler, payload: dict[str, Any]) -> None:
-    try:
-        await scrobbler.async_handle_webhook(payload)
-    except Exception:
-        _LOGGER.exception("Scrobble pipeline failed on a Plex webhook")

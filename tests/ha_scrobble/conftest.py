@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.crosswatch.const import DOMAIN, SUBENTRY_SCROBBLE_ROUTE
 from simulator import credentials as cred
 from simulator.pytest_plugin import sim, sim_clock  # noqa: F401
-from tests.ha.conftest import clock, sim_urls, tmdb_entry  # noqa: F401
+from tests.ha.conftest import clock, sim_urls  # noqa: F401
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -124,7 +124,7 @@ class Accounts:
     @property
     def scrobbler(self) -> PlexScrobbler:
         assert self.plex is not None
-        scrobbler = self.plex.runtime_data.scrobble
+        scrobbler: PlexScrobbler | None = self.plex.runtime_data.scrobble
         assert scrobbler is not None
         return scrobbler
 

@@ -128,6 +128,7 @@ async def test_a_removed_target_account_is_reported_not_retried(
     await sim.play(sim.rating_key("Inception"), offset_ms=888_000)
     await until(lambda: len(fired) == 1)
     assert fired[0].data["rejected"] == ["gone-entry-id"]
+    assert accounts.scrobbler.sinks["gone-entry-id"].sink_id == "gone-entry-id"
     assert len(accounts.scrobbler.queue) == 0
     assert await accounts.trakt_scrobbles() == []
 
@@ -159,3 +160,19 @@ async def test_a_corrupt_store_is_skipped(
     assert scrobbler is not None
     assert [e.scrobble.item.title for e in scrobbler.queue.items] == ["Inception"]
     assert scrobbler.diagnostics()["queue_size"] == 1
+
+
+async def test_a_stale_start_is_dropped_and_counted(
+    hass: HomeAssistant, accounts: Accounts, sim: Simulator, sim_clock: ManualClock
+) -> None:
+    await accounts.add_plex()
+    await until(lambda: accounts.scrobbler.listener.connected)
+    await sim.fault("trakt", "POST /scrobble/*", status=503)
+    await sim.play(sim.rating_key("Inception"), offset_ms=888_000)
+    await until(lambda: len(accounts.scrobbler.queue) == 1)
+    await sim.clear_faults()
+    await _run_queue(hass, accounts, sim_clock, 3700)  # an hour later "started watching" is wrong
+    assert len(accounts.scrobbler.queue) == 0
+    assert accounts.scrobbler.dropped == 1
+    assert accounts.scrobbler.diagnostics()["queue_dropped"] == 1
+    assert await accounts.trakt_scrobbles() == [("start", 10.0, 503)]

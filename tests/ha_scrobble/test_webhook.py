@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from custom_components.crosswatch.const import CONF_WEBHOOK_ID
 from custom_components.crosswatch.scrobbling import IDLE
-from custom_components.crosswatch.webhook import MAX_BODY_BYTES, parse_body
+from custom_components.crosswatch.webhook import MAX_BODY_BYTES, parse_body, webhook_url
 from simulator import credentials as cred
 
 from .conftest import OWNER, SHARED, until
@@ -21,6 +21,7 @@ from .conftest import OWNER, SHARED, until
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from aiohttp import web
     from aiohttp.test_utils import TestClient
     from homeassistant.core import HomeAssistant
 
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 
     from .conftest import Accounts
 
-type ClientFactory = Callable[[], Awaitable[TestClient]]
+type Client = TestClient[web.Request, web.Application]
+type ClientFactory = Callable[[], Awaitable[Client]]
 
 
 def payload(
@@ -68,7 +70,7 @@ def multipart(data: dict[str, Any], *, thumb: bool = True) -> aiohttp.FormData:
 @pytest.fixture
 async def hook(
     hass: HomeAssistant, accounts: Accounts, hass_client_no_auth: ClientFactory
-) -> tuple[TestClient, str]:
+) -> tuple[Client, str]:
     """The HA test client and the Plex entry's webhook path (listener connected)."""
     entry = await accounts.add_plex()
     await until(lambda: accounts.scrobbler.listener.connected)
@@ -87,7 +89,7 @@ async def test_webhook_id_is_stored_once_and_shown(hass: HomeAssistant, accounts
 
 
 async def test_multipart_and_json_payloads_scrobble(
-    hass: HomeAssistant, accounts: Accounts, hook: tuple[TestClient, str], sim: Simulator
+    hass: HomeAssistant, accounts: Accounts, hook: tuple[Client, str], sim: Simulator
 ) -> None:
     client, path = hook
     rating_key = sim.rating_key("Inception")
@@ -127,7 +129,7 @@ async def test_multipart_and_json_payloads_scrobble(
 async def test_malformed_bodies_are_answered_200_and_change_nothing(
     hass: HomeAssistant,
     accounts: Accounts,
-    hook: tuple[TestClient, str],
+    hook: tuple[Client, str],
     body: bytes,
     content_type: str,
 ) -> None:
@@ -148,7 +150,7 @@ async def test_malformed_bodies_are_answered_200_and_change_nothing(
     ],
 )
 async def test_foreign_events_change_nothing(
-    hass: HomeAssistant, accounts: Accounts, hook: tuple[TestClient, str], data: dict[str, Any]
+    hass: HomeAssistant, accounts: Accounts, hook: tuple[Client, str], data: dict[str, Any]
 ) -> None:
     client, path = hook
     resp = await client.post(path, data=multipart(data))
@@ -158,7 +160,7 @@ async def test_foreign_events_change_nothing(
 
 
 async def test_unrouted_user_and_other_server_are_ignored(
-    hass: HomeAssistant, accounts: Accounts, hook: tuple[TestClient, str], sim: Simulator
+    hass: HomeAssistant, accounts: Accounts, hook: tuple[Client, str], sim: Simulator
 ) -> None:
     client, path = hook
     rating_key = sim.rating_key("Inception")
@@ -173,7 +175,7 @@ async def test_unrouted_user_and_other_server_are_ignored(
 
 
 async def test_oversize_body_is_refused_with_413(
-    hass: HomeAssistant, accounts: Accounts, hook: tuple[TestClient, str]
+    hass: HomeAssistant, accounts: Accounts, hook: tuple[Client, str]
 ) -> None:
     client, path = hook
     big = payload("media.play", offset=888_000, padding="x" * MAX_BODY_BYTES)
@@ -190,14 +192,14 @@ async def test_oversize_body_is_refused_with_413(
     assert await accounts.trakt_scrobbles() == []
 
 
-async def test_get_is_not_allowed(accounts: Accounts, hook: tuple[TestClient, str]) -> None:
+async def test_get_is_not_allowed(accounts: Accounts, hook: tuple[Client, str]) -> None:
     client, path = hook
     resp = await client.get(path)
     assert resp.status == 405
 
 
 async def test_rating_goes_to_the_routed_trakt_account(
-    hass: HomeAssistant, accounts: Accounts, hook: tuple[TestClient, str], sim: Simulator
+    hass: HomeAssistant, accounts: Accounts, hook: tuple[Client, str], sim: Simulator
 ) -> None:
     client, path = hook
     rating_key = sim.rating_key("Inception")
@@ -218,7 +220,7 @@ async def test_rating_goes_to_the_routed_trakt_account(
 async def test_listener_and_webhook_both_on_scrobble_once(
     hass: HomeAssistant,
     accounts: Accounts,
-    hook: tuple[TestClient, str],
+    hook: tuple[Client, str],
     *,
     sim: Simulator,
     sim_clock: ManualClock,
@@ -284,6 +286,16 @@ def test_parse_body_reads_plex_multipart() -> None:
     assert parse_body(f"multipart/form-data; boundary={boundary}", body) == {"event": "media.play"}
     assert parse_body("application/x-www-form-urlencoded", b"payload=%7B%22a%22%3A1%7D") == {"a": 1}
     assert parse_body("application/json", b'{"a": 2}') == {"a": 2}
+    thumb_only = body.split(
+        f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="payload"'.encode()
+    )[0]
+    assert (
+        parse_body(
+            f"multipart/form-data; boundary={boundary}",
+            thumb_only + f"\r\n--{boundary}--\r\n".encode(),
+        )
+        is None
+    )
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
@@ -301,3 +313,40 @@ def test_parse_body_reads_plex_multipart() -> None:
 def test_parse_body_never_raises(body: bytes, content_type: str) -> None:
     result = parse_body(content_type, body)
     assert result is None or isinstance(result, dict)
+
+
+async def test_a_failed_rating_is_logged_and_nothing_else(
+    hass: HomeAssistant,
+    accounts: Accounts,
+    hook: tuple[Client, str],
+    sim: Simulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client, path = hook
+    await sim.fault("trakt", "POST /sync/ratings", status=500)
+    rate = payload("media.rate", offset=0, rating_key=sim.rating_key("Inception"), userRating=6)
+    assert (await client.post(path, data=multipart(rate))).status == 200
+    await hass.async_block_till_done()
+    assert "Rating of Inception not sent to" in caplog.text
+    assert cred.TRAKT_ACCESS_TOKEN not in caplog.text
+
+
+async def test_webhook_after_stop_is_ignored(
+    hass: HomeAssistant, accounts: Accounts, hook: tuple[Client, str], sim: Simulator
+) -> None:
+    await accounts.scrobbler.async_stop()
+    await accounts.scrobbler.async_handle_webhook(
+        payload("media.play", offset=888_000, rating_key=sim.rating_key("Inception"))
+    )
+    assert await accounts.trakt_scrobbles() == []
+    assert accounts.scrobbler.pipeline.now_watching == {}
+
+
+async def test_webhook_url_is_none_without_a_known_url(
+    hass: HomeAssistant, accounts: Accounts
+) -> None:
+    await accounts.add_plex()
+    await hass.config.async_update(internal_url=None, external_url=None)
+    hass.config.api = None
+    assert webhook_url(hass, "abc") is None
+    assert accounts.scrobbler.diagnostics()["webhook_url"] is None
