@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
-from homeassistant.core import CoreState, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
@@ -257,11 +256,6 @@ class PairRunner:
     def _schedule_run(self) -> None:
         if not self.enabled or self._lock.locked():
             return
-        if self.hass.state is not CoreState.running:
-            self.hass.bus.async_listen_once(
-                EVENT_HOMEASSISTANT_STARTED, lambda _e: self._schedule_run()
-            )
-            return
         self._task = self.entry.async_create_background_task(
             self.hass, self._background_run(), f"{DOMAIN} sync {self.title}"
         )
@@ -270,16 +264,16 @@ class PairRunner:
         try:
             await self.async_run()
         except PairNotReadyError as err:
+            # The other account is gone or not loaded: record the skip so the result shows it.
             _LOGGER.debug("Sync pair %s skipped: %s", self.title, err.reason)
-            if err.reason != "pair_disabled":
-                now = get_clock(self.hass).time()
-                self._set_state(
-                    self.state.with_run(
-                        RunRecord(started_at=now, finished_at=now, result=RunResult.SKIPPED)
-                    )
+            now = get_clock(self.hass).time()
+            self._set_state(
+                self.state.with_run(
+                    RunRecord(started_at=now, finished_at=now, result=RunResult.SKIPPED)
                 )
-                await self._save()
-                self._notify()
+            )
+            await self._save()
+            self._notify()
 
     @callback
     def async_add_listener(self, update: Callable[[], None]) -> Callable[[], None]:
