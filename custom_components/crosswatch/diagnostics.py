@@ -67,4 +67,8 @@ async def async_get_config_entry_diagnostics(
             "watchlist_fetches": coordinator.watchlist_fetches,
         },
         "scrobble": None if scrobbler is None else scrobbler.diagnostics(),
+        "pairs": {
+            subentry_id: runner.diagnostics()
+            for subentry_id, runner in entry.runtime_data.pair_runners.items()
+        },
     }

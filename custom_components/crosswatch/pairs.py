@@ -440,6 +440,26 @@ class PairRunner:
         run = self.last_run
         return None if run is None else datetime.fromtimestamp(run.finished_at, UTC)
 
+    def diagnostics(self) -> dict[str, Any]:
+        """Counts and stamps only: no titles, ids or credentials."""
+        state = self.state
+        return {
+            "title": self.title,
+            "enabled": self.enabled,
+            "mode": self.mode.value,
+            "features": [f.value for f in self.features],
+            "interval_seconds": self.interval.total_seconds(),
+            "baselines": {
+                feature.value: {"source": baseline.source.size, "target": baseline.target.size}
+                for feature, baseline in state.baselines.items()
+            },
+            "exact": sorted(self.memory.exact),
+            "failing": len(state.failures),
+            "parked": len(state.parked(self.clock_time())),
+            "removals_confirmed": state.removals_confirmed,
+            "runs": [run.to_dict() for run in state.runs[-5:]],
+        }
+
     def last_count(self, name: str) -> int | None:
         """The last run's total of ``name`` (adds, removals) over its features."""
         run = self.last_run

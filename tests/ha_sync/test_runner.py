@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 
 from custom_components.crosswatch.const import DOMAIN
+from custom_components.crosswatch.diagnostics import async_get_config_entry_diagnostics
+from custom_components.crosswatch.pairs import held_issue_id
+from custom_components.crosswatch.repairs import async_create_fix_flow
 from simulator import credentials as cred
 
 from .conftest import PAIR_ID, plex_entry, simkl_entry, trakt_entry, with_pair
@@ -172,3 +176,36 @@ async def test_stored_state_survives_and_bad_state_is_dropped(
     reloaded = runner(plex, PAIR_ID)
     assert len(reloaded.state.runs) == 1
     assert reloaded.memory.exact == frozenset(stored["exact"])
+
+
+async def test_diagnostics_summarize_the_pair(hass: HomeAssistant, sim_urls: Simulator) -> None:
+    sim = sim_urls
+    trakt = await trakt_entry(hass, sim)
+    plex = with_pair(plex_entry(sim), trakt, ["watchlist", "history"])
+    await setup_entries(hass, trakt, plex)
+    await run_sync(hass, pair=PAIR_ID)
+    data = await async_get_config_entry_diagnostics(hass, plex)
+    pair = data["pairs"][PAIR_ID]
+    assert pair["enabled"] is True
+    assert pair["mode"] == "add_only"
+    assert pair["runs"][-1]["result"] == "ok"
+    assert pair["baselines"]["watchlist"]["source"] == len(sim.state.plex.watchlists["owner"])
+    text = repr(data)
+    for secret in (cred.PLEX_OWNER_TOKEN, cred.PLEX_SERVER_TOKEN, cred.TRAKT_ACCESS_TOKEN):
+        assert secret not in text
+
+
+async def test_held_repair_of_an_unloaded_pair_aborts(
+    hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    sim = sim_urls
+    trakt = await trakt_entry(hass, sim)
+    plex = with_pair(plex_entry(sim), trakt, ["watchlist"])
+    await setup_entries(hass, trakt, plex)
+    issue_data = {"entry_id": plex.entry_id, "subentry_id": PAIR_ID}
+    assert await hass.config_entries.async_unload(plex.entry_id)
+    flow = await async_create_fix_flow(hass, held_issue_id(plex.entry_id, PAIR_ID), issue_data)
+    flow.hass = hass
+    result = await flow.async_step_init()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "pair_unavailable"
