@@ -15,16 +15,19 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
+import aiohttp
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 
 from .accounts import SimklAccount, TraktAccount, get_clock, plex_server_users
-from .api.errors import CrosswatchApiError
+from .api.errors import AuthError, CrosswatchApiError
 from .api.models import MediaItem, MediaKind, Rating
 from .api.plex import PlexServerClient
 from .api.simkl import SimklClient
@@ -75,6 +78,9 @@ STORE_SAVE_DELAY: Final = 1.0
 # Never re-run the queue more often than this, whatever the clock says.
 MIN_DRAIN_DELAY: Final = 1.0
 EVENT_WATCHED: Final = "watched"
+# After this many failed connects in a row (about 8 minutes of backoff) a repair issue says so.
+LISTENER_DOWN_ATTEMPTS: Final = 10
+ISSUE_LISTENER_DOWN: Final = "plex_listener_down"
 # The now-watching sensor's state when nothing plays (a plain string dashboards can test).
 IDLE: Final = "idle"
 
@@ -206,7 +212,11 @@ class AccountSink:
             oauth = api.session
 
             async def token() -> str:
-                await oauth.async_ensure_token_valid()
+                try:
+                    await oauth.async_ensure_token_valid()
+                except (HomeAssistantError, aiohttp.ClientError, TimeoutError) as err:
+                    # The sink queues auth errors: the scrobble waits for a renewed token.
+                    raise AuthError("trakt", "token refresh", "token not renewed") from err
                 return str(oauth.token["access_token"])
 
             client = TraktClient(
@@ -325,6 +335,7 @@ class PlexScrobbler:
         await self.listener.stop()
         await self.pipeline.close()
         await self._store.async_save(self._stored())
+        ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_LISTENER_DOWN}_{self.entry.entry_id}")
 
     async def _hass_stopping(self, _event: Event) -> None:
         await self.async_stop()
@@ -383,6 +394,25 @@ class PlexScrobbler:
     # -- pipeline callbacks ---------------------------------------------------------------
     def _listener_state_changed(self, state: ListenerState) -> None:
         _LOGGER.debug("Plex notifications for %s: %s", self.entry.title, state)
+        issue_id = f"{ISSUE_LISTENER_DOWN}_{self.entry.entry_id}"
+        if state is ListenerState.CONNECTED:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        elif (
+            state is ListenerState.DISCONNECTED
+            and self.listener.failures + 1 >= LISTENER_DOWN_ATTEMPTS
+        ):
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_LISTENER_DOWN,
+                translation_placeholders={
+                    "account": self.entry.title,
+                    "error": self.listener.last_error or "",
+                },
+            )
         self._updated()
 
     def _now_watching_changed(self, user: PlexUser, watching: NowWatching | None) -> None:

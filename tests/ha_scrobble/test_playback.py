@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.helpers import issue_registry as ir
 
-from custom_components.crosswatch.scrobbling import EVENT_SCROBBLE, IDLE
+from custom_components.crosswatch.const import DOMAIN
+from custom_components.crosswatch.scrobbling import EVENT_SCROBBLE, IDLE, ISSUE_LISTENER_DOWN
 
 from .conftest import OWNER, until
 
@@ -122,3 +124,25 @@ async def test_listener_drop_turns_the_binary_sensor_off_then_on(
     rating_key = sim.rating_key("Inception")
     await sim.play(rating_key, offset_ms=888_000)
     await _watching(accounts, "Inception", 10.0, paused=False)
+
+
+async def test_a_listener_that_stays_down_raises_a_repair_issue_until_it_connects(
+    hass: HomeAssistant, accounts: Accounts, sim: Simulator
+) -> None:
+    entry = await accounts.add_plex()
+    await until(lambda: accounts.scrobbler.listener.connected)
+    issues = ir.async_get(hass)
+    issue_id = f"{ISSUE_LISTENER_DOWN}_{entry.entry_id}"
+    await sim.fault("pms", "GET /:/websockets/notifications", status=503)
+    await sim.fault("pms", "GET /:/websockets/notifications", kind="drop", count=1)
+    await until(lambda: issues.async_get_issue(DOMAIN, issue_id) is not None)
+    issue = issues.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "account": entry.title,
+        "error": "WSServerHandshakeError (HTTP 503)",
+    }
+    assert accounts.state("binary_sensor", "plex_listener").state == STATE_OFF
+    await sim.clear_faults()
+    await until(lambda: issues.async_get_issue(DOMAIN, issue_id) is None)
+    assert accounts.scrobbler.listener.connected

@@ -176,3 +176,22 @@ async def test_a_stale_start_is_dropped_and_counted(
     assert accounts.scrobbler.dropped == 1
     assert accounts.scrobbler.diagnostics()["queue_dropped"] == 1
     assert await accounts.trakt_scrobbles() == [("start", 10.0, 503)]
+
+
+async def test_a_trakt_token_that_cannot_be_renewed_queues_the_scrobble(
+    hass: HomeAssistant, accounts: Accounts, sim: Simulator
+) -> None:
+    token = {**accounts.trakt.data["token"], "expires_at": 0.0}
+    hass.config_entries.async_update_entry(
+        accounts.trakt, data={**accounts.trakt.data, "token": token}
+    )
+    await accounts.add_plex()
+    await until(lambda: accounts.scrobbler.listener.connected)
+    await sim.fault("trakt", "POST /oauth/token", status=503)
+    await sim.play(sim.rating_key("Inception"), offset_ms=888_000)
+    await until(lambda: len(accounts.scrobbler.queue) == 1)
+    assert accounts.scrobbler.queue.items[0].sink_id == accounts.trakt.entry_id
+    assert await accounts.trakt_scrobbles() == []
+    refreshes = [r for r in await sim.requests("trakt") if r["path"].endswith("/oauth/token")]
+    assert refreshes
+    assert all(r["status"] == 503 for r in refreshes)
