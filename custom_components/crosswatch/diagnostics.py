@@ -43,6 +43,9 @@ async def async_get_config_entry_diagnostics(
     coordinator = entry.runtime_data.coordinator
     scrobbler = entry.runtime_data.scrobble
     snapshot = coordinator.data
+    runners = entry.runtime_data.pair_runners
+    # Only accounts that are the source of a sync pair carry a "pairs" section.
+    pairs = {"pairs": {sid: runner.diagnostics() for sid, runner in runners.items()}}
     return {
         "entry": {
             "title": entry.title,
@@ -67,8 +70,5 @@ async def async_get_config_entry_diagnostics(
             "watchlist_fetches": coordinator.watchlist_fetches,
         },
         "scrobble": None if scrobbler is None else scrobbler.diagnostics(),
-        "pairs": {
-            subentry_id: runner.diagnostics()
-            for subentry_id, runner in entry.runtime_data.pair_runners.items()
-        },
+        **(pairs if runners else {}),
     }
