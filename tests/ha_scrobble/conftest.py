@@ -20,6 +20,7 @@ from custom_components.crosswatch.const import DOMAIN, SUBENTRY_SCROBBLE_ROUTE
 from simulator import credentials as cred
 from simulator.pytest_plugin import sim, sim_clock  # noqa: F401
 from tests.ha.conftest import clock, sim_urls  # noqa: F401
+from tests.ha_sync.conftest import plex_entry as owner_plex_entry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,28 +54,9 @@ def route(users: list[str] | None, targets: list[str], title: str = "Route") -> 
     )
 
 
-def plex_entry(
-    simulator: Simulator, routes: list[ConfigSubentryData], **data: Any
-) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"Plex ({cred.PLEX_OWNER_NAME})",
-        unique_id=str(cred.PLEX_OWNER_ID),
-        data={
-            "service": "plex",
-            "account_id": str(cred.PLEX_OWNER_ID),
-            "account_name": cred.PLEX_OWNER_NAME,
-            "plex_token": cred.PLEX_OWNER_TOKEN,
-            "plex_client_identifier": "crosswatch-test-client",
-            "server_id": cred.PMS_MACHINE_ID,
-            "server_name": cred.PMS_NAME,
-            "server_url": simulator.url("pms"),
-            "server_token": cred.PLEX_SERVER_TOKEN,
-            "server_owned": True,
-            **data,
-        },
-        subentries_data=routes,
-    )
+def plex_entry(simulator: Simulator, routes: list[ConfigSubentryData]) -> MockConfigEntry:
+    """The simulator's server owner with these scrobble routes."""
+    return owner_plex_entry(simulator, subentries_data=routes)
 
 
 def trakt_entry() -> MockConfigEntry:
