@@ -155,13 +155,21 @@ async def _watchlist_edit(call: ServiceCall, action: Action) -> None:
         item=item,
     )
     try:
-        await async_create_side(call.hass, entry).write(Feature.WATCHLIST, action, [change])
+        unknown = await async_create_side(call.hass, entry).write(
+            Feature.WATCHLIST, action, [change]
+        )
     except CrosswatchApiError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="write_failed",
             translation_placeholders={"account": entry.title},
         ) from err
+    if unknown:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_title",
+            translation_placeholders={"account": entry.title},
+        )
     await entry.runtime_data.coordinator.async_request_refresh()
 
 

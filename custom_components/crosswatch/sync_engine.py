@@ -91,14 +91,17 @@ async def execute(sides: Mapping[Side, SyncSide], plan: SyncPlan) -> tuple[Execu
                         break
                     batch = changes[start : start + sync.batch_size]
                     try:
-                        await sync.write(feature, action, batch)
+                        unknown = await sync.write(feature, action, batch)
                     except AccountLimitError:
                         limit_hit = True
                     except CrosswatchApiError as err:
                         _LOGGER.warning("A sync write to %s failed: %s", sync.service, err)
                         failed.extend(batch)
                     else:
-                        succeeded.extend(batch)
+                        # A title the service did not know fails (and is parked after repeats).
+                        rejected = {c.id for c in unknown}
+                        failed.extend(c for c in batch if c.id in rejected)
+                        succeeded.extend(c for c in batch if c.id not in rejected)
     return ExecutionOutcome.of(succeeded, failed), limit_hit
 
 

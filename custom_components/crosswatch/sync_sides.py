@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from .api.errors import InvalidResponseError
-from .api.models import Feature, MediaItem, MediaKind, Play, Rating
+from .api.models import Feature, MediaItem, MediaKind, Play, Rating, WriteResult
 from .sync.capabilities import PLEX_CAPABILITIES, SIMKL_CAPABILITIES, trakt_capabilities
 from .sync.inventory import Inventory
 from .sync.plan import Action, Change
@@ -68,8 +68,13 @@ class SyncSide(Protocol):
     async def read(self, feature: Feature) -> Inventory:
         """Read the whole inventory of ``feature``."""
 
-    async def write(self, feature: Feature, action: Action, changes: Sequence[Change]) -> None:
-        """Write one batch of same-kind changes; raises an ``api.errors`` error when it fails."""
+    async def write(
+        self, feature: Feature, action: Action, changes: Sequence[Change]
+    ) -> Sequence[Change]:
+        """Write one batch of same-kind changes; return those the service did not know.
+
+        Raises an ``api.errors`` error when the whole batch failed.
+        """
 
 
 def _stamp(body: Mapping[str, Any], group: str, key: str) -> str:
@@ -111,21 +116,25 @@ class TraktSide:
             return Inventory.from_plays(await self.client.history())
         return Inventory.from_ratings(await self.client.ratings())
 
-    async def write(self, feature: Feature, action: Action, changes: Sequence[Change]) -> None:
+    async def write(
+        self, feature: Feature, action: Action, changes: Sequence[Change]
+    ) -> Sequence[Change]:
         """One batched request (the client splits at 100 anyway)."""
         items = [c.item for c in changes]
         add = action is Action.ADD
         if feature is Feature.WATCHLIST:
-            await (self.client.watchlist_add if add else self.client.watchlist_remove)(items)
+            write = self.client.watchlist_add if add else self.client.watchlist_remove
+            result = await write(items)
         elif feature is Feature.HISTORY:
             if add:
-                await self.client.history_add(c.to_play() for c in changes)
+                result = await self.client.history_add(c.to_play() for c in changes)
             else:
-                await self.client.history_remove(items)
+                result = await self.client.history_remove(items)
         elif add:
-            await self.client.ratings_add(c.to_rating() for c in changes)
+            result = await self.client.ratings_add(c.to_rating() for c in changes)
         else:
-            await self.client.ratings_remove(items)
+            result = await self.client.ratings_remove(items)
+        return unknown_to_service(changes, result)
 
 
 @dataclass(slots=True)
@@ -164,24 +173,24 @@ class SimklSide:
             return Inventory.from_watchlist(self._library.watchlist())
         return Inventory.from_plays(self._library.plays())
 
-    async def write(self, feature: Feature, action: Action, changes: Sequence[Change]) -> None:
+    async def write(
+        self, feature: Feature, action: Action, changes: Sequence[Change]
+    ) -> Sequence[Change]:
         """One batched request; SIMKL removes from its lists through history removal."""
         items = [c.item for c in changes]
         add = action is Action.ADD
-        if feature is Feature.WATCHLIST:
+        if feature is Feature.WATCHLIST and add:
+            result = await self.client.add_to_list(items, "plantowatch")
+        elif feature is Feature.RATINGS:
             if add:
-                await self.client.add_to_list(items, "plantowatch")
+                result = await self.client.ratings_add(c.to_rating() for c in changes)
             else:
-                await self.client.history_remove(items)
-        elif feature is Feature.HISTORY:
-            if add:
-                await self.client.history_add(c.to_play() for c in changes)
-            else:
-                await self.client.history_remove(items)
+                result = await self.client.ratings_remove(items)
         elif add:
-            await self.client.ratings_add(c.to_rating() for c in changes)
-        else:
-            await self.client.ratings_remove(items)
+            result = await self.client.history_add(c.to_play() for c in changes)
+        else:  # a watchlist or history removal
+            result = await self.client.history_remove(items)
+        return unknown_to_service(changes, result)
 
 
 def _id_keys(item: MediaItem) -> list[str]:
@@ -297,8 +306,10 @@ class PlexSide:
             }
         return next((self._by_ids[k] for k in _id_keys(item) if k in self._by_ids), None)
 
-    async def write(self, feature: Feature, action: Action, changes: Sequence[Change]) -> None:
-        """One change per request (Plex has no batch endpoints)."""
+    async def write(
+        self, feature: Feature, action: Action, changes: Sequence[Change]
+    ) -> Sequence[Change]:
+        """One change per request (Plex has no batch endpoints); a title Plex lacks raises."""
         for change in changes:
             add = action is Action.ADD
             if feature is Feature.WATCHLIST:
@@ -314,6 +325,19 @@ class PlexSide:
                 await (self.server.mark_watched if add else self.server.mark_unwatched)(key)
             else:
                 await self.server.rate(key, float(change.rating) if add and change.rating else None)
+        return ()
+
+
+def unknown_to_service(changes: Sequence[Change], result: WriteResult) -> list[Change]:
+    """The changes whose item the service listed as ``not_found`` (by any shared id)."""
+    if not result.not_found:
+        return []
+    named = {(k, str(v)) for ids in result.not_found_ids for k, v in ids.items()}
+    return [
+        c
+        for c in changes
+        if any((k, v) in named for k, v in {**c.item.show_ids, **c.item.ids}.items())
+    ]
 
 
 def _container_marker(body: object, route: str, stamp: str) -> str:

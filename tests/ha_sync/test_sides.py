@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import pytest
+from homeassistant.exceptions import ServiceValidationError
 
 from simulator import credentials as cred
 
@@ -109,3 +111,41 @@ async def test_broken_activity_answers_fail_the_run(
     result = (await run_sync(hass, config_entry_id=source.entry_id))["pairs"][PAIR_ID]
     assert result["result"] == "failed"
     assert service.split("-", maxsplit=1)[0] in result["error"]
+
+
+async def test_titles_trakt_does_not_know_fail_then_park(
+    hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    sim = sim_urls
+    plex = sim.state.plex
+    known = next(m for m in plex.watchlists["owner"] if m.kind == "movie")
+    # A title Plex lists with ids Trakt has never heard of.
+    stranger = dataclasses.replace(
+        known, title="Nobody Knows", imdb="tt9999991", tmdb=9999991, plex_hex="f" * 24
+    )
+    plex.watchlists["owner"][stranger] = sim.state.now()
+    trakt = await trakt_entry(hass, sim)
+    source = with_pair(plex_entry(sim), trakt, ["watchlist"])
+    await setup_entries(hass, trakt, source)
+    results = [(await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID] for _ in range(4)]
+    assert [r["result"] for r in results[:3]] == ["partial", "failed", "failed"]
+    assert all(r["counts"]["watchlist"]["failed"] == 1 for r in results[:3])
+    # After three failures the title is parked: the fourth run leaves it alone.
+    assert results[3]["result"] == "ok"
+    assert results[3]["features"]["watchlist"]["parked"] == 1
+
+
+async def test_watchlist_action_with_an_unknown_id(
+    hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    sim = sim_urls
+    trakt = await trakt_entry(hass, sim)
+    await setup_entries(hass, trakt)
+    with pytest.raises(ServiceValidationError) as unknown:
+        await hass.services.async_call(
+            "crosswatch",
+            "watchlist_add",
+            {"config_entry_id": trakt.entry_id, "media_type": "movie", "imdb": "tt9999992"},
+            blocking=True,
+        )
+    assert unknown.value.translation_key == "unknown_title"
