@@ -52,7 +52,8 @@ def make_plan(cat: Catalogue, counts: dict[str, int]) -> SeedPlan:
     while (movie_pool or show_pool) and len(pool) < counts["watchlist"]:
         if movie_pool:
             pool.append(movie_pool.pop(0))
-        if show_pool and len(pool) < counts["watchlist"] and len(pool) % 3 == 2:
+        # Every third entry is a show; once the movies run out, only shows are left to take.
+        if show_pool and len(pool) < counts["watchlist"] and (len(pool) % 3 == 2 or not movie_pool):
             pool.append(show_pool.pop(0))
     entries = [(item, now - 1800 - i * 3 * 3600) for i, item in enumerate(pool)]
     plan.plex_watchlist = entries

@@ -7,7 +7,9 @@ import asyncio
 import aiohttp
 import pytest
 
+from simulator.catalogue import build_catalogue, resolve_counts
 from simulator.clock import EPOCH_START, ManualClock, iso_ms, iso_s
+from simulator.seed import make_plan
 from simulator.testing import Simulator
 
 from .helpers import plex_headers, trakt_headers
@@ -142,3 +144,14 @@ async def test_approve_page(sim: Simulator, http: aiohttp.ClientSession) -> None
     ) as resp:
         assert resp.status == 200  # redirected back to the page
     assert sim.state.plex.pins[pin["id"]].token is not None
+
+
+def test_seed_with_every_movie_watched_still_fills_the_watchlist_with_shows() -> None:
+    counts = resolve_counts({"movies": 150, "movie_plays": 300, "watchlist": 40})
+    cat = build_catalogue(counts)
+    plan = make_plan(cat, counts)
+    watched = {id(item) for item, _ in plan.plex_plays}
+    listed = [item for item, _ in plan.plex_watchlist]
+    assert 0 < len(listed) <= 40
+    assert all(id(item) not in watched for item in listed)
+    assert {type(item).__name__ for item in listed} == {"Show"}
