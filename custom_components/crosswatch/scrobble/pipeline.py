@@ -189,6 +189,9 @@ class ScrobblePipeline:
         """Wait until every frame handed over so far has been processed."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            # A gather of finished tasks returns without yielding; yield so their done
+            # callbacks can drop them from ``_tasks`` (else this loop spins forever).
+            await asyncio.sleep(0)
 
     # -- internals ------------------------------------------------------------------------
     async def _after(self, previous: asyncio.Task[None] | None, note: PlayNotification) -> None:
