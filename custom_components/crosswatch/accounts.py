@@ -7,10 +7,9 @@ flow's logins. Nothing here keeps secrets in messages: errors come from ``api.er
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
-from urllib.parse import urlencode
 
 from aiohttp import RequestInfo
 from homeassistant.components.application_credentials import AuthImplementation
@@ -33,10 +32,10 @@ from .api.errors import (
     NotFoundError,
     RequestRejectedError,
 )
-from .api.http import ServiceHttp
-from .api.ids import normalize_ids
-from .api.models import MediaItem, MediaKind, WatchlistEntry
+from .api.plex import PlexServerClient, PlexTvClient
+from .api.simkl import PinStatus, SimklClient
 from .api.tmdb import MemoryTmdbCache, TmdbClient
+from .api.trakt import DeviceStatus, TraktAuth, TraktClient, TraktToken
 from .const import (
     APP_NAME,
     APP_VERSION,
@@ -54,18 +53,19 @@ from .const import (
 from .endpoints import Endpoints
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Awaitable, Callable, Sequence
 
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
+
+    from .api.models import WatchlistEntry
 
 __all__ = ["Clock"]
 
 # Tests put the simulator's clock here so PIN and device-code polls never really sleep.
 CLOCK_KEY: HassKey[Clock] = HassKey(f"{DOMAIN}_clock")
-DEVICE_TOKEN: Final = "device_token"
+DEVICE_TOKEN: Final = "device_token"  # noqa: S105 - a dict key, not a secret
 OUT_OF_BAND: Final = "urn:ietf:wg:oauth:2.0:oob"
-PLEX_PRODUCT: Final = APP_NAME
 
 
 def get_clock(hass: HomeAssistant) -> Clock:
@@ -91,16 +91,6 @@ class AccountApi(Protocol):
 
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
         """Return the watchlist (``None`` for accounts without one)."""
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # -- TMDb ---------------------------------------------------------------------------------------
@@ -138,18 +128,16 @@ class TmdbAccount:
 
 
 # -- SIMKL --------------------------------------------------------------------------------------
-def _simkl_http(hass: HomeAssistant, client_id: str, token: str | None = None) -> ServiceHttp:
-    async def auth_headers() -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"} if token else {}
-
-    return ServiceHttp(
+def simkl_client(hass: HomeAssistant, client_id: str, token: str | None = None) -> SimklClient:
+    """A SIMKL client over HA's session (without a token: the PIN login only)."""
+    return SimklClient(
         async_get_clientsession(hass),
-        service="simkl",
         base_url=Endpoints.from_env().simkl,
+        client_id=client_id,
+        app_name=APP_NAME.lower(),
+        app_version=APP_VERSION,
+        token=token,
         clock=get_clock(hass),
-        auth_headers=auth_headers,
-        params={"client_id": client_id, "app-name": APP_NAME.lower(), "app-version": APP_VERSION},
-        secrets=lambda: (token, client_id),
     )
 
 
@@ -173,46 +161,39 @@ class SimklLogin:
 
     async def async_create_pin(self) -> SimklPin:
         """Ask SIMKL for a PIN."""
-        body = await _simkl_http(self.hass, self.client_id).get("/oauth/pin")
-        try:
-            return SimklPin(
-                user_code=str(body["user_code"]),
-                verification_url=str(body.get("verification_url") or body["verification_uri"]),
-                interval=float(body.get("interval", 5)),
-                expires_at=get_clock(self.hass).time() + float(body.get("expires_in", 900)),
-            )
-        except (KeyError, TypeError, ValueError) as err:
-            raise InvalidResponseError("simkl", "GET /oauth/pin", "no PIN in answer") from err
+        pin = await simkl_client(self.hass, self.client_id).pin_start()
+        return SimklPin(
+            user_code=pin.user_code,
+            verification_url=pin.verification_url,
+            interval=float(pin.interval),
+            expires_at=get_clock(self.hass).time() + pin.expires_in,
+        )
 
     async def async_check_pin(self, pin: SimklPin) -> str | None:
         """Return the token once approved, ``None`` while pending."""
-        body = await _simkl_http(self.hass, self.client_id).get(
-            f"/oauth/pin/{pin.user_code}", route="GET /oauth/pin/{user_code}"
-        )
-        if not isinstance(body, dict):
-            raise InvalidResponseError("simkl", "GET /oauth/pin/{user_code}", "not an object")
-        if body.get("result") == "OK" and body.get("access_token"):
-            self.token = str(body["access_token"])
-            return self.token
-        if "device_code" in body:  # SIMKL answers a gone code with a fresh PIN
+        poll = await simkl_client(self.hass, self.client_id).pin_poll(pin.user_code)
+        if poll.status is PinStatus.GONE:  # SIMKL answers a gone code with a fresh PIN
             raise LoginExpiredError
-        return None
+        if poll.status is PinStatus.APPROVED:
+            self.token = poll.access_token
+        return self.token
 
     async def async_account(self) -> tuple[str, str]:
         """Return (account id, user name) of the signed-in user."""
-        return await simkl_account(self.hass, self.client_id, self.token or "")
+        route = "POST /users/settings"
+        settings = await simkl_client(self.hass, self.client_id, self.token).settings()
+        try:
+            return str(settings["account"]["id"]), str(settings["user"]["name"])
+        except (KeyError, TypeError) as err:
+            raise InvalidResponseError("simkl", route, "settings without account") from err
 
 
-async def simkl_account(hass: HomeAssistant, client_id: str, token: str) -> tuple[str, str]:
-    """(account id, name) from ``POST /users/settings``."""
-    body = await _simkl_http(hass, client_id, token).post("/users/settings")
-    try:
-        return str(body["account"]["id"]), str(body["user"]["name"])
-    except (KeyError, TypeError) as err:
-        raise InvalidResponseError("simkl", "POST /users/settings", "no account") from err
-
-
-SIMKL_KIND: Final = {"movies": MediaKind.MOVIE, "shows": MediaKind.SHOW, "anime": MediaKind.SHOW}
+# The activity stamps that move when the plan-to-watch list changes.
+SIMKL_WATCHLIST_STAMPS: Final = tuple(
+    (group, key)
+    for group in ("movies", "tv_shows", "anime")
+    for key in ("plantowatch", "removed_from_list")
+)
 
 
 @dataclass(slots=True)
@@ -223,43 +204,22 @@ class SimklAccount:
     client_id: str
     token: str
     service: Service = Service.SIMKL
+    client: SimklClient = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Build the client once per loaded entry."""
+        self.client = simkl_client(self.hass, self.client_id, self.token)
 
     async def async_activity_marker(self) -> str | None:
         """The plan-to-watch and removal stamps of every kind."""
-        body = await _simkl_http(self.hass, self.client_id, self.token).get("/sync/activities")
-        if not isinstance(body, dict):
-            raise InvalidResponseError("simkl", "GET /sync/activities", "not an object")
-        stamps = [
-            str((body.get(group) or {}).get(key))
-            for group in ("movies", "tv_shows", "anime")
-            for key in ("plantowatch", "removed_from_list")
-        ]
-        return "|".join(stamps)
+        activities = await self.client.activities()
+        return "|".join(
+            str((activities.get(group) or {}).get(key)) for group, key in SIMKL_WATCHLIST_STAMPS
+        )
 
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
         """Every plan-to-watch movie, show and anime."""
-        body = await _simkl_http(self.hass, self.client_id, self.token).get(
-            "/sync/all-items", params={"extended": "full"}
-        )
-        entries: list[WatchlistEntry] = []
-        for group, kind in SIMKL_KIND.items():
-            rows = body.get(group) if isinstance(body, dict) else None
-            for row in rows if isinstance(rows, list) else []:
-                if not isinstance(row, dict) or row.get("status") != "plantowatch":
-                    continue
-                media = row.get("movie") or row.get("show") or {}
-                entries.append(
-                    WatchlistEntry(
-                        item=MediaItem(
-                            kind=kind,
-                            ids=normalize_ids(media.get("ids") or {}),
-                            title=media.get("title"),
-                            year=media.get("year"),
-                        ),
-                        listed_at=_parse_time(row.get("added_to_watchlist_at")),
-                    )
-                )
-        return entries
+        return (await self.client.all_items(extended="full")).watchlist()
 
 
 # -- Trakt --------------------------------------------------------------------------------------
@@ -267,42 +227,45 @@ class SimklAccount:
 class TraktDeviceCode:
     """A device code the user enters at ``verification_url``."""
 
-    device_code: str
+    device_code: str = field(repr=False)
     user_code: str
     verification_url: str
     interval: float
     expires_at: float
 
 
+def _token_dict(token: TraktToken) -> dict[str, Any]:
+    """HA's OAuth token dict; HA adds ``expires_at`` from ``expires_in``."""
+    return {
+        "access_token": token.access_token,
+        "refresh_token": token.refresh_token,
+        "token_type": "bearer",
+        "expires_in": token.expires_in,
+        "created_at": token.created_at,
+    }
+
+
 class TraktImplementation(AuthImplementation):
     """The user's Trakt API app: JSON token requests, device codes, and the redirect flow."""
 
-    @property
-    def _endpoints(self) -> Endpoints:
-        return Endpoints.from_env()
-
-    def _http(self) -> ServiceHttp:
-        return ServiceHttp(
+    def _auth(self) -> TraktAuth:
+        return TraktAuth(
             async_get_clientsession(self.hass),
-            service="trakt",
-            base_url=self._endpoints.trakt,
+            base_url=Endpoints.from_env().trakt,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
             clock=get_clock(self.hass),
-            headers={"Content-Type": "application/json"},
-            secrets=lambda: (self.client_secret,),
         )
 
     async def _token_request(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Trakt wants JSON bodies with the client credentials and redirect URI."""
-        # A code exchange carries its redirect URI; a refresh has no request to derive one
-        # from, and Trakt accepts the out-of-band URI that device logins use.
-        body = {
-            "redirect_uri": OUT_OF_BAND,
-            **data,
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-        }
+        """Exchange a code or spend a refresh token through ``TraktAuth`` (JSON bodies)."""
+        auth = self._auth()
         try:
-            answer = await self._http().post("/oauth/token", json_body=body)
+            if data.get("grant_type") == "refresh_token":
+                # No request to derive a redirect URI from: the device login's URI serves.
+                token = await auth.refresh(data["refresh_token"], OUT_OF_BAND)
+            else:
+                token = await auth.exchange_code(data["code"], data["redirect_uri"])
         except (AuthError, RequestRejectedError) as err:
             # 401, or 400 invalid_grant: the refresh token is spent or revoked.
             url = URL(self.token_url)
@@ -313,7 +276,7 @@ class TraktImplementation(AuthImplementation):
             ) from err
         except CrosswatchApiError as err:
             raise OAuth2TokenRequestConnectionError(domain=DOMAIN) from err
-        return dict(answer)
+        return _token_dict(token)
 
     async def async_resolve_external_data(self, external_data: Any) -> dict[str, Any]:
         """A device login already holds the token; a redirect brings a code to exchange."""
@@ -323,53 +286,37 @@ class TraktImplementation(AuthImplementation):
 
     async def async_device_code(self) -> TraktDeviceCode:
         """Ask Trakt for a device code."""
-        body = await self._http().post(
-            "/oauth/device/code", json_body={"client_id": self.client_id}
+        code = await self._auth().device_code()
+        return TraktDeviceCode(
+            device_code=code.device_code,
+            user_code=code.user_code,
+            verification_url=code.verification_url,
+            interval=float(code.interval),
+            expires_at=get_clock(self.hass).time() + code.expires_in,
         )
-        try:
-            return TraktDeviceCode(
-                device_code=str(body["device_code"]),
-                user_code=str(body["user_code"]),
-                verification_url=str(body["verification_url"]),
-                interval=float(body.get("interval", 5)),
-                expires_at=get_clock(self.hass).time() + float(body.get("expires_in", 600)),
-            )
-        except (KeyError, TypeError, ValueError) as err:
-            raise InvalidResponseError("trakt", "POST /oauth/device/code", "no code") from err
 
     async def async_device_token(self, code: TraktDeviceCode) -> dict[str, Any] | None:
         """Return the token once the user entered the code, ``None`` while pending."""
-        answer = await self._http().request(
-            "POST",
-            "/oauth/device/token",
-            json_body={
-                "code": code.device_code,
-                "client_id": self.client_id,
-                "client_secret": self.client_secret,
-            },
-            allow=(400, 404, 409, 410, 418, 429),
-            idempotent=True,
-        )
-        if answer.status in (400, 429):  # pending, or polling a little too fast
-            return None
-        if answer.status == 418:  # noqa: PLR2004
+        poll = await self._auth().poll_device(code.device_code)
+        if poll.status is DeviceStatus.APPROVED and poll.token is not None:
+            return _token_dict(poll.token)
+        if poll.status is DeviceStatus.DENIED:
             raise LoginDeniedError
-        if answer.status in (404, 409, 410):
+        if poll.done:  # invalid, already used or expired
             raise LoginExpiredError
-        return dict(answer.data)
+        return None
 
 
-def _trakt_http(hass: HomeAssistant, client_id: str, token: Any) -> ServiceHttp:
-    async def auth_headers() -> dict[str, str]:
-        return {"Authorization": f"Bearer {await token()}"}
-
-    return ServiceHttp(
+def trakt_client(
+    hass: HomeAssistant, client_id: str, access_token: Callable[[], Awaitable[str]]
+) -> TraktClient:
+    """A Trakt client over HA's session."""
+    return TraktClient(
         async_get_clientsession(hass),
-        service="trakt",
         base_url=Endpoints.from_env().trakt,
+        client_id=client_id,
+        access_token=access_token,
         clock=get_clock(hass),
-        headers={"trakt-api-version": "2", "trakt-api-key": client_id},
-        auth_headers=auth_headers,
     )
 
 
@@ -385,20 +332,13 @@ async def trakt_account(
         return access
 
     client_id = getattr(implementation, "client_id", "")
-    body = await _trakt_http(hass, client_id, current).get("/users/settings")
-    try:
-        user = body["user"]
-        return str(user["ids"].get("uuid") or user["ids"]["slug"]), str(user["username"])
-    except (KeyError, TypeError, AttributeError) as err:
-        raise InvalidResponseError("trakt", "GET /users/settings", "no user") from err
-
-
-TRAKT_KIND: Final = {
-    "movie": MediaKind.MOVIE,
-    "show": MediaKind.SHOW,
-    "season": MediaKind.SEASON,
-    "episode": MediaKind.EPISODE,
-}
+    settings = await trakt_client(hass, client_id, current).settings()
+    user = settings.raw.get("user")
+    ids = user.get("ids") if isinstance(user, Mapping) else None
+    account_id = (ids.get("uuid") or ids.get("slug")) if isinstance(ids, Mapping) else None
+    if not account_id or not settings.username:
+        raise InvalidResponseError("trakt", "GET /users/settings", "settings without user ids")
+    return str(account_id), settings.username
 
 
 @dataclass(slots=True)
@@ -409,49 +349,28 @@ class TraktAccount:
     session: config_entry_oauth2_flow.OAuth2Session
     client_id: str
     service: Service = Service.TRAKT
-    _http: ServiceHttp | None = field(default=None, repr=False)
+    client: TraktClient = field(init=False, repr=False)
 
-    @property
-    def http(self) -> ServiceHttp:
-        """The Trakt connection, with the access token refreshed before it expires."""
-        if self._http is None:
+    def __post_init__(self) -> None:
+        """One client per loaded entry; tokens are refreshed before they expire."""
+        oauth = self.session
 
-            async def token() -> str:
-                await self.session.async_ensure_token_valid()
-                return str(self.session.token["access_token"])
+        async def token() -> str:
+            await oauth.async_ensure_token_valid()
+            return str(oauth.token["access_token"])
 
-            self._http = _trakt_http(self.hass, self.client_id, token)
-        return self._http
+        self.client = trakt_client(self.hass, self.client_id, token)
 
     async def async_activity_marker(self) -> str | None:
         """The watchlist's ``updated_at`` stamp."""
-        body = await self.http.get("/sync/last_activities")
-        watchlist = body.get("watchlist") if isinstance(body, dict) else None
-        if not isinstance(watchlist, dict):
+        watchlist = (await self.client.last_activities()).get("watchlist")
+        if not isinstance(watchlist, Mapping):
             raise InvalidResponseError("trakt", "GET /sync/last_activities", "no watchlist")
         return str(watchlist.get("updated_at"))
 
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
         """Every watchlist row."""
-        rows = await self.http.get("/sync/watchlist")
-        entries: list[WatchlistEntry] = []
-        for row in rows if isinstance(rows, list) else []:
-            kind = TRAKT_KIND.get(str(row.get("type"))) if isinstance(row, dict) else None
-            if kind is None:
-                continue
-            media = row.get(row["type"]) or {}
-            entries.append(
-                WatchlistEntry(
-                    item=MediaItem(
-                        kind=kind,
-                        ids=normalize_ids(media.get("ids") or {}),
-                        title=media.get("title"),
-                        year=media.get("year"),
-                    ),
-                    listed_at=_parse_time(row.get("listed_at")),
-                )
-            )
-        return entries
+        return await self.client.watchlist()
 
 
 # -- Plex ---------------------------------------------------------------------------------------
@@ -475,36 +394,43 @@ class PlexServerChoice:
     machine_id: str
     name: str
     owned: bool
-    owner: str | None
-    access_token: str
+    access_token: str = field(repr=False)
     connections: tuple[str, ...]
 
     @property
     def label(self) -> str:
         """Shared servers are marked as such."""
-        return self.name if self.owned else f"{self.name} (shared by {self.owner or 'a friend'})"
+        return self.name if self.owned else f"{self.name} (shared with you)"
 
 
-def _plex_headers(client_identifier: str) -> dict[str, str]:
-    return {
-        "X-Plex-Client-Identifier": client_identifier,
-        "X-Plex-Product": PLEX_PRODUCT,
-        "X-Plex-Version": APP_VERSION,
-        "X-Plex-Platform": "Home Assistant",
-        "X-Plex-Device-Name": "Home Assistant",
-    }
-
-
-def _plex_http(
-    hass: HomeAssistant, client_identifier: str, base_url: str, token: str | None = None
-) -> ServiceHttp:
-    return ServiceHttp(
+def plex_tv_client(hass: HomeAssistant, client_identifier: str, token: str | None) -> PlexTvClient:
+    """A plex.tv client (account, servers, watchlist) over HA's session."""
+    endpoints = Endpoints.from_env()
+    return PlexTvClient(
         async_get_clientsession(hass),
-        service="plex.tv",
-        base_url=base_url,
+        base_url=endpoints.plex_tv,
+        discover_url=endpoints.plex_discover,
+        metadata_url=endpoints.plex_metadata,
+        client_identifier=client_identifier,
+        token=token,
         clock=get_clock(hass),
-        headers={**_plex_headers(client_identifier), **({"X-Plex-Token": token} if token else {})},
-        secrets=lambda: (token,),
+        product=APP_NAME,
+        version=APP_VERSION,
+    )
+
+
+def plex_server_client(
+    hass: HomeAssistant, client_identifier: str, url: str, token: str
+) -> PlexServerClient:
+    """A client for one Plex Media Server over HA's session."""
+    return PlexServerClient(
+        async_get_clientsession(hass),
+        base_url=url,
+        token=token,
+        clock=get_clock(hass),
+        client_identifier=client_identifier,
+        product=APP_NAME,
+        version=APP_VERSION,
     )
 
 
@@ -518,108 +444,80 @@ class PlexLogin:
     account: tuple[str, str] | None = None
     servers: list[PlexServerChoice] = field(default_factory=list)
 
-    def _tv(self, token: str | None = None) -> ServiceHttp:
-        return _plex_http(self.hass, self.client_identifier, Endpoints.from_env().plex_tv, token)
+    def _tv(self) -> PlexTvClient:
+        return plex_tv_client(self.hass, self.client_identifier, self.token)
 
     async def async_create_pin(self) -> PlexPin:
         """Create a strong PIN for the auth-app flow."""
-        body = await self._tv().post("/api/v2/pins", params={"strong": "true"})
-        try:
-            return PlexPin(
-                id=int(body["id"]),
-                code=str(body["code"]),
-                expires_at=get_clock(self.hass).time() + float(body.get("expiresIn", 1800)),
-            )
-        except (KeyError, TypeError, ValueError) as err:
-            raise InvalidResponseError("plex.tv", "POST /api/v2/pins", "no PIN") from err
+        pin = await self._tv().create_pin()
+        expires_in = pin.expires_in or 1800
+        return PlexPin(
+            id=pin.id, code=pin.code, expires_at=get_clock(self.hass).time() + expires_in
+        )
 
     def auth_url(self, pin: PlexPin) -> str:
         """The app.plex.tv page where the user approves the PIN."""
-        query = urlencode(
-            {
-                "clientID": self.client_identifier,
-                "code": pin.code,
-                "context[device][product]": PLEX_PRODUCT,
-            }
-        )
-        return f"{Endpoints.from_env().plex_app}/auth#?{query}"
+        url = self._tv().auth_app_url(pin.code)
+        return Endpoints.from_env().plex_app + url[url.index("/auth") :]
 
     async def async_check_pin(self, pin: PlexPin) -> str | None:
         """Return the account token once approved, ``None`` while pending."""
         try:
-            body = await self._tv().get(f"/api/v2/pins/{pin.id}", route="GET /api/v2/pins/{id}")
+            token = await self._tv().poll_pin(pin.id)
         except NotFoundError as err:
             raise LoginExpiredError from err
-        token = body.get("authToken") if isinstance(body, dict) else None
         if token:
-            self.token = str(token)
+            self.token = token
         return self.token
 
     async def async_load_account(self) -> None:
         """Read the account and its servers (owned first)."""
-        tv = self._tv(self.token)
-        user = await tv.get("/api/v2/user")
-        resources = await tv.get("/api/v2/resources", params={"includeHttps": 1, "includeRelay": 1})
-        try:
-            self.account = (str(user["id"]), str(user.get("username") or user["title"]))
-        except (KeyError, TypeError) as err:
-            raise InvalidResponseError("plex.tv", "GET /api/v2/user", "no account") from err
-        servers = [
+        tv = self._tv()
+        user = await tv.user()
+        servers = await tv.resources()
+        if user.id is None:
+            raise InvalidResponseError("plex.tv", "GET /api/v2/user", "account without id")
+        self.account = (str(user.id), user.username or user.title or str(user.id))
+        choices = [
             PlexServerChoice(
-                machine_id=str(res["clientIdentifier"]),
-                name=str(res.get("name") or res["clientIdentifier"]),
-                owned=bool(res.get("owned")),
-                owner=res.get("sourceTitle"),
-                access_token=str(res.get("accessToken") or ""),
-                connections=_ordered_connections(res.get("connections") or []),
+                machine_id=server.machine_identifier,
+                name=server.name,
+                owned=server.owned,
+                access_token=server.access_token,
+                connections=tuple(c.uri.rstrip("/") for c in server.ordered_connections()),
             )
-            for res in (resources if isinstance(resources, list) else [])
-            if isinstance(res, dict) and "server" in str(res.get("provides", "")).split(",")
+            for server in servers
         ]
-        self.servers = sorted(servers, key=lambda s: (not s.owned, s.name.lower()))
+        self.servers = sorted(choices, key=lambda s: (not s.owned, s.name.lower()))
 
     async def async_connect(self, server: PlexServerChoice, url: str | None = None) -> str:
         """The first URL whose ``/identity`` is this server (``url`` first when given)."""
         candidates = (url,) if url else server.connections
         last: Exception = InvalidResponseError("pms", "GET /identity", "no connection")
         for candidate in candidates:
-            pms = _plex_http(self.hass, self.client_identifier, candidate, server.access_token)
+            pms = plex_server_client(
+                self.hass, self.client_identifier, candidate, server.access_token
+            )
             try:
-                body = await pms.get("/identity")
+                found = await pms.identity()
             except CrosswatchApiError as err:
                 last = err
                 continue
-            found = (body.get("MediaContainer") or {}).get("machineIdentifier")
             if found != server.machine_id:
                 raise WrongServerError
             return candidate
         raise last
 
 
-def _ordered_connections(connections: Sequence[Any]) -> tuple[str, ...]:
-    """Local before remote before relay, https before http (as Plex clients do)."""
-    rows = [c for c in connections if isinstance(c, dict) and c.get("uri")]
-    rows.sort(
-        key=lambda c: (bool(c.get("relay")), not c.get("local"), c.get("protocol") != "https")
-    )
-    return tuple(str(c["uri"]).rstrip("/") for c in rows)
-
-
 async def plex_server_users(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, str]:
-    """PMS account id -> name, from the server's ``/accounts``."""
-    pms = _plex_http(
+    """PMS account id (as a string) -> name, from the server's ``/accounts``."""
+    pms = plex_server_client(
         hass,
         entry.data[CONF_PLEX_CLIENT_ID],
         entry.data[CONF_SERVER_URL],
         entry.data[CONF_SERVER_TOKEN],
     )
-    body = await pms.get("/accounts")
-    rows = (body.get("MediaContainer") or {}).get("Account") if isinstance(body, dict) else None
-    return {
-        str(row["id"]): str(row.get("name") or row["id"])
-        for row in (rows if isinstance(rows, list) else [])
-        if isinstance(row, dict) and "id" in row and str(row["id"]) != "0"
-    }
+    return {str(account_id): name for account_id, name in (await pms.accounts()).items()}
 
 
 @dataclass(slots=True)
@@ -630,56 +528,19 @@ class PlexAccount:
     client_identifier: str
     token: str
     service: Service = Service.PLEX
+    client: PlexTvClient = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """One plex.tv client per loaded entry."""
+        self.client = plex_tv_client(self.hass, self.client_identifier, self.token)
 
     async def async_activity_marker(self) -> str | None:
-        """Plex has no activity endpoint."""
+        """Plex has no activity endpoint: every poll reads the watchlist."""
         return None
 
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
         """Every watchlist page."""
-        http = _plex_http(
-            self.hass, self.client_identifier, Endpoints.from_env().plex_discover, self.token
-        )
-        entries: list[WatchlistEntry] = []
-        start, size = 0, 100
-        while True:
-            body = await http.get(
-                "/library/sections/watchlist/all",
-                params={
-                    "includeGuids": 1,
-                    "X-Plex-Container-Start": start,
-                    "X-Plex-Container-Size": size,
-                },
-            )
-            container = body.get("MediaContainer") if isinstance(body, dict) else None
-            if not isinstance(container, dict):
-                raise InvalidResponseError("plex-discover", "GET watchlist", "no container")
-            rows = [r for r in container.get("Metadata") or [] if isinstance(r, dict)]
-            for row in rows:
-                guids = {
-                    str(g["id"]).split("://", 1)[0]: str(g["id"]).split("://", 1)[1]
-                    for g in row.get("Guid") or []
-                    if isinstance(g, dict) and "://" in str(g.get("id"))
-                }
-                kind = MediaKind.SHOW if row.get("type") == "show" else MediaKind.MOVIE
-                watchlisted = row.get("watchlistedAt")
-                entries.append(
-                    WatchlistEntry(
-                        item=MediaItem(
-                            kind=kind,
-                            ids=normalize_ids({**guids, "plex": row.get("ratingKey")}),
-                            title=row.get("title"),
-                            year=row.get("year"),
-                        ),
-                        listed_at=datetime.fromtimestamp(watchlisted, UTC)
-                        if isinstance(watchlisted, int | float)
-                        else None,
-                    )
-                )
-            start += len(rows)
-            total = container.get("totalSize")
-            if not rows or not isinstance(total, int) or start >= total:
-                return entries
+        return await self.client.watchlist()
 
 
 # -- factory ------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ async def test_owner_picks_owned_server(
     options = result["data_schema"].schema["server"].config["options"]
     assert [o["value"] for o in options] == [cred.PMS_MACHINE_ID, cred.SHARED_PMS_MACHINE_ID]
     assert options[0]["label"] == cred.PMS_NAME
-    assert options[1]["label"] == "Neighbour's Server (shared by neighbour)"
+    assert options[1]["label"] == "Neighbour's Server (shared with you)"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"server": cred.PMS_MACHINE_ID}
     )
