@@ -9,6 +9,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.crosswatch.accounts import CLOCK_KEY
+from custom_components.crosswatch.config_flow import tmdb_key_hash
 from custom_components.crosswatch.const import DOMAIN
 from simulator import credentials as cred
 from simulator.pytest_plugin import sim, sim_clock  # noqa: F401
@@ -61,14 +62,18 @@ class SteppedClock:
 
 
 @pytest.fixture
-def clock(hass: HomeAssistant, sim: Simulator, sim_clock: ManualClock) -> SteppedClock:
+def clock(hass: HomeAssistant, sim: Simulator, sim_clock: ManualClock) -> SteppedClock:  # noqa: F811
     stepped = SteppedClock(sim_clock)
     hass.data[CLOCK_KEY] = stepped
     return stepped
 
 
 @pytest.fixture
-def sim_urls(sim: Simulator, monkeypatch: pytest.MonkeyPatch, clock: SteppedClock) -> Simulator:
+def sim_urls(
+    sim: Simulator,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    clock: SteppedClock,
+) -> Simulator:
     """Point every CrossWatch base URL at the simulator."""
     for variable, service in URL_VARIABLES.items():
         monkeypatch.setenv(variable, sim.url(service))
@@ -77,8 +82,6 @@ def sim_urls(sim: Simulator, monkeypatch: pytest.MonkeyPatch, clock: SteppedCloc
 
 
 def tmdb_entry(key: str = cred.TMDB_V3_KEY, **extra: Any) -> MockConfigEntry:
-    from custom_components.crosswatch.config_flow import tmdb_key_hash
-
     key_hash = tmdb_key_hash(key)
     return MockConfigEntry(
         domain=DOMAIN,

@@ -7,7 +7,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from custom_components.crosswatch.config_flow import tmdb_key_hash
+from custom_components.crosswatch.config_flow import CrosswatchConfigFlow, tmdb_key_hash
 from custom_components.crosswatch.const import DOMAIN
 from simulator import credentials as cred
 from simulator.testing import Simulator
@@ -84,8 +84,6 @@ async def test_errors_then_recovery(hass: HomeAssistant, sim_urls: Simulator) ->
 
 
 async def test_timeout_then_recovery(hass: HomeAssistant, sim_urls: Simulator, monkeypatch) -> None:
-    from custom_components.crosswatch.config_flow import CrosswatchConfigFlow
-
     monkeypatch.setattr(CrosswatchConfigFlow, "validation_timeout", 0.2)
     flow_id = await _start_tmdb(hass)
     await sim_urls.fault("tmdb", "*", kind="timeout")

@@ -20,6 +20,7 @@ from yarl import URL
 
 from custom_components.crosswatch.const import DOMAIN
 from simulator import credentials as cred
+from simulator.trakt import _hex64
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -53,7 +54,7 @@ async def _to_auth_menu(hass: HomeAssistant) -> str:
 
 
 async def _device_login(
-    hass: HomeAssistant, sim: Simulator, clock: SteppedClock, flow_id: str, user: str
+    hass: HomeAssistant, sim: Simulator, clock: SteppedClock, flow_id: str, *, user: str
 ) -> dict[str, Any]:
     clock.free_running = False
     result = await hass.config_entries.flow.async_configure(
@@ -76,7 +77,7 @@ async def test_device_login_creates_entry_and_sensor(
     current_request_with_host: None,
 ) -> None:
     flow_id = await _to_auth_menu(hass)
-    result = await _device_login(hass, sim_urls, clock, flow_id, cred.TRAKT_USER)
+    result = await _device_login(hass, sim_urls, clock, flow_id, user=cred.TRAKT_USER)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == f"Trakt ({cred.TRAKT_USER})"
     entry = result["result"]
@@ -143,13 +144,9 @@ async def test_expired_code_and_unreachable_trakt(
     assert result["errors"] == {"base": "cannot_connect"}
 
 
+@pytest.mark.usefixtures("clock", "credentials", "current_request_with_host")
 async def test_redirect_login(
-    hass: HomeAssistant,
-    sim_urls: Simulator,
-    clock: SteppedClock,
-    credentials: None,
-    current_request_with_host: None,
-    hass_client_no_auth: Any,
+    hass: HomeAssistant, sim_urls: Simulator, hass_client_no_auth: Any
 ) -> None:
     flow_id = await _to_auth_menu(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -250,7 +247,7 @@ async def test_spent_refresh_token_starts_reauth_and_device_login_fixes_it(
     result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
     assert result["step_id"] == "auth"
     hass.config_entries.async_update_entry(entry, unique_id=_uuid_of(sim_urls))
-    result = await _device_login(hass, sim_urls, clock, flow["flow_id"], cred.TRAKT_USER)
+    result = await _device_login(hass, sim_urls, clock, flow["flow_id"], user=cred.TRAKT_USER)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
@@ -258,8 +255,6 @@ async def test_spent_refresh_token_starts_reauth_and_device_login_fixes_it(
 
 
 def _uuid_of(sim: Simulator) -> str:
-    from simulator.trakt import _hex64
-
     return _hex64("uuid", cred.TRAKT_USER)[:40]
 
 
@@ -272,6 +267,6 @@ async def test_account_read_fails_after_login(
 ) -> None:
     flow_id = await _to_auth_menu(hass)
     await sim_urls.fault("trakt", "GET /users/settings", kind="html", status=200)
-    result = await _device_login(hass, sim_urls, clock, flow_id, cred.TRAKT_USER)
+    result = await _device_login(hass, sim_urls, clock, flow_id, user=cred.TRAKT_USER)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"
