@@ -229,3 +229,54 @@ async def test_repair_issues_follow_the_other_account(
     await hass.async_block_till_done()
     assert simkl.subentries == {}
     assert not [i for (d, i) in registry.issues if d == DOMAIN]
+
+
+async def test_removed_scrobble_target_raises_an_issue(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    plex = plex_entry(sim_urls)
+    plex.add_to_hass(hass)
+    simkl = simkl_entry()
+    simkl.add_to_hass(hass)
+    result = await _subflow(hass, plex, "scrobble_route")
+    await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"all_users": True, "target_entry_ids": [simkl.entry_id]}
+    )
+    await sim_urls.fault("plex-discover", "*", status=401)  # Plex itself stays unloaded
+    assert await hass.config_entries.async_setup(simkl.entry_id)
+    await hass.async_block_till_done()
+    registry = ir.async_get(hass)
+    assert not [i for (d, i) in registry.issues if d == DOMAIN]
+    await hass.config_entries.async_remove(simkl.entry_id)
+    await hass.async_block_till_done()
+    issues = [i for (d, i) in registry.issues if d == DOMAIN]
+    assert len(issues) == 1
+    assert issues[0].startswith("target_removed")
+
+
+async def test_removing_a_pair_reloads_its_account(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    simkl = simkl_entry()
+    simkl.add_to_hass(hass)
+    plex = plex_entry(sim_urls)
+    plex.add_to_hass(hass)
+    await sim_urls.fault("plex-discover", "*", status=401)  # keep Plex itself out of the way
+    assert await hass.config_entries.async_setup(simkl.entry_id)
+    await hass.async_block_till_done()
+    result = await _subflow(hass, simkl, "sync_pair")
+    await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**PAIR, "target_entry_id": plex.entry_id}
+    )
+    await hass.async_block_till_done()
+    with_pair = simkl.runtime_data
+    subentry_id = next(iter(simkl.subentries))
+    assert hass.config_entries.async_remove_subentry(simkl, subentry_id)
+    await hass.async_block_till_done()
+    assert simkl.state is ConfigEntryState.LOADED
+    assert simkl.runtime_data is not with_pair
+    # A token refresh or other data change does not reload.
+    reloaded = simkl.runtime_data
+    hass.config_entries.async_update_entry(simkl, title="SIMKL (renamed)")
+    await hass.async_block_till_done()
+    assert simkl.runtime_data is reloaded
