@@ -280,3 +280,29 @@ async def test_removing_a_pair_reloads_its_account(
     hass.config_entries.async_update_entry(simkl, title="SIMKL (renamed)")
     await hass.async_block_till_done()
     assert simkl.runtime_data is reloaded
+
+
+async def test_target_losing_auth_while_loaded_raises_an_issue(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    simkl = simkl_entry()
+    simkl.add_to_hass(hass)
+    partner = MockConfigEntry(domain=DOMAIN, title="SIMKL 2", unique_id="2", data={
+        **simkl.data, "account_id": "2", "access_token": cred.SIMKL_TOKEN_2})  # fmt: skip
+    partner.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(simkl.entry_id)
+    await hass.async_block_till_done()
+    result = await _subflow(hass, simkl, "sync_pair")
+    await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**PAIR, "target_entry_id": partner.entry_id}
+    )
+    await hass.async_block_till_done()
+    registry = ir.async_get(hass)
+    assert not [i for (d, i) in registry.issues if d == DOMAIN]
+    await sim_urls.fault("simkl", "GET /sync/activities", kind="revoke", count=1)
+    await partner.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    issues = [i for (d, i) in registry.issues if d == DOMAIN]
+    assert len(issues) == 1
+    assert issues[0].startswith("target_auth_lost")
+    assert registry.issues[(DOMAIN, issues[0])].translation_placeholders["target"] == "SIMKL 2"
