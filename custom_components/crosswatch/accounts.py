@@ -7,6 +7,7 @@ flow's logins. Nothing here keeps secrets in messages: errors come from ``api.er
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -32,6 +33,7 @@ from .api.errors import (
     NotFoundError,
     RequestRejectedError,
 )
+from .api.models import MediaItem, MediaKind
 from .api.plex import PlexServerClient, PlexTvClient
 from .api.simkl import PinStatus, SimklClient
 from .api.tmdb import MemoryTmdbCache, TmdbClient
@@ -53,7 +55,7 @@ from .const import (
 from .endpoints import Endpoints
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Sequence
+    from collections.abc import Awaitable, Callable, Iterable, Sequence
 
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
@@ -61,6 +63,8 @@ if TYPE_CHECKING:
     from .api.models import WatchlistEntry
 
 __all__ = ["Clock"]
+
+_LOGGER = logging.getLogger(__name__)
 
 # Tests put the simulator's clock here so PIN and device-code polls never really sleep.
 CLOCK_KEY: HassKey[Clock] = HassKey(f"{DOMAIN}_clock")
@@ -116,6 +120,11 @@ class TmdbAccount:
     hass: HomeAssistant
     key: str
     service: Service = Service.TMDB
+    client: TmdbClient = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """One cached client per loaded entry, for posters and lookups."""
+        self.client = _tmdb_client(self.hass, self.key)
 
     async def async_activity_marker(self) -> str | None:
         """Check the key (uncached) and report an unchanging marker."""
@@ -125,6 +134,48 @@ class TmdbAccount:
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
         """TMDb accounts have no watchlist here."""
         return None
+
+
+def poster_key(item: MediaItem) -> str | None:
+    """How posters are keyed: TMDb ids are only unique per kind."""
+    tmdb_id = item.ids.get("tmdb")
+    if not tmdb_id or item.kind not in (MediaKind.MOVIE, MediaKind.SHOW):
+        return None
+    return f"{item.kind}:{tmdb_id}"
+
+
+async def async_poster_urls(hass: HomeAssistant, items: Iterable[MediaItem]) -> dict[str, str]:
+    """Poster URLs by ``poster_key`` from the first loaded TMDb account (none without one).
+
+    Posters are decoration: a title TMDb cannot answer for is left out, never an error.
+    """
+    client = next(
+        (
+            entry.runtime_data.api.client
+            for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+            if isinstance(entry.runtime_data.api, TmdbAccount)
+        ),
+        None,
+    )
+    posters: dict[str, str] = {}
+    if client is None:
+        return posters
+    try:
+        await client.configuration()  # the image base URL; cached for a week
+    except CrosswatchApiError:
+        return posters
+    for item in items:
+        key = poster_key(item)
+        if key is None or key in posters:
+            continue
+        try:
+            title = await client.details(item.kind, item.ids["tmdb"])
+        except CrosswatchApiError as err:
+            _LOGGER.debug("No TMDb poster for %s: %s", key, err)
+            continue
+        if url := client.image_url(title.poster_path):
+            posters[key] = url
+    return posters
 
 
 # -- SIMKL --------------------------------------------------------------------------------------

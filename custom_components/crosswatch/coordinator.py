@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from .accounts import async_poster_urls
 from .api.errors import AuthError, CrosswatchApiError, RateLimitedError
-from .const import DOMAIN, POLL_MINUTES
+from .const import DOMAIN, POLL_MINUTES, RECENT_TITLES
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from homeassistant.core import HomeAssistant
 
     from .accounts import AccountApi
@@ -33,6 +37,7 @@ class AccountSnapshot:
 
     marker: str | None
     watchlist: tuple[WatchlistEntry, ...] | None
+    posters: Mapping[str, str] = field(default_factory=dict)
 
 
 class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
@@ -82,8 +87,18 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
                 translation_key="service_unavailable",
                 translation_placeholders={"service": service},
             ) from err
-        if watchlist is not None:
-            self.watchlist_fetches += 1
-        return AccountSnapshot(
-            marker=marker, watchlist=None if watchlist is None else tuple(watchlist)
-        )
+        if watchlist is None:
+            return AccountSnapshot(marker=marker, watchlist=None)
+        self.watchlist_fetches += 1
+        recent = recent_entries(watchlist)
+        posters = await async_poster_urls(self.hass, (e.item for e in recent))
+        return AccountSnapshot(marker=marker, watchlist=tuple(watchlist), posters=posters)
+
+
+def recent_entries(watchlist: Iterable[WatchlistEntry]) -> list[WatchlistEntry]:
+    """The most recently listed titles, newest first (the sensor shows these)."""
+    return sorted(
+        watchlist,
+        key=lambda e: e.listed_at.timestamp() if e.listed_at else 0.0,
+        reverse=True,
+    )[:RECENT_TITLES]

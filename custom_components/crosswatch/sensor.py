@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
 
-from .const import RECENT_TITLES
+from .accounts import poster_key
+from .coordinator import recent_entries
 from .entity import AccountEntity, PairEntity, ScrobbleEntity
 from .scrobbling import IDLE, now_watching_attributes
 from .sync.plan import RunResult
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     from homeassistant.core import HomeAssistant
@@ -54,13 +56,15 @@ async def async_setup_entry(
         )
 
 
-def _describe(entry: WatchlistEntry) -> dict[str, Any]:
+def _describe(entry: WatchlistEntry, posters: Mapping[str, str]) -> dict[str, Any]:
     item = entry.item
     described: dict[str, Any] = {"title": item.title, "kind": str(item.kind), "ids": dict(item.ids)}
     if item.year is not None:
         described["year"] = item.year
     if entry.listed_at is not None:
         described["listed_at"] = entry.listed_at.isoformat()
+    if (key := poster_key(item)) and key in posters:
+        described["poster"] = posters[key]
     return described
 
 
@@ -77,13 +81,11 @@ class WatchlistSensor(AccountEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Return the most recently listed titles with their ids."""
-        entries = sorted(
-            self.coordinator.data.watchlist or (),
-            key=lambda e: e.listed_at.timestamp() if e.listed_at else 0.0,
-            reverse=True,
-        )
-        return {"recent": [_describe(e) for e in entries[:RECENT_TITLES]]}
+        """Return the most recently listed titles with their ids (and posters with TMDb)."""
+        data = self.coordinator.data
+        return {
+            "recent": [_describe(e, data.posters) for e in recent_entries(data.watchlist or ())]
+        }
 
 
 class PairLastRunSensor(PairEntity, SensorEntity):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntryState
@@ -10,7 +11,7 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 
 from custom_components.crosswatch.const import DOMAIN
 
-from .conftest import simkl_entry
+from .conftest import simkl_entry, tmdb_entry
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -102,3 +103,37 @@ async def test_unreachable_at_setup_retries(
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_posters_come_from_a_connected_tmdb_account(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    tmdb = tmdb_entry()
+    tmdb.add_to_hass(hass)
+    entry = simkl_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tmdb.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    # SIMKL may have loaded before TMDb: a watchlist that moves picks the posters up.
+    coordinator.data = replace(coordinator.data, marker="stale")
+    await coordinator.async_refresh()
+    recent = hass.states.get(SENSOR).attributes["recent"]
+    with_tmdb = [r for r in recent if "tmdb" in r["ids"] and r["kind"] in ("movie", "show")]
+    assert with_tmdb
+    for row in with_tmdb:
+        assert row["poster"].startswith("https://image.tmdb.org/t/p/w500/")
+    detail_requests = await sim_urls.requests("tmdb", "GET /movie/*") + await sim_urls.requests(
+        "tmdb", "GET /tv/*"
+    )
+    assert len(detail_requests) <= 10
+
+
+async def test_no_posters_without_tmdb(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    await _setup(hass)
+    recent = hass.states.get(SENSOR).attributes["recent"]
+    assert recent
+    assert all("poster" not in r for r in recent)
+    assert "tmdb" not in await sim_urls.counts()
