@@ -134,14 +134,20 @@ async def test_person_connects_tmdb_and_plex(stack: Stack, page: Page) -> None:
         f"{stack.sim_url}/_sim/plex/pins/{pin_id}/approve", json={}
     ) as response:
         assert response.status == 200, await response.text()
-    choose = page.get_by_text("Choose the Plex server", exact=True)
-    created = page.get_by_text("Name and assign", exact=True)
-    await expect(choose.or_(created)).to_be_visible()
-    if await choose.is_visible():
-        # Owned servers come first, so the owner's server is the one already chosen.
-        await expect(page.get_by_label("Server").get_by_text(cred.PMS_NAME)).to_be_visible()
-        await snap(page, "05-plex-server")
-        await page.get_by_role("button", name="Submit").click()
+    # The simulated owner sees their own server and a neighbour's shared one: a choice to make.
+    await expect(page.get_by_text("Choose the Plex server", exact=True)).to_be_visible()
+    server = page.get_by_label("Server")
+    # Owned servers come first, so the owner's server is the one already chosen.
+    await expect(server.get_by_text(cred.PMS_NAME)).to_be_visible()
+    await server.click()
+    shared = page.get_by_text("Neighbour's Server (shared with you)", exact=True)
+    await expect(shared).to_be_visible()
+    await snap(page, "05-plex-server")
+    # The list's own entry (after the field showing the current choice); the title checked
+    # below tells if another server was taken.
+    await page.get_by_text(cred.PMS_NAME, exact=True).last.click()
+    await expect(shared).to_be_hidden()
+    await page.get_by_role("button", name="Submit").click()
     await expect_device_created(page, PLEX_TITLE)
     await snap(page, "06-plex-created")
     await page.get_by_role("button", name="Skip and finish").click()
