@@ -95,7 +95,7 @@ def error_key(err: BaseException) -> str:
         return "invalid_auth"
     if isinstance(err, CrosswatchApiError):
         return "cannot_connect"
-    _LOGGER.exception("Unexpected error while connecting an account", exc_info=err)
+    _LOGGER.error("Unexpected error while connecting an account", exc_info=err)
     return "unknown"
 
 
@@ -355,15 +355,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             self._plex_servers = login.servers
             if not self._plex_servers:
                 return self.async_abort(reason="no_servers")
-        entry = self._existing_entry()
-        chosen: str | None = None
-        if entry is not None:
-            chosen = entry.data[CONF_SERVER_ID]
-        elif user_input is not None:
-            chosen = user_input[CONF_SERVER]
-        elif len(self._plex_servers) == 1:
-            chosen = self._plex_servers[0].machine_id
-        if chosen is not None:
+        if (chosen := self._chosen_server(user_input)) is not None:
             server = next((s for s in self._plex_servers if s.machine_id == chosen), None)
             if server is None:
                 return self.async_abort(reason="server_not_found")
@@ -379,6 +371,16 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             data_schema=vol.Schema({vol.Required(CONF_SERVER): _select(options)}),
             errors=errors,
         )
+
+    def _chosen_server(self, user_input: dict[str, Any] | None) -> str | None:
+        """The entry's own server on reauth, the user's pick, or the only one there is."""
+        if (entry := self._existing_entry()) is not None:
+            return str(entry.data[CONF_SERVER_ID])
+        if user_input is not None:
+            return str(user_input[CONF_SERVER])
+        if len(self._plex_servers) == 1:
+            return self._plex_servers[0].machine_id
+        return None
 
     async def _finish_plex(
         self, login: accounts.PlexLogin, server: accounts.PlexServerChoice, url: str
