@@ -59,7 +59,8 @@ async def test_poster_comes_from_tmdb_and_is_looked_up_once(
     assert image_after_stop.state != image.state  # image_last_updated moved: no poster now
     await sim.play(rating_key, offset_ms=888_000)
     await until(lambda: poster() == expected)
-    details = [r for r in await sim.requests("tmdb") if r["route"] == "GET /movie/{id}"]
+    inception = f"/movie/{sim.item('Inception').tmdb}"
+    details = [r for r in await sim.requests("tmdb") if r["path"].endswith(inception)]
     assert len(details) == 1  # the second play used the cached poster
 
 
@@ -222,8 +223,10 @@ async def test_tmdb_failure_leaves_no_poster(
     await sim.play(sim.rating_key("Inception"), offset_ms=888_000)
     await until(lambda: OWNER in accounts.scrobbler.pipeline.now_watching)
 
+    inception = f"/movie/{sim.item('Inception').tmdb}"
+
     async def movie_lookups() -> list[int]:
-        return [r["status"] for r in await sim.requests("tmdb") if r["route"] == "GET /movie/{id}"]
+        return [r["status"] for r in await sim.requests("tmdb") if r["path"].endswith(inception)]
 
     async with asyncio.timeout(5):
         while not await movie_lookups():  # noqa: ASYNC110 - polling the simulator's log

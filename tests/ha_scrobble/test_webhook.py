@@ -236,22 +236,38 @@ async def test_listener_and_webhook_both_on_scrobble_once(
         state = hass.states.get(sensor_id)
         return None if state is None else state.attributes["progress"]
 
+    def received() -> list[str]:
+        return [
+            r.getMessage().removeprefix("Plex webhook ")
+            for r in caplog.records
+            if r.name == "custom_components.crosswatch.webhook"
+        ]
+
+    async def settled(shown: Callable[[], bool], hooks: int) -> None:
+        """Both reports of one step are in: the frame shown, the webhook handled, all idle."""
+        await until(lambda: shown() and len(received()) == hooks)
+        await hass.async_block_till_done()
+        await accounts.scrobbler.pipeline.wait_idle()
+        await hass.async_block_till_done()
+
     await sim.play(rating_key, offset_ms=888_000)
-    await until(lambda: progress() == 10.0)
+    await settled(lambda: progress() == 10.0, 1)
     sim_clock.advance(600)
     await sim.pause(offset_ms=3_552_000)
-    await until(lambda: progress() == 40.0)
+    await settled(lambda: progress() == 40.0, 2)
     sim_clock.advance(60)
     await sim.play(rating_key)
+    await settled(
+        lambda: accounts.state("sensor", f"now_watching_{OWNER}").attributes["state"] == "playing",
+        3,
+    )
     sim_clock.advance(3000)
     await sim.seek(8_436_000)
     # media.scrobble (at 90 %) says watched, but the title still plays: the sensor stays.
-    await until(lambda: progress() == 95.0)
+    await settled(lambda: progress() == 95.0, 4)
     sim_clock.advance(300)
     await sim.stop(offset_ms=8_880_000)
-    await until(lambda: hass.states.get(sensor_id).state == IDLE)  # type: ignore[union-attr]
-    await accounts.scrobbler.pipeline.wait_idle()
-    await hass.async_block_till_done()
+    await settled(lambda: hass.states.get(sensor_id).state == IDLE, 5)  # type: ignore[union-attr]
     scrobbles = await accounts.trakt_scrobbles()
     assert [(a, p) for a, p, _ in scrobbles[:3]] == [
         ("start", 10.0),
@@ -261,12 +277,13 @@ async def test_listener_and_webhook_both_on_scrobble_once(
     assert len(scrobbles) == 4
     assert scrobbles[3][0] == "stop"
     assert scrobbles[3][1] >= 80
-    received = [
-        r.getMessage().removeprefix("Plex webhook ")
-        for r in caplog.records
-        if r.name == "custom_components.crosswatch.webhook"
+    assert received() == [
+        "media.play",
+        "media.pause",
+        "media.resume",
+        "media.scrobble",
+        "media.stop",
     ]
-    assert received == ["media.play", "media.pause", "media.resume", "media.scrobble", "media.stop"]
 
 
 def test_parse_body_reads_plex_multipart() -> None:
