@@ -137,3 +137,30 @@ async def test_no_posters_without_tmdb(
     assert recent
     assert all("poster" not in r for r in recent)
     assert "tmdb" not in await sim_urls.counts()
+
+
+async def test_tmdb_failures_leave_posters_out_not_the_watchlist(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    tmdb = tmdb_entry()
+    tmdb.add_to_hass(hass)
+    entry = simkl_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tmdb.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    await sim_urls.fault("tmdb", "GET /movie/*", status=404)
+    await sim_urls.fault("tmdb", "GET /tv/*", status=404)
+    tmdb.runtime_data.api.client.cache.entries.clear()  # nothing answered from the cache
+    coordinator.data = replace(coordinator.data, marker="stale")
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert coordinator.data.posters == {}
+    await sim_urls.clear_faults()
+    await sim_urls.fault("tmdb", "GET /configuration", status=503)
+    tmdb.runtime_data.api.client.cache.entries.clear()  # the image base must be fetched again
+    coordinator.data = replace(coordinator.data, marker="stale")
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert coordinator.data.posters == {}
+    assert hass.states.get(SENSOR).state == str(len(coordinator.data.watchlist))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -10,6 +13,9 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 
+from custom_components.crosswatch.application_credentials import (
+    async_get_description_placeholders,
+)
 from custom_components.crosswatch.endpoints import Endpoints
 from simulator import credentials as cred
 
@@ -73,3 +79,20 @@ async def test_diagnostics_are_redacted(
     assert cred.SIMKL_TOKEN not in text
     assert cred.SIMKL_CLIENT_ID not in text
     assert diagnostics == snapshot
+
+
+def test_translations_match_strings_and_placeholders() -> None:
+    root = Path(__file__).parents[2] / "custom_components" / "crosswatch"
+    strings = json.loads((root / "strings.json").read_text())
+    assert json.loads((root / "translations" / "en.json").read_text()) == strings
+    assert "[%key:" not in (root / "strings.json").read_text()
+
+
+async def test_application_credentials_description_placeholders(hass: HomeAssistant) -> None:
+    root = Path(__file__).parents[2] / "custom_components" / "crosswatch"
+    description = json.loads((root / "strings.json").read_text())["application_credentials"][
+        "description"
+    ]
+    placeholders = await async_get_description_placeholders(hass)
+    assert set(re.findall(r"{(\w+)}", description)) == set(placeholders)
+    assert "VIP" in description
