@@ -168,3 +168,24 @@ async def test_account_read_fails_after_approval(
     result = await hass.config_entries.flow.async_configure(flow_id)
     assert result["step_id"] == "simkl_retry"
     assert result["errors"] == {"base": "invalid_auth"}
+
+
+async def test_reconfigure_with_another_app_of_the_same_user(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    entry = simkl_entry()
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert result["step_id"] == "simkl"
+    clock.free_running = False
+    code = await _pin(hass, result["flow_id"])
+    await clock.sleeping.wait()
+    await sim_urls.approve_simkl_pin(code)
+    clock.step()
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["access_token"] != cred.SIMKL_TOKEN

@@ -270,3 +270,18 @@ async def test_account_read_fails_after_login(
     result = await _device_login(hass, sim_urls, clock, flow_id, user=cred.TRAKT_USER)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"
+
+
+@pytest.mark.usefixtures("credentials", "current_request_with_host")
+async def test_reconfigure_signs_in_again_as_the_same_user(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    entry = await _trakt_entry(hass, sim_urls, expired=False)
+    hass.config_entries.async_update_entry(entry, unique_id=_uuid_of(sim_urls))
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert result["step_id"] == "auth"
+    result = await _device_login(hass, sim_urls, clock, result["flow_id"], user=cred.TRAKT_USER_2)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
