@@ -15,7 +15,7 @@ from .coordinator import AccountCoordinator
 from .data import CrosswatchConfigEntry, CrosswatchData
 from .pairs import async_start_pair_runners
 from .repairs import async_update_pair_issues
-from .scrobbling import async_setup_scrobbling
+from .scrobbling import async_remove_scrobble_queue, async_setup_scrobbling
 from .services import async_setup_services
 
 if TYPE_CHECKING:
@@ -85,3 +85,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
 async def async_unload_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> bool:
     """Unload the platforms; everything else was registered with ``async_on_unload``."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Forget what the account kept on disk (the undelivered scrobble queue of a Plex account)."""
+    await async_remove_scrobble_queue(hass, entry.entry_id)

@@ -270,9 +270,7 @@ class PlexScrobbler:
             for route in self.routes
             for sink_id in route.sink_ids
         }
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORE_VERSION, f"{DOMAIN}.scrobble_queue.{entry.entry_id}"
-        )
+        self._store = queue_store(hass, entry.entry_id)
         self.queue = ScrobbleQueue(
             clock=self.clock, on_change=self._queue_changed, on_dropped=self._queue_dropped
         )
@@ -580,6 +578,16 @@ def _poster_key(watching: NowWatching) -> tuple[str, str] | None:
         return None if not tmdb else (MediaKind.SHOW.value, tmdb)
     tmdb = watching.ids.get("tmdb")
     return None if not tmdb else (MediaKind.MOVIE.value, tmdb)
+
+
+def queue_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where a Plex account's undelivered scrobbles are kept."""
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.scrobble_queue.{entry_id}")
+
+
+async def async_remove_scrobble_queue(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the stored queue of a removed account."""
+    await queue_store(hass, entry_id).async_remove()
 
 
 async def async_setup_scrobbling(

@@ -91,6 +91,9 @@ async def test_episode_title_and_show_poster(
     show_tmdb = sim.item("Breaking Bad").tmdb
     assert state.attributes["poster_url"].endswith(f"/simt{show_tmdb}p.jpg")
     assert await accounts.trakt_scrobbles() == [("start", 10.0, 201)]
+    [start] = [r for r in await sim.requests("trakt") if "/scrobble/" in r["path"]]
+    assert start["body"]["show"]["ids"]["tvdb"] == 81189  # the show's ids, not the episode's
+    assert start["body"]["episode"] == {"season": 1, "number": 1}
 
 
 async def test_every_user_route_names_users_from_the_server(

@@ -195,3 +195,17 @@ async def test_a_trakt_token_that_cannot_be_renewed_queues_the_scrobble(
     refreshes = [r for r in await sim.requests("trakt") if r["path"].endswith("/oauth/token")]
     assert refreshes
     assert all(r["status"] == 503 for r in refreshes)
+
+
+async def test_removing_the_plex_account_deletes_its_stored_queue(
+    hass: HomeAssistant, accounts: Accounts, sim: Simulator, hass_storage: dict[str, Any]
+) -> None:
+    plex = await accounts.add_plex()
+    await until(lambda: accounts.scrobbler.listener.connected)
+    await sim.fault("trakt", "POST /scrobble/*", status=503)
+    await _play_then_stop(accounts, sim)
+    assert await hass.config_entries.async_unload(plex.entry_id)
+    assert len(hass_storage[store_key(accounts)]["data"]["queue"]) == 2
+    await hass.config_entries.async_remove(plex.entry_id)
+    await hass.async_block_till_done()
+    assert store_key(accounts) not in hass_storage
