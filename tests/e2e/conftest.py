@@ -80,7 +80,7 @@ async def stack(
         async with aiohttp.ClientSession() as session:
             sim_url = await start_simulator(tmp_path, environment(), processes)
             port = free_port()
-            prepare_config(tmp_path / "config", port)
+            prepare_config(tmp_path / "config")
             ha_url = await start_home_assistant(
                 tmp_path / "config", port, environment(sim_url), session, processes
             )

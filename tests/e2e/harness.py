@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -17,13 +16,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
-from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA
-from homeassistant.components.http.config import STORAGE_MINOR_VERSION as HTTP_STORAGE_MINOR_VERSION
-from homeassistant.components.http.config import STORAGE_VERSION as HTTP_STORAGE_VERSION
-from homeassistant.components.http.const import CONF_SERVER_HOST, CONF_SERVER_PORT
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -40,7 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DEV_USER = "dev"
+DEV_USER = "dev"  # made by scripts/dev-config.py
 DEV_PASSWORD = "dev"
 # HA takes ~10-20 s to start on two busy cores; a cold first start (frontend, recorder) more.
 HA_START_TIMEOUT = 180.0
@@ -54,12 +48,6 @@ URL_VARIABLES = {
     "CROSSWATCH_TRAKT_AUTH_URL": "trakt",
     "CROSSWATCH_SIMKL_URL": "simkl",
     "CROSSWATCH_TMDB_URL": "tmdb",
-}
-ONBOARDING_DONE = {
-    "version": 4,
-    "minor_version": 1,
-    "key": "onboarding",
-    "data": {"done": ["user", "core_config", "analytics", "integration"]},
 }
 
 
@@ -138,40 +126,10 @@ async def start_simulator(work: Path, env: dict[str, str], processes: list[Proce
     return await _wait_for(process, ready, SIM_START_TIMEOUT)
 
 
-def http_storage(port: int) -> dict[str, Any]:
-    """HA's stored HTTP config, already confirmed, serving ``port`` on 127.0.0.1.
-
-    Since 2026.x an ``http:`` block in YAML is migrated to a *pending* config that the UI asks to
-    confirm and that reverts (with a restart) after five minutes; the store itself does not.
-    """
-    stable = HTTP_STORAGE_SCHEMA({CONF_SERVER_PORT: port, CONF_SERVER_HOST: ["127.0.0.1"]})
-    meta = {"created_at": "2026-01-01T00:00:00+00:00", "error": None, "error_message": None}
-    return {
-        "version": HTTP_STORAGE_VERSION,
-        "minor_version": HTTP_STORAGE_MINOR_VERSION,
-        "key": "http",
-        "data": {"stable": {**stable, **meta}, "pending": None, "yaml_migration_done": True},
-    }
-
-
-def prepare_config(config: Path, port: int) -> None:
-    """A Home Assistant config like the repo's dev one, on ``port``, with the dev user onboarded."""
+def prepare_config(config: Path) -> None:
+    """A Home Assistant config like the repo's dev one; scripts/dev-config.py finishes it."""
     config.mkdir(parents=True, exist_ok=True)
-    text = (ROOT / "config" / "configuration.yaml").read_text()
-    # The `http:` block (and its indented keys) gives way to the stored config below.
-    text, removed = re.subn(r"(?m)^http:\n(?:[ \t]+.*\n)*", "", text)
-    if removed != 1:
-        msg = "config/configuration.yaml has no top-level `http:` block"
-        raise RuntimeError(msg)
-    (config / "configuration.yaml").write_text(text)
-    (config / "custom_components").mkdir(exist_ok=True)
-    (config / "custom_components" / "crosswatch").symlink_to(
-        ROOT / "custom_components" / "crosswatch"
-    )
-    storage = config / ".storage"
-    storage.mkdir(exist_ok=True)
-    (storage / "onboarding").write_text(json.dumps(ONBOARDING_DONE))
-    (storage / "http").write_text(json.dumps(http_storage(port)))
+    shutil.copyfile(ROOT / "config" / "configuration.yaml", config / "configuration.yaml")
 
 
 async def run_checked(args: list[str], log: Path, env: dict[str, str]) -> None:
@@ -194,8 +152,8 @@ async def start_home_assistant(
     setup_log = config.parent / "ha-setup.log"
     requirements = [sys.executable, str(ROOT / "scripts" / "ha-requirements.py")]
     await run_checked([*requirements, str(config / "configuration.yaml")], setup_log, env)
-    add_user = [hass, "--script", "auth", "-c", str(config), "add", DEV_USER, DEV_PASSWORD]
-    await run_checked(add_user, setup_log, env)
+    dev_config = [sys.executable, str(ROOT / "scripts" / "dev-config.py"), str(config), str(port)]
+    await run_checked(dev_config, setup_log, env)
     process = await _spawn(
         "Home Assistant", [hass, "-c", str(config), "--skip-pip"], config.parent / "ha.out", env
     )
