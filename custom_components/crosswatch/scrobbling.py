@@ -83,6 +83,7 @@ LISTENER_DOWN_ATTEMPTS: Final = 10
 ISSUE_LISTENER_DOWN: Final = "plex_listener_down"
 # The now-watching sensor's state when nothing plays (a plain string dashboards can test).
 IDLE: Final = "idle"
+MAX_STATE_LENGTH: Final = 255
 
 
 def scrobble_routes(entry: CrosswatchConfigEntry) -> list[ScrobbleRoute]:
@@ -125,11 +126,11 @@ def describe_item(item: MediaItem) -> dict[str, Any]:
 
 def display_title(watching: NowWatching) -> str:
     """``Inception`` or ``Breaking Bad S01E01 · Pilot``: what a dashboard shows as the state."""
+    title = watching.title or watching.rating_key
     if watching.kind is MediaKind.EPISODE and watching.show_title:
         numbers = f"S{watching.season or 0:02d}E{watching.number or 0:02d}"
-        title = f"{watching.show_title} {numbers}"
-        return f"{title} · {watching.title}" if watching.title else title
-    return watching.title or watching.rating_key
+        title = f"{watching.show_title} {numbers} · {title}"
+    return title[:MAX_STATE_LENGTH]  # HA refuses longer states
 
 
 def now_watching_attributes(scrobbler: PlexScrobbler, user_id: str) -> dict[str, Any]:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.helpers import entity_registry as er
 
+from custom_components.crosswatch.api.models import MediaKind
 from custom_components.crosswatch.const import CONF_WEBHOOK_ID, DOMAIN
 from custom_components.crosswatch.diagnostics import async_get_config_entry_diagnostics
+from custom_components.crosswatch.scrobble.events import PlexPlayer, PlexUser
 from custom_components.crosswatch.scrobble.listener import ListenerState
-from custom_components.crosswatch.scrobbling import IDLE, scrobble_routes
+from custom_components.crosswatch.scrobble.pipeline import NowWatching
+from custom_components.crosswatch.scrobbling import IDLE, display_title, scrobble_routes
 from simulator import credentials as cred
 from tests.ha.conftest import simkl_entry, tmdb_entry
 
@@ -252,3 +256,21 @@ def test_routes_come_only_from_scrobble_route_subentries(sim: Simulator) -> None
     assert only.user_ids == frozenset({"1", "2"})
     assert only.sink_ids == ("trakt-id",)
     assert only.server_id == cred.PMS_MACHINE_ID
+
+
+def test_display_titles_fit_a_state() -> None:
+    watching = NowWatching(
+        user=PlexUser(id=OWNER),
+        title="x" * 400,
+        kind=MediaKind.MOVIE,
+        show_title=None,
+        season=None,
+        number=None,
+        progress=10.0,
+        player=PlexPlayer(id="p"),
+        paused=False,
+        rating_key="42",
+    )
+    assert display_title(watching) == "x" * 255
+    untitled = replace(watching, title=None, kind=MediaKind.EPISODE, show_title="Show", season=2)
+    assert display_title(untitled) == "Show S02E00 · 42"
