@@ -32,6 +32,7 @@ from .api.errors import (
     InvalidResponseError,
     NotFoundError,
     RequestRejectedError,
+    ServiceUnavailableError,
 )
 from .api.models import MediaItem, MediaKind
 from .api.plex import PlexServerClient, PlexTvClient
@@ -586,8 +587,32 @@ class PlexAccount:
         self.client = plex_tv_client(self.hass, self.client_identifier, self.token)
 
     async def async_activity_marker(self) -> str | None:
-        """Plex has no activity endpoint: every poll reads the watchlist."""
-        return None
+        """The watchlist's size and newest entry, from a one-row page.
+
+        Plex has no activity endpoint, but an addition becomes the newest entry and a removal
+        changes the size, so this stamp moves whenever the watchlist does. When discover cannot
+        answer, ``None`` makes the poll read the whole list (the client falls back to the
+        metadata host).
+        """
+        route = "GET /library/sections/watchlist/all"
+        try:
+            body = await self.client.discover.get(
+                "/library/sections/watchlist/all",
+                route=route,
+                params={
+                    "sort": "watchlistedAt:desc",
+                    "X-Plex-Container-Start": 0,
+                    "X-Plex-Container-Size": 1,
+                },
+            )
+        except ServiceUnavailableError, InvalidResponseError, NotFoundError:
+            return None
+        container = body.get("MediaContainer") if isinstance(body, Mapping) else None
+        if not isinstance(container, Mapping) or "totalSize" not in container:
+            return None
+        rows = container.get("Metadata")
+        newest = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], Mapping) else {}
+        return f"{container['totalSize']}|{newest.get('ratingKey')}|{newest.get('watchlistedAt')}"
 
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
         """Every watchlist page."""

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import aiohttp
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
 from custom_components.crosswatch.const import DOMAIN
+from simulator import credentials as cred
 
 from .conftest import simkl_entry, tmdb_entry
+from .test_subentries import plex_entry
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -164,3 +167,44 @@ async def test_tmdb_failures_leave_posters_out_not_the_watchlist(
     assert coordinator.last_update_success
     assert coordinator.data.posters == {}
     assert hass.states.get(SENSOR).state == str(len(coordinator.data.watchlist))
+
+
+async def test_plex_watchlist_is_read_only_when_its_size_or_newest_entry_moved(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    entry = plex_entry(sim_urls)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    before = len(coordinator.data.watchlist)
+    await sim_urls.clear_requests()
+    await coordinator.async_refresh()
+    pages = await sim_urls.requests("plex-discover")
+    assert len(pages) == 1
+    assert pages[0]["query"]["X-Plex-Container-Size"] == "1"
+
+    # The user adds a title on plex.tv: the next poll sees it.
+    on_list = {item for watchlist in sim_urls.state.plex.watchlists.values() for item in watchlist}
+    rating_key = next(
+        movie.plex_hex
+        for movie in sim_urls.state.catalogue.movies
+        if movie.plex_guids and movie not in on_list
+    )
+    async with (
+        aiohttp.ClientSession() as session,
+        session.put(
+            f"{sim_urls.url('plex-discover')}/actions/addToWatchlist",
+            params={"ratingKey": rating_key},
+            headers={"X-Plex-Token": cred.PLEX_OWNER_TOKEN, "Accept": "application/json"},
+        ) as resp,
+    ):
+        assert resp.status < 300
+    await coordinator.async_refresh()
+    assert len(coordinator.data.watchlist) == before + 1
+
+    # Discover down: the stamp is unknown, so the whole list is read (from the fallback host).
+    await sim_urls.fault("plex-discover", "*", status=503)
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert len(coordinator.data.watchlist) == before + 1
