@@ -34,7 +34,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from . import accounts
+from . import accounts, webhook
 from .api.errors import AuthError, CrosswatchApiError, RequestRejectedError
 from .api.models import Feature
 from .const import (
@@ -751,8 +751,10 @@ class ScrobbleRouteFlow(ConfigSubentryFlow):
             }
         )
         suggested = user_input or (dict(subentry.data) if subentry else {})
+        hook_url = webhook.webhook_url(self.hass, webhook.ensure_webhook_id(self.hass, entry))
         return self.async_show_form(
             step_id="reconfigure" if subentry else "user",
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
+            description_placeholders={"webhook_url": hook_url or "-"},
         )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
+from homeassistant.data_entry_flow import FlowResultType
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -367,3 +368,22 @@ async def test_webhook_url_is_none_without_a_known_url(
     hass.config.api = None
     assert webhook_url(hass, "abc") is None
     assert accounts.scrobbler.diagnostics()["webhook_url"] is None
+
+
+async def test_the_route_form_shows_the_webhook_url_the_route_then_uses(
+    hass: HomeAssistant, accounts: Accounts
+) -> None:
+    entry = await accounts.add_plex(routes=[])
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "scrobble_route"), context={"source": "user"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
+    assert result["description_placeholders"]["webhook_url"].endswith(f"/api/webhook/{webhook_id}")
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"all_users": True, "target_entry_ids": [accounts.trakt.entry_id]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.runtime_data.scrobble is not None
+    assert entry.runtime_data.scrobble.webhook_id == webhook_id
