@@ -510,7 +510,7 @@ class PlexLogin:
     def auth_url(self, pin: PlexPin) -> str:
         """The app.plex.tv page where the user approves the PIN."""
         url = self._tv().auth_app_url(pin.code)
-        return Endpoints.from_env().plex_app + url[url.index("/auth") :]
+        return Endpoints.from_env().plex_auth + url[url.index("#") :]
 
     async def async_check_pin(self, pin: PlexPin) -> str | None:
         """Return the account token once approved, ``None`` while pending."""

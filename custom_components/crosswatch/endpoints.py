@@ -14,7 +14,8 @@ _DEFAULTS: Final = {
     "plex_tv": ("CROSSWATCH_PLEX_TV_URL", "https://plex.tv"),
     "plex_discover": ("CROSSWATCH_PLEX_DISCOVER_URL", "https://discover.provider.plex.tv"),
     "plex_metadata": ("CROSSWATCH_PLEX_METADATA_URL", "https://metadata.provider.plex.tv"),
-    "plex_app": ("CROSSWATCH_PLEX_APP_URL", "https://app.plex.tv"),
+    # The page where the user approves a Plex PIN (the simulator has its own approve page).
+    "plex_auth": ("CROSSWATCH_PLEX_AUTH_URL", "https://app.plex.tv/auth"),
     "trakt": ("CROSSWATCH_TRAKT_URL", "https://api.trakt.tv"),
     "trakt_auth": ("CROSSWATCH_TRAKT_AUTH_URL", "https://trakt.tv"),
     "simkl": ("CROSSWATCH_SIMKL_URL", "https://api.simkl.com"),
@@ -29,7 +30,7 @@ class Endpoints:
     plex_tv: str
     plex_discover: str
     plex_metadata: str
-    plex_app: str
+    plex_auth: str
     trakt: str
     trakt_auth: str
     simkl: str

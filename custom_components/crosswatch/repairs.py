@@ -15,7 +15,6 @@ from .const import (
     DOMAIN,
     PAIR_TARGET,
     ROUTE_TARGETS,
-    SUBENTRY_SCROBBLE_ROUTE,
     SUBENTRY_SYNC_PAIR,
 )
 
@@ -29,11 +28,10 @@ ISSUE_SYNC_HELD = "sync_held"
 
 
 def _targets(subentry: ConfigSubentry) -> list[str]:
+    """The other accounts a sync pair or scrobble route needs."""
     if subentry.subentry_type == SUBENTRY_SYNC_PAIR:
         return [subentry.data[PAIR_TARGET]]
-    if subentry.subentry_type == SUBENTRY_SCROBBLE_ROUTE:
-        return list(subentry.data[ROUTE_TARGETS])
-    return []
+    return list(subentry.data.get(ROUTE_TARGETS, ()))
 
 
 def _auth_lost(target: ConfigEntry) -> bool:

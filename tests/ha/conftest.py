@@ -77,7 +77,7 @@ def sim_urls(
     """Point every CrossWatch base URL at the simulator."""
     for variable, service in URL_VARIABLES.items():
         monkeypatch.setenv(variable, sim.url(service))
-    monkeypatch.setenv("CROSSWATCH_PLEX_APP_URL", f"{sim.base_url}/_sim/approve")
+    monkeypatch.setenv("CROSSWATCH_PLEX_AUTH_URL", f"{sim.base_url}/_sim/approve")
     return sim
 
 

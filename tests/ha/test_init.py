@@ -35,6 +35,7 @@ def test_endpoints_default_to_the_real_services_and_follow_the_environment() -> 
     assert real.trakt == "https://api.trakt.tv"
     assert real.tmdb == "https://api.themoviedb.org/3"
     assert real.plex_tv == "https://plex.tv"
+    assert real.plex_auth == "https://app.plex.tv/auth"
     overridden = Endpoints.from_env({"CROSSWATCH_SIMKL_URL": "http://127.0.0.1:9/simkl/"})
     assert overridden.simkl == "http://127.0.0.1:9/simkl"
     assert overridden.trakt == real.trakt

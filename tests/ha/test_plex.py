@@ -37,7 +37,7 @@ async def _login(
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     assert result["progress_action"] == "plex_pin"
     url = result["description_placeholders"]["url"]
-    assert "/auth#?clientID=" in url
+    assert url.startswith(f"{sim.base_url}/_sim/approve#?clientID=")
     code = result["description_placeholders"]["code"]
     assert f"code={code}" in url
     pin_id = next(p for p, pin in sim.state.plex.pins.items() if pin.code == code)
