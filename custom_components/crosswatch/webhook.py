@@ -9,9 +9,8 @@ holding the URL can post plays), so it is redacted in diagnostics and never logg
 
 from __future__ import annotations
 
-import email.policy
 import logging
-from email.parser import BytesParser
+from email.message import Message
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs
@@ -67,15 +66,31 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any] | None:
 
 
 def _multipart_payload(content_type: str, body: bytes) -> dict[str, Any] | None:
-    header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
-    message = BytesParser(policy=email.policy.HTTP).parsebytes(header + body)
-    if not message.is_multipart():
+    """Find the ``payload`` part by splitting on the boundary.
+
+    Only the small part headers are parsed: a generic MIME parser would walk the thumbnail too,
+    costing ~18 ms of event loop per 1 MiB body against well under 1 ms here.
+    """
+    header = Message()
+    header["content-type"] = content_type
+    boundary = header.get_param("boundary")
+    if not isinstance(boundary, str) or not boundary:
         return None
-    for part in message.iter_parts():
-        if part.get_param("name", header="content-disposition") != PAYLOAD_FIELD:
-            continue
-        content = part.get_payload(decode=True)
-        return parse_payload_text(content) if isinstance(content, bytes) else None
+    for part in body.split(b"--" + boundary.encode("latin-1"))[1:]:
+        head, separator, content = part.partition(b"\r\n\r\n")
+        if separator and _part_name(head) == PAYLOAD_FIELD:
+            return parse_payload_text(content.removesuffix(b"\r\n"))
+    return None
+
+
+def _part_name(head: bytes) -> str | None:
+    for line in head.decode("latin-1").split("\r\n"):
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "content-disposition":
+            disposition = Message()
+            disposition["content-disposition"] = value.strip()
+            name = disposition.get_param("name", header="content-disposition")
+            return name if isinstance(name, str) else None
     return None
 
 

@@ -304,6 +304,13 @@ def test_parse_body_reads_plex_multipart() -> None:
     assert parse_body(f"multipart/form-data; boundary={boundary}", body) == {"event": "media.play"}
     assert parse_body("application/x-www-form-urlencoded", b"payload=%7B%22a%22%3A1%7D") == {"a": 1}
     assert parse_body("application/json", b'{"a": 2}') == {"a": 2}
+    assert parse_body("multipart/form-data", body) is None  # no boundary
+    quoted = f'multipart/form-data; boundary="{boundary}"'
+    assert parse_body(quoted, body) == {"event": "media.play"}
+    no_disposition = (
+        f"--{boundary}\r\nContent-Type: text/plain\r\n\r\n{{}}\r\n--{boundary}--\r\n".encode()
+    )
+    assert parse_body(f"multipart/form-data; boundary={boundary}", no_disposition) is None
     thumb_only = body.split(
         f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="payload"'.encode()
     )[0]
