@@ -144,6 +144,8 @@ class NowWatchingSensor(ScrobbleEntity, SensorEntity):
     """What a routed Plex user is watching: the title, or ``idle``; details as attributes."""
 
     _attr_translation_key = "now_watching"
+    # Progress moves through a whole film: keep it out of the recorder's history.
+    _unrecorded_attributes = frozenset({"progress"})
 
     def __init__(self, scrobbler: PlexScrobbler, user_id: str) -> None:
         """Create for ``user_id`` (the PMS account id)."""

@@ -91,6 +91,8 @@ async def test_episode_title_and_show_poster(
     assert state.attributes["media_type"] == "episode"
     assert state.attributes["show"] == "Breaking Bad"
     assert (state.attributes["season"], state.attributes["episode"]) == (1, 1)
+    assert state.attributes["progress"] == 10
+    assert isinstance(state.attributes["progress"], int)  # whole percent: fewer state writes
     assert state.attributes["show_ids"]["tvdb"] == "81189"
     show_tmdb = sim.item("Breaking Bad").tmdb
     assert state.attributes["poster_url"].endswith(f"/simt{show_tmdb}p.jpg")
