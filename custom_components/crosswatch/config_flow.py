@@ -76,6 +76,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 CONF_SERVER = "server"
+SIMKL_APPS_URL = "https://simkl.com/settings/developer/"
 SIMKL_BAD_CLIENT_ID = 412  # SIMKL's answer to an unknown client id
 TRAKT_DEVICE = "trakt_device"
 TRAKT_REDIRECT = "trakt_redirect"
@@ -472,6 +473,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
                 step_id="simkl",
                 data_schema=self.add_suggested_values_to_schema(schema, suggested),
                 errors={"base": self._error} if self._error else {},
+                description_placeholders={"apps_url": SIMKL_APPS_URL},
             )
         if self._task is None:
             assert user_input is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,3 +153,33 @@ def test_every_flow_message_is_translated() -> None:
     assert actions == {"plex_pin", "simkl_pin", "trakt_device"}
     assert actions <= set(config["progress"])
     assert {"timeout", "expired", "denied", "invalid_auth", "cannot_connect", "unknown"} <= errors
+
+
+# hassfest's rules for translation values (script/hassfest/translations.py).
+HASSFEST_URL = re.compile(
+    r"(((ftp|ftps|scp|http|https|mqtt|mqtts|socket|socks5):\/\/|www\.)"
+    r"[a-z0-9]+([\-\.]{1}[a-z0-9]+)*\.[a-z]{2,5}(:[0-9]{1,5})?(\/.*)?)",
+    re.IGNORECASE,
+)
+
+
+def _values(node: Any, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(node, dict):
+        return [pair for key, value in node.items() for pair in _values(value, f"{path}.{key}")]
+    return [(path, node)]
+
+
+def test_translation_values_follow_hassfest_rules() -> None:
+    root = Path(__file__).parents[2] / "custom_components" / "crosswatch"
+    strings = json.loads((root / "strings.json").read_text())
+    for path, value in _values(strings):
+        assert isinstance(value, str), path
+        assert not HASSFEST_URL.search(value), f"{path}: URLs go in placeholders"
+        assert value == value.strip(), path
+        assert not re.search(r"'{\w+}'", value), path
+        assert all(
+            name.isidentifier() for _, name, _, _ in string.Formatter().parse(value) if name
+        ), path
+    for flow in (strings["config"], *strings["config_subentries"].values()):
+        for step_id, step in flow["step"].items():
+            assert set(step.get("data_description", {})) <= set(step.get("data", {})), step_id
