@@ -84,6 +84,7 @@ ISSUE_LISTENER_DOWN: Final = "plex_listener_down"
 # The now-watching sensor's state when nothing plays (a plain string dashboards can test).
 IDLE: Final = "idle"
 MAX_STATE_LENGTH: Final = 255
+USERS_LOOKUP_SECONDS: Final = 10.0
 
 
 def scrobble_routes(entry: CrosswatchConfigEntry) -> list[ScrobbleRoute]:
@@ -347,8 +348,10 @@ class PlexScrobbler:
         explicit = {u for route in self.routes if route.user_ids for u in route.user_ids}
         every_user = any(route.user_ids is None for route in self.routes)
         try:
-            names = await plex_server_users(self.hass, self.entry)
-        except CrosswatchApiError as err:
+            # A sleeping server must not hold up setup: users seen later get entities then.
+            async with asyncio.timeout(USERS_LOOKUP_SECONDS):
+                names = await plex_server_users(self.hass, self.entry)
+        except (CrosswatchApiError, TimeoutError) as err:
             _LOGGER.debug("Plex users unavailable (%s); using their ids as names", err)
             names = {}
         wanted = set(names) | explicit if every_user else explicit

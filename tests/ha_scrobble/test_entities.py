@@ -7,10 +7,12 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import pytest
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.helpers import entity_registry as er
 
+from custom_components.crosswatch import scrobbling
 from custom_components.crosswatch.api.models import MediaKind
 from custom_components.crosswatch.const import CONF_WEBHOOK_ID, DOMAIN
 from custom_components.crosswatch.diagnostics import async_get_config_entry_diagnostics
@@ -276,3 +278,13 @@ def test_display_titles_fit_a_state() -> None:
     assert display_title(watching) == "x" * 255
     untitled = replace(watching, title=None, kind=MediaKind.EPISODE, show_title="Show", season=2)
     assert display_title(untitled) == "Show S02E00 · 42"
+
+
+async def test_a_server_slow_to_list_its_users_does_not_hold_up_setup(
+    hass: HomeAssistant, accounts: Accounts, sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scrobbling, "USERS_LOOKUP_SECONDS", 0.2)
+    await sim.fault("pms", "GET /accounts", kind="timeout")
+    await accounts.add_plex([OWNER])
+    assert accounts.scrobbler.users == {OWNER: OWNER}  # named by id until the server answers
+    assert accounts.state("sensor", f"now_watching_{OWNER}").state == IDLE
