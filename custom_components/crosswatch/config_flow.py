@@ -609,18 +609,50 @@ def _other_accounts(
     }
 
 
-class SyncPairFlow(ConfigSubentryFlow):
-    """A sync pair from this account to another: features, direction, removals, interval."""
+class _SubentryFormFlow(ConfigSubentryFlow):
+    """One form creates the subentry or changes it; the entry reloads with the change."""
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Create a pair."""
+        """Create the subentry."""
         return await self._form(user_input, None)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Change a pair; the entry reloads with it."""
+        """Change the subentry."""
         return await self._form(user_input, self._get_reconfigure_subentry())
+
+    async def _form(
+        self, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
+    ) -> SubentryFlowResult:
+        raise NotImplementedError
+
+    def _save(
+        self, subentry: ConfigSubentry | None, title: str, data: dict[str, Any]
+    ) -> SubentryFlowResult:
+        if subentry is None:
+            return self.async_create_entry(title=title, data=data)
+        return self.async_update_and_abort(self._get_entry(), subentry, title=title, data=data)
+
+    def _show(
+        self,
+        subentry: ConfigSubentry | None,
+        schema: vol.Schema,
+        user_input: dict[str, Any] | None,
+        errors: dict[str, str],
+        placeholders: dict[str, str] | None = None,
+    ) -> SubentryFlowResult:
+        suggested = user_input or (dict(subentry.data) if subentry else {})
+        return self.async_show_form(
+            step_id="reconfigure" if subentry else "user",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+
+class SyncPairFlow(_SubentryFormFlow):
+    """A sync pair from this account to another: features, direction, removals, interval."""
 
     async def _form(
         self, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
@@ -661,9 +693,7 @@ class SyncPairFlow(ConfigSubentryFlow):
                     PAIR_INTERVAL: int(user_input[PAIR_INTERVAL]),
                 }
                 title = f"{entry.title} → {target.title}"
-                if subentry is None:
-                    return self.async_create_entry(title=title, data=data)
-                return self.async_update_and_abort(entry, subentry, title=title, data=data)
+                return self._save(subentry, title, data)
         schema = vol.Schema(
             {
                 vol.Required(PAIR_TARGET): _select(
@@ -689,26 +719,11 @@ class SyncPairFlow(ConfigSubentryFlow):
                 ),
             }
         )
-        suggested = user_input or (dict(subentry.data) if subentry else {})
-        return self.async_show_form(
-            step_id="reconfigure" if subentry else "user",
-            data_schema=self.add_suggested_values_to_schema(schema, suggested),
-            errors=errors,
-        )
+        return self._show(subentry, schema, user_input, errors)
 
 
-class ScrobbleRouteFlow(ConfigSubentryFlow):
+class ScrobbleRouteFlow(_SubentryFormFlow):
     """Which Plex users scrobble to which Trakt/SIMKL accounts."""
-
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Create a route."""
-        return await self._form(user_input, None)
-
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Change a route; the entry reloads with it."""
-        return await self._form(user_input, self._get_reconfigure_subentry())
 
     async def _form(
         self, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
@@ -740,9 +755,7 @@ class ScrobbleRouteFlow(ConfigSubentryFlow):
                 }
                 who = "all users" if all_users else ", ".join(users.get(u, u) for u in chosen)
                 title = f"{who} → {', '.join(targets[t].title for t in chosen_targets)}"
-                if subentry is None:
-                    return self.async_create_entry(title=title, data=data)
-                return self.async_update_and_abort(entry, subentry, title=title, data=data)
+                return self._save(subentry, title, data)
         schema = vol.Schema(
             {
                 vol.Required(ROUTE_ALL_USERS, default=True): BooleanSelector(),
@@ -752,11 +765,5 @@ class ScrobbleRouteFlow(ConfigSubentryFlow):
                 ),
             }
         )
-        suggested = user_input or (dict(subentry.data) if subentry else {})
         hook_url = webhook.webhook_url(self.hass, webhook.ensure_webhook_id(self.hass, entry))
-        return self.async_show_form(
-            step_id="reconfigure" if subentry else "user",
-            data_schema=self.add_suggested_values_to_schema(schema, suggested),
-            errors=errors,
-            description_placeholders={"webhook_url": hook_url or "-"},
-        )
+        return self._show(subentry, schema, user_input, errors, {"webhook_url": hook_url or "-"})

@@ -81,17 +81,27 @@ def async_update_pair_issues(hass: HomeAssistant) -> None:
         )
 
 
-class RemoveSubentryFlow(RepairsFlow):
-    """Remove a sync pair or scrobble route whose other account no longer exists."""
+class SubentryRepairFlow(RepairsFlow):
+    """A fix that acts on one subentry after the user confirms it."""
 
     def __init__(self, entry_id: str, subentry_id: str) -> None:
-        """Remember which subentry to remove."""
+        """Remember which subentry the fix is about."""
         self._entry_id = entry_id
         self._subentry_id = subentry_id
 
     async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
-        """Ask before removing."""
+        """Ask before acting."""
         return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Act on confirmation."""
+        raise NotImplementedError
+
+
+class RemoveSubentryFlow(SubentryRepairFlow):
+    """Remove a sync pair or scrobble route whose other account no longer exists."""
 
     async def async_step_confirm(
         self, user_input: dict[str, str] | None = None
@@ -105,17 +115,8 @@ class RemoveSubentryFlow(RepairsFlow):
         return self.async_create_entry(data={})
 
 
-class ConfirmHeldRemovalsFlow(RepairsFlow):
+class ConfirmHeldRemovalsFlow(SubentryRepairFlow):
     """Apply a sync pair's held removals once, on the user's confirmation."""
-
-    def __init__(self, entry_id: str, subentry_id: str) -> None:
-        """Remember which pair holds the removals."""
-        self._entry_id = entry_id
-        self._subentry_id = subentry_id
-
-    async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
-        """Ask before removing."""
-        return await self.async_step_confirm()
 
     async def async_step_confirm(
         self, user_input: dict[str, str] | None = None
