@@ -211,6 +211,25 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         async with asyncio.timeout(self.validation_timeout):
             return await call
 
+    def _start_login(
+        self,
+        check: Callable[[], Awaitable[Any]],
+        interval: float,
+        until: float,
+        service: str,
+    ) -> None:
+        """Poll ``check`` in a task the progress step waits for."""
+        self._task = self.hass.async_create_task(
+            poll_login(
+                check,
+                clock=accounts.get_clock(self.hass),
+                interval=self._poll_interval(interval),
+                until=until,
+            ),
+            f"crosswatch {service} login",
+            eager_start=False,
+        )
+
     def _progress_result(self, step_id: str, action: str, next_step_id: str) -> ConfigFlowResult:
         """Show the login as a progress step until its task ends, then move on."""
         task = self._task
@@ -319,17 +338,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
                 self._error = error_key(err)
                 return self._retry_form("plex")
             self._placeholders = {"url": login.auth_url(pin), "code": pin.code}
-            clock = accounts.get_clock(self.hass)
-            self._task = self.hass.async_create_task(
-                poll_login(
-                    lambda: login.async_check_pin(pin),
-                    clock=clock,
-                    interval=self._poll_interval(1.0),
-                    until=pin.expires_at,
-                ),
-                "crosswatch plex pin",
-                eager_start=False,
-            )
+            self._start_login(lambda: login.async_check_pin(pin), 1.0, pin.expires_at, "plex")
         return self._progress_result("plex", "plex_pin", "plex_server")
 
     async def async_step_plex_retry(
@@ -485,15 +494,8 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
                 return await self.async_step_simkl()
             self._error = None
             self._placeholders = {"url": pin.verification_url, "code": pin.user_code}
-            self._task = self.hass.async_create_task(
-                poll_login(
-                    lambda: login.async_check_pin(pin),
-                    clock=accounts.get_clock(self.hass),
-                    interval=self._poll_interval(pin.interval),
-                    until=pin.expires_at,
-                ),
-                "crosswatch simkl pin",
-                eager_start=False,
+            self._start_login(
+                lambda: login.async_check_pin(pin), pin.interval, pin.expires_at, "simkl"
             )
         return self._progress_result("simkl", "simkl_pin", "simkl_finish")
 
@@ -558,18 +560,13 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
                 return self._retry_form("trakt_device")
             self._placeholders = {"url": code.verification_url, "code": code.user_code}
 
-            async def _wait() -> None:
-                token = await poll_login(
-                    lambda: implementation.async_device_token(code),
-                    clock=accounts.get_clock(self.hass),
-                    interval=self._poll_interval(code.interval),
-                    until=code.expires_at,
-                )
-                self.external_data = {accounts.DEVICE_TOKEN: token}
+            async def check() -> dict[str, Any] | None:
+                token = await implementation.async_device_token(code)
+                if token is not None:
+                    self.external_data = {accounts.DEVICE_TOKEN: token}
+                return token
 
-            self._task = self.hass.async_create_task(
-                _wait(), "crosswatch trakt device code", eager_start=False
-            )
+            self._start_login(check, code.interval, code.expires_at, "trakt")
         return self._progress_result("trakt_device", "trakt_device", "creation")
 
     async def async_step_trakt_device_retry(
