@@ -18,9 +18,12 @@ if TYPE_CHECKING:
 class CrosswatchData:
     """Everything one connected account keeps while loaded.
 
+    ``api`` is the account's ``accounts.*Account``; its ``client`` is the one API client of the
+    account (``TraktClient``, ``SimklClient``, ``PlexTvClient``, ``TmdbClient``), so pacing and
+    caches are shared by everything that talks to that account.
     ``pair_runners`` (sync pair subentry id -> runner) and ``scrobble`` (the Plex scrobble
-    pipeline) are filled by the sync and scrobble layers when they land; both are stopped
-    through ``entry.async_on_unload`` by whoever creates them.
+    pipeline) are filled by the sync and scrobble layers; both are stopped through
+    ``entry.async_on_unload`` by whoever creates them.
     """
 
     service: Service
