@@ -73,9 +73,9 @@ def main() -> None:
     env = {**os.environ, "CPATH": f"{sys.base_prefix}/include"}
     pip = [sys.executable, "-m", "pip", "install", "-q"]
     # The requirements come from Home Assistant's own manifests.
-    if subprocess.call([*pip, *missing], env=env):  # noqa: S603
+    if subprocess.call([*pip, *missing], env=env):
         for req in missing:  # find the ones that cannot install; HA skips their components
-            if subprocess.call([*pip, req], env=env, stderr=subprocess.DEVNULL):  # noqa: S603
+            if subprocess.call([*pip, req], env=env, stderr=subprocess.DEVNULL):
                 print(PREFIX, f"could not install {req}; components needing it stay off")
 
 
