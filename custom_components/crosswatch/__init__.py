@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntryChange
 from homeassistant.core import callback
+from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .accounts import async_create_account_api
-from .const import CONF_SERVICE, DOMAIN, PLATFORMS, Service
+from .api.errors import CrosswatchApiError
+from .const import CONF_SERVICE, CONF_TOKEN, DOMAIN, PLATFORMS, Service
 from .coordinator import AccountCoordinator
 from .data import CrosswatchConfigEntry, CrosswatchData
 from .pairs import async_start_pair_runners
@@ -23,7 +26,10 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.typing import ConfigType
 
+    from .accounts import TraktImplementation
+
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+_LOGGER = logging.getLogger(__name__)
 
 __all__ = ["CrosswatchConfigEntry", "CrosswatchData"]
 
@@ -82,11 +88,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
     return True
 
 
+async def _async_sign_out_trakt(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Revoke a removed Trakt account's token, so it stops working at once."""
+    if entry.data.get(CONF_SERVICE) != Service.TRAKT:
+        return
+    try:
+        implementation = await config_entry_oauth2_flow.async_get_config_entry_implementation(
+            hass, entry
+        )
+    except ValueError, config_entry_oauth2_flow.ImplementationUnavailableError:
+        return  # its application credentials are gone too: nothing to sign out with
+    try:
+        await cast("TraktImplementation", implementation).async_revoke(entry.data[CONF_TOKEN])
+    except CrosswatchApiError as err:
+        _LOGGER.warning("Could not revoke the Trakt token of %s: %s", entry.title, err)
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> bool:
     """Unload the platforms; everything else was registered with ``async_on_unload``."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Forget what the account kept on disk (the undelivered scrobble queue of a Plex account)."""
+    """Forget what the account kept on disk (the undelivered scrobble queue of a Plex account).
+
+    A Trakt account is also signed out.
+    """
     await async_remove_scrobble_queue(hass, entry.entry_id)
+    await _async_sign_out_trakt(hass, entry)

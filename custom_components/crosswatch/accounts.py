@@ -336,6 +336,10 @@ class TraktImplementation(AuthImplementation):
             return dict(external_data[DEVICE_TOKEN])
         return await super().async_resolve_external_data(external_data)
 
+    async def async_revoke(self, token: Mapping[str, Any]) -> None:
+        """Revoke the account's access token (the refresh token dies with it)."""
+        await self._auth().revoke(str(token["access_token"]))
+
     async def async_device_code(self) -> TraktDeviceCode:
         """Ask Trakt for a device code."""
         code = await self._auth().device_code()

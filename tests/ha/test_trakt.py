@@ -285,3 +285,39 @@ async def test_reconfigure_signs_in_again_as_the_same_user(
     result = await _device_login(hass, sim_urls, clock, result["flow_id"], user=cred.TRAKT_USER_2)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
+
+
+@pytest.mark.usefixtures("credentials", "clock")
+async def test_removing_the_account_revokes_its_token(
+    hass: HomeAssistant, sim_urls: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = await _trakt_entry(hass, sim_urls, expired=False)
+    access = entry.data["token"]["access_token"]
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.config_entries.async_remove(entry.entry_id)
+    assert sim_urls.state.trakt.tokens[access].revoked
+    revokes = await sim_urls.requests("trakt", "POST /oauth/revoke")
+    assert revokes[0]["body"]["token"] == access
+
+    # Trakt down: the account is removed all the same, with a warning and no secret logged.
+    other = await _trakt_entry(hass, sim_urls, expired=False)
+    await sim_urls.fault("trakt", "POST /oauth/revoke", status=503)
+    await hass.config_entries.async_remove(other.entry_id)
+    assert hass.config_entries.async_get_entry(other.entry_id) is None
+    assert "Could not revoke the Trakt token" in caplog.text
+    assert other.data["token"]["access_token"] not in caplog.text
+    assert cred.TRAKT_CLIENT_SECRET not in caplog.text
+
+
+@pytest.mark.usefixtures("credentials", "clock")
+async def test_removing_an_account_whose_credentials_are_gone(
+    hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    entry = await _trakt_entry(hass, sim_urls, expired=False)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, "auth_implementation": "deleted_app"}
+    )
+    await hass.config_entries.async_remove(entry.entry_id)
+    assert hass.config_entries.async_get_entry(entry.entry_id) is None
+    assert await sim_urls.requests("trakt", "POST /oauth/revoke") == []
