@@ -10,6 +10,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
+from custom_components.crosswatch.accounts import poster_key
+from custom_components.crosswatch.api.models import MediaItem, MediaKind
 from custom_components.crosswatch.const import DOMAIN
 from simulator import credentials as cred
 
@@ -208,3 +210,33 @@ async def test_plex_watchlist_is_read_only_when_its_size_or_newest_entry_moved(
     await coordinator.async_refresh()
     assert coordinator.last_update_success
     assert len(coordinator.data.watchlist) == before + 1
+
+
+async def test_plex_stamp_without_a_size_reads_the_whole_list(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    entry = plex_entry(sim_urls)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    size = len(coordinator.data.watchlist)
+    # The one-row page comes back without a size: no stamp, so the whole list is read.
+    await sim_urls.fault(
+        "plex-discover", "GET /library/sections/watchlist/all", status=200, count=1,
+        body={"MediaContainer": {"size": 0}},
+    )  # fmt: skip
+    await sim_urls.clear_requests()
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert len(coordinator.data.watchlist) == size
+    pages = await sim_urls.requests("plex-discover")
+    assert [p["query"]["X-Plex-Container-Size"] for p in pages] == ["1", "100"]
+
+
+def test_poster_keys_are_per_kind_and_only_for_movies_and_shows() -> None:
+    movie = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "27205"})
+    show = MediaItem(kind=MediaKind.SHOW, ids={"tmdb": "27205"})
+    assert poster_key(movie) != poster_key(show)
+    assert poster_key(MediaItem(kind=MediaKind.EPISODE, ids={"tmdb": "1"})) is None
+    assert poster_key(MediaItem(kind=MediaKind.MOVIE, ids={"imdb": "tt1"})) is None
