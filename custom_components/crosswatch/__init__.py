@@ -35,7 +35,7 @@ __all__ = ["CrosswatchConfigEntry", "CrosswatchData"]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up what is shared by all accounts (actions are registered here as they land)."""
+    """Set up what all accounts share: the actions and the watch on sync pair targets."""
 
     @callback
     def _entry_changed(change: ConfigEntryChange, entry: ConfigEntry) -> None:

@@ -141,8 +141,6 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
 
     DOMAIN = DOMAIN
     VERSION = 1
-    # A poll interval of None means "the interval the service asks for".
-    login_poll_interval: float | None = None
     validation_timeout: float = 30.0
 
     def __init__(self) -> None:
@@ -176,9 +174,6 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         return types
 
     # -- shared ---------------------------------------------------------------------------
-    def _poll_interval(self, requested: float) -> float:
-        return requested if self.login_poll_interval is None else self.login_poll_interval
-
     def _existing_entry(self) -> ConfigEntry | None:
         if self.source == SOURCE_REAUTH:
             return self._get_reauth_entry()
@@ -223,7 +218,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             poll_login(
                 check,
                 clock=accounts.get_clock(self.hass),
-                interval=self._poll_interval(interval),
+                interval=interval,
                 until=until,
             ),
             f"crosswatch {service} login",
