@@ -156,12 +156,14 @@ async def test_redirect_login(
     authorize = URL(result["url"])
     assert str(authorize).startswith(f"{sim_urls.url('trakt')}/oauth/authorize")
     assert authorize.query["client_id"] == cred.TRAKT_CLIENT_ID
-    # The simulator's authorize page crashes (it calls ``web.URL``); play its part: register
-    # the code it would issue, then come back the way its redirect would.
-    sim_urls.state.trakt.auth_codes["sim-auth-code"] = cred.TRAKT_USER
-    back = URL(authorize.query["redirect_uri"]).with_query(
-        code="sim-auth-code", state=authorize.query["state"]
-    )
+    # trakt.tv approves (the simulator as TRAKT_USER) and sends the browser back to HA.
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(authorize, allow_redirects=False) as resp,
+    ):
+        assert resp.status == 302
+        back = URL(resp.headers["Location"])
+    assert back.query["state"] == authorize.query["state"]
     client = await hass_client_no_auth()
     resp = await client.get(f"{back.path}?{back.query_string}")
     assert resp.status == 200
