@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from aiohttp import RequestInfo
+from aiohttp import ClientError, RequestInfo
 from homeassistant.components.application_credentials import AuthImplementation
 from homeassistant.exceptions import (
     ConfigEntryNotReady,
+    HomeAssistantError,
     OAuth2TokenRequestConnectionError,
     OAuth2TokenRequestReauthError,
 )
@@ -412,7 +413,13 @@ class TraktAccount:
         oauth = self.session
 
         async def token() -> str:
-            await oauth.async_ensure_token_valid()
+            try:
+                await oauth.async_ensure_token_valid()
+            except OAuth2TokenRequestReauthError as err:
+                # The refresh token is spent or revoked: polls start reauth, scrobbles queue.
+                raise AuthError("trakt", "token refresh", "token refused") from err
+            except (HomeAssistantError, ClientError, TimeoutError) as err:
+                raise ServiceUnavailableError("trakt", "token refresh", "not renewed") from err
             return str(oauth.token["access_token"])
 
         self.client = trakt_client(self.hass, self.client_id, token)
@@ -566,29 +573,47 @@ class PlexLogin:
 
 
 async def plex_server_users(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, str]:
-    """PMS account id (as a string) -> name, from the server's ``/accounts``."""
-    pms = plex_server_client(
-        hass,
-        entry.data[CONF_PLEX_CLIENT_ID],
-        entry.data[CONF_SERVER_URL],
-        entry.data[CONF_SERVER_TOKEN],
+    """PMS account id (as a string) -> name, from the server's ``/accounts``.
+
+    A loaded account asks through its own server client; a flow on an unloaded one builds one.
+    """
+    api = getattr(getattr(entry, "runtime_data", None), "api", None)
+    pms = (
+        api.server
+        if isinstance(api, PlexAccount)
+        else plex_server_client(
+            hass,
+            entry.data[CONF_PLEX_CLIENT_ID],
+            entry.data[CONF_SERVER_URL],
+            entry.data[CONF_SERVER_TOKEN],
+        )
     )
     return {str(account_id): name for account_id, name in (await pms.accounts()).items()}
 
 
 @dataclass(slots=True)
 class PlexAccount:
-    """The Plex account's watchlist lives on discover.provider.plex.tv (no activity stamp)."""
+    """The Plex account's watchlist lives on discover.provider.plex.tv (no activity stamp).
+
+    ``client`` talks to plex.tv and ``server`` to the chosen Plex Media Server: polls, sync
+    and scrobbling share both.
+    """
 
     hass: HomeAssistant
     client_identifier: str
     token: str
+    server_url: str
+    server_token: str = field(repr=False)
     service: Service = Service.PLEX
     client: PlexTvClient = field(init=False, repr=False)
+    server: PlexServerClient = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        """One plex.tv client per loaded entry."""
+        """One plex.tv client and one server client per loaded entry."""
         self.client = plex_tv_client(self.hass, self.client_identifier, self.token)
+        self.server = plex_server_client(
+            self.hass, self.client_identifier, self.server_url, self.server_token
+        )
 
     async def async_activity_marker(self) -> str | None:
         """The watchlist's size and newest entry, from a one-row page.
@@ -632,7 +657,13 @@ async def async_create_account_api(hass: HomeAssistant, entry: ConfigEntry) -> A
     if service is Service.SIMKL:
         return SimklAccount(hass, entry.data[CONF_CLIENT_ID], entry.data[CONF_ACCESS_TOKEN])
     if service is Service.PLEX:
-        return PlexAccount(hass, entry.data[CONF_PLEX_CLIENT_ID], entry.data[CONF_PLEX_TOKEN])
+        return PlexAccount(
+            hass,
+            entry.data[CONF_PLEX_CLIENT_ID],
+            entry.data[CONF_PLEX_TOKEN],
+            entry.data[CONF_SERVER_URL],
+            entry.data[CONF_SERVER_TOKEN],
+        )
     try:
         implementation = await config_entry_oauth2_flow.async_get_config_entry_implementation(
             hass, entry

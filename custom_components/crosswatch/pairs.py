@@ -18,23 +18,15 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 
 from .accounts import PlexAccount, SimklAccount, TraktAccount, get_clock
 from .api.errors import CrosswatchApiError
 from .api.models import Feature
-from .api.plex import PlexServerClient, PlexTvClient
-from .api.simkl import SimklClient
-from .api.trakt import TraktClient
 from .const import (
-    APP_NAME,
-    APP_VERSION,
     CONF_ACCOUNT_ID,
     CONF_SERVER_OWNED,
-    CONF_SERVER_TOKEN,
-    CONF_SERVER_URL,
     DEFAULT_PAIR_INTERVAL,
     DOMAIN,
     PAIR_DIRECTION,
@@ -46,7 +38,6 @@ from .const import (
     Direction,
     Removals,
 )
-from .endpoints import Endpoints
 from .repairs import ISSUE_SYNC_HELD
 from .sync.plan import RunResult, Side, SyncMode, SyncPlan
 from .sync.state import PairState, RunRecord
@@ -84,64 +75,22 @@ def held_issue_id(entry_id: str, subentry_id: str) -> str:
 
 
 def async_create_side(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> SyncSide:
-    """Build the sync side of a loaded account over the shared session and clock."""
-    session = async_get_clientsession(hass)
-    clock = get_clock(hass)
-    endpoints = Endpoints.from_env()
+    """The sync side of a loaded account, over the account's own clients.
+
+    Sharing the account's client shares its rate limiter: a sync run and scrobbles to the same
+    account are paced together, never as two users of one quota.
+    """
+    del hass  # the account's clients already carry HA's session and clock
     api = entry.runtime_data.api
     if isinstance(api, TraktAccount):
-        oauth = api.session
-
-        async def token() -> str:
-            await oauth.async_ensure_token_valid()
-            return str(oauth.token["access_token"])
-
-        return TraktSide(
-            TraktClient(
-                session,
-                base_url=endpoints.trakt,
-                client_id=api.client_id,
-                access_token=token,
-                clock=clock,
-            )
-        )
+        return TraktSide(api.client)
     if isinstance(api, SimklAccount):
-        return SimklSide(
-            SimklClient(
-                session,
-                base_url=endpoints.simkl,
-                client_id=api.client_id,
-                token=api.token,
-                app_name=APP_NAME.lower(),
-                app_version=APP_VERSION,
-                clock=clock,
-            )
-        )
+        return SimklSide(api.client)
     if isinstance(api, PlexAccount):
         data = entry.data
-        tv = PlexTvClient(
-            session,
-            base_url=endpoints.plex_tv,
-            discover_url=endpoints.plex_discover,
-            metadata_url=endpoints.plex_metadata,
-            client_identifier=api.client_identifier,
-            token=api.token,
-            clock=clock,
-            product=APP_NAME,
-            version=APP_VERSION,
-        )
-        server = PlexServerClient(
-            session,
-            base_url=data[CONF_SERVER_URL],
-            token=data[CONF_SERVER_TOKEN],
-            clock=clock,
-            client_identifier=api.client_identifier,
-            product=APP_NAME,
-            version=APP_VERSION,
-        )
         # The owner is account 1 on their own server; elsewhere the plex.tv id.
         account_id = 1 if data.get(CONF_SERVER_OWNED, True) else int(data[CONF_ACCOUNT_ID])
-        return PlexSide(tv, server, account_id)
+        return PlexSide(api.client, api.server, account_id)
     msg = f"{api.service} accounts cannot be synced"
     raise ValueError(msg)
 

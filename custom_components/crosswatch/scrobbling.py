@@ -13,42 +13,38 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
-import aiohttp
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 
-from .accounts import SimklAccount, TraktAccount, get_clock, plex_server_users
-from .api.errors import AuthError, CrosswatchApiError
+from .accounts import (
+    PlexAccount,
+    SimklAccount,
+    TmdbAccount,
+    TraktAccount,
+    get_clock,
+    plex_server_users,
+)
+from .api.errors import CrosswatchApiError
 from .api.models import MediaItem, MediaKind, Rating
-from .api.plex import PlexServerClient
 from .api.simkl import SimklClient
 from .api.tmdb import TmdbClient
 from .api.trakt import TraktClient
 from .const import (
-    APP_NAME,
-    APP_VERSION,
-    CONF_API_KEY,
-    CONF_PLEX_CLIENT_ID,
     CONF_SERVER_ID,
-    CONF_SERVER_TOKEN,
-    CONF_SERVER_URL,
     DOMAIN,
     ROUTE_ALL_USERS,
     ROUTE_PLEX_USERS,
     ROUTE_TARGETS,
     SUBENTRY_SCROBBLE_ROUTE,
-    Service,
 )
-from .endpoints import Endpoints
 from .scrobble.binder import PlexSessionSource, SessionBinder
 from .scrobble.listener import ListenerState, PlexNotificationListener
 from .scrobble.pipeline import DeliveryReport, NowWatching, ScrobblePipeline, ScrobbleRoute
@@ -65,7 +61,6 @@ from .webhook import async_setup_webhook, webhook_url
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
-    from .api.clock import Clock
     from .data import CrosswatchConfigEntry
     from .scrobble.events import PlexUser, RatingEvent, Scrobble
     from .scrobble.queue import DropReason, QueuedScrobble
@@ -164,11 +159,10 @@ def now_watching_attributes(scrobbler: PlexScrobbler, user_id: str) -> dict[str,
 class AccountSink:
     """A scrobble sink for another CrossWatch account, resolved when a scrobble is delivered."""
 
-    def __init__(self, hass: HomeAssistant, entry_id: str, clock: Clock) -> None:
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Point at the entry ``entry_id``."""
         self._hass = hass
         self._entry_id = entry_id
-        self._clock = clock
         self._built: tuple[object, ServiceScrobbleSink, TraktClient | SimklClient] | None = None
 
     @property
@@ -207,39 +201,14 @@ class AccountSink:
         api = entry.runtime_data.api
         if self._built is not None and self._built[0] is api:
             return self._built[1], self._built[2]
-        session = async_get_clientsession(self._hass)
-        endpoints = Endpoints.from_env()
+        # The account's own client: its rate limiter paces scrobbles and sync runs together.
         sink: ServiceScrobbleSink
         client: TraktClient | SimklClient
         if isinstance(api, TraktAccount):
-            oauth = api.session
-
-            async def token() -> str:
-                try:
-                    await oauth.async_ensure_token_valid()
-                except (HomeAssistantError, aiohttp.ClientError, TimeoutError) as err:
-                    # The sink queues auth errors: the scrobble waits for a renewed token.
-                    raise AuthError("trakt", "token refresh", "token not renewed") from err
-                return str(oauth.token["access_token"])
-
-            client = TraktClient(
-                session,
-                base_url=endpoints.trakt,
-                client_id=api.client_id,
-                access_token=token,
-                clock=self._clock,
-            )
+            client = api.client
             sink = trakt_sink(self._entry_id, client)
         elif isinstance(api, SimklAccount):
-            client = SimklClient(
-                session,
-                base_url=endpoints.simkl,
-                client_id=api.client_id,
-                token=api.token,
-                app_name=APP_NAME,
-                app_version=APP_VERSION,
-                clock=self._clock,
-            )
+            client = api.client
             sink = simkl_sink(self._entry_id, client)
         else:
             msg = f"{api.service} accounts do not take scrobbles"
@@ -258,18 +227,11 @@ class PlexScrobbler:
         self.clock = get_clock(hass)
         session = async_get_clientsession(hass)
         self.server_id: str = entry.data[CONF_SERVER_ID]
-        self._plex = PlexServerClient(
-            session,
-            base_url=entry.data[CONF_SERVER_URL],
-            token=entry.data[CONF_SERVER_TOKEN],
-            clock=self.clock,
-            client_identifier=entry.data[CONF_PLEX_CLIENT_ID],
-            product=APP_NAME,
-            version=APP_VERSION,
-        )
+        # Only Plex entries scrobble: the account's server client serves sessions and the websocket.
+        self._plex = cast("PlexAccount", entry.runtime_data.api).server
         self.routes = scrobble_routes(entry)
         self.sinks = {
-            sink_id: AccountSink(hass, sink_id, self.clock)
+            sink_id: AccountSink(hass, sink_id)
             for route in self.routes
             for sink_id in route.sink_ids
         }
@@ -303,7 +265,6 @@ class PlexScrobbler:
         self.last_report: DeliveryReport | None = None
         self._poster_cache: dict[tuple[str, str], str | None] = {}
         self._poster_wanted: dict[str, tuple[str, str] | None] = {}
-        self._tmdb: tuple[str, TmdbClient] | None = None
         self._update_listeners: list[CALLBACK_TYPE] = []
         self._scrobble_listeners: list[Callable[[DeliveryReport], None]] = []
         self._user_listeners: list[Callable[[str], None]] = []
@@ -468,17 +429,8 @@ class PlexScrobbler:
     # -- posters ------------------------------------------------------------------------------
     def _tmdb_client(self) -> TmdbClient | None:
         for entry in self.hass.config_entries.async_loaded_entries(DOMAIN):
-            if entry.runtime_data.service is not Service.TMDB:
-                continue
-            if self._tmdb is None or self._tmdb[0] != entry.entry_id:
-                client = TmdbClient(
-                    async_get_clientsession(self.hass),
-                    base_url=Endpoints.from_env().tmdb,
-                    credential=entry.data[CONF_API_KEY],
-                    clock=self.clock,
-                )
-                self._tmdb = (entry.entry_id, client)
-            return self._tmdb[1]
+            if isinstance(entry.runtime_data.api, TmdbAccount):
+                return entry.runtime_data.api.client
         return None
 
     async def _look_up_poster(self, user_id: str, key: tuple[str, str]) -> None:
