@@ -10,18 +10,21 @@ hand-written odd cases (below), followed by generated titles:
 * unicode titles (``Amélie``, ``千と千尋の神隠し``), a movie without a year (``Year Unknown``);
 * specials (season 0) on ``Breaking Bad``; legacy ``com.plexapp.agents.*`` guids on some items;
 * an anime (``Hunter x Hunter``, with a MAL id) that SIMKL files under ``anime``.
+
+Seasons are objects too (``Season``): Trakt rates and lists them, Plex gives them ratingKeys.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from .clock import EPOCH_START
 
-Kind = Literal["movie", "show", "episode"]
+Kind = Literal["movie", "show", "season", "episode"]
 DAY = 86400.0
 
 SEEDS: dict[str, dict[str, int]] = {
@@ -55,8 +58,25 @@ SEEDS: dict[str, dict[str, int]] = {
 }
 
 
+class _Titled:
+    """What movies, shows and episodes share: a discover/plex:// guid and a runtime."""
+
+    __slots__ = ()
+    kind: Kind
+    plex_hex: str
+    runtime: int  # minutes
+
+    @property
+    def plex_guid(self) -> str:
+        return f"plex://{self.kind}/{self.plex_hex}"
+
+    @property
+    def duration_ms(self) -> int:
+        return self.runtime * 60_000
+
+
 @dataclass(slots=True, eq=False)
-class Movie:
+class Movie(_Titled):
     title: str
     year: int | None
     trakt: int | None
@@ -72,17 +92,23 @@ class Movie:
     slug: str = ""
     kind: Kind = "movie"
 
-    @property
-    def plex_guid(self) -> str:
-        return f"plex://movie/{self.plex_hex}"
+
+@dataclass(slots=True, eq=False)
+class Season:
+    show: Show
+    number: int
+    trakt: int | None = None
+    tvdb: int | None = None
+    tmdb: int | None = None
+    kind: Kind = "season"
 
     @property
-    def duration_ms(self) -> int:
-        return self.runtime * 60_000
+    def episodes(self) -> list[Episode]:
+        return self.show.seasons.get(self.number, [])
 
 
 @dataclass(slots=True, eq=False)
-class Episode:
+class Episode(_Titled):
     show: Show
     season: int
     number: int
@@ -97,20 +123,12 @@ class Episode:
     kind: Kind = "episode"
 
     @property
-    def plex_guid(self) -> str:
-        return f"plex://episode/{self.plex_hex}"
-
-    @property
-    def duration_ms(self) -> int:
-        return self.runtime * 60_000
-
-    @property
     def year(self) -> int | None:
         return self.show.year
 
 
 @dataclass(slots=True, eq=False)
-class Show:
+class Show(_Titled):
     title: str
     year: int | None
     trakt: int | None
@@ -127,12 +145,9 @@ class Show:
     plex_hex: str = ""
     slug: str = ""
     runtime: int = 45
-    seasons: dict[int, list[Episode]] = field(default_factory=dict)
+    seasons: dict[int, list[Episode]] = field(default_factory=dict)  # episodes by season number
+    season_items: dict[int, Season] = field(default_factory=dict)  # the seasons themselves
     kind: Kind = "show"
-
-    @property
-    def plex_guid(self) -> str:
-        return f"plex://show/{self.plex_hex}"
 
     @property
     def episodes(self) -> list[Episode]:
@@ -140,6 +155,13 @@ class Show:
 
 
 Item = Movie | Show | Episode
+Media = Movie | Show | Season | Episode  # everything that has ids somewhere
+KIND_OF: dict[type, Kind] = {
+    Movie: "movie",
+    Show: "show",
+    Season: "season",
+    Episode: "episode",
+}
 
 
 def slugify(title: str, year: int | None = None) -> str:
@@ -255,14 +277,19 @@ def _title(i: int) -> str:
     return base if i < combos else f"{base} {i // combos + 1}"
 
 
+IdValue = str | int | None
+Ids = Mapping[str, object]  # ids as clients send them: ints or strings, any keys
+
+
 class Catalogue:
     """All titles plus id indexes. ``movies``/``shows`` keep a stable order."""
 
     def __init__(self) -> None:
         self.movies: list[Movie] = []
         self.shows: list[Show] = []
+        self.seasons: list[Season] = []
         self.episodes: list[Episode] = []
-        self.index: dict[tuple[Kind, str, str], Item] = {}
+        self.index: dict[tuple[Kind, str, str], Media] = {}
         self.by_plex_hex: dict[str, Item] = {}
 
     # -- building -------------------------------------------------------------------------
@@ -275,16 +302,13 @@ class Catalogue:
         )
         self.movies.append(movie)
         self._index(
-            "movie",
             movie,
-            {
-                "trakt": movie.trakt,
-                "simkl": movie.simkl,
-                "imdb": movie.imdb,
-                "tmdb": movie.tmdb,
-                "tvdb": movie.tvdb,
-                "slug": movie.slug,
-            },
+            trakt=movie.trakt,
+            simkl=movie.simkl,
+            imdb=movie.imdb,
+            tmdb=movie.tmdb,
+            tvdb=movie.tvdb,
+            slug=movie.slug,
         )
         self.by_plex_hex[movie.plex_hex] = movie
         return movie
@@ -295,21 +319,23 @@ class Catalogue:
         show.slug = slugify(show.title)
         self.shows.append(show)
         self._index(
-            "show",
             show,
-            {
-                "trakt": show.trakt,
-                "simkl": show.simkl,
-                "imdb": show.imdb,
-                "tmdb": show.tmdb,
-                "tvdb": show.tvdb,
-                "slug": show.slug,
-                "mal": show.mal,
-            },
+            trakt=show.trakt,
+            simkl=show.simkl,
+            imdb=show.imdb,
+            tmdb=show.tmdb,
+            tvdb=show.tvdb,
+            slug=show.slug,
+            mal=show.mal,
         )
         self.by_plex_hex[show.plex_hex] = show
         aired = first_aired
         for season, count in seasons.items():
+            s = len(self.seasons) + 1
+            record = Season(show, season, 3_000_000 + s, 6_000_000 + s, 7_000_000 + s)
+            show.season_items[season] = record
+            self.seasons.append(record)
+            self._index(record, trakt=record.trakt, tvdb=record.tvdb, tmdb=record.tmdb)
             eps = show.seasons.setdefault(season, [])
             for number in range(1, count + 1):
                 k = len(self.episodes) + 1
@@ -329,21 +355,17 @@ class Catalogue:
                 aired += 7 * DAY
                 eps.append(ep)
                 self.episodes.append(ep)
-                self._index(
-                    "episode",
-                    ep,
-                    {"trakt": ep.trakt, "imdb": ep.imdb, "tmdb": ep.tmdb, "tvdb": ep.tvdb},
-                )
+                self._index(ep, trakt=ep.trakt, imdb=ep.imdb, tmdb=ep.tmdb, tvdb=ep.tvdb)
                 self.by_plex_hex[ep.plex_hex] = ep
         return show
 
-    def _index(self, kind: Kind, item: Item, ids: dict[str, Any]) -> None:
+    def _index(self, item: Media, **ids: IdValue) -> None:
         for key, value in ids.items():
             if value is not None:
-                self.index[(kind, key, str(value))] = item
+                self.index[(item.kind, key, str(value))] = item
 
     # -- lookups --------------------------------------------------------------------------
-    def find(self, kind: Kind, ids: dict[str, Any], order: tuple[str, ...] = ()) -> Item | None:
+    def find(self, kind: Kind, ids: Ids, order: tuple[str, ...] = ()) -> Media | None:
         """First item of ``kind`` matching any of ``ids`` (in ``order``, then the rest)."""
         keys = list(order) + [k for k in ids if k not in order]
         for key in keys:
@@ -354,6 +376,11 @@ class Catalogue:
             if item is not None:
                 return item
         return None
+
+    def find_as[M: Media](self, cls: type[M], ids: Ids, order: tuple[str, ...] = ()) -> M | None:
+        """``find`` for one class, typed as that class."""
+        item = self.find(KIND_OF[cls], ids, order)
+        return item if isinstance(item, cls) else None
 
     def episode(self, show: Show, season: int, number: int) -> Episode | None:
         for ep in show.seasons.get(season, ()):

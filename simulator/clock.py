@@ -68,6 +68,11 @@ def iso_ms(ts: float) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
+def ms_floor(ts: float) -> float:
+    """``ts`` cut to the millisecond ``iso_ms`` shows, so that it parses back to the same float."""
+    return (round(ts * 1_000_000) // 1000) / 1000
+
+
 def iso_s(ts: float) -> str:
     """SIMKL's and plex.tv's timestamp form: ``2014-09-01T09:10:11Z``."""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -10,7 +10,7 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import web
 
 from . import credentials as cred
-from .catalogue import Catalogue, Episode, Item, Movie, Show
+from .catalogue import Catalogue, Episode, Item, Movie, Season, Show
 from .core import dumps
 
 if TYPE_CHECKING:
@@ -61,13 +61,6 @@ class Pin:
     created: float
     expires_in: int
     token: str | None = None
-
-
-@dataclass(eq=False)
-class Season:
-    show: Show
-    number: int
-    kind: str = "season"
 
 
 @dataclass
@@ -144,7 +137,7 @@ class PlexState:
         for show in cat.shows:
             next_key = self._assign(show, next_key, now)
             for number, eps in show.seasons.items():
-                season = Season(show, number)
+                season = show.season_items[number]
                 self.seasons[(id(show), number)] = season
                 next_key = self._assign(season, next_key, now)
                 for ep in eps:

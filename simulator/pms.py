@@ -11,14 +11,13 @@ import aiohttp
 from aiohttp import web
 
 from . import credentials as cred
-from .catalogue import Episode, Movie, Show
+from .catalogue import Episode, Movie, Season, Show
 from .core import Abort, dumps, state_of
 from .plex import (
     PLAYERS,
     PMS_VERSION,
     SECTIONS,
     PlexUser,
-    Season,
     Session,
     container,
     guid_list,

@@ -12,11 +12,13 @@ from aiohttp import web
 from yarl import URL
 
 from . import credentials as cred
-from .catalogue import DAY, Catalogue, Episode, Item, Movie, Show
-from .clock import iso_ms, parse_iso
+from .catalogue import DAY, Catalogue, Episode, Ids, Kind, Media, Movie, Season, Show
+from .clock import iso_ms, ms_floor, parse_iso
 from .core import Abort, abort_json, bearer, dumps, empty, json_body, paginate, reply, state_of
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from .seed import SeedPlan
     from .state import State
 
@@ -25,6 +27,13 @@ TOKEN_TTL = 604800  # 7 days
 SCROBBLE_WINDOW = 3600
 GET_LIMIT, GET_PERIOD = 1000, 300
 KINDS = ("movies", "shows", "seasons", "episodes")
+KIND_OF_GROUP: dict[str, Kind] = {
+    "movies": "movie",
+    "shows": "show",
+    "seasons": "season",
+    "episodes": "episode",
+}
+MATCH_ORDER = ("trakt", "imdb", "tmdb", "tvdb", "slug")
 ACTIVITY_KEYS: dict[str, tuple[str, ...]] = {
     "movies": (
         "watched_at",
@@ -94,6 +103,10 @@ class Play:
     watched_at: float
     action: str = "watch"
 
+    def __post_init__(self) -> None:
+        # Trakt keeps milliseconds: what a client reads back is exactly what filters compare.
+        self.watched_at = ms_floor(self.watched_at)
+
 
 @dataclass
 class DeviceCode:
@@ -113,9 +126,9 @@ class User:
     name: str
     vip: bool = False
     watchlist_limit: int = 250
-    watchlist: dict[Movie | Show, tuple[int, float]] = field(default_factory=dict)
+    watchlist: dict[Media, tuple[int, float]] = field(default_factory=dict)
     history: list[Play] = field(default_factory=list)
-    ratings: dict[Item, tuple[int, float]] = field(default_factory=dict)
+    ratings: dict[Media, tuple[int, float]] = field(default_factory=dict)
     playback: dict[Movie | Episode, tuple[int, float, float]] = field(default_factory=dict)
     scrobbled: dict[Movie | Episode, float] = field(default_factory=dict)
     activities: dict[str, float] = field(default_factory=dict)
@@ -142,12 +155,12 @@ class TraktState:
         self.last_write: dict[str, float] = {}
         self.get_window: dict[str, tuple[float, int]] = {}
         user = self.users[cred.TRAKT_USER]
-        for item, ts in reversed(plan.trakt_plays):
-            user.history.append(Play(self.next_id(), item, ts, "scrobble"))
-        for item, ts in reversed(plan.trakt_watchlist):
-            user.watchlist[item] = (self.next_id(), ts)
-        for item, rating, ts in plan.trakt_ratings:
-            user.ratings[item] = (rating, ts)
+        for watched, ts in reversed(plan.trakt_plays):
+            user.history.append(Play(self.next_id(), watched, ts, "scrobble"))
+        for listed, ts in reversed(plan.trakt_watchlist):
+            user.watchlist[listed] = (self.next_id(), ts)
+        for rated, rating, ts in plan.trakt_ratings:
+            user.ratings[rated] = (rating, ts)
         for group, keys in ACTIVITY_KEYS.items():
             for key in keys:
                 user.activities[f"{group}.{key}"] = now - DAY
@@ -174,11 +187,14 @@ class TraktState:
         if token is not None:
             token.revoked = True
 
-    def find(self, kind: str, ids: dict[str, Any]) -> Item | None:
-        item = self.cat.find(kind, ids, ("trakt", "imdb", "tmdb", "tvdb", "slug"))  # type: ignore[arg-type]
-        if item is None or getattr(item, "trakt", None) is None:
-            return None
-        return item
+    def find(self, kind: Kind, ids: Ids) -> Media | None:
+        """Trakt's match order; titles without a Trakt id (Plex-only ones) are unknown here."""
+        item = self.cat.find(kind, ids, MATCH_ORDER)
+        return item if item is not None and item.trakt is not None else None
+
+    def find_as[M: Media](self, cls: type[M], ids: Ids) -> M | None:
+        item = self.cat.find_as(cls, ids, MATCH_ORDER)
+        return item if item is not None and item.trakt is not None else None
 
 
 # -- serialisation -------------------------------------------------------------------------------
@@ -198,6 +214,10 @@ def show_json(s: Show) -> dict[str, Any]:
     }
 
 
+def season_json(s: Season) -> dict[str, Any]:
+    return {"number": s.number, "ids": {"trakt": s.trakt, "tvdb": s.tvdb, "tmdb": s.tmdb}}
+
+
 def episode_json(e: Episode) -> dict[str, Any]:
     return {
         "season": e.season,
@@ -207,12 +227,14 @@ def episode_json(e: Episode) -> dict[str, Any]:
     }
 
 
-def media_json(item: Item) -> dict[str, Any]:
-    """``{"type": ..., "movie": ...}`` or episode + show."""
+def media_json(item: Media) -> dict[str, Any]:
+    """``{"type": ..., "movie": ...}``; a season or an episode comes with its show."""
     if isinstance(item, Movie):
         return {"type": "movie", "movie": movie_json(item)}
     if isinstance(item, Show):
         return {"type": "show", "show": show_json(item)}
+    if isinstance(item, Season):
+        return {"type": "season", "season": season_json(item), "show": show_json(item.show)}
     return {"type": "episode", "episode": episode_json(item), "show": show_json(item.show)}
 
 
@@ -437,7 +459,13 @@ async def last_activities(request: web.Request) -> web.Response:
 
 
 # -- body parsing --------------------------------------------------------------------------------
-def _ts(value: Any, now: float, item: Item | None = None) -> float:
+Found = list[tuple[Media, dict[str, Any]]]
+Missing = dict[str, list[Any]]
+# A nested season or episode takes its parent's time unless it names its own; never its rating.
+INHERITED = ("watched_at", "rated_at", "collected_at")
+
+
+def _ts(value: object, now: float, item: Media | None = None) -> float:
     if value in (None, ""):
         return now
     if value in ("released", "unknown"):
@@ -452,47 +480,100 @@ def _ts(value: Any, now: float, item: Item | None = None) -> float:
         raise Abort(empty(400)) from None
 
 
-def _resolve(
-    trakt: TraktState, body: dict[str, Any], *, expand: bool
-) -> tuple[list[tuple[Item, dict[str, Any]]], dict[str, list[Any]]]:
-    """Items named in a sync body. ``expand``: shows/seasons become their episodes."""
-    found: list[tuple[Item, dict[str, Any]]] = []
-    missing: dict[str, list[Any]] = {kind: [] for kind in KINDS}
-    for kind in KINDS:
-        for entry in body.get(kind) or []:
-            if not isinstance(entry, dict):
-                raise Abort(empty(400))
-            ids = entry.get("ids") or {}
-            if kind == "seasons":
-                missing[kind].append(entry)  # seasons as top-level objects: not modelled
-                continue
-            item = trakt.find(kind[:-1], ids)
+def _number(entry: dict[str, Any], key: str = "number") -> int | None:
+    """An integer field as clients send it (a JSON number, or digits in a string)."""
+    value = entry.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _objects(value: object) -> list[dict[str, Any]]:
+    """A list of JSON objects from a sync body, or 400 (as Trakt answers a malformed body)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise Abort(empty(400))
+    return value
+
+
+def _resolve(trakt: TraktState, body: dict[str, Any], *, expand: bool) -> tuple[Found, Missing]:
+    """Items named in a sync body, ``shows[].seasons[].episodes[]`` nesting included.
+
+    ``expand`` (history): a show or season stands for its episodes (a bare show for every
+    regular season). Otherwise (watchlist, ratings) each entry stands for itself; a show or
+    season with nested entries stands for itself too only when it carries its own ``rating``.
+    """
+    walk = _Walk(trakt, expand=expand)
+    for group, kind in KIND_OF_GROUP.items():
+        for entry in _objects(body.get(group)):
+            ids = entry.get("ids")
+            item = trakt.find(kind, ids) if isinstance(ids, dict) else None
             if item is None:
-                missing[kind].append({"ids": ids})
-                continue
-            if not (expand and isinstance(item, Show)):
-                found.append((item, entry))
-                continue
-            seasons = entry.get("seasons")
-            if not seasons:
-                found.extend((ep, entry) for ep in item.episodes if ep.season > 0)
-                continue
-            for season in seasons:
-                eps = item.seasons.get(int(season.get("number", -1)))
-                if eps is None:
-                    missing["seasons"].append(season)
-                    continue
-                wanted = season.get("episodes")
-                if not wanted:
-                    found.extend((ep, {**entry, **season}) for ep in eps)
-                    continue
-                for want in wanted:
-                    ep = trakt.cat.episode(item, season["number"], int(want.get("number", -1)))
-                    if ep is None:
-                        missing["episodes"].append(want)
-                    else:
-                        found.append((ep, {**entry, **season, **want}))
-    return found, missing
+                walk.missing[group].append({"ids": ids or {}})
+            else:
+                walk.visit(item, entry, {})
+    return walk.found, walk.missing
+
+
+class _Walk:
+    def __init__(self, trakt: TraktState, *, expand: bool) -> None:
+        self.trakt = trakt
+        self.expand = expand
+        self.found: Found = []
+        self.missing: Missing = {group: [] for group in KINDS}
+
+    def visit(self, item: Media, entry: dict[str, Any], inherited: dict[str, Any]) -> None:
+        merged = {**inherited, **entry}
+        group = "seasons" if isinstance(item, Show) else "episodes"
+        children = _objects(entry.get(group)) if isinstance(item, Show | Season) else []
+        if not children:
+            if self.expand and isinstance(item, Show):
+                self.found.extend((ep, merged) for ep in item.episodes if ep.season > 0)
+            elif self.expand and isinstance(item, Season):
+                self.found.extend((ep, merged) for ep in item.episodes)
+            else:
+                self.found.append((item, merged))
+            return
+        if not self.expand and "rating" in entry:
+            self.found.append((item, merged))
+        passed = {key: merged[key] for key in INHERITED if key in merged}
+        for child in children:
+            number = _number(child)
+            sub: Season | Episode | None = None
+            if number is not None and isinstance(item, Show):
+                sub = item.season_items.get(number)
+            elif number is not None and isinstance(item, Season):
+                sub = self.trakt.cat.episode(item.show, item.number, number)
+            if sub is None:
+                self.missing[group].append(child)
+            else:
+                self.visit(sub, child, passed)
+
+
+def _plays_of(found: Found) -> list[tuple[Movie | Episode, dict[str, Any]]]:
+    """The watchable part of an expanded body (expansion leaves only movies and episodes)."""
+    return [(item, entry) for item, entry in found if isinstance(item, Movie | Episode)]
+
+
+def _echo(entry: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """A ``not_found`` row: the entry's ids (or its season/episode number) and ``keys``."""
+    if "ids" in entry or "number" not in entry:
+        out = {"ids": entry.get("ids", {})}
+    else:
+        out = {"number": entry["number"]}
+    return out | {key: entry.get(key) for key in keys}
+
+
+def _drop[V](store: dict[Media, V], found: Found, missing: Missing) -> list[Media]:
+    """Removes every found item from ``store``; what ``store`` lacks goes to ``not_found``."""
+    deleted: list[Media] = []
+    for item, entry in found:
+        if store.pop(item, None) is None:
+            missing[item.kind + "s"].append(_echo(entry))
+        else:
+            deleted.append(item)
+    return deleted
 
 
 async def _sync_body(request: web.Request) -> dict[str, Any]:
@@ -502,7 +583,7 @@ async def _sync_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _counts(items: list[Item] | list[Any], keys: tuple[str, ...] = KINDS) -> dict[str, int]:
+def _counts(items: Iterable[Media], keys: tuple[str, ...] = KINDS) -> dict[str, int]:
     out = dict.fromkeys(keys, 0)
     for item in items:
         out[item.kind + "s"] = out.get(item.kind + "s", 0) + 1
@@ -529,14 +610,20 @@ async def watchlist_get(request: web.Request) -> web.Response:
             }
         )
     if sort_by == "added":
-        rows.sort(key=lambda r: r["listed_at"])
+        rows.sort(key=lambda r: str(r["listed_at"]))
     elif sort_by == "title":
-        rows.sort(key=lambda r: r[r["type"]]["title"])
+        rows.sort(key=_title_of)
     if how == "desc":
         rows.reverse()
     page, headers = paginate(request, rows, optional=True)
     headers |= {"X-Sort-By": sort_by, "X-Sort-How": how, "X-List-ID": "1"}
     return reply(list(page), headers=headers)
+
+
+def _title_of(row: dict[str, Any]) -> str:
+    """A watchlist row's sort title: the show's for seasons and episodes."""
+    media = row["show"] if row["type"] in ("season", "episode") else row[row["type"]]
+    return str(media["title"])
 
 
 async def watchlist_add(request: web.Request) -> web.Response:
@@ -555,7 +642,7 @@ async def watchlist_add(request: web.Request) -> web.Response:
             },
         )
     for item in new:
-        user.watchlist[item] = (trakt.next_id(), now)  # type: ignore[index]
+        user.watchlist[item] = (trakt.next_id(), now)
     if new:
         user.touch(now, "watchlist.updated_at", *{f"{i.kind}s.watchlisted_at" for i in new})
     return reply(
@@ -576,12 +663,7 @@ async def watchlist_remove(request: web.Request) -> web.Response:
     user = authed(request)
     trakt, now = state_of(request).trakt, state_of(request).now()
     found, missing = _resolve(trakt, await _sync_body(request), expand=False)
-    deleted = []
-    for item, entry in found:
-        if user.watchlist.pop(item, None) is None:  # type: ignore[call-overload]
-            missing[item.kind + "s"].append({"ids": entry.get("ids", {})})
-        else:
-            deleted.append(item)
+    deleted = _drop(user.watchlist, found, missing)
     if deleted:
         user.touch(now, "watchlist.updated_at")
     return reply(
@@ -597,6 +679,9 @@ async def watchlist_remove(request: web.Request) -> web.Response:
 
 
 # -- history -------------------------------------------------------------------------------------
+HISTORY_TYPES = ("movies", "shows", "seasons", "episodes")
+
+
 def _play_json(play: Play) -> dict[str, Any]:
     return {
         "id": play.id,
@@ -606,42 +691,62 @@ def _play_json(play: Play) -> dict[str, Any]:
     }
 
 
-def _add_plays(trakt: TraktState, user: User, plays: list[Play], now: float) -> None:
+def _add_plays(user: User, plays: list[Play], now: float) -> None:
     user.history.extend(plays)
     for play in plays:
-        # Watching removes the title (movie, or the whole show) from the watchlist.
-        target = play.item.show if isinstance(play.item, Episode) else play.item
-        if user.watchlist.pop(target, None) is not None:
+        # Watching removes the title from the watchlist: the episode, its season and its show.
+        item = play.item
+        listed: list[Media] = [item]
+        if isinstance(item, Episode):
+            listed += [item.show, item.show.season_items[item.season]]
+        if [i for i in listed if user.watchlist.pop(i, None) is not None]:
             user.touch(now, "watchlist.updated_at")
     user.touch(now, *{f"{p.item.kind}s.watched_at" for p in plays})
-    del trakt
+
+
+def _play_matches(play: Play, kind: str | None, trakt_id: str | None) -> bool:
+    """``/sync/history/{kind}/{trakt_id}``: a movie, a show, a season or an episode's plays."""
+    item = play.item
+    if kind is None:
+        return True
+    if kind == "movies":
+        target: Media | None = item if isinstance(item, Movie) else None
+    elif not isinstance(item, Episode):
+        target = None
+    elif kind == "shows":
+        target = item.show
+    elif kind == "seasons":
+        target = item.show.season_items[item.season]
+    else:
+        target = item
+    return target is not None and (trakt_id is None or str(target.trakt) == trakt_id)
+
+
+def _time_param(request: web.Request, name: str) -> float | None:
+    value = request.query.get(name)
+    if not value:
+        return None
+    try:
+        return parse_iso(value)
+    except ValueError:
+        raise Abort(empty(400)) from None
 
 
 async def history_get(request: web.Request) -> web.Response:
+    """Newest first; ``start_at``/``end_at`` both inclusive (Trakt compares whole milliseconds)."""
     user = authed(request)
     kind = request.match_info.get("type")
-    item_id = request.match_info.get("id")
-    q = request.query
-    start = parse_iso(q["start_at"]) if q.get("start_at") else None
-    end = parse_iso(q["end_at"]) if q.get("end_at") else None
-    plays = []
-    for play in user.history:
-        item = play.item
-        if kind == "movies" and not isinstance(item, Movie):
-            continue
-        if kind in ("shows", "seasons", "episodes") and not isinstance(item, Episode):
-            continue
-        if item_id is not None:
-            target = {"movies": item, "episodes": item}.get(kind or "")
-            if kind == "shows" and isinstance(item, Episode):
-                target = item.show
-            if target is None or str(getattr(target, "trakt", "")) != item_id:
-                continue
-        if (start is not None and play.watched_at < start) or (
-            end is not None and play.watched_at > end
-        ):
-            continue
-        plays.append(play)
+    if kind is not None and kind not in HISTORY_TYPES:
+        return empty(404)
+    trakt_id = request.match_info.get("id")
+    start, end = _time_param(request, "start_at"), _time_param(request, "end_at")
+    plays = [
+        play
+        for play in user.history
+        if _play_matches(play, kind, trakt_id)
+        and (start is None or play.watched_at >= start)
+        and (end is None or play.watched_at <= end)
+    ]
     plays.sort(key=lambda p: (p.watched_at, p.id), reverse=True)
     page, headers = paginate(request, plays)
     return reply([_play_json(p) for p in page], headers=headers)
@@ -652,27 +757,52 @@ async def history_add(request: web.Request) -> web.Response:
     trakt, now = state_of(request).trakt, state_of(request).now()
     found, missing = _resolve(trakt, await _sync_body(request), expand=True)
     plays = [
-        Play(trakt.next_id(), item, _ts(entry.get("watched_at"), now, item), "watch")  # type: ignore[arg-type]
-        for item, entry in found
+        Play(trakt.next_id(), item, _ts(entry.get("watched_at"), now, item), "watch")
+        for item, entry in _plays_of(found)
     ]
     if plays:
-        _add_plays(trakt, user, plays, now)
+        _add_plays(user, plays, now)
     added = _counts([p.item for p in plays], ("movies", "episodes"))
     return reply({"added": added, "not_found": missing}, 201)
 
 
+def _history_ids(body: dict[str, Any]) -> list[object]:
+    ids = body.get("ids")
+    if ids is None:
+        return []
+    if not isinstance(ids, list) or not all(isinstance(i, int | str) for i in ids):
+        raise Abort(empty(400))
+    return list(dict.fromkeys(ids))  # as given, once each
+
+
+def _history_id(value: object) -> int | None:
+    """A history id as sent: an integer, or its digits as a string."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
 async def history_remove(request: web.Request) -> web.Response:
+    """Removes every play of the named items, and exactly the plays listed in ``ids``."""
     user = authed(request)
     trakt, now = state_of(request).trakt, state_of(request).now()
     body = await _sync_body(request)
     found, missing = _resolve(trakt, body, expand=True)
-    targets = {id(item) for item, _ in found}
-    ids = {int(i) for i in body.get("ids") or [] if str(i).isdigit()}
-    keep, gone = [], []
+    targets = {id(item) for item, _ in _plays_of(found)}
+    wanted = _history_ids(body)
+    ids = {_history_id(i) for i in wanted} - {None}
+    keep: list[Play] = []
+    gone: list[Play] = []
     for play in user.history:
         (gone if id(play.item) in targets or play.id in ids else keep).append(play)
     user.history = keep
-    not_found: dict[str, Any] = {"ids": sorted(ids - {p.id for p in gone}), **missing}
+    removed = {p.id for p in gone}
+    not_found: dict[str, Any] = {
+        "ids": [i for i in wanted if _history_id(i) not in removed],
+        **missing,
+    }
     if gone:
         user.touch(now, *{f"{p.item.kind}s.watched_at" for p in gone})
     return reply(
@@ -734,14 +864,15 @@ async def ratings_get(request: web.Request) -> web.Response:
 
 
 async def ratings_add(request: web.Request) -> web.Response:
+    """Movies, shows, seasons and episodes, top level or nested under their show."""
     user = authed(request)
     trakt, now = state_of(request).trakt, state_of(request).now()
     found, missing = _resolve(trakt, await _sync_body(request), expand=False)
     added = []
     for item, entry in found:
         rating = entry.get("rating")
-        if not isinstance(rating, int) or not 1 <= rating <= 10:
-            missing[item.kind + "s"].append({"ids": entry.get("ids", {}), "rating": rating})
+        if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 10:
+            missing[item.kind + "s"].append(_echo(entry, "rating"))
             continue
         user.ratings[item] = (rating, _ts(entry.get("rated_at"), now))
         added.append(item)
@@ -751,36 +882,52 @@ async def ratings_add(request: web.Request) -> web.Response:
 
 
 async def ratings_remove(request: web.Request) -> web.Response:
+    """The named levels lose their rating (a show entry with ``seasons``: only those seasons)."""
     user = authed(request)
     trakt, now = state_of(request).trakt, state_of(request).now()
-    found, missing = _resolve(trakt, await _sync_body(request), expand=False)
-    deleted = []
-    for item, entry in found:
-        if user.ratings.pop(item, None) is None:
-            missing[item.kind + "s"].append({"ids": entry.get("ids", {})})
-        else:
-            deleted.append(item)
+    body = await _sync_body(request)
+    found, missing = _resolve(trakt, _unrated(body), expand=False)
+    deleted = _drop(user.ratings, found, missing)
     if deleted:
         user.touch(now, *{f"{i.kind}s.rated_at" for i in deleted})
     return reply({"deleted": _counts(deleted), "not_found": missing})
 
 
+def _unrated(body: dict[str, Any]) -> dict[str, Any]:
+    """A removal body without ``rating`` keys: a removal names levels, it does not rate them."""
+
+    def strip(entry: object) -> object:
+        if not isinstance(entry, dict):
+            return entry
+        return {
+            key: ([strip(v) for v in value] if isinstance(value, list) else value)
+            for key, value in entry.items()
+            if key != "rating"
+        }
+
+    return {
+        key: [strip(v) for v in value] if isinstance(value, list) else value
+        for key, value in body.items()
+    }
+
+
 # -- scrobble ------------------------------------------------------------------------------------
 def _scrobble_item(trakt: TraktState, body: dict[str, Any]) -> Movie | Episode | None:
-    if isinstance(body.get("movie"), dict):
-        return trakt.find("movie", body["movie"].get("ids") or {})  # type: ignore[return-value]
+    movie = body.get("movie")
+    if isinstance(movie, dict):
+        return trakt.find_as(Movie, movie.get("ids") or {})
     episode = body.get("episode")
     if not isinstance(episode, dict):
         return None
-    if episode.get("ids"):
-        found = trakt.find("episode", episode["ids"])
-        if found is not None:
-            return found  # type: ignore[return-value]
+    ids = episode.get("ids")
+    found = trakt.find_as(Episode, ids) if isinstance(ids, dict) else None
+    if found is not None:
+        return found
     show_body = body.get("show")
-    if isinstance(show_body, dict):
-        show = trakt.find("show", show_body.get("ids") or {})
-        if isinstance(show, Show) and "season" in episode and "number" in episode:
-            return trakt.cat.episode(show, int(episode["season"]), int(episode["number"]))
+    season, number = _number(episode, "season"), _number(episode)
+    if isinstance(show_body, dict) and season is not None and number is not None:
+        show = trakt.find_as(Show, show_body.get("ids") or {})
+        return trakt.cat.episode(show, season, number) if show is not None else None
     return None
 
 
@@ -807,7 +954,7 @@ async def scrobble(request: web.Request) -> web.Response:
                     {"watched_at": iso_ms(last), "expires_at": iso_ms(last + SCROBBLE_WINDOW)}, 409
                 )
             play = Play(trakt.next_id(), item, now, "scrobble")
-            _add_plays(trakt, user, [play], now)
+            _add_plays(user, [play], now)
             user.scrobbled[item] = now
             user.playback.pop(item, None)
             out_action, out_id = "scrobble", play.id
@@ -859,17 +1006,18 @@ async def calendar(request: web.Request) -> web.Response:
         if isinstance(play.item, Episode):
             mine[play.item.show] = None
     mine.update((i, None) for i in user.watchlist if isinstance(i, Show))
+    airing = sorted(
+        (ep for show in mine for ep in show.episodes if begin <= ep.first_aired < end),
+        key=lambda ep: ep.first_aired,
+    )
     rows = [
         {
             "first_aired": iso_ms(ep.first_aired),
             "episode": episode_json(ep),
-            "show": show_json(show),
+            "show": show_json(ep.show),
         }
-        for show in mine
-        for ep in show.episodes
-        if begin <= ep.first_aired < end
+        for ep in airing
     ]
-    rows.sort(key=lambda r: r["first_aired"])
     headers = {
         "X-Start-Date": start.strftime("%Y-%m-%d"),
         "X-End-Date": datetime.fromtimestamp(end, UTC).strftime("%Y-%m-%d"),
