@@ -38,7 +38,7 @@ from .api.errors import (
 from .api.models import MediaItem, MediaKind
 from .api.plex import PlexServerClient, PlexTvClient
 from .api.simkl import PinStatus, SimklClient
-from .api.tmdb import MemoryTmdbCache, TmdbClient
+from .api.tmdb import TmdbClient
 from .api.trakt import DeviceStatus, TraktAuth, TraktClient, TraktToken
 from .const import (
     APP_NAME,
@@ -100,19 +100,18 @@ class AccountApi(Protocol):
 
 
 # -- TMDb ---------------------------------------------------------------------------------------
-def _tmdb_client(hass: HomeAssistant, key: str, *, fresh: bool = False) -> TmdbClient:
+def _tmdb_client(hass: HomeAssistant, key: str) -> TmdbClient:
     return TmdbClient(
         async_get_clientsession(hass),
         base_url=Endpoints.from_env().tmdb,
         credential=key,
         clock=get_clock(hass),
-        cache=MemoryTmdbCache() if fresh else None,
     )
 
 
 async def validate_tmdb_key(hass: HomeAssistant, key: str) -> None:
     """Raise ``AuthError`` (or another API error) unless TMDb accepts ``key``."""
-    await _tmdb_client(hass, key, fresh=True).validate()
+    await _tmdb_client(hass, key).validate()
 
 
 @dataclass(slots=True)
@@ -129,8 +128,8 @@ class TmdbAccount:
         self.client = _tmdb_client(self.hass, self.key)
 
     async def async_activity_marker(self) -> str | None:
-        """Check the key (uncached) and report an unchanging marker."""
-        await validate_tmdb_key(self.hass, self.key)
+        """Check the key (``validate`` never answers from the cache): an unchanging marker."""
+        await self.client.validate()
         return "valid"
 
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
@@ -459,11 +458,14 @@ class PlexServerChoice:
     owned: bool
     access_token: str = field(repr=False)
     connections: tuple[str, ...]
+    owner: str | None = None
 
     @property
     def label(self) -> str:
-        """Shared servers are marked as such."""
-        return self.name if self.owned else f"{self.name} (shared with you)"
+        """Shared servers are marked as such, with who shares them when plex.tv says."""
+        if self.owned:
+            return self.name
+        return f"{self.name} (shared by {self.owner})" if self.owner else f"{self.name} (shared)"
 
 
 def plex_tv_client(hass: HomeAssistant, client_identifier: str, token: str | None) -> PlexTvClient:
@@ -548,6 +550,7 @@ class PlexLogin:
                 owned=server.owned,
                 access_token=server.access_token,
                 connections=tuple(c.uri.rstrip("/") for c in server.ordered_connections()),
+                owner=server.source_title,
             )
             for server in servers
         ]
@@ -616,32 +619,11 @@ class PlexAccount:
         )
 
     async def async_activity_marker(self) -> str | None:
-        """The watchlist's size and newest entry, from a one-row page.
+        """The watchlist's size and newest entry, from a one-row page (``watchlist_stamp``).
 
-        Plex has no activity endpoint, but an addition becomes the newest entry and a removal
-        changes the size, so this stamp moves whenever the watchlist does. When discover cannot
-        answer, ``None`` makes the poll read the whole list (the client falls back to the
-        metadata host).
+        ``None`` (an answer without a size) makes the poll read the whole list.
         """
-        route = "GET /library/sections/watchlist/all"
-        try:
-            body = await self.client.discover.get(
-                "/library/sections/watchlist/all",
-                route=route,
-                params={
-                    "sort": "watchlistedAt:desc",
-                    "X-Plex-Container-Start": 0,
-                    "X-Plex-Container-Size": 1,
-                },
-            )
-        except ServiceUnavailableError, InvalidResponseError, NotFoundError:
-            return None
-        container = body.get("MediaContainer") if isinstance(body, Mapping) else None
-        if not isinstance(container, Mapping) or "totalSize" not in container:
-            return None
-        rows = container.get("Metadata")
-        newest = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], Mapping) else {}
-        return f"{container['totalSize']}|{newest.get('ratingKey')}|{newest.get('watchlistedAt')}"
+        return await self.client.watchlist_stamp()
 
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
         """Every watchlist page."""

@@ -236,18 +236,8 @@ class PlexSide:
                 out[feature] = None
         return out
 
-    async def _watchlist_marker(self) -> str:
-        route = "GET /library/sections/watchlist/all"
-        body = await self.tv.discover.get(
-            "/library/sections/watchlist/all",
-            route=route,
-            params={
-                "sort": "watchlistedAt:desc",
-                "X-Plex-Container-Start": 0,
-                "X-Plex-Container-Size": 1,
-            },
-        )
-        return _container_marker(body, route, "watchlistedAt")
+    async def _watchlist_marker(self) -> str | None:
+        return await self.tv.watchlist_stamp()  # one row, the metadata host as fallback
 
     async def _history_marker(self) -> str:
         route = "GET /status/sessions/history/all"

@@ -107,7 +107,9 @@ async def test_resources_and_server_selection(sim, session) -> None:
     assert PLEX_SERVER_TOKEN not in repr(mine)
     uri = await select_connection(session, mine, clock=sim.clock, timeout=0.5)
     assert uri == sim.url("pms")
+    assert mine.source_title is None
     neighbour = next(s for s in servers if not s.owned)
+    assert neighbour.source_title == "neighbour"  # who shares it (resources' sourceTitle)
     unreachable = PlexServer(
         neighbour.name,
         neighbour.machine_identifier,
@@ -181,6 +183,63 @@ async def test_watchlist_falls_back_to_metadata_host(sim, session) -> None:
     await sim.clear_faults()
     await sim.fault("plex-discover", "PUT /actions/removeFromWatchlist", status=404)
     assert await plex.watchlist_remove(key) is False  # a discover 404 is an answer, no fallback
+
+
+async def test_watchlist_stamp_moves_with_the_watchlist(sim, session) -> None:
+    plex = tv(sim, session)
+    stamp = await plex.watchlist_stamp()
+    rows = await sim.requests("plex-discover", "GET /library/sections/watchlist/all")
+    assert [r["query"]["X-Plex-Container-Size"] for r in rows] == ["1"]
+    size = len(sim.state.plex.watchlists["owner"])
+    assert stamp is not None
+    assert stamp.startswith(f"{size}|")
+    assert await plex.watchlist_stamp() == stamp  # nothing changed
+    key = await plex.resolve_rating_key(MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "27205"}))
+    assert key is not None
+    without = size - int(await plex.watchlist_remove(key))
+    await plex.watchlist_add(key)
+    added = await plex.watchlist_stamp()
+    assert added is not None
+    assert added.startswith(f"{without + 1}|{key}|")  # the addition is the newest entry
+    await plex.watchlist_remove(key)
+    removed = await plex.watchlist_stamp()
+    assert removed is not None
+    assert removed.startswith(f"{without}|")
+    assert removed != added
+
+
+async def test_watchlist_stamp_without_a_size_is_none(sim, session) -> None:
+    plex = tv(sim, session)
+    await sim.fault(
+        "plex-discover",
+        "GET /library/sections/watchlist/all",
+        status=200,
+        body={"MediaContainer": {"size": 0}},
+        count=1,
+    )
+    assert await plex.watchlist_stamp() is None
+    assert not await sim.requests("plex-metadata")  # a container is an answer
+
+
+@pytest.mark.parametrize("body", [{}, {"errors": ["temporarily"]}, {"MediaContainer": []}])
+async def test_discover_without_a_container_falls_back_to_the_metadata_host(
+    sim, session, body
+) -> None:
+    plex = tv(sim, session)
+    expected = await plex.watchlist_stamp()
+    await sim.fault("plex-discover", "GET /library/sections/watchlist/all", status=200, body=body)
+    assert await plex.watchlist_stamp() == expected
+    assert len(await plex.watchlist()) == len(sim.state.plex.watchlists["owner"])
+    fallbacks = await sim.requests("plex-metadata", "GET /library/sections/watchlist/all")
+    assert len(fallbacks) == 2
+
+
+async def test_watchlist_stamp_when_both_hosts_are_down(sim, session) -> None:
+    plex = tv(sim, session)
+    await sim.fault("plex-discover", "*", status=503)
+    await sim.fault("plex-metadata", "*", status=503)
+    with pytest.raises(ServiceUnavailableError):
+        await plex.watchlist_stamp()
 
 
 async def test_identity_sections_and_library_sweep(sim, session) -> None:

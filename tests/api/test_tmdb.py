@@ -182,6 +182,20 @@ async def test_bad_key_is_auth_error_without_the_key(sim, session, caplog) -> No
     assert bad not in caplog.text
 
 
+async def test_validate_always_asks_tmdb_never_the_cache(sim, session) -> None:
+    tmdb = client(sim, session)
+    await tmdb.validate()
+    await tmdb.configuration()  # answered from the cache the check filled
+    assert len(await sim.requests("tmdb", "GET /configuration")) == 1
+    # The key is revoked later: a check must see it even with /configuration cached.
+    await sim.fault("tmdb", "GET /configuration", status=401)
+    with pytest.raises(AuthError):
+        await tmdb.validate()
+    assert len(await sim.requests("tmdb", "GET /configuration")) == 2
+    await tmdb.configuration()  # other callers still use the cache
+    assert len(await sim.requests("tmdb", "GET /configuration")) == 2
+
+
 async def test_rate_limit_429_is_honoured(sim, session) -> None:
     await sim.fault("tmdb", "GET /movie/*", status=429, count=2, headers={"Retry-After": "2"})
     tmdb = client(sim, session)

@@ -205,11 +205,21 @@ async def test_plex_watchlist_is_read_only_when_its_size_or_newest_entry_moved(
     await coordinator.async_refresh()
     assert len(coordinator.data.watchlist) == before + 1
 
-    # Discover down: the stamp is unknown, so the whole list is read (from the fallback host).
+    # Discover down: the metadata host gives the same stamp, so nothing more is read.
     await sim_urls.fault("plex-discover", "*", status=503)
+    await sim_urls.clear_requests()
+    fetches = coordinator.watchlist_fetches
     await coordinator.async_refresh()
     assert coordinator.last_update_success
+    assert coordinator.watchlist_fetches == fetches
+    fallback = await sim_urls.requests("plex-metadata")
+    assert [p["query"]["X-Plex-Container-Size"] for p in fallback] == ["1"]
     assert len(coordinator.data.watchlist) == before + 1
+
+    # Both hosts down: the poll fails (entities unavailable) instead of reading in vain.
+    await sim_urls.fault("plex-metadata", "*", status=503)
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
 
 
 async def test_plex_stamp_without_a_size_reads_the_whole_list(

@@ -8,6 +8,7 @@ from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
 
+from custom_components.crosswatch.accounts import PlexServerChoice
 from custom_components.crosswatch.const import DOMAIN
 from simulator import credentials as cred
 
@@ -59,7 +60,7 @@ async def test_owner_picks_owned_server(
     options = result["data_schema"].schema["server"].config["options"]
     assert [o["value"] for o in options] == [cred.PMS_MACHINE_ID, cred.SHARED_PMS_MACHINE_ID]
     assert options[0]["label"] == cred.PMS_NAME
-    assert options[1]["label"] == "Neighbour's Server (shared with you)"
+    assert options[1]["label"] == "Neighbour's Server (shared by neighbour)"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"server": cred.PMS_MACHINE_ID}
     )
@@ -243,3 +244,14 @@ async def test_reconfigure_to_an_address_of_another_server(
         result["flow_id"], {"server": cred.PMS_MACHINE_ID, "server_url": sim_urls.url("pms")}
     )
     assert result["errors"] == {"server_url": "wrong_server"}
+
+
+def test_shared_server_label_names_who_shares_it() -> None:
+    def choice(*, owned: bool, owner: str | None) -> PlexServerChoice:
+        return PlexServerChoice(
+            machine_id="m", name="Den", owned=owned, access_token="t", connections=(), owner=owner
+        )
+
+    assert choice(owned=True, owner=None).label == "Den"
+    assert choice(owned=False, owner="alice").label == "Den (shared by alice)"
+    assert choice(owned=False, owner=None).label == "Den (shared)"

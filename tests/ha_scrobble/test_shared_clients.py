@@ -59,7 +59,7 @@ def _scrobble(
         action=action,
         progress=progress,
         watched=call is ScrobbleCall.STOP and action is ScrobbleAction.STOP,
-        item=MediaItem(kind=MediaKind.MOVIE, ids={"imdb": movie.imdb}, title=movie.title),
+        item=MediaItem(kind=MediaKind.MOVIE, ids={"imdb": str(movie.imdb)}, title=movie.title),
         user=PlexUser(id=OWNER, title=cred.PLEX_OWNER_NAME),
         player=PlexPlayer(id="player-1", title="Living room"),
         server_id=cred.PMS_MACHINE_ID,

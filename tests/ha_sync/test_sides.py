@@ -108,6 +108,8 @@ async def test_broken_activity_answers_fail_the_run(
     entries = (trakt, plex) if service != "simkl" else (simkl, simkl_pair)
     await setup_entries(hass, *entries)
     await sim.fault(service, route, status=200, body=body)
+    if service == "plex-discover":  # discover's fallback answers the same way
+        await sim.fault("plex-metadata", route, status=200, body=body)
     result = (await run_sync(hass, config_entry_id=source.entry_id))["pairs"][PAIR_ID]
     assert result["result"] == "failed"
     assert service.split("-", maxsplit=1)[0] in result["error"]

@@ -180,6 +180,10 @@ def _container(body: object, route: str, service: str) -> Mapping[str, Any]:
     return container
 
 
+def _has_container(body: object) -> bool:
+    return isinstance(body, Mapping) and isinstance(body.get("MediaContainer"), Mapping)
+
+
 def _metadata(container: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     rows = container.get("Metadata")
     return [r for r in rows if isinstance(r, Mapping)] if isinstance(rows, list) else []
@@ -223,6 +227,7 @@ class PlexServer:
     access_token: str = field(repr=False)
     owned: bool
     connections: tuple[PlexConnection, ...]
+    source_title: str | None = None  # who shares a server that is not the account's own
 
     def ordered_connections(self) -> list[PlexConnection]:
         """Return local first, then remote, then relay; https before http within each."""
@@ -406,20 +411,55 @@ class PlexTvClient:
                     access_token=token,
                     owned=row.get("owned") is True,
                     connections=connections,
+                    source_title=_str(row.get("sourceTitle")),
                 )
             )
         return servers
 
     # -- watchlist (discover, falling back to the metadata host) -------------------------------
     async def _with_fallback(self, method: str, path: str, route: str, **kwargs: Any) -> Any:
+        """Ask discover; the metadata host answers when discover is down or cannot.
+
+        A read that discover answers with a 404, or with a 200 that holds no ``MediaContainer``,
+        goes to the metadata host too; a write's 404 is an answer (the key is not there).
+        """
         try:
-            return (await self.discover.request(method, path, route=route, **kwargs)).data
+            body = (await self.discover.request(method, path, route=route, **kwargs)).data
         except ServiceUnavailableError, InvalidResponseError:
             pass
         except NotFoundError:
             if method != "GET":
                 raise
+        else:
+            if method != "GET" or _has_container(body):
+                return body
         return (await self.metadata_host.request(method, path, route=route, **kwargs)).data
+
+    async def watchlist_stamp(self) -> str | None:
+        """A stamp that moves whenever the watchlist does, from a one-row page.
+
+        Plex has no activity endpoint, but an addition becomes the newest entry and a removal
+        changes the size: ``"<size>|<newest ratingKey>|<its watchlistedAt>"``. ``None`` when the
+        answer has no size, so only reading the whole list tells.
+        """
+        route = "GET /library/sections/watchlist/all"
+        body = await self._with_fallback(
+            "GET",
+            "/library/sections/watchlist/all",
+            route,
+            params={
+                "sort": "watchlistedAt:desc",
+                "X-Plex-Container-Start": 0,
+                "X-Plex-Container-Size": 1,
+            },
+        )
+        container = _container(body, route, "plex-discover")
+        size = _int(container.get("totalSize"))
+        if size is None:
+            return None
+        rows = _metadata(container)
+        newest: Mapping[str, Any] = rows[0] if rows else {}
+        return f"{size}|{newest.get('ratingKey')}|{newest.get('watchlistedAt')}"
 
     async def watchlist(self) -> list[WatchlistEntry]:
         """Return the whole watchlist (paged, with external ids)."""

@@ -211,12 +211,19 @@ class TmdbClient:
         )
 
     async def _cached(
-        self, kind: str, path: str, route: str, params: Mapping[str, str] | None = None
+        self,
+        kind: str,
+        path: str,
+        route: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        fresh: bool = False,
     ) -> Json:
+        """Answer from the cache unless ``fresh``; a fetched body refreshes the cache."""
         query = "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
         key = f"{path}?{query}"
         now = self.clock.time()
-        hit = self.cache.get(key, now)
+        hit = None if fresh else self.cache.get(key, now)
         if hit is not None:
             return hit
         body = await self.http.get(path, route=route, params=params)
@@ -225,12 +232,14 @@ class TmdbClient:
         return body
 
     async def validate(self) -> None:
-        """Raise ``AuthError`` when the credential is refused (config-flow check)."""
-        await self.configuration()
+        """Raise ``AuthError`` when the credential is refused; always asks TMDb, never the cache."""
+        await self.configuration(fresh=True)
 
-    async def configuration(self) -> dict[str, Any]:
+    async def configuration(self, *, fresh: bool = False) -> dict[str, Any]:
         """Return ``/configuration`` (cached a week) and remember the image base URL."""
-        body = await self._cached("configuration", "/configuration", "GET /configuration")
+        body = await self._cached(
+            "configuration", "/configuration", "GET /configuration", fresh=fresh
+        )
         body = body if isinstance(body, dict) else {}
         images = body.get("images")
         base = images.get("secure_base_url") if isinstance(images, dict) else None
