@@ -1,4 +1,7 @@
-"""Sync pairs on the simulator's ``large`` seed: Plex → Trakt and Plex → SIMKL, first and again.
+"""Sync pairs on the simulator's ``large`` seed: Plex → Trakt and Plex → SIMKL.
+
+Three runs per pair: the first, one with nothing changed, and one after a new play on each side
+(Plex marks a movie watched, the target scrobbles another), which reads only what changed.
 
 Per run: requests per route against the floor (pages the data needs + ceil(writes / 100)), the
 wall time the services' rate limits impose at real pacing (read off the simulated clock, so
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
-from custom_components.crosswatch.api.models import Feature
+from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind
 from custom_components.crosswatch.api.plex import PlexServerClient, PlexTvClient
 from custom_components.crosswatch.api.simkl import SimklClient
 from custom_components.crosswatch.api.trakt import TraktClient
@@ -167,7 +170,22 @@ async def pair(sim: Simulator, session: aiohttp.ClientSession, target: str) -> N
     sides: dict[Side, SyncSide] = {Side.SOURCE: plex, Side.TARGET: other}
     floor = plex_floor(sim) + target_floor(sim, target)
     memory = await one_run(sim, PairMemory(), sides, f"Plex → {target}: first run", floor)
-    await one_run(sim, memory, sides, f"Plex → {target}: no change", None)
+    memory = await one_run(sim, memory, sides, f"Plex → {target}: no change", None)
+    await new_play_on_each_side(sim, other)
+    await one_run(sim, memory, sides, f"Plex → {target}: one new play on each side", None)
+
+
+async def new_play_on_each_side(sim: Simulator, target: SyncSide) -> None:
+    """An hour on, the Plex owner watches an unwatched movie; the target scrobbles another."""
+    await sim.advance(3600)
+    plex = sim.state.plex
+    owner = plex.users["owner"]
+    watched = {id(row.item) for row in plex.history}
+    unwatched = [m for m in sim.state.catalogue.movies if id(m) not in watched and m.imdb]
+    plex.mark_watched(owner, unwatched[0], sim.state.now())
+    scrobbled = MediaItem(kind=MediaKind.MOVIE, ids={"imdb": str(unwatched[1].imdb)})
+    if isinstance(target, TraktSide | SimklSide):
+        await target.client.scrobble("stop", scrobbled, 95.0)
 
 
 async def main(seed: str) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .api.errors import AccountLimitError, CrosswatchApiError
 from .sync.apply import ExecutionOutcome, apply_outcome
-from .sync.plan import Action, Change, Side, SyncMode
+from .sync.guards import DAY
+from .sync.plan import Action, Change, ReadKind, Side, SyncMode
 from .sync.planner import PlanSettings, SideInput, plan_sync
-from .sync.state import PairState, watermark_key
+from .sync.state import PairState, ReadMark, watermark_key
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
     from .sync_sides import SyncSide
 
 _LOGGER = logging.getLogger(__name__)
+
+# A side read in parts is still read whole this often: parts cannot show everything (a play
+# posted later with an old time, a removal hidden behind a newer play).
+WHOLE_READ_EVERY: Final = DAY
+# How far before the last read's start a read of changes begins: clock skew, late posts.
+READ_OVERLAP: Final = 3600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,31 +53,39 @@ async def plan_run(
     *,
     mode: SyncMode,
     now: float,
+    whole: bool = False,
 ) -> SyncPlan:
-    """Read each side where its marker moved (or its baseline is not exact), then plan."""
+    """Read each side where its marker moved (or its baseline is not exact), then plan.
+
+    A side whose exact baseline is recent enough is asked only for what changed since its last
+    read (see ``SyncSide.read_changes``); ``whole`` forces whole reads.
+    """
     state = memory.state
     markers = {side: await sync.markers(features) for side, sync in sides.items()}
     caps = {side: await sync.capabilities() for side, sync in sides.items()}
     inputs: dict[Feature, tuple[SideInput, SideInput]] = {}
+    reads: dict[str, ReadKind] = {}
     for feature in features:
         baseline = state.baselines.get(feature)
         read: dict[Side, SideInput] = {}
         for side, sync in sides.items():
             marker = markers[side].get(feature)
             key = watermark_key(side, feature)
-            inventory: Inventory
-            if (
-                baseline is not None
-                and marker is not None
-                and key in memory.exact
-                and state.watermarks.get(key) == marker
-            ):
-                inventory = baseline.side(side)  # nothing moved: the baseline is the read
-            else:
-                inventory = await sync.read(feature)
+            exact = baseline.side(side) if baseline is not None and key in memory.exact else None
+            mark = None if whole else state.read_marks.get(key)
+            inventory: Inventory | None = None
+            if exact is not None and marker is not None and state.watermarks.get(key) == marker:
+                inventory, reads[key] = exact, ReadKind.KEPT  # nothing moved: no read
+            elif exact is not None and mark is not None and now - mark.full_at < WHOLE_READ_EVERY:
+                since = mark.since - READ_OVERLAP
+                inventory = await sync.read_changes(feature, exact, since)
+                reads[key] = ReadKind.CHANGES
+            if inventory is None:
+                inventory, reads[key] = await sync.read(feature), ReadKind.WHOLE
             read[side] = SideInput(inventory=inventory, capabilities=caps[side], activity=marker)
         inputs[feature] = (read[Side.SOURCE], read[Side.TARGET])
-    return plan_sync(state, inputs, PlanSettings(mode=mode), now=now)
+    plan = plan_sync(state, inputs, PlanSettings(mode=mode), now=now)
+    return replace(plan, reads=reads)
 
 
 async def execute(sides: Mapping[Side, SyncSide], plan: SyncPlan) -> tuple[ExecutionOutcome, bool]:
@@ -121,6 +136,7 @@ async def finish_run(
     """
     state = apply_outcome(memory.state, plan, outcome, now=now)
     watermarks = dict(state.watermarks)
+    marks = dict(state.read_marks)
     exact = set(memory.exact)
     written: dict[Side, list[Feature]] = {}
     for feature, feature_plan in plan.features.items():
@@ -135,8 +151,10 @@ async def finish_run(
             if pending or side in feature_plan.collapsed:
                 exact.discard(key)
                 watermarks.pop(key, None)
+                marks.pop(key, None)
             else:
                 exact.add(key)
+                marks = _moved_mark(marks, key, plan)
                 if any(c.side is side for c in feature_plan.changes):
                     written.setdefault(side, []).append(feature)
     for side, features in written.items():
@@ -152,4 +170,17 @@ async def finish_run(
                 watermarks.pop(key, None)
             else:
                 watermarks[key] = marker
-    return PairMemory(state=replace(state, watermarks=watermarks), exact=frozenset(exact))
+    return PairMemory(
+        state=replace(state, watermarks=watermarks, read_marks=marks), exact=frozenset(exact)
+    )
+
+
+def _moved_mark(marks: dict[str, ReadMark], key: str, plan: SyncPlan) -> dict[str, ReadMark]:
+    """The read marks after a run that read side-and-feature ``key`` as ``plan.reads`` says."""
+    how = plan.reads.get(key)
+    previous = marks.get(key)
+    if how is ReadKind.WHOLE:
+        marks[key] = ReadMark(since=plan.created_at, full_at=plan.created_at)
+    elif how is ReadKind.CHANGES and previous is not None:
+        marks[key] = ReadMark(since=plan.created_at, full_at=previous.full_at)
+    return marks

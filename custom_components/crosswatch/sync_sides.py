@@ -11,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from .api.errors import InvalidResponseError
+from .api.errors import InvalidResponseError, NotFoundError
 from .api.models import Feature, MediaItem, MediaKind, Play, Rating, WriteResult
+from .api.wire import parse_time
 from .sync.capabilities import PLEX_CAPABILITIES, SIMKL_CAPABILITIES, trakt_capabilities
-from .sync.inventory import Inventory
+from .sync.inventory import Inventory, from_timestamp, to_timestamp
+from .sync.matching import MatchKey, strong_keys
 from .sync.plan import Action, Change
 
 if TYPE_CHECKING:
@@ -43,6 +45,12 @@ TRAKT_MARKERS: Final[dict[Feature, tuple[tuple[str, str], ...]]] = {
         ("episodes", "rated_at"),
     ),
 }
+# The most new titles a Plex read of changes names one by one before a library sweep is cheaper.
+PLEX_NAMING_LIMIT: Final = 50
+# How far a Trakt play may sit from a planned removal's time and still be that play (seconds).
+PLAY_TOLERANCE: Final = 60.0
+# Trakt's history path segment for one title's plays, by kind.
+TITLE_HISTORY: Final = {MediaKind.MOVIE: "movies", MediaKind.EPISODE: "episodes"}
 SIMKL_GROUPS: Final = ("movies", "tv_shows", "anime")
 # SIMKL ``/sync/activities``: list moves (which also carry watches) and ratings per group.
 SIMKL_MARKERS: Final[dict[Feature, tuple[str, ...]]] = {
@@ -68,6 +76,15 @@ class SyncSide(Protocol):
     async def read(self, feature: Feature) -> Inventory:
         """Read the whole inventory of ``feature``."""
 
+    async def read_changes(
+        self, feature: Feature, base: Inventory, since: float
+    ) -> Inventory | None:
+        """``base`` (what the side held at its last read) updated with what changed since ``since``.
+
+        ``None`` when only a whole read can tell: the feature has no read of changes, or the
+        change lies where such a read cannot see it.
+        """
+
     async def write(
         self, feature: Feature, action: Action, changes: Sequence[Change]
     ) -> Sequence[Change]:
@@ -90,6 +107,9 @@ class TraktSide:
     service: str = "trakt"
     batch_size: int = WRITE_BATCH
     _capabilities: Capabilities | None = field(default=None, repr=False)
+    # This run's whole history read, with history ids (removals pick from it).
+    _plays: list[Play] | None = field(default=None, repr=False)
+    _plays_by_key: dict[MatchKey, list[Play]] | None = field(default=None, repr=False)
 
     async def capabilities(self) -> Capabilities:
         """Trakt's kinds plus the watchlist limit from ``/users/settings`` (read once)."""
@@ -100,6 +120,7 @@ class TraktSide:
 
     async def markers(self, features: Sequence[Feature]) -> dict[Feature, str | None]:
         """One ``/sync/last_activities`` request for every feature."""
+        self._plays = self._plays_by_key = None  # a new run reads afresh
         body = await self.client.last_activities()
         if not body:
             raise InvalidResponseError("trakt", "GET /sync/last_activities", "empty answer")
@@ -113,8 +134,18 @@ class TraktSide:
         if feature is Feature.WATCHLIST:
             return Inventory.from_watchlist(await self.client.watchlist())
         if feature is Feature.HISTORY:
-            return Inventory.from_plays(await self.client.history())
+            self._plays = await self.client.history()
+            return Inventory.from_plays(self._plays)
         return Inventory.from_ratings(await self.client.ratings())
+
+    async def read_changes(
+        self, feature: Feature, base: Inventory, since: float
+    ) -> Inventory | None:
+        """History from ``since`` on (by ``watched_at``), in place of the baseline's."""
+        if feature is not Feature.HISTORY:
+            return None
+        plays = await self.client.history(start_at=from_timestamp(since))
+        return unless_unchanged(base, base.with_plays_since(since, plays))
 
     async def write(
         self, feature: Feature, action: Action, changes: Sequence[Change]
@@ -129,12 +160,63 @@ class TraktSide:
             if add:
                 result = await self.client.history_add(c.to_play() for c in changes)
             else:
-                result = await self.client.history_remove(items)
+                result = await self._remove_plays(changes)
         elif add:
             result = await self.client.ratings_add(c.to_rating() for c in changes)
         else:
             result = await self.client.ratings_remove(items)
         return unknown_to_service(changes, result)
+
+    async def _remove_plays(self, changes: Sequence[Change]) -> WriteResult:
+        """Remove exactly the planned plays, by their history ids.
+
+        A title goes by item only when every play Trakt holds of it is planned to go. A planned
+        play Trakt no longer holds is already gone, which is what the removal wanted.
+        """
+        titles: dict[str, list[Change]] = {}
+        for change in changes:
+            titles.setdefault(change.key, []).append(change)
+        whole: list[MediaItem] = []
+        ids: list[int] = []
+        for planned in titles.values():
+            item = planned[0].item
+            times = [c.watched_at for c in planned if c.watched_at is not None]
+            held, complete = await self._plays_of(item, times)
+            chosen = pick_history_ids(held, times)
+            if complete and held and len(chosen) == len(held):
+                whole.append(item)
+            else:
+                ids.extend(chosen)
+        return await self.client.history_remove(whole, ids)
+
+    async def _plays_of(self, item: MediaItem, times: Sequence[float]) -> tuple[list[Play], bool]:
+        """Trakt's plays of ``item`` around ``times``, and whether they are all of its plays.
+
+        From this run's whole read when there was one; else the title's own history (by its
+        Trakt id); else the plays of every title in the planned times' span, filtered.
+        """
+        keys = {key for _, key in strong_keys(item)}
+        if self._plays is not None:
+            if self._plays_by_key is None:
+                self._plays_by_key = {}
+                for play in self._plays:
+                    for _, key in strong_keys(play.item):
+                        self._plays_by_key.setdefault(key, []).append(play)
+            found = {id(p): p for key in keys for p in self._plays_by_key.get(key, ())}
+            return list(found.values()), True
+        if (trakt_id := item.ids.get("trakt")) and item.kind in TITLE_HISTORY:
+            kind = TITLE_HISTORY[item.kind]
+            plays, complete = await self.client.history(kind=kind, trakt_id=trakt_id), True
+        else:
+            if not times:
+                return [], False
+            plays = await self.client.history(
+                start_at=from_timestamp(min(times) - PLAY_TOLERANCE),
+                end_at=from_timestamp(max(times) + PLAY_TOLERANCE),
+            )
+            complete = False
+        same = [p for p in plays if keys & {key for _, key in strong_keys(p.item)}]
+        return same, complete
 
 
 @dataclass(slots=True)
@@ -145,6 +227,9 @@ class SimklSide:
     service: str = "simkl"
     batch_size: int = WRITE_BATCH
     _library: SimklLibrary | None = field(default=None, repr=False)
+    _activities: Mapping[str, Any] | None = field(default=None, repr=False)
+    # This run's reads of changes, by their ``date_from`` (watchlist and history share one).
+    _changes: dict[float, SimklLibrary] = field(default_factory=dict, repr=False)
 
     async def capabilities(self) -> Capabilities:
         """SIMKL's fixed capabilities."""
@@ -153,9 +238,11 @@ class SimklSide:
     async def markers(self, features: Sequence[Feature]) -> dict[Feature, str | None]:
         """One ``/sync/activities`` request for every feature."""
         self._library = None  # a new run reads afresh
+        self._changes = {}
         body = await self.client.activities()
         if not body:
             raise InvalidResponseError("simkl", "GET /sync/activities", "empty answer")
+        self._activities = body
         return {
             feature: "|".join(
                 _stamp(body, group, key) for group in SIMKL_GROUPS for key in SIMKL_MARKERS[feature]
@@ -169,9 +256,34 @@ class SimklSide:
             return Inventory.from_ratings(await self.client.ratings())
         if self._library is None:
             self._library = await self.client.all_items()
-        if feature is Feature.WATCHLIST:
-            return Inventory.from_watchlist(self._library.watchlist())
-        return Inventory.from_plays(self._library.plays())
+        return _simkl_inventory(feature, self._library)
+
+    async def read_changes(
+        self, feature: Feature, base: Inventory, since: float
+    ) -> Inventory | None:
+        """Titles changed since ``since`` (``date_from``), one read for watchlist and history.
+
+        A title taken off a list does not show up that way, so a ``removed_from_list`` stamp
+        from ``since`` on asks for a whole read.
+        """
+        if feature is Feature.RATINGS or self._activities is None:
+            return None
+        for group in SIMKL_GROUPS:
+            section = self._activities.get(group)
+            removed = (
+                parse_time(section.get("removed_from_list"))
+                if isinstance(section, Mapping)
+                else None
+            )
+            if removed is not None and to_timestamp(removed) >= since:
+                return None
+        changed = self._changes.get(since)
+        if changed is None:
+            changed = self._changes[since] = await self.client.all_items(
+                date_from=from_timestamp(since)
+            )
+        titles = [entry.item for entry in changed.entries]
+        return base.with_titles_replaced(titles, _simkl_inventory(feature, changed))
 
     async def write(
         self, feature: Feature, action: Action, changes: Sequence[Change]
@@ -287,6 +399,32 @@ class PlexSide:
             if p.rating_key in library
         )
 
+    async def read_changes(
+        self, feature: Feature, base: Inventory, since: float
+    ) -> Inventory | None:
+        """Plays viewed from ``since`` on, named one title at a time (no library sweep).
+
+        More new titles than ``PLEX_NAMING_LIMIT`` are named by a whole read instead.
+        """
+        if feature is not Feature.HISTORY:
+            return None
+        rows = await self.server.history(since=from_timestamp(since), account_id=self.account_id)
+        keys = {row.rating_key for row in rows}
+        if len(keys) > PLEX_NAMING_LIMIT:
+            return None
+        named: dict[str, MediaItem] = {}
+        for key in sorted(keys):
+            try:
+                named[key] = (await self.server.metadata(key)).item
+            except NotFoundError:
+                continue  # gone from the library: a whole read leaves its plays out too
+        plays = [
+            Play(item=named[row.rating_key], watched_at=row.viewed_at)
+            for row in rows
+            if row.rating_key in named
+        ]
+        return unless_unchanged(base, base.with_plays_since(since, plays))
+
     async def _rating_key(self, item: MediaItem) -> str | None:
         if self._by_ids is None:
             self._by_ids = {
@@ -316,6 +454,43 @@ class PlexSide:
             else:
                 await self.server.rate(key, float(change.rating) if add and change.rating else None)
         return ()
+
+
+def _simkl_inventory(feature: Feature, library: SimklLibrary) -> Inventory:
+    if feature is Feature.WATCHLIST:
+        return Inventory.from_watchlist(library.watchlist())
+    return Inventory.from_plays(library.plays())
+
+
+def unless_unchanged(base: Inventory, fresh: Inventory) -> Inventory | None:
+    """``fresh``, or ``None`` when it equals ``base``.
+
+    The side's marker moved, yet the read of changes shows nothing new: the change lies before
+    the window (a removal, a play posted with an older time), so only a whole read can tell.
+    """
+    return None if fresh.entries == base.entries else fresh
+
+
+def pick_history_ids(plays: Sequence[Play], times: Sequence[float]) -> list[int]:
+    """The history ids of ``plays`` nearest each planned time (within ``PLAY_TOLERANCE``).
+
+    Each play is picked at most once, so two planned plays at one time take two plays.
+    """
+    free = sorted(
+        (to_timestamp(p.watched_at), history_id)
+        for p in plays
+        if (history_id := p.history_id) is not None
+    )
+    chosen: list[int] = []
+    for moment in sorted(times):
+        best = min(
+            (i for i, (t, _) in enumerate(free) if abs(t - moment) <= PLAY_TOLERANCE),
+            key=lambda i: abs(free[i][0] - moment),
+            default=None,
+        )
+        if best is not None:
+            chosen.append(free.pop(best)[1])
+    return chosen
 
 
 def unknown_to_service(changes: Sequence[Change], result: WriteResult) -> list[Change]:

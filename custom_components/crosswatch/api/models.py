@@ -67,6 +67,8 @@ class Play:
 
     item: MediaItem
     watched_at: datetime
+    # Trakt's id of this one play (``/sync/history`` rows), so it can be removed alone.
+    history_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -452,21 +452,31 @@ class TraktClient:
         start_at: datetime | None = None,
         end_at: datetime | None = None,
         kind: str | None = None,
+        trakt_id: str | None = None,
     ) -> list[Play]:
-        """Return plays (newest first), paged; ``start_at`` is the incremental watermark."""
+        """Return plays (newest first) with their history ids, paged.
+
+        ``start_at`` is the incremental watermark; ``kind`` (``movies``, ``episodes``, …) with
+        ``trakt_id`` reads the plays of one title.
+        """
         params = {}
         if start_at is not None:
             params["start_at"] = iso_ms(start_at)
         if end_at is not None:
             params["end_at"] = iso_ms(end_at)
+        if trakt_id is not None and (kind is None or not trakt_id.isdigit()):
+            msg = "one title's history needs its kind and numeric Trakt id"
+            raise ValueError(msg)
         path = "/sync/history" if kind is None else f"/sync/history/{kind}"
+        if trakt_id is not None:
+            path += f"/{trakt_id}"
         rows = await self._paged(path, "GET /sync/history", params)
         plays = []
         for row in rows:
             item = item_from_row(row) if isinstance(row, Mapping) else None
             watched_at = parse_time(row.get("watched_at")) if item else None
             if item is not None and watched_at is not None:
-                plays.append(Play(item=item, watched_at=watched_at))
+                plays.append(Play(item=item, watched_at=watched_at, history_id=_int(row.get("id"))))
         return plays
 
     async def watched(self, kind: str) -> list[WatchedEntry]:

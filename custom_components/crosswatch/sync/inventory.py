@@ -13,6 +13,7 @@ from typing import Any
 
 from custom_components.crosswatch.api.ids import canonical_key
 from custom_components.crosswatch.api.models import (
+    STRONG_ID_TYPES,
     Feature,
     MediaItem,
     MediaKind,
@@ -117,6 +118,62 @@ class Inventory:
             if present is None or _newer(rated_at, present.rated_at):
                 entries[key] = Entry(item=rating.item, rating=rating.rating, rated_at=rated_at)
         return cls(Feature.RATINGS, entries)
+
+    def with_plays_since(self, start: float, plays: Iterable[Play]) -> Inventory:
+        """This history with every play from ``start`` on replaced by ``plays``.
+
+        ``plays`` is a fresh read of the window from ``start`` on, so a play it lacks is gone and
+        plays before ``start`` stay as they are. A play of a title this inventory already holds
+        joins that entry even when the fresh read names the title differently.
+        """
+        entries = dict(self.entries)
+        for key, entry in self.entries.items():
+            if entry.plays and entry.plays[-1] >= start:
+                kept = tuple(t for t in entry.plays if t < start)
+                if kept:
+                    entries[key] = replace(entry, plays=kept)
+                else:
+                    del entries[key]
+        index: MatchIndex | None = None
+        for play in plays:
+            moment = to_timestamp(play.watched_at)
+            if moment < start:
+                continue  # older than the window: the earlier read already holds it
+            key = canonical_key(play.item)
+            if key not in self.entries:
+                index = index or self.index()
+                key = index.find_strong(play.item) or key
+            present = entries.get(key)
+            if present is None:
+                previous = self.entries.get(key)
+                present = Entry(item=play.item) if previous is None else replace(previous, plays=())
+            entries[key] = merge_play(present, moment)
+        return Inventory(self.feature, entries)
+
+    def with_titles_replaced(self, titles: Iterable[MediaItem], fresh: Inventory) -> Inventory:
+        """This inventory with every entry of ``titles`` replaced by ``fresh``'s entries.
+
+        ``fresh`` is a re-read of those titles (movies and shows; a show stands for its seasons
+        and episodes), so an entry of theirs it lacks is gone. Titles match by a strong id.
+        """
+        own: set[tuple[str, str, str]] = set()
+        shows: set[tuple[str, str]] = set()
+        for title in titles:
+            pairs = {(t, v) for t, v in title.ids.items() if t in STRONG_ID_TYPES and v}
+            own.update((title.kind, t, v) for t, v in pairs)
+            if title.kind is MediaKind.SHOW:
+                shows.update(pairs)
+
+        def replaced(item: MediaItem) -> bool:
+            if any((item.kind, t, v) in own for t, v in item.ids.items()):
+                return True
+            return item.kind is not MediaKind.SHOW and any(
+                (t, v) in shows for t, v in item.show_ids.items()
+            )
+
+        entries = {k: e for k, e in self.entries.items() if not replaced(e.item)}
+        entries.update(fresh.entries)
+        return Inventory(self.feature, entries)
 
     def with_entry(self, key: str, entry: Entry) -> Inventory:
         """Return a copy with ``key`` set to ``entry``."""

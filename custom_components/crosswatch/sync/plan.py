@@ -37,6 +37,14 @@ class Side(StrEnum):
         return Side.TARGET if self is Side.SOURCE else Side.SOURCE
 
 
+class ReadKind(StrEnum):
+    """How a run came by one side's inventory of a feature."""
+
+    KEPT = "kept"  # its marker had not moved: the exact baseline stood in for a read
+    CHANGES = "changes"  # only what changed since the last read, merged into the baseline
+    WHOLE = "whole"  # read whole
+
+
 class Action(StrEnum):
     """A write."""
 
@@ -226,6 +234,8 @@ class SyncPlan:
     features: Mapping[Feature, FeaturePlan]
     created_at: float
     confirmed_removals: bool = False
+    # How each side was read, by ``state.watermark_key``.
+    reads: Mapping[str, ReadKind] = field(default_factory=dict)
 
     @property
     def held(self) -> bool:

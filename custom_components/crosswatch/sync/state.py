@@ -64,6 +64,31 @@ class RunRecord:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ReadMark:
+    """How far a side's baseline of a feature is known to be current.
+
+    ``since``: when the read behind the baseline started, so the next read may ask only for what
+    changed from then on; ``full_at``: when the side was last read whole.
+    """
+
+    since: float
+    full_at: float
+
+    def to_dict(self) -> dict[str, float]:
+        """Return a plain-JSON form."""
+        return {"since": self.since, "full_at": self.full_at}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReadMark:
+        """Rebuild from ``to_dict``."""
+        since, full_at = data["since"], data["full_at"]
+        for value in (since, full_at):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError("read marks are numbers")
+        return cls(float(since), float(full_at))
+
+
 def watermark_key(side: Side, feature: Feature) -> str:
     """Return the key under which a side's activity marker for a feature is kept."""
     return f"{side}:{feature}"
@@ -78,6 +103,8 @@ class PairState:
     runs: tuple[RunRecord, ...] = ()
     watermarks: Mapping[str, str] = field(default_factory=dict)
     removals_confirmed: bool = False
+    # Per ``watermark_key``: how current that side's baseline is, for incremental reads.
+    read_marks: Mapping[str, ReadMark] = field(default_factory=dict)
 
     def parked(self, now: float) -> dict[str, float]:
         """Parked items (park key → until when) at ``now``, for display."""
@@ -115,6 +142,7 @@ class PairState:
             "runs": [run.to_dict() for run in self.runs],
             "watermarks": dict(self.watermarks),
             "removals_confirmed": self.removals_confirmed,
+            "read_marks": {key: mark.to_dict() for key, mark in self.read_marks.items()},
         }
 
     @classmethod
@@ -136,6 +164,9 @@ class PairState:
             }
             runs = tuple(RunRecord.from_dict(run) for run in data.get("runs", []))
             watermarks = {str(k): str(v) for k, v in data.get("watermarks", {}).items()}
+            read_marks = {
+                str(k): ReadMark.from_dict(v) for k, v in data.get("read_marks", {}).items()
+            }
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise ValueError(f"malformed pair state: {err}") from err
         return cls(
@@ -144,4 +175,5 @@ class PairState:
             runs=runs[-MAX_RUNS:],
             watermarks=watermarks,
             removals_confirmed=bool(data.get("removals_confirmed", False)),
+            read_marks=read_marks,
         )
