@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .clock import parse_iso
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -70,6 +72,17 @@ def int_param(request: web.Request, name: str, default: int, low: int = 0) -> in
         return max(low, int(request.query.get(name, default)))
     except ValueError:
         return default
+
+
+def query_time(request: web.Request, name: str, invalid: Abort) -> float | None:
+    """An ISO time query parameter (``Z`` or offset, any precision); ``invalid`` if unreadable."""
+    value = request.query.get(name)
+    if not value:
+        return None
+    try:
+        return parse_iso(value)
+    except ValueError:
+        raise invalid from None
 
 
 def paginate(

@@ -9,15 +9,16 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from . import credentials as cred
-from .catalogue import Catalogue, Episode, Item, Movie, Show
+from .catalogue import Catalogue, Episode, Ids, Item, Movie, Show
 from .clock import iso_ms, iso_s, parse_iso
-from .core import Abort, abort_json, bearer, json_body, reply, state_of
+from .core import Abort, abort_json, bearer, json_body, query_time, reply, state_of
 
 if TYPE_CHECKING:
     from .seed import SeedPlan
     from .state import State
 
 PREFIX = "/simkl"
+MATCH_ORDER = ("simkl", "imdb", "tmdb", "tvdb", "mal", "slug")
 STATUSES = ("plantowatch", "watching", "completed", "hold", "dropped")
 SCROBBLE_WINDOW = 3600
 GROUPS = {"movies": "movies", "shows": "tv_shows", "anime": "anime"}
@@ -112,16 +113,16 @@ class SimklState:
         self.pins: dict[str, Pin] = {}
         self.ids = 7_000_000_000
         user = self.users[cred.SIMKL_USER]
-        for item, ts in plan.simkl_plays:
-            user.watched[item] = max(ts, user.watched.get(item, 0.0))
-            target = item.show if isinstance(item, Episode) else item
-            status = "watching" if isinstance(item, Episode) else "completed"
-            entry = user.entries.setdefault(target, Entry(status, ts, ts))
+        for watched, ts in plan.simkl_plays:
+            user.watched[watched] = max(ts, user.watched.get(watched, 0.0))
+            title = watched.show if isinstance(watched, Episode) else watched
+            status = "watching" if isinstance(watched, Episode) else "completed"
+            entry = user.entries.setdefault(title, Entry(status, ts, ts))
             entry.updated_at = max(entry.updated_at, ts)
-        for item, ts in plan.simkl_watchlist:
-            user.entries.setdefault(item, Entry("plantowatch", ts, ts))
-        for item, rating, ts in plan.simkl_ratings:
-            entry = user.entries.setdefault(item, Entry("completed", ts, ts))
+        for listed, ts in plan.simkl_watchlist:
+            user.entries.setdefault(listed, Entry("plantowatch", ts, ts))
+        for rated, rating, ts in plan.simkl_ratings:
+            entry = user.entries.setdefault(rated, Entry("completed", ts, ts))
             entry.rating, entry.rated_at = rating, ts
         for show in cat.shows:
             if show.anime:  # SIMKL users keep anime too; it lands under "anime"
@@ -139,12 +140,15 @@ class SimklState:
         self.ids += 1
         return self.ids
 
-    def find(self, kind: str, ids: dict[str, Any]) -> Movie | Show | None:
-        order = ("simkl", "imdb", "tmdb", "tvdb", "mal", "slug")
-        item = self.cat.find("movie" if kind == "movies" else "show", ids, order)
-        if item is None or getattr(item, "simkl", None) is None:
-            return None
-        return item  # type: ignore[return-value]
+    def find(self, kind: str, ids: Ids) -> Movie | Show | None:
+        """A movie (``kind`` "movies") or a show/anime by ids; SIMKL knows only titles."""
+        if kind == "movies":
+            return self.find_as(Movie, ids)
+        return self.find_as(Show, ids)
+
+    def find_as[T: (Movie, Show)](self, cls: type[T], ids: Ids) -> T | None:
+        item = self.cat.find_as(cls, ids, MATCH_ORDER)
+        return item if item is not None and item.simkl is not None else None
 
 
 # -- checks --------------------------------------------------------------------------------------
@@ -196,7 +200,7 @@ def media_json(item: Movie | Show, extended: str = "full") -> dict[str, Any]:
         return {"ids": ids_json(item, simkl_only=extended == "simkl_ids_only")}
     out: dict[str, Any] = {
         "title": item.title,
-        "poster": f"{item.simkl % 100:02d}/{item.simkl}p",
+        "poster": f"{item.simkl % 100:02d}/{item.simkl}p" if item.simkl is not None else None,
         "year": item.year,
         "runtime": item.runtime,
         "ids": ids_json(item),
@@ -207,13 +211,7 @@ def media_json(item: Movie | Show, extended: str = "full") -> dict[str, Any]:
 def _row(user: User, item: Movie | Show, entry: Entry, request: web.Request) -> dict[str, Any]:
     extended = request.query.get("extended", "full")
     key = "movie" if isinstance(item, Movie) else "show"
-    watched_at = (
-        [user.watched[e] for e in _eps(item) if e in user.watched]
-        if key == "show"
-        else (
-            [user.watched[item]] if item in user.watched else []  # type: ignore[index]
-        )
-    )
+    watched_at = [user.watched[w] for w in _watchables(item) if w in user.watched]
     last = max(watched_at) if watched_at else None
     row: dict[str, Any] = {
         "added_to_watchlist_at": iso_s(entry.added_at),
@@ -248,8 +246,24 @@ def _row(user: User, item: Movie | Show, entry: Entry, request: web.Request) -> 
     return row
 
 
-def _eps(show: Show | Movie) -> list[Episode]:
-    return [e for e in show.episodes if e.season > 0] if isinstance(show, Show) else []
+def _eps(show: Show) -> list[Episode]:
+    """A show's regular episodes (SIMKL leaves specials out of its counts)."""
+    return [e for e in show.episodes if e.season > 0]
+
+
+def _watchables(title: Movie | Show) -> list[Movie | Episode]:
+    """What is watched of a title: a movie itself, a show's regular episodes."""
+    return [title] if isinstance(title, Movie) else list(_eps(title))
+
+
+def _time(value: object, now: float) -> float:
+    """A body time (``watched_at``/``rated_at``): absent means now, unreadable is a 400."""
+    if value in (None, ""):
+        return now
+    try:
+        return parse_iso(str(value))
+    except ValueError:
+        raise _error(400, "wrong_parameter", "times must be ISO 8601") from None
 
 
 # -- auth ----------------------------------------------------------------------------------------
@@ -334,14 +348,19 @@ async def activities(request: web.Request) -> web.Response:
     return reply(out)
 
 
+def _date_from(request: web.Request) -> float | None:
+    """``date_from``: rows changed at or after it (SIMKL's own times have whole seconds)."""
+    invalid = _error(400, "wrong_parameter", "date_from must be an ISO 8601 time")
+    return query_time(request, "date_from", invalid)
+
+
 async def all_items(request: web.Request) -> web.Response:
     user = authed(request)
     kind = request.match_info.get("type")
     status = request.match_info.get("status")
     if (kind and kind not in GROUPS) or (status and status not in STATUSES):
         raise _error(400, "wrong_parameter", "Unknown type or status")
-    date_from = request.query.get("date_from")
-    since = parse_iso(date_from) if date_from else None
+    since = _date_from(request)
     out: dict[str, list[Any]] = {}
     for item, entry in user.entries.items():
         sec = section(item)
@@ -404,9 +423,9 @@ async def add_to_list(request: web.Request) -> web.Response:
             continue
         _set_status(user, item, to, now)
         if to == "completed":
-            ts = parse_iso(entry["watched_at"]) if entry.get("watched_at") else now
-            for target in _eps(item) or [item]:
-                user.watched.setdefault(target, ts)  # type: ignore[arg-type]
+            ts = _time(entry.get("watched_at"), now)
+            for watched in _watchables(item):
+                user.watched.setdefault(watched, ts)
         added[key].append({"to": to, "ids": entry.get("ids") or {}})
     return reply({"added": added, "not_found": missing}, 201)
 
@@ -428,7 +447,7 @@ async def history_add(request: web.Request) -> web.Response:
         if item is None:
             missing["movies" if kind == "movies" else "shows"].append(entry)
             continue
-        ts = parse_iso(entry["watched_at"]) if entry.get("watched_at") else now
+        ts = _time(entry.get("watched_at"), now)
         if isinstance(item, Movie):
             _mark(user, item, ts)
             counts["movies"] += 1
@@ -436,7 +455,7 @@ async def history_add(request: web.Request) -> web.Response:
         else:
             eps = _pick_episodes(item, entry, missing)
             for ep, when in eps:
-                _mark(user, ep, parse_iso(when) if when else ts)
+                _mark(user, ep, _time(when, ts))
             counts["shows"] += 1
             counts["episodes"] += len(eps)
             done = all(e in user.watched for e in _eps(item)) and item.status == "ended"
@@ -444,13 +463,14 @@ async def history_add(request: web.Request) -> web.Response:
         _set_status(user, item, status, now)
         statuses.append({"request": entry, "response": _status_response(item, status)})
     for entry in body.get("episodes") or []:
-        ep = state.catalogue.find("episode", (entry or {}).get("ids") or {}, ("tvdb", "imdb"))
-        if not isinstance(ep, Episode):
+        ids = entry.get("ids") if isinstance(entry, dict) else None
+        episode = state.catalogue.find_as(Episode, ids, ("tvdb", "imdb")) if ids else None
+        if episode is None:
             missing["episodes"].append(entry)
             continue
-        _mark(user, ep, parse_iso(entry["watched_at"]) if entry.get("watched_at") else now)
+        _mark(user, episode, _time(entry.get("watched_at"), now))
         counts["episodes"] += 1
-        _set_status(user, ep.show, "watching", now)
+        _set_status(user, episode.show, "watching", now)
     return reply({"added": {**counts, "statuses": statuses}, "not_found": missing}, 201)
 
 
@@ -498,10 +518,9 @@ async def history_remove(request: web.Request) -> web.Response:
                 user.entries[item].updated_at = now
             continue
         # Whole title: watched state, list entry and rating all go (as SIMKL does).
-        for ep in _eps(item):
-            if user.watched.pop(ep, None) is not None:
+        for watched in _watchables(item):
+            if user.watched.pop(watched, None) is not None and isinstance(watched, Episode):
                 deleted["episodes"] += 1
-        user.watched.pop(item, None)  # type: ignore[call-overload]
         user.entries.pop(item, None)
         deleted[key] += 1
         user.touch(now, item, "removed_from_list")
@@ -513,7 +532,7 @@ async def ratings_get(request: web.Request) -> web.Response:
     kind = request.match_info.get("type")
     wanted = request.match_info.get("rating")
     allowed = {int(r) for r in wanted.split(",") if r.isdigit()} if wanted else None
-    since = parse_iso(request.query["date_from"]) if request.query.get("date_from") else None
+    since = _date_from(request)
     out: dict[str, list[Any]] = {}
     for item, entry in user.entries.items():
         sec = section(item)
@@ -548,7 +567,7 @@ async def ratings_add(request: web.Request) -> web.Response:
             _set_status(user, item, "completed" if isinstance(item, Movie) else "watching", now)
         record = user.entries[item]
         record.rating = rating
-        record.rated_at = parse_iso(entry["rated_at"]) if entry.get("rated_at") else now
+        record.rated_at = _time(entry.get("rated_at"), now)
         record.updated_at = now
         user.touch(now, item, "rated_at")
         counts[key] += 1
@@ -593,7 +612,7 @@ async def watched(request: web.Request) -> web.Response:
             row["result"] = "not_found"
         else:
             entry = user.entries.get(item)
-            times = [user.watched[e] for e in (_eps(item) or [item]) if e in user.watched]  # type: ignore[operator]
+            times = [user.watched[w] for w in _watchables(item) if w in user.watched]
             row |= {
                 "result": bool(times),
                 "list": entry.status if entry else None,
@@ -604,21 +623,37 @@ async def watched(request: web.Request) -> web.Response:
 
 
 # -- scrobble ------------------------------------------------------------------------------------
-def _scrobble_target(state: State, body: dict[str, Any]) -> tuple[Movie | Episode, Any] | None:
-    if isinstance(body.get("movie"), dict):
-        item = state.simkl.find("movies", body["movie"].get("ids") or {})
-        return (item, item) if isinstance(item, Movie) else None
+def _scrobble_target(state: State, body: dict[str, Any]) -> tuple[Movie | Episode, Movie | Show]:
+    movie = body.get("movie")
+    if isinstance(movie, dict):
+        found = state.simkl.find_as(Movie, movie.get("ids") or {})
+        if found is None:
+            raise _error(404, "id_err", "Item not found")
+        return found, found
     show_body = body.get("show") or body.get("anime")
     if not isinstance(show_body, dict):
-        return None
-    show = state.simkl.find("shows", show_body.get("ids") or {})
-    if not isinstance(show, Show):
-        return None
-    episode = body.get("episode") or {}
-    season = int(episode.get("season", 1))
-    number = episode.get("number")
-    ep = state.catalogue.episode(show, season, int(number)) if number is not None else None
-    return (ep, show) if ep is not None else None
+        raise _error(400, "empty_field", "movie, show or anime is required")
+    show = state.simkl.find_as(Show, show_body.get("ids") or {})
+    if show is None:
+        raise _error(404, "id_err", "Item not found")
+    # Undocumented: a show (or TV anime) without an episode names nothing to play. SIMKL's
+    # documented 400 "empty_field" fits best; a 404 would send clients hunting for other ids.
+    episode = body.get("episode")
+    number = _int(episode.get("number")) if isinstance(episode, dict) else None
+    if not isinstance(episode, dict) or number is None:
+        raise _error(400, "empty_field", "episode number is required for shows and anime")
+    season = _int(episode.get("season", 1))
+    ep = state.catalogue.episode(show, season, number) if season is not None else None
+    if ep is None:
+        raise _error(404, "id_err", "Episode not found")
+    return ep, show
+
+
+def _int(value: object) -> int | None:
+    """An integer field as clients send it: a JSON number or digits in a string."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 async def scrobble(request: web.Request) -> web.Response:
@@ -631,10 +666,7 @@ async def scrobble(request: web.Request) -> web.Response:
         progress = float(body.get("progress", 0))
     except TypeError, ValueError:
         raise _error(400, "wrong_parameter", "progress must be a number") from None
-    target = _scrobble_target(state, body)
-    if target is None:
-        raise _error(404, "id_err", "Item not found")
-    item, top = target
+    item, top = _scrobble_target(state, body)
     out_action, out_id = action, 0
     if action != "start":
         out_id = state.simkl.next_id()
@@ -656,7 +688,7 @@ async def scrobble(request: web.Request) -> web.Response:
         user.playback[out_id] = (item, progress, now)
         user.touch(now, item, "playback")
     out: dict[str, Any] = {"id": out_id, "action": out_action, "progress": progress}
-    key = "movie" if isinstance(item, Movie) else ("anime" if top.anime else "show")
+    key = "movie" if isinstance(top, Movie) else ("anime" if top.anime else "show")
     out[key] = {**media_json(top), "anime_type": "tv" if key == "anime" else None}
     if isinstance(item, Episode):
         out["episode"] = {"season": item.season, "number": item.number, "title": item.title}

@@ -14,7 +14,18 @@ from yarl import URL
 from . import credentials as cred
 from .catalogue import DAY, Catalogue, Episode, Ids, Kind, Media, Movie, Season, Show
 from .clock import iso_ms, ms_floor, parse_iso
-from .core import Abort, abort_json, bearer, dumps, empty, json_body, paginate, reply, state_of
+from .core import (
+    Abort,
+    abort_json,
+    bearer,
+    dumps,
+    empty,
+    json_body,
+    paginate,
+    query_time,
+    reply,
+    state_of,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -722,16 +733,6 @@ def _play_matches(play: Play, kind: str | None, trakt_id: str | None) -> bool:
     return target is not None and (trakt_id is None or str(target.trakt) == trakt_id)
 
 
-def _time_param(request: web.Request, name: str) -> float | None:
-    value = request.query.get(name)
-    if not value:
-        return None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        raise Abort(empty(400)) from None
-
-
 async def history_get(request: web.Request) -> web.Response:
     """Newest first; ``start_at``/``end_at`` both inclusive (Trakt compares whole milliseconds)."""
     user = authed(request)
@@ -739,7 +740,8 @@ async def history_get(request: web.Request) -> web.Response:
     if kind is not None and kind not in HISTORY_TYPES:
         return empty(404)
     trakt_id = request.match_info.get("id")
-    start, end = _time_param(request, "start_at"), _time_param(request, "end_at")
+    start = query_time(request, "start_at", Abort(empty(400)))
+    end = query_time(request, "end_at", Abort(empty(400)))
     plays = [
         play
         for play in user.history

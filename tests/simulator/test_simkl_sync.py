@@ -1,0 +1,192 @@
+"""Contract tests: SIMKL scrobble bodies and ``date_from`` on the sync reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import pytest
+
+from simulator import credentials as cred
+from simulator.catalogue import Episode
+from simulator.clock import iso_s
+from simulator.testing import Simulator
+
+from .helpers import SIMKL_PARAMS, simkl_headers
+
+BREAKING_BAD = {"ids": {"tvdb": 81189}}
+
+
+@pytest.fixture
+async def http():
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def _post(
+    sim: Simulator, http: aiohttp.ClientSession, path: str, body: object
+) -> tuple[int, Any]:
+    async with http.post(
+        sim.url("simkl") + path, json=body, params=SIMKL_PARAMS, headers=simkl_headers()
+    ) as resp:
+        return resp.status, await resp.json()
+
+
+async def _get(
+    sim: Simulator, http: aiohttp.ClientSession, path: str, **params: str
+) -> tuple[int, Any]:
+    async with http.get(
+        sim.url("simkl") + path, params={**SIMKL_PARAMS, **params}, headers=simkl_headers()
+    ) as resp:
+        return resp.status, await resp.json()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"show": BREAKING_BAD, "progress": 10},
+        {"show": BREAKING_BAD, "episode": {"season": 1}, "progress": 10},
+        {"anime": {"ids": {"mal": 11061}}, "progress": 10},
+    ],
+)
+async def test_scrobbling_a_show_without_an_episode_is_an_empty_field(
+    sim: Simulator, http: aiohttp.ClientSession, body: dict[str, Any]
+) -> None:
+    for action in ("start", "pause", "stop"):
+        status, out = await _post(sim, http, f"/scrobble/{action}", body)
+        assert status == 400
+        assert out["error"] == "empty_field"
+        assert out["code"] == 400
+    user = sim.state.simkl.users[cred.SIMKL_USER]
+    assert user.playback == {}
+    assert user.scrobbled == {}
+
+
+async def test_scrobble_body_errors(sim: Simulator, http: aiohttp.ClientSession) -> None:
+    status, out = await _post(sim, http, "/scrobble/start", {"progress": 10})
+    assert (status, out["error"]) == (400, "empty_field")
+    unknown_show = {"show": {"ids": {"tvdb": 1}}, "episode": {"season": 1, "number": 1}}
+    status, out = await _post(sim, http, "/scrobble/start", {**unknown_show, "progress": 10})
+    assert (status, out["error"]) == (404, "id_err")
+    status, out = await _post(
+        sim, http, "/scrobble/start", {"movie": {"ids": {"imdb": "tt0000001"}}, "progress": 10}
+    )
+    assert (status, out["error"]) == (404, "id_err")
+    no_such_episode = {"show": BREAKING_BAD, "episode": {"season": 1, "number": 99}}
+    status, out = await _post(sim, http, "/scrobble/start", {**no_such_episode, "progress": 10})
+    assert (status, out["error"]) == (404, "id_err")
+
+
+async def test_scrobble_episode_numbers_as_strings_and_default_season(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    body = {"show": BREAKING_BAD, "episode": {"season": "2", "number": "1"}, "progress": 10}
+    status, out = await _post(sim, http, "/scrobble/start", body)
+    assert status == 201
+    assert out["episode"] == {"season": 2, "number": 1, "title": "Chapter 1"}
+    assert out["show"]["ids"]["tvdb"] == "81189"
+    anime = {"anime": {"ids": {"mal": 11061}}, "episode": {"number": 2}, "progress": 90}
+    status, out = await _post(sim, http, "/scrobble/stop", anime)
+    assert status == 201
+    assert out["action"] == "scrobble"
+    assert out["episode"]["season"] == 1  # no season: the first
+    assert out["anime"]["anime_type"] == "tv"
+
+
+async def test_all_items_date_from_is_inclusive(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    sim.clock.advance(100.5)  # 2026-11-01T12:01:40.5Z
+    body = {"movies": [{"to": "plantowatch", "ids": {"tmdb": 27205}}]}
+    status, _ = await _post(sim, http, "/sync/add-to-list", body)
+    assert status == 201
+    _, activities = await _get(sim, http, "/sync/activities")
+    changed = activities["movies"]["plantowatch"]
+    assert changed == "2026-11-01T12:01:40Z"  # whole seconds, cut down
+
+    async def titles(date_from: str) -> dict[str, list[str]]:
+        status, out = await _get(sim, http, "/sync/all-items", date_from=date_from)
+        assert status == 200
+        return {
+            group: [row["movie" if group == "movies" else "show"]["title"] for row in rows]
+            for group, rows in out.items()
+        }
+
+    assert await titles(changed) == {"movies": ["Inception"]}  # what activities said: included
+    assert await titles("2026-11-01T12:01:40.500Z") == {"movies": ["Inception"]}
+    assert await titles("2026-11-01T13:01:40.5+01:00") == {"movies": ["Inception"]}
+    assert await titles("2026-11-01T12:01:40.501Z") == {}
+    assert await titles("2026-11-01T12:01:41Z") == {}
+    earlier = await titles("2026-10-01T00:00:00Z")
+    assert "Inception" in earlier["movies"]
+    assert len(earlier["movies"]) > 1
+    status, out = await _get(sim, http, "/sync/all-items/movies/plantowatch", date_from=changed)
+    assert [r["movie"]["title"] for r in out["movies"]] == ["Inception"]
+    status, out = await _get(sim, http, "/sync/all-items/shows", date_from=changed)
+    assert out == {}
+
+
+async def test_ratings_date_from_follows_rated_at(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    body = {"movies": [{"rating": 7, "rated_at": "2026-10-20T08:00:00Z", "ids": {"tmdb": 27205}}]}
+    status, _ = await _post(sim, http, "/sync/ratings", body)
+    assert status == 201
+    status, out = await _get(sim, http, "/sync/ratings/movies", date_from="2026-10-20T08:00:00Z")
+    assert [r["movie"]["title"] for r in out["movies"]] == ["Inception"]
+    status, out = await _get(sim, http, "/sync/ratings/movies", date_from="2026-10-20T08:00:01Z")
+    assert "Inception" not in [r["movie"]["title"] for r in out.get("movies", [])]
+
+
+@pytest.mark.parametrize("path", ["/sync/all-items", "/sync/ratings"])
+async def test_unreadable_date_from_is_a_wrong_parameter(
+    sim: Simulator, http: aiohttp.ClientSession, path: str
+) -> None:
+    status, out = await _get(sim, http, path, date_from="last tuesday")
+    assert status == 400
+    assert out == {
+        "error": "wrong_parameter",
+        "code": 400,
+        "message": "date_from must be an ISO 8601 time",
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/sync/history", {"movies": [{"watched_at": "soon", "ids": {"tmdb": 27205}}]}),
+        ("/sync/history", {"episodes": [{"watched_at": "soon", "ids": {"tvdb": 4000002}}]}),
+        ("/sync/ratings", {"movies": [{"rating": 5, "rated_at": "?", "ids": {"tmdb": 27205}}]}),
+        (
+            "/sync/add-to-list",
+            {"movies": [{"to": "completed", "watched_at": "x", "ids": {"tmdb": 27205}}]},
+        ),
+    ],
+)
+async def test_unreadable_body_times_are_400(
+    sim: Simulator, http: aiohttp.ClientSession, path: str, body: dict[str, Any]
+) -> None:
+    status, out = await _post(sim, http, path, body)
+    assert status == 400
+    assert out["error"] == "wrong_parameter"
+
+
+async def test_history_episodes_by_ids_and_unknown_entries(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    episode = sim.item("Breaking Bad", 2, 3)
+    assert isinstance(episode, Episode)
+    user = sim.state.simkl.users[cred.SIMKL_USER]
+    assert episode not in user.watched
+    body = {
+        "episodes": [
+            {"watched_at": "2026-10-01T10:00:00Z", "ids": {"tvdb": episode.tvdb}},
+            {"ids": {"tvdb": 1}},
+            "not an object",
+        ]
+    }
+    status, out = await _post(sim, http, "/sync/history", body)
+    assert status == 201
+    assert out["added"]["episodes"] == 1
+    assert out["not_found"]["episodes"] == [{"ids": {"tvdb": 1}}, "not an object"]
+    assert iso_s(user.watched[episode]) == "2026-10-01T10:00:00Z"
