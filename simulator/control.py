@@ -211,11 +211,11 @@ async def approve_page(request: web.Request) -> web.Response:
                 + _form("trakt", {"user_code": code.user_code}, "Approve")
                 + "</li>"
             )
-    for pin in state.simkl.pins.values():
-        if pin.user is None and now < pin.created + pin.expires_in:
+    for simkl_pin in state.simkl.pins.values():
+        if simkl_pin.user is None and now < simkl_pin.created + simkl_pin.expires_in:
             rows.append(  # noqa: PERF401 - three kinds of rows, kept readable
-                f"<li>SIMKL PIN <b>{pin.user_code}</b> "
-                + _form("simkl", {"user_code": pin.user_code}, "Approve")
+                f"<li>SIMKL PIN <b>{simkl_pin.user_code}</b> "
+                + _form("simkl", {"user_code": simkl_pin.user_code}, "Approve")
                 + "</li>"
             )
     body = "".join(rows) or "<li>Nothing is waiting for approval.</li>"

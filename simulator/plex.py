@@ -10,7 +10,7 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import web
 
 from . import credentials as cred
-from .catalogue import Catalogue, Episode, Item, Movie, Season, Show
+from .catalogue import Catalogue, Episode, Media, Movie, Season, Show
 from .core import dumps
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class PlexState:
         self.watchlists: dict[str, dict[Movie | Show, float]] = {"owner": {}, "shared": {}}
         self.created = now
         # Library: PMS ratingKeys are small integers (as strings on the wire).
-        self.keys: dict[int, Movie | Show | Season | Episode] = {}
+        self.keys: dict[int, Media] = {}
         self.key_of: dict[int, int] = {}  # id(object) -> ratingKey
         self.seasons: dict[tuple[int, int], Season] = {}
         self.added_at: dict[int, float] = {}
@@ -143,27 +143,27 @@ class PlexState:
                 for ep in eps:
                     next_key = self._assign(ep, next_key, now)
         owner, shared = self.users["owner"], self.users["shared"]
-        for item, ts in reversed(plan.plex_plays):
-            self.mark_watched(owner, item, ts)
-        for item, ts in reversed(plan.friend_plays):
-            self.mark_watched(shared, item, ts)
-        for item, rating, ts in plan.plex_ratings:
-            view = self.view(owner, item)
+        for watched, ts in reversed(plan.plex_plays):
+            self.mark_watched(owner, watched, ts)
+        for watched, ts in reversed(plan.friend_plays):
+            self.mark_watched(shared, watched, ts)
+        for rated, rating, ts in plan.plex_ratings:
+            view = self.view(owner, rated)
             view.rating, view.rated_at = float(rating), ts
-        for item, ts in reversed(plan.plex_watchlist):
-            self.watchlists["owner"][item] = ts
+        for listed, ts in reversed(plan.plex_watchlist):
+            self.watchlists["owner"][listed] = ts
 
-    def _assign(self, obj: Movie | Show | Season | Episode, key: int, now: float) -> int:
+    def _assign(self, obj: Media, key: int, now: float) -> int:
         self.keys[key] = obj
         self.key_of[id(obj)] = key
         self.added_at[key] = now - 86400 * 30 - key
         return key + 1
 
     # -- lookups --------------------------------------------------------------------------
-    def rating_key(self, obj: Item | Season) -> str:
+    def rating_key(self, obj: Media) -> str:
         return str(self.key_of[id(obj)])
 
-    def by_key(self, key: str) -> Movie | Show | Season | Episode | None:
+    def by_key(self, key: str) -> Media | None:
         return self.keys.get(int(key)) if key.isdigit() else None
 
     def season_of(self, ep: Episode) -> Season:
@@ -187,14 +187,14 @@ class PlexState:
         return token
 
     # -- per-user state -------------------------------------------------------------------
-    def view(self, user: PlexUser, obj: Any) -> View:
+    def view(self, user: PlexUser, obj: Media) -> View:
         key = (user.account_id, id(obj))
         view = self.views.get(key)
         if view is None:
             view = self.views[key] = View()
         return view
 
-    def peek(self, user: PlexUser, obj: Any) -> View | None:
+    def peek(self, user: PlexUser, obj: Media) -> View | None:
         return self.views.get((user.account_id, id(obj)))
 
     def mark_watched(self, user: PlexUser, item: Movie | Episode, ts: float) -> HistoryRow:
@@ -239,7 +239,8 @@ def wants_json(request: web.Request) -> bool:
 
 
 def _xml(name: str, value: dict[str, Any]) -> str:
-    attrs, children = [], []
+    attrs: list[str] = []
+    children: list[str] = []
     for key, val in value.items():
         if val is None:
             continue

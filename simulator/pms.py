@@ -11,7 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from . import credentials as cred
-from .catalogue import Episode, Movie, Season, Show
+from .catalogue import Episode, Media, Movie, Season, Show
 from .core import Abort, dumps, state_of
 from .plex import (
     PLAYERS,
@@ -25,7 +25,7 @@ from .plex import (
 )
 
 if TYPE_CHECKING:
-    from .plex import PlexState
+    from .plex import HistoryRow, PlexState
     from .state import State
 
 PREFIX = "/pms"
@@ -60,7 +60,7 @@ def _legacy_guid(obj: Movie | Show | Episode) -> str | None:
     return None
 
 
-def metadata(plex: PlexState, obj: Any, user: PlexUser, *, guids: bool) -> dict[str, Any]:
+def metadata(plex: PlexState, obj: Media, user: PlexUser, *, guids: bool) -> dict[str, Any]:
     """One ``Metadata`` entry as the PMS sends it (movie, show, season or episode)."""
     rk = plex.rating_key(obj)
     out: dict[str, Any] = {"ratingKey": rk, "key": f"/library/metadata/{rk}"}
@@ -217,7 +217,7 @@ async def section_all(request: web.Request) -> web.Response:
     )
 
 
-def _lookup(request: web.Request) -> Any:
+def _lookup(request: web.Request) -> Media:
     obj = state_of(request).plex.by_key(request.match_info["rk"])
     if obj is None:
         raise Abort(web.Response(status=404))
@@ -323,7 +323,7 @@ async def history(request: web.Request) -> web.Response:
     )
 
 
-def _history_json(plex: PlexState, row: Any) -> dict[str, Any]:
+def _history_json(plex: PlexState, row: HistoryRow) -> dict[str, Any]:
     obj = row.item
     rk = plex.rating_key(obj)
     out: dict[str, Any] = {
@@ -389,7 +389,7 @@ async def accounts(request: web.Request) -> web.Response:
     )
 
 
-def _target(request: web.Request) -> Any:
+def _target(request: web.Request) -> Media:
     key = request.query.get("key") or request.query.get("ratingKey") or ""
     obj = state_of(request).plex.by_key(key.rsplit("/", 1)[-1])
     if obj is None:
@@ -397,7 +397,7 @@ def _target(request: web.Request) -> Any:
     return obj
 
 
-def _leaves(obj: Any) -> list[Movie | Episode]:
+def _leaves(obj: Media) -> list[Movie | Episode]:
     if isinstance(obj, Show):
         return [e for e in obj.episodes if e.season > 0]
     if isinstance(obj, Season):
@@ -440,8 +440,10 @@ async def timeline(request: web.Request) -> web.Response:
     user = auth(request)
     state = state_of(request)
     obj = _target(request)
+    if not isinstance(obj, Movie | Episode):
+        return web.Response(status=400)  # only movies and episodes play
     time_ms = _num(request, "time") or 0
-    duration = _num(request, "duration") or getattr(obj, "duration_ms", 0)
+    duration = _num(request, "duration") or obj.duration_ms
     view = state.plex.view(user, obj)
     if duration and time_ms / duration >= WATCHED_AT:
         state.plex.mark_watched(user, obj, state.now())

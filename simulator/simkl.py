@@ -236,9 +236,9 @@ def _row(user: User, item: Movie | Show, entry: Entry, request: web.Request) -> 
         if request.query.get("episode_watched_at") == "yes" or extended.startswith("full"):
             seasons: dict[int, list[dict[str, Any]]] = {}
             for e in seen:
-                watched = {"number": e.number}
+                watched: dict[str, int | str] = {"number": e.number}
                 if request.query.get("episode_watched_at") == "yes":
-                    watched["watched_at"] = iso_s(user.watched[e])  # type: ignore[assignment]
+                    watched["watched_at"] = iso_s(user.watched[e])
                 seasons.setdefault(e.season, []).append(watched)
             if extended.startswith("full"):
                 row["seasons"] = [{"number": n, "episodes": eps} for n, eps in seasons.items()]
@@ -585,12 +585,12 @@ async def ratings_remove(request: web.Request) -> web.Response:
         key = "movies" if kind == "movies" else "shows"
         item = state.simkl.find(kind, entry.get("ids") or {})
         record = user.entries.get(item) if item is not None else None
-        if record is None or record.rating is None:
+        if item is None or record is None or record.rating is None:
             missing[key].append(entry)
             continue
         record.rating = record.rated_at = None
         record.updated_at = state.now()
-        user.touch(state.now(), item, "rated_at")  # type: ignore[arg-type]
+        user.touch(state.now(), item, "rated_at")
         deleted[key] += 1
     return reply({"deleted": deleted, "not_found": missing})
 

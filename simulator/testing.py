@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from .app import SERVICES, build_app
+from .catalogue import Movie, Show
 from .clock import ManualClock
 from .credentials import *  # noqa: F403 - re-export the well-known credentials
 from .credentials import PLAYER_TV, TRAKT_USER
@@ -67,7 +68,7 @@ class Simulator:
         return f"{self.base_url}/{service}"
 
     # -- control API ----------------------------------------------------------------------
-    async def _call(self, method: str, path: str, body: Any = None, **params: str) -> Any:
+    async def _call(self, method: str, path: str, body: object = None, **params: str) -> object:
         assert self._session is not None, "use Simulator as an async context manager"
         async with self._session.request(
             method, f"{self.base_url}/_sim/{path}", json=body, params=params or None
@@ -75,10 +76,21 @@ class Simulator:
             if resp.status >= 400:
                 msg = f"control call {method} {path} failed: {resp.status} {await resp.text()}"
                 raise RuntimeError(msg)
-            return await resp.json()
+            out: object = await resp.json()
+            return out
+
+    async def _object(
+        self, method: str, path: str, body: object = None, **params: str
+    ) -> dict[str, Any]:
+        """A control call answered with a JSON object."""
+        out = await self._call(method, path, body, **params)
+        if not isinstance(out, dict):
+            msg = f"control call {method} {path} answered {out!r}, not an object"
+            raise TypeError(msg)
+        return out
 
     async def reset(self, seed: str | dict[str, int] = "tiny") -> dict[str, Any]:
-        return await self._call("POST", "reset", {"seed": seed})  # type: ignore[no-any-return]
+        return await self._object("POST", "reset", {"seed": seed})
 
     async def fault(
         self,
@@ -103,7 +115,7 @@ class Simulator:
             "latency": latency,
             "kind": kind,
         }
-        return await self._call("POST", "faults", spec)  # type: ignore[no-any-return]
+        return await self._object("POST", "faults", spec)
 
     async def clear_faults(self) -> None:
         await self._call("DELETE", "faults")
@@ -112,27 +124,31 @@ class Simulator:
         self, service: str | None = None, route: str | None = None
     ) -> list[dict[str, Any]]:
         params = {k: v for k, v in (("service", service), ("route", route)) if v}
-        return await self._call("GET", "requests", **params)  # type: ignore[no-any-return]
+        rows = await self._call("GET", "requests", **params)
+        if not isinstance(rows, list):
+            msg = f"control call GET requests answered {rows!r}, not a list"
+            raise TypeError(msg)
+        return rows
 
     async def clear_requests(self) -> None:
         await self._call("DELETE", "requests")
 
     async def counts(self) -> dict[str, dict[str, int]]:
-        return await self._call("GET", "counts")  # type: ignore[no-any-return]
+        return await self._object("GET", "counts")
 
     async def advance(self, seconds: float) -> float:
-        return (await self._call("POST", "clock/advance", {"seconds": seconds}))["time"]  # type: ignore[no-any-return]
+        return float((await self._object("POST", "clock/advance", {"seconds": seconds}))["time"])
 
     async def set_rate_limits(self, *, enabled: bool) -> None:
         await self._call("POST", "rate_limits", {"enabled": enabled})
 
     async def trakt_token(self, user: str = TRAKT_USER) -> dict[str, Any]:
         """A valid Trakt token body (access + refresh) for ``user``, no device dance."""
-        return await self._call("POST", "trakt/token", {"user": user})  # type: ignore[no-any-return]
+        return await self._object("POST", "trakt/token", {"user": user})
 
     async def set_trakt_user(self, user: str = TRAKT_USER, **settings: Any) -> dict[str, Any]:
         """``vip=`` / ``watchlist_limit=`` for a Trakt user."""
-        return await self._call("POST", f"trakt/users/{user}", settings)  # type: ignore[no-any-return]
+        return await self._object("POST", f"trakt/users/{user}", settings)
 
     async def approve_plex_pin(self, pin_id: int, user: str | None = None) -> None:
         """Approve as the owner (default) or ``user="shared"``."""
@@ -157,12 +173,12 @@ class Simulator:
     async def notify(self, type_: str, key: str, items: list[dict[str, Any]]) -> int:
         """Send a raw ``NotificationContainer`` frame to every PMS websocket."""
         body = {"type": type_, "key": key, "items": items}
-        return (await self._call("POST", "pms/notify", body))["sent"]  # type: ignore[no-any-return]
+        return int((await self._object("POST", "pms/notify", body))["sent"])
 
     # -- playback (as a Plex user on a player) ----------------------------------------------
     async def _playback(self, action: str, **body: Any) -> dict[str, Any]:
         body = {k: v for k, v in body.items() if v is not None}
-        return await self._call("POST", f"plex/playback/{action}", body)  # type: ignore[no-any-return]
+        return await self._object("POST", f"plex/playback/{action}", body)
 
     async def play(
         self,
@@ -196,11 +212,12 @@ class Simulator:
     def item(self, title: str, season: int | None = None, number: int | None = None) -> Item:
         """A catalogue title by exact name (an episode with ``season``/``number``)."""
         cat = self.state.catalogue
-        for item in (*cat.movies, *cat.shows):
+        titles: list[Movie | Show] = [*cat.movies, *cat.shows]
+        for item in titles:
             if item.title == title:
-                if season is None or number is None or item.kind != "show":
+                if season is None or number is None or isinstance(item, Movie):
                     return item
-                ep = cat.episode(item, season, number)  # type: ignore[arg-type]
+                ep = cat.episode(item, season, number)
                 if ep is not None:
                     return ep
         raise KeyError(title)

@@ -172,17 +172,18 @@ async def configuration(request: web.Request) -> web.Response:
     )
 
 
-def _lookup(request: web.Request, kind: str) -> Any:
+def _lookup[T: (Movie, Show)](request: web.Request, cls: type[T]) -> T:
+    """The movie or show ``{id}`` names (a tmdb id is only unique within its type)."""
     check(request)
     raw = request.match_info["id"]
-    item = state_of(request).catalogue.find(kind, {"tmdb": raw}) if raw.isdigit() else None  # type: ignore[arg-type]
+    item = state_of(request).catalogue.find_as(cls, {"tmdb": raw}) if raw.isdigit() else None
     if item is None:
         raise _error(*NOT_FOUND)
     return item
 
 
 async def movie(request: web.Request) -> web.Response:
-    m: Movie = _lookup(request, "movie")
+    m = _lookup(request, Movie)
     out = movie_brief(m)
     del out["media_type"], out["genre_ids"]
     out |= {
@@ -198,7 +199,7 @@ async def movie(request: web.Request) -> web.Response:
 
 
 async def tv(request: web.Request) -> web.Response:
-    s: Show = _lookup(request, "show")
+    s = _lookup(request, Show)
     out = show_brief(s)
     del out["media_type"], out["genre_ids"]
     out |= {
@@ -221,12 +222,12 @@ async def tv(request: web.Request) -> web.Response:
 
 
 async def movie_external_ids(request: web.Request) -> web.Response:
-    m: Movie = _lookup(request, "movie")
+    m = _lookup(request, Movie)
     return reply({"id": m.tmdb, **_movie_ids(m)})
 
 
 async def tv_external_ids(request: web.Request) -> web.Response:
-    s: Show = _lookup(request, "show")
+    s = _lookup(request, Show)
     return reply({"id": s.tmdb, **_show_ids(s)})
 
 
