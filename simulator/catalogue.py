@@ -295,40 +295,18 @@ class Catalogue:
     # -- building -------------------------------------------------------------------------
     def add_movie(self, movie: Movie) -> Movie:
         n = len(self.movies)
-        movie.plex_hex = movie.plex_hex or _hex("5d7768", n + 1)
         movie.slug = slugify(movie.title, movie.year)
         movie.released = movie.released or (
             f"{movie.year}-0{1 + n % 9}-1{n % 10}" if movie.year else None
         )
         self.movies.append(movie)
-        self._index(
-            movie,
-            trakt=movie.trakt,
-            simkl=movie.simkl,
-            imdb=movie.imdb,
-            tmdb=movie.tmdb,
-            tvdb=movie.tvdb,
-            slug=movie.slug,
-        )
-        self.by_plex_hex[movie.plex_hex] = movie
+        self._add_title(movie, _hex("5d7768", n + 1))
         return movie
 
     def add_show(self, show: Show, seasons: dict[int, int], first_aired: float) -> Show:
-        n = len(self.shows)
-        show.plex_hex = show.plex_hex or _hex("5d9c08", n + 1)
         show.slug = slugify(show.title)
         self.shows.append(show)
-        self._index(
-            show,
-            trakt=show.trakt,
-            simkl=show.simkl,
-            imdb=show.imdb,
-            tmdb=show.tmdb,
-            tvdb=show.tvdb,
-            slug=show.slug,
-            mal=show.mal,
-        )
-        self.by_plex_hex[show.plex_hex] = show
+        self._add_title(show, _hex("5d9c08", len(self.shows)), mal=show.mal)
         aired = first_aired
         for season, count in seasons.items():
             s = len(self.seasons) + 1
@@ -358,6 +336,21 @@ class Catalogue:
                 self._index(ep, trakt=ep.trakt, imdb=ep.imdb, tmdb=ep.tmdb, tvdb=ep.tvdb)
                 self.by_plex_hex[ep.plex_hex] = ep
         return show
+
+    def _add_title(self, title: Movie | Show, plex_hex: str, **extra_ids: IdValue) -> None:
+        """Index a movie or show by its ids and its discover key (``plex_hex`` unless set)."""
+        title.plex_hex = title.plex_hex or plex_hex
+        self._index(
+            title,
+            trakt=title.trakt,
+            simkl=title.simkl,
+            imdb=title.imdb,
+            tmdb=title.tmdb,
+            tvdb=title.tvdb,
+            slug=title.slug,
+            **extra_ids,
+        )
+        self.by_plex_hex[title.plex_hex] = title
 
     def _index(self, item: Media, **ids: IdValue) -> None:
         for key, value in ids.items():

@@ -22,38 +22,22 @@ MATCH_ORDER = ("simkl", "imdb", "tmdb", "tvdb", "mal", "slug")
 STATUSES = ("plantowatch", "watching", "completed", "hold", "dropped")
 SCROBBLE_WINDOW = 3600
 GROUPS = {"movies": "movies", "shows": "tv_shows", "anime": "anime"}
+_SHOW_ACTIVITIES = (
+    "all",
+    "rated_at",
+    "playback",
+    "plantowatch",
+    "watching",
+    "completed",
+    "hold",
+    "dropped",
+    "removed_from_list",
+)
 ACTIVITY_KEYS = {
-    "tv_shows": (
-        "all",
-        "rated_at",
-        "playback",
-        "plantowatch",
-        "watching",
-        "completed",
-        "hold",
-        "dropped",
-        "removed_from_list",
-    ),
-    "anime": (
-        "all",
-        "rated_at",
-        "playback",
-        "plantowatch",
-        "watching",
-        "completed",
-        "hold",
-        "dropped",
-        "removed_from_list",
-    ),
-    "movies": (
-        "all",
-        "rated_at",
-        "playback",
-        "plantowatch",
-        "completed",
-        "dropped",
-        "removed_from_list",
-    ),
+    "tv_shows": _SHOW_ACTIVITIES,
+    "anime": _SHOW_ACTIVITIES,
+    # Movies have no "watching" or "hold" status.
+    "movies": tuple(k for k in _SHOW_ACTIVITIES if k not in ("watching", "hold")),
 }
 
 

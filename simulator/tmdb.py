@@ -17,7 +17,7 @@ LIMIT_PER_SECOND = 40
 PAGE_SIZE = 20
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 
 def _error(status: int, code: int, message: str) -> Abort:
@@ -273,38 +273,37 @@ def _page(request: web.Request, rows: Sequence[dict[str, Any]]) -> web.Response:
     )
 
 
-async def search_movie(request: web.Request) -> web.Response:
+def _search[T: (Movie, Show)](
+    request: web.Request,
+    titles: Sequence[T],
+    brief: Callable[[T], dict[str, Any]],
+    year_params: tuple[str, str],
+) -> web.Response:
+    """Titles containing ``query`` (any case), of the year in the first given year parameter."""
     check(request)
     query = request.query.get("query", "").casefold().strip()
-    year = request.query.get("year") or request.query.get("primary_release_year")
+    year = request.query.get(year_params[0]) or request.query.get(year_params[1])
     rows = [
-        movie_brief(m)
-        for m in state_of(request).catalogue.movies
+        brief(t)
+        for t in titles
         if query
-        and m.tmdb is not None
-        and query in m.title.casefold()
-        and (not year or str(m.year) == year)
+        and t.tmdb is not None
+        and query in t.title.casefold()
+        and (not year or str(t.year) == year)
     ]
     for row in rows:
-        del row["media_type"]
+        del row["media_type"]  # search results of one type do not say it
     return _page(request, rows)
+
+
+async def search_movie(request: web.Request) -> web.Response:
+    movies = state_of(request).catalogue.movies
+    return _search(request, movies, movie_brief, ("year", "primary_release_year"))
 
 
 async def search_tv(request: web.Request) -> web.Response:
-    check(request)
-    query = request.query.get("query", "").casefold().strip()
-    year = request.query.get("first_air_date_year") or request.query.get("year")
-    rows = [
-        show_brief(s)
-        for s in state_of(request).catalogue.shows
-        if query
-        and s.tmdb is not None
-        and query in s.title.casefold()
-        and (not year or str(s.year) == year)
-    ]
-    for row in rows:
-        del row["media_type"]
-    return _page(request, rows)
+    shows = state_of(request).catalogue.shows
+    return _search(request, shows, show_brief, ("first_air_date_year", "year"))
 
 
 async def not_found(request: web.Request) -> web.Response:
