@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorEntity
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import EntityCategory
 
-from .entity import ScrobbleEntity
-
-if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-    from .data import CrosswatchConfigEntry
+from .entity import ScrobbleEntity, scrobble_platform
 
 # Pushed by the scrobbler: no polling, no requests of their own.
 PARALLEL_UPDATES = 0
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CrosswatchConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the listener sensor to a Plex account that scrobbles."""
-    scrobbler = entry.runtime_data.scrobble
-    if scrobbler is not None:
-        async_add_entities([ListenerConnectedSensor(scrobbler, "plex_listener")])
+# The listener sensor of a Plex account that scrobbles.
+async_setup_entry = scrobble_platform(
+    account=lambda scrobbler: [ListenerConnectedSensor(scrobbler, "plex_listener")]
+)
 
 
 class ListenerConnectedSensor(ScrobbleEntity, BinarySensorEntity):

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from homeassistant.components.button import ButtonEntity
 from homeassistant.exceptions import HomeAssistantError
 
 from .const import DOMAIN
-from .entity import PairEntity
+from .entity import PairEntity, pair_platform
 from .pairs import PairNotReadyError
-
-if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-    from .data import CrosswatchConfigEntry
 
 # A press runs the pair, which serializes itself.
 PARALLEL_UPDATES = 0
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CrosswatchConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add one button per sync pair, on its subentry."""
-    for subentry_id, runner in entry.runtime_data.pair_runners.items():
-        async_add_entities([SyncNowButton(runner, "sync_now")], config_subentry_id=subentry_id)
+# One button per sync pair, on its subentry.
+async_setup_entry = pair_platform(lambda runner: [SyncNowButton(runner, "sync_now")])
 
 
 class SyncNowButton(PairEntity, ButtonEntity):

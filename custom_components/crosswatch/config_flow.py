@@ -136,6 +136,18 @@ def _secret_field() -> TextSelector:
     return TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
+def _plex_server_data(username: str, server: accounts.PlexServerChoice, url: str) -> dict[str, Any]:
+    """The entry data a chosen server (and who chose it) sets, at login and reconfigure."""
+    return {
+        CONF_ACCOUNT_NAME: username,
+        CONF_SERVER_ID: server.machine_id,
+        CONF_SERVER_NAME: server.name,
+        CONF_SERVER_URL: url,
+        CONF_SERVER_TOKEN: server.access_token,
+        CONF_SERVER_OWNED: server.owned,
+    }
+
+
 class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMAIN):
     """Connect a Plex, Trakt, SIMKL or TMDb account."""
 
@@ -244,13 +256,26 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             return self.async_show_progress_done(next_step_id=f"{step_id}_retry")
         return self.async_show_progress_done(next_step_id=next_step_id)
 
-    def _retry_form(self, step_id: str) -> ConfigFlowResult:
-        """A form that shows what went wrong; submitting it starts the login again."""
+    def _retry_form(self, step_id: str, error: Exception | None = None) -> ConfigFlowResult:
+        """A form that shows what went wrong (``error``, or the last); submitting retries."""
+        if error is not None:
+            self._error = error_key(error)
         return self.async_show_form(
             step_id=f"{step_id}_retry",
             data_schema=vol.Schema({}),
             errors={"base": self._error or "unknown"},
         )
+
+    async def _retry_step(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        restart: Callable[[], Awaitable[ConfigFlowResult]],
+    ) -> ConfigFlowResult:
+        """The ``<step>_retry`` step: the retry form, then ``restart`` once it is submitted."""
+        if user_input is None:
+            return self._retry_form(step_id)
+        return await restart()
 
     # -- entry points ---------------------------------------------------------------------
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -330,8 +355,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             try:
                 pin = await self._validate(login.async_create_pin())
             except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
-                self._error = error_key(err)
-                return self._retry_form("plex")
+                return self._retry_form("plex", err)
             self._placeholders = {"url": login.auth_url(pin), "code": pin.code}
             self._start_login(lambda: login.async_check_pin(pin), 1.0, pin.expires_at, "plex")
         return self._progress_result("plex", "plex_pin", "plex_server")
@@ -340,9 +364,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Tell the user what failed; start a new PIN when they submit."""
-        if user_input is None:
-            return self._retry_form("plex")
-        return await self.async_step_plex()
+        return await self._retry_step("plex", user_input, self.async_step_plex)
 
     async def async_step_plex_server(
         self, user_input: dict[str, Any] | None = None
@@ -355,8 +377,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             try:
                 await self._validate(login.async_load_account())
             except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
-                self._error = error_key(err)
-                return self._retry_form("plex")
+                return self._retry_form("plex", err)
             self._plex_servers = login.servers
             if not self._plex_servers:
                 return self.async_abort(reason="no_servers")
@@ -396,14 +417,9 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         data = {
             CONF_SERVICE: Service.PLEX.value,
             CONF_ACCOUNT_ID: account_id,
-            CONF_ACCOUNT_NAME: username,
             CONF_PLEX_TOKEN: login.token,
             CONF_PLEX_CLIENT_ID: login.client_identifier,
-            CONF_SERVER_ID: server.machine_id,
-            CONF_SERVER_NAME: server.name,
-            CONF_SERVER_URL: url,
-            CONF_SERVER_TOKEN: server.access_token,
-            CONF_SERVER_OWNED: server.owned,
+            **_plex_server_data(username, server, url),
         }
         title = f"{server.name} ({username})"
         return await self._finish(f"{account_id}_{server.machine_id}", title, data)
@@ -454,14 +470,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
     ) -> ConfigFlowResult:
         assert login.account is not None
         account_id, username = login.account
-        data = {
-            CONF_ACCOUNT_NAME: username,
-            CONF_SERVER_ID: server.machine_id,
-            CONF_SERVER_NAME: server.name,
-            CONF_SERVER_URL: url,
-            CONF_SERVER_TOKEN: server.access_token,
-            CONF_SERVER_OWNED: server.owned,
-        }
+        data = _plex_server_data(username, server, url)
         title = f"{server.name} ({username})"
         unique_id = f"{account_id}_{server.machine_id}"
         return await self._finish(unique_id, title, data, same_account=False)
@@ -498,10 +507,11 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Tell the user what failed; start a new PIN when they submit."""
-        if user_input is None:
-            return self._retry_form("simkl")
-        assert self._simkl is not None
-        return await self.async_step_simkl({CONF_CLIENT_ID: self._simkl.client_id})
+        simkl = self._simkl
+        assert simkl is not None
+        return await self._retry_step(
+            "simkl", user_input, lambda: self.async_step_simkl({CONF_CLIENT_ID: simkl.client_id})
+        )
 
     async def async_step_simkl_finish(
         self, user_input: dict[str, Any] | None = None
@@ -513,8 +523,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         try:
             account_id, username = await self._validate(login.async_account())
         except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
-            self._error = error_key(err)
-            return self._retry_form("simkl")
+            return self._retry_form("simkl", err)
         data = {
             CONF_SERVICE: Service.SIMKL.value,
             CONF_ACCOUNT_ID: account_id,
@@ -551,8 +560,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             try:
                 code = await self._validate(implementation.async_device_code())
             except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
-                self._error = error_key(err)
-                return self._retry_form("trakt_device")
+                return self._retry_form("trakt_device", err)
             self._placeholders = {"url": code.verification_url, "code": code.user_code}
 
             async def check() -> dict[str, Any] | None:
@@ -568,9 +576,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Tell the user what failed; ask for a new code when they submit."""
-        if user_input is None:
-            return self._retry_form("trakt_device")
-        return await self.async_step_trakt_device()
+        return await self._retry_step("trakt_device", user_input, self.async_step_trakt_device)
 
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
         """Read who signed in (slug/uuid) and save the account with its tokens."""

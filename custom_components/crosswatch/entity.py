@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -13,11 +13,20 @@ from .const import CONF_SERVICE, DOMAIN
 from .coordinator import AccountCoordinator
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine, Iterable
+
     from homeassistant.config_entries import ConfigSubentry
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .data import CrosswatchConfigEntry
     from .pairs import PairRunner
     from .scrobbling import PlexScrobbler
+
+    type PlatformSetup = Callable[
+        [HomeAssistant, CrosswatchConfigEntry, AddConfigEntryEntitiesCallback],
+        Coroutine[Any, Any, None],
+    ]
 
 MANUFACTURER = {
     "plex": "Plex",
@@ -101,3 +110,69 @@ class PairEntity(Entity):
         """Follow the runner."""
         await super().async_added_to_hass()
         self.async_on_remove(self.runner.async_add_listener(self.async_write_ha_state))
+
+
+# -- platform setup -----------------------------------------------------------------------------
+def async_add_pair_entities(
+    entry: CrosswatchConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[PairRunner], Iterable[Entity]],
+) -> None:
+    """Add ``build(runner)`` for every sync pair of ``entry``, on the pair's subentry."""
+    for subentry_id, runner in entry.runtime_data.pair_runners.items():
+        async_add_entities(build(runner), config_subentry_id=subentry_id)
+
+
+def async_add_scrobble_entities(
+    entry: CrosswatchConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    *,
+    account: Callable[[PlexScrobbler], Iterable[Entity]] | None = None,
+    per_user: Callable[[PlexScrobbler, str], Entity] | None = None,
+) -> None:
+    """Add a scrobbling Plex account's entities: ``account`` once, ``per_user`` per routed user.
+
+    Users first seen later (an "all users" route) get their ``per_user`` entity then.
+    """
+    scrobbler = entry.runtime_data.scrobble
+    if scrobbler is None:
+        return
+    if account is not None:
+        async_add_entities(account(scrobbler))
+    if per_user is not None:
+        async_add_entities(per_user(scrobbler, user_id) for user_id in scrobbler.users)
+        entry.async_on_unload(
+            scrobbler.async_add_user_listener(
+                lambda user_id: async_add_entities([per_user(scrobbler, user_id)])
+            )
+        )
+
+
+def pair_platform(build: Callable[[PairRunner], Iterable[Entity]]) -> PlatformSetup:
+    """A platform's ``async_setup_entry`` that adds ``build(runner)`` for every sync pair."""
+
+    async def async_setup_entry(
+        hass: HomeAssistant,
+        entry: CrosswatchConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        async_add_pair_entities(entry, async_add_entities, build)
+
+    return async_setup_entry
+
+
+def scrobble_platform(
+    *,
+    account: Callable[[PlexScrobbler], Iterable[Entity]] | None = None,
+    per_user: Callable[[PlexScrobbler, str], Entity] | None = None,
+) -> PlatformSetup:
+    """A platform's ``async_setup_entry`` for entities of a scrobbling Plex account."""
+
+    async def async_setup_entry(
+        hass: HomeAssistant,
+        entry: CrosswatchConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        async_add_scrobble_entities(entry, async_add_entities, account=account, per_user=per_user)
+
+    return async_setup_entry

@@ -7,28 +7,19 @@ from typing import TYPE_CHECKING
 from homeassistant.components.event import EventEntity
 from homeassistant.core import callback
 
-from .entity import ScrobbleEntity
+from .entity import ScrobbleEntity, scrobble_platform
 from .scrobbling import EVENT_WATCHED, event_type
 
 if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-    from .data import CrosswatchConfigEntry
     from .scrobble.pipeline import DeliveryReport
 
 PARALLEL_UPDATES = 0
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CrosswatchConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the scrobble event entity to a Plex account that scrobbles."""
-    scrobbler = entry.runtime_data.scrobble
-    if scrobbler is not None:
-        async_add_entities([ScrobbleEventEntity(scrobbler, "scrobble")])
+# The scrobble event entity of a Plex account that scrobbles.
+async_setup_entry = scrobble_platform(
+    account=lambda scrobbler: [ScrobbleEventEntity(scrobbler, "scrobble")]
+)
 
 
 class ScrobbleEventEntity(ScrobbleEntity, EventEntity):

@@ -8,33 +8,20 @@ from homeassistant.components.image import ImageEntity
 from homeassistant.core import callback
 from homeassistant.util import dt as dt_util
 
-from .entity import ScrobbleEntity
+from .entity import ScrobbleEntity, scrobble_platform
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .data import CrosswatchConfigEntry
     from .scrobbling import PlexScrobbler
 
 PARALLEL_UPDATES = 0
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CrosswatchConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add a poster per routed Plex user, and one for each user seen later."""
-    scrobbler = entry.runtime_data.scrobble
-    if scrobbler is None:
-        return
-    async_add_entities(NowWatchingPoster(hass, scrobbler, user_id) for user_id in scrobbler.users)
-    entry.async_on_unload(
-        scrobbler.async_add_user_listener(
-            lambda user_id: async_add_entities([NowWatchingPoster(hass, scrobbler, user_id)])
-        )
-    )
+# A poster per routed Plex user, and one for each user seen later.
+async_setup_entry = scrobble_platform(
+    per_user=lambda scrobbler, user_id: NowWatchingPoster(scrobbler.hass, scrobbler, user_id)
+)
 
 
 class NowWatchingPoster(ScrobbleEntity, ImageEntity):

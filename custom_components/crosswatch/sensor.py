@@ -8,7 +8,13 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, Sen
 
 from .accounts import poster_key
 from .coordinator import recent_entries
-from .entity import AccountEntity, PairEntity, ScrobbleEntity
+from .entity import (
+    AccountEntity,
+    PairEntity,
+    ScrobbleEntity,
+    async_add_pair_entities,
+    async_add_scrobble_entities,
+)
 from .scrobbling import IDLE, now_watching_attributes
 from .sync.plan import RunResult
 
@@ -37,23 +43,17 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     if coordinator.data.watchlist is not None:
         async_add_entities([WatchlistSensor(coordinator, "watchlist")])
-    for subentry_id, runner in entry.runtime_data.pair_runners.items():
-        async_add_entities(
-            [
-                PairLastRunSensor(runner, "last_run"),
-                PairResultSensor(runner, "result"),
-                PairCountSensor(runner, "added", "adds"),
-                PairCountSensor(runner, "removed", "removals"),
-            ],
-            config_subentry_id=subentry_id,
-        )
-    if (scrobbler := entry.runtime_data.scrobble) is not None:
-        async_add_entities(NowWatchingSensor(scrobbler, user_id) for user_id in scrobbler.users)
-        entry.async_on_unload(
-            scrobbler.async_add_user_listener(
-                lambda user_id: async_add_entities([NowWatchingSensor(scrobbler, user_id)])
-            )
-        )
+    async_add_pair_entities(
+        entry,
+        async_add_entities,
+        lambda runner: [
+            PairLastRunSensor(runner, "last_run"),
+            PairResultSensor(runner, "result"),
+            PairCountSensor(runner, "added", "adds"),
+            PairCountSensor(runner, "removed", "removals"),
+        ],
+    )
+    async_add_scrobble_entities(entry, async_add_entities, per_user=NowWatchingSensor)
 
 
 def _describe(entry: WatchlistEntry, posters: Mapping[str, str]) -> dict[str, Any]:

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.const import STATE_OFF
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .entity import PairEntity
-
-if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-    from .data import CrosswatchConfigEntry
+from .entity import PairEntity, pair_platform
 
 PARALLEL_UPDATES = 0
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CrosswatchConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add one switch per sync pair, on its subentry."""
-    for subentry_id, runner in entry.runtime_data.pair_runners.items():
-        async_add_entities([PairEnabledSwitch(runner, "enabled")], config_subentry_id=subentry_id)
+# One switch per sync pair, on its subentry.
+async_setup_entry = pair_platform(lambda runner: [PairEnabledSwitch(runner, "enabled")])
 
 
 class PairEnabledSwitch(PairEntity, SwitchEntity, RestoreEntity):

@@ -8,7 +8,7 @@ suspends apps that poll the full library, so ``all_items`` is meant to be called
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
@@ -24,7 +24,7 @@ from .models import (
     WatchlistEntry,
     WriteResult,
 )
-from .wire import iso_s, parse_time, wire_ids, write_result
+from .wire import iso_s, parse_time, post_scrobble, rating_entries, wire_ids, write_in_batches
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from .clock import Clock
 
 DEFAULT_BASE_URL: Final = "https://api.simkl.com"
-BATCH_SIZE: Final = 100
 SIMKL_ID_TYPES: Final = ("simkl", "imdb", "tmdb", "tvdb", "mal", "anidb")
 LIST_STATUSES: Final = frozenset({"plantowatch", "watching", "completed", "hold", "dropped"})
 SECTIONS: Final = {"movies": "movie", "shows": "show", "anime": "show"}
@@ -322,16 +321,7 @@ class SimklClient:
         *,
         idempotent: bool = True,
     ) -> WriteResult:
-        result = WriteResult()
-        for start in range(0, len(entries), BATCH_SIZE):
-            body = _payload(entries[start : start + BATCH_SIZE])
-            if not body:
-                continue
-            answer = await self.http.post(
-                path, route=f"POST {path}", json_body=body, idempotent=idempotent
-            )
-            result.merge(write_result(answer))
-        return result
+        return await write_in_batches(self.http, path, entries, _payload, idempotent=idempotent)
 
     async def add_to_list(self, items: Iterable[MediaItem], to: str = "plantowatch") -> WriteResult:
         """Put movies/shows on a list (``plantowatch`` is the watchlist)."""
@@ -354,13 +344,7 @@ class SimklClient:
 
     async def ratings_add(self, ratings: Iterable[Rating]) -> WriteResult:
         """Rate movies and shows (SIMKL cannot rate seasons or episodes)."""
-        entries = []
-        for rating in ratings:
-            extra: dict[str, Any] = {"rating": rating.rating}
-            if rating.rated_at is not None:
-                extra["rated_at"] = iso_s(rating.rated_at)
-            entries.append((rating.item, extra))
-        return await self._write("/sync/ratings", entries)
+        return await self._write("/sync/ratings", rating_entries(ratings, iso_s))
 
     async def ratings_remove(self, items: Iterable[MediaItem]) -> WriteResult:
         """Clear ratings."""
@@ -379,21 +363,9 @@ class SimklClient:
             body["movie" if item.kind is MediaKind.MOVIE else "show"] = {
                 "ids": wire_ids(item.ids, SIMKL_ID_TYPES)
             }
-        response = await self.http.request(
-            "POST",
-            f"/scrobble/{action}",
-            route=f"POST /scrobble/{action}",
-            json_body=body,
-            allow=(409,),
-        )
-        data = response.data if isinstance(response.data, Mapping) else {}
-        if response.status == 409:  # noqa: PLR2004
-            return ScrobbleResult(
-                action="scrobble",
-                already_scrobbled=True,
-                watched_at=parse_time(data.get("watched_at")),
-                expires_at=parse_time(data.get("expires_at")),
-            )
+        data, result = await post_scrobble(self.http, action, body)
+        if result.already_scrobbled:
+            return result
         section = "movies" if "movie" in data else "shows"
         media = _media(section, data)
         if media is not None and "episode" in data and isinstance(data["episode"], Mapping):
@@ -406,10 +378,4 @@ class SimklClient:
                 season=_int(episode.get("season")),
                 number=_int(episode.get("number")),
             )
-        progress_out = data.get("progress")
-        return ScrobbleResult(
-            action=str(data.get("action", action)),
-            progress=float(progress_out) if isinstance(progress_out, int | float) else None,
-            history_id=_int(data.get("id")),
-            item=media,
-        )
+        return replace(result, item=media)

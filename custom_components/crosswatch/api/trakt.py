@@ -8,7 +8,7 @@ user; reads at 1000 per five minutes.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
@@ -25,7 +25,16 @@ from .models import (
     WriteResult,
 )
 from .paging import collect_numbered_pages, header_int
-from .wire import iso_ms, parse_time, wire_ids, write_result
+from .wire import (
+    WRITE_BATCH,
+    iso_ms,
+    parse_time,
+    post_scrobble,
+    rating_entries,
+    wire_ids,
+    write_in_batches,
+    write_result,
+)
 
 if TYPE_CHECKING:
     from datetime import date, datetime
@@ -35,7 +44,7 @@ if TYPE_CHECKING:
     from .clock import Clock
 
 DEFAULT_BASE_URL: Final = "https://api.trakt.tv"
-BATCH_SIZE: Final = 100
+BATCH_SIZE: Final = WRITE_BATCH
 PAGE_LIMIT: Final = 100
 TRAKT_ID_TYPES: Final = ("trakt", "slug", "imdb", "tmdb", "tvdb")
 SEARCH_ID_TYPES: Final = frozenset({"trakt", "imdb", "tmdb", "tvdb"})
@@ -542,14 +551,7 @@ class TraktClient:
         *,
         idempotent: bool = True,
     ) -> WriteResult:
-        result = WriteResult()
-        for start in range(0, len(entries), BATCH_SIZE):
-            body = _payload(entries[start : start + BATCH_SIZE])
-            answer = await self.http.post(
-                path, route=f"POST {path}", json_body=body, idempotent=idempotent
-            )
-            result.merge(write_result(answer))
-        return result
+        return await write_in_batches(self.http, path, entries, _payload, idempotent=idempotent)
 
     async def watchlist_add(self, items: Iterable[MediaItem]) -> WriteResult:
         """Add items (420 → ``AccountLimitError`` with the limit)."""
@@ -581,13 +583,7 @@ class TraktClient:
 
     async def ratings_add(self, ratings: Iterable[Rating]) -> WriteResult:
         """Rate items (1-10)."""
-        entries = []
-        for rating in ratings:
-            extra: dict[str, Any] = {"rating": rating.rating}
-            if rating.rated_at is not None:
-                extra["rated_at"] = iso_ms(rating.rated_at)
-            entries.append((rating.item, extra))
-        return await self._write("/sync/ratings", entries)
+        return await self._write("/sync/ratings", rating_entries(ratings, iso_ms))
 
     async def ratings_remove(self, items: Iterable[MediaItem]) -> WriteResult:
         """Clear ratings."""
@@ -607,26 +603,11 @@ class TraktClient:
         else:
             key = "movie" if item.kind is MediaKind.MOVIE else "episode"
             body[key] = {"ids": wire_ids(item.ids, TRAKT_ID_TYPES)}
-        route = f"POST /scrobble/{action}"
-        response = await self.http.request(
-            "POST", f"/scrobble/{action}", route=route, json_body=body, allow=(409,)
-        )
-        data = response.data if isinstance(response.data, Mapping) else {}
-        if response.status == 409:  # noqa: PLR2004
-            return ScrobbleResult(
-                action="scrobble",
-                already_scrobbled=True,
-                watched_at=parse_time(data.get("watched_at")),
-                expires_at=parse_time(data.get("expires_at")),
-            )
+        data, result = await post_scrobble(self.http, action, body)
+        if result.already_scrobbled:
+            return result
         kind = "episode" if "episode" in data else "movie"
-        progress_out = data.get("progress")
-        return ScrobbleResult(
-            action=str(data.get("action", action)),
-            progress=float(progress_out) if isinstance(progress_out, int | float) else None,
-            history_id=_int(data.get("id")),
-            item=item_from_row({"type": kind, **data}),
-        )
+        return replace(result, item=item_from_row({"type": kind, **data}))
 
     async def search_id(self, id_type: str, value: str, media_type: str) -> list[MediaItem]:
         """Look an id up; ``media_type`` is required since tmdb/tvdb ids repeat across kinds."""

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
-from .models import WriteResult
+from .models import ScrobbleResult, WriteResult
+
+if TYPE_CHECKING:
+    from .http import ServiceHttp
+    from .models import MediaItem, Rating
+
+    type WireEntry = tuple[MediaItem, Mapping[str, Any]]
+
+# Items per Trakt/SIMKL sync write.
+WRITE_BATCH: Final = 100
+ALREADY_SCROBBLED: Final = 409
 
 # Trakt/SIMKL want integers for these id types (imdb and slug stay strings).
 INTEGER_ID_TYPES = frozenset({"trakt", "tmdb", "tvdb", "simkl", "mal", "anidb"})
@@ -88,4 +98,65 @@ def write_result(body: Any) -> WriteResult:
             if isinstance(entry, Mapping) and isinstance(entry.get("ids"), Mapping)
         ],
         batches=1,
+    )
+
+
+def rating_entries(ratings: Iterable[Rating], stamp: Callable[[datetime], str]) -> list[WireEntry]:
+    """``/sync/ratings`` rows: the rating, and ``rated_at`` (in the service's format) if known."""
+    entries: list[WireEntry] = []
+    for rating in ratings:
+        extra: dict[str, Any] = {"rating": rating.rating}
+        if rating.rated_at is not None:
+            extra["rated_at"] = stamp(rating.rated_at)
+        entries.append((rating.item, extra))
+    return entries
+
+
+async def write_in_batches(
+    http: ServiceHttp,
+    path: str,
+    entries: Sequence[WireEntry],
+    payload: Callable[[Sequence[WireEntry]], Mapping[str, Any]],
+    *,
+    idempotent: bool = True,
+) -> WriteResult:
+    """POST ``entries`` to a ``/sync`` path in batches; a batch with nothing to send is skipped."""
+    result = WriteResult()
+    for start in range(0, len(entries), WRITE_BATCH):
+        body = payload(entries[start : start + WRITE_BATCH])
+        if not body:
+            continue
+        answer = await http.post(path, route=f"POST {path}", json_body=body, idempotent=idempotent)
+        result.merge(write_result(answer))
+    return result
+
+
+async def post_scrobble(
+    http: ServiceHttp, action: str, body: Mapping[str, Any]
+) -> tuple[Mapping[str, Any], ScrobbleResult]:
+    """POST ``/scrobble/<action>``: the answer's body and what it says (a 409 is a success).
+
+    The result carries no item: each service names the scrobbled title its own way.
+    """
+    response = await http.request(
+        "POST",
+        f"/scrobble/{action}",
+        route=f"POST /scrobble/{action}",
+        json_body=body,
+        allow=(ALREADY_SCROBBLED,),
+    )
+    data = response.data if isinstance(response.data, Mapping) else {}
+    if response.status == ALREADY_SCROBBLED:
+        return data, ScrobbleResult(
+            action="scrobble",
+            already_scrobbled=True,
+            watched_at=parse_time(data.get("watched_at")),
+            expires_at=parse_time(data.get("expires_at")),
+        )
+    progress = data.get("progress")
+    history_id = data.get("id")
+    return data, ScrobbleResult(
+        action=str(data.get("action", action)),
+        progress=float(progress) if isinstance(progress, int | float) else None,
+        history_id=history_id if type(history_id) is int else None,
     )

@@ -162,6 +162,17 @@ def item_to_dict(item: MediaItem) -> dict[str, Any]:
     }
 
 
+def plex_text(value: object) -> str | None:
+    """A Plex key or name that comes as a number or a string; blanks and booleans are none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
 def _optional_int(value: object) -> int | None:
     if value is None:
         return None

@@ -21,6 +21,7 @@ import aiohttp
 from yarl import URL
 
 from .binder import PlayNotification
+from .events import plex_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -74,21 +75,11 @@ def parse_frame(text: str) -> list[PlayNotification]:
     return [note for entry in entries if (note := _notification(entry)) is not None]
 
 
-def _key(value: object) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
 def _notification(entry: object) -> PlayNotification | None:
     if not isinstance(entry, dict):
         return None
-    session_key = _key(entry.get("sessionKey"))
-    rating_key = _key(entry.get("ratingKey"))
+    session_key = plex_text(entry.get("sessionKey"))
+    rating_key = plex_text(entry.get("ratingKey"))
     state = entry.get("state")
     offset = entry.get("viewOffset", 0)
     if isinstance(offset, float) and offset.is_integer():

@@ -22,6 +22,7 @@ from .events import (
     RatingEvent,
     ScrobbleAction,
     ScrobbleEvent,
+    plex_text,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def normalize_rating(payload: object, *, timestamp: float) -> RatingEvent | None
 def webhook_rating_key(payload: object) -> str | None:
     """Return the grandparent (show) rating key of an episode webhook, for show-id enrichment."""
     metadata = payload.get("Metadata") if isinstance(payload, dict) else None
-    return _text(metadata.get("grandparentRatingKey")) if isinstance(metadata, dict) else None
+    return plex_text(metadata.get("grandparentRatingKey")) if isinstance(metadata, dict) else None
 
 
 def _scrobble_event(payload: object, timestamp: float) -> ScrobbleEvent | None:
@@ -81,7 +82,7 @@ def _scrobble_event(payload: object, timestamp: float) -> ScrobbleEvent | None:
         return None
     metadata, item, user, server_id, rating_key = common
     player = payload.get("Player")
-    player_id = _text(player.get("uuid")) if isinstance(player, dict) else None
+    player_id = plex_text(player.get("uuid")) if isinstance(player, dict) else None
     if player_id is None or not isinstance(player, dict):
         return None
     duration = _number(metadata.get("duration"))
@@ -94,7 +95,7 @@ def _scrobble_event(payload: object, timestamp: float) -> ScrobbleEvent | None:
         item=item,
         progress=progress,
         user=user,
-        player=PlexPlayer(id=player_id, title=_text(player.get("title")) or ""),
+        player=PlexPlayer(id=player_id, title=plex_text(player.get("title")) or ""),
         server_id=server_id,
         rating_key=rating_key,
         source=EventSource.WEBHOOK,
@@ -138,9 +139,9 @@ def _common(
         return None
     if _is_extra(metadata):
         return None
-    user_id = _text(account.get("id"))
-    server_id = _text(server.get("uuid"))
-    rating_key = _text(metadata.get("ratingKey"))
+    user_id = plex_text(account.get("id"))
+    server_id = plex_text(server.get("uuid"))
+    rating_key = plex_text(metadata.get("ratingKey"))
     if user_id is None or server_id is None or rating_key is None:
         return None
     item = item_from_metadata(metadata)
@@ -149,7 +150,7 @@ def _common(
     return (
         metadata,
         item,
-        PlexUser(id=user_id, title=_text(account.get("title")) or ""),
+        PlexUser(id=user_id, title=plex_text(account.get("title")) or ""),
         server_id,
         rating_key,
     )
@@ -162,16 +163,6 @@ def _is_extra(metadata: dict[str, Any]) -> bool:
         or metadata.get("extraType") not in (None, "", 0)
         or metadata.get("type") == "clip"
     )
-
-
-def _text(value: object) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
 
 
 def _number(value: object) -> float | None:
