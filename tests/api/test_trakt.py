@@ -403,3 +403,25 @@ def test_item_from_odd_rows() -> None:
     )
     movie = item_from_row({"type": "movie", "movie": {"title": 5, "year": "2010", "ids": None}})
     assert movie == MediaItem(kind=MediaKind.MOVIE)
+
+
+async def test_history_rows_carry_play_ids_and_one_titles_plays(sim, session) -> None:
+    api = client(sim, session)
+    when = datetime(2026, 10, 1, 20, 0, tzinfo=UTC)
+    await api.history_add(
+        [Play(item=INCEPTION, watched_at=when - timedelta(days=d)) for d in (0, 1)]
+    )
+    held = {p.id: p.watched_at for p in sim.state.trakt.users["simuser"].history}
+    plays = await api.history()
+    assert plays
+    assert all(p.history_id is not None for p in plays)
+    assert {p.history_id: p.watched_at.timestamp() for p in plays} == held
+    inception = next(p for p in plays if p.item.ids.get("tmdb") == "27205")
+    title = await api.history(kind="movies", trakt_id=inception.item.ids["trakt"])
+    assert [p.watched_at for p in title] == [when, when - timedelta(days=1)]
+    route = (await sim.requests("trakt"))[-1]
+    assert route["path"].endswith(f"/sync/history/movies/{inception.item.ids['trakt']}")
+    with pytest.raises(ValueError, match="kind and numeric Trakt id"):
+        await api.history(trakt_id="27205")
+    with pytest.raises(ValueError, match="kind and numeric Trakt id"):
+        await api.history(kind="movies", trakt_id="inception-2010")
