@@ -38,7 +38,7 @@ from .api.errors import (
 from .api.models import MediaItem, MediaKind
 from .api.plex import PlexServerClient, PlexTvClient
 from .api.simkl import PinStatus, SimklClient
-from .api.tmdb import TmdbClient
+from .api.tmdb import MemoryTmdbCache, TmdbClient
 from .api.trakt import DeviceStatus, TraktAuth, TraktClient, TraktToken
 from .const import (
     APP_NAME,
@@ -100,12 +100,13 @@ class AccountApi(Protocol):
 
 
 # -- TMDb ---------------------------------------------------------------------------------------
-def _tmdb_client(hass: HomeAssistant, key: str) -> TmdbClient:
+def _tmdb_client(hass: HomeAssistant, key: str, cache: MemoryTmdbCache | None = None) -> TmdbClient:
     return TmdbClient(
         async_get_clientsession(hass),
         base_url=Endpoints.from_env().tmdb,
         credential=key,
         clock=get_clock(hass),
+        cache=cache,
     )
 
 
@@ -119,13 +120,18 @@ class TmdbAccount:
     """TMDb is metadata only: polling just confirms the key still works."""
 
     hass: HomeAssistant
-    key: str
+    key: str = field(repr=False)
     service: Service = Service.TMDB
+    cache: MemoryTmdbCache = field(default_factory=MemoryTmdbCache, repr=False)
     client: TmdbClient = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         """One cached client per loaded entry, for posters and lookups."""
-        self.client = _tmdb_client(self.hass, self.key)
+        self.client = _tmdb_client(self.hass, self.key, self.cache)
+
+    def cached_answers(self) -> int:
+        """How many TMDb answers (posters, lookups, configuration) are cached and fresh."""
+        return self.cache.live(self.client.clock.time())
 
     async def async_activity_marker(self) -> str | None:
         """Check the key (``validate`` never answers from the cache): an unchanging marker."""

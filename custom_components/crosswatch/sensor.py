@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
+from homeassistant.const import EntityCategory
 
-from .accounts import poster_key
+from .accounts import TmdbAccount, poster_key
 from .coordinator import recent_entries
 from .entity import (
     AccountEntity,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .api.models import WatchlistEntry
+    from .coordinator import AccountCoordinator
     from .data import CrosswatchConfigEntry
     from .pairs import PairRunner
     from .scrobbling import PlexScrobbler
@@ -39,10 +41,12 @@ async def async_setup_entry(
     entry: CrosswatchConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the watchlist sensor when the account has a watchlist."""
+    """Add the watchlist sensor when the account has a watchlist; pair and scrobble sensors."""
     coordinator = entry.runtime_data.coordinator
     if coordinator.data.watchlist is not None:
         async_add_entities([WatchlistSensor(coordinator, "watchlist")])
+    if isinstance(api := entry.runtime_data.api, TmdbAccount):
+        async_add_entities([TmdbCacheSensor(coordinator, api)])
     async_add_pair_entities(
         entry,
         async_add_entities,
@@ -66,6 +70,28 @@ def _describe(entry: WatchlistEntry, posters: Mapping[str, str]) -> dict[str, An
     if (key := poster_key(item)) and key in posters:
         described["poster"] = posters[key]
     return described
+
+
+class TmdbCacheSensor(AccountEntity, SensorEntity):
+    """How many TMDb answers the account keeps cached (as of its last poll).
+
+    TMDb accounts have no watchlist; this diagnostic gives them their account device and shows
+    whether posters are being served from the cache.
+    """
+
+    _attr_translation_key = "tmdb_cache"
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, coordinator: AccountCoordinator, account: TmdbAccount) -> None:
+        """Count the cache of ``account``."""
+        super().__init__(coordinator, "tmdb_cache")
+        self._account = account
+
+    @property
+    def native_value(self) -> int:
+        """Return the number of fresh cached answers."""
+        return self._account.cached_answers()
 
 
 class WatchlistSensor(AccountEntity, SensorEntity):

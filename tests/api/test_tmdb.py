@@ -167,6 +167,9 @@ def test_cache_from_bad_data_and_eviction() -> None:
     assert set(cache.entries) == {"long", "new"}
     cache.set("later", 4, now=20, ttl=50)  # "new" still valid, evicts the soonest to expire
     assert set(cache.entries) == {"long", "later"}
+    assert cache.live(now=60) == 2
+    assert cache.live(now=70) == 1  # "later" expired at 70, not yet purged
+    assert len(cache.entries) == 2
     assert cache.get("long", now=100) is None
     assert "long" not in cache.entries
     assert cache.get("missing", now=0) is None

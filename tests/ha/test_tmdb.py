@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 
+from custom_components.crosswatch.accounts import CLOCK_KEY, async_poster_urls
+from custom_components.crosswatch.api.models import MediaItem, MediaKind
 from custom_components.crosswatch.config_flow import CrosswatchConfigFlow, tmdb_key_hash
 from custom_components.crosswatch.const import DOMAIN
 from simulator import credentials as cred
@@ -45,8 +50,8 @@ async def test_v3_key_creates_entry_and_setup_polls(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.coordinator.data.watchlist is None
-    # TMDb has no watchlist: no sensor.
-    assert hass.states.async_entity_ids("sensor") == []
+    # TMDb has no watchlist: only its diagnostic cache sensor (which gives it a device).
+    assert hass.states.async_entity_ids("sensor") == ["sensor.tmdb_cached_tmdb_answers"]
     requests = await sim_urls.requests("tmdb")
     assert [r["route"] for r in requests] == ["GET /configuration", "GET /configuration"]
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -138,3 +143,46 @@ async def test_reconfigure_to_a_key_already_used_aborts(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_tmdb_account_has_a_device_with_a_cache_sensor(
+    hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    entry = tmdb_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, entry.entry_id), entry.entry_id
+    )
+    assert device is not None
+    assert device.manufacturer == "TMDb"
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{entry.entry_id}_tmdb_cache"
+    )
+    assert entity_id is not None
+    registered = er.async_get(hass).async_get(entity_id)
+    assert registered is not None
+    assert registered.device_id == device.id
+    assert registered.entity_category is EntityCategory.DIAGNOSTIC
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == "1"  # the key check's /configuration answer
+    assert state.attributes["unit_of_measurement"] == "answers"
+
+    # A poster lookup caches the title's details; the next poll shows it.
+    movie = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "27205"})
+    posters = await async_poster_urls(hass, [movie])
+    assert posters
+    await entry.runtime_data.coordinator.async_refresh()
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == "2"
+
+    # Cached answers expire: a week later only the fresh key check is left.
+    clock = hass.data[CLOCK_KEY]
+    clock.clock.advance(8 * 86400)
+    await entry.runtime_data.coordinator.async_refresh()
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == "1"

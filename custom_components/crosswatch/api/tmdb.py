@@ -78,6 +78,10 @@ class MemoryTmdbCache:
             soonest = min(self.entries, key=lambda k: self.entries[k][0])
             del self.entries[soonest]
 
+    def live(self, now: float) -> int:
+        """How many answers are cached and not yet expired."""
+        return sum(1 for expires, _ in self.entries.values() if expires > now)
+
     def purge(self, now: float) -> None:
         """Forget expired entries."""
         for key in [k for k, (expires, _) in self.entries.items() if expires <= now]:
