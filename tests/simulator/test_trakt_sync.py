@@ -9,6 +9,7 @@ import pytest
 
 from simulator import credentials as cred
 from simulator.catalogue import Show
+from simulator.clock import iso_ms
 from simulator.testing import Simulator
 
 from .helpers import trakt_headers
@@ -419,3 +420,81 @@ async def test_history_by_season_and_top_level_season(
     assert out["deleted"]["episodes"] >= len(season.episodes)
     rows, _ = await _get(sim, http, f"/sync/history/seasons/{season.trakt}")
     assert rows == []
+
+
+async def test_history_add_bare_show_released_and_unknown_times(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    show = _show(sim, "Parks and Recreation")
+    body = {
+        "shows": [{"ids": {"tvdb": show.tvdb}, "watched_at": "released"}],
+        "movies": [
+            {"ids": {"tmdb": 27205}, "watched_at": "released"},
+            {"ids": {"tmdb": 9_000_001}, "watched_at": "unknown"},  # no release date known
+        ],
+    }
+    status, out = await _post(sim, http, "/sync/history", body)
+    assert status == 201
+    regular = [ep for ep in show.episodes if ep.season > 0]
+    assert out["added"] == {"movies": 2, "episodes": len(regular)}
+    rows, _ = await _get(sim, http, f"/sync/history/shows/{show.trakt}", limit="1000")
+    aired = {(r["episode"]["season"], r["episode"]["number"]): r["watched_at"] for r in rows}
+    first = regular[0]
+    assert aired[first.season, first.number] == iso_ms(first.first_aired)
+    rows, _ = await _get(sim, http, "/sync/history/movies/16662", limit="1000")
+    assert "2010-07-15T00:00:00.000Z" in [r["watched_at"] for r in rows]
+    rows, _ = await _get(sim, http, "/sync/history/movies/9000001", limit="1000")
+    assert [r["watched_at"] for r in rows] == ["1970-01-01T00:00:00.000Z"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/sync/history", {"movies": [{"ids": {"tmdb": 550}, "watched_at": "noon"}]}),
+        ("/sync/history", [{"ids": {"tmdb": 550}}]),
+        ("/sync/ratings", {"movies": [{"ids": {"tmdb": 550}, "rating": 5, "rated_at": "?"}]}),
+        ("/sync/watchlist", "movies"),
+    ],
+)
+async def test_unreadable_sync_bodies_are_400(
+    sim: Simulator, http: aiohttp.ClientSession, path: str, body: object
+) -> None:
+    history = len(sim.state.trakt.users[cred.TRAKT_USER].history)
+    async with http.post(sim.url("trakt") + path, json=body, headers=trakt_headers()) as resp:
+        assert resp.status == 400
+    assert len(sim.state.trakt.users[cred.TRAKT_USER].history) == history
+
+
+async def test_watchlist_sorted_by_added_both_ways(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    asc, headers = await _get(sim, http, "/sync/watchlist/all/added/asc")
+    assert (headers["X-Sort-By"], headers["X-Sort-How"]) == ("added", "asc")
+    stamps = [r["listed_at"] for r in asc]
+    assert len(stamps) > 1
+    assert stamps == sorted(stamps)
+    desc, _ = await _get(sim, http, "/sync/watchlist/all/added/desc")
+    assert [r["id"] for r in desc] == [r["id"] for r in asc][::-1]
+
+
+async def test_scrobble_finds_episodes_by_ids_or_by_show_and_numbers(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    episode = sim.item("Breaking Bad", 2, 2)
+    status, out = await _post(
+        sim, http, "/scrobble/start", {"episode": {"ids": {"trakt": episode.trakt}}, "progress": 5}
+    )
+    assert status == 201
+    assert (out["episode"]["season"], out["episode"]["number"]) == (2, 2)
+    body = {"show": {"ids": BREAKING_BAD}, "episode": {"season": "2", "number": 3}, "progress": 5}
+    status, out = await _post(sim, http, "/scrobble/start", body)
+    assert status == 201
+    assert (out["episode"]["season"], out["episode"]["number"]) == (2, 3)
+    for unmatched in (
+        {"show": {"ids": BREAKING_BAD}, "episode": {"season": 2}},
+        {"show": {"ids": {"tvdb": 1}}, "episode": {"season": 1, "number": 1}},
+        {"episode": {"ids": {"trakt": 1}}},
+        {"progress": 5},
+    ):
+        status, _ = await _post(sim, http, "/scrobble/start", {**unmatched, "progress": 5})
+        assert status == 404
