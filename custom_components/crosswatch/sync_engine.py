@@ -176,11 +176,14 @@ async def finish_run(
 
 
 def _moved_mark(marks: dict[str, ReadMark], key: str, plan: SyncPlan) -> dict[str, ReadMark]:
-    """The read marks after a run that read side-and-feature ``key`` as ``plan.reads`` says."""
+    """The read marks after a run that read side-and-feature ``key`` as ``plan.reads`` says.
+
+    A kept baseline is as current as a read: its unmoved marker says nothing changed.
+    """
     how = plan.reads.get(key)
     previous = marks.get(key)
     if how is ReadKind.WHOLE:
         marks[key] = ReadMark(since=plan.created_at, full_at=plan.created_at)
-    elif how is ReadKind.CHANGES and previous is not None:
+    elif how is not None and previous is not None:
         marks[key] = ReadMark(since=plan.created_at, full_at=previous.full_at)
     return marks

@@ -12,10 +12,12 @@ from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKin
 from custom_components.crosswatch.api.plex import PlexServerClient, PlexTvClient
 from custom_components.crosswatch.api.simkl import SimklClient
 from custom_components.crosswatch.api.trakt import TraktClient
+from custom_components.crosswatch.api.wire import iso_ms
 from custom_components.crosswatch.sync.inventory import from_timestamp
 from custom_components.crosswatch.sync.plan import ReadKind, Side, SyncMode
 from custom_components.crosswatch.sync.state import watermark_key
 from custom_components.crosswatch.sync_engine import (
+    READ_OVERLAP,
     WHOLE_READ_EVERY,
     PairMemory,
     execute,
@@ -173,10 +175,17 @@ async def test_whole_reads_once_a_day_and_on_demand(
     mark = memory.state.read_marks[HISTORY[1]]
     assert mark.since == mark.full_at == first.created_at
 
+    await sim.advance(600)
+    memory, kept = await run(sim, memory, sides)
+    assert kept.reads[HISTORY[1]] is ReadKind.KEPT
+    assert memory.state.read_marks[HISTORY[1]].since == kept.created_at
+
     movies = unwatched(sim)
     await sim.advance(600)
     scrobble(sim, movies[0], sim.state.now())
     memory, changes = await run(sim, memory, sides)
+    queries = history_queries(await sim.requests("trakt"))
+    assert queries[-1]["start_at"] == iso_ms(from_timestamp(kept.created_at - READ_OVERLAP))
     assert changes.reads[HISTORY[1]] is ReadKind.CHANGES
     after = memory.state.read_marks[HISTORY[1]]
     assert (after.since, after.full_at) == (changes.created_at, mark.full_at)
