@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from simulator import credentials as cred
-from simulator.catalogue import Episode
+from simulator.catalogue import Episode, Show
 from simulator.clock import iso_s
 from simulator.testing import Simulator
 
@@ -190,3 +190,82 @@ async def test_history_episodes_by_ids_and_unknown_entries(
     assert out["added"]["episodes"] == 1
     assert out["not_found"]["episodes"] == [{"ids": {"tvdb": 1}}, "not an object"]
     assert iso_s(user.watched[episode]) == "2026-10-01T10:00:00Z"
+
+
+def _show_row(items: dict[str, Any], title: str) -> dict[str, Any] | None:
+    return next((r for r in items.get("shows", []) if r["show"]["title"] == title), None)
+
+
+async def test_whole_titles_through_lists_history_and_removal(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    user = sim.state.simkl.users[cred.SIMKL_USER]
+    show = sim.item("Breaking Bad")
+    assert isinstance(show, Show)
+    regular = [e for e in show.episodes if e.season > 0]
+    # Completed through the list: every regular episode is watched at the given time.
+    body = {
+        "shows": [{"to": "completed", "watched_at": "2026-10-01T10:00:00Z", **BREAKING_BAD}],
+        "movies": [{"to": "completed", "ids": {"tmdb": 27205}}],
+    }
+    status, out = await _post(sim, http, "/sync/add-to-list", body)
+    assert status == 201
+    assert [a["to"] for a in out["added"]["shows"]] == ["completed"]
+    _, items = await _get(sim, http, "/sync/all-items")
+    row = _show_row(items, "Breaking Bad")
+    assert row is not None
+    assert row["status"] == "completed"
+    assert row["watched_episodes_count"] == row["total_episodes_count"] == len(regular)
+    assert sim.item("Inception") in user.watched
+
+    # Part of a season goes, the title stays; then the whole title goes, rating included.
+    remove = {"shows": [{**BREAKING_BAD, "seasons": [{"number": 1}]}]}
+    status, out = await _post(sim, http, "/sync/history/remove", remove)
+    season_one = [e for e in regular if e.season == 1]
+    assert out["deleted"] == {"movies": 0, "shows": 0, "episodes": len(season_one)}
+    _, items = await _get(sim, http, "/sync/all-items/shows")
+    row = _show_row(items, "Breaking Bad")
+    assert row is not None
+    assert row["watched_episodes_count"] == len(regular) - len(season_one)
+    status, out = await _post(sim, http, "/sync/history/remove", {"shows": [BREAKING_BAD]})
+    assert out["deleted"] == {
+        "movies": 0,
+        "shows": 1,
+        "episodes": len(regular) - len(season_one),
+    }
+    _, items = await _get(sim, http, "/sync/all-items/shows")
+    assert _show_row(items, "Breaking Bad") is None
+    status, out = await _post(sim, http, "/sync/history/remove", {"shows": [BREAKING_BAD]})
+    assert out["not_found"]["shows"] == [BREAKING_BAD]
+
+    # A bare show in history: every regular episode, and an ended show is completed.
+    status, out = await _post(sim, http, "/sync/history", {"shows": [BREAKING_BAD]})
+    assert out["added"]["episodes"] == len(regular)
+    assert out["added"]["statuses"][0]["response"]["status"] == "completed"
+    status, out = await _post(
+        sim, http, "/sync/history", {"movies": [{"ids": {"tmdb": 550}}, {"ids": {"tmdb": 1}}]}
+    )
+    assert out["added"]["movies"] == 1
+    assert out["not_found"]["movies"] == [{"ids": {"tmdb": 1}}]
+
+
+async def test_ratings_remove_and_watched_lookups(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    rate = {"movies": [{"rating": 6, "ids": {"tmdb": 550}}]}
+    status, _ = await _post(sim, http, "/sync/ratings", rate)
+    assert status == 201
+    status, out = await _post(sim, http, "/sync/ratings/remove", rate)
+    assert status == 200
+    assert out["deleted"] == {"movies": 1, "shows": 0}
+    status, out = await _post(sim, http, "/sync/ratings/remove", rate)
+    assert out["deleted"] == {"movies": 0, "shows": 0}
+    assert out["not_found"]["movies"] == rate["movies"]
+    queries = [{"tmdb": "550", "type": "movie"}, {"imdb": "tt0000001", "type": "movie"}]
+    status, out = await _post(sim, http, "/sync/watched", queries)
+    watched = sim.item("Fight Club") in sim.state.simkl.users[cred.SIMKL_USER].watched
+    assert out[0]["result"] is watched
+    assert out[0]["list"] is not None  # rated once: listed, as SIMKL auto-adds rated titles
+    assert out[1]["result"] == "not_found"
+    status, out = await _post(sim, http, "/sync/watched", {"not": "a list"})
+    assert (status, out["error"]) == (400, "wrong_parameter")
