@@ -100,7 +100,8 @@ def paginate(
     headers = {
         "X-Pagination-Page": str(page),
         "X-Pagination-Limit": str(limit),
-        "X-Pagination-Page-Count": str(max(1, math.ceil(len(items) / limit))),
+        # An empty list has 0 pages (not 1): clients looping "until page == count" must cope.
+        "X-Pagination-Page-Count": str(math.ceil(len(items) / limit)),
         "X-Pagination-Item-Count": str(len(items)),
     }
     return items[start : start + limit], headers

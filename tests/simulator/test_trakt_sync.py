@@ -498,3 +498,16 @@ async def test_scrobble_finds_episodes_by_ids_or_by_show_and_numbers(
     ):
         status, _ = await _post(sim, http, "/scrobble/start", {**unmatched, "progress": 5})
         assert status == 404
+
+
+async def test_an_empty_history_window_has_no_pages(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    rows, headers = await _get(
+        sim, http, "/sync/history", start_at="2030-01-01T00:00:00.000Z", limit="100"
+    )
+    assert rows == []
+    assert headers["X-Pagination-Page"] == "1"
+    assert headers["X-Pagination-Limit"] == "100"
+    assert headers["X-Pagination-Page-Count"] == "0"
+    assert headers["X-Pagination-Item-Count"] == "0"
