@@ -141,11 +141,18 @@ class TraktSide:
     async def read_changes(
         self, feature: Feature, base: Inventory, since: float
     ) -> Inventory | None:
-        """History from ``since`` on (by ``watched_at``), in place of the baseline's."""
+        """History from ``since`` on (by ``watched_at``), in place of the baseline's.
+
+        Trakt's play count must then agree: a play removed before ``since`` or posted with an
+        older time, beside the new ones, would not show otherwise.
+        """
         if feature is not Feature.HISTORY:
             return None
         plays = await self.client.history(start_at=from_timestamp(since))
-        return unless_unchanged(base, base.with_plays_since(since, plays))
+        merged = unless_unchanged(base, base.with_plays_since(since, plays))
+        if merged is None or await self.client.history_count() not in (None, merged.size):
+            return None
+        return merged
 
     async def write(
         self, feature: Feature, action: Action, changes: Sequence[Change]

@@ -412,6 +412,7 @@ async def test_history_rows_carry_play_ids_and_one_titles_plays(sim, session) ->
         [Play(item=INCEPTION, watched_at=when - timedelta(days=d)) for d in (0, 1)]
     )
     held = {p.id: p.watched_at for p in sim.state.trakt.users["simuser"].history}
+    assert await api.history_count() == len(held)
     plays = await api.history()
     assert plays
     assert all(p.history_id is not None for p in plays)

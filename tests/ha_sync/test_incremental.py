@@ -63,9 +63,11 @@ async def test_a_new_play_on_each_side_reads_only_the_new_page(
     second = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
     assert second["result"] == "ok"
     assert second["features"]["history"]["adds"] == 1
-    reads = await sim.requests("trakt", "GET /sync/history")
-    assert len(reads) == 1
-    assert "start_at" in reads[0]["query"]
+    # One page of plays since the last read, then the play count on a one-row page.
+    reads = [r["query"] for r in await sim.requests("trakt", "GET /sync/history")]
+    assert len(reads) == 2
+    assert "start_at" in reads[0]
+    assert (reads[1]["limit"], "start_at" in reads[1]) == ("1", False)
     pms = await sim.requests("pms")
     assert not [r for r in pms if r["route"] == "GET /library/sections/{section}/all"]
     history_reads = [r for r in pms if r["route"] == "GET /status/sessions/history/all"]

@@ -163,6 +163,29 @@ async def test_a_trakt_removal_before_the_window_is_read_whole(
     assert again[0].id != gone.id
 
 
+async def test_a_removal_beside_a_new_play_is_caught_by_the_play_count(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    sides: dict[Side, SyncSide] = {
+        Side.SOURCE: plex_side(sim, session),
+        Side.TARGET: trakt_side(sim, session),
+    }
+    memory, _ = await run(sim, PairMemory(), sides)
+    await sim.advance(600)
+    user = sim.state.trakt.users[cred.TRAKT_USER]
+    gone = min(trakt_plays(sim), key=lambda p: p.watched_at)
+    user.history.remove(gone)  # an old play goes, and a new one comes in the same interval
+    scrobble(sim, unwatched(sim)[0], sim.state.now())
+    held = len(trakt_plays(sim))
+    await sim.clear_requests()
+
+    _, plan = await run(sim, memory, sides)
+    assert plan.reads[HISTORY[1]] is ReadKind.WHOLE
+    queries = history_queries(await sim.requests("trakt"))
+    assert ["start_at" in q for q in queries[:2]] == [True, False]  # changes, then the count
+    assert plan.features[Feature.HISTORY].target.size == held
+
+
 async def test_whole_reads_once_a_day_and_on_demand(
     sim: Simulator, session: aiohttp.ClientSession
 ) -> None:
@@ -185,7 +208,7 @@ async def test_whole_reads_once_a_day_and_on_demand(
     scrobble(sim, movies[0], sim.state.now())
     memory, changes = await run(sim, memory, sides)
     queries = history_queries(await sim.requests("trakt"))
-    assert queries[-1]["start_at"] == iso_ms(from_timestamp(kept.created_at - READ_OVERLAP))
+    assert queries[-2]["start_at"] == iso_ms(from_timestamp(kept.created_at - READ_OVERLAP))
     assert changes.reads[HISTORY[1]] is ReadKind.CHANGES
     after = memory.state.read_marks[HISTORY[1]]
     assert (after.since, after.full_at) == (changes.created_at, mark.full_at)

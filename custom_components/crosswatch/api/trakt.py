@@ -488,6 +488,13 @@ class TraktClient:
                 plays.append(Play(item=item, watched_at=watched_at, history_id=_int(row.get("id"))))
         return plays
 
+    async def history_count(self) -> int | None:
+        """How many plays the history holds, from a one-row page (``None`` if not told)."""
+        response = await self.http.request(
+            "GET", "/sync/history", route="GET /sync/history", params={"page": "1", "limit": "1"}
+        )
+        return header_int(response.headers, "X-Pagination-Item-Count")
+
     async def watched(self, kind: str) -> list[WatchedEntry]:
         """Return watched ``movies`` or ``shows`` (expanded to their episodes)."""
         if kind not in ("movies", "shows"):
