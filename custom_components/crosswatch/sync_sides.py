@@ -7,7 +7,7 @@ API clients. A side reads a feature only when its activity marker moved (the run
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -49,6 +49,8 @@ TRAKT_MARKERS: Final[dict[Feature, tuple[tuple[str, str], ...]]] = {
 PLEX_NAMING_LIMIT: Final = 50
 # How far a Trakt play may sit from a planned removal's time and still be that play (seconds).
 PLAY_TOLERANCE: Final = 60.0
+# The most one-title or time-window reads a Trakt removal makes before one whole read is cheaper.
+TRAKT_LOOKUPS: Final = 20
 # Trakt's history path segment for one title's plays, by kind.
 TITLE_HISTORY: Final = {MediaKind.MOVIE: "movies", MediaKind.EPISODE: "episodes"}
 SIMKL_GROUPS: Final = ("movies", "tv_shows", "anime")
@@ -183,24 +185,39 @@ class TraktSide:
         titles: dict[str, list[Change]] = {}
         for change in changes:
             titles.setdefault(change.key, []).append(change)
+        planned = {
+            key: [c.watched_at for c in group if c.watched_at is not None]
+            for key, group in titles.items()
+        }
+        by_id = {key for key, group in titles.items() if _title_history(group[0].item) is not None}
+        windows = play_windows(
+            t for key, times in planned.items() if key not in by_id for t in times
+        )
+        nearby: list[Play] = []
+        if self._plays is None and len(by_id) + len(windows) > TRAKT_LOOKUPS:
+            self._plays = await self.client.history()  # fewer requests than one per title
+        elif self._plays is None:
+            for start, end in windows:
+                nearby += await self.client.history(
+                    start_at=from_timestamp(start), end_at=from_timestamp(end)
+                )
         whole: list[MediaItem] = []
         ids: list[int] = []
-        for planned in titles.values():
-            item = planned[0].item
-            times = [c.watched_at for c in planned if c.watched_at is not None]
-            held, complete = await self._plays_of(item, times)
-            chosen = pick_history_ids(held, times)
+        for key, group in titles.items():
+            item = group[0].item
+            held, complete = await self._plays_of(item, nearby)
+            chosen = pick_history_ids(held, planned[key])
             if complete and held and len(chosen) == len(held):
                 whole.append(item)
             else:
                 ids.extend(chosen)
         return await self.client.history_remove(whole, ids)
 
-    async def _plays_of(self, item: MediaItem, times: Sequence[float]) -> tuple[list[Play], bool]:
-        """Trakt's plays of ``item`` around ``times``, and whether they are all of its plays.
+    async def _plays_of(self, item: MediaItem, nearby: Sequence[Play]) -> tuple[list[Play], bool]:
+        """Trakt's plays of ``item``, and whether they are all of its plays.
 
         From this run's whole read when there was one; else the title's own history (by its
-        Trakt id); else the plays of every title in the planned times' span, filtered.
+        Trakt id); else those of ``nearby`` (the plays around the planned times).
         """
         keys = {key for _, key in strong_keys(item)}
         if self._plays is not None:
@@ -211,19 +228,29 @@ class TraktSide:
                         self._plays_by_key.setdefault(key, []).append(play)
             found = {id(p): p for key in keys for p in self._plays_by_key.get(key, ())}
             return list(found.values()), True
-        if (trakt_id := item.ids.get("trakt")) and item.kind in TITLE_HISTORY:
-            kind = TITLE_HISTORY[item.kind]
-            plays, complete = await self.client.history(kind=kind, trakt_id=trakt_id), True
+        title = _title_history(item)
+        if title is not None:
+            return await self.client.history(kind=title[0], trakt_id=title[1]), True
+        return [p for p in nearby if keys & {key for _, key in strong_keys(p.item)}], False
+
+
+def _title_history(item: MediaItem) -> tuple[str, str] | None:
+    """Where Trakt lists one title's plays (kind segment and Trakt id), if the item tells."""
+    trakt_id = item.ids.get("trakt")
+    kind = TITLE_HISTORY.get(item.kind)
+    return None if not trakt_id or not trakt_id.isdigit() or kind is None else (kind, trakt_id)
+
+
+def play_windows(times: Iterable[float]) -> list[tuple[float, float]]:
+    """The time spans to read for plays near ``times`` (``PLAY_TOLERANCE`` either side, merged)."""
+    windows: list[tuple[float, float]] = []
+    for moment in sorted(times):
+        start, end = moment - PLAY_TOLERANCE, moment + PLAY_TOLERANCE
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
         else:
-            if not times:
-                return [], False
-            plays = await self.client.history(
-                start_at=from_timestamp(min(times) - PLAY_TOLERANCE),
-                end_at=from_timestamp(max(times) + PLAY_TOLERANCE),
-            )
-            complete = False
-        same = [p for p in plays if keys & {key for _, key in strong_keys(p.item)}]
-        return same, complete
+            windows.append((start, end))
+    return windows
 
 
 @dataclass(slots=True)

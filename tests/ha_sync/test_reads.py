@@ -26,6 +26,7 @@ from custom_components.crosswatch.sync_engine import (
 )
 from custom_components.crosswatch.sync_sides import (
     PLEX_NAMING_LIMIT,
+    TRAKT_LOOKUPS,
     PlexSide,
     SimklSide,
     SyncSide,
@@ -374,3 +375,33 @@ async def test_features_without_a_read_of_changes_read_whole(
     assert await plex.read_changes(feature, base, sim.clock.time()) is None
     simkl = simkl_side(sim, session)
     assert await simkl.read_changes(feature, base, sim.clock.time()) is None  # no activities yet
+
+
+async def test_many_removals_read_trakt_whole_once_instead_of_one_lookup_each(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    await sim.reset({"movies": TRAKT_LOOKUPS + 10, "movie_plays": TRAKT_LOOKUPS + 5})
+    sides: dict[Side, SyncSide] = {
+        Side.SOURCE: plex_side(sim, session),
+        Side.TARGET: trakt_side(sim, session),
+    }
+    memory, _ = await run(sim, PairMemory(), sides, mode=SyncMode.MIRROR)
+    plex = sim.state.plex
+    owner = plex.users["owner"]
+    lost = [r for r in plex.history if r.account_id == owner.account_id and r.item.kind == "movie"]
+    lost_plays = {(id(r.item), r.viewed_at) for r in lost}
+    synced = [p for p in trakt_plays(sim) if (id(p.item), p.watched_at) in lost_plays]
+    assert len(synced) > TRAKT_LOOKUPS
+    for row in lost:
+        plex.history.remove(row)
+    await sim.advance(600)
+    memory = PairMemory(state=memory.state.confirm_removals(), exact=memory.exact)
+    await sim.clear_requests()
+    memory, plan = await run(sim, memory, sides, mode=SyncMode.MIRROR)
+    assert plan.reads[HISTORY[1]] is ReadKind.KEPT
+    assert plan.features[Feature.HISTORY].count(plan.changes[0].action) == len(synced)
+    queries = history_queries(await sim.requests("trakt"))
+    assert queries
+    assert all("start_at" not in q for q in queries)  # whole pages, not a window per play
+    assert len(await sim.requests("trakt", "POST /sync/history/remove")) == 1
+    assert not [p for p in trakt_plays(sim) if (id(p.item), p.watched_at) in lost_plays]

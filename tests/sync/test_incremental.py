@@ -9,7 +9,11 @@ from hypothesis import strategies as st
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind, Play
 from custom_components.crosswatch.sync.inventory import Inventory
 from custom_components.crosswatch.sync.state import PairState, ReadMark
-from custom_components.crosswatch.sync_sides import pick_history_ids, unless_unchanged
+from custom_components.crosswatch.sync_sides import (
+    pick_history_ids,
+    play_windows,
+    unless_unchanged,
+)
 
 from .helpers import T0_TS, at, episode, history, movie, show, watchlist
 
@@ -126,3 +130,9 @@ def test_merging_a_window_equals_reading_everything(
     merged = base.with_plays_since(T0_TS + start, fresh)
     assert merged == whole
     assert merged.feature is Feature.HISTORY
+
+
+def test_play_windows_merge_when_they_touch() -> None:
+    assert play_windows([]) == []
+    assert play_windows([500, 0, 100, 1000]) == [(-60, 160), (440, 560), (940, 1060)]
+    assert play_windows([0, 121]) == [(-60, 60), (61, 181)]
