@@ -243,3 +243,13 @@ def test_parse_library_tolerates_odd_bodies() -> None:
     assert odd.entries[1].watched_episodes == ((1, 2, None),)
     assert odd.plays() == []  # no watch times known
     assert odd.ratings() == []
+
+
+async def test_a_write_with_nothing_simkl_can_name_sends_nothing(sim, session) -> None:
+    simkl = client(sim, session)
+    # SIMKL names episodes only through their show: without show ids there is nothing to send.
+    orphan = MediaItem(kind=MediaKind.EPISODE, ids={"tvdb": "349232"}, season=1, number=1)
+    watched = datetime(2026, 1, 1, tzinfo=UTC)
+    result = await simkl.history_add([Play(item=orphan, watched_at=watched)])
+    assert (result.added, result.batches) == (0, 0)
+    assert await sim.requests("simkl", "POST /sync/history") == []

@@ -6,6 +6,7 @@ import asyncio
 import itertools
 from typing import TYPE_CHECKING
 
+import pytest
 from homeassistant.config_entries import ConfigSubentryData
 
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
@@ -19,6 +20,7 @@ from custom_components.crosswatch.scrobble.events import (
 )
 from custom_components.crosswatch.sync_sides import PlexSide, TraktSide
 from simulator import credentials as cred
+from tests.ha.conftest import tmdb_entry
 from tests.ha_sync.conftest import plex_entry, trakt_entry
 from tests.ha_sync.helpers import setup_entries
 
@@ -127,3 +129,10 @@ async def test_a_sync_run_and_scrobbles_to_one_trakt_account_are_paced_together(
     times = sorted(r["time"] for r in writes)
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert min(gaps) >= 1.0 - 1e-6, gaps
+
+
+async def test_a_tmdb_account_has_no_sync_side(hass: HomeAssistant, sim_urls: Simulator) -> None:
+    tmdb = tmdb_entry()
+    await setup_entries(hass, tmdb)
+    with pytest.raises(ValueError, match="cannot be synced"):
+        async_create_side(hass, tmdb)
