@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from . import credentials as cred
-from .catalogue import Catalogue, Episode, Movie, Show
+from .catalogue import Catalogue, Episode, Movie, Season, Show
 from .clock import iso_s
 from .core import Abort, abort_json, bearer, int_param, reply, state_of
 
@@ -125,6 +125,22 @@ def show_brief(s: Show) -> dict[str, Any]:
         "popularity": 10.0,
         "vote_average": 8.0,
         "vote_count": 500,
+    }
+
+
+def season_brief(season: Season) -> dict[str, Any]:
+    episodes = season.episodes
+    return {
+        "id": season.tmdb,
+        "name": f"Season {season.number}" if season.number else "Specials",
+        "overview": "",
+        "media_type": "tv_season",
+        "air_date": iso_s(episodes[0].first_aired)[:10] if episodes else None,
+        "episode_count": len(episodes),
+        "poster_path": None,
+        "season_number": season.number,
+        "show_id": season.show.tmdb,
+        "vote_average": 0.0,
     }
 
 
@@ -248,14 +264,17 @@ async def find(request: web.Request) -> web.Response:
         "tv_season_results": [],
     }
     if key is not None:
-        m = cat.find("movie", {key: value}) if key == "imdb" else None
-        if isinstance(m, Movie) and m.tmdb is not None:
+        m = cat.find_as(Movie, {key: value}) if key == "imdb" else None  # tvdb: never movies
+        if m is not None and m.tmdb is not None:
             out["movie_results"].append(movie_brief(m))
-        s = cat.find("show", {key: value})
-        if isinstance(s, Show) and s.tmdb is not None:
+        s = cat.find_as(Show, {key: value})
+        if s is not None and s.tmdb is not None:
             out["tv_results"].append(show_brief(s))
-        e = cat.find("episode", {key: value})
-        if isinstance(e, Episode):
+        season = cat.find_as(Season, {key: value})
+        if season is not None and season.show.tmdb is not None:
+            out["tv_season_results"].append(season_brief(season))
+        e = cat.find_as(Episode, {key: value})
+        if e is not None:
             out["tv_episode_results"].append(episode_brief(e))
     return reply(out)
 

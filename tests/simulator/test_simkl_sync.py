@@ -269,3 +269,31 @@ async def test_ratings_remove_and_watched_lookups(
     assert out[1]["result"] == "not_found"
     status, out = await _post(sim, http, "/sync/watched", {"not": "a list"})
     assert (status, out["error"]) == (400, "wrong_parameter")
+
+
+async def test_tmdb_finds_a_season_by_its_tvdb_id(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    show = sim.item("Breaking Bad")
+    assert isinstance(show, Show)
+    season = show.season_items[2]
+    async with http.get(
+        f"{sim.url('tmdb')}/find/{season.tvdb}",
+        params={"external_source": "tvdb_id", "api_key": cred.TMDB_V3_KEY},
+    ) as resp:
+        found = await resp.json()
+    assert found["tv_results"] == found["tv_episode_results"] == found["movie_results"] == []
+    assert found["tv_season_results"] == [
+        {
+            "id": season.tmdb,
+            "name": "Season 2",
+            "overview": "",
+            "media_type": "tv_season",
+            "air_date": iso_s(season.episodes[0].first_aired)[:10],
+            "episode_count": len(season.episodes),
+            "poster_path": None,
+            "season_number": 2,
+            "show_id": 1396,
+            "vote_average": 0.0,
+        }
+    ]
