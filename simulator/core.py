@@ -67,6 +67,13 @@ def bearer(request: web.Request) -> str | None:
     return None
 
 
+def as_int(value: object) -> int | None:
+    """An integer as clients send one: a JSON number, or its digits in a string."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
 def int_param(request: web.Request, name: str, default: int, low: int = 0) -> int:
     try:
         return max(low, int(request.query.get(name, default)))

@@ -11,7 +11,7 @@ from aiohttp import web
 from . import credentials as cred
 from .catalogue import Catalogue, Episode, Ids, Item, Movie, Show
 from .clock import iso_ms, iso_s, parse_iso
-from .core import Abort, abort_json, bearer, json_body, query_time, reply, state_of
+from .core import Abort, abort_json, as_int, bearer, json_body, query_time, reply, state_of
 
 if TYPE_CHECKING:
     from .seed import SeedPlan
@@ -623,21 +623,14 @@ def _scrobble_target(state: State, body: dict[str, Any]) -> tuple[Movie | Episod
     # Undocumented: a show (or TV anime) without an episode names nothing to play. SIMKL's
     # documented 400 "empty_field" fits best; a 404 would send clients hunting for other ids.
     episode = body.get("episode")
-    number = _int(episode.get("number")) if isinstance(episode, dict) else None
+    number = as_int(episode.get("number")) if isinstance(episode, dict) else None
     if not isinstance(episode, dict) or number is None:
         raise _error(400, "empty_field", "episode number is required for shows and anime")
-    season = _int(episode.get("season", 1))
+    season = as_int(episode.get("season", 1))
     ep = state.catalogue.episode(show, season, number) if season is not None else None
     if ep is None:
         raise _error(404, "id_err", "Episode not found")
     return ep, show
-
-
-def _int(value: object) -> int | None:
-    """An integer field as clients send it: a JSON number or digits in a string."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 async def scrobble(request: web.Request) -> web.Response:

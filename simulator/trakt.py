@@ -17,6 +17,7 @@ from .clock import iso_ms, ms_floor, parse_iso
 from .core import (
     Abort,
     abort_json,
+    as_int,
     bearer,
     dumps,
     empty,
@@ -491,14 +492,6 @@ def _ts(value: object, now: float, item: Media | None = None) -> float:
         raise Abort(empty(400)) from None
 
 
-def _number(entry: dict[str, Any], key: str = "number") -> int | None:
-    """An integer field as clients send it (a JSON number, or digits in a string)."""
-    value = entry.get(key)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return int(value) if isinstance(value, str) and value.isdigit() else None
-
-
 def _objects(value: object) -> list[dict[str, Any]]:
     """A list of JSON objects from a sync body, or 400 (as Trakt answers a malformed body)."""
     if value is None:
@@ -550,7 +543,7 @@ class _Walk:
             self.found.append((item, merged))
         passed = {key: merged[key] for key in INHERITED if key in merged}
         for child in children:
-            number = _number(child)
+            number = as_int(child.get("number"))
             sub: Season | Episode | None = None
             if number is not None and isinstance(item, Show):
                 sub = item.season_items.get(number)
@@ -777,15 +770,6 @@ def _history_ids(body: dict[str, Any]) -> list[object]:
     return list(dict.fromkeys(ids))  # as given, once each
 
 
-def _history_id(value: object) -> int | None:
-    """A history id as sent: an integer, or its digits as a string."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    return int(value) if isinstance(value, str) and value.isdigit() else None
-
-
 async def history_remove(request: web.Request) -> web.Response:
     """Removes every play of the named items, and exactly the plays listed in ``ids``."""
     user = authed(request)
@@ -794,7 +778,7 @@ async def history_remove(request: web.Request) -> web.Response:
     found, missing = _resolve(trakt, body, expand=True)
     targets = {id(item) for item, _ in _plays_of(found)}
     wanted = _history_ids(body)
-    ids = {_history_id(i) for i in wanted} - {None}
+    ids = {as_int(i) for i in wanted} - {None}
     keep: list[Play] = []
     gone: list[Play] = []
     for play in user.history:
@@ -802,7 +786,7 @@ async def history_remove(request: web.Request) -> web.Response:
     user.history = keep
     removed = {p.id for p in gone}
     not_found: dict[str, Any] = {
-        "ids": [i for i in wanted if _history_id(i) not in removed],
+        "ids": [i for i in wanted if as_int(i) not in removed],
         **missing,
     }
     if gone:
@@ -926,7 +910,7 @@ def _scrobble_item(trakt: TraktState, body: dict[str, Any]) -> Movie | Episode |
     if found is not None:
         return found
     show_body = body.get("show")
-    season, number = _number(episode, "season"), _number(episode)
+    season, number = as_int(episode.get("season")), as_int(episode.get("number"))
     if isinstance(show_body, dict) and season is not None and number is not None:
         show = trakt.find_as(Show, show_body.get("ids") or {})
         return trakt.cat.episode(show, season, number) if show is not None else None
