@@ -622,6 +622,7 @@ def _scrobble_target(state: State, body: dict[str, Any]) -> tuple[Movie | Episod
         raise _error(404, "id_err", "Item not found")
     # Undocumented: a show (or TV anime) without an episode names nothing to play. SIMKL's
     # documented 400 "empty_field" fits best; a 404 would send clients hunting for other ids.
+    # (The documented bare {"anime": {...}} body is for anime movies; the catalogue has none.)
     episode = body.get("episode")
     number = as_int(episode.get("number")) if isinstance(episode, dict) else None
     if not isinstance(episode, dict) or number is None:
