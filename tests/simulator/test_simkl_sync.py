@@ -297,3 +297,51 @@ async def test_tmdb_finds_a_season_by_its_tvdb_id(
             "vote_average": 0.0,
         }
     ]
+
+
+async def test_playback_sessions_list_and_delete(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    movie = {"movie": {"ids": {"tmdb": 27205}}, "progress": 40}
+    episode = {"show": BREAKING_BAD, "episode": {"season": 1, "number": 2}, "progress": 30}
+    _, paused_movie = await _post(sim, http, "/scrobble/pause", movie)
+    _, paused_episode = await _post(sim, http, "/scrobble/stop", episode)  # < 80%: a pause
+    assert paused_episode["action"] == "pause"
+    status, rows = await _get(sim, http, "/sync/playback")
+    assert status == 200
+    assert {r["id"] for r in rows} == {paused_movie["id"], paused_episode["id"]}
+    _, movies = await _get(sim, http, "/sync/playback/movies")
+    assert [(r["type"], r["movie"]["title"], r["progress"]) for r in movies] == [
+        ("movie", "Inception", 40.0)
+    ]
+    _, episodes = await _get(sim, http, "/sync/playback/episode")
+    assert [(r["type"], r["show"]["title"], r["episode"]) for r in episodes] == [
+        ("episode", "Breaking Bad", {"season": 1, "number": 2})
+    ]
+    url = f"{sim.url('simkl')}/sync/playback/{paused_movie['id']}"
+    async with http.delete(url, params=SIMKL_PARAMS, headers=simkl_headers()) as resp:
+        assert resp.status == 204
+    async with http.delete(url, params=SIMKL_PARAMS, headers=simkl_headers()) as resp:
+        assert resp.status == 404
+        assert (await resp.json())["error"] == "not_found"
+    _, rows = await _get(sim, http, "/sync/playback")
+    assert [r["id"] for r in rows] == [paused_episode["id"]]
+
+
+async def test_search_by_id_and_unknown_methods(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    _, rows = await _get(sim, http, "/search/id", tmdb="1396")
+    assert [(r["type"], r["title"]) for r in rows] == [
+        ("movie", "Breaking Point"),
+        ("show", "Breaking Bad"),
+    ]
+    _, rows = await _get(sim, http, "/search/id", tmdb="1396", type="show")
+    assert [r["title"] for r in rows] == ["Breaking Bad"]
+    _, rows = await _get(sim, http, "/search/id", mal="11061")
+    assert [(r["type"], r["ids"]["mal"]) for r in rows] == [("anime", "11061")]
+    _, rows = await _get(sim, http, "/search/id", imdb="tt0000001")
+    assert rows == []
+    status, out = await _get(sim, http, "/sync/nothing-here")
+    assert status == 404
+    assert out == {"error": "not_found", "code": 404, "message": "Method not found"}
