@@ -80,6 +80,10 @@ def trakt_side(sim: Simulator, session: aiohttp.ClientSession) -> TraktSide:
     )
 
 
+def plex_to_trakt(sim: Simulator, session: aiohttp.ClientSession) -> dict[Side, SyncSide]:
+    return {Side.SOURCE: plex_side(sim, session), Side.TARGET: trakt_side(sim, session)}
+
+
 def simkl_side(sim: Simulator, session: aiohttp.ClientSession) -> SimklSide:
     return SimklSide(
         SimklClient(
@@ -134,10 +138,7 @@ def history_queries(requests: list[dict[str, Any]]) -> list[dict[str, str]]:
 async def test_a_trakt_removal_before_the_window_is_read_whole(
     sim: Simulator, session: aiohttp.ClientSession
 ) -> None:
-    sides: dict[Side, SyncSide] = {
-        Side.SOURCE: plex_side(sim, session),
-        Side.TARGET: trakt_side(sim, session),
-    }
+    sides = plex_to_trakt(sim, session)
     memory, _ = await run(sim, PairMemory(), sides)
     await sim.advance(600)
     # The user deletes an old play on Trakt (by its history id, as trakt.tv does).
@@ -167,10 +168,7 @@ async def test_a_trakt_removal_before_the_window_is_read_whole(
 async def test_a_removal_beside_a_new_play_is_caught_by_the_play_count(
     sim: Simulator, session: aiohttp.ClientSession
 ) -> None:
-    sides: dict[Side, SyncSide] = {
-        Side.SOURCE: plex_side(sim, session),
-        Side.TARGET: trakt_side(sim, session),
-    }
+    sides = plex_to_trakt(sim, session)
     memory, _ = await run(sim, PairMemory(), sides)
     await sim.advance(600)
     user = sim.state.trakt.users[cred.TRAKT_USER]
@@ -190,10 +188,7 @@ async def test_a_removal_beside_a_new_play_is_caught_by_the_play_count(
 async def test_whole_reads_once_a_day_and_on_demand(
     sim: Simulator, session: aiohttp.ClientSession
 ) -> None:
-    sides: dict[Side, SyncSide] = {
-        Side.SOURCE: plex_side(sim, session),
-        Side.TARGET: trakt_side(sim, session),
-    }
+    sides = plex_to_trakt(sim, session)
     memory, first = await run(sim, PairMemory(), sides)
     assert first.reads[HISTORY[1]] is ReadKind.WHOLE
     mark = memory.state.read_marks[HISTORY[1]]
@@ -237,10 +232,7 @@ async def test_mirror_removal_after_a_whole_read_uses_its_play_ids(
     movie = unwatched(sim)[0]
     older = plex.mark_watched(owner, movie, sim.state.now() - 86_400)
     newer = plex.mark_watched(owner, movie, sim.state.now() - 7200)
-    sides: dict[Side, SyncSide] = {
-        Side.SOURCE: plex_side(sim, session),
-        Side.TARGET: trakt_side(sim, session),
-    }
+    sides = plex_to_trakt(sim, session)
     memory, _ = await run(sim, PairMemory(), sides, mode=SyncMode.MIRROR)
     ids = {p.watched_at: p.id for p in trakt_plays(sim) if p.item is movie}
     assert len(ids) == 2
@@ -267,10 +259,7 @@ async def test_a_title_read_from_trakt_goes_by_item_when_all_its_plays_go(
     when = sim.state.now() - 86_400
     row = plex.mark_watched(owner, movie, when)
     scrobble(sim, movie, when)
-    sides: dict[Side, SyncSide] = {
-        Side.SOURCE: plex_side(sim, session),
-        Side.TARGET: trakt_side(sim, session),
-    }
+    sides = plex_to_trakt(sim, session)
     memory, first = await run(sim, PairMemory(), sides, mode=SyncMode.MIRROR)
     assert sum(1 for p in trakt_plays(sim) if p.item is movie) == 1
 
@@ -298,10 +287,7 @@ async def test_plex_changes_name_new_titles_one_by_one_up_to_a_limit(
     sim: Simulator, session: aiohttp.ClientSession
 ) -> None:
     await sim.reset({"movies": PLEX_NAMING_LIMIT + 10})
-    sides: dict[Side, SyncSide] = {
-        Side.SOURCE: plex_side(sim, session),
-        Side.TARGET: trakt_side(sim, session),
-    }
+    sides = plex_to_trakt(sim, session)
     memory, _ = await run(sim, PairMemory(), sides)
     plex = sim.state.plex
     owner = plex.users["owner"]
@@ -381,10 +367,7 @@ async def test_many_removals_read_trakt_whole_once_instead_of_one_lookup_each(
     sim: Simulator, session: aiohttp.ClientSession
 ) -> None:
     await sim.reset({"movies": TRAKT_LOOKUPS + 10, "movie_plays": TRAKT_LOOKUPS + 5})
-    sides: dict[Side, SyncSide] = {
-        Side.SOURCE: plex_side(sim, session),
-        Side.TARGET: trakt_side(sim, session),
-    }
+    sides = plex_to_trakt(sim, session)
     memory, _ = await run(sim, PairMemory(), sides, mode=SyncMode.MIRROR)
     plex = sim.state.plex
     owner = plex.users["owner"]
