@@ -7,6 +7,7 @@ API clients. A side reads a feature only when its activity marker moved (the run
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -146,12 +147,12 @@ class TraktSide:
         """History from ``since`` on (by ``watched_at``), in place of the baseline's.
 
         Trakt's play count must then agree: a play removed before ``since`` or posted with an
-        older time, beside the new ones, would not show otherwise.
+        older time, beside the new ones, would not show otherwise (see ``only_additions``).
         """
         if feature is not Feature.HISTORY:
             return None
         plays = await self.client.history(start_at=from_timestamp(since))
-        merged = unless_unchanged(base, base.with_plays_since(since, plays))
+        merged = only_additions(base, base.with_plays_since(since, plays))
         if merged is None or await self.client.history_count() not in (None, merged.size):
             return None
         return merged
@@ -457,7 +458,7 @@ class PlexSide:
             for row in rows
             if row.rating_key in named
         ]
-        return unless_unchanged(base, base.with_plays_since(since, plays))
+        return only_additions(base, base.with_plays_since(since, plays))
 
     async def _rating_key(self, item: MediaItem) -> str | None:
         if self._by_ids is None:
@@ -496,13 +497,24 @@ def _simkl_inventory(feature: Feature, library: SimklLibrary) -> Inventory:
     return Inventory.from_plays(library.plays())
 
 
-def unless_unchanged(base: Inventory, fresh: Inventory) -> Inventory | None:
-    """``fresh``, or ``None`` when it equals ``base``.
+def only_additions(base: Inventory, fresh: Inventory) -> Inventory | None:
+    """``fresh`` when it adds plays to ``base`` and loses none; else ``None``: read whole.
 
-    The side's marker moved, yet the read of changes shows nothing new: the change lies before
-    the window (a removal, a play posted with an older time), so only a whole read can tell.
+    The side's marker moved, so a read of changes that shows nothing new missed the change: it
+    lies before the window (a removal, a play posted with an older time). One that loses plays
+    holds a removal or a short answer; a whole read, under the snapshot guards, tells which.
     """
-    return None if fresh.entries == base.entries else fresh
+    if any(key not in fresh.entries for key in base.entries):
+        return None
+    grew = False
+    for key, entry in fresh.entries.items():
+        before = base.entries.get(key)
+        if before is entry:
+            continue
+        if before is not None and Counter(before.plays) - Counter(entry.plays):
+            return None
+        grew = grew or before is None or len(entry.plays) > len(before.plays)
+    return fresh if grew else None
 
 
 def pick_history_ids(plays: Sequence[Play], times: Sequence[float]) -> list[int]:

@@ -10,9 +10,9 @@ from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKin
 from custom_components.crosswatch.sync.inventory import Inventory
 from custom_components.crosswatch.sync.state import PairState, ReadMark
 from custom_components.crosswatch.sync_sides import (
+    only_additions,
     pick_history_ids,
     play_windows,
-    unless_unchanged,
 )
 
 from .helpers import T0_TS, at, episode, history, movie, show, watchlist
@@ -82,11 +82,20 @@ def test_a_title_off_the_list_leaves_the_watchlist() -> None:
     assert set(merged.entries) == {"movie:tmdb:2", "show:tmdb:3"}
 
 
-def test_an_unchanged_read_of_changes_asks_for_a_whole_read() -> None:
-    base = history((movie(1), 0))
-    assert unless_unchanged(base, base.with_plays_since(T0_TS + 10, [])) is None
-    grown = base.with_plays_since(T0_TS + 10, [Play(item=movie(1), watched_at=at(20))])
-    assert unless_unchanged(base, grown) is grown
+def test_a_read_of_changes_stands_only_when_it_adds_and_loses_nothing() -> None:
+    title = movie(1)
+    base = history((title, 0), (title, 20), (movie(2), 30))
+    window = T0_TS + 10
+    same = [Play(item=title, watched_at=at(20)), Play(item=movie(2), watched_at=at(30))]
+    assert only_additions(base, base.with_plays_since(window, same)) is None  # nothing new
+    grown = base.with_plays_since(window, [*same, Play(item=title, watched_at=at(20))])
+    assert only_additions(base, grown) is grown  # a second play at the same time is new
+    new_title = base.with_plays_since(window, [*same, Play(item=movie(3), watched_at=at(40))])
+    assert only_additions(base, new_title) is new_title
+    lost_play = [Play(item=title, watched_at=at(50)), Play(item=movie(2), watched_at=at(30))]
+    assert only_additions(base, base.with_plays_since(window, lost_play)) is None
+    lost_title = [Play(item=title, watched_at=at(20)), Play(item=title, watched_at=at(50))]
+    assert only_additions(base, base.with_plays_since(window, lost_title)) is None
 
 
 def test_read_marks_survive_the_store_and_old_states_have_none() -> None:
