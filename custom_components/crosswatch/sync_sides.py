@@ -298,27 +298,32 @@ class SimklSide:
     ) -> Inventory | None:
         """Titles changed since ``since`` (``date_from``), one read for watchlist and history.
 
-        A title taken off a list does not show up that way, so a ``removed_from_list`` stamp
-        from ``since`` on asks for a whole read.
+        SIMKL history is taken as deltas only (its deletes cannot be observed): changed titles'
+        plays are added, none are taken away. A title taken off a list does not show up in a
+        dated read, so a ``removed_from_list`` stamp from ``since`` on reads the watchlist whole.
         """
         if feature is Feature.RATINGS or self._activities is None:
             return None
-        for group in SIMKL_GROUPS:
-            section = self._activities.get(group)
-            removed = (
-                parse_time(section.get("removed_from_list"))
-                if isinstance(section, Mapping)
-                else None
-            )
-            if removed is not None and to_timestamp(removed) >= since:
-                return None
+        if feature is Feature.WATCHLIST and self._removed_since(since):
+            return None
         changed = self._changes.get(since)
         if changed is None:
-            changed = self._changes[since] = await self.client.all_items(
-                date_from=from_timestamp(since)
-            )
+            changed = await self.client.all_items(date_from=from_timestamp(since))
+            self._changes[since] = changed
+        if feature is Feature.HISTORY:
+            return base.with_plays_added(changed.plays())
         titles = [entry.item for entry in changed.entries]
         return base.with_titles_replaced(titles, _simkl_inventory(feature, changed))
+
+    def _removed_since(self, since: float) -> bool:
+        """Whether ``/sync/activities`` shows a title taken off a list from ``since`` on."""
+        for group in SIMKL_GROUPS:
+            section = (self._activities or {}).get(group)
+            stamp = section.get("removed_from_list") if isinstance(section, Mapping) else None
+            removed = parse_time(stamp)
+            if removed is not None and to_timestamp(removed) >= since:
+                return True
+        return False
 
     async def write(
         self, feature: Feature, action: Action, changes: Sequence[Change]

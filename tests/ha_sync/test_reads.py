@@ -316,7 +316,7 @@ async def test_plex_changes_name_new_titles_one_by_one_up_to_a_limit(
     assert plan.features[Feature.HISTORY].count(plan.changes[0].action) == len(many) + 1
 
 
-async def test_simkl_changes_share_one_dated_read_until_a_list_removal(
+async def test_simkl_changes_share_one_dated_read_and_history_only_grows(
     sim: Simulator, session: aiohttp.ClientSession
 ) -> None:
     features = (Feature.WATCHLIST, Feature.HISTORY)
@@ -345,9 +345,12 @@ async def test_simkl_changes_share_one_dated_read_until_a_list_removal(
     await simkl.client.history_remove([watched.item])  # also takes it off every list
     await sim.clear_requests()
     _, plan = await run(sim, memory, sides, features)
-    assert [plan.reads[k] for k in keys] == [ReadKind.WHOLE, ReadKind.WHOLE]
+    # The watchlist is read whole; history stays a delta: SIMKL deletes are not observed.
+    assert [plan.reads[k] for k in keys] == [ReadKind.WHOLE, ReadKind.CHANGES]
     reads = await sim.requests("simkl", "GET /sync/all-items")
-    assert [("date_from" in r["query"]) for r in reads] == [False]
+    assert sorted("date_from" in r["query"] for r in reads) == [False, True]
+    history = plan.features[Feature.HISTORY].target
+    assert any(e.item.ids.get("imdb") == movie.imdb for e in history.entries.values())
 
 
 @pytest.mark.parametrize("feature", [Feature.WATCHLIST, Feature.RATINGS])

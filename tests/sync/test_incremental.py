@@ -145,3 +145,19 @@ def test_play_windows_merge_when_they_touch() -> None:
     assert play_windows([]) == []
     assert play_windows([500, 0, 100, 1000]) == [(-60, 160), (440, 560), (940, 1060)]
     assert play_windows([0, 121]) == [(-60, 60), (61, 181)]
+
+
+def test_plays_added_skip_those_held_and_never_take_any_away() -> None:
+    base = history((movie(1, imdb="tt1"), 0), (movie(2), 5))
+    added = base.with_plays_added(
+        [
+            Play(item=movie(imdb="tt1"), watched_at=at(0)),  # held already
+            Play(item=movie(imdb="tt1"), watched_at=at(9)),
+            Play(item=movie(3), watched_at=at(7)),
+        ]
+    )
+    assert _plays(added) == {
+        "movie:tmdb:1": (T0_TS, T0_TS + 9),
+        "movie:tmdb:2": (T0_TS + 5,),
+        "movie:tmdb:3": (T0_TS + 7,),
+    }

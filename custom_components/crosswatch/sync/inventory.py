@@ -123,8 +123,7 @@ class Inventory:
         """This history with every play from ``start`` on replaced by ``plays``.
 
         ``plays`` is a fresh read of the window from ``start`` on, so a play it lacks is gone and
-        plays before ``start`` stay as they are. A play of a title this inventory already holds
-        joins that entry even when the fresh read names the title differently.
+        plays before ``start`` stay as they are.
         """
         entries = dict(self.entries)
         for key, entry in self.entries.items():
@@ -134,11 +133,27 @@ class Inventory:
                     entries[key] = replace(entry, plays=kept)
                 else:
                     del entries[key]
+        # Older than the window: the earlier read already holds it.
+        self._add_plays(entries, (p for p in plays if to_timestamp(p.watched_at) >= start))
+        return Inventory(self.feature, entries)
+
+    def with_plays_added(self, plays: Iterable[Play]) -> Inventory:
+        """This history plus the plays it does not hold yet (at their exact times); none go."""
+        entries = dict(self.entries)
+        self._add_plays(entries, plays, new_only=True)
+        return Inventory(self.feature, entries)
+
+    def _add_plays(
+        self, entries: dict[str, Entry], plays: Iterable[Play], *, new_only: bool = False
+    ) -> None:
+        """File each play under its title's entry in ``entries`` (``new_only``: unless held).
+
+        A play of a title this inventory holds joins that entry even when it names the title
+        differently (matched by a strong id).
+        """
         index: MatchIndex | None = None
         for play in plays:
             moment = to_timestamp(play.watched_at)
-            if moment < start:
-                continue  # older than the window: the earlier read already holds it
             key = canonical_key(play.item)
             if key not in self.entries:
                 index = index or self.index()
@@ -147,8 +162,9 @@ class Inventory:
             if present is None:
                 previous = self.entries.get(key)
                 present = Entry(item=play.item) if previous is None else replace(previous, plays=())
+            elif new_only and moment in present.plays:
+                continue
             entries[key] = merge_play(present, moment)
-        return Inventory(self.feature, entries)
 
     def with_titles_replaced(self, titles: Iterable[MediaItem], fresh: Inventory) -> Inventory:
         """This inventory with every entry of ``titles`` replaced by ``fresh``'s entries.
