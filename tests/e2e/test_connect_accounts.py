@@ -140,7 +140,7 @@ async def test_person_connects_tmdb_and_plex(stack: Stack, page: Page) -> None:
     # Owned servers come first, so the owner's server is the one already chosen.
     await expect(server.get_by_text(cred.PMS_NAME)).to_be_visible()
     await server.click()
-    shared = page.get_by_text("Neighbour's Server (shared with you)", exact=True)
+    shared = page.get_by_text("Neighbour's Server (shared by neighbour)", exact=True)
     await expect(shared).to_be_visible()
     await snap(page, "05-plex-server")
     # The list's own entry (after the field showing the current choice); the title checked
