@@ -35,6 +35,7 @@ from .api.errors import (
     RequestRejectedError,
     ServiceUnavailableError,
 )
+from .api.http import ServiceHttp
 from .api.models import MediaItem, MediaKind
 from .api.plex import PlexServerClient, PlexTvClient
 from .api.simkl import PinStatus, SimklClient
@@ -87,10 +88,22 @@ class LoginDeniedError(Exception):
     """The user refused the PIN or device code."""
 
 
+class HttpClient(Protocol):
+    """Any of our API clients; each counts its requests per service and route."""
+
+    @property
+    def http(self) -> ServiceHttp:
+        """Return the client's HTTP core."""
+
+
 class AccountApi(Protocol):
     """The polling surface of one connected account."""
 
     service: Service
+
+    @property
+    def client(self) -> HttpClient:
+        """Return the account's one client (shared by polls, sync runs and scrobbles)."""
 
     async def async_activity_marker(self) -> str | None:
         """Return a stamp that changes when the watchlist changes (``None``: no such endpoint)."""
@@ -108,6 +121,15 @@ def _tmdb_client(hass: HomeAssistant, key: str, cache: MemoryTmdbCache | None = 
         clock=get_clock(hass),
         cache=cache,
     )
+
+
+def account_requests(api: AccountApi) -> dict[str, dict[str, dict[str, float]]]:
+    """Requests per service and route the account's clients made since setup."""
+    clients = [api.client, *([api.server] if isinstance(api, PlexAccount) else [])]
+    counted: dict[str, dict[str, dict[str, float]]] = {}
+    for client in clients:
+        counted.update(client.http.telemetry.as_dict())
+    return counted
 
 
 async def validate_tmdb_key(hass: HomeAssistant, key: str) -> None:

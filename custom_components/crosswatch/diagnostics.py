@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.diagnostics import async_redact_data
 
+from .accounts import account_requests
 from .const import (
     CONF_ACCESS_TOKEN,
     CONF_API_KEY,
@@ -69,6 +70,8 @@ async def async_get_config_entry_diagnostics(
             "watchlist_size": None if snapshot.watchlist is None else len(snapshot.watchlist),
             "watchlist_fetches": coordinator.watchlist_fetches,
         },
+        # Per service and route: requests, retries, 429s, errors, time paced or backing off.
+        "requests": account_requests(entry.runtime_data.api),
         "scrobble": None if scrobbler is None else scrobbler.diagnostics(),
         **(pairs if runners else {}),
     }
