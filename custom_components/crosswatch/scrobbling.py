@@ -236,6 +236,8 @@ class PlexScrobbler:
             for sink_id in route.sink_ids
         }
         self._store = queue_store(hass, entry.entry_id)
+        # Logged once when the live connection is lost and once when it is back, not per retry.
+        self._connection_lost = False
         self.queue = ScrobbleQueue(
             clock=self.clock, on_change=self._queue_changed, on_dropped=self._queue_dropped
         )
@@ -360,8 +362,18 @@ class PlexScrobbler:
         _LOGGER.debug("Plex notifications for %s: %s", self.entry.title, state)
         issue_id = f"{ISSUE_LISTENER_DOWN}_{self.entry.entry_id}"
         if state is ListenerState.CONNECTED:
+            if self._connection_lost:
+                _LOGGER.info("Live connection to %s is back", self.entry.title)
+                self._connection_lost = False
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-        elif (
+        elif state is ListenerState.DISCONNECTED and not self._connection_lost:
+            _LOGGER.info(
+                "Lost the live connection to %s (%s); reconnecting",
+                self.entry.title,
+                self.listener.last_error or "no answer",
+            )
+            self._connection_lost = True
+        if (
             state is ListenerState.DISCONNECTED
             and self.listener.failures + 1 >= LISTENER_DOWN_ATTEMPTS
         ):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
+import pytest
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.helpers import issue_registry as ir
 
 from custom_components.crosswatch.const import DOMAIN
 from custom_components.crosswatch.scrobbling import EVENT_SCROBBLE, IDLE, ISSUE_LISTENER_DOWN
+from simulator.credentials import PLEX_SERVER_TOKEN
 
 from .conftest import OWNER, until
 
@@ -127,8 +130,9 @@ async def test_listener_drop_turns_the_binary_sensor_off_then_on(
 
 
 async def test_a_listener_that_stays_down_raises_a_repair_issue_until_it_connects(
-    hass: HomeAssistant, accounts: Accounts, sim: Simulator
+    hass: HomeAssistant, accounts: Accounts, sim: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="custom_components.crosswatch")
     entry = await accounts.add_plex()
     await until(lambda: accounts.scrobbler.listener.connected)
     issues = ir.async_get(hass)
@@ -146,3 +150,10 @@ async def test_a_listener_that_stays_down_raises_a_repair_issue_until_it_connect
     await sim.clear_faults()
     await until(lambda: issues.async_get_issue(DOMAIN, issue_id) is None)
     assert accounts.scrobbler.listener.connected
+    # Ten and more failed reconnects, yet one line when it went and one when it came back.
+    info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert [m for m in info if "live connection" in m.lower()] == [
+        f"Lost the live connection to {entry.title} (closed (code 1000)); reconnecting",
+        f"Live connection to {entry.title} is back",
+    ]
+    assert PLEX_SERVER_TOKEN not in caplog.text
