@@ -3,6 +3,8 @@
 No Home Assistant imports: the pair runner and ``benchmarks/sync.py`` both drive these over the
 API clients. A side reads a feature only when its activity marker moved (the runner decides);
 ``markers`` costs at most one request per feature group (Trakt and SIMKL: one for everything).
+History is then read, where the service allows, only from the last read on (``read_changes``:
+Trakt ``start_at``, SIMKL ``date_from``, Plex ``viewedAt>=``) and merged into the baseline.
 """
 
 from __future__ import annotations
