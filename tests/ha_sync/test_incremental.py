@@ -123,3 +123,23 @@ async def test_mirror_removes_exactly_the_play_plex_lost(
     assert [r["body"] for r in removals] == [{"ids": [ids[lost.viewed_at]]}]
     left = [p.watched_at for p in sim.state.trakt.users[cred.TRAKT_USER].history if p.item is movie]
     assert left == [kept.viewed_at]
+
+
+async def test_read_marks_survive_a_restart(hass: HomeAssistant, sim_urls: Simulator) -> None:
+    sim = sim_urls
+    trakt = await trakt_entry(hass, sim)
+    plex = with_pair(plex_entry(sim), trakt, ["history"])
+    await setup_entries(hass, trakt, plex)
+    assert (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]["result"] == "ok"
+
+    assert await hass.config_entries.async_unload(plex.entry_id)
+    assert await hass.config_entries.async_setup(plex.entry_id)
+    await hass.async_block_till_done()
+    await sim.advance(600)
+    _trakt_scrobble(sim, _unwatched_movies(sim)[0], sim.state.now())
+    await sim.clear_requests()
+    result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    assert result["result"] == "ok"
+    reads = [r["query"] for r in await sim.requests("trakt", "GET /sync/history")]
+    assert "start_at" in reads[0]
+    assert all(r.get("limit") == "1" for r in reads[1:])  # the play count, never whole pages
