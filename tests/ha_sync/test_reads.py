@@ -141,9 +141,8 @@ async def test_a_trakt_removal_before_the_window_is_read_whole(
     sides = plex_to_trakt(sim, session)
     memory, _ = await run(sim, PairMemory(), sides)
     await sim.advance(600)
-    # The user deletes an old play on Trakt (by its history id, as trakt.tv does).
-    # The user deletes an old play on Trakt (by its history id, as trakt.tv does): one that came
-    # from Plex, so the one-way pair puts it back.
+    # The user deletes an old play on Trakt (by its history id, as trakt.tv does), one that came
+    # from Plex: the whole read shows it gone, and the one-way pair leaves it off and says so.
     on_plex = {(id(r.item), r.viewed_at) for r in sim.state.plex.history}
     gone = min(
         (p for p in trakt_plays(sim) if (id(p.item), p.watched_at) in on_plex),
@@ -160,9 +159,14 @@ async def test_a_trakt_removal_before_the_window_is_read_whole(
     queries = history_queries(await sim.requests("trakt"))
     assert "start_at" in queries[0]  # the read of changes came first and showed nothing
     assert all("start_at" not in q for q in queries[1:])
-    again = [p for p in trakt_plays(sim) if (p.item, p.watched_at) == (gone.item, gone.watched_at)]
-    assert len(again) == 1
-    assert again[0].id != gone.id
+    played = [(p.item, p.watched_at) for p in trakt_plays(sim)]
+    assert (gone.item, gone.watched_at) not in played
+    assert plan.changes == ()
+    dropped = plan.features[Feature.HISTORY].target_dropped
+    assert [(d.item.kind.value, d.item.title) for d in dropped] == [
+        (gone.item.kind, gone.item.title)
+    ]
+    assert plan.summary()["features"]["history"]["target_dropped"] == 1
 
 
 async def test_a_removal_beside_a_new_play_is_caught_by_the_play_count(

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 
-from custom_components.crosswatch.api.models import Feature, MediaKind
+from custom_components.crosswatch.api.models import Feature, MediaKind, WatchlistEntry
+from custom_components.crosswatch.sync.apply import ExecutionOutcome, new_baseline
 from custom_components.crosswatch.sync.guards import GuardSettings
+from custom_components.crosswatch.sync.inventory import Inventory
 from custom_components.crosswatch.sync.plan import Action, FeaturePlan, Side, SyncMode
 from custom_components.crosswatch.sync.planner import (
     Capabilities,
@@ -16,10 +16,7 @@ from custom_components.crosswatch.sync.planner import (
 )
 from custom_components.crosswatch.sync.state import Baseline
 
-from .helpers import T0_TS, episode, history, movie, ratings, show, watchlist
-
-if TYPE_CHECKING:
-    from custom_components.crosswatch.sync.inventory import Inventory
+from .helpers import T0_TS, at, episode, history, movie, ratings, show, watchlist
 
 
 def plan(
@@ -51,9 +48,10 @@ def keys(p: FeaturePlan, action: Action, side: Side) -> list[str]:
 
 
 def test_add_only_adds_missing_and_never_removes() -> None:
+    # 1 is new on the source; 3 left the source and stays on the target.
     source = watchlist(movie(1), movie(2))
     target = watchlist(movie(2), movie(3))
-    base = Baseline(watchlist(movie(1), movie(2), movie(3)), watchlist(movie(2), movie(3)))
+    base = Baseline(watchlist(movie(2), movie(3)), watchlist(movie(2), movie(3)))
     p = plan(source, target, SyncMode.ADD_ONLY, base)
     assert keys(p, Action.ADD, Side.TARGET) == ["movie:tmdb:1"]
     assert p.count(Action.REMOVE) == 0
@@ -246,7 +244,9 @@ def test_history_two_way_and_mirror() -> None:
     assert keys(two, Action.ADD, Side.TARGET) == ["movie:tmdb:3"]
     mirror = plan(source, target, SyncMode.MIRROR, base)
     assert keys(mirror, Action.REMOVE, Side.TARGET) == ["movie:tmdb:1"]
-    assert keys(mirror, Action.ADD, Side.TARGET) == ["movie:tmdb:2", "movie:tmdb:3"]
+    # n was synced and the target unwatched it: one way does not watch it again there.
+    assert keys(mirror, Action.ADD, Side.TARGET) == ["movie:tmdb:3"]
+    assert [d.key for d in mirror.target_dropped] == ["movie:tmdb:2"]
 
 
 def test_history_per_title_when_the_written_side_cannot_keep_times() -> None:
@@ -412,3 +412,184 @@ def test_guard_settings_are_configurable() -> None:
         baseline=base,
     )
     assert p.count(Action.REMOVE) == 5
+
+
+# --- titles the target dropped (one way) -----------------------------------------------------
+
+
+def after(p: FeaturePlan) -> Baseline:
+    """The baseline the next run sees when every planned change was written."""
+    return new_baseline(p, ExecutionOutcome.of(succeeded=p.changes))
+
+
+@pytest.mark.parametrize("mode", [SyncMode.ADD_ONLY, SyncMode.MIRROR])
+def test_one_way_first_run_adds_everything(mode: SyncMode) -> None:
+    p = plan(watchlist(movie(1), movie(2)), watchlist(movie(3)), mode)
+    assert keys(p, Action.ADD, Side.TARGET) == ["movie:tmdb:1", "movie:tmdb:2"]
+    assert p.target_dropped == ()
+    assert p.summary()["target_dropped"] == 0
+    assert "target_dropped_titles" not in p.summary()
+
+
+@pytest.mark.parametrize("mode", [SyncMode.ADD_ONLY, SyncMode.MIRROR])
+def test_one_way_leaves_off_a_title_the_target_dropped(mode: SyncMode) -> None:
+    # After run 1 both sides hold 1 and 2; then the target drops 1 (SIMKL moved it to completed).
+    first = plan(watchlist(movie(1), movie(2)), watchlist(), mode)
+    base = after(first)
+    p = plan(watchlist(movie(1), movie(2), movie(5)), watchlist(movie(2)), mode, base)
+    assert [(c.action, c.key) for c in p.changes] == [(Action.ADD, "movie:tmdb:5")]
+    assert [d.key for d in p.target_dropped] == ["movie:tmdb:1"]
+    summary = p.summary()
+    assert summary["target_dropped"] == 1
+    assert summary["target_dropped_titles"] == [{"kind": "movie", "ids": {"tmdb": "1"}}]
+    # The run after: still left off, and no longer news.
+    later = plan(
+        watchlist(movie(1), movie(2), movie(5)),
+        watchlist(movie(2), movie(5)),
+        mode,
+        after(p),
+    )
+    assert later.changes == ()
+    assert later.target_dropped == ()
+
+
+def test_one_way_adds_a_dropped_title_again_once_the_source_lists_it_anew() -> None:
+    base = after(plan(watchlist(movie(1)), watchlist()))
+    dropped = plan(watchlist(movie(1)), watchlist(), baseline=base)
+    assert dropped.changes == ()
+    # The source lets go of 1 (nothing happens one way), then lists it again: that is news.
+    gone = plan(watchlist(), watchlist(), baseline=after(dropped))
+    assert gone.changes == ()
+    back = plan(watchlist(movie(1)), watchlist(), baseline=after(gone))
+    assert keys(back, Action.ADD, Side.TARGET) == ["movie:tmdb:1"]
+    # Taken off and listed again between two runs: a later listed_at tells.
+    relisted = Inventory.from_watchlist([WatchlistEntry(item=movie(1), listed_at=at(3_600))])
+    again = plan(relisted, watchlist(), baseline=after(dropped))
+    assert keys(again, Action.ADD, Side.TARGET) == ["movie:tmdb:1"]
+
+
+def test_one_way_reports_an_unwritable_title_as_unmatched_not_dropped() -> None:
+    caps = Capabilities(id_types=frozenset({"tmdb"}))
+    local = movie(plex="abc")
+    base = Baseline(watchlist(local), watchlist(local))
+    p = plan(watchlist(local), watchlist(), baseline=base, target_caps=caps)
+    assert p.changes == ()
+    assert p.target_dropped == ()
+    assert [u.reason for u in p.unmatched] == ["no_usable_id"]
+
+
+def test_one_way_ratings_dropped_unless_rated_anew() -> None:
+    base = Baseline(ratings((movie(1), 7, 0), (movie(2), 6, 0)), ratings((movie(1), 7, 0)))
+    source = ratings((movie(1), 7, 0), (movie(2), 6, 0), (movie(3), 9, 0))
+    p = plan(source, ratings(), baseline=base)
+    # 1 was rated on both and the target took its rating off; 2 never reached it; 3 is new.
+    assert keys(p, Action.ADD, Side.TARGET) == ["movie:tmdb:3"]
+    assert [d.key for d in p.target_dropped] == ["movie:tmdb:1"]
+    rerated = plan(ratings((movie(1), 8, 0), (movie(2), 6, 50)), ratings(), baseline=base)
+    assert keys(rerated, Action.ADD, Side.TARGET) == ["movie:tmdb:1", "movie:tmdb:2"]
+
+
+def test_one_way_history_leaves_off_a_removed_play_and_posts_new_ones() -> None:
+    m = movie(1)
+    base = after(plan(history((m, 0), (m, 10_000)), history()))
+    # The target (exact times, like Trakt) lost the first play; the source watched m again.
+    p = plan(history((m, 0), (m, 10_000), (m, 20_000)), history((m, 10_000)), baseline=base)
+    assert [c.watched_at for c in p.changes] == [T0_TS + 20_000]
+    assert [d.key for d in p.target_dropped] == ["movie:tmdb:1"]
+
+
+def test_one_way_history_per_title_posts_only_a_new_play_of_a_dropped_title() -> None:
+    m, n = movie(1), movie(2)
+    simkl = Capabilities(exact_play_times=False)
+    base = after(plan(history((m, 0), (n, 0)), history(), target_caps=simkl))
+    dropped = plan(history((m, 0), (n, 0)), history((n, 0)), baseline=base, target_caps=simkl)
+    assert dropped.changes == ()
+    assert [d.key for d in dropped.target_dropped] == ["movie:tmdb:1"]
+    rewatched = plan(
+        history((m, 0), (m, 9_000), (n, 0)), history((n, 0)), baseline=base, target_caps=simkl
+    )
+    assert [(c.key, c.watched_at) for c in rewatched.changes] == [("movie:tmdb:1", T0_TS + 9_000)]
+    assert rewatched.target_dropped == ()
+
+
+def test_two_way_takes_a_target_removal_to_the_source_and_never_adds_it_back() -> None:
+    common = [movie(n) for n in range(10, 30)]
+    base = after(plan(watchlist(movie(1), *common), watchlist(), SyncMode.TWO_WAY))
+    p = plan(watchlist(movie(1), *common), watchlist(*common), SyncMode.TWO_WAY, base)
+    assert [(c.side, c.action, c.key) for c in p.changes] == [
+        (Side.SOURCE, Action.REMOVE, "movie:tmdb:1")
+    ]
+    quiet = plan(watchlist(*common), watchlist(*common), SyncMode.TWO_WAY, after(p))
+    assert quiet.changes == ()
+
+
+# --- sides that cannot show removed plays (SIMKL) --------------------------------------------
+
+BLIND = Capabilities(exact_play_times=False, observes_history_removals=False)
+
+
+def test_mirror_from_a_side_blind_to_removals_removes_nothing() -> None:
+    m, n = movie(1), movie(2)
+    filler = [(movie(100 + i), 0.0) for i in range(20)]
+    base = after(plan(history((m, 0), (n, 0), *filler), history(), SyncMode.MIRROR))
+    # A whole read of the source no longer shows m: it is no removal to mirror.
+    p = plan(
+        history((n, 0), *filler),
+        history((m, 0), (n, 0), *filler),
+        SyncMode.MIRROR,
+        base,
+        source_caps=BLIND,
+        confirm=True,
+    )
+    assert p.changes == ()
+    assert m in [e.item for e in p.source.entries.values()]
+    assert after(p).source.entries["movie:tmdb:1"].plays == (T0_TS,)
+    # The same read from a side that shows removals is mirrored.
+    seen = plan(
+        history((n, 0), *filler),
+        history((m, 0), (n, 0), *filler),
+        SyncMode.MIRROR,
+        base,
+        confirm=True,
+    )
+    assert keys(seen, Action.REMOVE, Side.TARGET) == ["movie:tmdb:1"]
+
+
+def test_two_way_with_a_side_blind_to_removals_neither_removes_nor_adds_back() -> None:
+    m = movie(1)
+    filler = [(movie(100 + i), 0.0) for i in range(20)]
+    first = plan(history((m, 0), *filler), history(), SyncMode.TWO_WAY, target_caps=BLIND)
+    base = after(first)
+    for _ in range(2):
+        p = plan(
+            history((m, 0), *filler),
+            history(*filler),  # SIMKL read whole, without m
+            SyncMode.TWO_WAY,
+            base,
+            target_caps=BLIND,
+            confirm=True,
+        )
+        assert p.changes == ()
+        assert p.target_dropped == ()
+        base = after(p)
+    # A play SIMKL does show still travels both ways.
+    n = movie(2)
+    p = plan(
+        history((m, 0), *filler),
+        history((n, 50), *filler),
+        SyncMode.TWO_WAY,
+        base,
+        target_caps=BLIND,
+    )
+    assert [(c.side, c.key) for c in p.changes] == [(Side.SOURCE, "movie:tmdb:2")]
+
+
+def test_a_blind_side_keeps_plays_its_read_shows_under_another_key() -> None:
+    # The baseline names the title by tmdb, the read by imdb as well: one title, plays merged.
+    before = history((movie(1), 0))
+    read = history((movie(1, imdb="tt1"), 500))
+    merged = read.with_plays_of(before)
+    assert list(merged.entries) == list(read.entries)
+    assert next(iter(merged.entries.values())).plays == (T0_TS, T0_TS + 500)
+    assert merged.with_plays_of(before) is merged
+    assert history().with_plays_of(before).entries == before.entries

@@ -25,6 +25,7 @@ from .helpers import T0_TS, history, ratings, watchlist
 
 if TYPE_CHECKING:
     from custom_components.crosswatch.sync.inventory import Inventory
+    from custom_components.crosswatch.sync.plan import SyncPlan
 
 TOLERANCE = 60.0
 NO_GUARDS = GuardSettings(collapse_min_previous=10**9, max_removal_percent=10**6)
@@ -89,6 +90,17 @@ def run(
     mode: SyncMode,
     fail: frozenset[int] = frozenset(),
 ) -> tuple[PairState, list[Change], list[Change]]:
+    state, _, done, failed = run_plan(world, state, feature, mode, fail)
+    return state, done, failed
+
+
+def run_plan(
+    world: World,
+    state: PairState,
+    feature: Feature,
+    mode: SyncMode,
+    fail: frozenset[int] = frozenset(),
+) -> tuple[PairState, SyncPlan, list[Change], list[Change]]:
     inputs = {
         feature: (
             SideInput(inventory=world.inventory(Side.SOURCE, feature)),
@@ -107,7 +119,7 @@ def run(
             world.execute(change)
             done.append(change)
     outcome = ExecutionOutcome.of(succeeded=done, failed=failed)
-    return apply_outcome(state, plan, outcome, now=2.0), done, failed
+    return apply_outcome(state, plan, outcome, now=2.0), plan, done, failed
 
 
 def titles() -> st.SearchStrategy[dict[int, set[float]]]:
@@ -197,25 +209,74 @@ def test_two_way_history_converges_and_is_idempotent(
     source=titles(),
     target=titles(),
     base_source=titles(),
+    base_extra=titles(),
     form=ID_FORMS,
     mode=st.sampled_from([SyncMode.ADD_ONLY, SyncMode.MIRROR]),
 )
 def test_one_way_reaches_the_source_and_is_idempotent(
-    source, target, base_source, form, mode
+    *, source, target, base_source, base_extra, form, mode
 ) -> None:
-    state = baseline_from(base_source, {}, Feature.WATCHLIST, form)
+    # The last run left the target holding what the source held, and maybe more.
+    base_target = base_source | base_extra
+    state = baseline_from(base_source, base_target, Feature.WATCHLIST, form)
     world = World(dict(source), dict(target), form)
     before_target = set(world.target)
-    state, _, _ = run(world, state, Feature.WATCHLIST, mode)
-    assert set(world.source) <= set(world.target)
+    # Synced, then dropped by the target since the last run (a title new on the source is news).
+    dropped = (set(base_target) - before_target) & set(base_source)
+    state, plan, _, _ = run_plan(world, state, Feature.WATCHLIST, mode)
+    # The target holds every source title except those it dropped since the last run.
+    assert set(source) - dropped <= set(world.target)
+    assert not dropped & (set(world.target) - before_target)
+    reported = plan.features[Feature.WATCHLIST].target_dropped
+    assert {title_of(d.item) for d in reported} == dropped & set(source)
     assert world.source == source  # one-way never writes the source
     if mode is SyncMode.ADD_ONLY:
-        assert set(world.target) == before_target | set(source)
+        assert set(world.target) == before_target | (set(source) - dropped)
     if mode is SyncMode.MIRROR:
         # Only titles the source once had can leave the target.
         assert before_target - set(world.target) <= set(base_source)
     _, done, _ = run(world, state, Feature.WATCHLIST, mode)
     assert done == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["list", "unlist", "drop", "run"]), TITLES), max_size=30
+    ),
+    mode=st.sampled_from([SyncMode.ADD_ONLY, SyncMode.MIRROR]),
+)
+def test_one_way_over_many_runs_copies_news_and_never_undoes_a_drop(steps, mode) -> None:
+    """What is new on the source reaches the target; what the target dropped stays dropped.
+
+    News is a title on the source that was not there at the last run (on the first run,
+    everything). A title the target drops comes back only after the source lists it anew.
+    """
+    world = World({}, {}, "both")
+    state = PairState()
+    last_source: set[int] = set()
+    last_target: set[int] = set()
+    for action, title in [*steps, ("run", 0)]:
+        if action == "list":
+            world.source[title] = set()
+        elif action == "unlist":
+            world.source.pop(title, None)
+        elif action == "drop":
+            world.target.pop(title, None)
+        else:
+            before = set(world.target)
+            news = set(world.source) - last_source
+            state, plan, _, _ = run_plan(world, state, Feature.WATCHLIST, mode)
+            expected = before | news
+            if mode is SyncMode.MIRROR:
+                expected -= last_source - set(world.source)
+            assert set(world.target) == expected
+            reported = plan.features[Feature.WATCHLIST].target_dropped
+            left_off = (set(world.source) & last_source & last_target) - before
+            assert {title_of(d.item) for d in reported} == left_off
+            _, done, _ = run(world, state, Feature.WATCHLIST, mode)
+            assert done == []
+            last_source, last_target = set(world.source), set(world.target)
 
 
 @settings(max_examples=150, deadline=None)
@@ -372,7 +433,15 @@ def test_history_to_a_side_that_stamps_now_never_repeats(
             world.execute(change)
         state = apply_outcome(state, plan, ExecutionOutcome.all_succeeded(plan), now=1.0)
     if mode is not SyncMode.TWO_WAY:
-        assert set(world.source) <= set(world.target)
+        # Every title with a play new since the baseline is watched on the target; the rest
+        # were synced before and may have been unwatched there since.
+        news = {
+            title
+            for title, moments in source.items()
+            if first_run
+            or any(not covered(m, sorted(base_source.get(title, ())), TOLERANCE) for m in moments)
+        }
+        assert news <= set(world.target)
     else:
         assert set(world.source) == set(world.target)
 
@@ -435,3 +504,42 @@ def test_two_way_ratings_converge_and_are_idempotent(
     assert {t: r for t, (r, _) in sides[Side.SOURCE].items()} == {
         t: r for t, (r, _) in sides[Side.TARGET].items()
     }
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    source=plays(),
+    target=plays(),
+    base_source=plays(),
+    base_target=plays(),
+    form=ID_FORMS,
+    mode=st.sampled_from(list(SyncMode)),
+    blind=st.sampled_from(list(Side)),
+)
+def test_a_side_blind_to_removed_plays_never_causes_a_removal(
+    *, source, target, base_source, base_target, form, mode, blind
+) -> None:
+    """SIMKL does not show removed plays: a play its read lacks is neither removed elsewhere
+    nor forgotten."""
+    state = baseline_from(base_source, base_target, Feature.HISTORY, form)
+    world = World(source, target, form)
+    inputs = {
+        Feature.HISTORY: tuple(
+            SideInput(
+                inventory=world.inventory(side, Feature.HISTORY),
+                capabilities=Capabilities(observes_history_removals=side is not blind),
+            )
+            for side in Side
+        )
+    }
+    plan = plan_sync(
+        state, inputs, PlanSettings(mode=mode, guards=NO_GUARDS), now=1.0, confirm_removals=True
+    )
+    assert not [c for c in plan.changes if c.action is Action.REMOVE and c.side is blind.other]
+    feature_plan = plan.features[Feature.HISTORY]
+    planned = feature_plan.source if blind is Side.SOURCE else feature_plan.target
+    held: dict[int, set[float]] = {}
+    for entry in planned.entries.values():
+        held.setdefault(title_of(entry.item), set()).update(entry.plays)
+    before = base_source if blind is Side.SOURCE else base_target
+    assert all(moments <= held.get(title, set()) for title, moments in before.items())

@@ -27,7 +27,8 @@ def trakt_capabilities(watchlist_limit: int | None = None) -> Capabilities:
     )
 
 
-# SIMKL keeps one last watch per title, not every play, and rates only movies and shows.
+# SIMKL keeps one last watch per title, not every play, and rates only movies and shows. It
+# reports what changed, never what was removed from history, so a play it no longer shows stays.
 SIMKL_CAPABILITIES = Capabilities(
     id_types=frozenset({"simkl", "imdb", "tmdb", "tvdb"}),
     kinds={
@@ -36,6 +37,7 @@ SIMKL_CAPABILITIES = Capabilities(
         Feature.RATINGS: _MOVIE_SHOW,
     },
     exact_play_times=False,
+    observes_history_removals=False,
 )
 
 # Plex: the Discover watchlist holds movies and shows (resolved by plex/tmdb/imdb/tvdb guid);

@@ -143,6 +143,27 @@ class Inventory:
         self._add_plays(entries, plays, new_only=True)
         return Inventory(self.feature, entries)
 
+    def with_plays_of(self, other: Inventory) -> Inventory:
+        """This history plus every play of ``other`` it lacks (``self`` itself if none).
+
+        A title of ``other`` joins this inventory's entry for it when a strong id matches.
+        """
+        entries: dict[str, Entry] | None = None
+        index: MatchIndex | None = None
+        for key, entry in other.entries.items():
+            own_key = key
+            if key not in self.entries:
+                index = index or self.index()
+                own_key = index.find_strong(entry.item) or key
+            present = (entries or self.entries).get(own_key)
+            held = () if present is None else present.plays
+            if set(entry.plays) <= set(held):
+                continue
+            entries = entries or dict(self.entries)
+            base = entry if present is None else present
+            entries[own_key] = replace(base, plays=tuple(sorted({*held, *entry.plays})))
+        return self if entries is None else Inventory(self.feature, entries)
+
     def _add_plays(
         self, entries: dict[str, Entry], plays: Iterable[Play], *, new_only: bool = False
     ) -> None:

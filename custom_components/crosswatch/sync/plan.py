@@ -142,6 +142,14 @@ class WeakMatch:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Dropped:
+    """A title the target held after the last run and no longer holds: one way leaves it off."""
+
+    key: str
+    item: MediaItem
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeaturePlan:
     """The plan for one feature of a pair, plus the inputs ``apply`` needs."""
 
@@ -158,6 +166,7 @@ class FeaturePlan:
     unmatched: tuple[Unmatched, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     weak_matches: tuple[WeakMatch, ...] = ()
+    target_dropped: tuple[Dropped, ...] = ()
     collapsed: tuple[Side, ...] = ()
     suppressed_removals: int = 0
     activity: Mapping[Side, str | None] = field(default_factory=dict)
@@ -191,6 +200,7 @@ class FeaturePlan:
             "limit_cut": len(self.limit_cut),
             "parked": len(self.parked),
             "weak_matches": len(self.weak_matches),
+            "target_dropped": len(self.target_dropped),
             "first_run": self.first_run,
             "collapsed": [side.value for side in self.collapsed],
             "suppressed_removals": self.suppressed_removals,
@@ -202,6 +212,7 @@ class FeaturePlan:
                 _describe(c.item) for c in self.changes if c.action is Action.REMOVE
             ],
             "held_titles": [_describe(c.item) for c in self.held],
+            "target_dropped_titles": [_describe(d.item) for d in self.target_dropped],
             "unmatched_titles": [{**_describe(u.item), "reason": u.reason} for u in self.unmatched],
             "conflict_titles": [
                 {

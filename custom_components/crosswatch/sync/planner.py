@@ -2,7 +2,11 @@
 
 Rules, per feature:
 
-- add-only: what the source has and the target lacks is added to the target.
+- add-only: what is new on the source (not in its baseline: a first run, a new title or play, a
+  title listed again or rated anew) and the target lacks is added to the target. A title the
+  source already held at the last run and the target lacks now was dropped by the target (its
+  user, or the service's own rules: SIMKL and Trakt take watched titles off the watchlist); it is
+  not added again, and is reported when the drop happened since the last run.
 - mirror: as add-only, and what the target has, the source lacks and the source's baseline had
   (so the source once held it) is removed from the target. Items the source never had stay.
 - two-way: an item one side lacks is removed from the other side only when both baselines held it
@@ -34,6 +38,7 @@ from .plan import (
     Action,
     Change,
     Conflict,
+    Dropped,
     FeaturePlan,
     Side,
     SyncMode,
@@ -64,13 +69,16 @@ class Capabilities:
     ``id_types``: ids its write endpoints accept; ``kinds``: what each feature can hold (SIMKL
     rates only movies and shows); ``limits``: list limits (Trakt's watchlist limit from
     ``/users/settings``); ``exact_play_times``: whether a posted play keeps its ``watched_at``
-    and stays a separate play (Trakt yes; Plex stamps "now", SIMKL keeps one watch per title).
+    and stays a separate play (Trakt yes; Plex stamps "now", SIMKL keeps one watch per title);
+    ``observes_history_removals``: whether a play missing from a read of the account was removed
+    (SIMKL, a tracker of changes, does not report removed plays, so a gap there means nothing).
     """
 
     id_types: frozenset[str] = frozenset(STRONG_ID_TYPES)
     kinds: Mapping[Feature, frozenset[MediaKind]] = field(default_factory=_all_kinds)
     limits: Mapping[Feature, int] = field(default_factory=dict)
     exact_play_times: bool = True
+    observes_history_removals: bool = True
 
     def refusal(self, feature: Feature, item: MediaItem) -> str | None:
         """Why ``item`` cannot be written for ``feature``, or ``None`` when it can."""
@@ -193,6 +201,7 @@ def plan_feature(
         unmatched=tuple(builder.unmatched),
         conflicts=tuple(builder.conflicts),
         weak_matches=tuple(builder.weak),
+        target_dropped=tuple(builder.dropped.values()),
         collapsed=tuple(collapsed),
         suppressed_removals=suppressed,
         activity={Side.SOURCE: source.activity, Side.TARGET: target.activity},
@@ -206,7 +215,11 @@ def _guard_snapshots(
     watermarks: tuple[str | None, str | None],
     guards: GuardSettings,
 ) -> tuple[dict[Side, Inventory], list[Side]]:
-    """Each side's inventory to plan with: a collapsed read is replaced by its previous one."""
+    """Each side's inventory to plan with: a collapsed read is replaced by its previous one.
+
+    A side that cannot show removed plays keeps every play of its baseline: a play missing from
+    its read is no removal to propagate or mirror (and no gap to fill again).
+    """
     effective: dict[Side, Inventory] = {}
     collapsed: list[Side] = []
     for side, side_input, watermark in (
@@ -215,7 +228,10 @@ def _guard_snapshots(
     ):
         previous = None if baseline is None else baseline.side(side)
         current = side_input.inventory
-        if previous is not None and snapshot_collapsed(
+        unseen_removals = not side_input.capabilities.observes_history_removals
+        if previous is not None and unseen_removals and current.feature is Feature.HISTORY:
+            current = current.with_plays_of(previous)
+        elif previous is not None and snapshot_collapsed(
             previous.size,
             current.size,
             activity_moved=activity_moved(watermark, side_input.activity),
@@ -257,6 +273,11 @@ def _cut_at_limits(
         kept.extend(fits)
         cut.extend(over)
     return kept, cut
+
+
+def _later(moment: float | None, before: float | None) -> bool:
+    """Whether both times are known and ``moment`` is after ``before``."""
+    return moment is not None and before is not None and moment > before
 
 
 def covered(moment: float, plays: Sequence[float], tolerance: float) -> bool:
@@ -301,6 +322,8 @@ class _Builder:
         self.unmatched: list[Unmatched] = []
         self.conflicts: list[Conflict] = []
         self.weak: list[WeakMatch] = []
+        # Titles the target dropped since the last run, by key (history: once per title).
+        self.dropped: dict[str, Dropped] = {}
 
     def run(self) -> None:
         self._walk(Side.SOURCE)
@@ -359,12 +382,32 @@ class _Builder:
             if self._baseline_entry(Side.SOURCE, side, key, entry.item) is not None:
                 self._emit(Action.REMOVE, Side.TARGET, key, entry)
             return
+        in_source, in_target = self._synced_before(side, key, entry.item)
         if self.mode is SyncMode.TWO_WAY:
-            in_source, in_target = self._synced_before(side, key, entry.item)
             if in_source is not None and in_target is not None:
                 self._emit(Action.REMOVE, side, key, entry)
                 return
+        elif not self._new_on_source(entry, in_source) and self._writable(key, entry):
+            self._drop(key, entry, since_last_run=in_target is not None)
+            return
         self._add(other, key, entry)
+
+    def _new_on_source(self, entry: Entry, before: Entry | None) -> bool:
+        """Whether a one-way source entry is news since the last run (its baseline ``before``)."""
+        if before is None:
+            return True
+        if self.feature is Feature.RATINGS:
+            return entry.rating != before.rating or _later(entry.rated_at, before.rated_at)
+        return _later(entry.listed_at, before.listed_at)  # taken off and listed again
+
+    def _writable(self, key: str, entry: Entry) -> bool:
+        """Whether the target could take ``entry`` (if not, ``_add`` reports it as unmatched)."""
+        return self.caps[Side.TARGET].refusal(self.feature, entry.item) is None
+
+    def _drop(self, key: str, entry: Entry, *, since_last_run: bool) -> None:
+        """Leave off a title the target dropped; report it when that happened since the last run."""
+        if since_last_run:
+            self.dropped.setdefault(key, Dropped(key=key, item=entry.item))
 
     def _add(self, side: Side, key: str, entry: Entry, watched_at: float | None = None) -> bool:
         reason = self.caps[side].refusal(self.feature, entry.item)
@@ -450,6 +493,12 @@ class _Builder:
                 self._emit(Action.REMOVE, side, key, entry, moment)
                 continue
             if self._present(moment, planned):
+                continue
+            one_way = self.mode is not SyncMode.TWO_WAY
+            # The source is never written one way, so its baseline keeps exact play times.
+            known = before_source is not None and covered(moment, before_source, self.tolerance)
+            if one_way and known and self._writable(key, entry):
+                self._drop(key, entry, since_last_run=was_target)
                 continue
             if not self._add(side.other, key, entry, moment):
                 return  # the other side cannot take this title at all: report it once
