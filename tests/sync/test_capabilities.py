@@ -17,6 +17,8 @@ def test_simkl_rates_only_movies_and_shows() -> None:
     season = MediaItem(kind=MediaKind.SEASON, show_ids={"tmdb": "1"}, season=1)
     assert SIMKL_CAPABILITIES.refusal(Feature.RATINGS, season) == "unsupported_kind"
     assert SIMKL_CAPABILITIES.exact_play_times is False
+    # A tracker of changes: a play missing from a read of SIMKL tells nothing.
+    assert SIMKL_CAPABILITIES.observes_history_removals is False
 
 
 def test_trakt_accepts_episodes_by_show_ids_and_carries_the_limit() -> None:
@@ -27,9 +29,11 @@ def test_trakt_accepts_episodes_by_show_ids_and_carries_the_limit() -> None:
     assert trakt.refusal(Feature.WATCHLIST, movie(plex="abc")) == "no_usable_id"
     assert trakt.refusal(Feature.HISTORY, show(1)) == "unsupported_kind"
     assert trakt.exact_play_times is True
+    assert trakt.observes_history_removals is True
 
 
 def test_plex_takes_its_own_guid_and_external_ids() -> None:
     assert PLEX_CAPABILITIES.refusal(Feature.WATCHLIST, movie(plex="abc")) is None
     assert PLEX_CAPABILITIES.refusal(Feature.WATCHLIST, movie(trakt="5")) == "no_usable_id"
     assert PLEX_CAPABILITIES.refusal(Feature.WATCHLIST, episode(1, 1, 1)) == "unsupported_kind"
+    assert PLEX_CAPABILITIES.observes_history_removals is True
