@@ -114,6 +114,8 @@ async def one_run(
         )
         print(f", floor {need} ({100 * (total - need) / need:+.1f}%)", end="")
     print(f"; rate-limit wall time {waited:.0f} s (simulated clock)")
+    dropped = {f.value: len(fp.target_dropped) for f, fp in plan.features.items()}
+    print(f"   left off, dropped by the target since the last run: {dropped}")
     for service, routes in sorted(counts.items()):
         print(f"   {service:<14} {sum(routes.values()):>5} requests")
         for route, count in sorted(routes.items()):

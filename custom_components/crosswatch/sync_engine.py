@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
 
 from .api.errors import AccountLimitError, CrosswatchApiError
+from .api.models import Feature
 from .sync.apply import ExecutionOutcome, apply_outcome
 from .sync.guards import DAY
 from .sync.plan import Action, Change, ReadKind, Side, SyncMode
@@ -20,7 +21,6 @@ from .sync.state import PairState, ReadMark, watermark_key
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from .api.models import Feature
     from .sync.inventory import Inventory
     from .sync.plan import SyncPlan
     from .sync_sides import SyncSide
@@ -132,7 +132,9 @@ async def finish_run(
 
     A feature's baselines are exact when nothing of it is pending (held, parked, cut, failed or
     not attempted) and no read collapsed. A side we wrote to has its marker read again, so our own
-    writes do not look like changes next time (one request per written side).
+    writes do not look like changes next time (one request per written side). A side we posted
+    plays to has its watchlist read next time: services take watched titles off it (Trakt,
+    SIMKL), so its marker read after our writes may already count a change we did not see.
     """
     state = apply_outcome(memory.state, plan, outcome, now=now)
     watermarks = dict(state.watermarks)
@@ -170,9 +172,21 @@ async def finish_run(
                 watermarks.pop(key, None)
             else:
                 watermarks[key] = marker
+    for side in _played_to(plan, outcome):
+        # Not kept as is next time; a read of changes from this run's start still sees it all.
+        watermarks.pop(watermark_key(side, Feature.WATCHLIST), None)
     return PairMemory(
         state=replace(state, watermarks=watermarks, read_marks=marks), exact=frozenset(exact)
     )
+
+
+def _played_to(plan: SyncPlan, outcome: ExecutionOutcome) -> set[Side]:
+    """The sides this run posted plays to."""
+    return {
+        c.side
+        for c in plan.changes
+        if c.feature is Feature.HISTORY and c.action is Action.ADD and c.id in outcome.succeeded
+    }
 
 
 def _moved_mark(marks: dict[str, ReadMark], key: str, plan: SyncPlan) -> dict[str, ReadMark]:

@@ -124,3 +124,39 @@ async def test_a_play_simkl_stops_showing_is_no_removal(
         assert plan.changes == ()
     assert [p for p in trakt_user.history if p.item is movie] == synced
     assert movie not in simkl_user.watched  # nor was it put back on SIMKL
+
+
+async def test_a_title_trakt_unlists_during_our_own_run_is_seen_next_run(
+    sim: Simulator,
+    session: aiohttp.ClientSession,  # noqa: F811
+) -> None:
+    """The first run posts the play of a listed title; Trakt unlists it at once.
+
+    Trakt's watchlist marker read after those writes already counts the removal, so the next
+    run reads the watchlist instead of keeping the baseline: the drop shows and is reported.
+    """
+    movie = watchlisted_movie(sim)
+    owner = sim.state.plex.users["owner"]
+    sim.state.plex.mark_watched(owner, movie, sim.state.now() - 86_400)
+    sides: dict[Side, SyncSide] = {
+        Side.SOURCE: plex_side(sim, session),
+        Side.TARGET: trakt_side(sim, session),
+    }
+    memory, first = await run(sim, PairMemory(), sides, FEATURES)
+    assert movie.title in [c.item.title for c in first.features[Feature.HISTORY].changes]
+    assert movie not in sim.state.trakt.users[cred.TRAKT_USER].watchlist
+    await sim.advance(600)
+    await sim.clear_requests()
+    memory, plan = await run(sim, memory, sides, FEATURES)
+    assert plan.reads[watermark_key(Side.TARGET, Feature.WATCHLIST)] is ReadKind.WHOLE
+    assert plan.reads[watermark_key(Side.TARGET, Feature.HISTORY)] is ReadKind.KEPT
+    assert (await sim.counts())["trakt"] == {
+        "GET /sync/last_activities": 1,
+        "GET /sync/watchlist": 1,
+    }
+    assert plan.changes == ()
+    assert [d.item.title for d in plan.features[Feature.WATCHLIST].target_dropped] == [movie.title]
+    # Nothing written that time: the run after keeps both baselines without a read.
+    await sim.advance(600)
+    _, quiet = await run(sim, memory, sides, FEATURES)
+    assert quiet.reads[watermark_key(Side.TARGET, Feature.WATCHLIST)] is ReadKind.KEPT
