@@ -1,7 +1,9 @@
 """Sync pairs on the simulator's ``large`` seed: Plex → Trakt and Plex → SIMKL.
 
 Three runs per pair: the first, one with nothing changed, and one after a new play on each side
-(Plex marks a movie watched, the target scrobbles another), which reads only what changed.
+(Plex marks a movie watched, the target scrobbles another), which reads only what changed. The
+run after one that posted plays reads the target's watchlist once: both services take watched
+titles off it, and those titles are left off (not listed again) and counted as dropped.
 
 Per run: requests per route against the floor (pages the data needs + ceil(writes / 100)), the
 wall time the services' rate limits impose at real pacing (read off the simulated clock, so

@@ -15,7 +15,9 @@ Rules, per feature:
 History compares plays: a play is present on a side when that side has a play of the same title
 within ``play_tolerance`` seconds, and the planner never posts a play that is already present.
 When a side being written cannot keep play times (marking watched stamps "now"), history is
-compared per title (watched or not) instead, so a re-read never looks like a new play.
+compared per title (watched or not) instead, so a re-read never looks like a new play. A side
+that does not show removed plays (SIMKL) keeps its baseline's plays: a play missing from its read
+is never taken for a removal, in any mode.
 """
 
 from __future__ import annotations
