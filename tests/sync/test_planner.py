@@ -593,3 +593,13 @@ def test_a_blind_side_keeps_plays_its_read_shows_under_another_key() -> None:
     assert next(iter(merged.entries.values())).plays == (T0_TS, T0_TS + 500)
     assert merged.with_plays_of(before) is merged
     assert history().with_plays_of(before).entries == before.entries
+
+
+def test_one_way_per_title_reports_no_drop_when_a_newer_play_goes_over() -> None:
+    # The new play is older than the synced one (posted late): the title goes back all the same.
+    m = movie(1)
+    simkl = Capabilities(exact_play_times=False)
+    base = after(plan(history((m, 9_000)), history(), target_caps=simkl))
+    p = plan(history((m, 0), (m, 9_000)), history(), baseline=base, target_caps=simkl)
+    assert [c.watched_at for c in p.changes] == [T0_TS]
+    assert p.target_dropped == ()

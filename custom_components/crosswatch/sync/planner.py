@@ -389,7 +389,7 @@ class _Builder:
             if in_source is not None and in_target is not None:
                 self._emit(Action.REMOVE, side, key, entry)
                 return
-        elif not self._new_on_source(entry, in_source) and self._writable(key, entry):
+        elif not self._new_on_source(entry, in_source) and self._writable(entry):
             self._drop(key, entry, since_last_run=in_target is not None)
             return
         self._add(other, key, entry)
@@ -402,7 +402,7 @@ class _Builder:
             return entry.rating != before.rating or _later(entry.rated_at, before.rated_at)
         return _later(entry.listed_at, before.listed_at)  # taken off and listed again
 
-    def _writable(self, key: str, entry: Entry) -> bool:
+    def _writable(self, entry: Entry) -> bool:
         """Whether the target could take ``entry`` (if not, ``_add`` reports it as unmatched)."""
         return self.caps[Side.TARGET].refusal(self.feature, entry.item) is None
 
@@ -494,17 +494,32 @@ class _Builder:
             if self.mode is SyncMode.TWO_WAY and was_source and was_target:
                 self._emit(Action.REMOVE, side, key, entry, moment)
                 continue
-            if self._present(moment, planned):
-                continue
-            one_way = self.mode is not SyncMode.TWO_WAY
-            # The source is never written one way, so its baseline keeps exact play times.
-            known = before_source is not None and covered(moment, before_source, self.tolerance)
-            if one_way and known and self._writable(key, entry):
-                self._drop(key, entry, since_last_run=was_target)
+            if self._present(moment, planned) or self._left_off(
+                key, entry, moment, before_source, was_target=was_target
+            ):
                 continue
             if not self._add(side.other, key, entry, moment):
                 return  # the other side cannot take this title at all: report it once
             planned.append(moment)
+        if planned and self.by_title:
+            self.dropped.pop(key, None)  # watched again: the title goes back, not a drop
+
+    def _left_off(
+        self,
+        key: str,
+        entry: Entry,
+        moment: float,
+        before_source: Sequence[float] | None,
+        *,
+        was_target: bool,
+    ) -> bool:
+        """One way: whether a source play the target lacks is old news the target dropped."""
+        # The source is never written one way, so its baseline keeps exact play times.
+        known = before_source is not None and covered(moment, before_source, self.tolerance)
+        if self.mode is SyncMode.TWO_WAY or not known or not self._writable(entry):
+            return False
+        self._drop(key, entry, since_last_run=was_target)
+        return True
 
     def _present(self, moment: float, plays: Sequence[float]) -> bool:
         if self.by_title:
