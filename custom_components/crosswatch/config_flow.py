@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import probatio as vol
@@ -128,6 +128,20 @@ def _select(options: Mapping[str, str], *, multiple: bool = False) -> SelectSele
             options=[SelectOptionDict(value=k, label=v) for k, v in options.items()],
             multiple=multiple,
             mode=SelectSelectorMode.DROPDOWN if not multiple else SelectSelectorMode.LIST,
+        )
+    )
+
+
+def _translated_select(
+    options: Iterable[str], translation_key: str, *, multiple: bool = False
+) -> SelectSelector:
+    """A choice among fixed values, labelled from ``selector.<translation_key>`` in strings."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=list(options),
+            translation_key=translation_key,
+            multiple=multiple,
+            mode=SelectSelectorMode.LIST,
         )
     )
 
@@ -697,14 +711,14 @@ class SyncPairFlow(_SubentryFormFlow):
                 vol.Required(PAIR_TARGET): _select(
                     {entry_id: other.title for entry_id, other in targets.items()}
                 ),
-                vol.Required(PAIR_FEATURES, default=[Feature.WATCHLIST.value]): _select(
-                    {f.value: f.value for f in Feature if f in source_features}, multiple=True
+                vol.Required(PAIR_FEATURES, default=[Feature.WATCHLIST.value]): _translated_select(
+                    (f.value for f in Feature if f in source_features), "feature", multiple=True
                 ),
-                vol.Required(PAIR_DIRECTION, default=Direction.ONE_WAY.value): _select(
-                    {d.value: d.value for d in Direction}
+                vol.Required(PAIR_DIRECTION, default=Direction.ONE_WAY.value): _translated_select(
+                    (d.value for d in Direction), "direction"
                 ),
-                vol.Required(PAIR_REMOVALS, default=Removals.OFF.value): _select(
-                    {r.value: r.value for r in Removals}
+                vol.Required(PAIR_REMOVALS, default=Removals.OFF.value): _translated_select(
+                    (r.value for r in Removals), "removals"
                 ),
                 vol.Required(PAIR_INTERVAL, default=DEFAULT_PAIR_INTERVAL): NumberSelector(
                     NumberSelectorConfig(

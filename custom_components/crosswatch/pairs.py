@@ -64,9 +64,12 @@ def pair_mode(data: Any) -> SyncMode:
     """The planner mode of a pair from its subentry data."""
     if Direction(data[PAIR_DIRECTION]) is Direction.TWO_WAY:
         return SyncMode.TWO_WAY
-    if Removals(data.get(PAIR_REMOVALS, Removals.OFF)) is Removals.MIRROR:
-        return SyncMode.MIRROR
-    return SyncMode.ADD_ONLY
+    return SyncMode.MIRROR if pair_allows_removals(data) else SyncMode.ADD_ONLY
+
+
+def pair_allows_removals(data: Any) -> bool:
+    """Whether the user let the pair delete (one-way mirror, or two-way carrying removals)."""
+    return Removals(data.get(PAIR_REMOVALS, Removals.OFF)) is Removals.MIRROR
 
 
 def held_issue_id(entry_id: str, subentry_id: str) -> str:
@@ -122,6 +125,7 @@ class PairRunner:
         self.subentry = subentry
         self.features = [Feature(f) for f in subentry.data[PAIR_FEATURES]]
         self.mode = pair_mode(subentry.data)
+        self.allow_removals = pair_allows_removals(subentry.data)
         self.interval = timedelta(
             minutes=int(subentry.data.get(PAIR_INTERVAL, DEFAULT_PAIR_INTERVAL))
         )
@@ -276,7 +280,14 @@ class PairRunner:
             clock = get_clock(self.hass)
             started = clock.time()
             try:
-                plan = await plan_run(self.memory, sides, chosen, mode=self.mode, now=started)
+                plan = await plan_run(
+                    self.memory,
+                    sides,
+                    chosen,
+                    mode=self.mode,
+                    now=started,
+                    allow_removals=self.allow_removals,
+                )
             except CrosswatchApiError as err:
                 _LOGGER.warning("Sync pair %s could not read: %s", self.title, err)
                 return await self._finish_failed(started, clock.time(), str(err), dry_run=dry_run)

@@ -54,6 +54,7 @@ async def plan_run(
     mode: SyncMode,
     now: float,
     whole: bool = False,
+    allow_removals: bool = True,
 ) -> SyncPlan:
     """Read each side where its marker moved (or its baseline is not exact), then plan.
 
@@ -84,7 +85,8 @@ async def plan_run(
                 inventory, reads[key] = await sync.read(feature), ReadKind.WHOLE
             read[side] = SideInput(inventory=inventory, capabilities=caps[side], activity=marker)
         inputs[feature] = (read[Side.SOURCE], read[Side.TARGET])
-    plan = plan_sync(state, inputs, PlanSettings(mode=mode), now=now)
+    settings = PlanSettings(mode=mode, allow_removals=allow_removals)
+    plan = plan_sync(state, inputs, settings, now=now)
     return replace(plan, reads=reads)
 
 

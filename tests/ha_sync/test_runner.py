@@ -55,7 +55,9 @@ async def test_rating_removals_both_ways(hass: HomeAssistant, sim_urls: Simulato
     trakt_user = sim.state.trakt.users[cred.TRAKT_USER]
     simkl_user = sim.state.simkl.users[cred.SIMKL_USER]
     simkl = simkl_entry()
-    trakt = with_pair(await trakt_entry(hass, sim), simkl, ["ratings"], direction="two_way")
+    trakt = with_pair(
+        await trakt_entry(hass, sim), simkl, ["ratings"], direction="two_way", removals="mirror"
+    )
     await setup_entries(hass, simkl, trakt)
     assert (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]["result"] == "ok"
 

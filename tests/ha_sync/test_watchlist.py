@@ -65,7 +65,9 @@ async def test_trakt_simkl_two_way_with_removal_on_each_side(
         return {i.title for i in trakt_user.watchlist}
 
     simkl = simkl_entry()
-    trakt = with_pair(await trakt_entry(hass, sim), simkl, ["watchlist"], direction="two_way")
+    trakt = with_pair(
+        await trakt_entry(hass, sim), simkl, ["watchlist"], direction="two_way", removals="mirror"
+    )
     await setup_entries(hass, simkl, trakt)
     assert trakt_titles() != simkl_titles()
 
@@ -138,3 +140,49 @@ async def test_trakt_simkl_two_way_with_removal_on_each_side(
     assert state.last_run is not None
     assert state.last_run.counts["watchlist"]["removals"] == 2
     assert (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]["result"] == "ok"
+
+
+async def test_two_way_without_removals_deletes_nothing_on_either_side(
+    hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    sim = sim_urls
+    trakt_user = sim.state.trakt.users[cred.TRAKT_USER]
+    simkl_user = sim.state.simkl.users[cred.SIMKL_USER]
+
+    def simkl_titles() -> set[str]:
+        return {i.title for i, e in simkl_user.entries.items() if e.status == "plantowatch"}
+
+    def trakt_titles() -> set[str]:
+        return {i.title for i in trakt_user.watchlist}
+
+    simkl = simkl_entry()
+    # Two way, removals left at their default: off.
+    trakt = with_pair(await trakt_entry(hass, sim), simkl, ["watchlist"], direction="two_way")
+    await setup_entries(hass, simkl, trakt)
+    first = await run_sync(hass, pair=PAIR_ID)
+    assert first["pairs"][PAIR_ID]["result"] == "ok"
+    synced = trakt_titles()
+    assert synced == simkl_titles()
+
+    gone_on_simkl = min(trakt_user.watchlist, key=lambda i: i.title)
+    await hass.services.async_call(
+        "crosswatch",
+        "watchlist_remove",
+        {
+            "config_entry_id": simkl.entry_id,
+            "media_type": gone_on_simkl.kind,
+            **_ids(gone_on_simkl),
+        },
+        blocking=True,
+    )
+    await sim.clear_requests()
+    # The removal is seen (and reported) once; it is neither carried over nor undone, then or later.
+    for suppressed in (1, 0, 0):
+        result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+        assert result["result"] == "ok"
+        assert (result["adds"], result["removals"]) == (0, 0)
+        assert result["features"]["watchlist"]["suppressed_removals"] == suppressed
+        assert trakt_titles() == synced
+        assert simkl_titles() == synced - {gone_on_simkl.title}
+    assert await writes(sim, "trakt") == []
+    assert await writes(sim, "simkl") == []

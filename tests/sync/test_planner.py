@@ -29,12 +29,13 @@ def plan(
     target_caps: Capabilities | None = None,
     tolerance: float = 60.0,
     confirm: bool = False,
+    allow_removals: bool = True,
 ) -> FeaturePlan:
     return plan_feature(
         source.feature,
         SideInput(inventory=source, capabilities=source_caps or Capabilities()),
         SideInput(inventory=target, capabilities=target_caps or Capabilities()),
-        settings=PlanSettings(mode=mode, play_tolerance=tolerance),
+        settings=PlanSettings(mode=mode, play_tolerance=tolerance, allow_removals=allow_removals),
         baseline=baseline,
         confirm_removals=confirm,
     )
@@ -603,3 +604,27 @@ def test_one_way_per_title_reports_no_drop_when_a_newer_play_goes_over() -> None
     p = plan(history((m, 0), (m, 9_000)), history(), baseline=base, target_caps=simkl)
     assert [c.watched_at for c in p.changes] == [T0_TS]
     assert p.target_dropped == ()
+
+
+@pytest.mark.parametrize("gone_from", [Side.SOURCE, Side.TARGET])
+def test_two_way_without_removals_neither_deletes_nor_undoes_a_removal(gone_from: Side) -> None:
+    common = [movie(n) for n in range(10, 30)]
+    base = Baseline(watchlist(movie(1), *common), watchlist(movie(1), *common))
+    reads = {Side.SOURCE: watchlist(movie(1), *common), Side.TARGET: watchlist(movie(1), *common)}
+    reads[gone_from] = watchlist(*common)
+    p = plan(reads[Side.SOURCE], reads[Side.TARGET], SyncMode.TWO_WAY, base, allow_removals=False)
+    assert p.changes == ()
+    assert p.suppressed_removals == 1
+    assert p.summary()["suppressed_removals"] == 1
+    # Both sides keep the title in the next baseline: the same reads decide the same again,
+    # rather than taking the title for one the other side never had (and adding it back).
+    after = new_baseline(p, ExecutionOutcome.of(succeeded=p.changes))
+    assert "movie:tmdb:1" in after.source.entries
+    assert "movie:tmdb:1" in after.target.entries
+    again = plan(
+        reads[Side.SOURCE], reads[Side.TARGET], SyncMode.TWO_WAY, after, allow_removals=False
+    )
+    assert (again.changes, again.suppressed_removals) == ((), 1)
+    # The same situation with removals allowed carries the removal over.
+    allowed = plan(reads[Side.SOURCE], reads[Side.TARGET], SyncMode.TWO_WAY, base)
+    assert keys(allowed, Action.REMOVE, gone_from.other) == ["movie:tmdb:1"]

@@ -120,7 +120,9 @@ def new_baseline(plan: FeaturePlan, outcome: ExecutionOutcome) -> Baseline:
     sides = {Side.SOURCE: plan.source, Side.TARGET: plan.target}
     entries = {side: dict(inv.entries) for side, inv in sides.items()}
     indexes = {side: inv.index() for side, inv in sides.items()}
-    pending: list[Change] = [*plan.held, *plan.parked, *plan.limit_cut]
+    # A suppressed removal is pending too: both sides keep the title in their baselines, so it
+    # is neither carried over nor mistaken for a title the other side never had.
+    pending: list[Change] = [*plan.held, *plan.parked, *plan.limit_cut, *plan.suppressed]
     for change in plan.changes:
         if change.id in outcome.succeeded:
             _write(entries[change.side], indexes[change.side].find_strong(change.item), change)

@@ -168,8 +168,14 @@ class FeaturePlan:
     weak_matches: tuple[WeakMatch, ...] = ()
     target_dropped: tuple[Dropped, ...] = ()
     collapsed: tuple[Side, ...] = ()
-    suppressed_removals: int = 0
+    # Removals not carried out: a collapsed snapshot, or the pair does not allow removals.
+    suppressed: tuple[Change, ...] = ()
     activity: Mapping[Side, str | None] = field(default_factory=dict)
+
+    @property
+    def suppressed_removals(self) -> int:
+        """How many removals were seen but not carried out."""
+        return len(self.suppressed)
 
     @property
     def first_run(self) -> bool:

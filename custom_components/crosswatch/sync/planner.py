@@ -110,6 +110,9 @@ class PlanSettings:
     mode: SyncMode = SyncMode.ADD_ONLY
     play_tolerance: float = 60.0
     guards: GuardSettings = field(default_factory=GuardSettings)
+    # The user's "removals" choice: without it nothing is deleted on either side, even in two-way
+    # mode (a removal seen on one side is then reported as suppressed, not carried over).
+    allow_removals: bool = True
 
 
 def plan_sync(
@@ -175,9 +178,9 @@ def plan_feature(
     builder.run()
 
     changes = builder.changes
-    suppressed = 0
-    if collapsed:
-        suppressed = sum(1 for c in changes if c.action is Action.REMOVE)
+    suppressed: list[Change] = []
+    if collapsed or not settings.allow_removals:
+        suppressed = [c for c in changes if c.action is Action.REMOVE]
         changes = [c for c in changes if c.action is Action.ADD]
     failures = failures or {}
     parked = [c for c in changes if (r := failures.get(c.park_key)) is not None and r.parked(now)]
@@ -205,7 +208,7 @@ def plan_feature(
         weak_matches=tuple(builder.weak),
         target_dropped=tuple(builder.dropped.values()),
         collapsed=tuple(collapsed),
-        suppressed_removals=suppressed,
+        suppressed=tuple(suppressed),
         activity={Side.SOURCE: source.activity, Side.TARGET: target.activity},
     )
 
