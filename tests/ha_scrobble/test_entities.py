@@ -98,6 +98,8 @@ async def test_episode_title_and_show_poster(
     assert state.attributes["show_ids"]["tvdb"] == "81189"
     show_tmdb = sim.item("Breaking Bad").tmdb
     assert state.attributes["poster_url"].endswith(f"/simt{show_tmdb}p.jpg")
+    # The sensor may update before the sink's request goes out: wait for the delivery.
+    await accounts.scrobbler.pipeline.wait_idle()
     assert await accounts.trakt_scrobbles() == [("start", 10.0, 201)]
     [start] = [r for r in await sim.requests("trakt") if "/scrobble/" in r["path"]]
     assert start["body"]["show"]["ids"]["tvdb"] == 81189  # the show's ids, not the episode's
