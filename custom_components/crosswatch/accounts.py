@@ -55,6 +55,7 @@ from .const import (
     DOMAIN,
     Service,
 )
+from .data import loaded_entries, loaded_entry
 from .endpoints import Endpoints
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ async def async_poster_urls(hass: HomeAssistant, items: Iterable[MediaItem]) -> 
     client = next(
         (
             entry.runtime_data.api.client
-            for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+            for entry in loaded_entries(hass)
             if isinstance(entry.runtime_data.api, TmdbAccount)
         ),
         None,
@@ -608,7 +609,8 @@ async def plex_server_users(hass: HomeAssistant, entry: ConfigEntry) -> dict[str
 
     A loaded account asks through its own server client; a flow on an unloaded one builds one.
     """
-    api = getattr(getattr(entry, "runtime_data", None), "api", None)
+    loaded = loaded_entry(hass, entry.entry_id)
+    api = None if loaded is None else loaded.runtime_data.api
     pms = (
         api.server
         if isinstance(api, PlexAccount)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+
+from .const import DOMAIN
 
 if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
     from .accounts import AccountApi
     from .const import Service
     from .coordinator import AccountCoordinator
+    from .pairs import PairRunner
     from .scrobbling import PlexScrobbler
 
 
@@ -29,8 +34,31 @@ class CrosswatchData:
     service: Service
     api: AccountApi
     coordinator: AccountCoordinator
-    pair_runners: dict[str, Any] = field(default_factory=dict)
+    pair_runners: dict[str, PairRunner] = field(default_factory=dict)
     scrobble: PlexScrobbler | None = None
 
 
 type CrosswatchConfigEntry = ConfigEntry[CrosswatchData]
+
+
+# HA's registry hands out ``ConfigEntry[Any]``; these give the glue typed CrossWatch entries.
+def crosswatch_entries(hass: HomeAssistant) -> list[CrosswatchConfigEntry]:
+    """Every CrossWatch entry, loaded or not (``runtime_data`` exists on loaded ones only)."""
+    return hass.config_entries.async_entries(DOMAIN)
+
+
+def crosswatch_entry(hass: HomeAssistant, entry_id: str) -> CrosswatchConfigEntry | None:
+    """The CrossWatch entry ``entry_id``, loaded or not; ``None`` when there is none."""
+    entry: CrosswatchConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+    return entry if entry is not None and entry.domain == DOMAIN else None
+
+
+def loaded_entries(hass: HomeAssistant) -> list[CrosswatchConfigEntry]:
+    """Every loaded CrossWatch entry."""
+    return hass.config_entries.async_loaded_entries(DOMAIN)
+
+
+def loaded_entry(hass: HomeAssistant, entry_id: str) -> CrosswatchConfigEntry | None:
+    """The CrossWatch entry ``entry_id`` when it is loaded."""
+    entry = crosswatch_entry(hass, entry_id)
+    return entry if entry is not None and entry.state is ConfigEntryState.LOADED else None

@@ -17,9 +17,12 @@ from .const import (
     ROUTE_TARGETS,
     SUBENTRY_SYNC_PAIR,
 )
+from .data import crosswatch_entries, loaded_entry
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+    from homeassistant.config_entries import ConfigSubentry
+
+    from .data import CrosswatchConfigEntry
 
 ISSUE_TARGET_REMOVED = "target_removed"
 ISSUE_TARGET_AUTH = "target_auth_lost"
@@ -34,7 +37,7 @@ def _targets(subentry: ConfigSubentry) -> list[str]:
     return list(subentry.data.get(ROUTE_TARGETS, ()))
 
 
-def _auth_lost(target: ConfigEntry) -> bool:
+def _auth_lost(target: CrosswatchConfigEntry) -> bool:
     if target.state is ConfigEntryState.SETUP_ERROR:
         return True
     if target.state is not ConfigEntryState.LOADED:
@@ -48,7 +51,7 @@ def _auth_lost(target: ConfigEntry) -> bool:
 @callback
 def async_update_pair_issues(hass: HomeAssistant) -> None:
     """Raise an issue per subentry whose other account is missing or signed out; clear the rest."""
-    entries = {e.entry_id: e for e in hass.config_entries.async_entries(DOMAIN)}
+    entries = {e.entry_id: e for e in crosswatch_entries(hass)}
     wanted: dict[str, tuple[str, dict[str, str]]] = {}
     for entry in entries.values():
         for subentry in entry.subentries.values():
@@ -122,10 +125,8 @@ class ConfirmHeldRemovalsFlow(SubentryRepairFlow):
         self, user_input: dict[str, str] | None = None
     ) -> RepairsFlowResult:
         """Run the pair once with the removals confirmed."""
-        entry = self.hass.config_entries.async_get_entry(self._entry_id)
-        runner = None
-        if entry is not None and entry.state is ConfigEntryState.LOADED:
-            runner = entry.runtime_data.pair_runners.get(self._subentry_id)
+        entry = loaded_entry(self.hass, self._entry_id)
+        runner = None if entry is None else entry.runtime_data.pair_runners.get(self._subentry_id)
         if runner is None:
             return self.async_abort(reason="pair_unavailable")
         if user_input is None:

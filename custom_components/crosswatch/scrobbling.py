@@ -45,6 +45,7 @@ from .const import (
     ROUTE_TARGETS,
     SUBENTRY_SCROBBLE_ROUTE,
 )
+from .data import loaded_entries
 from .scrobble.binder import PlexSessionSource, SessionBinder
 from .scrobble.listener import ListenerState, PlexNotificationListener
 from .scrobble.pipeline import DeliveryReport, NowWatching, ScrobblePipeline, ScrobbleRoute
@@ -440,7 +441,7 @@ class PlexScrobbler:
 
     # -- posters ------------------------------------------------------------------------------
     def _tmdb_client(self) -> TmdbClient | None:
-        for entry in self.hass.config_entries.async_loaded_entries(DOMAIN):
+        for entry in loaded_entries(self.hass):
             if isinstance(entry.runtime_data.api, TmdbAccount):
                 return entry.runtime_data.api.client
         return None

@@ -20,12 +20,11 @@ from .api.errors import CrosswatchApiError
 from .api.ids import canonical_key
 from .api.models import Feature, MediaItem, MediaKind
 from .const import DOMAIN, FEATURES_BY_SERVICE, Service
+from .data import crosswatch_entries, crosswatch_entry
 from .pairs import PairNotReadyError, async_create_side
 from .sync.plan import Action, Change, Side
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
-
     from .data import CrosswatchConfigEntry
     from .pairs import PairRunner
 
@@ -63,8 +62,8 @@ WATCHLIST_SCHEMA: Final = vol.All(
 
 
 def _loaded_entry(hass: HomeAssistant, entry_id: str) -> CrosswatchConfigEntry:
-    entry: ConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
+    entry = crosswatch_entry(hass, entry_id)
+    if entry is None:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="unknown_entry",
@@ -83,10 +82,7 @@ def _runners(hass: HomeAssistant, call: ServiceCall) -> list[PairRunner]:
     """The runners a ``run_sync`` call names; raises for unknown or unloaded ones."""
     entry_id: str | None = call.data.get(ATTR_CONFIG_ENTRY_ID)
     pair: str | None = call.data.get(ATTR_PAIR)
-    if entry_id is not None:
-        entries = [_loaded_entry(hass, entry_id)]
-    else:
-        entries = hass.config_entries.async_entries(DOMAIN)
+    entries = [_loaded_entry(hass, entry_id)] if entry_id is not None else crosswatch_entries(hass)
     if pair is None:
         return [
             runner
@@ -97,7 +93,7 @@ def _runners(hass: HomeAssistant, call: ServiceCall) -> list[PairRunner]:
     for entry in entries:
         if pair in entry.subentries:
             loaded = _loaded_entry(hass, entry.entry_id)
-            runner: PairRunner | None = loaded.runtime_data.pair_runners.get(pair)
+            runner = loaded.runtime_data.pair_runners.get(pair)
             if runner is not None:
                 return [runner]
     raise ServiceValidationError(
