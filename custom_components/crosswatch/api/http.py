@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
+from multidict import CIMultiDict
 
 from .errors import (
     AccountLimitError,
@@ -359,7 +360,7 @@ class ServiceHttp:
         params: Params | None,
         json_body: Json,
         headers: Mapping[str, str] | None,
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> tuple[int, CIMultiDict[str], bytes]:
         merged = dict(self._headers)
         if self._auth_headers is not None:
             merged.update(await self._auth_headers())
@@ -379,7 +380,9 @@ class ServiceHttp:
                     raw = await resp.read()
                 except aiohttp.ClientPayloadError:
                     raise _TruncatedError from None
-                return resp.status, dict(resp.headers), raw
+                # Header names are case-insensitive (Trakt's HTTP/2 answers send them in lower
+                # case, tests/fixtures/real/trakt/history_page_headers_lowercase.json).
+                return resp.status, CIMultiDict(resp.headers), raw
         except TimeoutError:
             raise _RetryableError("timeout") from None
         except aiohttp.ClientConnectorError:
