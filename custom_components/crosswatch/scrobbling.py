@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from homeassistant.components.diagnostics import REDACTED
@@ -21,7 +22,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
 
 from .accounts import (
@@ -46,7 +47,7 @@ from .const import (
     SUBENTRY_SCROBBLE_ROUTE,
 )
 from .data import loaded_entries
-from .scrobble.binder import PlexSessionSource, SessionBinder
+from .scrobble.binder import SESSION_SWEEP_SECONDS, PlexSessionSource, SessionBinder
 from .scrobble.listener import ListenerState, PlexNotificationListener
 from .scrobble.pipeline import DeliveryReport, NowWatching, ScrobblePipeline, ScrobbleRoute
 from .scrobble.queue import ScrobbleQueue
@@ -287,7 +288,18 @@ class PlexScrobbler:
         self.entry.async_on_unload(
             self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._hass_stopping)
         )
+        # Clients that never send ``stopped``: their sessions are stopped once gone.
+        self.entry.async_on_unload(
+            async_track_time_interval(
+                self.hass, self._sweep_due, timedelta(seconds=SESSION_SWEEP_SECONDS)
+            )
+        )
         self._schedule_drain()
+
+    @callback
+    def _sweep_due(self, _now: Any) -> None:
+        if not self._stopped:
+            self._background(self.pipeline.sweep_sessions(), "crosswatch plex sessions")
 
     async def async_stop(self) -> None:
         """Close the websocket, cancel work in flight, and persist the queue."""

@@ -96,7 +96,7 @@ def _float(value: object) -> float | None:
 def item_from_metadata(meta: Mapping[str, Any]) -> MediaItem | None:
     """Turn a PMS or discover ``Metadata`` entry into an item (episode ids are episode-level).
 
-    A legacy thetvdb episode guid names the show, so it fills ``show_ids`` instead.
+    A legacy ``show/season[/episode]`` guid names the show, so it fills ``show_ids`` instead.
     """
     kind = _KINDS.get(str(meta.get("type", "")))
     if kind is None:
@@ -515,6 +515,23 @@ class PlexTvClient:
         except NotFoundError:
             return False
         return True
+
+    async def provider_item(self, plex_id: str) -> MediaItem | None:
+        """The metadata provider's item for a ``plex://`` id, with its external ids.
+
+        ``None`` when the provider does not know the id (404 or an empty answer).
+        Shape: Plex's "Metadata-type Media Providers" examples
+        (tests/fixtures/real/plex/discover_metadata_*.json).
+        """
+        route = "GET /library/metadata/{id}"
+        try:
+            body = await self.metadata_host.get(
+                f"/library/metadata/{plex_id}", route=route, params={"includeGuids": 1}
+            )
+        except NotFoundError:
+            return None
+        rows = _metadata(_container(body, route, "plex-metadata"))
+        return item_from_metadata(rows[0]) if rows else None
 
     async def resolve_rating_key(self, item: MediaItem) -> str | None:
         """Find the discover ratingKey of a movie or show by its external ids."""

@@ -5,6 +5,10 @@ first frame the binder reads ``/status/sessions`` (user, player) and
 ``/library/metadata/{ratingKey}`` (ids, duration; show ids from the grandparent for episodes)
 through a ``SessionSource`` and caches the result per session. ``stopped`` arrives after the
 session has left ``/status/sessions``, so it is answered from the cache and ends the binding.
+
+Real clients do not always say ``stopped`` (``tests/fixtures/real/plex/ws_*``): a session that
+moves on to another item ends the first one, a ``stopped`` may come under a new session key, and a
+session may just vanish. Each binding keeps its last offset so those get their stop anyway.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ _LOGGER = logging.getLogger(__name__)
 
 MEDIA_CACHE_SIZE = 256
 MAX_BINDINGS = 500
+# A binding whose session left /status/sessions and sent no frame for this long has ended;
+# bound sessions are checked this often (an idle server is asked nothing).
+SESSION_GONE_SECONDS = 60.0
+SESSION_SWEEP_SECONDS = 30.0
 
 _STATE_ACTIONS = {
     "playing": ScrobbleAction.START,
@@ -57,14 +65,16 @@ class ActiveSession:
     user: PlexUser
     player: PlexPlayer
     duration_ms: int | None = None
+    view_offset_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BoundMedia:
-    """An item's ids (show ids for episodes) and its duration."""
+    """An item's ids (show ids for episodes), its duration and the server's resume offset."""
 
     item: MediaItem
     duration_ms: int | None
+    view_offset_ms: int | None = None
 
 
 class SessionSource(Protocol):
@@ -77,15 +87,17 @@ class SessionSource(Protocol):
         """Return the item behind ``rating_key`` with show ids for episodes."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SessionBinding:
-    """What a session was bound to on its first frame."""
+    """What a session was bound to on its first frame, and its last frame."""
 
     rating_key: str
     user: PlexUser
     player: PlexPlayer
     media: BoundMedia
     duration_ms: int | None
+    last_offset_ms: int = 0
+    last_seen: float = 0.0
 
 
 class SessionBinder:
@@ -106,6 +118,11 @@ class SessionBinder:
         """The server this binder reads from."""
         return self._server_id
 
+    @property
+    def bound_sessions(self) -> int:
+        """How many sessions are bound (playing or paused, as far as frames told)."""
+        return len(self._bindings)
+
     def binding(self, session_key: str) -> SessionBinding | None:
         """Return the cached binding of a session, if any."""
         return self._bindings.get(session_key)
@@ -120,28 +137,116 @@ class SessionBinder:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def event_for(self, note: PlayNotification) -> ScrobbleEvent | None:
-        """Return the event for a frame, or ``None`` (buffering, unknown session, lookup failed)."""
+        """Return the last event for a frame (see ``events_for``)."""
+        events = await self.events_for(note)
+        return events[-1] if events else None
+
+    async def events_for(self, note: PlayNotification) -> list[ScrobbleEvent]:
+        """Return the events a frame means.
+
+        None (buffering, unknown session, lookup failed), one, or a stop for the item the
+        session left without ``stopped`` followed by the new item's event.
+        """
         action = _STATE_ACTIONS.get(note.state)
         if action is None:
-            return None
+            return []
         binding = self._bindings.get(note.session_key)
         if action is ScrobbleAction.STOP:
-            self._bindings.pop(note.session_key, None)
-        elif binding is None or binding.rating_key != note.rating_key:
+            binding = self._bindings.pop(note.session_key, None) or self._orphan_stop(note)
+            if binding is None:
+                return []
+            return [self._event(action, note.session_key, binding, note.view_offset_ms)]
+        ended: list[ScrobbleEvent] = []
+        if binding is not None and binding.rating_key != note.rating_key:
+            # The client moved the session to another item without stopping the first
+            # (Tautulli's "ratingKey changed" case): the first ends at its last offset.
+            ended.append(
+                self._event(ScrobbleAction.STOP, note.session_key, binding, binding.last_offset_ms)
+            )
+        if binding is None or binding.rating_key != note.rating_key:
             binding = await self._bind(note, binding)
         if binding is None:
+            return ended
+        binding.last_offset_ms = note.view_offset_ms
+        binding.last_seen = self._now()
+        return [*ended, self._event(action, note.session_key, binding, note.view_offset_ms)]
+
+    async def vanished(self) -> list[ScrobbleEvent]:
+        """Stop every bound session that left ``/status/sessions`` without a ``stopped`` frame.
+
+        A session counts as gone once it is missing from the server's list and sent no frame for
+        ``SESSION_GONE_SECONDS`` (its ``stopped`` may still be on the way just after it leaves).
+        """
+        if not self._bindings:
+            return []
+        try:
+            live = {s.session_key for s in await self._source.active_sessions()}
+        except CrosswatchApiError as err:
+            _LOGGER.debug("Active sessions unavailable: %s", err)
+            return []
+        now = self._now()
+        gone = [
+            key
+            for key, binding in self._bindings.items()
+            if key not in live and now - binding.last_seen >= SESSION_GONE_SECONDS
+        ]
+        events = []
+        for key in gone:
+            binding = self._bindings.pop(key)
+            _LOGGER.debug("Session %s ended without a stopped frame", key)
+            events.append(self._event(ScrobbleAction.STOP, key, binding, binding.last_offset_ms))
+        return events
+
+    async def live_progress(self, rating_key: str, player_id: str) -> float | None:
+        """Progress of ``rating_key`` on ``player_id`` from the server, for a webhook without one.
+
+        ``/status/sessions`` first (the play is on), else the item's resume offset.
+        """
+        try:
+            for session in await self._source.active_sessions():
+                if (
+                    session.rating_key == rating_key
+                    and session.player.id == player_id
+                    and session.view_offset_ms is not None
+                    and session.duration_ms
+                ):
+                    return _progress(session.view_offset_ms, session.duration_ms)
+            media = await self._source.media(rating_key)
+        except CrosswatchApiError as err:
+            _LOGGER.debug("Progress of %s unavailable: %s", rating_key, err)
             return None
+        if media.view_offset_ms is None or not media.duration_ms:
+            return None
+        return _progress(media.view_offset_ms, media.duration_ms)
+
+    def _orphan_stop(self, note: PlayNotification) -> SessionBinding | None:
+        """Find the playback a ``stopped`` under an unknown session key ends.
+
+        The PMS can re-key the stop of a playback (node-plex-api #80): it ends the one bound
+        session playing that item (on that player, when the frame names it).
+        """
+        keys = [
+            key
+            for key, binding in self._bindings.items()
+            if binding.rating_key == note.rating_key
+            and (not note.client_identifier or note.client_identifier == binding.player.id)
+        ]
+        return self._bindings.pop(keys[0]) if len(keys) == 1 else None
+
+    def _event(
+        self, action: ScrobbleAction, session_key: str, binding: SessionBinding, offset_ms: int
+    ) -> ScrobbleEvent:
         return ScrobbleEvent(
             action=action,
             item=binding.media.item,
-            progress=_progress(note.view_offset_ms, binding.duration_ms),
+            progress=_progress(offset_ms, binding.duration_ms),
             user=binding.user,
             player=binding.player,
             server_id=self._server_id,
             rating_key=binding.rating_key,
             source=EventSource.WEBSOCKET,
             timestamp=self._now(),
-            session_key=note.session_key,
+            session_key=session_key,
         )
 
     async def media(self, rating_key: str) -> BoundMedia | None:
@@ -235,6 +340,7 @@ class PlexSessionSource:
                 user=PlexUser(id=s.user_id, title=s.user_title or ""),
                 player=PlexPlayer(id=s.player_id, title=s.player_title or ""),
                 duration_ms=s.duration_ms,
+                view_offset_ms=s.view_offset_ms,
             )
             for s in await self._client.sessions()
             if s.rating_key and s.user_id and s.player_id
@@ -243,4 +349,6 @@ class PlexSessionSource:
     async def media(self, rating_key: str) -> BoundMedia:
         """Return the item (show ids from the grandparent, cached by the client)."""
         entry = await self._client.metadata(rating_key)
-        return BoundMedia(item=entry.item, duration_ms=entry.duration_ms)
+        return BoundMedia(
+            item=entry.item, duration_ms=entry.duration_ms, view_offset_ms=entry.view_offset_ms
+        )

@@ -52,6 +52,8 @@ class ScrobbleEvent:
 
     ``watched`` is set when the source itself declares the item watched (webhook
     ``media.scrobble``); the rules also treat a stop at the watched threshold as watched.
+    ``progress_known`` is false when the source gave no offset or no duration (real webhooks
+    often lack them): ``progress`` is then a placeholder the pipeline must fill, never a fact.
     """
 
     action: ScrobbleAction
@@ -65,6 +67,7 @@ class ScrobbleEvent:
     timestamp: float
     session_key: str | None = None
     watched: bool = False
+    progress_known: bool = True
 
     @property
     def kind(self) -> MediaKind:

@@ -34,8 +34,8 @@ _EVENT_ACTIONS = {
     "media.stop": ScrobbleAction.STOP,
     "media.scrobble": ScrobbleAction.STOP,
 }
-_KINDS = {"movie": MediaKind.MOVIE, "episode": MediaKind.EPISODE}
 RATE_EVENT = "media.rate"
+_RATED_KINDS = (MediaKind.MOVIE, MediaKind.SHOW, MediaKind.SEASON, MediaKind.EPISODE)
 
 
 def parse_payload_text(text: str | bytes) -> dict[str, Any] | None:
@@ -85,10 +85,12 @@ def _scrobble_event(payload: object, timestamp: float) -> ScrobbleEvent | None:
     player_id = plex_text(player.get("uuid")) if isinstance(player, dict) else None
     if player_id is None or not isinstance(player, dict):
         return None
+    # Real webhooks often lack viewOffset or duration (tests/fixtures/real/plex/webhook_*): the
+    # progress is then unknown, not 0; the pipeline asks the server for it.
     duration = _number(metadata.get("duration"))
-    offset = _number(metadata.get("viewOffset")) or 0.0
-    progress = 0.0
-    if duration and duration > 0:
+    offset = _number(metadata.get("viewOffset"))
+    progress, known = 0.0, offset is not None and bool(duration and duration > 0)
+    if known and offset is not None and duration:
         progress = max(0.0, min(100.0, offset / duration * 100.0))
     return ScrobbleEvent(
         action=action,
@@ -101,22 +103,25 @@ def _scrobble_event(payload: object, timestamp: float) -> ScrobbleEvent | None:
         source=EventSource.WEBHOOK,
         timestamp=timestamp,
         watched=payload.get("event") == "media.scrobble",
+        progress_known=known,
     )
 
 
 def _rating_event(payload: object, timestamp: float) -> RatingEvent | None:
     if not isinstance(payload, dict) or payload.get("event") != RATE_EVENT:
         return None
-    common = _common(payload, kinds=(MediaKind.MOVIE, MediaKind.EPISODE, MediaKind.SHOW))
+    common = _common(payload, kinds=_RATED_KINDS)
     if common is None:
         return None
     metadata, item, user, server_id, rating_key = common
-    raw = metadata.get("userRating", payload.get("userRating"))
+    raw = _rating_value(metadata, payload)
     value = _number(raw)
-    if value is None and raw is not None:
+    if value is None:
+        # No rating in the payload at all (or not a number): nothing to set and nothing to clear.
+        _LOGGER.debug("Ignoring a media.rate webhook without a rating")
         return None
-    rating: int | None = None
-    if value is not None and value > 0:
+    rating: int | None = None  # 0 or -1 is how Plex says "no rating": a clear
+    if value > 0:
         rating = max(1, min(10, round(value)))
     return RatingEvent(
         item=item,
@@ -126,6 +131,18 @@ def _rating_event(payload: object, timestamp: float) -> RatingEvent | None:
         rating_key=rating_key,
         timestamp=timestamp,
     )
+
+
+def _rating_value(metadata: dict[str, Any], payload: dict[str, Any]) -> object:
+    """``Metadata.userRating`` first, then the top-level ``rating`` Plex also sends.
+
+    Real payloads carry ``"rating": "10"`` next to ``userRating: 10.0``, or only a top-level
+    ``rating`` (tests/fixtures/real/plex/webhook_*rate*).
+    """
+    for value in (metadata.get("userRating"), payload.get("rating"), payload.get("userRating")):
+        if value is not None:
+            return value
+    return None
 
 
 def _common(

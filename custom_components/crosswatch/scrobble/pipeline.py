@@ -146,7 +146,7 @@ class ScrobblePipeline:
         now = self._clock.time()
         rating = normalize_rating(payload, timestamp=now)
         if rating is not None:
-            self._rating(rating)
+            await self._rating(rating)
             return None
         event = normalize_webhook(payload, timestamp=now)
         if event is None or not self.sink_ids_for(event.server_id, event.user.id):
@@ -169,6 +169,17 @@ class ScrobblePipeline:
         if self._on_scrobble is not None:
             self._on_scrobble(report)
         return report
+
+    async def sweep_sessions(self) -> None:
+        """Stop the sessions that left the server without a ``stopped`` frame.
+
+        The scrobbler calls it every ``binder.SESSION_SWEEP_SECONDS``; with no session bound it
+        asks the server nothing.
+        """
+        if self._binder is None:
+            return
+        for event in await self._binder.vanished():
+            await self.process(event)
 
     async def drain_queue(self) -> DrainResult:
         """Retry the queued scrobbles that are due."""
@@ -201,8 +212,7 @@ class ScrobblePipeline:
         if self._binder is None:
             return
         try:
-            event = await self._binder.event_for(note)
-            if event is not None:
+            for event in await self._binder.events_for(note):
                 await self.process(event)
         except Exception:
             _LOGGER.exception("Scrobble pipeline failed on session %s", note.session_key)
@@ -213,13 +223,25 @@ class ScrobblePipeline:
             del self._session_tails[session_key]
 
     async def _enrich(self, event: ScrobbleEvent) -> ScrobbleEvent:
-        """Give a webhook event the same item the listener would have (show ids for episodes)."""
+        """Give a webhook event what the listener would know.
+
+        The item with its ids (show ids for episodes), and the progress the server knows when
+        the payload had no offset or no duration.
+        """
         if self._binder is None or event.server_id != self._binder.server_id:
+            if not event.progress_known:
+                _LOGGER.info("Progress of %s unknown (no viewOffset/duration)", event.rating_key)
             return event
         media = await self._binder.media(event.rating_key)
-        if media is None:
-            return event
-        return replace(event, item=media.item)
+        if media is not None:
+            event = replace(event, item=media.item)
+        if not event.progress_known:
+            progress = await self._binder.live_progress(event.rating_key, event.player.id)
+            if progress is None:
+                _LOGGER.info("Progress of %s unknown (no viewOffset/duration)", event.rating_key)
+            else:
+                event = replace(event, progress=progress, progress_known=True)
+        return event
 
     async def _deliver(self, scrobble: Scrobble, sink_ids: tuple[str, ...]) -> DeliveryReport:
         outcomes = await asyncio.gather(*(self._deliver_one(scrobble, s) for s in sink_ids))
@@ -283,7 +305,14 @@ class ScrobblePipeline:
         if self._on_now_watching is not None:
             self._on_now_watching(event.user, current)
 
-    def _rating(self, rating: RatingEvent) -> None:
+    async def _rating(self, rating: RatingEvent) -> None:
         sink_ids = self.sink_ids_for(rating.server_id, rating.user.id)
-        if sink_ids and self._on_rating is not None:
-            self._on_rating(rating, sink_ids)
+        if not sink_ids or self._on_rating is None:
+            return
+        binder = self._binder
+        if binder is not None and rating.server_id == binder.server_id:
+            # Webhooks often carry only the plex:// guid: the server's metadata has the ids.
+            media = await binder.media(rating.rating_key)
+            if media is not None:
+                rating = replace(rating, item=media.item)
+        self._on_rating(rating, sink_ids)
