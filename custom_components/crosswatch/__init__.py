@@ -13,10 +13,10 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .accounts import async_create_account_api
 from .api.errors import CrosswatchApiError
-from .const import CONF_SERVICE, CONF_TOKEN, DOMAIN, PLATFORMS, Service
+from .const import CONF_SERVICE, CONF_TOKEN, DOMAIN, PLATFORMS, SUBENTRY_SYNC_PAIR, Service
 from .coordinator import AccountCoordinator
 from .data import CrosswatchConfigEntry, CrosswatchData
-from .pairs import async_start_pair_runners
+from .pairs import async_remove_pair_state, async_start_pair_runners
 from .repairs import async_update_pair_issues
 from .scrobbling import async_remove_scrobble_queue, async_setup_scrobbling
 from .services import async_setup_services
@@ -110,9 +110,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Forget what the account kept on disk (the undelivered scrobble queue of a Plex account).
+    """Forget what the account kept on disk (scrobble queue, its sync pairs' states).
 
     A Trakt account is also signed out.
     """
     await async_remove_scrobble_queue(hass, entry.entry_id)
+    for subentry_id, subentry in entry.subentries.items():
+        if subentry.subentry_type == SUBENTRY_SYNC_PAIR:
+            await async_remove_pair_state(hass, subentry_id)
     await _async_sign_out_trakt(hass, entry)

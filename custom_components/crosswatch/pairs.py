@@ -1,18 +1,24 @@
 """The pair runner: one per sync-pair subentry, on the source account's entry.
 
 A run reads each side only where its activity marker moved since the stored baseline (a
-no-change run costs one marker read per account), plans with ``sync/``, writes in batches and
-stores the pair's state only after the writes are done, so a restart mid-run neither loses nor
-repeats work.
+no-change run costs one marker read per account and plans nothing), plans with ``sync/`` in the
+executor, writes in batches and stores the pair's state only after the writes are done, so a
+restart mid-run neither loses nor repeats work.
+
+The state is stored compactly (see ``sync/state.py``), encoded and decoded in the executor,
+written atomically, and only when what the next run depends on changed: a run that only adds a
+run record (nothing moved, a failed or skipped run) leaves the file alone for hours (or until Home
+Assistant stops, or a later run writes anyway).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
@@ -52,7 +58,11 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 EVENT_SYNC_FINISHED: Final = "crosswatch_sync_finished"
-STORAGE_VERSION: Final = 1
+# 1: ``PairState.to_dict`` (whole items as JSON); 2: ``PairState.to_stored`` (packed baselines).
+STORAGE_VERSION: Final = 2
+# A state that differs from the file only in its run records is written this much later (or when
+# Home Assistant stops), so hourly runs with nothing to do do not wear out an SD card.
+RUNS_SAVE_DELAY: Final = 6 * 3600.0
 ISSUE_HELD: Final = ISSUE_SYNC_HELD
 ISSUE_LIMIT: Final = "sync_limit"
 # Stored next to the pair state: which sides' baselines equal what the side held when read, so
@@ -98,6 +108,62 @@ def async_create_side(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> Sync
     raise ValueError(msg)
 
 
+def encode_memory(memory: PairMemory) -> dict[str, Any]:
+    """The stored form of a pair's memory (CPU work for the executor)."""
+    return {**memory.state.to_stored(), EXACT_KEY: sorted(memory.exact)}
+
+
+def decode_memory(stored: Mapping[str, Any]) -> PairMemory:
+    """Rebuild ``encode_memory``'s form (CPU work for the executor); ``ValueError`` if malformed."""
+    return PairMemory(
+        state=PairState.from_stored(stored),
+        exact=frozenset(str(k) for k in stored.get(EXACT_KEY, [])),
+    )
+
+
+def migrate_memory(old_version: int, old: Mapping[str, Any]) -> dict[str, Any]:
+    """Today's stored form from an older one; an unreadable one becomes an empty state.
+
+    Version 1 held the same baselines as whole JSON items: they carry over, so the first run
+    after the upgrade is neither a first run nor a source of removals.
+    """
+    if old_version == 1:
+        try:
+            memory = PairMemory(
+                state=PairState.from_dict(old),
+                exact=frozenset(str(k) for k in old.get(EXACT_KEY, [])),
+            )
+        except ValueError:
+            _LOGGER.warning("A stored sync pair state is unreadable; that pair starts afresh")
+        else:
+            return encode_memory(memory)
+    return encode_memory(PairMemory())
+
+
+class PairStore(Store[dict[str, Any]]):
+    """A pair's state file: atomic writes, encoded off the loop, migrated from version 1."""
+
+    def __init__(self, hass: HomeAssistant, subentry_id: str) -> None:
+        """The store of sync pair ``subentry_id``."""
+        super().__init__(
+            hass,
+            STORAGE_VERSION,
+            f"{DOMAIN}.pair.{subentry_id}",
+            atomic_writes=True,
+            serialize_in_event_loop=False,
+        )
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: Any
+    ) -> dict[str, Any]:
+        return await self.hass.async_add_executor_job(migrate_memory, old_major_version, old_data)
+
+
+async def async_remove_pair_state(hass: HomeAssistant, subentry_id: str) -> None:
+    """Delete a removed sync pair's stored state."""
+    await PairStore(hass, subentry_id).async_remove()
+
+
 class PairNotReadyError(Exception):
     """The pair cannot run now; ``reason`` is a translation key."""
 
@@ -131,12 +197,13 @@ class PairRunner:
         )
         self.enabled = True
         self.memory = PairMemory()
+        # What the state file holds (or will once the pending write is done).
+        self._stored = self.memory
+        self._removed = False
         self.last_summary: dict[str, Any] | None = None
         self._side_factory = side_factory
         self._sides: dict[str, SyncSide] = {}
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.pair.{subentry.subentry_id}"
-        )
+        self._store = PairStore(hass, subentry.subentry_id)
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[], None]] = []
         self._source_marker: str | None = None
@@ -166,12 +233,10 @@ class PairRunner:
         stored = await self._store.async_load()
         if stored:
             try:
-                self.memory = PairMemory(
-                    state=PairState.from_dict(stored),
-                    exact=frozenset(str(k) for k in stored.get(EXACT_KEY, [])),
-                )
+                self.memory = await self.hass.async_add_executor_job(decode_memory, stored)
             except ValueError:
                 _LOGGER.warning("Stored state of %s is unreadable; starting afresh", self.title)
+            self._stored = self.memory
         entry = self.entry
         entry.async_on_unload(
             async_track_time_interval(
@@ -192,6 +257,12 @@ class PairRunner:
     def _cancel(self) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()
+        if self.subentry_id not in self.entry.subentries:
+            # The pair was deleted (that reloads its entry): its state goes with it.
+            self._removed = True
+            self.hass.async_create_task(
+                self._store.async_remove(), f"{DOMAIN} remove pair state {self.title}"
+            )
 
     @callback
     def _source_updated(self) -> None:
@@ -279,6 +350,7 @@ class PairRunner:
             sides = {Side.SOURCE: self._side(self.entry), Side.TARGET: self._side(target_entry)}
             clock = get_clock(self.hass)
             started = clock.time()
+            offload = self.hass.async_add_executor_job
             try:
                 plan = await plan_run(
                     self.memory,
@@ -287,15 +359,18 @@ class PairRunner:
                     mode=self.mode,
                     now=started,
                     allow_removals=self.allow_removals,
+                    offload=offload,
                 )
             except CrosswatchApiError as err:
                 _LOGGER.warning("Sync pair %s could not read: %s", self.title, err)
                 return await self._finish_failed(started, clock.time(), str(err), dry_run=dry_run)
-            summary = self._summary(plan, dry_run=dry_run)
+            summary = await offload(self._summary, plan, dry_run)
             if dry_run:
                 return summary
             outcome, limit_hit = await execute(sides, plan)
-            self.memory = await finish_run(self.memory, plan, outcome, sides, now=clock.time())
+            self.memory = await finish_run(
+                self.memory, plan, outcome, sides, now=clock.time(), offload=offload
+            )
             await self._save()
             record = self.state.last_run
             summary["result"] = record.result.value if record else RunResult.OK.value
@@ -303,7 +378,7 @@ class PairRunner:
             self._issues(plan, limit_hit=limit_hit)
             return self._finished(summary)
 
-    def _summary(self, plan: SyncPlan, *, dry_run: bool) -> dict[str, Any]:
+    def _summary(self, plan: SyncPlan, dry_run: bool) -> dict[str, Any]:  # noqa: FBT001
         return {
             "pair": self.subentry_id,
             "title": self.title,
@@ -349,8 +424,15 @@ class PairRunner:
         return summary
 
     async def _save(self) -> None:
+        """Write the state when what the next run depends on changed; run records wait."""
         memory = self.memory
-        await self._store.async_save({**memory.state.to_dict(), EXACT_KEY: sorted(memory.exact)})
+        if self._removed:
+            return
+        if _same_but_runs(memory, self._stored):
+            self._store.async_delay_save(partial(encode_memory, memory), RUNS_SAVE_DELAY)
+            return
+        self._stored = memory
+        await self._store.async_save(await self.hass.async_add_executor_job(encode_memory, memory))
 
     @callback
     def _issues(self, plan: SyncPlan, *, limit_hit: bool) -> None:
@@ -426,6 +508,21 @@ class PairRunner:
         if run is None:
             return None
         return sum(counts.get(name, 0) for counts in run.counts.values())
+
+
+def _same_but_runs(memory: PairMemory, stored: PairMemory) -> bool:
+    """Whether ``memory`` differs from ``stored`` in run records and read marks at most.
+
+    Read marks may lag on disk: an older mark only widens the next read of changes.
+    """
+    state, before = memory.state, stored.state
+    return (
+        state.baselines is before.baselines
+        and memory.exact == stored.exact
+        and state.failures == before.failures
+        and state.watermarks == before.watermarks
+        and state.removals_confirmed == before.removals_confirmed
+    )
 
 
 async def async_start_pair_runners(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> None:

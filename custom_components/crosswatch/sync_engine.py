@@ -2,27 +2,31 @@
 
 No Home Assistant imports: the HA pair runner (``pairs.py``) adds storage, locking, events and
 repair issues around it, and ``benchmarks/sync.py`` drives it directly against the simulator.
+
+Planning and folding the outcome are CPU work over the whole library: they run through an
+``Offload`` (Home Assistant's executor), never on the event loop itself. A run where no side's
+marker moved plans nothing at all: the stored result stands.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Final
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from .api.errors import AccountLimitError, CrosswatchApiError
 from .api.models import Feature
 from .sync.apply import ExecutionOutcome, apply_outcome
 from .sync.guards import DAY
-from .sync.plan import Action, Change, ReadKind, Side, SyncMode
+from .sync.plan import Action, Change, FeaturePlan, ReadKind, RunResult, Side, SyncMode, SyncPlan
 from .sync.planner import PlanSettings, SideInput, plan_sync
-from .sync.state import PairState, ReadMark, watermark_key
+from .sync.state import PairState, ReadMark, RunRecord, watermark_key
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Awaitable, Callable, Mapping, Sequence
 
     from .sync.inventory import Inventory
-    from .sync.plan import SyncPlan
     from .sync_sides import SyncSide
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,6 +36,21 @@ _LOGGER = logging.getLogger(__name__)
 WHOLE_READ_EVERY: Final = DAY
 # How far before the last read's start a read of changes begins: clock skew, late posts.
 READ_OVERLAP: Final = 3600.0
+# What a run that planned nothing carries over from the last run's counts: titles that cannot
+# be written and conflicts stand as they were; nothing was written.
+STANDING_COUNTS: Final = ("unmatched", "conflicts")
+
+
+class Offload(Protocol):
+    """Runs ``func(*args)`` away from the event loop (Home Assistant: its executor)."""
+
+    def __call__[T](self, func: Callable[..., T], /, *args: Any) -> Awaitable[T]:
+        """Return the awaitable result."""
+
+
+async def run_inline[T](func: Callable[..., T], /, *args: Any) -> T:
+    """The ``Offload`` of plain scripts and tests: call ``func`` right here."""
+    return func(*args)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,11 +74,15 @@ async def plan_run(
     now: float,
     whole: bool = False,
     allow_removals: bool = True,
+    offload: Offload = run_inline,
 ) -> SyncPlan:
     """Read each side where its marker moved (or its baseline is not exact), then plan.
 
     A side whose exact baseline is recent enough is asked only for what changed since its last
-    read (see ``SyncSide.read_changes``); ``whole`` forces whole reads.
+    read (see ``SyncSide.read_changes``); ``whole`` forces whole reads. When every side of every
+    feature was kept (no marker moved), nothing is planned: exact baselines hold nothing pending,
+    so planning them against themselves could only repeat the last run's result. The plan is
+    then ``unchanged`` and empty.
     """
     state = memory.state
     markers = {side: await sync.markers(features) for side, sync in sides.items()}
@@ -85,8 +108,25 @@ async def plan_run(
                 inventory, reads[key] = await sync.read(feature), ReadKind.WHOLE
             read[side] = SideInput(inventory=inventory, capabilities=caps[side], activity=marker)
         inputs[feature] = (read[Side.SOURCE], read[Side.TARGET])
+    if reads and all(kind is ReadKind.KEPT for kind in reads.values()):
+        return SyncPlan(
+            features={
+                feature: FeaturePlan(
+                    feature=feature,
+                    mode=mode,
+                    source=source.inventory,
+                    target=target.inventory,
+                    baseline_source=source.inventory,
+                    baseline_target=target.inventory,
+                )
+                for feature, (source, target) in inputs.items()
+            },
+            created_at=now,
+            reads=reads,
+            unchanged=True,
+        )
     settings = PlanSettings(mode=mode, allow_removals=allow_removals)
-    plan = plan_sync(state, inputs, settings, now=now)
+    plan = await offload(partial(plan_sync, now=now), state, inputs, settings)
     return replace(plan, reads=reads)
 
 
@@ -129,38 +169,26 @@ async def finish_run(
     sides: Mapping[Side, SyncSide],
     *,
     now: float,
+    offload: Offload = run_inline,
 ) -> PairMemory:
     """Fold the outcome into the state; mark exact baselines; move written sides' markers.
 
+    An ``unchanged`` plan only adds its run record and moves its read marks (kept baselines are
+    as current as a read); baselines and markers stay as they are.
     A feature's baselines are exact when nothing of it is pending (held, parked, cut, failed or
     not attempted) and no read collapsed. A side we wrote to has its marker read again, so our own
     writes do not look like changes next time (one request per written side). A side we posted
     plays to has its watchlist read next time: services take watched titles off it (Trakt,
     SIMKL), so its marker read after our writes may already count a change we did not see.
     """
-    state = apply_outcome(memory.state, plan, outcome, now=now)
+    if plan.unchanged:
+        marks = dict(memory.state.read_marks)
+        for key in plan.reads:
+            marks = _moved_mark(marks, key, plan)
+        state = replace(memory.state, read_marks=marks)
+        return replace(memory, state=state.with_run(_unchanged_record(memory, plan, now)))
+    state, exact, written, played = await offload(_fold, memory, plan, outcome, now)
     watermarks = dict(state.watermarks)
-    marks = dict(state.read_marks)
-    exact = set(memory.exact)
-    written: dict[Side, list[Feature]] = {}
-    for feature, feature_plan in plan.features.items():
-        pending = (
-            feature_plan.held
-            or feature_plan.parked
-            or feature_plan.limit_cut
-            or any(c.id not in outcome.succeeded for c in feature_plan.changes)
-        )
-        for side in Side:
-            key = watermark_key(side, feature)
-            if pending or side in feature_plan.collapsed:
-                exact.discard(key)
-                watermarks.pop(key, None)
-                marks.pop(key, None)
-            else:
-                exact.add(key)
-                marks = _moved_mark(marks, key, plan)
-                if any(c.side is side for c in feature_plan.changes):
-                    written.setdefault(side, []).append(feature)
     for side, features in written.items():
         try:
             fresh = await sides[side].markers(features)
@@ -174,12 +202,57 @@ async def finish_run(
                 watermarks.pop(key, None)
             else:
                 watermarks[key] = marker
-    for side in _played_to(plan, outcome):
+    for side in played:
         # Not kept as is next time; a read of changes from this run's start still sees it all.
         watermarks.pop(watermark_key(side, Feature.WATCHLIST), None)
-    return PairMemory(
-        state=replace(state, watermarks=watermarks, read_marks=marks), exact=frozenset(exact)
+    return PairMemory(state=replace(state, watermarks=watermarks), exact=frozenset(exact))
+
+
+def _unchanged_record(memory: PairMemory, plan: SyncPlan, now: float) -> RunRecord:
+    """The record of a run that planned nothing: as the last run for what stands, else zero."""
+    last = memory.state.last_run
+    counts = {
+        feature.value: {
+            name: value if name in STANDING_COUNTS else 0
+            for name, value in (last.counts.get(feature.value, {}) if last else {}).items()
+        }
+        for feature in plan.features
+    }
+    return RunRecord(
+        started_at=plan.created_at, finished_at=now, result=RunResult.OK, counts=counts
     )
+
+
+def _fold(
+    memory: PairMemory, plan: SyncPlan, outcome: ExecutionOutcome, now: float
+) -> tuple[PairState, set[str], dict[Side, list[Feature]], set[Side]]:
+    """The CPU part of ``finish_run``: the new state, exact keys, sides written and played to."""
+    state = apply_outcome(memory.state, plan, outcome, now=now)
+    watermarks = dict(state.watermarks)
+    marks = dict(state.read_marks)
+    exact = set(memory.exact)
+    written: dict[Side, list[Feature]] = {}
+    succeeded = outcome.succeeded
+    for feature, feature_plan in plan.features.items():
+        pending = (
+            feature_plan.held
+            or feature_plan.parked
+            or feature_plan.limit_cut
+            or any(c.id not in succeeded for c in feature_plan.changes)
+        )
+        for side in Side:
+            key = watermark_key(side, feature)
+            if pending or side in feature_plan.collapsed:
+                exact.discard(key)
+                watermarks.pop(key, None)
+                marks.pop(key, None)
+            else:
+                exact.add(key)
+                marks = _moved_mark(marks, key, plan)
+                if any(c.side is side for c in feature_plan.changes):
+                    written.setdefault(side, []).append(feature)
+    played = _played_to(plan, outcome)
+    return replace(state, watermarks=watermarks, read_marks=marks), exact, written, played
 
 
 def _played_to(plan: SyncPlan, outcome: ExecutionOutcome) -> set[Side]:

@@ -253,6 +253,8 @@ class SyncPlan:
     confirmed_removals: bool = False
     # How each side was read, by ``state.watermark_key``.
     reads: Mapping[str, ReadKind] = field(default_factory=dict)
+    # No side's marker moved, so nothing was planned: the last run's result stands.
+    unchanged: bool = False
 
     @property
     def held(self) -> bool:

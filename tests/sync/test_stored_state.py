@@ -1,0 +1,98 @@
+"""The stored (packed) form of a pair's state and the migration from the plain one."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+
+import pytest
+
+from custom_components.crosswatch.api.models import Feature
+from custom_components.crosswatch.pairs import decode_memory, encode_memory, migrate_memory
+from custom_components.crosswatch.sync.inventory import Inventory
+from custom_components.crosswatch.sync.plan import RunResult
+from custom_components.crosswatch.sync.state import (
+    CHUNK_ENTRIES,
+    STORED_VERSION,
+    Baseline,
+    PairState,
+    ReadMark,
+    RunRecord,
+    pack_inventory,
+    unpack_inventory,
+)
+from custom_components.crosswatch.sync_engine import PairMemory
+
+from .helpers import history, movie, watchlist
+
+
+def _state() -> PairState:
+    many = history(*((movie(n), n * 60.0) for n in range(CHUNK_ENTRIES + 5)))
+    return PairState(
+        baselines={
+            Feature.WATCHLIST: Baseline(watchlist(movie(1)), watchlist(movie(2))),
+            Feature.HISTORY: Baseline(many, history((movie(1), 0))),
+        },
+        runs=(RunRecord(started_at=1, finished_at=2, result=RunResult.OK),),
+        watermarks={"source:watchlist": "2026-01-01T00:00:00Z"},
+        read_marks={"source:history": ReadMark(5.0, 4.0)},
+    )
+
+
+def test_stored_form_round_trips_through_json_in_chunks() -> None:
+    state = _state()
+    stored = json.loads(json.dumps(state.to_stored()))
+    assert stored["version"] == STORED_VERSION
+    assert len(stored["baselines"]["history"]["source"]["chunks"]) == 2
+    assert PairState.from_stored(stored) == state
+    assert PairState.from_stored(PairState().to_stored()) == PairState()
+    assert len(json.dumps(stored)) < len(json.dumps(state.to_dict())) / 4
+
+
+def test_memory_round_trips_with_its_exact_sides() -> None:
+    memory = PairMemory(state=_state(), exact=frozenset({"source:history"}))
+    assert decode_memory(json.loads(json.dumps(encode_memory(memory)))) == memory
+
+
+@pytest.mark.parametrize(
+    "packed",
+    [
+        {"feature": "history"},
+        {"feature": "history", "chunks": ["not base64!"]},
+        {"feature": "history", "chunks": [base64.b64encode(b"not zlib").decode()]},
+        {"feature": "films", "chunks": []},
+        {
+            "feature": "history",
+            "chunks": [base64.b64encode(zlib.compress(b'[["k", {"item": 1}]]')).decode()],
+        },
+    ],
+)
+def test_malformed_stored_inventories_are_refused(packed: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="malformed inventory"):
+        unpack_inventory(packed)
+
+
+def test_a_plain_state_is_not_read_as_a_stored_one() -> None:
+    with pytest.raises(ValueError, match="version 1"):
+        PairState.from_stored(_state().to_dict())
+
+
+def test_packing_keeps_every_entry() -> None:
+    inventory = history((movie(1), 0), (movie(1), 60), (movie(2), 120))
+    assert unpack_inventory(pack_inventory(inventory)) == inventory
+    assert unpack_inventory(pack_inventory(Inventory(Feature.RATINGS))) == Inventory(
+        Feature.RATINGS
+    )
+
+
+def test_migration_carries_a_version_1_state_over() -> None:
+    memory = PairMemory(state=_state(), exact=frozenset({"target:history"}))
+    old = {**memory.state.to_dict(), "exact": ["target:history"]}
+    assert decode_memory(migrate_memory(1, json.loads(json.dumps(old)))) == memory
+
+
+def test_migration_of_an_unreadable_state_starts_afresh(caplog: pytest.LogCaptureFixture) -> None:
+    assert decode_memory(migrate_memory(1, {"version": 1, "baselines": {"x": {}}})) == PairMemory()
+    assert "unreadable" in caplog.text
+    assert decode_memory(migrate_memory(0, {})) == PairMemory()
