@@ -26,6 +26,8 @@ class ListenerConnectedSensor(ScrobbleEntity, BinarySensorEntity):
     _attr_translation_key = "plex_listener"
     _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
     _attr_entity_category = EntityCategory.DIAGNOSTIC
+    # It reports the connection itself: "off" while down, never unavailable.
+    _follows_plays = False
     # The webhook URL is a secret-ish address: shown, but kept out of the recorder.
     _unrecorded_attributes = frozenset({"webhook_url"})
 

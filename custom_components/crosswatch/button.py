@@ -8,6 +8,7 @@ from homeassistant.exceptions import HomeAssistantError
 from .const import DOMAIN
 from .entity import PairEntity, pair_platform
 from .pairs import PairNotReadyError
+from .services import raise_for_runs
 
 # A press runs the pair, which serializes itself.
 PARALLEL_UPDATES = 0
@@ -23,12 +24,13 @@ class SyncNowButton(PairEntity, ButtonEntity):
     _attr_translation_key = "sync_now"
 
     async def async_press(self) -> None:
-        """Run once and wait for it."""
+        """Run once and wait for it; a failed run, or one holding removals, raises."""
         try:
-            await self.runner.async_run()
+            summary = await self.runner.async_run()
         except PairNotReadyError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key=err.reason,
                 translation_placeholders={"pair": self.runner.title},
             ) from err
+        raise_for_runs([summary])

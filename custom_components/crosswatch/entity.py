@@ -59,10 +59,15 @@ def subentry_device_info(entry: CrosswatchConfigEntry, subentry: ConfigSubentry)
 
 
 class ScrobbleEntity(Entity):
-    """An entity of a Plex account's scrobbler, updated when the scrobbler reports a change."""
+    """An entity of a Plex account's scrobbler, updated when the scrobbler reports a change.
+
+    It is unavailable while no plays reach the scrobbler (live connection down, no webhook since),
+    so a dashboard never shows a stale "playing"; ``_follows_plays = False`` opts out.
+    """
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    _follows_plays = True
 
     def __init__(self, scrobbler: PlexScrobbler, key: str) -> None:
         """Attach to the Plex account's device; ``key`` makes the unique id."""
@@ -75,6 +80,11 @@ class ScrobbleEntity(Entity):
         """Follow the scrobbler."""
         await super().async_added_to_hass()
         self.async_on_remove(self.scrobbler.async_add_listener(self._scrobbler_updated))
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while plays do not reach the scrobbler."""
+        return not self._follows_plays or self.scrobbler.live
 
     @callback
     def _scrobbler_updated(self) -> None:

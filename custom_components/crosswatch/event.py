@@ -29,7 +29,8 @@ class ScrobbleEventEntity(ScrobbleEntity, EventEntity):
     _attr_event_types = ["start", "pause", "stop", EVENT_WATCHED]  # noqa: RUF012
 
     async def async_added_to_hass(self) -> None:
-        """Follow decided scrobbles (not every now-watching change)."""
+        """Follow decided scrobbles, and the scrobbler's availability."""
+        await super().async_added_to_hass()
         self.async_on_remove(self.scrobbler.async_add_scrobble_listener(self._scrobbled))
 
     @callback

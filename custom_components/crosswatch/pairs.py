@@ -208,6 +208,7 @@ class PairRunner:
         self._listeners: list[Callable[[], None]] = []
         self._source_marker: str | None = None
         self._task: asyncio.Task[Any] | None = None
+        self._failing = False
 
     # -- lifecycle ------------------------------------------------------------------------------
     @property
@@ -362,7 +363,7 @@ class PairRunner:
                     offload=offload,
                 )
             except CrosswatchApiError as err:
-                _LOGGER.warning("Sync pair %s could not read: %s", self.title, err)
+                _LOGGER.debug("Sync pair %s could not read: %s", self.title, err)
                 return await self._finish_failed(started, clock.time(), str(err), dry_run=dry_run)
             summary = await offload(self._summary, plan, dry_run)
             if dry_run:
@@ -408,6 +409,7 @@ class PairRunner:
 
     def _finished(self, summary: dict[str, Any]) -> dict[str, Any]:
         self.last_summary = summary
+        self._log_availability(summary)
         self.hass.bus.async_fire(
             EVENT_SYNC_FINISHED,
             {
@@ -422,6 +424,15 @@ class PairRunner:
         )
         self._notify()
         return summary
+
+    def _log_availability(self, summary: dict[str, Any]) -> None:
+        """Log once when runs start failing and once when one succeeds again (else debug)."""
+        failing = summary["result"] == RunResult.FAILED
+        if failing and not self._failing:
+            _LOGGER.info("Sync pair %s is unavailable: %s", self.title, summary.get("error"))
+        elif not failing and self._failing:
+            _LOGGER.info("Sync pair %s is back", self.title)
+        self._failing = failing
 
     async def _save(self) -> None:
         """Write the state when what the next run depends on changed; run records wait."""

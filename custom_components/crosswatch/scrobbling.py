@@ -240,6 +240,8 @@ class PlexScrobbler:
         self._store = queue_store(hass, entry.entry_id)
         # Logged once when the live connection is lost and once when it is back, not per retry.
         self._connection_lost = False
+        # A webhook since the live connection went down: what entities show is current again.
+        self._webhook_since_lost = False
         self.queue = ScrobbleQueue(
             clock=self.clock, on_change=self._queue_changed, on_dropped=self._queue_dropped
         )
@@ -358,6 +360,11 @@ class PlexScrobbler:
         for update in list(self._update_listeners):
             update()
 
+    @property
+    def live(self) -> bool:
+        """Whether plays reach us: the live connection is up, or a webhook came since it went."""
+        return self.listener.connected or self._webhook_since_lost
+
     def now_watching_title(self, user_id: str) -> str | None:
         """The display title of what ``user_id`` watches, ``None`` when idle."""
         watching = self.pipeline.now_watching.get(user_id)
@@ -368,6 +375,9 @@ class PlexScrobbler:
         """Feed a parsed Plex webhook payload to the pipeline."""
         if self._stopped:
             return
+        if not self._webhook_since_lost:
+            self._webhook_since_lost = True
+            self._updated()
         await self.pipeline.handle_webhook(payload)
 
     # -- pipeline callbacks ---------------------------------------------------------------
@@ -386,6 +396,7 @@ class PlexScrobbler:
                 self.listener.last_error or "no answer",
             )
             self._connection_lost = True
+            self._webhook_since_lost = False
         if (
             state is ListenerState.DISCONNECTED
             and self.listener.failures + 1 >= LISTENER_DOWN_ATTEMPTS
@@ -520,7 +531,7 @@ class PlexScrobbler:
         finally:
             self._draining = False
         if result.delivered:
-            _LOGGER.info("Delivered %d queued scrobbles", len(result.delivered))
+            _LOGGER.debug("Delivered %d queued scrobbles", len(result.delivered))
         self._schedule_drain()
 
     # -- diagnostics --------------------------------------------------------------------------

@@ -22,9 +22,11 @@ from .api.models import Feature, MediaItem, MediaKind
 from .const import DOMAIN, FEATURES_BY_SERVICE, Service
 from .data import crosswatch_entries, crosswatch_entry
 from .pairs import PairNotReadyError, async_create_side
-from .sync.plan import Action, Change, Side
+from .sync.plan import Action, Change, RunResult, Side
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .data import CrosswatchConfigEntry
     from .pairs import PairRunner
 
@@ -128,7 +130,47 @@ async def _run_sync(call: ServiceCall) -> ServiceResponse:
                 translation_key=err.reason,
                 translation_placeholders={"pair": runner.title},
             ) from err
+    raise_for_runs(list(results.values()))
     return {"pairs": results}
+
+
+def run_error(summary: Mapping[str, Any]) -> HomeAssistantError | None:
+    """The error a failed run, or a run holding removals, is reported with (``None``: done).
+
+    A dry run that would hold removals is no error: it changed nothing, and says what it would do.
+    """
+    title = str(summary.get("title", ""))
+    if summary.get("result") == RunResult.FAILED:
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="run_failed",
+            translation_placeholders={"pair": title, "error": str(summary.get("error", ""))},
+        )
+    if summary.get("result") == RunResult.HELD and not summary.get("dry_run"):
+        held = sum(int(f.get("held", 0)) for f in summary.get("features", {}).values())
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="run_held",
+            translation_placeholders={"pair": title, "count": str(held)},
+        )
+    return None
+
+
+def raise_for_runs(summaries: list[Mapping[str, Any]]) -> None:
+    """Raise when any run failed or held removals; every pair has run by then.
+
+    Home Assistant returns no response data with an error: each pair's summary stays on its
+    *Result* sensor and in its ``crosswatch_sync_finished`` event.
+    """
+    errors = [(summary, error) for summary in summaries if (error := run_error(summary))]
+    if len(errors) == 1:
+        raise errors[0][1]
+    if errors:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="runs_not_done",
+            translation_placeholders={"pairs": ", ".join(str(s["title"]) for s, _ in errors)},
+        )
 
 
 async def _watchlist_edit(call: ServiceCall, action: Action) -> None:

@@ -152,7 +152,8 @@ async def execute(sides: Mapping[Side, SyncSide], plan: SyncPlan) -> tuple[Execu
                     except AccountLimitError:
                         limit_hit = True
                     except CrosswatchApiError as err:
-                        _LOGGER.warning("A sync write to %s failed: %s", sync.service, err)
+                        # The run is partial or failed: the pair reports it, once per outage.
+                        _LOGGER.debug("A sync write to %s failed: %s", sync.service, err)
                         failed.extend(batch)
                     else:
                         # A title the service did not know fails (and is parked after repeats).

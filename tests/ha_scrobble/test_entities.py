@@ -112,9 +112,10 @@ async def test_every_user_route_names_users_from_the_server(
     await accounts.add_plex(routes=[route(None, [accounts.trakt.entry_id])])
     assert set(accounts.scrobbler.users) == {OWNER, SHARED}
     assert accounts.scrobbler.users[SHARED] == cred.PLEX_SHARED_NAME
+    await until(lambda: accounts.scrobbler.listener.connected)
+    await hass.async_block_till_done()
     shared = accounts.state("sensor", f"now_watching_{SHARED}")
     assert shared.state == IDLE
-    await until(lambda: accounts.scrobbler.listener.connected)
     await sim.play(sim.rating_key("Inception"), user="shared", offset_ms=888_000)
     await until(lambda: accounts.state("sensor", f"now_watching_{SHARED}").state == "Inception")
 
@@ -289,4 +290,6 @@ async def test_a_server_slow_to_list_its_users_does_not_hold_up_setup(
     await sim.fault("pms", "GET /accounts", kind="timeout")
     await accounts.add_plex([OWNER])
     assert accounts.scrobbler.users == {OWNER: OWNER}  # named by id until the server answers
+    await until(lambda: accounts.scrobbler.listener.connected)
+    await hass.async_block_till_done()
     assert accounts.state("sensor", f"now_watching_{OWNER}").state == IDLE

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.exceptions import HomeAssistantError
 
 from custom_components.crosswatch.const import DOMAIN
 
@@ -41,6 +42,27 @@ async def run_sync(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
     )
     assert isinstance(response, dict)
     return response
+
+
+async def run_pair(hass: HomeAssistant, pair_id: str, **data: Any) -> dict[str, Any]:
+    """Run one pair through ``crosswatch.run_sync`` and return its summary.
+
+    A failed run (or one holding removals) raises a translated error and returns no response;
+    its summary is then the runner's ``last_summary``, as the *Result* sensor and event show it.
+    """
+    try:
+        return dict((await run_sync(hass, pair=pair_id, **data))["pairs"][pair_id])
+    except HomeAssistantError as err:
+        reported = err
+    assert reported.translation_key in ("run_failed", "run_held"), reported.translation_key
+    found = next(
+        e.runtime_data.pair_runners[pair_id]
+        for e in hass.config_entries.async_loaded_entries(DOMAIN)
+        if pair_id in e.runtime_data.pair_runners
+    )
+    summary: dict[str, Any] | None = found.last_summary
+    assert summary is not None
+    return summary
 
 
 async def writes(sim: Simulator, service: str) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from homeassistant.config_entries import ConfigEntryState
 from simulator import credentials as cred
 
 from .conftest import PAIR_ID, plex_entry, trakt_entry, with_pair
-from .helpers import run_sync, runner, setup_entries, writes
+from .helpers import run_pair, runner, setup_entries, writes
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -58,7 +58,7 @@ async def test_history_twice_posts_each_play_once(hass: HomeAssistant, sim_urls:
     missing = len(_plex_plays(sim) - set(_plays(sim)))
     assert missing > 100
 
-    first = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    first = await run_pair(hass, PAIR_ID)
     assert first["result"] == "ok"
     assert first["features"]["history"]["adds"] == missing
     assert sum(_plays(sim).values()) == before + missing
@@ -67,7 +67,7 @@ async def test_history_twice_posts_each_play_once(hass: HomeAssistant, sim_urls:
     assert len(posts) == 2  # ceil(missing / 100)
 
     await sim.clear_requests()
-    second = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    second = await run_pair(hass, PAIR_ID)
     assert second["adds"] == 0
     assert await writes(sim, "trakt") == []
     _assert_in_step(sim)
@@ -80,7 +80,7 @@ async def test_write_landed_but_answer_lost_is_not_repeated(
     plex, _ = await _pair(hass, sim)
     # The first batch reaches Trakt, but its answer is cut in half.
     await sim.fault("trakt", "POST /sync/history", kind="truncated", count=1)
-    first = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    first = await run_pair(hass, PAIR_ID)
     assert first["result"] == "partial"
     assert first["counts"]["history"]["failed"] == 100
 
@@ -88,7 +88,7 @@ async def test_write_landed_but_answer_lost_is_not_repeated(
     assert await hass.config_entries.async_unload(plex.entry_id)
     assert await hass.config_entries.async_setup(plex.entry_id)
     await hass.async_block_till_done()
-    second = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    second = await run_pair(hass, PAIR_ID)
     assert second["result"] == "ok"
     assert second["adds"] == 0  # Trakt was read again: the landed batch is there
     _assert_in_step(sim)
@@ -113,7 +113,7 @@ async def test_restart_in_the_middle_of_a_run(hass: HomeAssistant, sim_urls: Sim
 
     assert await hass.config_entries.async_setup(plex.entry_id)
     await hass.async_block_till_done()
-    result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    result = await run_pair(hass, PAIR_ID)
     assert result["result"] == "ok"
     assert sum(_plays(sim).values()) == landed + result["adds"]
     _assert_in_step(sim)

@@ -10,7 +10,7 @@ import pytest
 from simulator import credentials as cred
 
 from .conftest import PAIR_ID, plex_entry, trakt_entry, with_pair
-from .helpers import run_sync, setup_entries, writes
+from .helpers import run_pair, setup_entries, writes
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -48,7 +48,7 @@ async def test_a_new_play_on_each_side_reads_only_the_new_page(
     trakt = await trakt_entry(hass, sim)
     plex = with_pair(plex_entry(sim), trakt, ["history"])
     await setup_entries(hass, trakt, plex)
-    first = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    first = await run_pair(hass, PAIR_ID)
     assert first["result"] == "ok"
     assert sum(_trakt_plays(sim).values()) > 200  # a whole read would take three pages
 
@@ -60,7 +60,7 @@ async def test_a_new_play_on_each_side_reads_only_the_new_page(
     _trakt_scrobble(sim, on_trakt, now)
     await sim.clear_requests()
 
-    second = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    second = await run_pair(hass, PAIR_ID)
     assert second["result"] == "ok"
     assert second["features"]["history"]["adds"] == 1
     # One page of plays since the last read, then the play count on a one-row page.
@@ -78,7 +78,7 @@ async def test_a_new_play_on_each_side_reads_only_the_new_page(
     assert max(_trakt_plays(sim).values()) == 1
 
     await sim.clear_requests()
-    third = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    third = await run_pair(hass, PAIR_ID)
     assert third["adds"] == 0
     assert await sim.requests("trakt", "GET /sync/history") == []
     assert await writes(sim, "trakt") == []
@@ -102,7 +102,7 @@ async def test_mirror_removes_exactly_the_play_plex_lost(
     movie = _unwatched_movies(sim)[0]
     older = plex_state.mark_watched(owner, movie, sim.state.now() - 86_400)
     newer = plex_state.mark_watched(owner, movie, sim.state.now() - 60)
-    first = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    first = await run_pair(hass, PAIR_ID)
     assert first["result"] == "ok"
     plays = _trakt_plays(sim)
     assert plays[(id(movie), older.viewed_at)] == plays[(id(movie), newer.viewed_at)] == 1
@@ -116,7 +116,7 @@ async def test_mirror_removes_exactly_the_play_plex_lost(
     lost, kept = (older, newer) if which == "older" else (newer, older)
     plex_state.history.remove(lost)
     await sim.clear_requests()
-    second = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    second = await run_pair(hass, PAIR_ID)
     assert second["result"] == "ok", second
     assert second["features"]["history"]["removals"] == 1
     removals = [r for r in await writes(sim, "trakt") if r["route"] == "POST /sync/history/remove"]
@@ -130,7 +130,7 @@ async def test_read_marks_survive_a_restart(hass: HomeAssistant, sim_urls: Simul
     trakt = await trakt_entry(hass, sim)
     plex = with_pair(plex_entry(sim), trakt, ["history"])
     await setup_entries(hass, trakt, plex)
-    assert (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]["result"] == "ok"
+    assert (await run_pair(hass, PAIR_ID))["result"] == "ok"
 
     assert await hass.config_entries.async_unload(plex.entry_id)
     assert await hass.config_entries.async_setup(plex.entry_id)
@@ -138,7 +138,7 @@ async def test_read_marks_survive_a_restart(hass: HomeAssistant, sim_urls: Simul
     await sim.advance(600)
     _trakt_scrobble(sim, _unwatched_movies(sim)[0], sim.state.now())
     await sim.clear_requests()
-    result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    result = await run_pair(hass, PAIR_ID)
     assert result["result"] == "ok"
     reads = [r["query"] for r in await sim.requests("trakt", "GET /sync/history")]
     assert "start_at" in reads[0]

@@ -24,7 +24,7 @@ from simulator import credentials as cred
 from simulator.simkl import Entry as SimklEntry
 
 from .conftest import PAIR_ID, plex_entry, simkl_entry, trakt_entry, with_pair
-from .helpers import run_sync, runner, setup_entries, writes
+from .helpers import run_pair, run_sync, runner, setup_entries, writes
 
 if TYPE_CHECKING:
     from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -84,7 +84,7 @@ async def test_ratings_both_ways(hass: HomeAssistant, sim_urls: Simulator) -> No
     assert only_trakt
     assert only_simkl
 
-    result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    result = await run_pair(hass, PAIR_ID)
     assert result["result"] == "ok"
     ratings = result["features"]["ratings"]
     # Different ratings on both sides: the newer one wins and is written to the other side.
@@ -95,7 +95,7 @@ async def test_ratings_both_ways(hass: HomeAssistant, sim_urls: Simulator) -> No
     assert trakt_ratings() == simkl_ratings()
 
     await sim.clear_requests()
-    again = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    again = await run_pair(hass, PAIR_ID)
     assert again["adds"] == 0
     assert await writes(sim, "trakt") == []
     assert await writes(sim, "simkl") == []
@@ -107,21 +107,21 @@ async def test_empty_answer_does_not_wipe_the_target(
     sim = sim_urls
     await _plex_trakt(hass, sim, ["watchlist"], removals="mirror")
     trakt_user = sim.state.trakt.users[cred.TRAKT_USER]
-    assert (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]["result"] == "ok"
+    assert (await run_pair(hass, PAIR_ID))["result"] == "ok"
     synced = {i.title for i in trakt_user.watchlist}
 
     empty = {"MediaContainer": {"size": 0, "totalSize": 0, "offset": 0, "Metadata": []}}
     await sim.fault(
         "plex-discover", "GET /library/sections/watchlist/all", status=200, body=empty, count=2
     )
-    result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    result = await run_pair(hass, PAIR_ID)
     assert result["result"] == "held"
     assert result["removals"] == 0
     assert {i.title for i in trakt_user.watchlist} == synced
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"sync_held_{runner_entry(hass)}_{PAIR_ID}")
 
     # Plex answers properly again: nothing to remove, the issue goes away.
-    result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    result = await run_pair(hass, PAIR_ID)
     assert result["result"] == "ok"
     assert {i.title for i in trakt_user.watchlist} == synced
     assert not ir.async_get(hass).async_get_issue(

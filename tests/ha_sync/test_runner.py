@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
 from custom_components.crosswatch.const import DOMAIN
@@ -14,7 +16,7 @@ from custom_components.crosswatch.repairs import async_create_fix_flow
 from simulator import credentials as cred
 
 from .conftest import PAIR_ID, plex_entry, simkl_entry, trakt_entry, with_pair
-from .helpers import run_sync, runner, setup_entries, writes
+from .helpers import run_pair, run_sync, runner, setup_entries, writes
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -40,7 +42,7 @@ async def test_trakt_to_plex_writes_every_feature(hass: HomeAssistant, sim_urls:
     target = plex_entry(sim)
     trakt = with_pair(await trakt_entry(hass, sim), target, ["watchlist", "history", "ratings"])
     await setup_entries(hass, target, trakt)
-    result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    result = await run_pair(hass, PAIR_ID)
     assert result["result"] == "ok", result
     assert listed in plex.watchlists["owner"]
     assert plex.view(owner, rated).view_count >= 1
@@ -59,7 +61,7 @@ async def test_rating_removals_both_ways(hass: HomeAssistant, sim_urls: Simulato
         await trakt_entry(hass, sim), simkl, ["ratings"], direction="two_way", removals="mirror"
     )
     await setup_entries(hass, simkl, trakt)
-    assert (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]["result"] == "ok"
+    assert (await run_pair(hass, PAIR_ID))["result"] == "ok"
 
     both = sorted(
         (
@@ -76,7 +78,7 @@ async def test_rating_removals_both_ways(hass: HomeAssistant, sim_urls: Simulato
     simkl_user.entries[on_simkl].rating = None
     simkl_user.touch(now, on_simkl, "rated_at")
 
-    held = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    held = await run_pair(hass, PAIR_ID)
     assert held["result"] == "held"
     confirmed = await runner(trakt, PAIR_ID).async_confirm_removals()
     assert confirmed["removals"] == 2
@@ -90,7 +92,7 @@ async def test_read_failure_is_a_failed_run(hass: HomeAssistant, sim_urls: Simul
     plex = with_pair(plex_entry(sim), trakt, ["watchlist"])
     await setup_entries(hass, trakt, plex)
     await sim.fault("trakt", "GET /sync/last_activities", status=503)
-    result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    result = await run_pair(hass, PAIR_ID)
     assert result["result"] == "failed"
     assert "trakt" in result["error"]
     assert cred.TRAKT_ACCESS_TOKEN not in result["error"]
@@ -98,9 +100,10 @@ async def test_read_failure_is_a_failed_run(hass: HomeAssistant, sim_urls: Simul
     last = runner(plex, PAIR_ID).state.last_run
     assert last is not None
     assert last.result.value == "failed"
-    # A dry run that cannot read reports it and records nothing.
-    dry = (await run_sync(hass, pair=PAIR_ID, dry_run=True))["pairs"][PAIR_ID]
-    assert dry["result"] == "failed"
+    # A dry run that cannot read raises too, and records nothing.
+    with pytest.raises(HomeAssistantError) as dry:
+        await run_sync(hass, pair=PAIR_ID, dry_run=True)
+    assert dry.value.translation_key == "run_failed"
     assert len(runner(plex, PAIR_ID).state.runs) == 1
 
 
@@ -111,7 +114,7 @@ async def test_list_limit_raises_an_issue(hass: HomeAssistant, sim_urls: Simulat
     trakt = await trakt_entry(hass, sim)
     plex = with_pair(plex_entry(sim), trakt, ["watchlist"])
     await setup_entries(hass, trakt, plex)
-    result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    result = await run_pair(hass, PAIR_ID)
     assert result["features"]["watchlist"]["limit_reached"]
     assert result["adds"] == 1
     issue_id = f"sync_limit_{plex.entry_id}_{PAIR_ID}"

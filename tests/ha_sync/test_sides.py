@@ -6,12 +6,12 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 import pytest
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from simulator import credentials as cred
 
 from .conftest import PAIR_ID, plex_entry, simkl_entry, trakt_entry, with_pair
-from .helpers import run_sync, setup_entries
+from .helpers import run_pair, run_sync, runner, setup_entries
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -35,7 +35,7 @@ def _forget_a_plex_movie(sim: Simulator) -> object:
 async def _mirror(hass: HomeAssistant, sim: Simulator, target: MockConfigEntry) -> None:
     plex = with_pair(plex_entry(sim), target, ["watchlist", "history"], removals="mirror")
     await setup_entries(hass, target, plex)
-    first = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    first = await run_pair(hass, PAIR_ID)
     assert first["result"] == "ok", first
     assert first["features"]["history"]["adds"] > 0
 
@@ -46,7 +46,7 @@ async def test_plex_to_trakt_mirror_removes_a_forgotten_play(
     sim = sim_urls
     await _mirror(hass, sim, await trakt_entry(hass, sim))
     movie = _forget_a_plex_movie(sim)
-    result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    result = await run_pair(hass, PAIR_ID)
     assert result["features"]["history"]["removals"] >= 1, result
     history = sim.state.trakt.users[cred.TRAKT_USER].history
     assert all(p.item is not movie for p in history)
@@ -60,7 +60,7 @@ async def test_plex_to_simkl_mirror_removes_a_forgotten_play(
     simkl_user = sim.state.simkl.users[cred.SIMKL_USER]
     movie = _forget_a_plex_movie(sim)
     assert movie in simkl_user.watched
-    result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    result = await run_pair(hass, PAIR_ID)
     assert result["features"]["history"]["removals"] == 1, result
     assert movie not in simkl_user.watched
 
@@ -80,7 +80,7 @@ async def test_titles_plex_cannot_find_fail_and_are_retried(
     empty = {"MediaContainer": {"size": 0, "totalSize": 0, "Metadata": []}}
     await sim.fault("plex-metadata", "GET /library/metadata/matches", status=200, body=empty)
     await sim.fault("pms", "GET /library/sections", status=200, body={"MediaContainer": {}})
-    result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    result = await run_pair(hass, PAIR_ID)
     assert result["result"] == "failed"
     counts = result["counts"]
     assert counts["watchlist"]["failed"] >= 1
@@ -110,7 +110,11 @@ async def test_broken_activity_answers_fail_the_run(
     await sim.fault(service, route, status=200, body=body)
     if service == "plex-discover":  # discover's fallback answers the same way
         await sim.fault("plex-metadata", route, status=200, body=body)
-    result = (await run_sync(hass, config_entry_id=source.entry_id))["pairs"][PAIR_ID]
+    with pytest.raises(HomeAssistantError) as failed:
+        await run_sync(hass, config_entry_id=source.entry_id)
+    assert failed.value.translation_key == "run_failed"
+    result = runner(source, PAIR_ID).last_summary
+    assert result is not None
     assert result["result"] == "failed"
     assert service.split("-", maxsplit=1)[0] in result["error"]
 
@@ -129,7 +133,7 @@ async def test_titles_trakt_does_not_know_fail_then_park(
     trakt = await trakt_entry(hass, sim)
     source = with_pair(plex_entry(sim), trakt, ["watchlist"])
     await setup_entries(hass, trakt, source)
-    results = [(await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID] for _ in range(4)]
+    results = [(await run_pair(hass, PAIR_ID)) for _ in range(4)]
     assert [r["result"] for r in results[:3]] == ["partial", "failed", "failed"]
     assert all(r["counts"]["watchlist"]["failed"] == 1 for r in results[:3])
     # After three failures the title is parked: the fourth run leaves it alone.

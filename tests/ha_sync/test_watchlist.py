@@ -13,7 +13,7 @@ from custom_components.crosswatch.repairs import async_create_fix_flow
 from simulator import credentials as cred
 
 from .conftest import PAIR_ID, plex_entry, simkl_entry, trakt_entry, with_pair
-from .helpers import run_sync, runner, setup_entries, writes
+from .helpers import run_pair, run_sync, runner, setup_entries, writes
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -106,7 +106,7 @@ async def test_trakt_simkl_two_way_with_removal_on_each_side(
     assert gone_on_simkl.title not in simkl_titles()
 
     # One removal per side is more than 10% of this small baseline: held, with a repair.
-    held = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+    held = await run_pair(hass, PAIR_ID)
     assert held["result"] == "held"
     assert held["removals"] == 0
     assert {t["title"] for t in held["features"]["watchlist"]["held_titles"]} == {
@@ -121,7 +121,7 @@ async def test_trakt_simkl_two_way_with_removal_on_each_side(
     assert issue.translation_placeholders == {"name": held["title"], "count": "2"}
 
     # Held again on the next run: nothing is removed until the user confirms.
-    assert (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]["result"] == "held"
+    assert (await run_pair(hass, PAIR_ID))["result"] == "held"
 
     flow = await async_create_fix_flow(hass, issue_id, issue.data)
     flow.hass = hass
@@ -139,7 +139,7 @@ async def test_trakt_simkl_two_way_with_removal_on_each_side(
     assert not state.removals_confirmed
     assert state.last_run is not None
     assert state.last_run.counts["watchlist"]["removals"] == 2
-    assert (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]["result"] == "ok"
+    assert (await run_pair(hass, PAIR_ID))["result"] == "ok"
 
 
 async def test_two_way_without_removals_deletes_nothing_on_either_side(
@@ -178,7 +178,7 @@ async def test_two_way_without_removals_deletes_nothing_on_either_side(
     await sim.clear_requests()
     # The removal is seen (and reported) once; it is neither carried over nor undone, then or later.
     for suppressed in (1, 0, 0):
-        result = (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]
+        result = await run_pair(hass, PAIR_ID)
         assert result["result"] == "ok"
         assert (result["adds"], result["removals"]) == (0, 0)
         assert result["features"]["watchlist"]["suppressed_removals"] == suppressed

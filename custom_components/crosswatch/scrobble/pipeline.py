@@ -108,6 +108,7 @@ class ScrobblePipeline:
         self._now_watching: dict[str, NowWatching] = {}
         self._session_tails: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sinks_down: set[str] = set()
 
     @property
     def now_watching(self) -> Mapping[str, NowWatching]:
@@ -183,7 +184,12 @@ class ScrobblePipeline:
 
     async def drain_queue(self) -> DrainResult:
         """Retry the queued scrobbles that are due."""
-        return await self._queue.drain(self._sinks)
+        result = await self._queue.drain(self._sinks)
+        for entry in result.retrying:
+            self._sink_failed(entry.sink_id, entry.last_error)
+        for entry in result.delivered:
+            self._sink_delivered(entry.sink_id)
+        return result
 
     async def close(self) -> None:
         """Cancel frames still in flight (the entry is unloading)."""
@@ -263,13 +269,27 @@ class ScrobblePipeline:
         try:
             await sink.deliver(scrobble)
         except RetryableDeliveryError as err:
-            _LOGGER.info("Scrobble to %s failed (%s); queued for retry", sink_id, err)
+            self._sink_failed(sink_id, str(err))
             self._queue.add(sink_id, scrobble, error=str(err))
             return "queued"
         except PermanentDeliveryError as err:
             _LOGGER.warning("Scrobble to %s rejected: %s", sink_id, err)
             return "rejected"
+        self._sink_delivered(sink_id)
         return "delivered"
+
+    def _sink_failed(self, sink_id: str, error: str | None) -> None:
+        """Log once when a target account stops taking scrobbles (each one after at debug)."""
+        if sink_id in self._sinks_down:
+            _LOGGER.debug("Scrobble to %s failed again (%s); queued", sink_id, error)
+            return
+        self._sinks_down.add(sink_id)
+        _LOGGER.info("Scrobbles to %s are unavailable (%s); queuing them", sink_id, error)
+
+    def _sink_delivered(self, sink_id: str) -> None:
+        if sink_id in self._sinks_down:
+            self._sinks_down.discard(sink_id)
+            _LOGGER.info("Scrobbles to %s are delivered again", sink_id)
 
     def _update_now_watching(self, event: ScrobbleEvent) -> None:
         if event.action is ScrobbleAction.STOP and event.watched:
