@@ -125,15 +125,24 @@ class StallSampler:
         while not self._stop.wait(0.005):
             if time.perf_counter() - self.probe.last_tick < STALL_SECONDS:
                 continue
-            frame = sys._current_frames().get(self.loop_thread)  # noqa: SLF001
+            frames = sys._current_frames()  # noqa: SLF001
+            frame = frames.pop(self.loop_thread, None)
             if frame is None:
                 continue
-            rows = [
-                f"{Path(f.filename).name}:{f.lineno} {f.name}"
-                for f in traceback.extract_stack(frame)
-                if "crosswatch" in f.filename or "json" in f.filename or "aiohttp" in f.filename
-            ]
-            self.stacks[" <- ".join(reversed(rows[-4:]))] += 1
+            stack = self._stack(frame)
+            if "select" in stack:  # the loop waits for the interpreter: who holds it?
+                busy = [self._stack(f) for f in frames.values()]
+                stack += " || other threads: " + " | ".join(b for b in busy if "crosswatch" in b)
+            self.stacks[stack] += 1
+
+    @staticmethod
+    def _stack(frame: Any) -> str:
+        rows = [
+            f"{Path(f.filename).name}:{f.lineno} {f.name}"
+            for f in traceback.extract_stack(frame)
+            if any(part in f.filename for part in ("crosswatch", "json", "aiohttp", "selectors"))
+        ]
+        return " <- ".join(reversed(rows[-4:]))
 
     def show(self) -> None:
         print("\n== where the loop stalled (5 ms samples while the probe was 30+ ms late)")

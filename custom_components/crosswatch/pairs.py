@@ -329,6 +329,7 @@ class PairRunner:
         side = self._sides.get(entry.entry_id)
         if side is None:
             side = self._sides[entry.entry_id] = self._side_factory(self.hass, entry)
+            side.offload = self.hass.async_add_executor_job
         return side
 
     def _target_entry(self) -> CrosswatchConfigEntry:

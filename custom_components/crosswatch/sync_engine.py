@@ -13,18 +13,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Final
 
 from .api.errors import AccountLimitError, CrosswatchApiError
 from .api.models import Feature
 from .sync.apply import ExecutionOutcome, apply_outcome
 from .sync.guards import DAY
+from .sync.offload import Offload, run_inline
 from .sync.plan import Action, Change, FeaturePlan, ReadKind, RunResult, Side, SyncMode, SyncPlan
 from .sync.planner import PlanSettings, SideInput, plan_sync
 from .sync.state import PairState, ReadMark, RunRecord, watermark_key
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     from .sync.inventory import Inventory
     from .sync_sides import SyncSide
@@ -39,18 +40,6 @@ READ_OVERLAP: Final = 3600.0
 # What a run that planned nothing carries over from the last run's counts: titles that cannot
 # be written and conflicts stand as they were; nothing was written.
 STANDING_COUNTS: Final = ("unmatched", "conflicts")
-
-
-class Offload(Protocol):
-    """Runs ``func(*args)`` away from the event loop (Home Assistant: its executor)."""
-
-    def __call__[T](self, func: Callable[..., T], /, *args: Any) -> Awaitable[T]:
-        """Return the awaitable result."""
-
-
-async def run_inline[T](func: Callable[..., T], /, *args: Any) -> T:
-    """The ``Offload`` of plain scripts and tests: call ``func`` right here."""
-    return func(*args)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

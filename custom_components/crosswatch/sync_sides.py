@@ -20,10 +20,11 @@ from .api.wire import parse_time
 from .sync.capabilities import PLEX_CAPABILITIES, SIMKL_CAPABILITIES, trakt_capabilities
 from .sync.inventory import Inventory, from_timestamp, to_timestamp
 from .sync.matching import MatchKey, strong_keys
+from .sync.offload import Offload, run_inline
 from .sync.plan import Action, Change
 
 if TYPE_CHECKING:
-    from .api.plex import PlexLibraryItem, PlexServerClient, PlexTvClient
+    from .api.plex import PlexHistoryEntry, PlexLibraryItem, PlexServerClient, PlexTvClient
     from .api.simkl import SimklClient, SimklLibrary
     from .api.trakt import TraktClient
     from .sync.planner import Capabilities
@@ -71,6 +72,8 @@ class SyncSide(Protocol):
     service: str
     # How many changes one ``write`` call may carry.
     batch_size: int
+    # Where inventories are built from what was read (Home Assistant: the executor).
+    offload: Offload
 
     async def capabilities(self) -> Capabilities:
         """What the account accepts (may cost one request the first time)."""
@@ -111,6 +114,7 @@ class TraktSide:
     client: TraktClient
     service: str = "trakt"
     batch_size: int = WRITE_BATCH
+    offload: Offload = field(default=run_inline, repr=False)
     _capabilities: Capabilities | None = field(default=None, repr=False)
     # This run's whole history read, with history ids (removals pick from it).
     _plays: list[Play] | None = field(default=None, repr=False)
@@ -137,11 +141,11 @@ class TraktSide:
     async def read(self, feature: Feature) -> Inventory:
         """Watchlist and ratings are one request each; history is paged."""
         if feature is Feature.WATCHLIST:
-            return Inventory.from_watchlist(await self.client.watchlist())
+            return await self.offload(Inventory.from_watchlist, await self.client.watchlist())
         if feature is Feature.HISTORY:
             self._plays = await self.client.history()
-            return Inventory.from_plays(self._plays)
-        return Inventory.from_ratings(await self.client.ratings())
+            return await self.offload(Inventory.from_plays, self._plays)
+        return await self.offload(Inventory.from_ratings, await self.client.ratings())
 
     async def read_changes(
         self, feature: Feature, base: Inventory, since: float
@@ -154,7 +158,7 @@ class TraktSide:
         if feature is not Feature.HISTORY:
             return None
         plays = await self.client.history(start_at=from_timestamp(since))
-        merged = only_additions(base, base.with_plays_since(since, plays))
+        merged = await self.offload(_plays_since, base, since, plays)
         if merged is None or await self.client.history_count() not in (None, merged.size):
             return None
         return merged
@@ -263,6 +267,7 @@ class SimklSide:
     client: SimklClient
     service: str = "simkl"
     batch_size: int = WRITE_BATCH
+    offload: Offload = field(default=run_inline, repr=False)
     _library: SimklLibrary | None = field(default=None, repr=False)
     _activities: Mapping[str, Any] | None = field(default=None, repr=False)
     # This run's reads of changes, by their ``date_from`` (watchlist and history share one).
@@ -290,10 +295,10 @@ class SimklSide:
     async def read(self, feature: Feature) -> Inventory:
         """Watchlist and history from one ``all-items`` read; ratings from ``/sync/ratings``."""
         if feature is Feature.RATINGS:
-            return Inventory.from_ratings(await self.client.ratings())
+            return await self.offload(Inventory.from_ratings, await self.client.ratings())
         if self._library is None:
             self._library = await self.client.all_items()
-        return _simkl_inventory(feature, self._library)
+        return await self.offload(_simkl_inventory, feature, self._library)
 
     async def read_changes(
         self, feature: Feature, base: Inventory, since: float
@@ -313,9 +318,8 @@ class SimklSide:
             changed = await self.client.all_items(date_from=from_timestamp(since))
             self._changes[since] = changed
         if feature is Feature.HISTORY:
-            return base.with_plays_added(changed.plays())
-        titles = [entry.item for entry in changed.entries]
-        return base.with_titles_replaced(titles, _simkl_inventory(feature, changed))
+            return await self.offload(base.with_plays_added, changed.plays())
+        return await self.offload(_titles_replaced, base, feature, changed)
 
     def _removed_since(self, since: float) -> bool:
         """Whether ``/sync/activities`` shows a title taken off a list from ``since`` on."""
@@ -369,6 +373,7 @@ class PlexSide:
     account_id: int | None
     service: str = "plex"
     batch_size: int = 1
+    offload: Offload = field(default=run_inline, repr=False)
     _library: dict[str, PlexLibraryItem] | None = field(default=None, repr=False)
     _by_ids: dict[str, str] | None = field(default=None, repr=False)
 
@@ -426,20 +431,12 @@ class PlexSide:
     async def read(self, feature: Feature) -> Inventory:
         """Watchlist pages; history pages named through the library; ratings from the library."""
         if feature is Feature.WATCHLIST:
-            return Inventory.from_watchlist(await self.tv.watchlist())
+            return await self.offload(Inventory.from_watchlist, await self.tv.watchlist())
         library = await self.library()
         if feature is Feature.RATINGS:
-            return Inventory.from_ratings(
-                Rating(item=row.item, rating=rating, rated_at=row.rated_at)
-                for row in library.values()
-                if (rating := row.rating) is not None
-            )
+            return await self.offload(_plex_ratings, library)
         plays = await self.server.history(account_id=self.account_id)
-        return Inventory.from_plays(
-            Play(item=library[p.rating_key].item, watched_at=p.viewed_at)
-            for p in plays
-            if p.rating_key in library
-        )
+        return await self.offload(_plex_plays, library, plays)
 
     async def read_changes(
         self, feature: Feature, base: Inventory, since: float
@@ -465,15 +462,11 @@ class PlexSide:
             for row in rows
             if row.rating_key in named
         ]
-        return only_additions(base, base.with_plays_since(since, plays))
+        return await self.offload(_plays_since, base, since, plays)
 
     async def _rating_key(self, item: MediaItem) -> str | None:
         if self._by_ids is None:
-            self._by_ids = {
-                key: rating_key
-                for rating_key, row in (await self.library()).items()
-                for key in _id_keys(row.item)
-            }
+            self._by_ids = await self.offload(_rating_keys_by_id, await self.library())
         return next((self._by_ids[k] for k in _id_keys(item) if k in self._by_ids), None)
 
     async def write(
@@ -496,6 +489,42 @@ class PlexSide:
             else:
                 await self.server.rate(key, float(change.rating) if add and change.rating else None)
         return ()
+
+
+def _plays_since(base: Inventory, since: float, plays: Sequence[Play]) -> Inventory | None:
+    """``base`` with the plays from ``since`` on replaced by ``plays``, if that only adds."""
+    return only_additions(base, base.with_plays_since(since, plays))
+
+
+def _titles_replaced(base: Inventory, feature: Feature, changed: SimklLibrary) -> Inventory:
+    """``base`` with the titles SIMKL reports changed replaced by their fresh entries."""
+    titles = [entry.item for entry in changed.entries]
+    return base.with_titles_replaced(titles, _simkl_inventory(feature, changed))
+
+
+def _rating_keys_by_id(library: Mapping[str, PlexLibraryItem]) -> dict[str, str]:
+    """The library's rating keys by every id key of their items."""
+    return {key: rating_key for rating_key, row in library.items() for key in _id_keys(row.item)}
+
+
+def _plex_ratings(library: Mapping[str, PlexLibraryItem]) -> Inventory:
+    """The ratings the library's items carry."""
+    return Inventory.from_ratings(
+        Rating(item=row.item, rating=rating, rated_at=row.rated_at)
+        for row in library.values()
+        if (rating := row.rating) is not None
+    )
+
+
+def _plex_plays(
+    library: Mapping[str, PlexLibraryItem], plays: Sequence[PlexHistoryEntry]
+) -> Inventory:
+    """The owner's plays, named through the library (a play of a title it lacks is left out)."""
+    return Inventory.from_plays(
+        Play(item=library[p.rating_key].item, watched_at=p.viewed_at)
+        for p in plays
+        if p.rating_key in library
+    )
 
 
 def _simkl_inventory(feature: Feature, library: SimklLibrary) -> Inventory:

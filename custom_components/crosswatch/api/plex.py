@@ -21,7 +21,7 @@ from .errors import (
 from .http import RetryPolicy, ServiceHttp, Telemetry
 from .ids import ids_from_plex_guids, parse_plex_guid_full
 from .models import MediaItem, MediaKind, WatchlistEntry
-from .paging import collect_offset_pages
+from .paging import collect_offset_pages, convert_rows
 from .wire import parse_time
 
 if TYPE_CHECKING:
@@ -631,7 +631,7 @@ class PlexServerClient:
         rows = await self._paged(
             f"/library/sections/{section_key}/all", "GET /library/sections/{key}/all", params
         )
-        return [entry for row in rows if (entry := library_item(row)) is not None]
+        return await convert_rows(rows, library_item)
 
     async def episodes_with_show_ids(self, section_key: str) -> list[PlexLibraryItem]:
         """Sweep a show section's episodes and fill in their show ids from a show sweep.
@@ -639,25 +639,25 @@ class PlexServerClient:
         Two paged sweeps instead of one metadata request per episode.
         """
         shows = {s.rating_key: s.item for s in await self.library(section_key, MediaKind.SHOW)}
-        out = []
-        for episode in await self.library(section_key, MediaKind.EPISODE):
-            entry = episode
+
+        def with_show_ids(entry: PlexLibraryItem) -> PlexLibraryItem:
             show = shows.get(entry.grandparent_rating_key or "")
-            if show is not None:
-                item = entry.item
-                merged = MediaItem(
-                    kind=item.kind,
-                    ids=item.ids,
-                    title=item.title,
-                    year=item.year or show.year,
-                    show_ids={**item.show_ids, **show.ids},
-                    show_title=item.show_title or show.title,
-                    season=item.season,
-                    number=item.number,
-                )
-                entry = PlexLibraryItem(**{**_fields(entry), "item": merged})
-            out.append(entry)
-        return out
+            if show is None:
+                return entry
+            item = entry.item
+            merged = MediaItem(
+                kind=item.kind,
+                ids=item.ids,
+                title=item.title,
+                year=item.year or show.year,
+                show_ids={**item.show_ids, **show.ids},
+                show_title=item.show_title or show.title,
+                season=item.season,
+                number=item.number,
+            )
+            return PlexLibraryItem(**{**_fields(entry), "item": merged})
+
+        return await convert_rows(await self.library(section_key, MediaKind.EPISODE), with_show_ids)
 
     async def metadata(self, rating_key: str) -> PlexLibraryItem:
         """Return one item; an episode gets its show ids from the grandparent (cached)."""
@@ -702,28 +702,7 @@ class PlexServerClient:
         rows = await self._paged(
             "/status/sessions/history/all", "GET /status/sessions/history/all", params
         )
-        out = []
-        for row in rows:
-            kind = _KINDS.get(str(row.get("type", "")))
-            rating_key = _str(row.get("ratingKey"))
-            viewed_at = parse_time(_int(row.get("viewedAt")))
-            if kind is None or rating_key is None or viewed_at is None:
-                continue
-            grandparent = _str(row.get("grandparentKey"))
-            out.append(
-                PlexHistoryEntry(
-                    rating_key=rating_key,
-                    kind=kind,
-                    viewed_at=viewed_at,
-                    account_id=_int(row.get("accountID")),
-                    title=_str(row.get("title")),
-                    grandparent_rating_key=grandparent.rsplit("/", 1)[-1] if grandparent else None,
-                    show_title=_str(row.get("grandparentTitle")),
-                    season=_int(row.get("parentIndex")),
-                    number=_int(row.get("index")),
-                )
-            )
-        return out
+        return await convert_rows(rows, _history_entry)
 
     async def sessions(self) -> list[PlexSession]:
         """Return active playbacks (owner/admin token only)."""
@@ -835,3 +814,24 @@ async def select_connection(
 def servers_by_preference(servers: Iterable[PlexServer]) -> list[PlexServer]:
     """Owned servers first (the usual choice in the config flow)."""
     return sorted(servers, key=lambda s: (not s.owned, s.name))
+
+
+def _history_entry(row: Mapping[str, Any]) -> PlexHistoryEntry | None:
+    """One row of ``/status/sessions/history/all``; ``None`` without type, key or time."""
+    kind = _KINDS.get(str(row.get("type", "")))
+    rating_key = _str(row.get("ratingKey"))
+    viewed_at = parse_time(_int(row.get("viewedAt")))
+    if kind is None or rating_key is None or viewed_at is None:
+        return None
+    grandparent = _str(row.get("grandparentKey"))
+    return PlexHistoryEntry(
+        rating_key=rating_key,
+        kind=kind,
+        viewed_at=viewed_at,
+        account_id=_int(row.get("accountID")),
+        title=_str(row.get("title")),
+        grandparent_rating_key=grandparent.rsplit("/", 1)[-1] if grandparent else None,
+        show_title=_str(row.get("grandparentTitle")),
+        season=_int(row.get("parentIndex")),
+        number=_int(row.get("index")),
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from .errors import InvalidResponseError
@@ -24,6 +25,7 @@ from .models import (
     WatchlistEntry,
     WriteResult,
 )
+from .paging import convert_rows
 from .wire import iso_s, parse_time, post_scrobble, rating_entries, wire_ids, write_in_batches
 
 if TYPE_CHECKING:
@@ -166,26 +168,42 @@ def _episodes(row: Mapping[str, Any]) -> tuple[tuple[int, int, datetime | None],
 
 def parse_library(body: object) -> SimklLibrary:
     """Parse ``all-items``/``ratings`` bodies (``null`` and ``{}`` mean an empty library)."""
+    data = body if isinstance(body, Mapping) else {}
+    return SimklLibrary(
+        [
+            entry
+            for section, rows in data.items()
+            for row in (rows if isinstance(rows, list) else ())
+            if (entry := _entry(section, row)) is not None
+        ]
+    )
+
+
+async def parse_library_in_slices(body: object) -> SimklLibrary:
+    """``parse_library``, yielding to the event loop between slices of a large library."""
     entries: list[SimklEntry] = []
     data = body if isinstance(body, Mapping) else {}
     for section, rows in data.items():
-        for row in rows if isinstance(rows, list) else ():
-            item = _media(section, row) if isinstance(row, Mapping) else None
-            if item is None:
-                continue
-            entries.append(
-                SimklEntry(
-                    item=item,
-                    section=section,
-                    status=row.get("status") if isinstance(row.get("status"), str) else None,
-                    added_at=parse_time(row.get("added_to_watchlist_at")),
-                    last_watched_at=parse_time(row.get("last_watched_at")),
-                    rating=_int(row.get("user_rating")),
-                    rated_at=parse_time(row.get("user_rated_at")),
-                    watched_episodes=_episodes(row),
-                )
-            )
+        entries += await convert_rows(
+            rows if isinstance(rows, list) else [], partial(_entry, section)
+        )
     return SimklLibrary(entries)
+
+
+def _entry(section: str, row: object) -> SimklEntry | None:
+    item = _media(section, row) if isinstance(row, Mapping) else None
+    if item is None or not isinstance(row, Mapping):
+        return None
+    return SimklEntry(
+        item=item,
+        section=section,
+        status=row.get("status") if isinstance(row.get("status"), str) else None,
+        added_at=parse_time(row.get("added_to_watchlist_at")),
+        last_watched_at=parse_time(row.get("last_watched_at")),
+        rating=_int(row.get("user_rating")),
+        rated_at=parse_time(row.get("user_rated_at")),
+        watched_episodes=_episodes(row),
+    )
 
 
 def _payload(entries: Iterable[tuple[MediaItem, Mapping[str, Any]]]) -> dict[str, list[Any]]:
@@ -305,7 +323,7 @@ class SimklClient:
         if date_from is not None:
             params["date_from"] = iso_s(date_from)
         body = await self.http.get(path, route="GET /sync/all-items", params=params)
-        return parse_library(body)
+        return await parse_library_in_slices(body)
 
     async def ratings(self, *, date_from: datetime | None = None) -> list[Rating]:
         """Return rated movies and shows."""

@@ -24,7 +24,7 @@ from .models import (
     WatchlistEntry,
     WriteResult,
 )
-from .paging import collect_numbered_pages, header_int
+from .paging import collect_numbered_pages, convert_rows, header_int
 from .wire import (
     WRITE_BATCH,
     iso_ms,
@@ -480,13 +480,7 @@ class TraktClient:
         if trakt_id is not None:
             path += f"/{trakt_id}"
         rows = await self._paged(path, "GET /sync/history", params)
-        plays = []
-        for row in rows:
-            item = item_from_row(row) if isinstance(row, Mapping) else None
-            watched_at = parse_time(row.get("watched_at")) if item else None
-            if item is not None and watched_at is not None:
-                plays.append(Play(item=item, watched_at=watched_at, history_id=_int(row.get("id"))))
-        return plays
+        return await convert_rows(rows, _play)
 
     async def history_count(self) -> int | None:
         """How many plays the history holds, from a one-row page (``None`` if not told)."""
@@ -642,3 +636,12 @@ class TraktClient:
             if item is not None:
                 out.append(CalendarEntry(parse_time(row.get("first_aired")), item))
         return out
+
+
+def _play(row: Any) -> Play | None:
+    """One ``/sync/history`` row; ``None`` when it names no title or time."""
+    item = item_from_row(row) if isinstance(row, Mapping) else None
+    watched_at = parse_time(row.get("watched_at")) if item else None
+    if item is None or watched_at is None:
+        return None
+    return Play(item=item, watched_at=watched_at, history_id=_int(row.get("id")))
