@@ -9,7 +9,9 @@ hand-written odd cases (below), followed by generated titles:
 * ``Untitled Home Video``: a movie only Plex knows (``plex://`` guid, no external ids);
 * unicode titles (``Amélie``, ``千と千尋の神隠し``), a movie without a year (``Year Unknown``);
 * specials (season 0) on ``Breaking Bad``; legacy ``com.plexapp.agents.*`` guids on some items;
-* an anime (``Hunter x Hunter``, with a MAL id) that SIMKL files under ``anime``.
+* an anime (``Hunter x Hunter``, with a MAL id) that SIMKL files under ``anime``;
+* after the generated titles, out of the seeded lists: an anime film (``Violet Evergarden the
+  Movie``) and ``Firefly``, whose Plex (DVD) episode order differs from the aired order.
 
 Seasons are objects too (``Season``): Trakt rates and lists them, Plex gives them ratingKeys.
 """
@@ -90,6 +92,8 @@ class Movie(_Titled):
     legacy: str | None = None  # "imdb" / "themoviedb": PMS shows a legacy agent guid
     plex_guids: bool = True  # False: PMS lists no Guid[] for it
     slug: str = ""
+    anime: bool = False  # an anime film: SIMKL lists it under "anime" with anime_type "movie"
+    in_seed: bool = True  # False: no seeded plays, ratings or watchlist entries
     kind: Kind = "movie"
 
 
@@ -120,7 +124,14 @@ class Episode(_Titled):
     first_aired: float
     plex_hex: str = ""
     runtime: int = 45
+    # Where Plex files it when its order differs (DVD vs aired, as Firefly); ``number`` is the
+    # aired order Trakt and SIMKL use.
+    plex_number: int | None = None
     kind: Kind = "episode"
+
+    @property
+    def plex_index(self) -> int:
+        return self.number if self.plex_number is None else self.plex_number
 
     @property
     def year(self) -> int | None:
@@ -145,6 +156,7 @@ class Show(_Titled):
     plex_hex: str = ""
     slug: str = ""
     runtime: int = 45
+    in_seed: bool = True  # False: no seeded plays, ratings or watchlist entries
     seasons: dict[int, list[Episode]] = field(default_factory=dict)  # episodes by season number
     season_items: dict[int, Season] = field(default_factory=dict)  # the seasons themselves
     kind: Kind = "show"
@@ -513,7 +525,54 @@ def build_catalogue(counts: dict[str, int]) -> Catalogue:
             seasons,
             first,
         )
+    _late_fixtures(cat)
     return cat
+
+
+# Firefly in DVD order (as Plex's default agent files it) against the aired order Trakt uses:
+# Plex's S1E1 "Serenity" aired last (PlexTraktSync PR #993 / issue #1111, trakt-api #351).
+FIREFLY_AIRED = ("The Train Job", "Bushwhacked", "Serenity")
+FIREFLY_DVD = ("Serenity", "The Train Job", "Bushwhacked")
+
+
+def _late_fixtures(cat: Catalogue) -> None:
+    """Odd cases added after the generated titles, so earlier ids and keys stay as they were.
+
+    They are left out of the seeded plays, ratings and watchlists; tests use them directly.
+    """
+    cat.add_movie(
+        Movie(
+            "Violet Evergarden the Movie",
+            2020,
+            9_000_101,
+            799363,
+            "tt8652818",
+            533514,
+            None,
+            140,
+            "2020-09-18",
+            anime=True,
+            in_seed=False,
+        )
+    )
+    firefly = cat.add_show(
+        Show(
+            "Firefly",
+            2002,
+            2083,
+            9_600_101,
+            "tt0303461",
+            1437,
+            78874,
+            "2002-09-20",
+            in_seed=False,
+        ),
+        {1: len(FIREFLY_AIRED)},
+        EPOCH_START - 8000 * DAY,
+    )
+    for episode in firefly.seasons[1]:
+        episode.title = FIREFLY_AIRED[episode.number - 1]
+        episode.plex_number = FIREFLY_DVD.index(episode.title) + 1
 
 
 def resolve_counts(seed: str | dict[str, int]) -> dict[str, int]:

@@ -94,7 +94,7 @@ def metadata(plex: PlexState, obj: Media, user: PlexUser, *, guids: bool) -> dic
         season, show = plex.season_of(obj), obj.show
         srk, grk = plex.rating_key(season), plex.rating_key(show)
         out |= {
-            "index": obj.number,
+            "index": obj.plex_index,  # Plex's own order (DVD for Firefly)
             "parentIndex": obj.season,
             "parentRatingKey": srk,
             "parentKey": f"/library/metadata/{srk}",
@@ -339,7 +339,7 @@ def _history_json(plex: PlexState, row: HistoryRow) -> dict[str, Any]:
             "parentKey": f"/library/metadata/{plex.rating_key(plex.season_of(obj))}",
             "grandparentKey": f"/library/metadata/{plex.rating_key(obj.show)}",
             "grandparentTitle": obj.show.title,
-            "index": obj.number,
+            "index": obj.plex_index,  # Plex's own order (DVD for Firefly)
             "parentIndex": obj.season,
             "originallyAvailableAt": _date(obj.first_aired),
         }

@@ -28,13 +28,18 @@ class SeedPlan:
 def make_plan(cat: Catalogue, counts: dict[str, int]) -> SeedPlan:
     plan = SeedPlan()
     now = EPOCH_START
-    aired = [ep for ep in cat.episodes if ep.first_aired < now - DAY and ep.season > 0]
+    aired = [
+        ep
+        for ep in cat.episodes
+        if ep.first_aired < now - DAY and ep.season > 0 and ep.show.in_seed
+    ]
     # Newest first, ~40 minutes apart; cycles through episodes when plays > episodes.
     plays: list[tuple[Movie | Episode, float]] = [
         (aired[i % len(aired)], now - 3600 - i * 2400)
         for i in range(counts["episode_plays"] if aired else 0)
     ]
-    movies = cat.movies
+    movies = [m for m in cat.movies if m.in_seed]
+    shows = [s for s in cat.shows if s.in_seed]
     plays.extend(
         (movies[i % len(movies)], now - 5400 - i * 7200) for i in range(counts["movie_plays"])
     )
@@ -47,7 +52,7 @@ def make_plan(cat: Catalogue, counts: dict[str, int]) -> SeedPlan:
     # Watchlist candidates: unwatched titles from the end of the catalogue, movies and shows mixed.
     watched = {id(p[0]) for p in plays}
     movie_pool = [m for m in reversed(movies) if id(m) not in watched and m.plex_guids]
-    show_pool = list(reversed(cat.shows))
+    show_pool = list(reversed(shows))
     pool: list[Movie | Show] = []
     while (movie_pool or show_pool) and len(pool) < counts["watchlist"]:
         if movie_pool:
@@ -68,7 +73,7 @@ def make_plan(cat: Catalogue, counts: dict[str, int]) -> SeedPlan:
                 plan.trakt_ratings.append((movie, rating, now - 7200 - i * 600))
             if i % 15 == 0:
                 plan.simkl_ratings.append((movie, rating, now - 7200 - i * 600))
-    for i, show in enumerate(cat.shows[:: max(1, len(cat.shows) // 5)]):
+    for i, show in enumerate(shows[:: max(1, len(shows) // 5)]):
         plan.plex_ratings.append((show, 8 + i % 3, now - 9000 - i * 600))
         plan.trakt_ratings.append((show, 8 + i % 3, now - 9000 - i * 600))
     return plan

@@ -81,9 +81,16 @@ class User:
 def section(item: Item) -> str:
     if isinstance(item, Episode):
         item = item.show
-    if isinstance(item, Movie):
-        return "movies"
-    return "anime" if item.anime else "shows"
+    if item.anime:
+        return "anime"
+    return "movies" if isinstance(item, Movie) else "shows"
+
+
+def anime_type(item: Movie | Show) -> str | None:
+    """SIMKL's ``anime_type``: ``movie`` for an anime film, ``tv`` for a series, else none."""
+    if not item.anime:
+        return None
+    return "movie" if isinstance(item, Movie) else "tv"
 
 
 class SimklState:
@@ -226,6 +233,11 @@ def _row(user: User, item: Movie | Show, entry: Entry, request: web.Request) -> 
                 seasons.setdefault(e.season, []).append(watched)
             if extended.startswith("full"):
                 row["seasons"] = [{"number": n, "episodes": eps} for n, eps in seasons.items()]
+    elif item.anime:
+        # An anime film is listed under "anime" like the series, with ``anime_type: movie`` and
+        # its object under "show" (tests/fixtures/real/simkl/all_items_anime_movie_ova.json).
+        row["anime_type"] = "movie"
+        key = "show"
     row[key] = media_json(item, extended)
     return row
 
@@ -356,11 +368,11 @@ async def all_items(request: web.Request) -> web.Response:
     return reply(out)
 
 
-def _status_response(item: Item, status: str) -> dict[str, Any]:
+def _status_response(item: Movie | Show, status: str) -> dict[str, Any]:
     return {
         "status": status,
-        "simkl_type": "movie" if isinstance(item, Movie) else "tv",
-        "anime_type": "tv" if isinstance(item, Show) and item.anime else None,
+        "simkl_type": "anime" if item.anime else ("movie" if isinstance(item, Movie) else "tv"),
+        "anime_type": anime_type(item),
     }
 
 
@@ -458,6 +470,12 @@ async def history_add(request: web.Request) -> web.Response:
     return reply({"added": {**counts, "statuses": statuses}, "not_found": missing}, 201)
 
 
+def _episode_by_ids(show: Show, ids: dict[str, Any]) -> Episode | None:
+    """The show's episode named by its own ``tvdb`` id (SIMKL also takes ``anidb``)."""
+    tvdb = as_int(ids.get("tvdb"))
+    return next((e for e in show.episodes if tvdb is not None and e.tvdb == tvdb), None)
+
+
 def _pick_episodes(
     show: Show, entry: dict[str, Any], missing: dict[str, list[Any]]
 ) -> list[tuple[Episode, str | None]]:
@@ -472,7 +490,11 @@ def _pick_episodes(
             picked.extend((e, season.get("watched_at")) for e in eps)
             continue
         for want in wanted:
-            match = [e for e in eps if e.number == want.get("number")]
+            # "Episode-Level External IDs ... take priority over season/episode number for
+            # matching" (SIMKL's apiary.apib, Add Items to the history).
+            ids = want.get("ids") if isinstance(want.get("ids"), dict) else None
+            own = _episode_by_ids(show, ids) if ids else None
+            match = [own] if own else [e for e in eps if e.number == want.get("number")]
             if match:
                 picked.append((match[0], want.get("watched_at") or season.get("watched_at")))
             else:
@@ -617,16 +639,25 @@ def _scrobble_target(state: State, body: dict[str, Any]) -> tuple[Movie | Episod
     show_body = body.get("show") or body.get("anime")
     if not isinstance(show_body, dict):
         raise _error(400, "empty_field", "movie, show or anime is required")
+    episode = body.get("episode")
+    if body.get("anime") is not None and not isinstance(episode, dict):
+        # A bare {"anime": {...}} names an anime film (SIMKL's "Start watching an anime movie
+        # using MAL ID" example, tests/fixtures/real/simkl/scrobble_start_anime_movie_201.json).
+        film = state.simkl.find_as(Movie, show_body.get("ids") or {})
+        if film is not None and film.anime:
+            return film, film
     show = state.simkl.find_as(Show, show_body.get("ids") or {})
     if show is None:
         raise _error(404, "id_err", "Item not found")
     # Undocumented: a show (or TV anime) without an episode names nothing to play. SIMKL's
     # documented 400 "empty_field" fits best; a 404 would send clients hunting for other ids.
-    # (The documented bare {"anime": {...}} body is for anime movies; the catalogue has none.)
-    episode = body.get("episode")
     number = as_int(episode.get("number")) if isinstance(episode, dict) else None
     if not isinstance(episode, dict) or number is None:
         raise _error(400, "empty_field", "episode number is required for shows and anime")
+    ids = episode.get("ids")
+    own = _episode_by_ids(show, ids) if isinstance(ids, dict) else None
+    if own is not None:
+        return own, show
     season = as_int(episode.get("season", 1))
     ep = state.catalogue.episode(show, season, number) if season is not None else None
     if ep is None:
@@ -666,8 +697,8 @@ async def scrobble(request: web.Request) -> web.Response:
         user.playback[out_id] = (item, progress, now)
         user.touch(now, item, "playback")
     out: dict[str, Any] = {"id": out_id, "action": out_action, "progress": progress}
-    key = "movie" if isinstance(top, Movie) else ("anime" if top.anime else "show")
-    out[key] = {**media_json(top), "anime_type": "tv" if key == "anime" else None}
+    key = "anime" if top.anime else ("movie" if isinstance(top, Movie) else "show")
+    out[key] = {**media_json(top), "anime_type": anime_type(top)}
     if isinstance(item, Episode):
         out["episode"] = {"season": item.season, "number": item.number, "title": item.title}
     return reply(out, 201)
@@ -742,9 +773,10 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{p}/sync/add-to-list", add_to_list)
     r.add_post(f"{p}/sync/history", history_add)
     r.add_post(f"{p}/sync/history/remove", history_remove)
-    r.add_get(f"{p}/sync/ratings", ratings_get)
-    r.add_get(f"{p}/sync/ratings/{{type}}", ratings_get)
-    r.add_get(f"{p}/sync/ratings/{{type}}/{{rating}}", ratings_get)
+    # SIMKL's docs give the ratings read as POST /sync/ratings/{type}/{rating} ("Get all user's
+    # ratings [POST]"); a plain POST /sync/ratings adds ratings.
+    r.add_post(f"{p}/sync/ratings/{{type:movies|shows|anime}}", ratings_get)
+    r.add_post(f"{p}/sync/ratings/{{type:movies|shows|anime}}/{{rating}}", ratings_get)
     r.add_post(f"{p}/sync/ratings", ratings_add)
     r.add_post(f"{p}/sync/ratings/remove", ratings_remove)
     r.add_post(f"{p}/sync/watched", watched)

@@ -352,12 +352,17 @@ class SimklSide:
 
 
 def _id_keys(item: MediaItem) -> list[str]:
-    """Lookup keys of an item's strong ids, per kind (tmdb ids repeat across kinds)."""
+    """Lookup keys of an item's strong ids, per kind (tmdb ids repeat across kinds).
+
+    An episode's own ids come first; its show's ids + season/number after them, since Plex's
+    numbers may follow another order than the other service's (DVD vs aired, as Firefly).
+    """
+    keys = [f"{item.kind}:{k}:{v}" for k, v in sorted(item.ids.items())]
     if item.kind is MediaKind.EPISODE and item.season is not None and item.show_ids:
-        return [
+        keys += [
             f"episode:{k}:{v}:{item.season}:{item.number}" for k, v in sorted(item.show_ids.items())
         ]
-    return [f"{item.kind}:{k}:{v}" for k, v in sorted(item.ids.items())]
+    return keys
 
 
 @dataclass(slots=True)
@@ -467,7 +472,15 @@ class PlexSide:
     async def _rating_key(self, item: MediaItem) -> str | None:
         if self._by_ids is None:
             self._by_ids = await self.offload(_rating_keys_by_id, await self.library())
-        return next((self._by_ids[k] for k in _id_keys(item) if k in self._by_ids), None)
+        own = {f"{item.kind}:{k}:{v}" for k, v in item.ids.items()}
+        lookup = next(((k, self._by_ids[k]) for k in _id_keys(item) if k in self._by_ids), None)
+        if lookup is None or lookup[0] in own:
+            return None if lookup is None else lookup[1]
+        # Found by show + season/number: not when the episode's own ids name another one.
+        found = (await self.library())[lookup[1]].item
+        if any(found.ids.get(k) not in (None, v) for k, v in item.ids.items()):
+            return None
+        return lookup[1]
 
     async def write(
         self, feature: Feature, action: Action, changes: Sequence[Change]

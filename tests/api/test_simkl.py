@@ -245,11 +245,16 @@ def test_parse_library_tolerates_odd_bodies() -> None:
     assert odd.ratings() == []
 
 
-async def test_a_write_with_nothing_simkl_can_name_sends_nothing(sim, session) -> None:
+async def test_an_episode_without_show_ids_goes_by_its_own_ids(sim, session) -> None:
     simkl = client(sim, session)
-    # SIMKL names episodes only through their show: without show ids there is nothing to send.
     orphan = MediaItem(kind=MediaKind.EPISODE, ids={"tvdb": "349232"}, season=1, number=1)
     watched = datetime(2026, 1, 1, tzinfo=UTC)
     result = await simkl.history_add([Play(item=orphan, watched_at=watched)])
-    assert (result.added, result.batches) == (0, 0)
-    assert await sim.requests("simkl", "POST /sync/history") == []
+    [request] = await sim.requests("simkl", "POST /sync/history")
+    assert request["body"] == {
+        "episodes": [{"ids": {"tvdb": 349232}, "watched_at": "2026-01-01T00:00:00Z"}]
+    }
+    assert (result.added, result.not_found) == (0, 1)  # not an episode SIMKL knows
+    nothing = MediaItem(kind=MediaKind.EPISODE, ids={"plex": "a" * 24}, season=1, number=1)
+    result = await simkl.history_add([Play(item=nothing, watched_at=watched)])
+    assert result.batches == 0

@@ -492,3 +492,128 @@ async def test_tmdb_configuration_and_404(session, corpus) -> None:
     )
     with pytest.raises(NotFoundError):
         await client.movie(999999999)
+
+
+# -- fixes the corpus forced ---------------------------------------------------------------------
+async def test_simkl_anime_films_are_movies_and_ovas_are_shows(session, corpus) -> None:
+    corpus.serve("simkl/all_items_anime_movie_ova.json")
+    library = await simkl(session, corpus).all_items()
+    film, ova = library.entries
+    assert (film.item.kind, film.item.title, film.section) == (
+        MediaKind.MOVIE,
+        "Violet Evergarden the Movie",
+        "anime",
+    )
+    # Its ids are SIMKL's and the anime databases'; SIMKL's slug keeps its own name.
+    assert film.item.ids == {
+        "simkl": "799363",
+        "simkl_slug": "gekijouban-violet-evergarden",
+        "mal": "37987",
+        "anilist": "103047",
+        "kitsu": "41450",
+        "anidb": "14013",
+    }
+    # A watched film is one play, like any movie.
+    assert [p.item for p in library.plays()] == [film.item]
+    assert ova.item.kind is MediaKind.SHOW
+    assert [w.item for w in library.watchlist()] == [ova.item]
+
+
+async def test_simkl_slug_is_never_a_trakt_slug(session, corpus) -> None:
+    corpus.serve("simkl/all_items.json", "trakt/sync_watchlist_add_201.json")
+    library = await simkl(session, corpus).all_items()
+    [emerald] = [e.item for e in library.entries if e.item.title == "Emerald City"]
+    assert emerald.ids["simkl_slug"] == "emerald-city"
+    assert "slug" not in emerald.ids
+    await trakt(session, corpus).watchlist_add([emerald])
+    sent = json.loads(corpus.seen[-1][3])
+    assert sent == {"shows": [{"ids": {"imdb": "tt3579018", "tmdb": 62417, "tvdb": 295779}}]}
+
+
+async def test_simkl_ratings_are_read_the_documented_way(session, corpus) -> None:
+    corpus.serve("simkl/ratings.json")
+    ratings = await simkl(session, corpus).ratings()
+    # ``POST /sync/ratings/{type}`` per type, as SIMKL's docs give it (the fixture answers each).
+    assert [(m, p) for m, p, _, _ in corpus.seen] == [
+        ("POST", "/sync/ratings/movies"),
+        ("POST", "/sync/ratings/shows"),
+        ("POST", "/sync/ratings/anime"),
+    ]
+    first = ratings[:3]
+    assert sorted((r.item.title, r.item.kind, r.rating) for r in first) == [
+        ("Hunter x Hunter", MediaKind.SHOW, 10),
+        ("Maleficent", MediaKind.MOVIE, 6),
+        ("The Last Ship", MediaKind.SHOW, 5),
+    ]
+    assert first[0].rated_at == when("2021-06-23T13:19:05")
+
+
+async def test_simkl_anime_scrobble_answers(session, corpus) -> None:
+    corpus.serve(
+        "simkl/scrobble_start_anime_episode_201.json", "simkl/scrobble_start_anime_movie_201.json"
+    )
+    client = simkl(session, corpus)
+    sent = MediaItem(kind=MediaKind.EPISODE, show_ids={"tmdb": "1429"}, season=2, number=4)
+    episode = await client.scrobble("start", sent, 42.2)
+    assert episode.item is not None
+    # SIMKL answers S1E4 (AniDB numbering) and echoes S2E4 as tvdb_*: our S2E4.
+    assert (episode.item.kind, episode.item.season, episode.item.number) == (
+        MediaKind.EPISODE,
+        2,
+        4,
+    )
+    assert episode.item.show_ids["mal"] == "25777"
+    film = MediaItem(kind=MediaKind.MOVIE, ids={"mal": "37987"})
+    answered = await client.scrobble("start", film, 25.5)
+    assert answered.item is not None
+    assert (answered.item.kind, answered.item.ids["simkl"]) == (MediaKind.MOVIE, "799363")
+
+
+async def test_trakt_writes_name_episodes_by_their_own_ids(session, corpus) -> None:
+    corpus.serve("trakt/sync_history_add_201.json")
+    dvd_order = MediaItem(  # Plex's S1E1 of a DVD-ordered show, with the episode's own ids
+        kind=MediaKind.EPISODE,
+        ids={"tvdb": "297989", "imdb": "tt0579539", "plex": "a" * 24},
+        show_ids={"tvdb": "78874"},
+        season=1,
+        number=1,
+    )
+    numbers_only = MediaItem(kind=MediaKind.EPISODE, show_ids={"tvdb": "78874"}, season=1, number=2)
+    watched = when("2026-01-01T00:00:00")
+    await trakt(session, corpus).history_add(
+        [Play(item=dvd_order, watched_at=watched), Play(item=numbers_only, watched_at=watched)]
+    )
+    sent = json.loads(corpus.seen[-1][3])
+    stamp = "2026-01-01T00:00:00.000Z"
+    assert sent == {
+        "shows": [
+            {
+                "ids": {"tvdb": 78874},
+                "seasons": [{"number": 1, "episodes": [{"number": 2, "watched_at": stamp}]}],
+            }
+        ],
+        "episodes": [{"ids": {"imdb": "tt0579539", "tvdb": 297989}, "watched_at": stamp}],
+    }
+
+
+async def test_simkl_writes_carry_the_episodes_own_ids(session, corpus) -> None:
+    corpus.serve("simkl/history_add_200.json")
+    episode = MediaItem(
+        kind=MediaKind.EPISODE,
+        ids={"tvdb": "297989", "imdb": "tt0579539"},
+        show_ids={"tvdb": "78874"},
+        season=1,
+        number=1,
+    )
+    await simkl(session, corpus).history_add(
+        [Play(item=episode, watched_at=when("2026-01-01T00:00:00"))]
+    )
+    sent = json.loads(corpus.seen[-1][3])
+    assert sent["shows"][0]["seasons"] == [
+        {
+            "number": 1,
+            "episodes": [
+                {"number": 1, "ids": {"tvdb": 297989}, "watched_at": "2026-01-01T00:00:00Z"}
+            ],
+        }
+    ]

@@ -159,14 +159,16 @@ async def test_movie_with_a_pause_scrobbles_each_step_once(sim: Simulator, rig: 
     assert sorted(pms_routes) == ["GET /library/metadata/{rk}", "GET /status/sessions"]
 
 
-async def test_episode_scrobbles_with_show_ids_and_numbers(sim: Simulator, rig: Rig) -> None:
-    rating_key = sim.rating_key(sim.item("Breaking Bad", 1, 1))
+async def test_episode_scrobbles_by_its_own_ids(sim: Simulator, rig: Rig) -> None:
+    episode = sim.item("Breaking Bad", 1, 1)
+    rating_key = sim.rating_key(episode)
     await rig.control("play", rating_key, offset_ms=270_000)  # 10 % of 45 min
     requests = [r for r in await sim.requests("trakt") if "/scrobble/" in r["path"]]
     assert len(requests) == 1
     body = requests[0]["body"]
-    assert body["show"]["ids"]["tvdb"] == 81189
-    assert body["episode"] == {"season": 1, "number": 1}
+    # Plex's Guid[] gives the episode its own ids; Trakt is told those, not show + S/E.
+    assert "show" not in body
+    assert body["episode"]["ids"]["tvdb"] == episode.tvdb  # type: ignore[union-attr]
     assert requests[0]["status"] == 201
     assert rig.now_watching[-1][1] is not None
     assert rig.now_watching[-1][1].show_title == "Breaking Bad"

@@ -20,7 +20,7 @@ from custom_components.crosswatch.scrobble.events import (
 from custom_components.crosswatch.scrobble.sinks import (
     PermanentDeliveryError,
     RetryableDeliveryError,
-    alternative_item,
+    answered_other,
     simkl_sink,
     trakt_sink,
 )
@@ -103,20 +103,59 @@ async def test_movie_start_then_watched_stop_and_409_is_success(
     assert requests[0]["body"]["progress"] == 10.0
 
 
-async def test_episode_falls_back_from_show_to_own_ids(sim: Simulator, trakt: TraktClient) -> None:
-    wrong_show = MediaItem(
+async def test_episode_goes_by_its_own_ids(sim: Simulator, trakt: TraktClient) -> None:
+    await trakt_sink("t", trakt).deliver(scrobble(PILOT, ScrobbleCall.START, 10.0))
+    [body] = await scrobble_bodies(sim)
+    # Trakt's docs: the episode's own ids; show + season/number only without them.
+    assert body == {"progress": 10.0, "episode": {"ids": {"tmdb": 5000002}}}
+    by_show = MediaItem(
+        kind=MediaKind.EPISODE, show_ids=PILOT.show_ids, season=1, number=1, show_title="BB"
+    )
+    await trakt_sink("t", trakt).deliver(scrobble(by_show, ScrobbleCall.START, 10.0))
+    body = (await scrobble_bodies(sim))[1]
+    assert body["show"] == {"ids": {"tvdb": 81189, "imdb": "tt0903747"}}
+    assert body["episode"] == {"season": 1, "number": 1}
+
+
+async def test_unknown_episode_ids_are_not_replaced_by_numbers(
+    sim: Simulator, trakt: TraktClient
+) -> None:
+    unknown = MediaItem(
         kind=MediaKind.EPISODE,
-        ids={"tmdb": "5000008"},
-        show_ids={"tvdb": "999999"},
+        ids={"tvdb": "999999999"},
+        show_ids={"tvdb": "81189"},
         season=1,
         number=1,
     )
-    await trakt_sink("t", trakt).deliver(scrobble(wrong_show, ScrobbleCall.START, 10.0))
+    with pytest.raises(PermanentDeliveryError, match="not found"):
+        await trakt_sink("t", trakt).deliver(scrobble(unknown, ScrobbleCall.START, 10.0))
     bodies = await scrobble_bodies(sim)
-    assert bodies[0]["show"] == {"ids": {"tvdb": 999999}}
-    assert bodies[1] == {"progress": 10.0, "episode": {"ids": {"tmdb": 5000008}}}
-    assert alternative_item(PILOT) is not None
-    assert alternative_item(INCEPTION) is None
+    # Show + S1E1 would have marked whatever Trakt files there: never tried.
+    assert bodies == [{"progress": 10.0, "episode": {"ids": {"tvdb": 999999999}}}]
+
+
+def test_an_answer_naming_another_episode_is_told_apart() -> None:
+    meant_by_ids = MediaItem(
+        kind=MediaKind.EPISODE,
+        ids={"tvdb": "349232"},
+        show_ids={"tvdb": "81189"},
+        season=2,
+        number=4,
+    )
+    # Trakt numbers it S1E1 (aired order): the ids agree, so it is the episode meant.
+    same = MediaItem(
+        kind=MediaKind.EPISODE, ids={"tvdb": "349232", "trakt": "16"}, season=1, number=1
+    )
+    assert answered_other(meant_by_ids, same) is None
+    other = MediaItem(kind=MediaKind.EPISODE, ids={"tvdb": "1"}, season=2, number=4)
+    assert answered_other(meant_by_ids, other) == "other ids {'tvdb': '1'}"
+    by_numbers = MediaItem(kind=MediaKind.EPISODE, show_ids={"tvdb": "81189"}, season=2, number=4)
+    moved = MediaItem(kind=MediaKind.EPISODE, show_ids={"tvdb": "81189"}, season=1, number=4)
+    assert answered_other(by_numbers, moved) == "S1E4 for S2E4"
+    assert answered_other(by_numbers, MediaItem(kind=MediaKind.MOVIE)) == (
+        "a movie instead of a episode"
+    )
+    assert answered_other(INCEPTION, None) is None
 
 
 async def test_unmatched_item_searches_then_gives_up(sim: Simulator, trakt: TraktClient) -> None:

@@ -127,7 +127,7 @@ async def test_latency_fault(sim: Simulator, http: aiohttp.ClientSession) -> Non
 async def test_reset_and_explicit_counts(sim: Simulator) -> None:
     info = await sim.reset({"movies": 30, "shows": 3, "watchlist": 4})
     assert info["counts"]["movies"] == 30
-    assert info["movies"] == 30 + 7  # plus the hand-written odd cases
+    assert info["movies"] == 30 + 8  # plus the hand-written odd cases (one anime film)
     assert len(sim.state.plex.watchlists["owner"]) == 4
     with pytest.raises(RuntimeError):
         await sim.reset("gigantic")

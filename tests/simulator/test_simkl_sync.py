@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -24,10 +25,13 @@ async def http():
 
 
 async def _post(
-    sim: Simulator, http: aiohttp.ClientSession, path: str, body: object
+    sim: Simulator, http: aiohttp.ClientSession, path: str, body: object, **params: str
 ) -> tuple[int, Any]:
     async with http.post(
-        sim.url("simkl") + path, json=body, params=SIMKL_PARAMS, headers=simkl_headers()
+        sim.url("simkl") + path,
+        json=body,
+        params={**SIMKL_PARAMS, **params},
+        headers=simkl_headers(),
     ) as resp:
         return resp.status, await resp.json()
 
@@ -132,17 +136,23 @@ async def test_ratings_date_from_follows_rated_at(
     body = {"movies": [{"rating": 7, "rated_at": "2026-10-20T08:00:00Z", "ids": {"tmdb": 27205}}]}
     status, _ = await _post(sim, http, "/sync/ratings", body)
     assert status == 201
-    status, out = await _get(sim, http, "/sync/ratings/movies", date_from="2026-10-20T08:00:00Z")
+    # SIMKL's docs give the ratings read as a POST (tests/fixtures/real/simkl/ratings.json).
+    since = "2026-10-20T08:00:00Z"
+    status, out = await _post(sim, http, "/sync/ratings/movies", None, date_from=since)
     assert [r["movie"]["title"] for r in out["movies"]] == ["Inception"]
-    status, out = await _get(sim, http, "/sync/ratings/movies", date_from="2026-10-20T08:00:01Z")
+    later = "2026-10-20T08:00:01Z"
+    status, out = await _post(sim, http, "/sync/ratings/movies", None, date_from=later)
     assert "Inception" not in [r["movie"]["title"] for r in out.get("movies", [])]
+    status, _ = await _get(sim, http, "/sync/ratings/movies")
+    assert status == 404  # no GET in SIMKL's docs
 
 
-@pytest.mark.parametrize("path", ["/sync/all-items", "/sync/ratings"])
+@pytest.mark.parametrize("path", ["/sync/all-items", "/sync/ratings/movies"])
 async def test_unreadable_date_from_is_a_wrong_parameter(
     sim: Simulator, http: aiohttp.ClientSession, path: str
 ) -> None:
-    status, out = await _get(sim, http, path, date_from="last tuesday")
+    read = _get if path == "/sync/all-items" else partial(_post, body=None)
+    status, out = await read(sim, http, path, date_from="last tuesday")
     assert status == 400
     assert out == {
         "error": "wrong_parameter",

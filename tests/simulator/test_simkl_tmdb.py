@@ -125,7 +125,7 @@ async def test_simkl_lists_history_ratings(sim: Simulator, http: aiohttp.ClientS
     rate = {"movies": [{"rating": 9, "ids": {"tmdb": 27205}}]}
     async with http.post(f"{base}/sync/ratings", json=rate, params=p, headers=h) as resp:
         assert (await resp.json())["added"]["movies"] == 1
-    async with http.get(f"{base}/sync/ratings/movies/9", params=p, headers=h) as resp:
+    async with http.post(f"{base}/sync/ratings/movies/9", params=p, headers=h) as resp:
         rated = await resp.json()
     assert any(
         r["movie"]["title"] == "Inception" and r["user_rating"] == 9 for r in rated["movies"]
@@ -149,7 +149,7 @@ async def test_simkl_lists_history_ratings(sim: Simulator, http: aiohttp.ClientS
     rm = {"movies": [{"ids": {"tmdb": 27205}}]}
     async with http.post(f"{base}/sync/history/remove", json=rm, params=p, headers=h) as resp:
         assert (await resp.json())["deleted"]["movies"] == 1
-    async with http.get(f"{base}/sync/ratings/movies", params=p, headers=h) as resp:
+    async with http.post(f"{base}/sync/ratings/movies", params=p, headers=h) as resp:
         rated = await resp.json()
     assert all(r["movie"]["title"] != "Inception" for r in rated.get("movies", []))
     async with http.post(

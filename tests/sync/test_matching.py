@@ -51,6 +51,20 @@ def test_episode_matches_by_own_id_or_by_show_season_number() -> None:
     assert idx.find(episode(101, 1, 2)) is None
 
 
+def test_an_episode_known_by_its_ids_does_not_match_another_by_its_numbers() -> None:
+    # Firefly: Plex's S1E1 (DVD order) is Trakt's S1E3; Trakt's S1E1 is another episode.
+    serenity_on_plex = episode(1437, 1, 1, tvdb="297989")
+    train_job_on_trakt = episode(1437, 1, 1, tvdb="297986", trakt="73000")
+    assert index(train_job_on_trakt).find(serenity_on_plex) is None
+    serenity_on_trakt = episode(1437, 1, 3, tvdb="297989", trakt="73002")
+    match = index(train_job_on_trakt, serenity_on_trakt).find(serenity_on_plex)
+    assert match is not None
+    assert match.key == "k1"
+    # Without ids of its own (or on the other side) the numbers still match.
+    assert index(episode(1437, 1, 1)).find(serenity_on_plex) is not None
+    assert index(train_job_on_trakt).find(episode(1437, 1, 1)) is not None
+
+
 def test_season_matches_by_show_and_season() -> None:
     season = MediaItem(kind=MediaKind.SEASON, show_ids={"tvdb": "7"}, season=3)
     assert index(season).find(MediaItem(kind=MediaKind.SEASON, show_ids={"tvdb": "7"}, season=3))

@@ -39,6 +39,11 @@ DEFAULT_BASE_URL: Final = "https://api.simkl.com"
 SIMKL_ID_TYPES: Final = ("simkl", "imdb", "tmdb", "tvdb", "mal", "anidb")
 LIST_STATUSES: Final = frozenset({"plantowatch", "watching", "completed", "hold", "dropped"})
 SECTIONS: Final = {"movies": "movie", "shows": "show", "anime": "show"}
+ANIME_FILM: Final = "movie"  # ``anime_type`` of an anime film (the others are episodic)
+# An episode's own ids SIMKL takes beside its number ("Episode-Level External IDs").
+EPISODE_ID_TYPES: Final = ("tvdb", "anidb")
+# ``/sync/ratings/{type}`` (a POST, as SIMKL's docs give it) is read per type.
+RATING_TYPES: Final = ("movies", "shows", "anime")
 
 
 class PinStatus(StrEnum):
@@ -137,14 +142,28 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def simkl_ids(raw: Mapping[str, Any] | None) -> dict[str, str]:
+    """SIMKL's ``ids`` as ours; its ``slug`` is SIMKL's own, kept apart from Trakt's ``slug``."""
+    ids = normalize_ids(raw)
+    slug = ids.pop("slug", None)
+    if slug is not None:
+        ids["simkl_slug"] = slug
+    return ids
+
+
 def _media(section: str, row: Mapping[str, Any]) -> MediaItem | None:
     kind = SECTIONS.get(section)
     if kind is None:
         return None
-    body = _obj(row, kind) or _obj(row, "anime")
-    ids = normalize_ids(_obj(body, "ids"))
+    body = _obj(row, kind) or _obj(row, "anime") or _obj(row, "show") or _obj(row, "movie")
+    ids = simkl_ids(_obj(body, "ids"))
     if not ids:
         return None
+    # An anime film is a film: all-items puts ``anime_type`` on the row, scrobble answers inside
+    # the ``anime`` object (tests/fixtures/real/simkl/all_items_anime_movie_ova.json,
+    # scrobble_start_anime_movie_201.json).
+    if ANIME_FILM in (row.get("anime_type"), body.get("anime_type")):
+        kind = "movie"
     title = body.get("title")
     return MediaItem(
         kind=MediaKind(kind),
@@ -213,7 +232,10 @@ def _payload(entries: Iterable[tuple[MediaItem, Mapping[str, Any]]]) -> dict[str
     for item, extra in entries:
         if item.kind is MediaKind.EPISODE:
             show_ids = wire_ids(item.show_ids, SIMKL_ID_TYPES)
+            own = wire_ids(item.ids, EPISODE_ID_TYPES)
             if not show_ids or item.season is None or item.number is None:
+                if own:  # an episode known only by its own ids
+                    body.setdefault("episodes", []).append({"ids": own, **extra})
                 continue
             key = tuple(sorted(show_ids.items()))
             show = shows.get(key)
@@ -224,7 +246,11 @@ def _payload(entries: Iterable[tuple[MediaItem, Mapping[str, Any]]]) -> dict[str
             if season is None:
                 season = {"number": item.season, "episodes": []}
                 show["seasons"].append(season)
-            season["episodes"].append({"number": item.number, **extra})
+            # The episode's own ids "take priority over season/episode number for matching"
+            # (SIMKL's docs): the number alone may follow another order.
+            season["episodes"].append(
+                {"number": item.number, **({"ids": own} if own else {}), **extra}
+            )
             continue
         group = "movies" if item.kind is MediaKind.MOVIE else "shows"
         body[group].append({"ids": wire_ids(item.ids, SIMKL_ID_TYPES), **extra})
@@ -326,10 +352,21 @@ class SimklClient:
         return await parse_library_in_slices(body)
 
     async def ratings(self, *, date_from: datetime | None = None) -> list[Rating]:
-        """Return rated movies and shows."""
+        """Return rated movies, shows and anime: ``POST /sync/ratings/{type}`` per type.
+
+        SIMKL's docs give this read as a POST (a plain ``POST /sync/ratings`` adds ratings).
+        """
         params = {"date_from": iso_s(date_from)} if date_from is not None else {}
-        body = await self.http.get("/sync/ratings", route="GET /sync/ratings", params=params)
-        return parse_library(body).ratings()
+        out: list[Rating] = []
+        for kind in RATING_TYPES:
+            body = await self.http.post(
+                f"/sync/ratings/{kind}",
+                route="POST /sync/ratings/{type}",
+                params=params,
+                idempotent=True,
+            )
+            out.extend(parse_library(body).ratings())
+        return out
 
     # -- writes ------------------------------------------------------------------------------
     async def _write(
@@ -377,6 +414,9 @@ class SimklClient:
         if item.kind is MediaKind.EPISODE:
             body["show"] = {"ids": wire_ids(item.show_ids, SIMKL_ID_TYPES)}
             body["episode"] = {"season": item.season, "number": item.number}
+            own = wire_ids(item.ids, EPISODE_ID_TYPES)
+            if own:
+                body["episode"]["ids"] = own
         else:
             body["movie" if item.kind is MediaKind.MOVIE else "show"] = {
                 "ids": wire_ids(item.ids, SIMKL_ID_TYPES)
@@ -386,14 +426,20 @@ class SimklClient:
             return result
         section = "movies" if "movie" in data else "shows"
         media = _media(section, data)
-        if media is not None and "episode" in data and isinstance(data["episode"], Mapping):
-            episode = data["episode"]
+        episode = _obj(data, "episode")
+        if media is not None and episode:
+            # Anime answers number episodes the AniDB way and echo the numbers sent (TVDB/TMDB
+            # order, ours) as ``tvdb_season``/``tvdb_number``: the same episode in our terms.
+            season = _int(episode.get("tvdb_season"))
+            number = _int(episode.get("tvdb_number"))
+            if season is None or number is None:
+                season, number = _int(episode.get("season")), _int(episode.get("number"))
             media = MediaItem(
                 kind=MediaKind.EPISODE,
                 show_ids=media.ids,
                 show_title=media.title,
                 year=media.year,
-                season=_int(episode.get("season")),
-                number=_int(episode.get("number")),
+                season=season,
+                number=number,
             )
         return replace(result, item=media)

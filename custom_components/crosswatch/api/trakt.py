@@ -47,6 +47,8 @@ DEFAULT_BASE_URL: Final = "https://api.trakt.tv"
 BATCH_SIZE: Final = WRITE_BATCH
 PAGE_LIMIT: Final = 100
 TRAKT_ID_TYPES: Final = ("trakt", "slug", "imdb", "tmdb", "tvdb")
+# An episode's own ids (Trakt has no episode slugs).
+EPISODE_ID_TYPES: Final = ("trakt", "imdb", "tmdb", "tvdb")
 SEARCH_ID_TYPES: Final = frozenset({"trakt", "imdb", "tmdb", "tvdb"})
 SCROBBLE_ACTIONS: Final = frozenset({"start", "pause", "stop"})
 _GROUPS: Final = {
@@ -319,13 +321,29 @@ def item_from_row(row: Mapping[str, Any]) -> MediaItem | None:
     return None
 
 
+def episode_ids(item: MediaItem) -> dict[str, str | int]:
+    """An episode's own ids as Trakt takes them (empty for other kinds or when unknown).
+
+    Trakt's docs name an episode by its own ids first, and by show + season/number only "if you
+    don't have episode ids": Plex's season/number may follow another order (DVD vs aired, as
+    Firefly), so show + S/E would mark a different episode and still answer 201.
+    """
+    if item.kind is not MediaKind.EPISODE:
+        return {}
+    return wire_ids(item.ids, EPISODE_ID_TYPES)
+
+
 def _payload(
     entries: Iterable[tuple[MediaItem, Mapping[str, Any]]],
 ) -> dict[str, list[dict[str, Any]]]:
-    """Build a sync body; episodes known by show + S/E go nested under their show."""
+    """Build a sync body; episodes by their own ids, else by show + S/E nested under the show."""
     body: dict[str, list[dict[str, Any]]] = {g: [] for g in _GROUPS.values()}
     shows: dict[tuple[tuple[str, str | int], ...], dict[str, Any]] = {}
     for item, extra in entries:
+        own = episode_ids(item)
+        if own:
+            body["episodes"].append({"ids": own, **extra})
+            continue
         show_ids = wire_ids(item.show_ids, TRAKT_ID_TYPES)
         nested = item.kind in (MediaKind.EPISODE, MediaKind.SEASON) and show_ids
         if nested and item.season is not None:
@@ -598,7 +616,10 @@ class TraktClient:
             raise ValueError(msg)
         body: dict[str, Any] = {"progress": round(progress, 2)}
         show_ids = wire_ids(item.show_ids, TRAKT_ID_TYPES)
-        if item.kind is MediaKind.EPISODE and show_ids and item.season is not None:
+        own = episode_ids(item)
+        if own:
+            body["episode"] = {"ids": own}
+        elif item.kind is MediaKind.EPISODE and show_ids and item.season is not None:
             body["show"] = {"ids": show_ids}
             body["episode"] = {"season": item.season, "number": item.number}
         else:

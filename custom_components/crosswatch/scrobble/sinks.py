@@ -2,8 +2,11 @@
 
 Outcome mapping (the same for both services, from CrossWatch's and PlexTraktSync's lessons):
 - 2xx, and 409 ("already scrobbled recently") -> delivered;
-- 404 / 422 (not matched) -> one retry with the alternative body (an episode by its own ids
-  instead of show ids + season/number; otherwise the item a search by id finds), then rejected;
+- 404 / 422 (not matched) -> one retry with the item a search by its own ids finds, then
+  rejected. An episode goes by its own ids whenever it has them; show ids + season/number are
+  used only when it has none, and are never tried as a fallback (they may name another episode);
+- 2xx naming a different title or episode than the one meant -> ``PermanentDeliveryError``
+  (reported: the service counted the wrong one and we say so, never pass it off as delivered);
 - 429 is slept out by the client core; if it persists, 5xx, timeouts, bad bodies and refused
   credentials -> ``RetryableDeliveryError`` (the queue keeps it and the HA layer renews tokens);
 - any other refusal -> ``PermanentDeliveryError``.
@@ -21,7 +24,13 @@ from custom_components.crosswatch.api.errors import (
     NotFoundError,
     RequestRejectedError,
 )
-from custom_components.crosswatch.api.models import STRONG_ID_TYPES, Ids, MediaItem, MediaKind
+from custom_components.crosswatch.api.models import (
+    STRONG_ID_TYPES,
+    Ids,
+    MediaItem,
+    MediaKind,
+    ScrobbleResult,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -62,7 +71,7 @@ class ScrobbleSink(Protocol):
 class ScrobbleApi(Protocol):
     """The part of ``TraktClient`` / ``SimklClient`` a sink uses."""
 
-    async def scrobble(self, action: str, item: MediaItem, progress: float) -> object:
+    async def scrobble(self, action: str, item: MediaItem, progress: float) -> ScrobbleResult:
         """POST ``/scrobble/{action}`` for ``item``."""
 
 
@@ -77,15 +86,31 @@ def _has_service_ids(ids: Ids) -> bool:
     return any(ids.get(t) for t in _SERVICE_ID_TYPES)
 
 
-def alternative_item(item: MediaItem) -> MediaItem | None:
-    """Name an episode the other way: by its own ids when the first try used show + S/E."""
-    if (
-        item.kind is MediaKind.EPISODE
-        and _has_service_ids(item.show_ids)
-        and item.season is not None
-        and _has_service_ids(item.ids)
-    ):
-        return MediaItem(kind=item.kind, ids=item.ids, title=item.title, year=item.year)
+def _conflicts(ours: Ids, theirs: Ids) -> bool:
+    """Whether an id type both sides name has different values."""
+    return any(
+        theirs.get(k) not in (None, v) for k, v in ours.items() if k in _SERVICE_ID_TYPES and v
+    )
+
+
+def answered_other(meant: MediaItem, answered: MediaItem | None) -> str | None:
+    """Why the service's answer names another title or episode than ``meant`` (else ``None``).
+
+    Only what both sides state is compared: an answer without ids or numbers is no evidence.
+    """
+    if answered is None:
+        return None
+    if answered.kind is not meant.kind:
+        return f"a {answered.kind} instead of a {meant.kind}"
+    if any(answered.ids.get(k) for k, v in meant.ids.items() if k in _SERVICE_ID_TYPES and v):
+        # Both name the item by ids: they decide (an episode's numbers may follow another order).
+        return f"other ids {dict(answered.ids)}" if _conflicts(meant.ids, answered.ids) else None
+    if meant.kind is MediaKind.EPISODE:
+        if _conflicts(meant.show_ids, answered.show_ids):
+            return f"another show {dict(answered.show_ids)}"
+        numbers = (answered.season, answered.number)
+        if None not in numbers and numbers != (meant.season, meant.number):
+            return f"S{answered.season}E{answered.number} for S{meant.season}E{meant.number}"
     return None
 
 
@@ -99,20 +124,20 @@ class ServiceScrobbleSink:
         *,
         service: str,
         search: IdSearchApi | None = None,
-        episode_alternative: bool = True,
+        episodes_by_own_ids: bool = True,
         retryable_statuses: frozenset[int] = frozenset(),
     ) -> None:
         """Create for ``client``.
 
-        ``search`` finds an unmatched item by id; ``episode_alternative`` retries an episode by
-        its own ids (services that only take show + S/E say no); ``retryable_statuses`` are 4xx
-        worth retrying for this service.
+        ``search`` finds an unmatched item by id; ``episodes_by_own_ids`` says whether the
+        service can name an episode by its own ids alone (SIMKL needs the show too);
+        ``retryable_statuses`` are 4xx worth retrying for this service.
         """
         self._sink_id = sink_id
         self._client = client
         self._service = service
         self._search = search
-        self._episode_alternative = episode_alternative
+        self._episodes_by_own_ids = episodes_by_own_ids
         self._retryable_statuses = retryable_statuses
 
     @property
@@ -124,24 +149,24 @@ class ServiceScrobbleSink:
         """Send ``scrobble``; see the module docstring for the outcome mapping."""
         item = scrobble.item
         usable = _has_service_ids(item.show_ids)
-        if item.kind is not MediaKind.EPISODE or self._episode_alternative:
+        if item.kind is not MediaKind.EPISODE or self._episodes_by_own_ids:
             usable = usable or _has_service_ids(item.ids)
         if not usable:
             raise PermanentDeliveryError(f"{self._service}: no usable ids for this item")
         action = scrobble.call.value
-        if await self._send(action, item, scrobble.progress):
+        if await self._send(action, item, scrobble.progress, meant=item):
             return
-        alternative = (
-            alternative_item(item) if self._episode_alternative else None
-        ) or await self._searched(item)
-        if alternative is not None and await self._send(action, alternative, scrobble.progress):
+        found = await self._searched(item)
+        if found is not None and await self._send(action, found, scrobble.progress, meant=item):
             return
         raise PermanentDeliveryError(f"{self._service}: item not found")
 
-    async def _send(self, action: str, item: MediaItem, progress: float) -> bool:
+    async def _send(
+        self, action: str, item: MediaItem, progress: float, *, meant: MediaItem
+    ) -> bool:
         """Return ``True`` when delivered, ``False`` when the item was not matched."""
         try:
-            await self._client.scrobble(action, item, progress)
+            result = await self._client.scrobble(action, item, progress)
         except ConflictError:
             return True  # scrobbled recently: the service already has it
         except NotFoundError:
@@ -156,6 +181,12 @@ class ServiceScrobbleSink:
             raise PermanentDeliveryError(str(err)) from err
         except CrosswatchApiError as err:
             raise RetryableDeliveryError(str(err)) from err
+        answered = result.item if isinstance(result, ScrobbleResult) else None
+        other = answered_other(meant, answered)
+        if other is not None:
+            _LOGGER.warning("%s scrobbled %s, not the item meant (%s)", self._service, other, meant)
+            msg = f"{self._service}: answered with {other}"
+            raise PermanentDeliveryError(msg)
         return True
 
     async def _searched(self, item: MediaItem) -> MediaItem | None:
@@ -189,13 +220,13 @@ def trakt_sink(sink_id: str, client: TraktApi) -> ServiceScrobbleSink:
 def simkl_sink(sink_id: str, client: ScrobbleApi) -> ServiceScrobbleSink:
     """Build the sink for one SIMKL account (``SimklClient``).
 
-    SIMKL takes episodes only as show + season/number, and its 400 means another scrobble of
-    the user holds the 20 s lock: worth a retry.
+    SIMKL takes an episode as show + season/number (with the episode's tvdb id beside them when
+    known), and its 400 means another scrobble of the user holds the 20 s lock: worth a retry.
     """
     return ServiceScrobbleSink(
         sink_id,
         client,
         service="simkl",
-        episode_alternative=False,
+        episodes_by_own_ids=False,
         retryable_statuses=frozenset({400}),
     )

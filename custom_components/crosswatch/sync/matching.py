@@ -1,8 +1,9 @@
 """Decide whether two items are the same title.
 
 Two items are the same when any strong id agrees for the same kind (tmdb ids are only unique
-within a kind, so every key carries the kind). Episodes also match by their show's id plus season
-and number. Title+year is a last resort: such a match is reported as ``WEAK`` and the planner never
+within a kind, so every key carries the kind). Episodes match by their own ids first, and by
+their show's id plus season and number only when their own ids do not say they are other
+episodes. Title+year is a last resort: such a match is reported as ``WEAK`` and the planner never
 removes anything on its strength.
 """
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 type MatchKey = tuple[str, str, str, int | None, int | None]
 
 _PRIORITY = {id_type: rank for rank, id_type in enumerate(STRONG_ID_TYPES)}
+# Ranks from here on are show + season/number keys (an item's own ids rank below).
+_SHOW_KEY_RANK = len(STRONG_ID_TYPES)
 _CHILD_KINDS = (MediaKind.SEASON, MediaKind.EPISODE)
 
 
@@ -52,7 +55,7 @@ def strong_keys(item: MediaItem) -> list[tuple[int, MatchKey]]:
         number = item.number if item.kind is MediaKind.EPISODE else None
         keys.extend(
             (
-                len(STRONG_ID_TYPES) + _PRIORITY[id_type],
+                _SHOW_KEY_RANK + _PRIORITY[id_type],
                 (kind, "show:" + id_type, value, item.season, number),
             )
             for id_type, value in item.show_ids.items()
@@ -140,6 +143,7 @@ class MatchIndex:
                 else:
                     seen[0] += 1
                     seen[1] = min(seen[1], rank)
+        found = self._not_other_episodes(item, found)
         if len(found) == 1:
             [key] = found
             conflict = ids_conflict(item, self._items[key])
@@ -160,6 +164,21 @@ class MatchIndex:
             if not ids_conflict(item, self._items[key]):
                 return Match(key, MatchQuality.WEAK)
         return None
+
+    def _not_other_episodes(
+        self, item: MediaItem, found: dict[str, list[int]]
+    ) -> dict[str, list[int]]:
+        """Drop episodes found only by show + season/number whose own ids name another one.
+
+        Plex's numbers may follow another order than the service's (DVD vs aired, as Firefly).
+        """
+        if item.kind is not MediaKind.EPISODE or not item.ids:
+            return found
+        return {
+            key: seen
+            for key, seen in found.items()
+            if seen[1] < _SHOW_KEY_RANK or not _disagree(item.ids, self._items[key].ids)
+        }
 
     def _weak_index(self) -> dict[MatchKey, str | list[str]]:
         if self._weak is None:
