@@ -102,8 +102,9 @@ async def test_episode_title_and_show_poster(
     await accounts.scrobbler.pipeline.wait_idle()
     assert await accounts.trakt_scrobbles() == [("start", 10.0, 201)]
     [start] = [r for r in await sim.requests("trakt") if "/scrobble/" in r["path"]]
-    assert start["body"]["show"]["ids"]["tvdb"] == 81189  # the show's ids, not the episode's
-    assert start["body"]["episode"] == {"season": 1, "number": 1}
+    # The episode's own ids (Trakt's docs: show + S/E only "if you don't have episode ids").
+    assert "show" not in start["body"]
+    assert start["body"]["episode"]["ids"]["tvdb"] == episode.tvdb
 
 
 async def test_every_user_route_names_users_from_the_server(
