@@ -100,7 +100,7 @@ async def one_run(
     await sim.clear_requests()
     start = sim.clock.time()
     plan = await plan_run(memory, sides, FEATURES, mode=SyncMode.ADD_ONLY, now=start)
-    outcome, _ = await execute(sides, plan)
+    outcome = (await execute(sides, plan)).outcome
     memory = await finish_run(memory, plan, outcome, sides, now=sim.clock.time())
     waited = sim.clock.time() - start
     counts = await sim.counts()

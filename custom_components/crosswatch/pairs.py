@@ -28,7 +28,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 
 from .accounts import PlexAccount, SimklAccount, TraktAccount, get_clock
-from .api.errors import CrosswatchApiError
+from .api.errors import AuthError, CrosswatchApiError
 from .api.models import Feature
 from .const import (
     CONF_ACCOUNT_ID,
@@ -45,7 +45,7 @@ from .const import (
     Removals,
 )
 from .repairs import ISSUE_SYNC_HELD
-from .sync.plan import RunResult, Side, SyncMode, SyncPlan
+from .sync.plan import Action, RunResult, Side, SyncMode, SyncPlan
 from .sync.state import PairState, RunRecord
 from .sync_engine import PairMemory, execute, finish_run, plan_run
 from .sync_sides import PlexSide, SimklSide, SyncSide, TraktSide
@@ -317,10 +317,14 @@ class PairRunner:
         self.enabled = enabled
         self._notify()
 
-    async def async_confirm_removals(self) -> dict[str, Any]:
-        """Apply held removals once (the held-plan repair's confirmation)."""
+    async def async_confirm_removals(self, held_plan: str) -> dict[str, Any]:
+        """Apply the held removals of ``held_plan`` once (the held-plan repair's confirmation).
+
+        If the next run plans other removals, the confirmation is not used and they are held
+        (and the repair raised) again.
+        """
         async with self._lock:
-            self._set_state(self.state.confirm_removals())
+            self._set_state(self.state.confirm_removals(held_plan))
             await self._save()
         return await self.async_run()
 
@@ -349,7 +353,8 @@ class PairRunner:
         target_entry = self._target_entry()
         chosen = [f for f in self.features if features is None or f in features]
         async with self._lock:
-            sides = {Side.SOURCE: self._side(self.entry), Side.TARGET: self._side(target_entry)}
+            entries = {Side.SOURCE: self.entry, Side.TARGET: target_entry}
+            sides = {side: self._side(entry) for side, entry in entries.items()}
             clock = get_clock(self.hass)
             started = clock.time()
             offload = self.hass.async_add_executor_job
@@ -365,27 +370,54 @@ class PairRunner:
                 )
             except CrosswatchApiError as err:
                 _LOGGER.debug("Sync pair %s could not read: %s", self.title, err)
+                if isinstance(err, AuthError):
+                    self._reauth(
+                        [e for side, e in entries.items() if sides[side].service == err.service]
+                    )
                 return await self._finish_failed(started, clock.time(), str(err), dry_run=dry_run)
             summary = await offload(self._summary, plan, dry_run)
             if dry_run:
                 return summary
-            outcome, limit_hit = await execute(sides, plan)
+            execution = await execute(sides, plan)
+            outcome = execution.outcome
             self.memory = await finish_run(
                 self.memory, plan, outcome, sides, now=clock.time(), offload=offload
             )
             await self._save()
+            if execution.auth_failed is not None:
+                self._reauth([entries[execution.auth_failed]])
+                summary["error"] = f"{sides[execution.auth_failed].service}: credentials refused"
             record = self.state.last_run
             summary["result"] = record.result.value if record else RunResult.OK.value
             summary["counts"] = dict(record.counts) if record else {}
-            self._issues(plan, limit_hit=limit_hit)
+            summary["suppressed_removals"] = sum(
+                c.get("suppressed_removals", 0) for c in summary["counts"].values()
+            )
+            written = [c for c in plan.changes if c.id in outcome.succeeded]
+            summary["adds"] = sum(1 for c in written if c.action is Action.ADD)
+            summary["removals"] = sum(1 for c in written if c.action is Action.REMOVE)
+            self._issues(plan, limit_hit=execution.limit_hit)
             return self._finished(summary)
 
+    @callback
+    def _reauth(self, entries: Sequence[CrosswatchConfigEntry]) -> None:
+        """Refused credentials: ask the user to sign in again now, not at the next poll."""
+        for entry in entries:
+            entry.async_start_reauth(self.hass)
+
     def _summary(self, plan: SyncPlan, dry_run: bool) -> dict[str, Any]:  # noqa: FBT001
+        """The plan's summary; ``adds`` and ``removals`` count what was written (none yet)."""
+        summary = plan.summary()
         return {
             "pair": self.subentry_id,
             "title": self.title,
             "dry_run": dry_run,
-            **plan.summary(),
+            **summary,
+            "adds": 0,
+            "removals": 0,
+            "planned_adds": summary["adds"],
+            "planned_removals": summary["removals"],
+            "suppressed_removals": sum(p.suppressed_removals for p in plan.features.values()),
         }
 
     async def _finish_failed(
@@ -420,6 +452,9 @@ class PairRunner:
                 "result": summary["result"],
                 "adds": summary.get("adds", 0),
                 "removals": summary.get("removals", 0),
+                "planned_adds": summary.get("planned_adds", 0),
+                "planned_removals": summary.get("planned_removals", 0),
+                "suppressed_removals": summary.get("suppressed_removals", 0),
                 "held": summary.get("held", False),
             },
         )
@@ -460,7 +495,11 @@ class PairRunner:
                 severity=ir.IssueSeverity.WARNING,
                 translation_key=ISSUE_HELD,
                 translation_placeholders={**placeholders, "count": str(held)},
-                data={"entry_id": self.entry.entry_id, "subentry_id": self.subentry_id},
+                data={
+                    "entry_id": self.entry.entry_id,
+                    "subentry_id": self.subentry_id,
+                    "plan": plan.held_plan,
+                },
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, held_id)
@@ -510,7 +549,7 @@ class PairRunner:
             "exact": sorted(self.memory.exact),
             "failing": len(state.failures),
             "parked": len(state.parked(self.clock_time())),
-            "removals_confirmed": state.removals_confirmed,
+            "removals_confirmed": state.confirmed_plan is not None,
             "runs": [run.to_dict() for run in state.runs[-5:]],
         }
 

@@ -119,7 +119,16 @@ class RemoveSubentryFlow(SubentryRepairFlow):
 
 
 class ConfirmHeldRemovalsFlow(SubentryRepairFlow):
-    """Apply a sync pair's held removals once, on the user's confirmation."""
+    """Apply a sync pair's held removals once, on the user's confirmation.
+
+    The confirmation names the held plan the issue showed: a run planning other removals does
+    not use it.
+    """
+
+    def __init__(self, entry_id: str, subentry_id: str, held_plan: str) -> None:
+        """Bind the pair and the held plan the issue was raised for."""
+        super().__init__(entry_id, subentry_id)
+        self._held_plan = held_plan
 
     async def async_step_confirm(
         self, user_input: dict[str, str] | None = None
@@ -135,7 +144,7 @@ class ConfirmHeldRemovalsFlow(SubentryRepairFlow):
                 data_schema=vol.Schema({}),
                 description_placeholders={"name": runner.title},
             )
-        await runner.async_confirm_removals()
+        await runner.async_confirm_removals(self._held_plan)
         return self.async_create_entry(data={})
 
 
@@ -144,6 +153,8 @@ async def async_create_fix_flow(
 ) -> RepairsFlow:
     """Create the flow that fixes ``issue_id`` (removed targets and held removals)."""
     if issue_id.startswith(f"{ISSUE_SYNC_HELD}_") and data is not None:
-        return ConfirmHeldRemovalsFlow(str(data["entry_id"]), str(data["subentry_id"]))
+        return ConfirmHeldRemovalsFlow(
+            str(data["entry_id"]), str(data["subentry_id"]), str(data.get("plan"))
+        )
     entry_id, subentry_id = issue_id.removeprefix(f"{ISSUE_TARGET_REMOVED}_").split("_", 1)
     return RemoveSubentryFlow(entry_id, subentry_id)

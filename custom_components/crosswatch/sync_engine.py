@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
-from .api.errors import AccountLimitError, CrosswatchApiError
+from .api.errors import AccountLimitError, AuthError, CrosswatchApiError, InvalidResponseError
 from .api.models import Feature
 from .sync.apply import ExecutionOutcome, apply_outcome
 from .sync.guards import DAY
@@ -38,8 +38,8 @@ WHOLE_READ_EVERY: Final = DAY
 # How far before the last read's start a read of changes begins: clock skew, late posts.
 READ_OVERLAP: Final = 3600.0
 # What a run that planned nothing carries over from the last run's counts: titles that cannot
-# be written and conflicts stand as they were; nothing was written.
-STANDING_COUNTS: Final = ("unmatched", "conflicts")
+# be written, conflicts and removals not carried stand as they were; nothing was written.
+STANDING_COUNTS: Final = ("unmatched", "conflicts", "suppressed_removals")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,17 +116,52 @@ async def plan_run(
         )
     settings = PlanSettings(mode=mode, allow_removals=allow_removals)
     plan = await offload(partial(plan_sync, now=now), state, inputs, settings)
+    for feature, feature_plan in plan.features.items():
+        for side in feature_plan.collapsed:
+            raise empty_read_error(sides[side].service, feature, state, side, inputs)
     return replace(plan, reads=reads)
 
 
-async def execute(sides: Mapping[Side, SyncSide], plan: SyncPlan) -> tuple[ExecutionOutcome, bool]:
+def empty_read_error(
+    service: str,
+    feature: Feature,
+    state: PairState,
+    side: Side,
+    inputs: Mapping[Feature, tuple[SideInput, SideInput]],
+) -> InvalidResponseError:
+    """The error of a read that came back empty or collapsed with no activity to explain it."""
+    baseline = state.baselines[feature].side(side)  # only a side with a baseline collapses
+    read = inputs[feature][0 if side is Side.SOURCE else 1].inventory
+    message = (
+        f"answered {read.size} {feature} entries where the last run saw {baseline.size}, "
+        "with no activity to explain it; taken as a failed read, nothing was written"
+    )
+    return InvalidResponseError(service, f"{feature} read", message)
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """What ``execute`` did.
+
+    ``limit_hit``: a list limit stopped the adds; ``auth_failed``: the side whose credentials
+    were refused (the run stopped there).
+    """
+
+    outcome: ExecutionOutcome
+    limit_hit: bool = False
+    auth_failed: Side | None = None
+
+
+async def execute(sides: Mapping[Side, SyncSide], plan: SyncPlan) -> Execution:
     """Write every change in batches; a failed batch fails its changes and the rest go on.
 
     Removals go first (they make room under list limits). After a list-limit refusal no more adds
-    are attempted; they stay unattempted and are planned again next run.
+    are attempted; they stay unattempted and are planned again next run. Refused credentials
+    stop the run at once: every further batch would be refused too.
     """
     succeeded: list[Change] = []
     failed: list[Change] = []
+    rejected: list[Change] = []
     limit_hit = False
     for feature, feature_plan in plan.features.items():
         for side, sync in sides.items():
@@ -140,16 +175,21 @@ async def execute(sides: Mapping[Side, SyncSide], plan: SyncPlan) -> tuple[Execu
                         unknown = await sync.write(feature, action, batch)
                     except AccountLimitError:
                         limit_hit = True
+                    except AuthError as err:
+                        _LOGGER.warning("A sync write to %s was refused: %s", sync.service, err)
+                        failed.extend(batch)
+                        outcome = ExecutionOutcome.of(succeeded, failed, rejected, stopped=True)
+                        return Execution(outcome, limit_hit, auth_failed=side)
                     except CrosswatchApiError as err:
                         # The run is partial or failed: the pair reports it, once per outage.
                         _LOGGER.debug("A sync write to %s failed: %s", sync.service, err)
                         failed.extend(batch)
                     else:
-                        # A title the service did not know fails (and is parked after repeats).
-                        rejected = {c.id for c in unknown}
-                        failed.extend(c for c in batch if c.id in rejected)
-                        succeeded.extend(c for c in batch if c.id not in rejected)
-    return ExecutionOutcome.of(succeeded, failed), limit_hit
+                        # A title the service did not know is rejected (parked after repeats).
+                        refused = {c.id for c in unknown}
+                        rejected.extend(c for c in batch if c.id in refused)
+                        succeeded.extend(c for c in batch if c.id not in refused)
+    return Execution(ExecutionOutcome.of(succeeded, failed, rejected), limit_hit)
 
 
 async def finish_run(
@@ -208,9 +248,10 @@ def _unchanged_record(memory: PairMemory, plan: SyncPlan, now: float) -> RunReco
         }
         for feature in plan.features
     }
-    return RunRecord(
-        started_at=plan.created_at, finished_at=now, result=RunResult.OK, counts=counts
-    )
+    # Titles that cannot be written are still unsynced: such a run stays partial.
+    unsynced = any(c.get("unmatched", 0) for c in counts.values())
+    result = RunResult.PARTIAL if unsynced else RunResult.OK
+    return RunRecord(started_at=plan.created_at, finished_at=now, result=result, counts=counts)
 
 
 def _fold(

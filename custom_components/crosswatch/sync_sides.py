@@ -485,23 +485,25 @@ class PlexSide:
     async def write(
         self, feature: Feature, action: Action, changes: Sequence[Change]
     ) -> Sequence[Change]:
-        """One change per request (Plex has no batch endpoints); a title Plex lacks raises."""
+        """One change per request (Plex has no batch endpoints); returns the titles Plex lacks."""
+        unknown: list[Change] = []
         for change in changes:
             add = action is Action.ADD
             if feature is Feature.WATCHLIST:
                 key = await self.tv.resolve_rating_key(change.item)
-                if key is None:
-                    raise InvalidResponseError("plex", "watchlist", "title not found on Plex")
+                if key is None:  # discover does not know the title
+                    unknown.append(change)
+                    continue
                 await (self.tv.watchlist_add if add else self.tv.watchlist_remove)(key)
                 continue
             key = await self._rating_key(change.item)
-            if key is None:
-                raise InvalidResponseError("pms", "library", "title not in the Plex library")
-            if feature is Feature.HISTORY:
+            if key is None:  # not in the server's library
+                unknown.append(change)
+            elif feature is Feature.HISTORY:
                 await (self.server.mark_watched if add else self.server.mark_unwatched)(key)
             else:
                 await self.server.rate(key, float(change.rating) if add and change.rating else None)
-        return ()
+        return unknown
 
 
 def _plays_since(base: Inventory, since: float, plays: Sequence[Play]) -> Inventory | None:

@@ -68,3 +68,14 @@ async def run_pair(hass: HomeAssistant, pair_id: str, **data: Any) -> dict[str, 
 async def writes(sim: Simulator, service: str) -> list[dict[str, Any]]:
     """Every write request the simulator logged for ``service``."""
     return [r for r in await sim.requests(service) if r.get("method") not in ("GET", "HEAD")]
+
+
+def only_unmatched_left(
+    result: dict[str, Any], feature: str = "history", unmatched: int = 1
+) -> bool:
+    """Whether a run synced everything but the seed's titles the target cannot be told about.
+
+    Such titles stay unsynced, so the run is ``partial``, not ``ok``.
+    """
+    counts = result["features"][feature]
+    return bool(result["result"] == "partial" and counts["unmatched"] == unmatched)

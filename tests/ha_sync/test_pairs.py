@@ -109,21 +109,52 @@ async def test_empty_answer_does_not_wipe_the_target(
     trakt_user = sim.state.trakt.users[cred.TRAKT_USER]
     assert (await run_pair(hass, PAIR_ID))["result"] == "ok"
     synced = {i.title for i in trakt_user.watchlist}
+    assert 0 < len(synced) < 20  # below the collapse guard's size: only the empty rule applies
 
+    # Discover answers an empty list, its one-row marker page included.
     empty = {"MediaContainer": {"size": 0, "totalSize": 0, "offset": 0, "Metadata": []}}
     await sim.fault(
         "plex-discover", "GET /library/sections/watchlist/all", status=200, body=empty, count=2
     )
+    await sim.clear_requests()
     result = await run_pair(hass, PAIR_ID)
-    assert result["result"] == "held"
-    assert result["removals"] == 0
+    assert result["result"] == "failed"
+    assert "plex" in result["error"]
+    assert "answered 0 watchlist entries where the last run saw" in result["error"]
+    assert result.get("removals", 0) == 0
+    assert await writes(sim, "trakt") == []
     assert {i.title for i in trakt_user.watchlist} == synced
-    assert ir.async_get(hass).async_get_issue(DOMAIN, f"sync_held_{runner_entry(hass)}_{PAIR_ID}")
+    # No removal is proposed: no repair asks the user to confirm deleting everything.
+    assert not ir.async_get(hass).async_get_issue(
+        DOMAIN, f"sync_held_{runner_entry(hass)}_{PAIR_ID}"
+    )
 
-    # Plex answers properly again: nothing to remove, the issue goes away.
+    # Plex answers properly again: nothing to remove.
     result = await run_pair(hass, PAIR_ID)
     assert result["result"] == "ok"
     assert {i.title for i in trakt_user.watchlist} == synced
+
+
+async def test_collapsed_history_fails_the_run_and_proposes_nothing(
+    hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    sim = sim_urls
+    await sim.reset({"movies": 60, "movie_plays": 40})
+    trakt = await trakt_entry(hass, sim)
+    plex = with_pair(plex_entry(sim), trakt, ["history"], removals="mirror")
+    await setup_entries(hass, trakt, plex)
+    await run_sync(hass, pair=PAIR_ID)
+    plays = len(sim.state.trakt.users[cred.TRAKT_USER].history)
+    # The server answers every history page empty, its one-row marker page included.
+    empty = {"MediaContainer": {"size": 0, "totalSize": 0, "offset": 0, "Metadata": []}}
+    await sim.fault("pms", "GET /status/sessions/history/all", status=200, body=empty)
+    await sim.clear_requests()
+    result = await run_pair(hass, PAIR_ID)
+    await sim.clear_faults()
+    assert result["result"] == "failed"
+    assert "answered 0 history entries" in result["error"]
+    assert await writes(sim, "trakt") == []
+    assert len(sim.state.trakt.users[cred.TRAKT_USER].history) == plays
     assert not ir.async_get(hass).async_get_issue(
         DOMAIN, f"sync_held_{runner_entry(hass)}_{PAIR_ID}"
     )
@@ -142,7 +173,8 @@ async def test_dry_run_writes_nothing(hass: HomeAssistant, sim_urls: Simulator) 
     response = await run_sync(hass, config_entry_id=plex.entry_id, dry_run=True)
     summary = response["pairs"][PAIR_ID]
     assert summary["dry_run"] is True
-    assert summary["adds"] > 0
+    assert summary["adds"] == 0  # written
+    assert summary["planned_adds"] > 0
     assert set(summary["features"]) == {"watchlist", "history", "ratings"}
     for service in ("trakt", "plex-discover", "pms", "plex.tv"):
         assert await writes(sim, service) == []

@@ -106,7 +106,7 @@ async def run(
     whole: bool = False,
 ) -> tuple[PairMemory, SyncPlan]:
     plan = await plan_run(memory, sides, features, mode=mode, now=sim.clock.time(), whole=whole)
-    outcome, _ = await execute(sides, plan)
+    outcome = (await execute(sides, plan)).outcome
     assert not outcome.failed
     return await finish_run(memory, plan, outcome, sides, now=sim.clock.time()), plan
 
@@ -385,7 +385,10 @@ async def test_many_removals_read_trakt_whole_once_instead_of_one_lookup_each(
     for row in lost:
         plex.history.remove(row)
     await sim.advance(600)
-    memory = PairMemory(state=memory.state.confirm_removals(), exact=memory.exact)
+    now = sim.clock.time()
+    held = await plan_run(memory, sides, (Feature.HISTORY,), mode=SyncMode.MIRROR, now=now)
+    assert held.held_plan is not None
+    memory = PairMemory(state=memory.state.confirm_removals(held.held_plan), exact=memory.exact)
     await sim.clear_requests()
     memory, plan = await run(sim, memory, sides, mode=SyncMode.MIRROR)
     assert plan.reads[HISTORY[1]] is ReadKind.KEPT

@@ -80,7 +80,10 @@ async def test_rating_removals_both_ways(hass: HomeAssistant, sim_urls: Simulato
 
     held = await run_pair(hass, PAIR_ID)
     assert held["result"] == "held"
-    confirmed = await runner(trakt, PAIR_ID).async_confirm_removals()
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, held_issue_id(trakt.entry_id, PAIR_ID))
+    assert issue is not None
+    assert issue.data is not None
+    confirmed = await runner(trakt, PAIR_ID).async_confirm_removals(str(issue.data["plan"]))
     assert confirmed["removals"] == 2
     assert on_simkl not in trakt_user.ratings
     assert simkl_user.entries[on_trakt].rating is None

@@ -137,7 +137,7 @@ async def test_titles_trakt_does_not_know_fail_then_park(
     assert [r["result"] for r in results[:3]] == ["partial", "failed", "failed"]
     assert all(r["counts"]["watchlist"]["failed"] == 1 for r in results[:3])
     # After three failures the title is parked: the fourth run leaves it alone.
-    assert results[3]["result"] == "ok"
+    assert results[3]["result"] == "partial"  # a parked title is left unsynced
     assert results[3]["features"]["watchlist"]["parked"] == 1
 
 

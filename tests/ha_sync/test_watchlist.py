@@ -136,7 +136,7 @@ async def test_trakt_simkl_two_way_with_removal_on_each_side(
 
     # The confirmation was for once: the state no longer carries it, and all is in step.
     state = runner(trakt, PAIR_ID).state
-    assert not state.removals_confirmed
+    assert state.confirmed_plan is None
     assert state.last_run is not None
     assert state.last_run.counts["watchlist"]["removals"] == 2
     assert (await run_pair(hass, PAIR_ID))["result"] == "ok"

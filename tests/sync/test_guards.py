@@ -22,7 +22,11 @@ GUARDS = GuardSettings()
         (20, 2, False, True),  # exactly 10% of 20
         (20, 0, False, True),
         (20, 3, False, False),  # 15%
-        (19, 0, False, False),  # below the minimum previous size
+        (19, 0, False, True),  # empty: a failed read for any size
+        (1, 0, False, True),
+        (1, 0, True, False),
+        (0, 0, False, False),
+        (19, 1, False, False),  # below the minimum previous size
         (20, 2, True, False),  # the provider's activity moved: a real clear-out
         (1000, 100, False, True),
         (1000, 101, False, False),

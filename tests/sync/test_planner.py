@@ -35,7 +35,14 @@ def plan(
         source.feature,
         SideInput(inventory=source, capabilities=source_caps or Capabilities()),
         SideInput(inventory=target, capabilities=target_caps or Capabilities()),
-        settings=PlanSettings(mode=mode, play_tolerance=tolerance, allow_removals=allow_removals),
+        # These plans carry no activity markers, so a list the user emptied would read as a
+        # failed read; the empty-answer rule has its own tests (test_guards, ha_sync).
+        settings=PlanSettings(
+            mode=mode,
+            play_tolerance=tolerance,
+            allow_removals=allow_removals,
+            guards=GuardSettings(empty_is_failure=False),
+        ),
         baseline=baseline,
         confirm_removals=confirm,
     )

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from custom_components.crosswatch.sync.plan import SyncPlan
 
 TOLERANCE = 60.0
-NO_GUARDS = GuardSettings(collapse_min_previous=10**9, max_removal_percent=10**6)
+NO_GUARDS = GuardSettings(
+    collapse_min_previous=10**9, max_removal_percent=10**6, empty_is_failure=False
+)
 TITLES = st.integers(min_value=1, max_value=12)
 ID_FORMS = st.sampled_from(["both", "tmdb", "imdb"])
 
@@ -369,7 +371,8 @@ def test_collapse_guard_fires_exactly_at_its_threshold(previous, current, moved)
     }
     plan = plan_sync(state, inputs, PlanSettings(mode=SyncMode.MIRROR), now=0)
     shown = len(now)
-    expected = not moved and previous >= 20 and shown * 10 <= previous
+    empty = previous > 0 and shown == 0  # an empty answer fails for any size
+    expected = not moved and (empty or (previous >= 20 and shown * 10 <= previous))
     feature_plan = plan.features[Feature.WATCHLIST]
     assert (feature_plan.collapsed == (Side.SOURCE,)) is expected
     removals = previous - shown

@@ -65,7 +65,8 @@ def test_state_round_trips_through_json() -> None:
             ),
         ),
         watermarks={"source:watchlist": "2026-01-01T00:00:00Z"},
-        removals_confirmed=True,
+        confirmed_plan="0123456789abcdef",
+        lingering={"source:history": {"movie:tmdb:1": (5.0, 7.0)}},
     )
     data = json.loads(json.dumps(state.to_dict()))
     assert data["version"] == SCHEMA_VERSION
@@ -170,7 +171,8 @@ def test_third_failure_parks_then_expiry_retries() -> None:
         plan = plan_for(state, source, target, SyncMode.ADD_ONLY, now=NOW + attempt)
         failing = [c for c in plan.changes if c.key == "movie:tmdb:1"]
         others = [c for c in plan.changes if c.key != "movie:tmdb:1"]
-        state = apply_outcome(state, plan, ExecutionOutcome.of(others, failing), now=NOW + attempt)
+        outcome = ExecutionOutcome.of(others, rejected=failing)
+        state = apply_outcome(state, plan, outcome, now=NOW + attempt)
         target = watchlist(movie(2))
     assert state.runs[0].result is RunResult.PARTIAL
     record = state.failures["watchlist|target|movie:tmdb:1"]
@@ -209,12 +211,55 @@ def test_held_run_and_one_time_confirmation() -> None:
     assert state.runs[-1].counts["watchlist"]["held"] == 5
     again = plan_for(state, source, watchlist(*items), SyncMode.MIRROR)
     assert again.held  # still held: the held titles kept their baseline
-    state = state.confirm_removals()
+    assert again.held_plan == held.held_plan is not None
+    state = state.confirm_removals(again.held_plan)
     confirmed = plan_for(state, source, watchlist(*items), SyncMode.MIRROR)
     assert confirmed.confirmed_removals
     assert confirmed.summary()["removals"] == 5
     state = apply_outcome(state, confirmed, ExecutionOutcome.all_succeeded(confirmed), now=NOW)
-    assert state.removals_confirmed is False  # used up
+    assert state.confirmed_plan is None  # used up
+
+
+def test_a_confirmation_applies_only_to_the_plan_it_was_given_for() -> None:
+    items = [movie(n) for n in range(1, 41)]
+    state = PairState(baselines={Feature.WATCHLIST: Baseline(watchlist(*items), watchlist(*items))})
+    held = plan_for(state, watchlist(*items[5:]), watchlist(*items), SyncMode.MIRROR)
+    assert held.held_plan is not None
+    state = state.confirm_removals(held.held_plan)
+    # Before the run, one more title went from the source: the plan is not the one confirmed.
+    other = plan_for(state, watchlist(*items[6:]), watchlist(*items), SyncMode.MIRROR)
+    assert other.held
+    assert not other.confirmed_removals
+    assert other.held_plan not in (None, held.held_plan)
+    assert other.summary()["removals"] == 0
+    state = apply_outcome(state, other, ExecutionOutcome.all_succeeded(other), now=NOW)
+    assert state.confirmed_plan is None  # stale: the repair asks again
+
+
+def test_only_a_title_the_service_refused_counts_toward_parking() -> None:
+    state = PairState()
+    source, target = watchlist(movie(1), movie(2)), watchlist()
+    # Three outages in a row (a 503, a timeout, a refused token): the titles are not at fault.
+    for attempt in range(3):
+        plan = plan_for(state, source, target, SyncMode.ADD_ONLY, now=NOW + attempt)
+        state = apply_outcome(
+            state, plan, ExecutionOutcome.of(failed=plan.changes), now=NOW + attempt
+        )
+        assert state.runs[-1].result is RunResult.FAILED
+    assert state.failures == {}
+    # One title refused twice, then the write lands without an answer and the title is in step.
+    for attempt in range(2):
+        plan = plan_for(state, source, target, SyncMode.ADD_ONLY, now=NOW + attempt)
+        first = [c for c in plan.changes if c.key == "movie:tmdb:1"]
+        rest = [c for c in plan.changes if c.key != "movie:tmdb:1"]
+        state = apply_outcome(state, plan, ExecutionOutcome.of(rest, rejected=first), now=NOW)
+        target = watchlist(movie(2))
+    assert state.failures["watchlist|target|movie:tmdb:1"].failures == 2
+    in_step = plan_for(state, source, watchlist(movie(1), movie(2)), SyncMode.ADD_ONLY, now=NOW)
+    assert in_step.is_empty
+    state = apply_outcome(state, in_step, ExecutionOutcome(), now=NOW)
+    assert state.failures == {}
+    assert state.runs[-1].result is RunResult.OK
 
 
 def test_run_result_when_nothing_attempted_or_nothing_planned() -> None:

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from custom_components.crosswatch.api.models import Feature
 
-from .guards import GuardSettings, record_failure
+from .guards import FailureRecord, GuardSettings, record_failure
 from .inventory import Entry, Inventory, merge_play
-from .plan import Action, Change, FeaturePlan, RunResult, Side, SyncPlan
+from .plan import Action, Change, FeaturePlan, ReadKind, RunResult, Side, SyncPlan
 from .state import Baseline, PairState, RunRecord, watermark_key
 
 if TYPE_CHECKING:
@@ -26,17 +26,39 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class ExecutionOutcome:
-    """Which changes (by ``Change.id``) were written and which failed; others were not attempted."""
+    """Which changes (by ``Change.id``) were written and which failed; others were not attempted.
+
+    ``rejected``: failed because the service refused that very title (its ``not_found``); only
+    these count toward parking. ``failed``: their batch failed as a whole (an outage, a timeout,
+    a refused token, an answer cut short), which says nothing about the titles. ``stopped``: the
+    run stopped early because credentials were refused.
+    """
 
     succeeded: frozenset[str] = frozenset()
     failed: frozenset[str] = frozenset()
+    rejected: frozenset[str] = frozenset()
+    stopped: bool = False
 
     @classmethod
     def of(
-        cls, succeeded: Iterable[Change] = (), failed: Iterable[Change] = ()
+        cls,
+        succeeded: Iterable[Change] = (),
+        failed: Iterable[Change] = (),
+        rejected: Iterable[Change] = (),
+        *,
+        stopped: bool = False,
     ) -> ExecutionOutcome:
         """Build from the changes themselves."""
-        return cls(frozenset(c.id for c in succeeded), frozenset(c.id for c in failed))
+        return cls(
+            frozenset(c.id for c in succeeded),
+            frozenset(c.id for c in failed),
+            frozenset(c.id for c in rejected),
+            stopped=stopped,
+        )
+
+    def unsuccessful(self, change: Change) -> bool:
+        """Whether ``change`` was attempted and did not go through."""
+        return change.id in self.failed or change.id in self.rejected
 
     @classmethod
     def all_succeeded(cls, plan: SyncPlan) -> ExecutionOutcome:
@@ -62,19 +84,7 @@ def apply_outcome(
             if marker is not None:
                 watermarks[watermark_key(side, feature)] = marker
 
-    failures = dict(state.failures)
-    failed_keys = {c.park_key for c in plan.changes if c.id in outcome.failed}
-    for key in sorted(failed_keys):
-        failures[key] = record_failure(failures.get(key), now, guards)
-    for change in plan.changes:
-        if change.id in outcome.succeeded and change.park_key not in failed_keys:
-            failures.pop(change.park_key, None)
-    # Parkings that ran out are forgotten unless they failed again just now.
-    failures = {
-        key: record
-        for key, record in failures.items()
-        if not record.expired(now) or key in failed_keys
-    }
+    failures = _failures_after(state, plan, outcome, now, guards)
 
     record = RunRecord(
         started_at=plan.created_at,
@@ -82,25 +92,90 @@ def apply_outcome(
         result=run_result(plan, outcome),
         counts={feature.value: _counts(p, outcome) for feature, p in plan.features.items()},
     )
-    confirmed = state.removals_confirmed and not plan.confirmed_removals
+    # A confirmation is spent by the run that used it, and stale once a run planned otherwise.
     return replace(
         state,
         baselines=baselines,
         failures=failures,
         watermarks=watermarks,
-        removals_confirmed=confirmed,
+        confirmed_plan=None,
+        lingering=_lingering_after(state, plan, outcome),
     ).with_run(record)
 
 
+def _lingering_after(
+    state: PairState, plan: SyncPlan, outcome: ExecutionOutcome
+) -> dict[str, dict[str, tuple[float, ...]]]:
+    """The plays we removed that a side may still show, to leave out of its later reads.
+
+    Every play removed now is added (Plex keeps its history when a title is marked unwatched).
+    A side read whole keeps only those its read still showed; a side read otherwise keeps all.
+    """
+    lingering = {side: dict(plays) for side, plays in state.lingering.items()}
+    for feature, feature_plan in plan.features.items():
+        for side in Side:
+            key = watermark_key(side, feature)
+            plays = lingering.pop(key, {})
+            if plan.reads.get(key) is ReadKind.WHOLE:
+                plays = dict(feature_plan.lingering.get(side, {}))
+            for change in feature_plan.changes:
+                removed = change.action is Action.REMOVE and change.watched_at is not None
+                if removed and change.side is side and change.id in outcome.succeeded:
+                    times = {*plays.get(change.key, ()), change.watched_at}
+                    plays[change.key] = tuple(sorted(t for t in times if t is not None))
+            if plays:
+                lingering[key] = plays
+    return lingering
+
+
+def _failures_after(
+    state: PairState,
+    plan: SyncPlan,
+    outcome: ExecutionOutcome,
+    now: float,
+    guards: GuardSettings,
+) -> dict[str, FailureRecord]:
+    """Failure counts after a run: only a title the service refused counts toward parking.
+
+    A success clears a title's count, and so does a title no longer planned at all (it is in
+    step now: a write whose answer was lost may have landed). Parkings that ran out are
+    forgotten unless the title was refused again just now.
+    """
+    failures = dict(state.failures)
+    rejected = {c.park_key for c in plan.changes if c.id in outcome.rejected}
+    for key in sorted(rejected):
+        failures[key] = record_failure(failures.get(key), now, guards)
+    for change in plan.changes:
+        if change.id in outcome.succeeded and change.park_key not in rejected:
+            failures.pop(change.park_key, None)
+    planned = {
+        c.park_key
+        for p in plan.features.values()
+        for c in (*p.changes, *p.held, *p.parked, *p.limit_cut, *p.suppressed)
+    }
+    features = {f"{feature}|" for feature in plan.features}
+    return {
+        key: record
+        for key, record in failures.items()
+        if key in rejected
+        or (not record.expired(now) and (key in planned or not key.startswith(tuple(features))))
+    }
+
+
 def run_result(plan: SyncPlan, outcome: ExecutionOutcome) -> RunResult:
-    """Held beats failure counts: the user has to act. Then failed, partial or ok."""
+    """Held beats failure counts: the user has to act. Then failed, partial or ok.
+
+    A run that wrote nothing of what it attempted, or stopped at refused credentials, failed; one
+    that leaves any title unsynced (failed, parked, unmatched, cut at a list limit) is partial.
+    """
     if plan.held:
         return RunResult.HELD
-    ids = [c.id for c in plan.changes]
-    done = sum(1 for i in ids if i in outcome.succeeded)
-    if done == len(ids):
-        return RunResult.OK
-    return RunResult.FAILED if done == 0 else RunResult.PARTIAL
+    changes = plan.changes
+    done = sum(1 for c in changes if c.id in outcome.succeeded)
+    if outcome.stopped or (changes and done == 0):
+        return RunResult.FAILED
+    left = any(p.parked or p.unmatched or p.limit_cut for p in plan.features.values())
+    return RunResult.OK if done == len(changes) and not left else RunResult.PARTIAL
 
 
 def _counts(plan: FeaturePlan, outcome: ExecutionOutcome) -> dict[str, int]:
@@ -108,10 +183,12 @@ def _counts(plan: FeaturePlan, outcome: ExecutionOutcome) -> dict[str, int]:
     return {
         "adds": sum(1 for c in done if c.action is Action.ADD),
         "removals": sum(1 for c in done if c.action is Action.REMOVE),
-        "failed": sum(1 for c in plan.changes if c.id in outcome.failed),
+        "failed": sum(1 for c in plan.changes if outcome.unsuccessful(c)),
         "held": len(plan.held),
+        "parked": len(plan.parked),
         "unmatched": len(plan.unmatched),
         "conflicts": len(plan.conflicts),
+        "suppressed_removals": plan.suppressed_removals,
     }
 
 

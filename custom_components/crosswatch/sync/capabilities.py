@@ -41,7 +41,8 @@ SIMKL_CAPABILITIES = Capabilities(
 )
 
 # Plex: the Discover watchlist holds movies and shows (resolved by plex/tmdb/imdb/tvdb guid);
-# marking watched stamps "now", so history is compared per title.
+# marking watched stamps "now", so history is compared per title. Its activity markers are one row
+# of the list itself: an empty answer moves them as well, so they cannot vouch for one.
 PLEX_CAPABILITIES = Capabilities(
     id_types=frozenset({"plex", "tmdb", "imdb", "tvdb"}),
     kinds={
@@ -50,4 +51,5 @@ PLEX_CAPABILITIES = Capabilities(
         Feature.RATINGS: _ALL,
     },
     exact_play_times=False,
+    marker_vouches_for_empty=False,
 )

@@ -21,6 +21,8 @@ class GuardSettings:
 
     collapse_min_previous: int = 20
     collapse_max_percent: int = 10
+    # A list that held anything and reads empty, with no activity to explain it, failed.
+    empty_is_failure: bool = True
     max_removal_percent: int = 10
     failures_to_park: int = 3
     park_seconds: float = 30 * DAY
@@ -31,12 +33,16 @@ def snapshot_collapsed(
 ) -> bool:
     """Whether a read shrank so much, with no activity to explain it, that the provider failed.
 
-    Fires when the previous snapshot held at least ``collapse_min_previous`` items, the new one
-    holds at most ``collapse_max_percent`` of them, and the provider's activity marker is unchanged.
+    With the provider's activity marker unchanged, fires when a snapshot that held anything now
+    reads empty, or held at least ``collapse_min_previous`` items and now holds at most
+    ``collapse_max_percent`` of them.
     """
+    if activity_moved:
+        return False
+    if settings.empty_is_failure and previous > 0 and current == 0:
+        return True
     return (
-        not activity_moved
-        and previous >= settings.collapse_min_previous
+        previous >= settings.collapse_min_previous
         and current * 100 <= previous * settings.collapse_max_percent
     )
 

@@ -171,6 +171,8 @@ class FeaturePlan:
     # Removals not carried out: a collapsed snapshot, or the pair does not allow removals.
     suppressed: tuple[Change, ...] = ()
     activity: Mapping[Side, str | None] = field(default_factory=dict)
+    # Per side: plays we removed earlier that its read still showed (left out of the plan).
+    lingering: Mapping[Side, Mapping[str, tuple[float, ...]]] = field(default_factory=dict)
 
     @property
     def suppressed_removals(self) -> int:
@@ -251,6 +253,8 @@ class SyncPlan:
     features: Mapping[Feature, FeaturePlan]
     created_at: float
     confirmed_removals: bool = False
+    # Names the held removals (``planner.held_plan_id``) when some wait for confirmation.
+    held_plan: str | None = None
     # How each side was read, by ``state.watermark_key``.
     reads: Mapping[str, ReadKind] = field(default_factory=dict)
     # No side's marker moved, so nothing was planned: the last run's result stands.

@@ -6,7 +6,8 @@ Rules, per feature:
   title listed again or rated anew) and the target lacks is added to the target. A title the
   source already held at the last run and the target lacks now was dropped by the target (its
   user, or the service's own rules: SIMKL and Trakt take watched titles off the watchlist); it is
-  not added again, and is reported when the drop happened since the last run.
+  not added again, and is reported when the drop happened since the last run. What mirror would
+  remove is only counted (``suppressed``).
 - mirror: as add-only, and what the target has, the source lacks and the source's baseline had
   (so the source once held it) is removed from the target. Items the source never had stay.
 - two-way: an item one side lacks is removed from the other side only when both baselines held it
@@ -17,13 +18,15 @@ within ``play_tolerance`` seconds, and the planner never posts a play that is al
 When a side being written cannot keep play times (marking watched stamps "now"), history is
 compared per title (watched or not) instead, so a re-read never looks like a new play. A side
 that does not show removed plays (SIMKL) keeps its baseline's plays: a play missing from its read
-is never taken for a removal, in any mode.
+is never taken for a removal, in any mode. Plays we removed that a side still shows (Plex keeps
+its history when a title is marked unwatched) are left out of its reads (``lingering``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from custom_components.crosswatch.api.models import STRONG_ID_TYPES, Feature, MediaItem, MediaKind
@@ -51,7 +54,7 @@ from .plan import (
 from .state import Baseline, PairState, watermark_key
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from .guards import FailureRecord
     from .inventory import Entry, Inventory
@@ -73,7 +76,8 @@ class Capabilities:
     ``/users/settings``); ``exact_play_times``: whether a posted play keeps its ``watched_at``
     and stays a separate play (Trakt yes; Plex stamps "now", SIMKL keeps one watch per title);
     ``observes_history_removals``: whether a play missing from a read of the account was removed
-    (SIMKL, a tracker of changes, does not report removed plays, so a gap there means nothing).
+    (SIMKL, a tracker of changes, does not report removed plays, so a gap there means nothing);
+    ``marker_vouches_for_empty``: see below.
     """
 
     id_types: frozenset[str] = frozenset(STRONG_ID_TYPES)
@@ -81,6 +85,9 @@ class Capabilities:
     limits: Mapping[Feature, int] = field(default_factory=dict)
     exact_play_times: bool = True
     observes_history_removals: bool = True
+    # Whether a moved activity marker can vouch for a list that reads empty. Plex's markers are
+    # one row of the list itself, so an empty answer moves them too: they cannot.
+    marker_vouches_for_empty: bool = True
 
     def refusal(self, feature: Feature, item: MediaItem) -> str | None:
         """Why ``item`` cannot be written for ``feature``, or ``None`` when it can."""
@@ -125,28 +132,82 @@ def plan_sync(
 ) -> SyncPlan:
     """Plan every feature in ``inputs`` (source, target) against ``state``.
 
-    Removals held by the mass-removal guard go ahead when ``confirm_removals`` is set or the state
-    carries a one-time confirmation.
+    Removals held by the mass-removal guard go ahead when ``confirm_removals`` is set, or when the
+    state carries the user's confirmation of exactly these held removals (``held_plan_id``): a
+    confirmation of another plan is not used, and the removals are held again.
     """
-    confirmed = confirm_removals or state.removals_confirmed
-    plans = {
-        feature: plan_feature(
-            feature,
-            source,
-            target,
-            settings=settings,
-            baseline=state.baselines.get(feature),
-            watermarks=(
-                state.watermarks.get(watermark_key(Side.SOURCE, feature)),
-                state.watermarks.get(watermark_key(Side.TARGET, feature)),
-            ),
-            failures=state.failures,
-            now=now,
-            confirm_removals=confirmed,
-        )
-        for feature, (source, target) in inputs.items()
-    }
-    return SyncPlan(features=plans, created_at=now, confirmed_removals=confirmed)
+
+    def plan_all(confirmed: bool) -> dict[Feature, FeaturePlan]:  # noqa: FBT001
+        return {
+            feature: plan_feature(
+                feature,
+                source,
+                target,
+                settings=settings,
+                baseline=state.baselines.get(feature),
+                watermarks=(
+                    state.watermarks.get(watermark_key(Side.SOURCE, feature)),
+                    state.watermarks.get(watermark_key(Side.TARGET, feature)),
+                ),
+                failures=state.failures,
+                now=now,
+                confirm_removals=confirmed,
+                lingering=(
+                    state.lingering.get(watermark_key(Side.SOURCE, feature), {}),
+                    state.lingering.get(watermark_key(Side.TARGET, feature), {}),
+                ),
+            )
+            for feature, (source, target) in inputs.items()
+        }
+
+    plans = plan_all(confirm_removals)
+    held = held_plan_id(plans.values())
+    confirmed = confirm_removals or (held is not None and held == state.confirmed_plan)
+    if confirmed and not confirm_removals:
+        plans = plan_all(True)  # noqa: FBT003
+    return SyncPlan(
+        features=plans,
+        created_at=now,
+        confirmed_removals=confirmed,
+        held_plan=None if confirmed else held,
+    )
+
+
+def held_plan_id(plans: Iterable[FeaturePlan]) -> str | None:
+    """Names one set of held removals (what the held-plan repair shows); ``None`` if none."""
+    held = sorted(c.id for plan in plans for c in plan.held)
+    if not held:
+        return None
+    return hashlib.sha256("\n".join(held).encode()).hexdigest()[:16]
+
+
+def without_lingering(
+    inventory: Inventory, lingering: Mapping[str, Sequence[float]]
+) -> tuple[Inventory, dict[str, tuple[float, ...]]]:
+    """``inventory`` without the plays we removed that its side still shows, and those plays.
+
+    Plex keeps its play history when a title is marked unwatched, so a removal carried there
+    would read as a new play on every later read.
+    """
+    if not lingering or inventory.feature is not Feature.HISTORY:
+        return inventory, {}
+    entries = dict(inventory.entries)
+    shown: dict[str, tuple[float, ...]] = {}
+    for key, times in lingering.items():
+        entry = entries.get(key)
+        if entry is None:
+            continue
+        gone = set(times)
+        still = tuple(t for t in entry.plays if t in gone)
+        if not still:
+            continue
+        shown[key] = still
+        plays = tuple(t for t in entry.plays if t not in gone)
+        if plays:
+            entries[key] = replace(entry, plays=plays)
+        else:
+            del entries[key]
+    return replace(inventory, entries=entries), shown
 
 
 def plan_feature(
@@ -160,11 +221,20 @@ def plan_feature(
     failures: Mapping[str, FailureRecord] | None = None,
     now: float = 0.0,
     confirm_removals: bool = False,
+    lingering: tuple[Mapping[str, Sequence[float]], Mapping[str, Sequence[float]]] = ({}, {}),
 ) -> FeaturePlan:
-    """Plan one feature, guards included."""
+    """Plan one feature, guards included.
+
+    ``lingering``: per side, plays we removed that the side may still show (left out here).
+    """
     for side_input in (source, target):
         if side_input.inventory.feature is not feature:
             raise ValueError(f"{side_input.inventory.feature} inventory given for {feature}")
+    shown: dict[Side, dict[str, tuple[float, ...]]] = {}
+    source_read, shown[Side.SOURCE] = without_lingering(source.inventory, lingering[0])
+    target_read, shown[Side.TARGET] = without_lingering(target.inventory, lingering[1])
+    source = replace(source, inventory=source_read)
+    target = replace(target, inventory=target_read)
     effective, collapsed = _guard_snapshots(source, target, baseline, watermarks, settings.guards)
     builder = _Builder(
         feature=feature,
@@ -179,7 +249,7 @@ def plan_feature(
 
     changes = builder.changes
     suppressed: list[Change] = []
-    if collapsed or not settings.allow_removals:
+    if collapsed or not settings.allow_removals or settings.mode is SyncMode.ADD_ONLY:
         suppressed = [c for c in changes if c.action is Action.REMOVE]
         changes = [c for c in changes if c.action is Action.ADD]
     failures = failures or {}
@@ -210,6 +280,7 @@ def plan_feature(
         collapsed=tuple(collapsed),
         suppressed=tuple(suppressed),
         activity={Side.SOURCE: source.activity, Side.TARGET: target.activity},
+        lingering=shown,
     )
 
 
@@ -233,13 +304,15 @@ def _guard_snapshots(
     ):
         previous = None if baseline is None else baseline.side(side)
         current = side_input.inventory
-        unseen_removals = not side_input.capabilities.observes_history_removals
+        caps = side_input.capabilities
+        unseen_removals = not caps.observes_history_removals
+        moved = activity_moved(watermark, side_input.activity)
         if previous is not None and unseen_removals and current.feature is Feature.HISTORY:
             current = current.with_plays_of(previous)
         elif previous is not None and snapshot_collapsed(
             previous.size,
             current.size,
-            activity_moved=activity_moved(watermark, side_input.activity),
+            activity_moved=moved and (current.size > 0 or caps.marker_vouches_for_empty),
             settings=guards,
         ):
             # A provider failure, not a user emptying a list: keep the previous snapshot.
@@ -331,9 +404,14 @@ class _Builder:
         self.dropped: dict[str, Dropped] = {}
 
     def run(self) -> None:
+        # One way walks the target too: what the source no longer has is a removal, carried
+        # (mirror) or only counted (removals off: ``suppressed``).
         self._walk(Side.SOURCE)
-        if self.mode is not SyncMode.ADD_ONLY:
-            self._walk(Side.TARGET)
+        self._walk(Side.TARGET)
+
+    @property
+    def _one_way(self) -> bool:
+        return self.mode is not SyncMode.TWO_WAY
 
     def _baseline_entry(self, side: Side, holder: Side, key: str, item: MediaItem) -> Entry | None:
         """Return what ``side``'s baseline holds, by a strong match, for ``holder``'s entry."""
@@ -383,7 +461,7 @@ class _Builder:
     def _absent(self, side: Side, key: str, entry: Entry) -> None:
         """``entry`` is on ``side`` and missing on the other side."""
         other = side.other
-        if side is Side.TARGET and self.mode is SyncMode.MIRROR:
+        if side is Side.TARGET and self._one_way:
             if self._baseline_entry(Side.SOURCE, side, key, entry.item) is not None:
                 self._emit(Action.REMOVE, Side.TARGET, key, entry)
             return
@@ -490,7 +568,7 @@ class _Builder:
         for moment in reversed(missing) if self.by_title else missing:
             was_source = before_source is not None and self._present(moment, before_source)
             was_target = before_target is not None and self._present(moment, before_target)
-            if side is Side.TARGET and self.mode is SyncMode.MIRROR:
+            if side is Side.TARGET and self._one_way:
                 if was_source:
                     self._emit(Action.REMOVE, side, key, entry, moment)
                 continue

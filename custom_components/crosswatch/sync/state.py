@@ -114,9 +114,12 @@ class PairState:
     failures: Mapping[str, FailureRecord] = field(default_factory=dict)
     runs: tuple[RunRecord, ...] = ()
     watermarks: Mapping[str, str] = field(default_factory=dict)
-    removals_confirmed: bool = False
+    # The held plan (``SyncPlan.held_plan``) the user confirmed: used once, by exactly that plan.
+    confirmed_plan: str | None = None
     # Per ``watermark_key``: how current that side's baseline is, for incremental reads.
     read_marks: Mapping[str, ReadMark] = field(default_factory=dict)
+    # Per ``watermark_key``: plays (by title key) we removed that the side still shows.
+    lingering: Mapping[str, Mapping[str, tuple[float, ...]]] = field(default_factory=dict)
 
     def parked(self, now: float) -> dict[str, float]:
         """Parked items (park key → until when) at ``now``, for display."""
@@ -131,9 +134,9 @@ class PairState:
         """The most recent run, if any."""
         return self.runs[-1] if self.runs else None
 
-    def confirm_removals(self) -> PairState:
-        """Let the next run apply removals the mass-removal guard held (once)."""
-        return replace(self, removals_confirmed=True)
+    def confirm_removals(self, held_plan: str) -> PairState:
+        """Let the next run apply the removals the guard held in ``held_plan`` (once)."""
+        return replace(self, confirmed_plan=held_plan)
 
     def with_run(self, run: RunRecord) -> PairState:
         """Append ``run``, keeping the last ``MAX_RUNS``."""
@@ -172,8 +175,12 @@ class PairState:
             "failures": {key: record.to_dict() for key, record in self.failures.items()},
             "runs": [run.to_dict() for run in self.runs],
             "watermarks": dict(self.watermarks),
-            "removals_confirmed": self.removals_confirmed,
+            "confirmed_plan": self.confirmed_plan,
             "read_marks": {key: mark.to_dict() for key, mark in self.read_marks.items()},
+            "lingering": {
+                side: {key: list(times) for key, times in plays.items()}
+                for side, plays in self.lingering.items()
+            },
         }
 
     @classmethod
@@ -210,6 +217,11 @@ class PairState:
             read_marks = {
                 str(k): ReadMark.from_dict(v) for k, v in data.get("read_marks", {}).items()
             }
+            lingering = {
+                str(side): {str(key): _times(times) for key, times in plays.items()}
+                for side, plays in data.get("lingering", {}).items()
+            }
+            confirmed = data.get("confirmed_plan")
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise ValueError(f"malformed pair state: {err}") from err
         return cls(
@@ -217,8 +229,9 @@ class PairState:
             failures=failures,
             runs=runs[-MAX_RUNS:],
             watermarks=watermarks,
-            removals_confirmed=bool(data.get("removals_confirmed", False)),
+            confirmed_plan=confirmed if isinstance(confirmed, str) else None,
             read_marks=read_marks,
+            lingering=lingering,
         )
 
 
@@ -252,3 +265,11 @@ def unpack_inventory(data: Mapping[str, Any]) -> Inventory:
     except (KeyError, TypeError, ValueError, zlib.error) as err:
         raise ValueError(f"malformed inventory: {err}") from err
     return Inventory(feature, entries)
+
+
+def _times(value: Any) -> tuple[float, ...]:
+    if not isinstance(value, list) or any(
+        isinstance(t, bool) or not isinstance(t, int | float) for t in value
+    ):
+        raise TypeError("lingering plays are lists of numbers")
+    return tuple(float(t) for t in value)
