@@ -572,7 +572,8 @@ def _same_but_runs(memory: PairMemory, stored: PairMemory) -> bool:
         and memory.exact == stored.exact
         and state.failures == before.failures
         and state.watermarks == before.watermarks
-        and state.removals_confirmed == before.removals_confirmed
+        and state.confirmed_plan == before.confirmed_plan
+        and state.lingering == before.lingering
     )
 
 
