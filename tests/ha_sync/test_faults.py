@@ -117,7 +117,7 @@ async def test_one_way_counts_removals_it_does_not_carry(
 ) -> None:
     sim = sim_urls
     await _watchlist_to_trakt(hass, sim)
-    assert await run_pair(hass, PAIR_ID)["result"] == "ok"
+    assert (await run_pair(hass, PAIR_ID))["result"] == "ok"
     events: list[Event] = []
     hass.bus.async_listen(EVENT_SYNC_FINISHED, events.append)
     watchlist = sim.state.plex.watchlists["owner"]
@@ -139,7 +139,7 @@ async def test_a_removal_carried_to_plex_stays_removed(
     trakt = await trakt_entry(hass, sim)
     plex = with_pair(plex_entry(sim), trakt, ["history"], direction="two_way", removals="mirror")
     await setup_entries(hass, trakt, plex)
-    await run_sync(hass, pair=PAIR_ID)
+    await run_pair(hass, PAIR_ID)
     owner = sim.state.plex.users["owner"]
     user = sim.state.trakt.users[cred.TRAKT_USER]
     on_plex = {
