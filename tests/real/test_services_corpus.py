@@ -31,6 +31,7 @@ from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKin
 from custom_components.crosswatch.api.simkl import PinStatus, SimklClient
 from custom_components.crosswatch.api.tmdb import TmdbClient
 from custom_components.crosswatch.api.trakt import TraktClient
+from custom_components.crosswatch.sync.capabilities import SIMKL_CAPABILITIES, trakt_capabilities
 from custom_components.crosswatch.sync_sides import SimklSide, TraktSide
 from simulator.clock import ManualClock
 
@@ -617,3 +618,17 @@ async def test_simkl_writes_carry_the_episodes_own_ids(session, corpus) -> None:
             ],
         }
     ]
+
+
+async def test_simkl_anime_known_only_to_anime_databases_is_unmatched_elsewhere(
+    session, corpus
+) -> None:
+    corpus.serve("simkl/all_items.json")
+    library = await simkl(session, corpus).all_items()
+    [ajin] = [e.item for e in library.entries if e.item.title == "Ajin 2"]
+    # No id Trakt knows: reported as unmatched (no_usable_id), never sent id-less or by title.
+    assert trakt_capabilities().refusal(Feature.WATCHLIST, ajin) == "no_usable_id"
+    # SIMKL itself takes it back by its MyAnimeList/AniDB ids.
+    assert SIMKL_CAPABILITIES.refusal(Feature.WATCHLIST, ajin) is None
+    bare = MediaItem(kind=MediaKind.SHOW, ids={"mal": "33253", "anidb": "12111"})
+    assert SIMKL_CAPABILITIES.refusal(Feature.WATCHLIST, bare) is None

@@ -30,7 +30,8 @@ def trakt_capabilities(watchlist_limit: int | None = None) -> Capabilities:
 # SIMKL keeps one last watch per title, not every play, and rates only movies and shows. It
 # reports what changed, never what was removed from history, so a play it no longer shows stays.
 SIMKL_CAPABILITIES = Capabilities(
-    id_types=frozenset({"simkl", "imdb", "tmdb", "tvdb"}),
+    # SIMKL also resolves anime by MyAnimeList and AniDB ids (its docs' supported ID keys).
+    id_types=frozenset({"simkl", "imdb", "tmdb", "tvdb", "mal", "anidb"}),
     kinds={
         Feature.WATCHLIST: _MOVIE_SHOW,
         Feature.HISTORY: _MOVIE_EPISODE,
