@@ -113,6 +113,15 @@ async def trakt_token(request: web.Request) -> web.Response:
     return reply(trakt.mint_token(state_of(request), user))
 
 
+async def trakt_headers(request: web.Request) -> web.Response:
+    body = await _body(request)
+    style = str(body.get("style", "canonical"))
+    if style not in ("canonical", "lower", "no_page_count"):
+        raise web.HTTPBadRequest(text="style is canonical, lower or no_page_count")
+    state_of(request).trakt.header_style = style
+    return reply({"style": style})
+
+
 async def trakt_user(request: web.Request) -> web.Response:
     body = await _body(request)
     user = state_of(request).trakt.users.get(request.match_info["user"])
@@ -257,6 +266,7 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{P}/clock/advance", advance)
     r.add_post(f"{P}/rate_limits", rate_limits)
     r.add_post(f"{P}/trakt/token", trakt_token)
+    r.add_post(f"{P}/trakt/headers", trakt_headers)
     r.add_post(f"{P}/trakt/users/{{user}}", trakt_user)
     r.add_post(f"{P}/trakt/device/approve", trakt_approve)
     r.add_post(f"{P}/simkl/pin/approve", simkl_approve)

@@ -701,6 +701,11 @@ async def scrobble(request: web.Request) -> web.Response:
     out[key] = {**media_json(top), "anime_type": anime_type(top)}
     if isinstance(item, Episode):
         out["episode"] = {"season": item.season, "number": item.number, "title": item.title}
+        if top.anime:
+            # Anime answers echo the numbers in TVDB order beside SIMKL's (AniDB) ones
+            # (tests/fixtures/real/simkl/scrobble_start_anime_episode_201.json); the catalogue
+            # keeps one numbering, so both agree here.
+            out["episode"] |= {"tvdb_season": item.season, "tvdb_number": item.number}
     return reply(out, 201)
 
 

@@ -142,6 +142,10 @@ class Simulator:
     async def set_rate_limits(self, *, enabled: bool) -> None:
         await self._call("POST", "rate_limits", {"enabled": enabled})
 
+    async def set_trakt_headers(self, style: str) -> None:
+        """Spell Trakt's headers ``canonical``, ``lower`` (HTTP/2) or ``no_page_count``."""
+        await self._call("POST", "trakt/headers", {"style": style})
+
     async def trakt_token(self, user: str = TRAKT_USER) -> dict[str, Any]:
         """A valid Trakt token body (access + refresh) for ``user``, no device dance."""
         return await self._object("POST", "trakt/token", {"user": user})

@@ -163,6 +163,10 @@ class TraktState:
         self.devices: dict[str, DeviceCode] = {}
         self.auth_codes: dict[str, str] = {}
         self.ids = 3_373_536_000  # beyond 32 bits, like real history ids
+        # How response headers are spelled: "canonical" (X-Pagination-Page-Count), "lower" (as
+        # Trakt's HTTP/2 answers send them, trakt-api #896: x-pagination-page-count), or
+        # "no_page_count" (X-Pagination-Page/-Limit only, trakt-api #198).
+        self.header_style = "canonical"
         # Rate-limit bookkeeping: key -> last write / (window start, count) for GETs.
         self.last_write: dict[str, float] = {}
         self.get_window: dict[str, tuple[float, int]] = {}
@@ -930,6 +934,10 @@ async def scrobble(request: web.Request) -> web.Response:
     if item is None:
         return empty(404)
     out_action, out_id = action, 0
+    if action == "pause" and progress >= 80:
+        # As Trakt answers it (Taxel/PlexTraktSync #2394, tests/fixtures/real/trakt/
+        # scrobble_pause_422.json).
+        return reply({"message": f"Progress is {progress}%. Use stop to scrobble."}, 422)
     if action == "stop":
         if progress < 1:
             return empty(422)
@@ -1011,7 +1019,26 @@ async def calendar(request: web.Request) -> web.Response:
     return reply(rows, headers=headers)
 
 
+async def _style_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Spell Trakt's own headers the way ``header_style`` says (see ``TraktState``).
+
+    Real examples: tests/fixtures/real/trakt/history_page_headers_lowercase.json and
+    history_page_headers_mixedcase.json.
+    """
+    if not request.path.startswith(PREFIX + "/"):
+        return
+    style = state_of(request).trakt.header_style
+    if style == "no_page_count":
+        for name in ("X-Pagination-Page-Count", "X-Pagination-Item-Count"):
+            response.headers.popall(name, None)
+    elif style == "lower":
+        for name in [n for n in response.headers if n.lower().startswith(("x-", "retry-after"))]:
+            value = response.headers.pop(name)
+            response.headers[name.lower()] = value
+
+
 def setup(app: web.Application) -> None:
+    app.on_response_prepare.append(_style_headers)
     r = app.router
     p = PREFIX
     r.add_post(f"{p}/oauth/device/code", device_code)

@@ -258,3 +258,38 @@ async def test_an_episode_without_show_ids_goes_by_its_own_ids(sim, session) -> 
     nothing = MediaItem(kind=MediaKind.EPISODE, ids={"plex": "a" * 24}, season=1, number=1)
     result = await simkl.history_add([Play(item=nothing, watched_at=watched)])
     assert result.batches == 0
+
+
+async def test_anime_film_is_listed_under_anime_and_read_as_a_movie(sim, session) -> None:
+    simkl = client(sim, session)
+    film = MediaItem(kind=MediaKind.MOVIE, ids={"simkl": "799363"})
+    await simkl.add_to_list([film], "completed")
+    library = await simkl.all_items(section="anime")
+    [entry] = [e for e in library.entries if e.item.ids.get("simkl") == "799363"]
+    assert (entry.section, entry.item.kind, entry.item.title) == (
+        "anime",
+        MediaKind.MOVIE,
+        "Violet Evergarden the Movie",
+    )
+    started = await simkl.scrobble("start", film, 25.5)
+    assert started.item is not None
+    assert started.item.kind is MediaKind.MOVIE
+    [sent] = [r for r in await sim.requests("simkl") if r["path"].endswith("/scrobble/start")]
+    assert sent["body"]["movie"] == {"ids": {"simkl": 799363}}
+
+
+async def test_anime_episode_answers_echo_our_numbering(sim, session) -> None:
+    simkl = client(sim, session)
+    body = {"progress": 10, "anime": {"ids": {"mal": 11061}}, "episode": {"season": 1, "number": 2}}
+    raw = await simkl.http.post("/scrobble/start", route="POST /scrobble/start", json_body=body)
+    assert isinstance(raw, dict)
+    assert raw["anime"]["anime_type"] == "tv"
+    assert (raw["episode"]["tvdb_season"], raw["episode"]["tvdb_number"]) == (1, 2)
+    episode = MediaItem(kind=MediaKind.EPISODE, show_ids={"mal": "11061"}, season=1, number=2)
+    started = await simkl.scrobble("start", episode, 10)
+    assert started.item is not None
+    assert (started.item.kind, started.item.season, started.item.number) == (
+        MediaKind.EPISODE,
+        1,
+        2,
+    )

@@ -185,6 +185,38 @@ async def test_watchlist_full_is_account_limit(sim, session) -> None:
     assert info.value.limit == current
 
 
+async def test_header_names_in_any_letter_case(sim, session) -> None:
+    """Trakt's HTTP/2 answers spell headers in lower case (trakt-api #896); some omit counts."""
+    await sim.reset("small")
+    api = client(sim, session)
+    total = len(sim.state.trakt.users["simuser"].history)
+    await sim.set_trakt_headers("lower")
+    assert await api.history_count() == total
+    assert len(await api.history()) == total
+    current = len(await api.watchlist())
+    await sim.set_trakt_user(watchlist_limit=current)
+    with pytest.raises(AccountLimitError) as info:
+        await api.watchlist_add([INCEPTION])
+    assert info.value.limit == current
+    # Without a page count (trakt-api #198) a short page ends the read.
+    await sim.set_trakt_headers("no_page_count")
+    await sim.clear_requests()
+    assert await api.history_count() is None
+    assert len(await api.history()) == total
+    # One count read, then every page; a last page that is full needs one more (empty) page.
+    pages = total // 100 + 1
+    assert len(await sim.requests("trakt", "GET /sync/history")) == 1 + pages
+
+
+async def test_pause_past_80_is_refused_as_trakt_does(sim, session) -> None:
+    api = client(sim, session)
+    with pytest.raises(RequestRejectedError) as info:
+        await api.scrobble("pause", INCEPTION, 85.9)
+    assert info.value.status == 422
+    [answer] = [r for r in await sim.requests("trakt") if r["path"].endswith("/scrobble/pause")]
+    assert answer["status"] == 422
+
+
 async def test_history_paged_and_incremental(sim, session) -> None:
     await sim.reset("small")
     api = client(sim, session)
