@@ -53,6 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE_SECONDS = 0.010
 STALL_SECONDS = 0.030
 MIN_SCROBBLED = 10
+# Routes the scrobble path uses (the first run's sync reads none of them).
+SCROBBLE_ROUTE_ENDS = ("/status/sessions", "/library/metadata/{rk}")
 URL_VARIABLES = {
     "CROSSWATCH_PLEX_TV_URL": "plex.tv",
     "CROSSWATCH_PLEX_DISCOVER_URL": "plex-discover",
@@ -80,15 +82,27 @@ class LagProbe:
 
     def __init__(self) -> None:
         self.samples: list[float] = []
+        # The worst wake-up: its lag, and the CPU the loop thread and the whole process used
+        # meanwhile (a stall with neither is the machine not running this process at all).
+        self.worst = (0.0, 0.0, 0.0)
+        self.last_worst = self.worst
         self.last_tick = time.perf_counter()
         self._task: asyncio.Task[None] | None = None
 
     async def _probe(self) -> None:
         while True:
             start = time.perf_counter()
+            loop_cpu, process_cpu = time.thread_time(), time.process_time()
             await asyncio.sleep(PROBE_SECONDS)
             self.last_tick = time.perf_counter()
-            self.samples.append(self.last_tick - start - PROBE_SECONDS)
+            lag = self.last_tick - start - PROBE_SECONDS
+            self.samples.append(lag)
+            if lag > self.worst[0]:
+                self.worst = (
+                    lag,
+                    time.thread_time() - loop_cpu,
+                    time.process_time() - process_cpu,
+                )
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._probe())
@@ -101,7 +115,66 @@ class LagProbe:
 
     def take(self) -> list[float]:
         taken, self.samples = self.samples, []
+        self.last_worst, self.worst = self.worst, (0.0, 0.0, 0.0)
         return taken
+
+
+CONTROL_PROBE = """
+import asyncio, sys, time
+async def main():
+    samples = []
+    async def probe():
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.010)
+            samples.append(time.perf_counter() - start - 0.010)
+    task = asyncio.get_running_loop().create_task(probe())
+    reader = asyncio.StreamReader()
+    await asyncio.get_running_loop().connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+    )
+    while await reader.readline():
+        taken = sorted(samples)
+        samples.clear()
+        p99 = taken[max(0, -(-99 * len(taken) // 100) - 1)] if taken else 0.0
+        print(f"{max(taken, default=0.0) * 1000:.1f} {p99 * 1000:.1f}", flush=True)
+    task.cancel()
+asyncio.run(main())
+"""
+
+
+class ControlProbe:
+    """The same lag probe in a bare Python process: how late any loop wakes on this machine now.
+
+    The machine is shared; its load alone makes loops late. The HA loop's lag is read against it.
+    """
+
+    def __init__(self) -> None:
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            CONTROL_PROBE,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+
+    async def take(self) -> tuple[float, float]:
+        """Max and p99 lag (ms) since the last call."""
+        assert self.process is not None
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(b"report\n")
+        await self.process.stdin.drain()
+        worst, p99 = (await self.process.stdout.readline()).split()
+        return float(worst), float(p99)
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.stdin is not None:
+            self.process.stdin.close()
+            await self.process.wait()
 
 
 class StallSampler:
@@ -132,7 +205,7 @@ class StallSampler:
             stack = self._stack(frame)
             if "select" in stack:  # the loop waits for the interpreter: who holds it?
                 busy = [self._stack(f) for f in frames.values()]
-                stack += " || other threads: " + " | ".join(b for b in busy if "crosswatch" in b)
+                stack += " || other threads: " + " | ".join(b for b in busy if b)
             self.stacks[stack] += 1
 
     @staticmethod
@@ -140,7 +213,7 @@ class StallSampler:
         rows = [
             f"{Path(f.filename).name}:{f.lineno} {f.name}"
             for f in traceback.extract_stack(frame)
-            if any(part in f.filename for part in ("crosswatch", "json", "aiohttp", "selectors"))
+            if "threading.py" not in f.filename
         ]
         return " <- ".join(reversed(rows[-4:]))
 
@@ -301,6 +374,9 @@ class RunFigures:
     results: list[str]
     wall_s: float
     samples: int
+    bare_lag_ms: tuple[float, float]
+    worst: tuple[float, float, float]
+    scrobble_requests: int
 
     def show(self) -> None:
         states = ", ".join(f"{k} {v:,} B" for k, v in self.state_bytes.items())
@@ -311,8 +387,22 @@ class RunFigures:
             f"loop CPU {self.loop_cpu_ms:.0f} ms; store writes {self.writes}; "
             f"wall {self.wall_s:.1f} s ({self.samples} lag samples)"
         )
+        lag, loop_cpu, process_cpu = (round(v * 1000) for v in self.worst)
+        print(
+            f"   the worst wake-up ({lag} ms late): meanwhile the loop thread ran {loop_cpu} ms,"
+            f" the whole process {process_cpu} ms"
+        )
+        print(
+            f"   a bare Python loop on this machine meanwhile: lag max {self.bare_lag_ms[0]:.1f} ms"
+            f", p99 {self.bare_lag_ms[1]:.1f} ms (machine load {os.getloadavg()[0]:.1f})"
+        )
         print(f"   state: {states}")
-        print(f"   requests: {sum(self.requests.values())} ({requests})")
+        total = sum(self.requests.values())
+        print(
+            f"   requests: {total} ({requests}); "
+            f"sync alone {total - self.scrobble_requests} "
+            f"(less {self.scrobble_requests} on the scrobble path: sessions, metadata, scrobbles)"
+        )
         print(f"   results: {', '.join(self.results)}")
 
 
@@ -324,6 +414,7 @@ class Bench:
         self.control = control
         self.config_dir = config_dir
         self.probe = LagProbe()
+        self.control_probe = ControlProbe()
         self.writes = Writes()
         self.scrobbles = Scrobbles()
         self.plex: Any = None
@@ -456,6 +547,7 @@ class Bench:
 
         await self.control.call("DELETE", "requests")
         self.probe.take()
+        await self.control_probe.take()
         self.writes.take()
         cpu = time.thread_time()
         wall = time.perf_counter()
@@ -483,6 +575,7 @@ class Bench:
         await self.hass.async_block_till_done()
         cpu = time.thread_time() - cpu
         lags = [s * 1000 for s in self.probe.take()]
+        bare = await self.control_probe.take()
         counts = await self.control.counts()
         figures = RunFigures(
             label=label,
@@ -492,6 +585,14 @@ class Bench:
             state_bytes=self.state_bytes(),
             writes=self.writes.take(),
             requests={s: sum(r.values()) for s, r in counts.items()},
+            bare_lag_ms=bare,
+            worst=self.probe.last_worst,
+            scrobble_requests=sum(
+                n
+                for routes in counts.values()
+                for route, n in routes.items()
+                if route.endswith(SCROBBLE_ROUTE_ENDS) or "/scrobble/" in route
+            ),
             results=results,
             wall_s=time.perf_counter() - wall,
             samples=len(lags),
@@ -577,6 +678,7 @@ async def main(seed: str, *, trace_memory: bool, why: bool) -> None:
                 os.environ[variable] = control.url(service)
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # let HA load custom_components/
             bench = Bench(hass, control, config_dir)
+            await bench.control_probe.start()
             await bench.setup()
             movies = await control.movies()
             bench.probe.start()
@@ -603,6 +705,7 @@ async def main(seed: str, *, trace_memory: bool, why: bool) -> None:
             await asyncio.gather(first(), scrobbling())
             await main_rest(bench, movies)
             await bench.probe.stop()
+            await bench.control_probe.stop()
             if sampler is not None:
                 sampler.stop()
                 sampler.show()
