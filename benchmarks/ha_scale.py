@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import gc
 import math
 import os
 import re
@@ -53,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE_SECONDS = 0.010
 STALL_SECONDS = 0.030
 MIN_SCROBBLED = 10
+FULL_COLLECTION = 2
 # Routes the scrobble path uses (the first run's sync reads none of them).
 SCROBBLE_ROUTE_ENDS = ("/status/sessions", "/library/metadata/{rk}")
 URL_VARIABLES = {
@@ -82,6 +84,8 @@ class LagProbe:
 
     def __init__(self) -> None:
         self.samples: list[float] = []
+        self.spans: list[tuple[float, float, float]] = []  # each sleep: start, wake, lag
+        self.last_spans = self.spans
         # The worst wake-up: its lag, and the CPU the loop thread and the whole process used
         # meanwhile (a stall with neither is the machine not running this process at all).
         self.worst = (0.0, 0.0, 0.0)
@@ -97,6 +101,7 @@ class LagProbe:
             self.last_tick = time.perf_counter()
             lag = self.last_tick - start - PROBE_SECONDS
             self.samples.append(lag)
+            self.spans.append((start, self.last_tick, lag))
             if lag > self.worst[0]:
                 self.worst = (
                     lag,
@@ -115,6 +120,7 @@ class LagProbe:
 
     def take(self) -> list[float]:
         taken, self.samples = self.samples, []
+        self.last_spans, self.spans = self.spans, []
         self.last_worst, self.worst = self.worst, (0.0, 0.0, 0.0)
         return taken
 
@@ -221,6 +227,34 @@ class StallSampler:
         print("\n== where the loop stalled (5 ms samples while the probe was 30+ ms late)")
         for stack, count in self.stacks.most_common(15):
             print(f"   {count * 5:6d} ms  {stack}")
+
+
+class GcPauses:
+    """Every cyclic garbage collection's pause (it holds the interpreter, stopping the loop too)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, int]] = []
+        self.spans: list[tuple[float, float]] = []
+        self.last_spans = self.spans
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            ended = time.perf_counter()
+            self.pauses.append((ended - self._started, info["generation"]))
+            self.spans.append((self._started, ended))
+
+    def install(self) -> None:
+        gc.callbacks.append(self._callback)
+
+    def take(self) -> tuple[float, int, int]:
+        """The longest pause (ms), its generation, and how many full collections ran."""
+        taken, self.pauses = self.pauses, []
+        self.last_spans, self.spans = self.spans, []
+        longest, generation = max(taken, default=(0.0, 0))
+        return longest * 1000, generation, sum(1 for _, g in taken if g == FULL_COLLECTION)
 
 
 class Control:
@@ -376,6 +410,8 @@ class RunFigures:
     samples: int
     bare_lag_ms: tuple[float, float]
     worst: tuple[float, float, float]
+    gc: tuple[float, int, int]
+    max_lag_outside_gc_ms: float
     scrobble_requests: int
 
     def show(self) -> None:
@@ -391,6 +427,12 @@ class RunFigures:
         print(
             f"   the worst wake-up ({lag} ms late): meanwhile the loop thread ran {loop_cpu} ms,"
             f" the whole process {process_cpu} ms"
+        )
+        longest, generation, full = self.gc
+        print(
+            f"   longest garbage collection {longest:.0f} ms (generation {generation});"
+            f" {full} full collections; loop lag max {self.max_lag_outside_gc_ms:.1f} ms"
+            " in wake-ups no collection overlapped"
         )
         print(
             f"   a bare Python loop on this machine meanwhile: lag max {self.bare_lag_ms[0]:.1f} ms"
@@ -415,6 +457,7 @@ class Bench:
         self.config_dir = config_dir
         self.probe = LagProbe()
         self.control_probe = ControlProbe()
+        self.gc_pauses = GcPauses()
         self.writes = Writes()
         self.scrobbles = Scrobbles()
         self.plex: Any = None
@@ -547,6 +590,7 @@ class Bench:
 
         await self.control.call("DELETE", "requests")
         self.probe.take()
+        self.gc_pauses.take()
         await self.control_probe.take()
         self.writes.take()
         cpu = time.thread_time()
@@ -575,6 +619,13 @@ class Bench:
         await self.hass.async_block_till_done()
         cpu = time.thread_time() - cpu
         lags = [s * 1000 for s in self.probe.take()]
+        gc_figures = self.gc_pauses.take()
+        collections_ = self.gc_pauses.last_spans
+        outside_gc = [
+            lag * 1000
+            for start, woke, lag in self.probe.last_spans
+            if not any(begin < woke and end > start for begin, end in collections_)
+        ]
         bare = await self.control_probe.take()
         counts = await self.control.counts()
         figures = RunFigures(
@@ -587,6 +638,8 @@ class Bench:
             requests={s: sum(r.values()) for s, r in counts.items()},
             bare_lag_ms=bare,
             worst=self.probe.last_worst,
+            gc=gc_figures,
+            max_lag_outside_gc_ms=max(outside_gc, default=0.0),
             scrobble_requests=sum(
                 n
                 for routes in counts.values()
@@ -679,6 +732,7 @@ async def main(seed: str, *, trace_memory: bool, why: bool) -> None:
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # let HA load custom_components/
             bench = Bench(hass, control, config_dir)
             await bench.control_probe.start()
+            bench.gc_pauses.install()
             await bench.setup()
             movies = await control.movies()
             bench.probe.start()

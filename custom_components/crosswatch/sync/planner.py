@@ -387,10 +387,7 @@ class _Builder:
         }
         self.baselines: dict[Side, tuple[Inventory, MatchIndex]] | None = None
         if baseline is not None:
-            self.baselines = {
-                side: (baseline.side(side), baseline.side(side).index(keep_keys=False))
-                for side in Side
-            }
+            self.baselines = {side: self._baseline_index(baseline, side) for side in Side}
         self.caps = caps
         two_way = mode is SyncMode.TWO_WAY
         self.by_title = not caps[Side.TARGET].exact_play_times or (
@@ -402,6 +399,13 @@ class _Builder:
         self.weak: list[WeakMatch] = []
         # Titles the target dropped since the last run, by key (history: once per title).
         self.dropped: dict[str, Dropped] = {}
+
+    def _baseline_index(self, baseline: Baseline, side: Side) -> tuple[Inventory, MatchIndex]:
+        """A side's baseline and its index; a side kept as its baseline shares its index."""
+        before = baseline.side(side)
+        if before is self.inventories[side]:
+            return before, self.indexes[side]
+        return before, before.index(keep_keys=False)
 
     def run(self) -> None:
         # One way walks the target too: what the source no longer has is a removal, carried
