@@ -9,6 +9,7 @@ from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntr
 from homeassistant.core import callback
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .accounts import async_create_account_api
@@ -16,6 +17,7 @@ from .api.errors import CrosswatchApiError
 from .const import CONF_SERVICE, CONF_TOKEN, DOMAIN, PLATFORMS, SUBENTRY_SYNC_PAIR, Service
 from .coordinator import AccountCoordinator
 from .data import CrosswatchConfigEntry, CrosswatchData
+from .entity import account_device_info, async_remove_stale_scrobble_entities
 from .pairs import async_remove_pair_state, async_start_pair_runners
 from .repairs import async_update_pair_issues
 from .scrobbling import async_remove_scrobble_queue, async_setup_scrobbling
@@ -64,8 +66,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
     )
     if entry.runtime_data.service is Service.PLEX:
         entry.runtime_data.scrobble = await async_setup_scrobbling(hass, entry)
-    # A poll that starts failing on auth (or recovers) changes the pairs pointing at this account.
-    entry.async_on_unload(coordinator.async_add_listener(lambda: async_update_pair_issues(hass)))
 
     # No update listener: flows use the *_reload_and_abort helpers for entry data, and a
     # sync pair or scrobble route that is added, changed or removed reloads the entry here.
@@ -84,7 +84,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
         async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _subentries_changed)
     )
     await async_start_pair_runners(hass, entry)
+    # The account's device first: pair devices are reached through it.
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **account_device_info(entry)
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    async_remove_stale_scrobble_entities(hass, entry)
+    return True
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: CrosswatchConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a device only once what it stands for is gone.
+
+    The account's device goes with the entry, a sync pair's with the pair.
+    """
+    for domain, identifier in device.identifiers:
+        if domain != DOMAIN:
+            continue
+        if identifier == entry.entry_id:
+            return False
+        if identifier.removeprefix(f"{entry.entry_id}_") in entry.subentries:
+            return False
     return True
 
 

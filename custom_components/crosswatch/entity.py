@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -47,10 +49,13 @@ def account_device_info(entry: CrosswatchConfigEntry) -> DeviceInfo:
     )
 
 
-def subentry_device_info(entry: CrosswatchConfigEntry, subentry: ConfigSubentry) -> DeviceInfo:
-    """The device of a sync pair or scrobble route, linked to its account's device."""
+def subentry_device_info(
+    entry: CrosswatchConfigEntry, subentry: ConfigSubentry, account_device_id: str
+) -> DeviceInfo:
+    """The device of a sync pair, reached through its (source) account's device."""
     return DeviceInfo(
         identifiers={(DOMAIN, f"{entry.entry_id}_{subentry.subentry_id}")},
+        via_device_id=account_device_id,
         entry_type=DeviceEntryType.SERVICE,
         manufacturer="CrossWatch",
         model=subentry.subentry_type,
@@ -114,12 +119,50 @@ class PairEntity(Entity):
         """Attach to the pair's subentry device; ``key`` makes the unique id."""
         self.runner = runner
         self._attr_unique_id = f"{runner.entry.entry_id}_{runner.subentry_id}_{key}"
-        self._attr_device_info = subentry_device_info(runner.entry, runner.subentry)
+        entry_id = runner.entry.entry_id
+        account = dr.async_get(runner.hass).async_get_device_by_identifier(
+            (DOMAIN, entry_id), entry_id
+        )
+        assert account is not None  # registered by async_setup_entry before any platform
+        self._attr_device_info = subentry_device_info(runner.entry, runner.subentry, account.id)
 
     async def async_added_to_hass(self) -> None:
         """Follow the runner."""
         await super().async_added_to_hass()
         self.async_on_remove(self.runner.async_add_listener(self.async_write_ha_state))
+
+
+# -- stale entities -----------------------------------------------------------------------------
+# Unique id keys of a Plex account's scrobble entities (after ``<entry id>_``).
+SCROBBLE_ACCOUNT_KEYS = ("plex_listener", "scrobble")
+SCROBBLE_USER_PREFIXES = ("now_watching_poster_", "now_watching_")
+
+
+@callback
+def async_remove_stale_scrobble_entities(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> None:
+    """Remove the scrobble entities of routes (or routed users) that are gone.
+
+    Pair entities belong to their subentry, so Home Assistant removes them with it; scrobble
+    entities belong to the account. A user of an "every user" route may come back any time, so
+    those are kept.
+    """
+    scrobbler = entry.runtime_data.scrobble
+    every_user = scrobbler is not None and any(r.user_ids is None for r in scrobbler.routes)
+    registry = er.async_get(hass)
+    prefix = f"{entry.entry_id}_"
+    for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if registered.config_subentry_id or not registered.unique_id.startswith(prefix):
+            continue
+        key = registered.unique_id.removeprefix(prefix)
+        if key in SCROBBLE_ACCOUNT_KEYS:
+            stale = scrobbler is None
+        elif user_prefix := next((p for p in SCROBBLE_USER_PREFIXES if key.startswith(p)), None):
+            user_id = key.removeprefix(user_prefix)
+            stale = scrobbler is None or (not every_user and user_id not in scrobbler.users)
+        else:
+            continue
+        if stale:
+            registry.async_remove(registered.entity_id)
 
 
 # -- platform setup -----------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from .const import (
     Direction,
     Removals,
 )
-from .repairs import ISSUE_SYNC_HELD
+from .repairs import ISSUE_SYNC_HELD, ISSUE_SYNC_LIMIT
 from .sync.plan import Action, RunResult, Side, SyncMode, SyncPlan
 from .sync.state import PairState, RunRecord
 from .sync_engine import PairMemory, execute, finish_run, plan_run
@@ -64,7 +64,7 @@ STORAGE_VERSION: Final = 2
 # Home Assistant stops), so hourly runs with nothing to do do not wear out an SD card.
 RUNS_SAVE_DELAY: Final = 6 * 3600.0
 ISSUE_HELD: Final = ISSUE_SYNC_HELD
-ISSUE_LIMIT: Final = "sync_limit"
+ISSUE_LIMIT: Final = ISSUE_SYNC_LIMIT
 # Stored next to the pair state: which sides' baselines equal what the side held when read, so
 # an unmoved marker may stand in for a read.
 EXACT_KEY: Final = "exact"

@@ -6,9 +6,7 @@ from typing import TYPE_CHECKING
 
 import probatio as vol
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 
 from .const import (
@@ -22,12 +20,16 @@ from .data import crosswatch_entries, loaded_entry
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
 
-    from .data import CrosswatchConfigEntry
-
 ISSUE_TARGET_REMOVED = "target_removed"
+# Raised by earlier versions when a target lost its sign-in; Home Assistant's own reauth prompt
+# says that already, so such issues are only deleted now.
 ISSUE_TARGET_AUTH = "target_auth_lost"
 # Raised by the pair runner (``pairs.ISSUE_HELD``) when a run holds mass removals.
 ISSUE_SYNC_HELD = "sync_held"
+# Raised by the pair runner (``pairs.ISSUE_LIMIT``) when a target list is full.
+ISSUE_SYNC_LIMIT = "sync_limit"
+# Issues about one subentry, with ids ``<key>_<entry id>_<subentry id>``.
+SUBENTRY_ISSUES = (ISSUE_TARGET_REMOVED, ISSUE_SYNC_HELD, ISSUE_SYNC_LIMIT)
 
 
 def _targets(subentry: ConfigSubentry) -> list[str]:
@@ -37,49 +39,52 @@ def _targets(subentry: ConfigSubentry) -> list[str]:
     return list(subentry.data.get(ROUTE_TARGETS, ()))
 
 
-def _auth_lost(target: CrosswatchConfigEntry) -> bool:
-    if target.state is ConfigEntryState.SETUP_ERROR:
-        return True
-    if target.state is not ConfigEntryState.LOADED:
-        return False
-    coordinator = target.runtime_data.coordinator
-    return not coordinator.last_update_success and isinstance(
-        coordinator.last_exception, ConfigEntryAuthFailed
-    )
+def _subentry_of(issue_id: str) -> tuple[str, str] | None:
+    """(entry id, subentry id) of a subentry's issue; ``None`` for other issues."""
+    for key in SUBENTRY_ISSUES:
+        if issue_id.startswith(f"{key}_"):
+            entry_id, _, subentry_id = issue_id.removeprefix(f"{key}_").partition("_")
+            return entry_id, subentry_id
+    return None
 
 
 @callback
 def async_update_pair_issues(hass: HomeAssistant) -> None:
-    """Raise an issue per subentry whose other account is missing or signed out; clear the rest."""
+    """Keep the issues about sync pairs and scrobble routes true.
+
+    A subentry whose other account is gone gets an issue; an issue whose subentry (or account)
+    is gone goes with it, held removals and full lists included.
+    """
     entries = {e.entry_id: e for e in crosswatch_entries(hass)}
-    wanted: dict[str, tuple[str, dict[str, str]]] = {}
+    wanted: dict[str, dict[str, str]] = {}
     for entry in entries.values():
         for subentry in entry.subentries.values():
-            for target_id in _targets(subentry):
-                target = entries.get(target_id)
-                placeholders = {"name": subentry.title, "account": entry.title}
-                if target is None:
-                    issue_id = f"{ISSUE_TARGET_REMOVED}_{entry.entry_id}_{subentry.subentry_id}"
-                    wanted[issue_id] = (ISSUE_TARGET_REMOVED, placeholders)
-                elif _auth_lost(target):
-                    issue_id = f"{ISSUE_TARGET_AUTH}_{subentry.subentry_id}_{target_id}"
-                    wanted[issue_id] = (ISSUE_TARGET_AUTH, {**placeholders, "target": target.title})
+            if any(target_id not in entries for target_id in _targets(subentry)):
+                issue_id = f"{ISSUE_TARGET_REMOVED}_{entry.entry_id}_{subentry.subentry_id}"
+                wanted[issue_id] = {"name": subentry.title, "account": entry.title}
     registry = ir.async_get(hass)
     for domain, issue_id in list(registry.issues):
-        if (
-            domain == DOMAIN
-            and issue_id not in wanted
-            and issue_id.startswith((ISSUE_TARGET_REMOVED, ISSUE_TARGET_AUTH))
-        ):
+        if domain != DOMAIN or issue_id in wanted:
+            continue
+        owner = _subentry_of(issue_id)
+        stale = issue_id.startswith(ISSUE_TARGET_AUTH) or (
+            owner is not None
+            and (
+                issue_id.startswith(ISSUE_TARGET_REMOVED)
+                or owner[0] not in entries
+                or owner[1] not in entries[owner[0]].subentries
+            )
+        )
+        if stale:
             ir.async_delete_issue(hass, DOMAIN, issue_id)
-    for issue_id, (key, placeholders) in wanted.items():
+    for issue_id, placeholders in wanted.items():
         ir.async_create_issue(
             hass,
             DOMAIN,
             issue_id,
-            is_fixable=key == ISSUE_TARGET_REMOVED,
+            is_fixable=True,
             severity=ir.IssueSeverity.ERROR,
-            translation_key=key,
+            translation_key=ISSUE_TARGET_REMOVED,
             translation_placeholders=placeholders,
         )
 

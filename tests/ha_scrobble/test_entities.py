@@ -219,7 +219,7 @@ async def test_diagnostics_show_the_scrobbler_without_secrets(
     scrobble = diagnostics["scrobble"]
     assert scrobble["listener"]["state"] == "connected"
     assert scrobble["queue_size"] == 0
-    assert scrobble["routes"] == [{"users": [OWNER], "targets": [accounts.trakt.entry_id]}]
+    assert scrobble["routes"] == [{"users": "**REDACTED**", "targets": [accounts.trakt.entry_id]}]
     assert scrobble["webhook_url"] == "**REDACTED**"
     text = json.dumps(diagnostics)
     assert entry.data[CONF_WEBHOOK_ID] not in text
