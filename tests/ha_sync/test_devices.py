@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
     from simulator.testing import Simulator
 
-EMPTY_WATCHLIST = {"MediaContainer": {"size": 0, "totalSize": 0, "offset": 0, "Metadata": []}}
-
 
 async def _pair(hass: HomeAssistant, sim: Simulator, **pair: str) -> MockConfigEntry:
     trakt = await trakt_entry(hass, sim)
@@ -54,9 +52,10 @@ async def test_a_removed_pair_takes_its_device_entities_and_issues_along(
 ) -> None:
     plex = await _pair(hass, sim_urls, removals="mirror")
     assert (await run_sync(hass, pair=PAIR_ID))["pairs"][PAIR_ID]["result"] == "ok"
-    await sim_urls.fault(
-        "plex-discover", "GET /library/sections/watchlist/all", status=200, body=EMPTY_WATCHLIST
-    )
+    # The user takes half of the Plex watchlist off: more than the guard lets go unasked.
+    watchlist = sim_urls.state.plex.watchlists["owner"]
+    for title in list(watchlist)[: len(watchlist) // 2]:
+        del watchlist[title]
     with pytest.raises(HomeAssistantError):
         await run_sync(hass, pair=PAIR_ID)  # held
     issues = ir.async_get(hass)
