@@ -9,6 +9,7 @@ from aiohttp import web
 
 from . import credentials as cred
 from . import plex, pms, simkl, trakt
+from .catalogue import Movie, Show
 from .core import FAULT_KINDS, json_body, reply, state_of
 
 P = "/_sim"
@@ -170,6 +171,34 @@ async def playback(request: web.Request) -> web.Response:
     return reply(session)
 
 
+async def plex_quirks(request: web.Request) -> web.Response:
+    """Switch the real-world variants of ``PlexQuirks`` on or off (unknown names: 400)."""
+    quirks = state_of(request).plex.quirks
+    for name, value in (await _body(request)).items():
+        if name not in quirks.__dataclass_fields__ or not isinstance(value, bool):
+            raise web.HTTPBadRequest(text=f"unknown quirk {name!r}")
+        setattr(quirks, name, value)
+    return reply({name: getattr(quirks, name) for name in quirks.__dataclass_fields__})
+
+
+LEGACY_AGENTS = {"movie": {"imdb", "themoviedb"}, "show": set(pms.LEGACY_TV_AGENTS)}
+
+
+async def plex_agent(request: web.Request) -> web.Response:
+    """Give a title the guids of a legacy agent (``null``: the new Plex agent)."""
+    body = await _body(request)
+    cat = state_of(request).catalogue
+    title, agent = body.get("title"), body.get("agent")
+    titles: list[Movie | Show] = [*cat.movies, *cat.shows]
+    for item in titles:
+        if item.title == title:
+            if agent is not None and agent not in LEGACY_AGENTS[item.kind]:
+                raise web.HTTPBadRequest(text=f"no {item.kind} agent {agent!r}")
+            item.legacy = agent
+            return reply({"title": title, "agent": agent})
+    raise web.HTTPNotFound(text=f"no title {title!r}")
+
+
 async def webhooks(request: web.Request) -> web.Response:
     state = state_of(request)
     if request.method == "DELETE":
@@ -271,7 +300,9 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{P}/trakt/device/approve", trakt_approve)
     r.add_post(f"{P}/simkl/pin/approve", simkl_approve)
     r.add_post(f"{P}/plex/pins/{{pin_id}}/approve", plex_approve)
-    r.add_post(f"{P}/plex/playback/{{action:play|pause|seek|stop}}", playback)
+    r.add_post(f"{P}/plex/playback/{{action:play|pause|seek|stop|vanish|rate}}", playback)
+    r.add_post(f"{P}/plex/quirks", plex_quirks)
+    r.add_post(f"{P}/plex/agent", plex_agent)
     r.add_route("POST", f"{P}/plex/webhooks", webhooks)
     r.add_route("DELETE", f"{P}/plex/webhooks", webhooks)
     r.add_post(f"{P}/pms/notify", notify)

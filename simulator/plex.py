@@ -95,9 +95,25 @@ class Session:
     scrobbled: bool = False
 
 
+@dataclass(slots=True)
+class PlexQuirks:
+    """Variants real servers and clients show, switched on by tests (``/_sim/plex/quirks``).
+
+    Each default is the common shape; each ``False`` is a recorded one
+    (tests/fixtures/real/plex): webhooks without ``viewOffset``/``duration`` or without
+    ``Guid[]``, frames without ``clientIdentifier``, a server whose listener gets no frames.
+    """
+
+    webhook_offsets: bool = True
+    webhook_guids: bool = True
+    frame_client_identifier: bool = True
+    playing_frames: bool = True
+
+
 class PlexState:
     def __init__(self, cat: Catalogue, plan: SeedPlan, now: float) -> None:
         self.cat = cat
+        self.quirks = PlexQuirks()
         self.users = {
             "owner": PlexUser(
                 "owner", cred.PLEX_OWNER_ID, cred.PLEX_OWNER_NAME, 1, "a1b2c3d4e5f60718"

@@ -45,18 +45,35 @@ def auth(request: web.Request, *, admin: bool = False) -> PlexUser:
 
 
 # -- metadata -------------------------------------------------------------------------------------
-def _legacy_guid(obj: Movie | Show | Episode) -> str | None:
-    if isinstance(obj, Episode):
-        show = obj.show
-        if show.legacy == "thetvdb":
-            return f"com.plexapp.agents.thetvdb://{show.tvdb}/{obj.season}/{obj.number}?lang=en"
+# Legacy TV agents name a show by one id and its seasons/episodes as ``<show>/<season>[/<episode>]``
+# (tests/fixtures/real/plex/pms_*_legacy_thetvdb.json, guids_legacy_agents.json: HAMA's
+# ``tvdb-<id>``, xbmcnfotv's bare tvdb id with ``lang=xn``, the TMDb TV agent's tmdb id).
+LEGACY_TV_AGENTS = _LEGACY_SHOW = {
+    "thetvdb": ("com.plexapp.agents.thetvdb://{tvdb}", "en"),
+    "xbmcnfotv": ("com.plexapp.agents.xbmcnfotv://{tvdb}", "xn"),
+    "hama": ("com.plexapp.agents.hama://tvdb-{tvdb}", "en"),
+    "themoviedb": ("com.plexapp.agents.themoviedb://{tmdb}", "en"),
+}
+
+
+def _legacy_guid(obj: Media) -> str | None:
+    show = obj.show if isinstance(obj, Episode | Season) else obj
+    if isinstance(show, Show):
+        if show.legacy not in _LEGACY_SHOW:
+            return None
+        base, lang = _LEGACY_SHOW[show.legacy]
+        path = base.format(tvdb=show.tvdb, tmdb=show.tmdb)
+        if isinstance(obj, Season):
+            path += f"/{obj.number}"
+        elif isinstance(obj, Episode):
+            path += f"/{obj.season}/{obj.number}"
+        return f"{path}?lang={lang}"
+    if not isinstance(obj, Movie):
         return None
     if obj.legacy == "imdb":
         return f"com.plexapp.agents.imdb://{obj.imdb}?lang=en"
     if obj.legacy == "themoviedb":
         return f"com.plexapp.agents.themoviedb://{obj.tmdb}?lang=en"
-    if obj.legacy == "thetvdb":
-        return f"com.plexapp.agents.thetvdb://{obj.tvdb}?lang=en"
     return None
 
 
@@ -66,8 +83,12 @@ def metadata(plex: PlexState, obj: Media, user: PlexUser, *, guids: bool) -> dic
     out: dict[str, Any] = {"ratingKey": rk, "key": f"/library/metadata/{rk}"}
     if isinstance(obj, Season):
         show_rk = plex.rating_key(obj.show)
+        seen = plex.peek(user, obj)
+        if seen and seen.rating is not None:  # a season can be rated (media.rate of a season)
+            out |= {"userRating": seen.rating, "lastRatedAt": int(seen.rated_at or 0)}
         return out | {
-            "guid": f"plex://season/{obj.show.plex_hex[:6]}{int(rk):018x}",
+            "guid": _legacy_guid(obj) or f"plex://season/{obj.show.plex_hex[:6]}{int(rk):018x}",
+            "parentGuid": _legacy_guid(obj.show) or obj.show.plex_guid,
             "type": "season",
             "title": f"Season {obj.number}" if obj.number else "Specials",
             "index": obj.number,
@@ -99,11 +120,12 @@ def metadata(plex: PlexState, obj: Media, user: PlexUser, *, guids: bool) -> dic
             "parentRatingKey": srk,
             "parentKey": f"/library/metadata/{srk}",
             "parentTitle": f"Season {obj.season}",
-            "parentGuid": f"plex://season/{show.plex_hex[:6]}{int(srk):018x}",
+            "parentGuid": _legacy_guid(season)
+            or f"plex://season/{show.plex_hex[:6]}{int(srk):018x}",
             "grandparentRatingKey": grk,
             "grandparentKey": f"/library/metadata/{grk}",
             "grandparentTitle": show.title,
-            "grandparentGuid": show.plex_guid,
+            "grandparentGuid": _legacy_guid(show) or show.plex_guid,
             "originallyAvailableAt": _date(obj.first_aired),
         }
     if isinstance(obj, Movie) and obj.released:
@@ -486,19 +508,31 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 
 # -- playback control (driven through /_sim/plex/playback/{action}) -------------------------------
-def _frame(s: Session) -> dict[str, Any]:
-    return {
-        "sessionKey": str(s.key),
+def _frame(plex: PlexState, s: Session, session_key: int | None = None) -> dict[str, Any]:
+    key = s.key if session_key is None else session_key
+    frame: dict[str, Any] = {
+        "sessionKey": str(key),
         "clientIdentifier": s.player,
         "guid": "",
         "ratingKey": s.rk,
         "url": "",
         "key": f"/library/metadata/{s.rk}",
         "viewOffset": s.offset,
-        "playQueueItemID": 4800 + s.key,
+        "playQueueItemID": 4800 + key,
         "state": s.state,
-        "transcodeSession": f"sim{s.key:022d}",
+        "transcodeSession": f"sim{key:022d}",
     }
+    if not plex.quirks.frame_client_identifier:
+        # Older PMS and some clients send none (tests/fixtures/real/plex/ws_playing_*.json).
+        del frame["clientIdentifier"]
+    return frame
+
+
+async def _frames(plex: PlexState, session: Session, session_key: int | None = None) -> None:
+    if plex.quirks.playing_frames:
+        await plex.broadcast(
+            "playing", "PlaySessionStateNotification", [_frame(plex, session, session_key)]
+        )
 
 
 async def control_playback(
@@ -513,11 +547,19 @@ async def control_playback(
         raise LookupError(f"unknown player {player!r}; one of {sorted(PLAYERS)}")
     events: list[str] = []
     session = plex.sessions.get((user.key, player))
+    if action == "rate":
+        return await _rate(state, user, body)
     if action == "play":
         obj = plex.by_key(str(body.get("rating_key", "")))
         if not isinstance(obj, Movie | Episode):
             raise LookupError("rating_key must name a movie or an episode")
-        if session is not None and session.item is not obj:
+        if session is not None and session.item is not obj and body.get("keep_session"):
+            # A client that moves its session to the next item and never says "stopped" for
+            # the first (Tautulli, plexpy/activity_handler.py: "I'm looking at you PHT!").
+            session.item, session.rk, session.scrobbled = obj, plex.rating_key(obj), False
+            session.offset = int(body.get("offset_ms", 0))
+            events.append("media.play")
+        elif session is not None and session.item is not obj:
             await _stop(state, session, session.offset)
             session = None
         if session is None:
@@ -532,11 +574,17 @@ async def control_playback(
         session.state = "playing"
     elif session is None:
         raise LookupError(f"no session for {user.key} on {player}")
+    elif action == "vanish":
+        # The session just leaves /status/sessions: no frame, no webhook (a client that never
+        # sends its stop; croneter/PlexKodiConnect#2247).
+        plex.sessions.pop((session.user.key, session.player), None)
+        return {"sessionKey": str(session.key), "state": "gone", "viewOffset": session.offset}
     elif action == "pause":
         session.state = "paused"
         events.append("media.pause")
     elif action == "stop":
-        await _stop(state, session, int(body.get("offset_ms", session.offset)))
+        rekeyed = bool(body.get("new_session_key"))
+        await _stop(state, session, int(body.get("offset_ms", session.offset)), rekeyed=rekeyed)
         return {
             "sessionKey": str(session.key),
             "state": "stopped",
@@ -545,7 +593,7 @@ async def control_playback(
         }
     if "offset_ms" in body:
         session.offset = int(body["offset_ms"])
-    await plex.broadcast("playing", "PlaySessionStateNotification", [_frame(session)])
+    await _frames(plex, session)
     for event in filter(None, events):
         await _webhook(state, event, session)
     await _maybe_scrobble(state, session)
@@ -567,7 +615,7 @@ async def _maybe_scrobble(state: State, session: Session) -> None:
     await _timeline(state, session.item)
 
 
-async def _stop(state: State, session: Session, offset: int) -> None:
+async def _stop(state: State, session: Session, offset: int, *, rekeyed: bool = False) -> None:
     plex = state.plex
     session.offset = offset
     await _maybe_scrobble(state, session)
@@ -575,36 +623,79 @@ async def _stop(state: State, session: Session, offset: int) -> None:
     session.state = "stopped"
     if not session.scrobbled:
         plex.view(session.user, session.item).view_offset = offset
-    await plex.broadcast("playing", "PlaySessionStateNotification", [_frame(session)])
+    new_key = None
+    if rekeyed:
+        # The PMS can report the stop under a fresh sessionKey (phillipj/node-plex-api#80).
+        plex.session_ids += 1
+        new_key = plex.session_ids
+    await _frames(plex, session, new_key)
     await _webhook(state, "media.stop", session)
 
 
-def webhook_payload(state: State, event: str, s: Session) -> dict[str, Any]:
+async def _rate(state: State, user: PlexUser, body: dict[str, Any]) -> dict[str, Any]:
+    """The user rates an item in a Plex app: ``userRating`` changes and ``media.rate`` fires.
+
+    Shape: tests/fixtures/real/plex/webhook_movie_rate_user_rating_and_top_level_string.json
+    (``Metadata.userRating`` plus a top-level ``rating`` as a string); a cleared rating sends
+    ``-1``, what ``PUT /:/rate`` takes to clear.
+    """
     plex = state.plex
-    meta = metadata(plex, s.item, s.user, guids=True)
-    meta["librarySectionType"] = "movie" if isinstance(s.item, Movie) else "show"
-    meta["viewOffset"] = s.offset
-    player = PLAYERS[s.player]
+    obj = plex.by_key(str(body.get("rating_key", "")))
+    if obj is None:
+        raise LookupError("rating_key names nothing")
+    rating = float(body["rating"])
+    view = plex.view(user, obj)
+    view.rating, view.rated_at = (None, None) if rating < 0 else (rating, state.now())
+    payload = _hook_payload(state, "media.rate", user, obj, player=cred.PLAYER_TV)
+    payload["rating"] = f"{rating:g}"
+    await _post_webhook(state, "media.rate", payload)
+    return {"ratingKey": plex.rating_key(obj), "rating": rating}
+
+
+def _hook_payload(
+    state: State, event: str, user: PlexUser, obj: Media, *, player: str
+) -> dict[str, Any]:
+    plex = state.plex
+    quirks = plex.quirks
+    meta = metadata(plex, obj, user, guids=quirks.webhook_guids)
+    meta["librarySectionType"] = "movie" if isinstance(obj, Movie) else "show"
+    if not quirks.webhook_offsets:
+        # Real webhooks often carry neither (tests/fixtures/real/plex/webhook_*hama*,
+        # webhook_*_without_view_offset.json).
+        meta.pop("viewOffset", None)
+        meta.pop("duration", None)
     return {
         "event": event,
         "user": True,
-        "owner": s.user.owner,
-        "Account": {"id": s.user.account_id, "thumb": s.user.thumb, "title": s.user.username},
+        "owner": user.owner,
+        "Account": {"id": user.account_id, "thumb": user.thumb, "title": user.username},
         "Server": {"title": cred.PMS_NAME, "uuid": cred.PMS_MACHINE_ID},
         "Player": {
             "local": True,
             "publicAddress": "203.0.113.7",
-            "title": player["title"],
-            "uuid": s.player,
+            "title": PLAYERS[player]["title"],
+            "uuid": player,
         },
         "Metadata": meta,
     }
 
 
+def webhook_payload(state: State, event: str, s: Session) -> dict[str, Any]:
+    payload = _hook_payload(state, event, s.user, s.item, player=s.player)
+    if state.plex.quirks.webhook_offsets:
+        payload["Metadata"]["viewOffset"] = s.offset
+    return payload
+
+
 async def _webhook(state: State, event: str, session: Session) -> None:
+    if state.webhooks:
+        await _post_webhook(state, event, webhook_payload(state, event, session))
+
+
+async def _post_webhook(state: State, event: str, data: dict[str, Any]) -> None:
     if not state.webhooks:
         return
-    payload = dumps(webhook_payload(state, event, session))
+    payload = dumps(data)
     timeout = aiohttp.ClientTimeout(total=5)
     async with aiohttp.ClientSession(timeout=timeout) as http:
         for url in list(state.webhooks):

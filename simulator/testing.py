@@ -191,11 +191,36 @@ class Simulator:
         user: str = "owner",
         player: str = PLAYER_TV,
         offset_ms: int | None = None,
+        keep_session: bool | None = None,
     ) -> dict[str, Any]:
-        """Start (or resume) ``rating_key`` for ``user`` ("owner", "shared") on ``player``."""
+        """Start (or resume) ``rating_key`` for ``user`` ("owner", "shared") on ``player``.
+
+        ``keep_session``: a playing session moves to this item without a ``stopped`` frame.
+        """
         return await self._playback(
-            "play", rating_key=rating_key, user=user, player=player, offset_ms=offset_ms
+            "play",
+            rating_key=rating_key,
+            user=user,
+            player=player,
+            offset_ms=offset_ms,
+            keep_session=keep_session,
         )
+
+    async def vanish(self, *, user: str = "owner", player: str = PLAYER_TV) -> dict[str, Any]:
+        """The session leaves ``/status/sessions`` with no frame and no webhook."""
+        return await self._playback("vanish", user=user, player=player)
+
+    async def rate(self, rating_key: str, rating: float, *, user: str = "owner") -> dict[str, Any]:
+        """The user rates in a Plex app (``-1`` clears): ``media.rate`` goes to the webhooks."""
+        return await self._playback("rate", rating_key=rating_key, rating=rating, user=user)
+
+    async def plex_quirks(self, **quirks: bool) -> dict[str, Any]:
+        """Switch real-world variants (``simulator.plex.PlexQuirks``)."""
+        return await self._object("POST", "plex/quirks", quirks)
+
+    async def plex_agent(self, title: str, agent: str | None) -> None:
+        """Give ``title`` a legacy agent's guids (hama, xbmcnfotv, themoviedb, thetvdb, imdb)."""
+        await self._call("POST", "plex/agent", {"title": title, "agent": agent})
 
     async def pause(
         self, *, user: str = "owner", player: str = PLAYER_TV, offset_ms: int | None = None
@@ -208,9 +233,21 @@ class Simulator:
         return await self._playback("seek", user=user, player=player, offset_ms=offset_ms)
 
     async def stop(
-        self, *, user: str = "owner", player: str = PLAYER_TV, offset_ms: int | None = None
+        self,
+        *,
+        user: str = "owner",
+        player: str = PLAYER_TV,
+        offset_ms: int | None = None,
+        new_session_key: bool | None = None,
     ) -> dict[str, Any]:
-        return await self._playback("stop", user=user, player=player, offset_ms=offset_ms)
+        """Stop; ``new_session_key``: the ``stopped`` frame comes under a fresh session key."""
+        return await self._playback(
+            "stop",
+            user=user,
+            player=player,
+            offset_ms=offset_ms,
+            new_session_key=new_session_key,
+        )
 
     # -- catalogue helpers (direct, no HTTP) ------------------------------------------------
     def item(self, title: str, season: int | None = None, number: int | None = None) -> Item:

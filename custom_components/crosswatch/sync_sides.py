@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from .api.errors import InvalidResponseError, NotFoundError
+from .api.errors import CrosswatchApiError, InvalidResponseError, NotFoundError
 from .api.models import Feature, MediaItem, MediaKind, Play, Rating, WriteResult
 from .api.wire import parse_time
 from .sync.capabilities import PLEX_CAPABILITIES, SIMKL_CAPABILITIES, trakt_capabilities
@@ -51,6 +51,8 @@ TRAKT_MARKERS: Final[dict[Feature, tuple[tuple[str, str], ...]]] = {
 }
 # The most new titles a Plex read of changes names one by one before a library sweep is cheaper.
 PLEX_NAMING_LIMIT: Final = 50
+# Titles known only by a plex:// guid asked of Plex's metadata provider per library read.
+PLEX_PROVIDER_LOOKUPS: Final = 100
 # How far a Trakt play may sit from a planned removal's time and still be that play (seconds).
 PLAY_TOLERANCE: Final = 60.0
 # The most one-title or time-window reads a Trakt removal makes before one whole read is cheaper.
@@ -430,8 +432,33 @@ class PlexSide:
                 else:
                     continue
                 found.update((row.rating_key, row) for row in rows)
-            self._library = found
+            self._library = await self._resolve_plex_only(found)
         return self._library
+
+    async def _resolve_plex_only(
+        self, found: dict[str, PlexLibraryItem]
+    ) -> dict[str, PlexLibraryItem]:
+        """Give titles known only by a ``plex://`` guid the ids Plex's metadata provider has.
+
+        An unmatched item, or one read without ``Guid[]``, has nothing but its plex id
+        (tests/fixtures/real/plex/pms_episodes_new_agent_without_guids.json); what the provider
+        does not know stays so, and the planner reports it as unmatched.
+        """
+        wanted = dict.fromkeys(
+            ids["plex"]
+            for row in found.values()
+            for ids in (row.item.ids, row.item.show_ids)
+            if set(ids) == {"plex"}
+        )
+        resolved: dict[str, Mapping[str, str]] = {}
+        for plex_id in list(wanted)[:PLEX_PROVIDER_LOOKUPS]:
+            try:
+                item = await self.tv.provider_item(plex_id)
+            except CrosswatchApiError:
+                break  # the provider is down: the titles stay unresolved this run
+            if item is not None and set(item.ids) - {"plex"}:
+                resolved[plex_id] = item.ids
+        return {key: _with_provider_ids(row, resolved) for key, row in found.items()}
 
     async def read(self, feature: Feature) -> Inventory:
         """Watchlist pages; history pages named through the library; ratings from the library."""
@@ -600,6 +627,19 @@ def unknown_to_service(changes: Sequence[Change], result: WriteResult) -> list[C
         for c in changes
         if any((k, v) in named for k, v in {**c.item.show_ids, **c.item.ids}.items())
     ]
+
+
+def _with_provider_ids(
+    row: PlexLibraryItem, resolved: Mapping[str, Mapping[str, str]]
+) -> PlexLibraryItem:
+    """``row`` with the provider's ids where its own (or its show's) were only a plex id."""
+    item = row.item
+    ids = resolved.get(item.ids["plex"]) if set(item.ids) == {"plex"} else None
+    show = resolved.get(item.show_ids["plex"]) if set(item.show_ids) == {"plex"} else None
+    if ids is None and show is None:
+        return row
+    item = replace(item, ids=ids or item.ids, show_ids=show or item.show_ids)
+    return replace(row, item=item)
 
 
 def _container_marker(body: object, route: str, stamp: str) -> str:

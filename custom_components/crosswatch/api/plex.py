@@ -145,6 +145,7 @@ class PlexLibraryItem:
     duration_ms: int | None = None
     view_offset_ms: int | None = None
     grandparent_rating_key: str | None = None
+    parent_rating_key: str | None = None
     section_id: str | None = None
 
     @property
@@ -169,6 +170,7 @@ def library_item(meta: Mapping[str, Any]) -> PlexLibraryItem | None:
         duration_ms=_int(meta.get("duration")),
         view_offset_ms=_int(meta.get("viewOffset")),
         grandparent_rating_key=_str(meta.get("grandparentRatingKey")),
+        parent_rating_key=_str(meta.get("parentRatingKey")),
         section_id=_str(meta.get("librarySectionID")),
     )
 
@@ -660,7 +662,7 @@ class PlexServerClient:
         return await convert_rows(await self.library(section_key, MediaKind.EPISODE), with_show_ids)
 
     async def metadata(self, rating_key: str) -> PlexLibraryItem:
-        """Return one item; an episode gets its show ids from the grandparent (cached)."""
+        """Return one item; an episode or season gets its show ids from the show (cached)."""
         route = "GET /library/metadata/{id}"
         body = await self.http.get(
             f"/library/metadata/{rating_key}", route=route, params={"includeGuids": 1}
@@ -669,8 +671,11 @@ class PlexServerClient:
         entry = library_item(rows[0]) if rows else None
         if entry is None:
             raise InvalidResponseError("pms", route, "no usable Metadata entry")
-        parent = entry.grandparent_rating_key
-        if entry.item.kind is MediaKind.EPISODE and parent:
+        parent = {
+            MediaKind.EPISODE: entry.grandparent_rating_key,
+            MediaKind.SEASON: entry.parent_rating_key,
+        }.get(entry.item.kind)
+        if parent:
             show_ids = self._show_ids.get(parent)
             if show_ids is None:
                 show_ids = dict((await self.metadata(parent)).item.ids)

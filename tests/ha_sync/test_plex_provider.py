@@ -1,0 +1,51 @@
+"""Titles known only by a ``plex://`` guid: resolved by Plex's metadata provider, or reported."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from custom_components.crosswatch.api.models import Feature, MediaKind
+from custom_components.crosswatch.sync.plan import Side
+from custom_components.crosswatch.sync_engine import PairMemory
+
+from .test_reads import plex_side, plex_to_trakt, run, session  # noqa: F401
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from simulator.testing import Simulator
+
+
+async def test_plex_only_titles_get_the_providers_ids(
+    sim: Simulator,
+    session: aiohttp.ClientSession,  # noqa: F811
+) -> None:
+    anthology = sim.item("Odd Anthology")
+    assert anthology.tmdb is not None
+    library = await plex_side(sim, session).library()
+    items = [row.item for row in library.values()]
+    (show,) = [i for i in items if i.kind is MediaKind.SHOW and i.title == "Odd Anthology"]
+    # The PMS lists no Guid[] for it; the provider does (Plex's "Show Type" example shape).
+    assert show.ids["tmdb"] == str(anthology.tmdb)
+    assert show.ids["plex"] == anthology.plex_hex
+    episodes = [i for i in items if i.kind is MediaKind.EPISODE and i.show_title == "Odd Anthology"]
+    assert episodes
+    assert {e.show_ids["tmdb"] for e in episodes} == {str(anthology.tmdb)}
+    lookups = [r["route"] for r in await sim.requests("plex-metadata") if "{rk}" in r["route"]]
+    # One provider lookup per plex-only title, none for titles with their own ids.
+    assert lookups == ["GET /library/metadata/{rk}"] * 2
+
+
+async def test_a_title_the_provider_does_not_know_is_reported_unmatched(
+    sim: Simulator,
+    session: aiohttp.ClientSession,  # noqa: F811
+) -> None:
+    home_video = sim.item("Untitled Home Video")
+    plex = sim.state.plex
+    plex.mark_watched(plex.users["owner"], home_video, sim.clock.time() - 3600)
+    _, plan = await run(sim, PairMemory(), plex_to_trakt(sim, session), (Feature.HISTORY,))
+    history = plan.features[Feature.HISTORY]
+    unmatched = [u for u in history.unmatched if u.item.title == "Untitled Home Video"]
+    assert [(u.side, u.reason, dict(u.item.ids)) for u in unmatched] == [
+        (Side.TARGET, "no_usable_id", {"plex": home_video.plex_hex})
+    ]
