@@ -83,9 +83,9 @@ def metadata(plex: PlexState, obj: Media, user: PlexUser, *, guids: bool) -> dic
     out: dict[str, Any] = {"ratingKey": rk, "key": f"/library/metadata/{rk}"}
     if isinstance(obj, Season):
         show_rk = plex.rating_key(obj.show)
-        seen = plex.peek(user, obj)
-        if seen and seen.rating is not None:  # a season can be rated (media.rate of a season)
-            out |= {"userRating": seen.rating, "lastRatedAt": int(seen.rated_at or 0)}
+        rated = plex.peek(user, obj)
+        if rated and rated.rating is not None:  # a season can be rated (media.rate of a season)
+            out |= {"userRating": rated.rating, "lastRatedAt": int(rated.rated_at or 0)}
         return out | {
             "guid": _legacy_guid(obj) or f"plex://season/{obj.show.plex_hex[:6]}{int(rk):018x}",
             "parentGuid": _legacy_guid(obj.show) or obj.show.plex_guid,
