@@ -448,8 +448,10 @@ class PlexSide:
             ids["plex"]
             for row in found.values()
             for ids in (row.item.ids, row.item.show_ids)
-            if set(ids) == {"plex"}
+            if len(ids) == 1 and "plex" in ids
         )
+        if not wanted:
+            return found
         resolved: dict[str, Mapping[str, str]] = {}
         for plex_id in list(wanted)[:PLEX_PROVIDER_LOOKUPS]:
             try:
@@ -458,6 +460,8 @@ class PlexSide:
                 break  # the provider is down: the titles stay unresolved this run
             if item is not None and set(item.ids) - {"plex"}:
                 resolved[plex_id] = item.ids
+        if not resolved:
+            return found
         return {key: _with_provider_ids(row, resolved) for key, row in found.items()}
 
     async def read(self, feature: Feature) -> Inventory:
