@@ -49,9 +49,9 @@ def _trakt(sim: Simulator) -> list[dict[str, Any]]:
 
 
 def _episode_scrobbles(sim: Simulator) -> list[tuple[str, float, int | None]]:
-    """(endpoint, progress, episode number) of every Trakt scrobble, in order."""
+    """(endpoint, progress, the episode's tvdb id) of every Trakt scrobble, in order."""
     return [
-        (r["path"].rsplit("/", 1)[-1], r["body"]["progress"], r["body"]["episode"].get("number"))
+        (r["path"].rsplit("/", 1)[-1], r["body"]["progress"], r["body"]["episode"]["ids"]["tvdb"])
         for r in _trakt(sim)
         if "/scrobble/" in r["path"]
     ]
@@ -71,9 +71,9 @@ async def test_next_episode_without_a_stop_ends_the_first_watched(
     await until(lambda: len([s for s in _episode_scrobbles(sim) if s[0] == "start"]) == 2)
     await _scrobbles_settled(hass, accounts)
     assert _episode_scrobbles(sim) == [
-        ("start", 10.0, 1),
-        ("stop", 90.0, 1),  # the stop the client never sent, at its last offset: watched
-        ("start", 10.0, 2),
+        ("start", 10.0, first.tvdb),
+        ("stop", 90.0, first.tvdb),  # the stop the client never sent, at its last offset: watched
+        ("start", 10.0, second.tvdb),
     ]
     assert accounts.state("sensor", "now_watching_1").attributes["episode"] == 2
 
