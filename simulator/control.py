@@ -219,6 +219,14 @@ async def notify(request: web.Request) -> web.Response:
     return reply({"sent": sent})
 
 
+async def raw_frame(request: web.Request) -> web.Response:
+    body = await _body(request)
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise web.HTTPBadRequest(text="text (a string) required")
+    return reply({"sent": await state_of(request).plex.send_frame(text)})
+
+
 # -- the approve page ------------------------------------------------------------------------------
 def _form(action: str, fields: dict[str, str], label: str) -> str:
     inputs = "".join(
@@ -306,5 +314,6 @@ def setup(app: web.Application) -> None:
     r.add_route("POST", f"{P}/plex/webhooks", webhooks)
     r.add_route("DELETE", f"{P}/plex/webhooks", webhooks)
     r.add_post(f"{P}/pms/notify", notify)
+    r.add_post(f"{P}/pms/frame", raw_frame)
     r.add_get(f"{P}/approve", approve_page)
     r.add_post(f"{P}/approve", approve_post)

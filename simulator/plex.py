@@ -231,6 +231,10 @@ class PlexState:
     async def broadcast(self, type_: str, key: str, items: list[dict[str, Any]]) -> int:
         """Send one ``NotificationContainer`` frame to every connected websocket."""
         frame = dumps({"NotificationContainer": {"type": type_, "size": len(items), key: items}})
+        return await self.send_frame(frame)
+
+    async def send_frame(self, frame: str) -> int:
+        """Send one text frame as is (a fault: what a broken or hostile server might send)."""
         sent = 0
         for ws in list(self.sockets):
             if ws.closed:

@@ -179,6 +179,10 @@ class Simulator:
         body = {"type": type_, "key": key, "items": items}
         return int((await self._object("POST", "pms/notify", body))["sent"])
 
+    async def raw_frame(self, text: str) -> int:
+        """Send ``text`` as one websocket frame to every PMS websocket, as is."""
+        return int((await self._object("POST", "pms/frame", {"text": text}))["sent"])
+
     # -- playback (as a Plex user on a player) ----------------------------------------------
     async def _playback(self, action: str, **body: Any) -> dict[str, Any]:
         body = {k: v for k, v in body.items() if v is not None}

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntryChange
 from homeassistant.core import callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
@@ -60,7 +61,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
     """Connect one account: its API, its coordinator, its platforms."""
     api = await async_create_account_api(hass, entry)
     coordinator = AccountCoordinator(hass, entry, api)
-    await coordinator.async_config_entry_first_refresh()
+    if Service(entry.data[CONF_SERVICE]) is Service.PLEX:
+        # The watchlist lives on plex.tv, apart from the server: when it fails, the account
+        # still loads and scrobbles, and only the watchlist sensor is unavailable. A refused
+        # sign-in still stops the setup (and asks for a new one).
+        await coordinator.async_refresh()
+        if isinstance(coordinator.last_exception, ConfigEntryAuthFailed):
+            raise coordinator.last_exception
+    else:
+        await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = CrosswatchData(
         service=Service(entry.data[CONF_SERVICE]), api=api, coordinator=coordinator
     )

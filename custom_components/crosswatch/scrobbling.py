@@ -47,10 +47,15 @@ from .const import (
     SUBENTRY_SCROBBLE_ROUTE,
 )
 from .data import loaded_entries
-from .scrobble.binder import SESSION_SWEEP_SECONDS, PlexSessionSource, SessionBinder
-from .scrobble.listener import ListenerState, PlexNotificationListener
+from .scrobble.binder import (
+    SESSION_SWEEP_SECONDS,
+    PlayNotification,
+    PlexSessionSource,
+    SessionBinder,
+)
+from .scrobble.listener import ListenerState, PlexNotificationListener, backoff_delay
 from .scrobble.pipeline import DeliveryReport, NowWatching, ScrobblePipeline, ScrobbleRoute
-from .scrobble.queue import ScrobbleQueue
+from .scrobble.queue import DropReason, ScrobbleQueue
 from .scrobble.sinks import (
     PermanentDeliveryError,
     RetryableDeliveryError,
@@ -58,6 +63,7 @@ from .scrobble.sinks import (
     simkl_sink,
     trakt_sink,
 )
+from .scrobble.untrusted import loggable
 from .webhook import async_setup_webhook, webhook_url
 
 if TYPE_CHECKING:
@@ -65,7 +71,7 @@ if TYPE_CHECKING:
 
     from .data import CrosswatchConfigEntry
     from .scrobble.events import PlexUser, RatingEvent, Scrobble
-    from .scrobble.queue import DropReason, QueuedScrobble
+    from .scrobble.queue import QueuedScrobble
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,6 +88,8 @@ ISSUE_LISTENER_DOWN: Final = "plex_listener_down"
 IDLE: Final = "idle"
 MAX_STATE_LENGTH: Final = 255
 USERS_LOOKUP_SECONDS: Final = 10.0
+# The sessions of /status/sessions bound again after a restart or a lost connection.
+REBOUND_STATES: Final = ("playing", "paused")
 
 
 def scrobble_routes(entry: CrosswatchConfigEntry) -> list[ScrobbleRoute]:
@@ -187,7 +195,7 @@ class AccountSink:
                 await client.ratings_add([Rating(item=rating.item, rating=rating.rating)])
         except (CrosswatchApiError, RetryableDeliveryError, PermanentDeliveryError) as err:
             _LOGGER.warning(
-                "Rating of %s not sent to %s: %s", rating.item.title, self._entry_id, err
+                "Rating of %s not sent to %s: %s", loggable(rating.item.title), self._entry_id, err
             )
 
     def _resolve(self) -> tuple[ServiceScrobbleSink, TraktClient | SimklClient]:
@@ -256,6 +264,7 @@ class PlexScrobbler:
             on_now_watching=self._now_watching_changed,
             on_scrobble=self._scrobbled,
             on_rating=self._rated,
+            on_queued=self._persist_queue,
         )
         self.listener = PlexNotificationListener(
             session,
@@ -278,6 +287,8 @@ class PlexScrobbler:
         self._draining = False
         self._drain_task: asyncio.Task[None] | None = None
         self._stopped = False
+        self._restart_timer: CALLBACK_TYPE | None = None
+        self._listener_restarts = 0
 
     # -- lifecycle --------------------------------------------------------------------------
     async def async_start(self) -> None:
@@ -299,6 +310,47 @@ class PlexScrobbler:
         self._schedule_drain()
 
     @callback
+    def _restart_listener_later(self) -> None:
+        """The listener's task ended though we did not stop it: start it again, with backoff."""
+        if self._restart_timer is not None:
+            return
+        delay = backoff_delay(self._listener_restarts)
+        self._listener_restarts += 1
+        _LOGGER.debug("Restarting the Plex notification listener in %.1fs", delay)
+
+        @callback
+        def restart(_now: Any) -> None:
+            self._restart_timer = None
+            if not self._stopped:
+                self.listener.start(self._background)
+
+        self._restart_timer = async_call_later(self.hass, delay, restart)
+
+    async def _rebind_sessions(self) -> None:
+        """Feed every play in progress on the server (``/status/sessions``) to the pipeline.
+
+        The sensor then shows it and its stop is delivered, though its first frames were
+        missed; a play already bound only refreshes its progress.
+        """
+        try:
+            sessions = await self._plex.sessions()
+        except CrosswatchApiError as err:
+            _LOGGER.debug("Plays in progress unavailable: %s", err)
+            return
+        for session in sessions:
+            if self._stopped or session.state not in REBOUND_STATES or not session.rating_key:
+                continue
+            self.pipeline.handle_notification(
+                PlayNotification(
+                    session_key=session.session_key,
+                    rating_key=session.rating_key,
+                    state=session.state,
+                    view_offset_ms=max(session.view_offset_ms or 0, 0),
+                    client_identifier=session.player_id or "",
+                )
+            )
+
+    @callback
     def _sweep_due(self, _now: Any) -> None:
         if not self._stopped:
             self._background(self.pipeline.sweep_sessions(), "crosswatch plex sessions")
@@ -311,6 +363,9 @@ class PlexScrobbler:
         if self._drain_timer is not None:
             self._drain_timer()
             self._drain_timer = None
+        if self._restart_timer is not None:
+            self._restart_timer()
+            self._restart_timer = None
         await self.listener.stop()
         await self.pipeline.close()
         await self._store.async_save(self._stored())
@@ -384,7 +439,12 @@ class PlexScrobbler:
     def _listener_state_changed(self, state: ListenerState) -> None:
         _LOGGER.debug("Plex notifications for %s: %s", self.entry.title, state)
         issue_id = f"{ISSUE_LISTENER_DOWN}_{self.entry.entry_id}"
+        if state is ListenerState.STOPPED and not self._stopped:
+            self._restart_listener_later()
         if state is ListenerState.CONNECTED:
+            self._listener_restarts = 0
+            # Plays that began while we were away (a restart, a lost connection) get bound now.
+            self._background(self._rebind_sessions(), "crosswatch plex sessions")
             if self._connection_lost:
                 _LOGGER.info("Live connection to %s is back", self.entry.title)
                 self._connection_lost = False
@@ -489,6 +549,10 @@ class PlexScrobbler:
     def _stored(self) -> dict[str, Any]:
         return {"queue": self.queue.to_dicts()}
 
+    async def _persist_queue(self) -> None:
+        """Write the queue now: a scrobble that just failed is on disk before it is retried."""
+        await self._store.async_save(self._stored())
+
     def _queue_changed(self) -> None:
         self._store.async_delay_save(self._stored, STORE_SAVE_DELAY)
         if not self._draining:
@@ -496,6 +560,8 @@ class PlexScrobbler:
         self._updated()
 
     def _queue_dropped(self, entry: QueuedScrobble, reason: DropReason) -> None:
+        if reason is DropReason.SUPERSEDED:
+            return  # a later scrobble of the same playback says more: nothing is lost
         self.dropped += 1
         _LOGGER.warning(
             "A %s scrobble for %s was dropped from the queue (%s)",

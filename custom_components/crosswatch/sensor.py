@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .api.models import WatchlistEntry
-    from .coordinator import AccountCoordinator
+    from .coordinator import AccountCoordinator, AccountSnapshot
     from .data import CrosswatchConfigEntry
     from .pairs import PairRunner
     from .scrobbling import PlexScrobbler
@@ -43,7 +43,8 @@ async def async_setup_entry(
 ) -> None:
     """Add the watchlist sensor when the account has a watchlist; pair and scrobble sensors."""
     coordinator = entry.runtime_data.coordinator
-    if coordinator.data.watchlist is not None:
+    # No data yet: a Plex account whose plex.tv watchlist failed at setup (it has one).
+    if coordinator.data is None or coordinator.data.watchlist is not None:
         async_add_entities([WatchlistSensor(coordinator, "watchlist")])
     if isinstance(api := entry.runtime_data.api, TmdbAccount):
         async_add_entities([TmdbCacheSensor(coordinator, api)])
@@ -103,12 +104,16 @@ class WatchlistSensor(AccountEntity, SensorEntity):
     @property
     def native_value(self) -> int:
         """Return the number of titles."""
-        return len(self.coordinator.data.watchlist or ())
+        data: AccountSnapshot | None = self.coordinator.data
+        return 0 if data is None else len(data.watchlist or ())
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Return the most recently listed titles with their ids (and posters with TMDb)."""
-        data = self.coordinator.data
+        # ``None`` until a poll succeeds (the entity is unavailable then).
+        data: AccountSnapshot | None = self.coordinator.data
+        if data is None:
+            return {"recent": []}
         return {
             "recent": [_describe(e, data.posters) for e in recent_entries(data.watchlist or ())]
         }

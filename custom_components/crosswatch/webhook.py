@@ -4,7 +4,10 @@ Plex POSTs ``multipart/form-data`` with a JSON ``payload`` part (and sometimes a
 JPEG); plain JSON bodies are accepted too. Whatever arrives is answered 200 so Plex never
 retries or disables the hook, except a body over ``MAX_BODY_BYTES`` (413). Malformed or
 foreign bodies are logged at debug and change nothing. The webhook id is a secret (anyone
-holding the URL can post plays), so it is redacted in diagnostics and never logged.
+holding the URL can post plays), so it is redacted in diagnostics and never logged: Home
+Assistant logs it with any error our handler raises, or with a method it does not accept, so
+the handler never raises and takes every method (answering 405 itself to all but POST). Text
+from a payload reaches the log only escaped (``loggable``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from homeassistant.helpers.network import NoURLAvailableError
 
 from .const import CONF_WEBHOOK_ID, DOMAIN
 from .scrobble.normalize import parse_payload_text
+from .scrobble.untrusted import loggable
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -31,6 +35,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 MAX_BODY_BYTES: Final = 1024 * 1024
+# Every method Home Assistant routes to a webhook but HEAD (which it answers itself).
+ALL_METHODS: Final = ("GET", "POST", "PUT")
 PAYLOAD_FIELD: Final = "payload"
 _READ_CHUNK: Final = 64 * 1024
 
@@ -94,6 +100,30 @@ def _part_name(head: bytes) -> str | None:
     return None
 
 
+async def _receive(
+    hass: HomeAssistant,
+    entry: CrosswatchConfigEntry,
+    scrobbler: PlexScrobbler,
+    request: web.Request,
+) -> web.Response:
+    """Read, parse and hand over one webhook POST."""
+    try:
+        body = await read_capped(request)
+    except BodyTooLargeError:
+        _LOGGER.debug("Ignoring a Plex webhook body over %d bytes", MAX_BODY_BYTES)
+        return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    payload = parse_body(request.headers.get("Content-Type", ""), body)
+    if payload is None:
+        _LOGGER.debug("Ignoring a webhook body that holds no Plex payload")
+        return web.Response(status=HTTPStatus.OK)
+    _LOGGER.debug("Plex webhook %s", loggable(payload.get("event")))
+    # Answer Plex at once; delivery (and its retries) must not hold the request.
+    entry.async_create_task(
+        hass, scrobbler.async_handle_webhook(payload), "crosswatch plex webhook"
+    )
+    return web.Response(status=HTTPStatus.OK)
+
+
 def webhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
     """The URL to paste into Plex (``None`` while Home Assistant knows no URL of its own)."""
     try:
@@ -120,21 +150,13 @@ def async_setup_webhook(
     webhook_id = ensure_webhook_id(hass, entry)
 
     async def handle(hass: HomeAssistant, _webhook_id: str, request: web.Request) -> web.Response:
+        if request.method != "POST":
+            return web.Response(status=HTTPStatus.METHOD_NOT_ALLOWED)
         try:
-            body = await read_capped(request)
-        except BodyTooLargeError:
-            _LOGGER.debug("Ignoring a Plex webhook body over %d bytes", MAX_BODY_BYTES)
-            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-        payload = parse_body(request.headers.get("Content-Type", ""), body)
-        if payload is None:
-            _LOGGER.debug("Ignoring a webhook body that holds no Plex payload")
+            return await _receive(hass, entry, scrobbler, request)
+        except Exception as err:  # noqa: BLE001 - the boundary: Home Assistant would log the id
+            _LOGGER.debug("Ignoring a Plex webhook that could not be handled: %s", type(err))
             return web.Response(status=HTTPStatus.OK)
-        _LOGGER.debug("Plex webhook %s", payload.get("event"))
-        # Answer Plex at once; delivery (and its retries) must not hold the request.
-        entry.async_create_task(
-            hass, scrobbler.async_handle_webhook(payload), "crosswatch plex webhook"
-        )
-        return web.Response(status=HTTPStatus.OK)
 
     webhook.async_register(
         hass,
@@ -142,7 +164,7 @@ def async_setup_webhook(
         f"CrossWatch {entry.title}",
         webhook_id,
         handle,
-        allowed_methods=["POST"],
+        allowed_methods=list(ALL_METHODS),
     )
     entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
     return webhook_id

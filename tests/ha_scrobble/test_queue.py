@@ -85,18 +85,19 @@ async def test_queue_survives_a_restart(
     await until(lambda: accounts.scrobbler.listener.connected)
     await sim.fault("trakt", "POST /scrobble/*", status=503)
     await _play_then_stop(accounts, sim)
-    assert len(accounts.scrobbler.queue) == 2  # the start and the watched stop
+    # The watched stop superseded the queued start: only the stop waits.
+    assert len(accounts.scrobbler.queue) == 1
     assert await hass.config_entries.async_unload(plex.entry_id)
     await hass.async_block_till_done()
     stored = hass_storage[store_key(accounts)]["data"]["queue"]
-    assert [entry["scrobble"]["call"] for entry in stored] == ["start", "stop"]
+    assert [entry["scrobble"]["call"] for entry in stored] == ["stop"]
     await sim.clear_faults()
     await sim.clear_requests()
     assert await hass.config_entries.async_setup(plex.entry_id)
     await hass.async_block_till_done()
-    assert len(accounts.scrobbler.queue) == 2
+    assert len(accounts.scrobbler.queue) == 1
     await _run_queue(hass, accounts, sim_clock, 31)
-    assert await accounts.trakt_scrobbles() == [("start", 10.0, 201), ("stop", 100.0, 201)]
+    assert await accounts.trakt_scrobbles() == [("stop", 100.0, 201)]
     await _run_queue(hass, accounts, sim_clock, 2)  # the emptied queue is saved too
     assert hass_storage[store_key(accounts)]["data"]["queue"] == []
 
@@ -111,11 +112,13 @@ async def test_a_target_account_that_is_not_loaded_gets_its_scrobbles_later(
     assert accounts.trakt.state is ConfigEntryState.NOT_LOADED
     await _play_then_stop(accounts, sim)
     assert await accounts.trakt_scrobbles() == []
-    assert [e.sink_id for e in accounts.scrobbler.queue.items] == [accounts.trakt.entry_id] * 2
+    # Only the watched stop waits: a start must never reach Trakt after its stop.
+    assert [e.scrobble.call for e in accounts.scrobbler.queue.items] == ["stop"]
+    assert [e.sink_id for e in accounts.scrobbler.queue.items] == [accounts.trakt.entry_id]
     assert await hass.config_entries.async_setup(accounts.trakt.entry_id)
     await hass.async_block_till_done()
     await _run_queue(hass, accounts, sim_clock, 31)
-    assert await accounts.trakt_scrobbles() == [("start", 10.0, 201), ("stop", 100.0, 201)]
+    assert await accounts.trakt_scrobbles() == [("stop", 100.0, 201)]
 
 
 async def test_a_removed_target_account_is_reported_not_retried(
@@ -205,7 +208,9 @@ async def test_removing_the_plex_account_deletes_its_stored_queue(
     await sim.fault("trakt", "POST /scrobble/*", status=503)
     await _play_then_stop(accounts, sim)
     assert await hass.config_entries.async_unload(plex.entry_id)
-    assert len(hass_storage[store_key(accounts)]["data"]["queue"]) == 2
+    assert (
+        len(hass_storage[store_key(accounts)]["data"]["queue"]) == 1
+    )  # the watched stop (it superseded the start)
     await hass.config_entries.async_remove(plex.entry_id)
     await hass.async_block_till_done()
     assert store_key(accounts) not in hass_storage

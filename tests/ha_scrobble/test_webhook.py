@@ -323,9 +323,25 @@ def test_parse_body_reads_plex_multipart() -> None:
     )
 
 
+_deep_bodies = st.integers(1, 5000).flatmap(
+    lambda n: st.sampled_from([b"[" * n, b"[" * n + b"]" * n, b'{"a":' * n + b"1" + b"}" * n])
+)
+_hostile_bodies = st.text(
+    alphabet=st.sampled_from('\x00\x1b\n\r\x7f\u202e\u2066\u200f\\"{}:a'), max_size=24
+).map(lambda t: json.dumps({"event": t}).encode())
+
+
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    body=st.binary(max_size=512),
+    body=st.binary(max_size=512)
+    | _deep_bodies
+    | _hostile_bodies
+    | _deep_bodies.map(lambda b: b"payload=" + b)
+    | _deep_bodies.map(
+        lambda b: (
+            b'--b\r\nContent-Disposition: form-data; name="payload"\r\n\r\n' + b + b"\r\n--b--"
+        )
+    ),
     content_type=st.sampled_from(
         [
             "multipart/form-data; boundary=b",

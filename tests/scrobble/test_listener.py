@@ -334,8 +334,16 @@ def test_parse_frame_ignores_malformed(text: str) -> None:
     assert parse_frame(text) == []
 
 
+# Control, bidi and JSON-structural characters: what a hostile server could put in a frame.
+_hostile_text = st.text(
+    alphabet=st.sampled_from('\x00\x1b\n\r\t\x7f\u202e\u2066\u2069\u200f\\"[]{}a'), max_size=12
+)
+# Nesting from shallow to far past the parser's recursion limit, closed or not.
+_deep = st.integers(1, 5000).flatmap(
+    lambda n: st.sampled_from(["[" * n, "[" * n + "]" * n, '{"a":' * n + "1" + "}" * n])
+)
 _values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6) | _hostile_text,
     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
     max_leaves=12,
 )
@@ -354,7 +362,7 @@ def _frames(draw: st.DrawFn) -> str:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(max_size=40), _frames(), _values.map(json.dumps)))
+@given(st.one_of(st.text(max_size=40), _hostile_text, _deep, _frames(), _values.map(json.dumps)))
 def test_malformed_frames_never_raise(text: str) -> None:
     for note in parse_frame(text):
         assert note.view_offset_ms >= 0

@@ -211,8 +211,16 @@ def test_rating_events() -> None:
     assert rated_show.item.kind is MediaKind.SHOW
 
 
+# Control, bidi and JSON-structural characters: what a hostile sender could put in a payload.
+_hostile_text = st.text(
+    alphabet=st.sampled_from('\x00\x1b\n\r\t\x7f\u202e\u2066\u2069\u200f\\"[]{}a'), max_size=12
+)
+# Nesting from shallow to far past the parser's recursion limit, closed or not.
+_deep = st.integers(1, 5000).flatmap(
+    lambda n: st.sampled_from(["[" * n, "[" * n + "]" * n, '{"a":' * n + "1" + "}" * n])
+)
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | _hostile_text,
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
     ),
@@ -270,7 +278,14 @@ def test_any_payload_never_raises(payload: Any) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=64) | st.text(max_size=64))
+@given(
+    st.binary(max_size=64)
+    | st.text(max_size=64)
+    | _hostile_text
+    | _deep
+    | _deep.map(str.encode)
+    | _json.map(json.dumps)
+)
 def test_any_payload_text_never_raises(raw: bytes | str) -> None:
     result = parse_payload_text(raw)
     assert result is None or isinstance(result, dict)

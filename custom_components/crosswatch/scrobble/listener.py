@@ -5,13 +5,17 @@ reconnects with exponential backoff (full jitter in the upper half) capped at 5 
 gives up while running: a sleeping PMS only slows the retries down. Connection state changes are
 reported through a callback. Only ``playing`` notifications are parsed; everything else is
 ignored. The token travels in the URL, so URLs and raw exception texts are never logged.
+
+The listener cannot die silently: a frame that is too large or too deep is ignored, any error
+while handling a frame is logged (once; repeats at debug) and the next frame is read, and an
+error that ends a connection is a lost connection like any other, retried with backoff. Should
+the task end anyway, the state says so (``stopped``) and the next ``start`` runs it again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 from enum import StrEnum
@@ -22,6 +26,7 @@ from yarl import URL
 
 from .binder import PlayNotification
 from .events import plex_text
+from .untrusted import UntrustedJsonError, loads_bounded
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -61,10 +66,13 @@ def backoff_delay(
 
 
 def parse_frame(text: str) -> list[PlayNotification]:
-    """Return the ``playing`` notifications in a frame; anything malformed yields nothing."""
+    """Return the ``playing`` notifications in a frame; anything malformed yields nothing.
+
+    A frame larger or deeper than any Plex sends is malformed too (``loads_bounded``).
+    """
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = loads_bounded(text)
+    except UntrustedJsonError:
         return []
     container = data.get("NotificationContainer") if isinstance(data, dict) else None
     if not isinstance(container, dict) or container.get("type") != "playing":
@@ -143,6 +151,8 @@ class PlexNotificationListener:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self.failures = 0
         self.last_error: str | None = None
+        # Unexpected errors are logged with their traceback once; repeats go to debug.
+        self._logged_unexpected = False
 
     @property
     def state(self) -> ListenerState:
@@ -169,6 +179,20 @@ class PlexNotificationListener:
             self._task = asyncio.create_task(self._run(), name=name)
         else:
             self._task = create_task(self._run(), name)
+        self._task.add_done_callback(self._ended)
+
+    @property
+    def running(self) -> bool:
+        """Whether the background task is alive."""
+        return self._task is not None and not self._task.done()
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """The task is over (stopped, cancelled, or ended by something unforeseen)."""
+        if task is self._task and not task.cancelled() and task.exception() is not None:
+            self._unexpected(
+                "The Plex notification listener ended", task.exception(), traceback=False
+            )
+        self._set_state(ListenerState.STOPPED)
 
     async def stop(self) -> None:
         """Close the websocket and end the background task."""
@@ -189,6 +213,12 @@ class PlexNotificationListener:
                 await self._connect_and_read()
             except (aiohttp.ClientError, TimeoutError, OSError) as err:
                 self.last_error = _describe(err)
+            except Exception as err:  # noqa: BLE001 - the one boundary: the listener goes on
+                self.last_error = _describe(err)
+                # No traceback: the connection's errors may carry its URL, and so the token.
+                self._unexpected(
+                    "The Plex notification listener failed; reconnecting", err, traceback=False
+                )
             self._set_state(ListenerState.DISCONNECTED)
             delay = backoff_delay(
                 self.failures,
@@ -224,11 +254,27 @@ class PlexNotificationListener:
             await ws.close()
 
     def _dispatch(self, text: str) -> None:
-        for note in parse_frame(text):
-            try:
+        """Handle one frame; nothing in it may end the listener."""
+        try:
+            for note in parse_frame(text):
                 self._on_notification(note)
-            except Exception:
-                _LOGGER.exception("Scrobble pipeline failed on a Plex notification")
+        except Exception as err:  # noqa: BLE001 - the one boundary: the next frame is read
+            self._unexpected("A Plex notification could not be handled", err)
+
+    def _unexpected(
+        self,
+        what: str,
+        err: BaseException | None,
+        *,
+        traceback: bool = True,
+    ) -> None:
+        """Log an unforeseen error once (a frame's with its traceback); repeats at debug."""
+        described = _describe(err) if err else "unknown"
+        if self._logged_unexpected:
+            _LOGGER.debug("%s: %s", what, described)
+            return
+        self._logged_unexpected = True
+        _LOGGER.error("%s: %s", what, described, exc_info=err if traceback else None)
 
     def _set_state(self, state: ListenerState) -> None:
         if state is self._state:

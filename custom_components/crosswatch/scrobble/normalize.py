@@ -7,7 +7,6 @@ or not scrobblable (trailers, extras, clips) returns ``None`` and never raises.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from typing import Any
@@ -24,6 +23,7 @@ from .events import (
     ScrobbleEvent,
     plex_text,
 )
+from .untrusted import UntrustedJsonError, loads_bounded
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,10 +39,13 @@ _RATED_KINDS = (MediaKind.MOVIE, MediaKind.SHOW, MediaKind.SEASON, MediaKind.EPI
 
 
 def parse_payload_text(text: str | bytes) -> dict[str, Any] | None:
-    """Parse the ``payload`` form field (or a JSON body); ``None`` unless it is a JSON object."""
+    """Parse the ``payload`` form field (or a JSON body); ``None`` unless it is a JSON object.
+
+    Bounded in size and depth (``loads_bounded``): a body of ``[[[[…`` is no payload.
+    """
     try:
-        data = json.loads(text)
-    except ValueError, UnicodeDecodeError:
+        data = loads_bounded(text)
+    except UntrustedJsonError:
         return None
     return data if isinstance(data, dict) else None
 

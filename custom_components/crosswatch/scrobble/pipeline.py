@@ -20,9 +20,10 @@ from .events import PlexPlayer, PlexUser, RatingEvent, Scrobble, ScrobbleAction,
 from .normalize import normalize_rating, normalize_webhook
 from .rules import ScrobbleRules
 from .sinks import PermanentDeliveryError, RetryableDeliveryError, ScrobbleSink
+from .untrusted import loggable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable, Mapping
 
     from custom_components.crosswatch.api.clock import Clock
     from custom_components.crosswatch.api.models import Ids, MediaKind
@@ -93,8 +94,13 @@ class ScrobblePipeline:
         on_now_watching: Callable[[PlexUser, NowWatching | None], None] | None = None,
         on_scrobble: Callable[[DeliveryReport], None] | None = None,
         on_rating: Callable[[RatingEvent, tuple[str, ...]], None] | None = None,
+        on_queued: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """Wire the parts; callbacks run in the event loop and must not block."""
+        """Wire the parts; callbacks run in the event loop and must not block.
+
+        ``on_queued`` is awaited after a scrobble went to the queue, before the delivery is
+        reported: it puts the queue on disk, so a power cut cannot lose it.
+        """
         self._clock = clock
         self._routes = tuple(routes)
         self._sinks = dict(sinks)
@@ -105,6 +111,7 @@ class ScrobblePipeline:
         self._on_now_watching = on_now_watching
         self._on_scrobble = on_scrobble
         self._on_rating = on_rating
+        self._on_queued = on_queued
         self._now_watching: dict[str, NowWatching] = {}
         self._session_tails: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -160,7 +167,7 @@ class ScrobblePipeline:
         """Route, decide, dedupe and deliver one event."""
         sink_ids = self.sink_ids_for(event.server_id, event.user.id)
         if not sink_ids:
-            _LOGGER.debug("Ignoring playback of unrouted Plex user %s", event.user.id)
+            _LOGGER.debug("Ignoring playback of unrouted Plex user %s", loggable(event.user.id))
             return None
         self._update_now_watching(event)
         scrobble = self._rules.decide(event)
@@ -236,7 +243,9 @@ class ScrobblePipeline:
         """
         if self._binder is None or event.server_id != self._binder.server_id:
             if not event.progress_known:
-                _LOGGER.info("Progress of %s unknown (no viewOffset/duration)", event.rating_key)
+                _LOGGER.info(
+                    "Progress of %s unknown (no viewOffset/duration)", loggable(event.rating_key)
+                )
             return event
         media = await self._binder.media(event.rating_key)
         if media is not None:
@@ -244,7 +253,9 @@ class ScrobblePipeline:
         if not event.progress_known:
             progress = await self._binder.live_progress(event.rating_key, event.player.id)
             if progress is None:
-                _LOGGER.info("Progress of %s unknown (no viewOffset/duration)", event.rating_key)
+                _LOGGER.info(
+                    "Progress of %s unknown (no viewOffset/duration)", loggable(event.rating_key)
+                )
             else:
                 event = replace(event, progress=progress, progress_known=True)
         return event
@@ -266,11 +277,15 @@ class ScrobblePipeline:
         if sink is None:
             _LOGGER.warning("Scrobble route points at a missing account %s", sink_id)
             return "rejected"
+        # A queued start or pause of this playback must not reach the service after this.
+        self._queue.supersede(sink_id, scrobble)
         try:
             await sink.deliver(scrobble)
         except RetryableDeliveryError as err:
             self._sink_failed(sink_id, str(err))
             self._queue.add(sink_id, scrobble, error=str(err))
+            if self._on_queued is not None:
+                await self._on_queued()
             return "queued"
         except PermanentDeliveryError as err:
             _LOGGER.warning("Scrobble to %s rejected: %s", sink_id, err)

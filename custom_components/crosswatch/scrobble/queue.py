@@ -5,7 +5,9 @@ plain data both ways (``to_dicts``/``load``) so the HA layer can keep it in a ``
 reload it after a restart. It is bounded: when full, the oldest entry that is not a "watched"
 stop goes first, and every drop is reported. Starts and pauses older than ``stale_after`` are
 dropped (reported) instead of delivered: telling Trakt an hour later that someone *started*
-watching is wrong, but a watched stop is always worth delivering.
+watching is wrong, but a watched stop is always worth delivering. A queued start or pause is
+dropped once a later scrobble of the same playback exists (``supersede``): it must never reach
+the service after that playback's stop.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .events import Scrobble
 from .sinks import PermanentDeliveryError, RetryableDeliveryError, ScrobbleSink
+from .untrusted import loggable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -38,6 +41,7 @@ class DropReason(StrEnum):
     STALE = "stale"
     REJECTED = "rejected"
     UNKNOWN_SINK = "unknown_sink"
+    SUPERSEDED = "superseded"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -138,6 +142,26 @@ class ScrobbleQueue:
         self._changed()
         return entry
 
+    def supersede(self, sink_id: str, later: Scrobble) -> None:
+        """Drop ``sink_id``'s queued scrobbles of ``later``'s playback that came before it.
+
+        Only starts and pauses go: a watched stop is always worth delivering.
+        """
+        playback = _playback(later)
+        stale = [
+            entry
+            for entry in self._items
+            if entry.sink_id == sink_id
+            and not entry.scrobble.watched
+            and _playback(entry.scrobble) == playback
+            and entry.scrobble.timestamp <= later.timestamp
+            and entry.scrobble is not later
+        ]
+        for entry in stale:
+            self._drop(entry, DropReason.SUPERSEDED)
+        if stale:
+            self._changed()
+
     def to_dicts(self) -> list[dict[str, Any]]:
         """Plain form of every entry, for the Store."""
         return [entry.to_dict() for entry in self._items]
@@ -197,10 +221,12 @@ class ScrobbleQueue:
 
     def _drop(self, entry: QueuedScrobble, reason: DropReason) -> None:
         self._items.remove(entry)
-        _LOGGER.warning(
+        # A superseded entry is no loss: a later scrobble of its playback says more.
+        _LOGGER.log(
+            logging.DEBUG if reason is DropReason.SUPERSEDED else logging.WARNING,
             "Dropped a queued %s scrobble of %s for %s (%s)",
             entry.scrobble.action,
-            entry.scrobble.item.title or entry.scrobble.rating_key,
+            loggable(entry.scrobble.item.title or entry.scrobble.rating_key),
             entry.sink_id,
             reason,
         )
@@ -210,3 +236,8 @@ class ScrobbleQueue:
     def _changed(self) -> None:
         if self._on_change is not None:
             self._on_change()
+
+
+def _playback(scrobble: Scrobble) -> tuple[str, str, str, str]:
+    """One playback: the same item, by the same user, on the same player and server."""
+    return (scrobble.server_id, scrobble.rating_key, scrobble.user.id, scrobble.player.id)
