@@ -205,6 +205,7 @@ class PairRunner:
         self._sides: dict[str, SyncSide] = {}
         self._store = PairStore(hass, subentry.subentry_id)
         self._lock = asyncio.Lock()
+        self._save_lock = asyncio.Lock()
         self._listeners: list[Callable[[], None]] = []
         self._source_marker: str | None = None
         self._task: asyncio.Task[Any] | None = None
@@ -471,15 +472,20 @@ class PairRunner:
         self._failing = failing
 
     async def _save(self) -> None:
-        """Write the state when what the next run depends on changed; run records wait."""
-        memory = self.memory
-        if self._removed:
-            return
-        if _same_but_runs(memory, self._stored):
-            self._store.async_delay_save(partial(encode_memory, memory), RUNS_SAVE_DELAY)
-            return
-        self._stored = memory
-        await self._store.async_save(await self.hass.async_add_executor_job(encode_memory, memory))
+        """Write the state when what the next run depends on changed; run records wait.
+
+        One save at a time: encoding takes a while, and an older state must not land last.
+        """
+        async with self._save_lock:
+            memory = self.memory
+            if self._removed:
+                return
+            if _same_but_runs(memory, self._stored):
+                self._store.async_delay_save(partial(encode_memory, memory), RUNS_SAVE_DELAY)
+                return
+            data = await self.hass.async_add_executor_job(encode_memory, memory)
+            await self._store.async_save(data)
+            self._stored = memory
 
     @callback
     def _issues(self, plan: SyncPlan, *, limit_hit: bool) -> None:

@@ -7,8 +7,10 @@ watchlist and history, tiny seed) after its first run and the run that settles i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,10 +20,11 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.crosswatch import sync_engine
+from custom_components.crosswatch import pairs, sync_engine
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
 from custom_components.crosswatch.pairs import RUNS_SAVE_DELAY, STORAGE_VERSION
 from custom_components.crosswatch.sync.state import PairState
+from custom_components.crosswatch.sync_engine import PairMemory
 
 from .conftest import PAIR_ID, plex_entry, trakt_entry, with_pair
 from .helpers import run_sync, runner, setup_entries, writes
@@ -162,3 +165,37 @@ async def test_a_removed_account_deletes_its_pairs_states(
     await hass.config_entries.async_remove(plex.entry_id)
     await hass.async_block_till_done()
     assert KEY not in hass_storage
+
+
+async def test_an_older_state_never_lands_after_a_newer_one(
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    hass_storage: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plex, _ = await _pair(hass, sim_urls)
+    pair = runner(plex, PAIR_ID)
+    first_encoding = threading.Event()
+    release = threading.Event()
+    encode = pairs.encode_memory
+
+    def slow_first(memory: PairMemory) -> dict[str, Any]:
+        if not first_encoding.is_set():
+            first_encoding.set()
+            release.wait(5)
+        return encode(memory)
+
+    monkeypatch.setattr(pairs, "encode_memory", slow_first)
+    older = replace(pair.memory, state=replace(pair.state, watermarks={"source:history": "1"}))
+    newer = replace(pair.memory, state=replace(pair.state, watermarks={"source:history": "2"}))
+    pair.memory = older
+    first = hass.async_create_task(pair._save())
+    while not first_encoding.is_set():  # noqa: ASYNC110 - the executor thread sets it
+        await asyncio.sleep(0.001)
+    pair.memory = newer
+    second = hass.async_create_task(pair._save())
+    await asyncio.sleep(0.01)
+    release.set()
+    await asyncio.gather(first, second)
+    stored = PairState.from_stored(hass_storage[KEY]["data"])
+    assert stored.watermarks == {"source:history": "2"}
