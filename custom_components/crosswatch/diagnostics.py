@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from yarl import URL
 
-from .accounts import account_requests
+from .accounts import TraktAccount, account_requests
 from .const import (
     CONF_ACCESS_TOKEN,
     CONF_ACCOUNT_ID,
@@ -32,6 +32,7 @@ from .data import crosswatch_entries
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
+    from .coordinator import AccountSnapshot
     from .data import CrosswatchConfigEntry
 
 TO_REDACT = {
@@ -46,6 +47,8 @@ TO_REDACT = {
     "client_secret",
     "webhook_id",
     "email",
+    # Home Assistant names a credential made in its UI after its client id ("crosswatch_<id>").
+    "auth_implementation",
 }
 # Who the user is and where their server lives: not secrets, but not for a public issue either.
 PERSONAL = {
@@ -75,6 +78,9 @@ def _personal_values(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> set[s
     if (scrobbler := entry.runtime_data.scrobble) is not None:
         values.update(scrobbler.users)
         values.update(scrobbler.users.values())
+    if isinstance(api := entry.runtime_data.api, TraktAccount) and api.client_id:
+        # The Trakt app's client id is a credential: scrubbed wherever it turns up, in either case.
+        values.update((api.client_id, api.client_id.lower()))
     return {value for value in values if len(value) >= MIN_SCRUBBED_LENGTH}
 
 
@@ -96,7 +102,8 @@ async def async_get_config_entry_diagnostics(
     """Return what helps debugging, never a secret nor who the user is."""
     coordinator = entry.runtime_data.coordinator
     scrobbler = entry.runtime_data.scrobble
-    snapshot = coordinator.data
+    # ``None`` when no poll succeeded yet (a Plex account whose plex.tv watchlist failed).
+    snapshot: AccountSnapshot | None = coordinator.data
     runners = entry.runtime_data.pair_runners
     # Only accounts that are the source of a sync pair carry a "pairs" section.
     pairs = {"pairs": {sid: runner.diagnostics() for sid, runner in runners.items()}}
@@ -119,8 +126,10 @@ async def async_get_config_entry_diagnostics(
             "update_interval_seconds": coordinator.update_interval.total_seconds()
             if coordinator.update_interval
             else None,
-            "activity_marker": snapshot.marker,
-            "watchlist_size": None if snapshot.watchlist is None else len(snapshot.watchlist),
+            "activity_marker": None if snapshot is None else snapshot.marker,
+            "watchlist_size": None
+            if snapshot is None or snapshot.watchlist is None
+            else len(snapshot.watchlist),
             "watchlist_fetches": coordinator.watchlist_fetches,
         },
         # Per service and route: requests, retries, 429s, errors, time paced or backing off.

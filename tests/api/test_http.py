@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
@@ -360,3 +361,35 @@ async def test_limiters_apply_by_method_and_count_pacing(session, scripted, cloc
     assert isinstance(telemetry, Telemetry)
     telemetry.reset()
     assert telemetry.as_dict() == {}
+
+
+async def test_debug_logs_every_request_once_without_secrets(
+    session, scripted, clock, caplog
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="custom_components.crosswatch.api.http")
+    scripted.then(json_reply({}, 503), json_reply({"a": 1}), json_reply({}, 404))
+    http = make_http(session, scripted, clock)
+    await http.request(
+        "GET", "/library/metadata/7", route="GET /library/metadata/{id}", params={"t": SECRET}
+    )
+    with pytest.raises(NotFoundError):
+        await http.request("GET", "/x/2", route="GET /x/{id}")
+    lines = [r.getMessage() for r in caplog.records if " -> " in r.getMessage()]
+    assert len(lines) == len(scripted.seen) == 3  # every request sent, retries included, once
+    patterns = [
+        r"svc GET /library/metadata/\{id\} -> 503 in \d+ ms",
+        r"svc GET /library/metadata/\{id\} -> 200 in \d+ ms",
+        r"svc GET /x/\{id\} -> 404 in \d+ ms",
+    ]
+    for line, pattern in zip(lines, patterns, strict=True):
+        assert re.fullmatch(pattern, line), line
+    assert SECRET not in caplog.text
+    assert "client_id" not in caplog.text
+    assert "/library/metadata/7" not in caplog.text  # the route, not the path with its ids
+
+
+async def test_no_request_log_without_debug(session, scripted, clock, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="custom_components.crosswatch.api.http")
+    scripted.then(json_reply({}))
+    await make_http(session, scripted, clock).request("GET", "/a", route="GET /a")
+    assert not [r for r in caplog.records if " -> " in r.getMessage()]

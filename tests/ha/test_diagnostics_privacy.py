@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from yarl import URL
 
-from custom_components.crosswatch.const import SUBENTRY_SYNC_PAIR
+from custom_components.crosswatch.const import DOMAIN, SUBENTRY_SYNC_PAIR
 from simulator import credentials as cred
 from tests.ha_scrobble.conftest import route, until
 from tests.ha_sync.conftest import plex_entry
@@ -82,3 +85,49 @@ async def test_plex_diagnostics_name_no_one(
     assert diagnostics["scrobble"]["listener"]["state"] == "connected"
     assert diagnostics["pairs"][next(iter(diagnostics["pairs"]))]["features"] == ["watchlist"]
     assert diagnostics["requests"]["pms"]
+
+
+async def test_trakt_diagnostics_never_show_the_app_client_id(
+    hass: HomeAssistant, sim_urls: Simulator, hass_client: Any, hass_ws_client: Any
+) -> None:
+    # The user enters the Trakt app in Home Assistant's UI, which names it after its client id.
+    assert await async_setup_component(hass, "application_credentials", {})
+    # Before the test server starts (it freezes the routes they add).
+    assert await async_setup_component(hass, DOMAIN, {})
+    assert await async_setup_component(hass, "diagnostics", {})
+    ws = await hass_ws_client(hass)
+    await ws.send_json(
+        {
+            "id": 1,
+            "type": "application_credentials/create",
+            "domain": DOMAIN,
+            "client_id": cred.TRAKT_CLIENT_ID,
+            "client_secret": cred.TRAKT_CLIENT_SECRET,
+        }
+    )
+    created = await ws.receive_json()
+    assert created["success"], created
+    implementation = created["result"]["id"]
+    assert cred.TRAKT_CLIENT_ID in implementation
+    token = await sim_urls.trakt_token()
+    trakt = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Trakt ({cred.TRAKT_USER})",
+        unique_id=cred.TRAKT_USER,
+        data={
+            "service": "trakt",
+            "account_id": cred.TRAKT_USER,
+            "account_name": cred.TRAKT_USER,
+            "auth_implementation": implementation,
+            "token": {**token, "expires_at": time.time() + 7 * 86400},
+        },
+    )
+    trakt.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(trakt.entry_id)
+    await hass.async_block_till_done()
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, trakt)
+    text = json.dumps(diagnostics).lower()
+    assert cred.TRAKT_CLIENT_ID.lower() not in text
+    assert cred.TRAKT_CLIENT_SECRET.lower() not in text
+    assert diagnostics["entry"]["data"]["auth_implementation"] == REDACTED
+    assert diagnostics["poll"]["last_update_success"] is True

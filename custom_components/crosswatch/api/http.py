@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -288,18 +289,22 @@ class ServiceHttp:
             if limiter is not None:
                 stats.paced_seconds += await limiter.acquire()
             stats.requests += 1
+            started = time.perf_counter()
             try:
                 status, resp_headers, raw = await self._send(
                     method, url, params, json_body, headers
                 )
             except _TruncatedError:
+                self._log_request(route, "truncated body", started)
                 stats.errors += 1
                 raise self._error(InvalidResponseError, route, "truncated body") from None
             except _RetryableError as err:
+                self._log_request(route, err.reason, started)
                 transient_tries += 1
                 retry = idempotent or err.reason == "connect"
                 await self._transient(stats, route, err.reason, transient_tries, retry=retry)
                 continue
+            self._log_request(route, status, started)
             if status == 429 and 429 not in allowed:  # noqa: PLR2004
                 limited_tries += 1
                 await self._rate_limited(stats, route, resp_headers, limited_tries)
@@ -313,6 +318,14 @@ class ServiceHttp:
                 stats.errors += 1
                 raise self._status_error(status, route, resp_headers)
             return Response(status, resp_headers, self._decode(route, raw, resp_headers))
+
+    def _log_request(self, route: str, outcome: int | str, started: float) -> None:
+        """One debug line per request sent: method and route (a template, no query), status, ms."""
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            elapsed = (time.perf_counter() - started) * 1000
+            _LOGGER.debug(
+                "%s %s -> %s in %.0f ms", self.service, self._redact(route), outcome, elapsed
+            )
 
     async def _transient(
         self, stats: RouteStats, route: str, reason: str, tries: int, *, retry: bool
