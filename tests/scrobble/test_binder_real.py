@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from custom_components.crosswatch.api.errors import ServiceUnavailableError
+from custom_components.crosswatch.api.errors import NotFoundError, ServiceUnavailableError
 from custom_components.crosswatch.scrobble.binder import (
     ActiveSession,
     BoundMedia,
@@ -37,6 +37,8 @@ class Source:
     async def media(self, rating_key: str) -> BoundMedia:
         if self.down:
             raise ServiceUnavailableError("pms", "GET /library/metadata/{id}", "503")
+        if rating_key not in self.media_by_key:
+            raise NotFoundError("pms", "GET /library/metadata/{id}")
         return self.media_by_key[rating_key]
 
 
@@ -96,3 +98,16 @@ async def test_vanished_asks_nothing_when_idle_and_waits_out_an_outage() -> None
     source.down = True
     assert await binder.vanished() == []
     assert binder.bound_sessions == 1
+
+
+async def test_the_item_a_session_left_is_stopped_once_even_if_the_next_cannot_be_named() -> None:
+    source = Source()
+    source.sessions = [session("7", "1")]
+    binder = SessionBinder(source, server_id="s", now=lambda: 0.0)
+    await binder.events_for(
+        PlayNotification(session_key="7", rating_key="1", state="playing", view_offset_ms=900)
+    )
+    moved = PlayNotification(session_key="7", rating_key="3", state="playing", view_offset_ms=0)
+    (stop,) = await binder.events_for(moved)  # item "3" is unknown to the server
+    assert (stop.action.value, stop.rating_key, stop.progress) == ("stop", "1", 90.0)
+    assert await binder.events_for(moved) == []  # no second stop of item "1"

@@ -163,6 +163,7 @@ class SessionBinder:
             ended.append(
                 self._event(ScrobbleAction.STOP, note.session_key, binding, binding.last_offset_ms)
             )
+            self._bindings.pop(note.session_key, None)  # ended once, even if the rebind fails
         if binding is None or binding.rating_key != note.rating_key:
             binding = await self._bind(note, binding)
         if binding is None:
