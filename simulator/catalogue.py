@@ -11,7 +11,8 @@ hand-written odd cases (below), followed by generated titles:
 * specials (season 0) on ``Breaking Bad``; legacy ``com.plexapp.agents.*`` guids on some items;
 * an anime (``Hunter x Hunter``, with a MAL id) that SIMKL files under ``anime``;
 * after the generated titles, out of the seeded lists: an anime film (``Violet Evergarden the
-  Movie``) and ``Firefly``, whose Plex (DVD) episode order differs from the aired order.
+  Movie``), ``Firefly``, whose Plex (DVD) episode order differs from the aired order, and an
+  anime (``Ajin 2``) only SIMKL knows, by its MyAnimeList/AniDB ids.
 
 Seasons are objects too (``Season``): Trakt rates and lists them, Plex gives them ratingKeys.
 """
@@ -149,6 +150,7 @@ class Show(_Titled):
     tvdb: int | None
     first_aired: str | None = None
     mal: int | None = None
+    anidb: int | None = None
     anime: bool = False
     status: str = "ended"
     legacy: str | None = None  # "thetvdb": PMS uses com.plexapp.agents.thetvdb guids
@@ -318,7 +320,7 @@ class Catalogue:
     def add_show(self, show: Show, seasons: dict[int, int], first_aired: float) -> Show:
         show.slug = slugify(show.title)
         self.shows.append(show)
-        self._add_title(show, _hex("5d9c08", len(self.shows)), mal=show.mal)
+        self._add_title(show, _hex("5d9c08", len(self.shows)), mal=show.mal, anidb=show.anidb)
         aired = first_aired
         for season, count in seasons.items():
             s = len(self.seasons) + 1
@@ -573,6 +575,29 @@ def _late_fixtures(cat: Catalogue) -> None:
     for episode in firefly.seasons[1]:
         episode.title = FIREFLY_AIRED[episode.number - 1]
         episode.plex_number = FIREFLY_DVD.index(episode.title) + 1
+    # An anime SIMKL knows only by its own and the anime databases' ids (the "Ajin 2" row of
+    # SIMKL's all-items example, tests/fixtures/real/simkl/all_items.json): no service but SIMKL
+    # can be told about it.
+    cat.add_show(
+        Show(
+            "Ajin 2",
+            2016,
+            None,
+            581835,
+            None,
+            None,
+            None,
+            "2016-10-08",
+            mal=33253,
+            anidb=12111,
+            anime=True,
+            runtime=24,
+            plex_guids=False,
+            in_seed=False,
+        ),
+        {1: 2},
+        EPOCH_START - 3600 * DAY,
+    )
 
 
 def resolve_counts(seed: str | dict[str, int]) -> dict[str, int]:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .state import State
 
 PREFIX = "/simkl"
-MATCH_ORDER = ("simkl", "imdb", "tmdb", "tvdb", "mal", "slug")
+MATCH_ORDER = ("simkl", "imdb", "tmdb", "tvdb", "mal", "anidb", "slug")
 STATUSES = ("plantowatch", "watching", "completed", "hold", "dropped")
 SCROBBLE_WINDOW = 3600
 GROUPS = {"movies": "movies", "shows": "tv_shows", "anime": "anime"}
@@ -116,7 +116,7 @@ class SimklState:
             entry = user.entries.setdefault(rated, Entry("completed", ts, ts))
             entry.rating, entry.rated_at = rating, ts
         for show in cat.shows:
-            if show.anime:  # SIMKL users keep anime too; it lands under "anime"
+            if show.anime and show.in_seed:  # SIMKL users keep anime too; under "anime"
                 ts = now - 10 * 86400
                 user.entries[show] = Entry("completed", ts, ts, 10, ts)
                 for ep in show.episodes:
@@ -181,8 +181,12 @@ def ids_json(item: Movie | Show, *, simkl_only: bool = False) -> dict[str, Any]:
     }
     if isinstance(item, Show) and item.mal is not None:
         ids["mal"] = item.mal
+    if isinstance(item, Show) and item.anidb is not None:
+        ids["anidb"] = item.anidb
     return {
-        k: (str(v) if k in ("tmdb", "tvdb", "mal") else v) for k, v in ids.items() if v is not None
+        k: (str(v) if k in ("tmdb", "tvdb", "mal", "anidb") else v)
+        for k, v in ids.items()
+        if v is not None
     }
 
 
