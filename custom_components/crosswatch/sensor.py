@@ -82,6 +82,8 @@ class TmdbCacheSensor(AccountEntity, SensorEntity):
 
     _attr_translation_key = "tmdb_cache"
     _attr_entity_category = EntityCategory.DIAGNOSTIC
+    # Of interest when posters look slow or stale, not day to day: enabled by hand.
+    _attr_entity_registry_enabled_default = False
     _attr_state_class = SensorStateClass.MEASUREMENT
 
     def __init__(self, coordinator: AccountCoordinator, account: TmdbAccount) -> None:

@@ -181,3 +181,15 @@ def test_readme_has_the_sections_the_docs_rules_ask_for() -> None:
     } <= headings
     assert "**Removing CrossWatch:**" in readme
     assert "Typical uses:" in readme
+
+
+def test_readme_names_every_entity_and_action() -> None:
+    """docs-supported-functions: a user finds every entity and action in the README."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    strings = json.loads((PACKAGE / "strings.json").read_text())
+    for platform, entities in strings["entity"].items():
+        for key, entity in entities.items():
+            name = entity["name"].replace(" {user}", "")
+            assert f"*{name}" in readme, f"{platform}.{key}: {name}"
+    for action in strings["services"]:
+        assert f"`crosswatch.{action}`" in readme, action

@@ -50,8 +50,11 @@ async def test_v3_key_creates_entry_and_setup_polls(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.coordinator.data.watchlist is None
-    # TMDb has no watchlist: only its diagnostic cache sensor (which gives it a device).
-    assert hass.states.async_entity_ids("sensor") == ["sensor.tmdb_cached_tmdb_answers"]
+    # TMDb has no watchlist: only its diagnostic cache sensor, disabled until the user wants it.
+    assert hass.states.async_entity_ids("sensor") == []
+    assert [
+        e.entity_id for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    ] == ["sensor.tmdb_cached_tmdb_answers"]
     requests = await sim_urls.requests("tmdb")
     assert [r["route"] for r in requests] == ["GET /configuration", "GET /configuration"]
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -165,6 +168,12 @@ async def test_tmdb_account_has_a_device_with_a_cache_sensor(
     assert registered is not None
     assert registered.device_id == device.id
     assert registered.entity_category is EntityCategory.DIAGNOSTIC
+    assert registered.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get(entity_id) is None
+    # The user enables it.
+    er.async_get(hass).async_update_entity(entity_id, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
     state = hass.states.get(entity_id)
     assert state is not None
     assert state.state == "1"  # the key check's /configuration answer
