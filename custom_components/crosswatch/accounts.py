@@ -7,6 +7,7 @@ flow's logins. Nothing here keeps secrets in messages: errors come from ``api.er
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from .api.errors import (
 )
 from .api.http import ServiceHttp
 from .api.models import MediaItem, MediaKind
-from .api.plex import PlexServerClient, PlexTvClient
+from .api.plex import PlexServerClient, PlexTvClient, select_connection
 from .api.simkl import PinStatus, SimklClient
 from .api.tmdb import MemoryTmdbCache, TmdbClient
 from .api.trakt import DeviceStatus, TraktAuth, TraktClient, TraktToken
@@ -49,6 +50,7 @@ from .const import (
     CONF_CLIENT_ID,
     CONF_PLEX_CLIENT_ID,
     CONF_PLEX_TOKEN,
+    CONF_SERVER_ID,
     CONF_SERVER_TOKEN,
     CONF_SERVER_URL,
     CONF_SERVICE,
@@ -469,6 +471,40 @@ class WrongServerError(Exception):
     """The URL answered, but as another server."""
 
 
+class UnverifiableAddressError(Exception):
+    """An https URL to a bare IP: HA verifies certificates, and Plex's names plex.direct."""
+
+
+def plex_direct_address(url: str, connections: Iterable[str]) -> str | None:
+    """The plex.direct address plex.tv lists for an ``https://<LAN IP>:<port>`` URL.
+
+    A Plex server's certificate names ``<ip with dashes>.<hash>.plex.direct``, so only that name
+    passes Home Assistant's certificate check for the same address.
+    """
+    parsed = URL(url)
+    if parsed.scheme != "https" or not _is_ip(parsed.host):
+        return None
+    dashed = str(parsed.host).replace(".", "-").replace(":", "-")
+    for candidate in connections:
+        known = URL(candidate)
+        host = known.host or ""
+        if (
+            host.startswith(f"{dashed}.")
+            and host.endswith(".plex.direct")
+            and known.port == parsed.port
+        ):
+            return candidate
+    return None
+
+
+def _is_ip(host: str | None) -> bool:
+    try:
+        ipaddress.ip_address(host or "")
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class PlexPin:
     """A plex.tv PIN the user approves in the Plex auth app."""
@@ -585,9 +621,23 @@ class PlexLogin:
         ]
         self.servers = sorted(choices, key=lambda s: (not s.owned, s.name.lower()))
 
-    async def async_connect(self, server: PlexServerChoice, url: str | None = None) -> str:
-        """The first URL whose ``/identity`` is this server (``url`` first when given)."""
-        candidates = (url,) if url else server.connections
+    async def async_connect(
+        self, server: PlexServerChoice, url: str | None = None, *, prefer: str | None = None
+    ) -> str:
+        """The first URL whose ``/identity`` is this server.
+
+        ``url`` (typed by the user) is the only one tried; an https one to a LAN IP becomes the
+        plex.direct address plex.tv lists for it. Otherwise ``prefer`` (the address the entry
+        used) goes before plex.tv's addresses.
+        """
+        # An https URL to a bare IP that plex.tv has no plex.direct name for cannot pass the check.
+        https_ip = False
+        if url:
+            direct = plex_direct_address(url, server.connections)
+            candidates: tuple[str, ...] = (direct or url,)
+            https_ip = direct is None and URL(url).scheme == "https" and _is_ip(URL(url).host)
+        else:
+            candidates = tuple(dict.fromkeys((*([prefer] if prefer else []), *server.connections)))
         last: Exception = InvalidResponseError("pms", "GET /identity", "no connection")
         for candidate in candidates:
             pms = plex_server_client(
@@ -601,6 +651,8 @@ class PlexLogin:
             if found != server.machine_id:
                 raise WrongServerError
             return candidate
+        if https_ip:
+            raise UnverifiableAddressError from last
         raise last
 
 
@@ -637,6 +689,7 @@ class PlexAccount:
     token: str
     server_url: str
     server_token: str = field(repr=False)
+    server_id: str = ""
     service: Service = Service.PLEX
     client: PlexTvClient = field(init=False, repr=False)
     server: PlexServerClient = field(init=False, repr=False)
@@ -647,6 +700,43 @@ class PlexAccount:
         self.server = plex_server_client(
             self.hass, self.client_identifier, self.server_url, self.server_token
         )
+
+    async def async_check_server(self) -> str | None:
+        """Check the server with its token; find its new address when the stored one is dead.
+
+        A refused token raises ``AuthError`` (the entry then asks to sign in again). When the
+        server does not answer, plex.tv's current addresses for it are tried (a server's LAN
+        address or plex.direct name changes); the one that answers as this server is returned
+        and used from now on. ``None``: the address works, or no better one is known.
+        """
+        try:
+            await self.server.sections()
+        except AuthError:
+            raise
+        except CrosswatchApiError as err:
+            _LOGGER.debug("Plex server not answering at its address: %s", err)
+        else:
+            return None
+        try:
+            servers = await self.client.resources()
+            found = next((s for s in servers if s.machine_identifier == self.server_id), None)
+            if found is None:
+                return None
+            url = (
+                await select_connection(
+                    async_get_clientsession(self.hass), found, clock=get_clock(self.hass)
+                )
+            ).rstrip("/")
+        except AuthError:
+            raise
+        except CrosswatchApiError as err:
+            _LOGGER.debug("No other address for the Plex server: %s", err)
+            return None
+        if url == self.server_url:
+            return None
+        self.server_url = url
+        self.server = plex_server_client(self.hass, self.client_identifier, url, self.server_token)
+        return url
 
     async def async_activity_marker(self) -> str | None:
         """The watchlist's size and newest entry, from a one-row page (``watchlist_stamp``).
@@ -675,6 +765,7 @@ async def async_create_account_api(hass: HomeAssistant, entry: ConfigEntry) -> A
             entry.data[CONF_PLEX_TOKEN],
             entry.data[CONF_SERVER_URL],
             entry.data[CONF_SERVER_TOKEN],
+            server_id=entry.data[CONF_SERVER_ID],
         )
     try:
         implementation = await config_entry_oauth2_flow.async_get_config_entry_implementation(

@@ -324,6 +324,10 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
 
     async def _login_again(self, entry: ConfigEntry) -> ConfigFlowResult:
         service = Service(entry.data[CONF_SERVICE])
+        if service is Service.TRAKT and self.source == SOURCE_RECONFIGURE:
+            # Trakt's setting is which of the user's Trakt apps it uses: pick one, sign in as
+            # the same user with it.
+            return await self.async_step_pick_implementation()
         if service is Service.TRAKT:
             return await self.async_step_pick_implementation(
                 {"implementation": entry.data["auth_implementation"]}
@@ -399,8 +403,11 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             server = next((s for s in self._plex_servers if s.machine_id == chosen), None)
             if server is None:
                 return self.async_abort(reason="server_not_found")
+            # On reauth the address the entry used goes first (it may be one typed by hand).
+            entry = self._existing_entry()
+            prefer = entry.data[CONF_SERVER_URL] if entry else None
             try:
-                url = await self._validate(login.async_connect(server))
+                url = await self._validate(login.async_connect(server, prefer=prefer))
             except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
                 errors["base"] = error_key(err)
             else:
@@ -441,7 +448,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
     async def async_step_plex_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Choose another server of the account, or give the server's URL by hand."""
+        """Change how the entry reaches its server; another server is another entry."""
         entry = self._get_reconfigure_entry()
         if self._plex is None:
             self._plex = accounts.PlexLogin(
@@ -457,27 +464,46 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
                 return self.async_abort(reason=error_key(err))
             self._plex_servers = login.servers
+        server_id = entry.data[CONF_SERVER_ID]
+        server = next((s for s in self._plex_servers if s.machine_id == server_id), None)
+        if server is None:
+            return self.async_abort(reason="server_not_found")
         if user_input is not None:
-            server = next(s for s in self._plex_servers if s.machine_id == user_input[CONF_SERVER])
             manual = (user_input.get(CONF_SERVER_URL) or "").strip().rstrip("/")
-            try:
-                url = await self._validate(login.async_connect(server, manual or None))
-            except accounts.WrongServerError:
-                errors[CONF_SERVER_URL] = "wrong_server"
-            except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
-                errors["base"] = error_key(err)
-            else:
+            url = await self._connect_or_error(login, server, manual or None, errors)
+            if url is not None:
                 return await self._finish_plex_reconfigure(login, server, url)
-        options = {s.machine_id: s.label for s in self._plex_servers}
         schema = vol.Schema(
             {
-                vol.Required(CONF_SERVER, default=entry.data[CONF_SERVER_ID]): _select(options),
-                vol.Optional(CONF_SERVER_URL): TextSelector(
-                    TextSelectorConfig(type=TextSelectorType.URL)
-                ),
+                vol.Optional(
+                    CONF_SERVER_URL, description={"suggested_value": entry.data[CONF_SERVER_URL]}
+                ): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
             }
         )
-        return self.async_show_form(step_id="plex_reconfigure", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="plex_reconfigure",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"server": server.name},
+        )
+
+    async def _connect_or_error(
+        self,
+        login: accounts.PlexLogin,
+        server: accounts.PlexServerChoice,
+        url: str | None,
+        errors: dict[str, str],
+    ) -> str | None:
+        """The address that reaches ``server`` (``url`` when given), or ``None`` and an error."""
+        try:
+            return await self._validate(login.async_connect(server, url))
+        except accounts.WrongServerError:
+            errors[CONF_SERVER_URL] = "wrong_server"
+        except accounts.UnverifiableAddressError:
+            errors[CONF_SERVER_URL] = "https_ip_address"
+        except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
+            errors["base"] = error_key(err)
+        return None
 
     async def _finish_plex_reconfigure(
         self, login: accounts.PlexLogin, server: accounts.PlexServerChoice, url: str
@@ -486,8 +512,8 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         account_id, username = login.account
         data = _plex_server_data(username, server, url)
         title = f"{server.name} ({username})"
-        unique_id = f"{account_id}_{server.machine_id}"
-        return await self._finish(unique_id, title, data, same_account=False)
+        # Same account, same server: the unique id cannot change here.
+        return await self._finish(f"{account_id}_{server.machine_id}", title, data)
 
     # -- SIMKL ----------------------------------------------------------------------------
     async def async_step_simkl(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

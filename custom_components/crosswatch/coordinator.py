@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .accounts import async_poster_urls
+from .accounts import PlexAccount, async_poster_urls
 from .api.errors import AuthError, CrosswatchApiError, RateLimitedError
-from .const import DOMAIN, POLL_MINUTES, RECENT_TITLES
+from .const import CONF_SERVER_URL, DOMAIN, POLL_MINUTES, RECENT_TITLES
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -60,6 +61,8 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
     async def _async_update_data(self) -> AccountSnapshot:
         service = str(self.api.service)
         try:
+            if isinstance(self.api, PlexAccount) and (moved := await self.api.async_check_server()):
+                self._plex_server_moved(moved)
             marker = await self.api.async_activity_marker()
             previous = self.data
             if previous is not None and marker is not None and marker == previous.marker:
@@ -93,6 +96,16 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
         recent = recent_entries(watchlist)
         posters = await async_poster_urls(self.hass, (e.item for e in recent))
         return AccountSnapshot(marker=marker, watchlist=tuple(watchlist), posters=posters)
+
+    def _plex_server_moved(self, url: str) -> None:
+        """Keep the server's new address; a loaded entry reloads so the listener uses it too."""
+        entry = self.config_entry
+        _LOGGER.info("The Plex server of %s answers at a new address now", entry.title)
+        self.hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_SERVER_URL: url}
+        )
+        if entry.state is ConfigEntryState.LOADED:
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 def recent_entries(watchlist: Iterable[WatchlistEntry]) -> list[WatchlistEntry]:

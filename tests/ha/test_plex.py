@@ -190,11 +190,11 @@ async def test_reconfigure_server_url(
     assert result["step_id"] == "plex_reconfigure"
     flow_id = result["flow_id"]
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"server": cred.PMS_MACHINE_ID, "server_url": sim_urls.url("plex.tv")}
+        flow_id, {"server_url": sim_urls.url("plex.tv")}
     )
     assert result["errors"] == {"base": "cannot_connect"}
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"server": cred.PMS_MACHINE_ID, "server_url": f"{sim_urls.url('pms')}/"}
+        flow_id, {"server_url": f"{sim_urls.url('pms')}/"}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -241,7 +241,7 @@ async def test_reconfigure_to_an_address_of_another_server(
         body={"MediaContainer": {"size": 0, "machineIdentifier": "somebody-else"}},
     )  # fmt: skip
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"server": cred.PMS_MACHINE_ID, "server_url": sim_urls.url("pms")}
+        result["flow_id"], {"server_url": sim_urls.url("pms")}
     )
     assert result["errors"] == {"server_url": "wrong_server"}
 
