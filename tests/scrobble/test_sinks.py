@@ -24,6 +24,8 @@ from custom_components.crosswatch.scrobble.sinks import (
     simkl_sink,
     trakt_sink,
 )
+from simulator.catalogue import Show
+from simulator.credentials import SIMKL_USER
 from simulator.testing import (
     SIMKL_CLIENT_ID,
     SIMKL_TOKEN,
@@ -226,6 +228,25 @@ async def test_simkl_scrobbles_409_and_lock(sim: Simulator, simkl: SimklClient) 
     await sim.fault("simkl", "POST /scrobble/*", status=404, count=1)
     with pytest.raises(PermanentDeliveryError, match="not found"):
         await sink.deliver(scrobble(PILOT, ScrobbleCall.START, 10.0))
+
+
+async def test_simkl_gets_a_dvd_ordered_episode_by_its_ids(
+    sim: Simulator, simkl: SimklClient
+) -> None:
+    show = sim.item("Firefly")
+    assert isinstance(show, Show)
+    serenity = next(e for e in show.episodes if e.title == "Serenity")
+    plex_numbered = MediaItem(  # as Plex names it: DVD order S1E1, with its own ids
+        kind=MediaKind.EPISODE,
+        ids={"tvdb": str(serenity.tvdb)},
+        show_ids={"tvdb": str(show.tvdb)},
+        season=1,
+        number=serenity.plex_index,
+    )
+    await simkl_sink("s", simkl).deliver(scrobble(plex_numbered, ScrobbleCall.STOP, 95.0))
+    watched = sim.state.simkl.users[SIMKL_USER].watched
+    assert serenity in watched
+    assert [e for e in show.episodes if e in watched] == [serenity]
 
 
 async def test_items_without_service_ids_are_rejected_without_a_request(

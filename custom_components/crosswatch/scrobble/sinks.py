@@ -105,12 +105,19 @@ def answered_other(meant: MediaItem, answered: MediaItem | None) -> str | None:
     if any(answered.ids.get(k) for k, v in meant.ids.items() if k in _SERVICE_ID_TYPES and v):
         # Both name the item by ids: they decide (an episode's numbers may follow another order).
         return f"other ids {dict(answered.ids)}" if _conflicts(meant.ids, answered.ids) else None
-    if meant.kind is MediaKind.EPISODE:
-        if _conflicts(meant.show_ids, answered.show_ids):
-            return f"another show {dict(answered.show_ids)}"
-        numbers = (answered.season, answered.number)
-        if None not in numbers and numbers != (meant.season, meant.number):
-            return f"S{answered.season}E{answered.number} for S{meant.season}E{meant.number}"
+    # Sent with its own ids beside the numbers (SIMKL): other numbers in an answer without ids
+    # mean the service went by the ids, in its own order; so only numbers sent alone are checked.
+    if meant.kind is MediaKind.EPISODE and not _has_service_ids(meant.ids):
+        return _other_episode_by_numbers(meant, answered)
+    return None
+
+
+def _other_episode_by_numbers(meant: MediaItem, answered: MediaItem) -> str | None:
+    if _conflicts(meant.show_ids, answered.show_ids):
+        return f"another show {dict(answered.show_ids)}"
+    numbers = (answered.season, answered.number)
+    if None not in numbers and numbers != (meant.season, meant.number):
+        return f"S{answered.season}E{answered.number} for S{meant.season}E{meant.number}"
     return None
 
 
