@@ -195,17 +195,27 @@ def _counts(plan: FeaturePlan, outcome: ExecutionOutcome) -> dict[str, int]:
 def new_baseline(plan: FeaturePlan, outcome: ExecutionOutcome) -> Baseline:
     """Both sides as read, plus the writes that succeeded, minus titles still pending."""
     sides = {Side.SOURCE: plan.source, Side.TARGET: plan.target}
-    entries = {side: dict(inv.entries) for side, inv in sides.items()}
-    indexes = {side: inv.index() for side, inv in sides.items()}
     # A suppressed removal is pending too: both sides keep the title in their baselines, so it
     # is neither carried over nor mistaken for a title the other side never had.
     pending: list[Change] = [*plan.held, *plan.parked, *plan.limit_cut, *plan.suppressed]
+    if not plan.changes and not pending:
+        return Baseline(plan.source, plan.target)  # as read: no copies, no indexes
+    entries = {side: dict(inv.entries) for side, inv in sides.items()}
+    built: dict[Side, MatchIndex] = {}
+
+    def index(side: Side) -> MatchIndex:
+        """A side's read, indexed when first needed (a large side takes a while)."""
+        if side not in built:
+            built[side] = sides[side].index()
+        return built[side]
+
     for change in plan.changes:
         if change.id in outcome.succeeded:
-            _write(entries[change.side], indexes[change.side].find_strong(change.item), change)
+            _write(entries[change.side], index(change.side).find_strong(change.item), change)
         else:
             pending.append(change)
     if pending:
+        indexes = {side: index(side) for side in Side}
         previous = {Side.SOURCE: plan.baseline_source, Side.TARGET: plan.baseline_target}
         before = {
             side: (inv, inv.index(keep_keys=False))
