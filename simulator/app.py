@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from . import control, discover, plextv, pms, simkl, tmdb, trakt
+from . import control, discover, plextv, pms, simkl, tmdb, tmdb_images, trakt
 from .core import STATE, Abort, LogEntry, dumps
 
 if TYPE_CHECKING:
@@ -17,7 +17,16 @@ if TYPE_CHECKING:
     from .core import Fault
     from .state import State
 
-SERVICES = ("plex.tv", "plex-discover", "plex-metadata", "pms", "trakt", "simkl", "tmdb")
+SERVICES = (
+    "plex.tv",
+    "plex-discover",
+    "plex-metadata",
+    "pms",
+    "trakt",
+    "simkl",
+    "tmdb",
+    "tmdb-image",
+)
 HTML_BODY = (
     "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>oops</body></html>"
 )
@@ -136,7 +145,7 @@ async def _on_shutdown(app: web.Application) -> None:
 def build_app(state: State) -> web.Application:
     app = web.Application(middlewares=[sim_middleware], client_max_size=64 * 1024**2)
     app[STATE] = state
-    for module in (plextv, discover, pms, trakt, simkl, tmdb, control):
+    for module in (plextv, discover, pms, trakt, simkl, tmdb, tmdb_images, control):
         module.setup(app)
     app.on_shutdown.append(_on_shutdown)
     return app

@@ -117,9 +117,11 @@ class AccountApi(Protocol):
 
 # -- TMDb ---------------------------------------------------------------------------------------
 def _tmdb_client(hass: HomeAssistant, key: str, cache: MemoryTmdbCache | None = None) -> TmdbClient:
+    endpoints = Endpoints.from_env()
     return TmdbClient(
         async_get_clientsession(hass),
-        base_url=Endpoints.from_env().tmdb,
+        base_url=endpoints.tmdb,
+        image_base_url=endpoints.tmdb_image,
         credential=key,
         clock=get_clock(hass),
         cache=cache,

@@ -21,6 +21,11 @@ _DEFAULTS: Final = {
     "simkl": ("CROSSWATCH_SIMKL_URL", "https://api.simkl.com"),
     "tmdb": ("CROSSWATCH_TMDB_URL", "https://api.themoviedb.org/3"),
 }
+# Upstreams whose address a service answers itself; the variable only overrides that answer.
+_ANSWERED: Final = {
+    # TMDb's /configuration names its image host (images.secure_base_url).
+    "tmdb_image": "CROSSWATCH_TMDB_IMAGE_URL",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +40,7 @@ class Endpoints:
     trakt_auth: str
     simkl: str
     tmdb: str
+    tmdb_image: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Endpoints:
@@ -43,4 +49,5 @@ class Endpoints:
             name: (environ.get(variable) or default).rstrip("/")
             for name, (variable, default) in _DEFAULTS.items()
         }
-        return cls(**values)
+        image = environ.get(_ANSWERED["tmdb_image"])
+        return cls(**values, tmdb_image=image.rstrip("/") if image else None)

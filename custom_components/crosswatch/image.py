@@ -38,6 +38,13 @@ class NowWatchingPoster(ScrobbleEntity, ImageEntity):
         self._attr_image_url = scrobbler.posters.get(user_id)
         self._attr_image_last_updated = dt_util.utcnow()
 
+    @property
+    def entity_picture(self) -> str | None:
+        """No picture while nothing with a poster plays: there is no image to fetch then."""
+        if not self._attr_image_url:
+            return None
+        return super().entity_picture
+
     @callback
     def _scrobbler_updated(self) -> None:
         url = self.scrobbler.posters.get(self.user_id)

@@ -122,6 +122,14 @@ async def test_configuration_and_image_urls(sim, session) -> None:
     assert tmdb.image_url("/p.jpg", "original") == "https://image.tmdb.org/t/p/original/p.jpg"
 
 
+async def test_image_host_override_wins_over_configuration(sim, session) -> None:
+    mirror = f"{sim.url('tmdb-image')}/t/p"
+    tmdb = client(sim, session, image_base_url=mirror)
+    await tmdb.configuration()  # names image.tmdb.org, which the override replaces
+    url = tmdb.image_url("/a.jpg", "w342")
+    assert url == f"{mirror}/w342/a.jpg"
+
+
 async def test_cache_avoids_refetch_and_expires_per_kind(sim, session) -> None:
     cache = MemoryTmdbCache()
     tmdb = client(sim, session, cache=cache)

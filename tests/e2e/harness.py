@@ -48,6 +48,7 @@ URL_VARIABLES = {
     "CROSSWATCH_TRAKT_AUTH_URL": "trakt",
     "CROSSWATCH_SIMKL_URL": "simkl",
     "CROSSWATCH_TMDB_URL": "tmdb",
+    "CROSSWATCH_TMDB_IMAGE_URL": "tmdb-image/t/p",
 }
 
 

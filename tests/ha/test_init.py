@@ -41,6 +41,10 @@ def test_endpoints_default_to_the_real_services_and_follow_the_environment() -> 
     overridden = Endpoints.from_env({"CROSSWATCH_SIMKL_URL": "http://127.0.0.1:9/simkl/"})
     assert overridden.simkl == "http://127.0.0.1:9/simkl"
     assert overridden.trakt == real.trakt
+    # The image host is TMDb's own answer unless overridden.
+    assert real.tmdb_image is None
+    mirror = Endpoints.from_env({"CROSSWATCH_TMDB_IMAGE_URL": "http://127.0.0.1:9/tmdb-image/t/p/"})
+    assert mirror.tmdb_image == "http://127.0.0.1:9/tmdb-image/t/p"
 
 
 async def test_setup_reload_unload_and_device(

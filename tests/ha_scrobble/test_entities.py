@@ -63,6 +63,8 @@ async def test_poster_comes_from_tmdb_and_is_looked_up_once(
     image_after_stop = hass.states.get(image_id)
     assert image_after_stop is not None
     assert image_after_stop.state != image.state  # image_last_updated moved: no poster now
+    # No picture to ask for while idle: HA would answer the image URL with a 500.
+    assert "entity_picture" not in image_after_stop.attributes
     await sim.play(rating_key, offset_ms=888_000)
     await until(lambda: poster() == expected)
     inception = f"/movie/{sim.item('Inception').tmdb}"

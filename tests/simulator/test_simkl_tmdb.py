@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import aiohttp
 import pytest
+from PIL import Image
 
 from simulator import credentials as cred
 from simulator.testing import Simulator
@@ -253,3 +255,27 @@ async def test_tmdb_rate_limit(sim: Simulator, http: aiohttp.ClientSession) -> N
     await sim.clock.sleep(1)
     async with http.get(url, params=params) as resp:
         assert resp.status == 200
+
+
+async def test_tmdb_posters_load_from_the_simulated_image_host(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    """A poster URL built as TMDb documents (secure_base_url + size + file_path) loads offline."""
+    inception = sim.item("Inception")
+    params = {"api_key": cred.TMDB_V3_KEY}
+    async with http.get(f"{sim.url('tmdb')}/configuration", params=params) as resp:
+        images = (await resp.json())["images"]
+    async with http.get(f"{sim.url('tmdb')}/movie/{inception.tmdb}", params=params) as resp:
+        poster_path = (await resp.json())["poster_path"]
+    assert images["secure_base_url"] == "https://image.tmdb.org/t/p/"
+    # The simulator stands in for https://image.tmdb.org under /tmdb-image.
+    url = f"{sim.url('tmdb-image')}/t/p/w342{poster_path}"
+    async with http.get(url) as resp:
+        assert resp.status == 200
+        assert resp.content_type == "image/jpeg"
+        body = await resp.read()
+    with Image.open(io.BytesIO(body)) as poster:
+        assert (poster.format, poster.size) == ("JPEG", (342, 513))
+    for missing in ("w342/simm999999999p.jpg", "w9999" + poster_path, "w342/other.jpg"):
+        async with http.get(f"{sim.url('tmdb-image')}/t/p/{missing}") as resp:
+            assert resp.status == 404

@@ -189,14 +189,19 @@ class TmdbClient:
         telemetry: Telemetry | None = None,
         policy: RetryPolicy | None = None,
         language: str = "en-US",
+        image_base_url: str | None = None,
     ) -> None:
-        """Detect the credential kind and set up pacing and the cache."""
+        """Detect the credential kind and set up pacing and the cache.
+
+        ``image_base_url`` replaces the image host ``/configuration`` names (an offline mirror).
+        """
         self.bearer = is_bearer_token(credential)
         self._credential = credential
         self.clock = clock
         self.cache: TmdbCache = cache if cache is not None else MemoryTmdbCache()
         self.language = language
-        self._image_base: str | None = None
+        self._image_base: str | None = image_base_url
+        self._image_base_fixed = image_base_url is not None
 
         async def auth_headers() -> dict[str, str]:
             return {"Authorization": f"Bearer {credential}"} if self.bearer else {}
@@ -247,7 +252,8 @@ class TmdbClient:
         body = body if isinstance(body, dict) else {}
         images = body.get("images")
         base = images.get("secure_base_url") if isinstance(images, dict) else None
-        self._image_base = base if isinstance(base, str) and base else DEFAULT_IMAGE_BASE
+        if not self._image_base_fixed:
+            self._image_base = base if isinstance(base, str) and base else DEFAULT_IMAGE_BASE
         return body
 
     def image_url(self, path: str | None, size: str = "w500") -> str | None:
