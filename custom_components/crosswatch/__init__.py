@@ -15,13 +15,29 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .accounts import async_create_account_api
 from .api.errors import CrosswatchApiError
-from .const import CONF_SERVICE, CONF_TOKEN, DOMAIN, PLATFORMS, SUBENTRY_SYNC_PAIR, Service
+from .const import (
+    CONF_SERVICE,
+    CONF_TOKEN,
+    DOMAIN,
+    PLATFORMS,
+    SUBENTRY_SCROBBLE_ROUTE,
+    SUBENTRY_SYNC_PAIR,
+    Service,
+)
 from .coordinator import AccountCoordinator
 from .data import CrosswatchConfigEntry, CrosswatchData
-from .entity import account_device_info, async_remove_stale_scrobble_entities
-from .pairs import async_remove_pair_state, async_start_pair_runners
+from .entity import (
+    account_device_info,
+    async_load_device_models,
+    async_remove_stale_scrobble_entities,
+)
+from .pairs import async_add_pair, async_remove_pair_state, async_start_pair_runners
 from .repairs import async_update_pair_issues
-from .scrobbling import async_remove_scrobble_queue, async_setup_scrobbling
+from .scrobbling import (
+    async_remove_scrobble_queue,
+    async_setup_scrobbling,
+    async_start_scrobbling_later,
+)
 from .services import async_setup_services
 
 if TYPE_CHECKING:
@@ -51,10 +67,46 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-def _subentries_signature(entry: ConfigEntry) -> dict[str, tuple[str, str, dict[str, Any]]]:
+type _Signature = dict[str, tuple[str, str, dict[str, Any]]]
+
+
+def _subentries_signature(entry: ConfigEntry) -> _Signature:
     return {
         sid: (sub.subentry_type, sub.title, dict(sub.data)) for sid, sub in entry.subentries.items()
     }
+
+
+def _of_kind(signature: _Signature, kind: str) -> _Signature:
+    return {sid: sub for sid, sub in signature.items() if sub[0] == kind}
+
+
+def _changes_in_place(before: _Signature, after: _Signature) -> bool:
+    """Whether a subentry change can be taken without a reload.
+
+    Sync pairs may only have been added (a changed or removed pair reloads: its runner and
+    state go), and scrobble routes may change as long as one is left.
+    """
+    pairs = _of_kind(before, SUBENTRY_SYNC_PAIR)
+    if any(after.get(sid) != sub for sid, sub in pairs.items()):
+        return False
+    return bool(_of_kind(after, SUBENTRY_SCROBBLE_ROUTE)) or not _of_kind(
+        before, SUBENTRY_SCROBBLE_ROUTE
+    )
+
+
+async def _async_apply_subentry_changes(
+    hass: HomeAssistant, entry: CrosswatchConfigEntry, before: _Signature, after: _Signature
+) -> None:
+    """Start the new sync pairs and follow the scrobble routes (see ``_changes_in_place``)."""
+    for sid in _of_kind(after, SUBENTRY_SYNC_PAIR).keys() - before.keys():
+        await async_add_pair(hass, entry, entry.subentries[sid])
+    if _of_kind(before, SUBENTRY_SCROBBLE_ROUTE) == _of_kind(after, SUBENTRY_SCROBBLE_ROUTE):
+        return
+    if (scrobbler := entry.runtime_data.scrobble) is not None:
+        await scrobbler.async_update_routes()
+    else:
+        await async_start_scrobbling_later(hass, entry)
+    async_remove_stale_scrobble_entities(hass, entry)  # users no route sends anywhere now
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> bool:
@@ -76,18 +128,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
     if entry.runtime_data.service is Service.PLEX:
         entry.runtime_data.scrobble = await async_setup_scrobbling(hass, entry)
 
-    # No update listener: flows use the *_reload_and_abort helpers for entry data, and a
-    # sync pair or scrobble route that is added, changed or removed reloads the entry here.
+    # No update listener: flows use the *_reload_and_abort helpers for entry data. Subentries
+    # are followed here: a new sync pair or a changed scrobble route is taken in place, so the
+    # account's other entities stay available; anything else reloads the entry.
     loaded_subentries = _subentries_signature(entry)
 
     @callback
     def _subentries_changed(change: ConfigEntryChange, changed: ConfigEntry) -> None:
-        if (
-            change is ConfigEntryChange.UPDATED
-            and changed.entry_id == entry.entry_id
-            and _subentries_signature(changed) != loaded_subentries
-        ):
+        nonlocal loaded_subentries
+        if change is not ConfigEntryChange.UPDATED or changed.entry_id != entry.entry_id:
+            return
+        now = _subentries_signature(changed)
+        if now == loaded_subentries:
+            return
+        before, loaded_subentries = loaded_subentries, now
+        if not _changes_in_place(before, now):
             hass.config_entries.async_schedule_reload(entry.entry_id)
+            return
+        entry.async_create_task(
+            hass, _async_apply_subentry_changes(hass, entry, before, now), "crosswatch subentries"
+        )
 
     entry.async_on_unload(
         async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _subentries_changed)
@@ -97,6 +157,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **account_device_info(entry)
     )
+    await async_load_device_models(hass)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_remove_stale_scrobble_entities(hass, entry)
     return True

@@ -10,6 +10,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import probatio as vol
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
@@ -18,6 +22,7 @@ from homeassistant.config_entries import (
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
+from homeassistant.const import CONF_CLIENT_SECRET
 from homeassistant.core import callback
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.selector import (
@@ -33,10 +38,12 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.translation import async_get_translations
 
 from . import accounts, webhook
 from .api.errors import AuthError, CrosswatchApiError, RequestRejectedError
 from .api.models import Feature
+from .application_credentials import async_get_description_placeholders
 from .const import (
     CONF_ACCESS_TOKEN,
     CONF_ACCOUNT_ID,
@@ -69,6 +76,7 @@ from .const import (
     Removals,
     Service,
 )
+from .endpoints import Endpoints
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
@@ -346,6 +354,8 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             key = user_input[CONF_API_KEY].strip()
             try:
                 await self._validate(accounts.validate_tmdb_key(self.hass, key))
+            except AuthError:
+                errors[CONF_API_KEY] = "invalid_api_key"
             except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
                 errors["base"] = error_key(err)
             else:
@@ -357,9 +367,11 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
                     CONF_API_KEY: key,
                 }
                 return await self._finish(key_hash, "TMDb", data, same_account=False)
+        schema = vol.Schema({vol.Required(CONF_API_KEY): _secret_field()})
         return self.async_show_form(
             step_id="tmdb",
-            data_schema=vol.Schema({vol.Required(CONF_API_KEY): _secret_field()}),
+            # A refused key stays in the field, to be corrected rather than typed again.
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
             errors=errors,
         )
 
@@ -518,28 +530,32 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
     # -- SIMKL ----------------------------------------------------------------------------
     async def async_step_simkl(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the user's SIMKL client id, then run the PIN login."""
-        if user_input is None and self._task is None:
-            entry = self._existing_entry()
-            suggested = {CONF_CLIENT_ID: entry.data[CONF_CLIENT_ID]} if entry else {}
-            schema = vol.Schema({vol.Required(CONF_CLIENT_ID): str})
-            return self.async_show_form(
-                step_id="simkl",
-                data_schema=self.add_suggested_values_to_schema(schema, suggested),
-                errors={"base": self._error} if self._error else {},
-                description_placeholders={"apps_url": SIMKL_APPS_URL},
-            )
-        if self._task is None:
-            assert user_input is not None
+        errors: dict[str, str] = {}
+        if self._task is None and user_input is not None:
             self._simkl = login = accounts.SimklLogin(self.hass, user_input[CONF_CLIENT_ID].strip())
             try:
                 pin = await self._validate(login.async_create_pin())
             except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
-                self._error = error_key(err)
-                return await self.async_step_simkl()
-            self._error = None
-            self._placeholders = {"url": pin.verification_url, "code": pin.user_code}
-            self._start_login(
-                lambda: login.async_check_pin(pin), pin.interval, pin.expires_at, "simkl"
+                key = error_key(err)
+                errors = {CONF_CLIENT_ID: "invalid_client_id"} if key == "invalid_auth" else {}
+                errors = errors or {"base": key}
+            else:
+                url = Endpoints.from_env().simkl_pin or pin.verification_url
+                self._placeholders = {"url": url, "code": pin.user_code}
+                self._start_login(
+                    lambda: login.async_check_pin(pin), pin.interval, pin.expires_at, "simkl"
+                )
+        if self._task is None:
+            entry = self._existing_entry()
+            stored = {CONF_CLIENT_ID: entry.data[CONF_CLIENT_ID]} if entry else {}
+            suggested = user_input or stored
+            schema = vol.Schema({vol.Required(CONF_CLIENT_ID): str})
+            return self.async_show_form(
+                step_id="simkl",
+                # A refused client id stays in the field, to be corrected rather than typed again.
+                data_schema=self.add_suggested_values_to_schema(schema, suggested),
+                errors=errors,
+                description_placeholders={"apps_url": SIMKL_APPS_URL},
             )
         return self._progress_result("simkl", "simkl_pin", "simkl_finish")
 
@@ -575,8 +591,40 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
 
     # -- Trakt ----------------------------------------------------------------------------
     async def async_step_trakt(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Use the user's own Trakt API app from application credentials."""
+        """Use the user's own Trakt API app from application credentials; ask for one if none."""
+        if not await config_entry_oauth2_flow.async_get_implementations(self.hass, DOMAIN):
+            return await self.async_step_trakt_app()
         return await self.async_step_pick_implementation(user_input)
+
+    async def async_step_trakt_app(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the Trakt API app here and keep it as application credentials.
+
+        Without this step HA's frontend asks for the credentials in a dialog of its own and
+        then starts the flow over, at the service menu.
+        """
+        if user_input is not None:
+            client_id = user_input[CONF_CLIENT_ID].strip()
+            await async_import_client_credential(
+                self.hass,
+                DOMAIN,
+                ClientCredential(client_id, user_input[CONF_CLIENT_SECRET].strip(), name="Trakt"),
+                # One implementation per app; a hash, so the client id is no identifier.
+                auth_domain=f"{DOMAIN}_{hashlib.sha256(client_id.encode()).hexdigest()[:12]}",
+            )
+            return await self.async_step_pick_implementation()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_CLIENT_ID): str,
+                vol.Required(CONF_CLIENT_SECRET): _secret_field(),
+            }
+        )
+        return self.async_show_form(
+            step_id="trakt_app",
+            data_schema=schema,
+            description_placeholders=await async_get_description_placeholders(self.hass),
+        )
 
     async def async_step_auth(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the device code (default) or the browser redirect."""
@@ -601,7 +649,8 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
                 code = await self._validate(implementation.async_device_code())
             except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
                 return self._retry_form("trakt_device", err)
-            self._placeholders = {"url": code.verification_url, "code": code.user_code}
+            url = Endpoints.from_env().trakt_activate or code.verification_url
+            self._placeholders = {"url": url, "code": code.user_code}
 
             async def check() -> dict[str, Any] | None:
                 token = await implementation.async_device_token(code)
@@ -690,24 +739,34 @@ class _SubentryFormFlow(ConfigSubentryFlow):
 
 
 class SyncPairFlow(_SubentryFormFlow):
-    """A sync pair from this account to another: features, direction, removals, interval."""
+    """A sync pair from this account to another: first the account, then what and how to sync.
 
-    async def _form(
-        self, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
-    ) -> SubentryFlowResult:
-        entry = self._get_entry()
+    Two steps, so the second can name both accounts and offer only what both support.
+    """
+
+    _target: ConfigEntry | None = None
+    _subentry: ConfigSubentry | None = None
+
+    def _targets(self, entry: ConfigEntry) -> dict[str, ConfigEntry]:
         source_features = FEATURES_BY_SERVICE[Service(entry.data[CONF_SERVICE])]
-        targets = {
+        return {
             entry_id: other
             for entry_id, other in _other_accounts(self, entry).items()
             if FEATURES_BY_SERVICE[Service(other.data[CONF_SERVICE])] & source_features
         }
+
+    async def _form(
+        self, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
+    ) -> SubentryFlowResult:
+        """The first step: the other account."""
+        entry = self._get_entry()
+        targets = self._targets(entry)
         if not targets:
             return self.async_abort(reason="no_targets")
+        self._subentry = subentry
         errors: dict[str, str] = {}
         if user_input is not None:
             target = targets.get(user_input[PAIR_TARGET])
-            features = {Feature(f) for f in user_input[PAIR_FEATURES]}
             taken = {
                 sub.data[PAIR_TARGET]
                 for sub in entry.subentries.values()
@@ -717,28 +776,48 @@ class SyncPairFlow(_SubentryFormFlow):
                 errors[PAIR_TARGET] = "target_missing"
             elif target.entry_id in taken:
                 errors[PAIR_TARGET] = "pair_exists"
-            elif (
-                not features
-                or not features <= FEATURES_BY_SERVICE[Service(target.data[CONF_SERVICE])]
-            ):
-                errors[PAIR_FEATURES] = "no_features"
             else:
-                data = {
-                    PAIR_TARGET: target.entry_id,
-                    PAIR_FEATURES: sorted(features),
-                    PAIR_DIRECTION: user_input[PAIR_DIRECTION],
-                    PAIR_REMOVALS: user_input[PAIR_REMOVALS],
-                    PAIR_INTERVAL: int(user_input[PAIR_INTERVAL]),
-                }
-                title = f"{entry.title} → {target.title}"
-                return self._save(subentry, title, data)
+                self._target = target
+                return await self.async_step_options()
         schema = vol.Schema(
             {
                 vol.Required(PAIR_TARGET): _select(
                     {entry_id: other.title for entry_id, other in targets.items()}
                 ),
+            }
+        )
+        return self._show(subentry, schema, user_input, errors, {"source": entry.title})
+
+    async def async_step_options(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """The second step: features both accounts support, direction, removals, interval."""
+        entry, target, subentry = self._get_entry(), self._target, self._subentry
+        assert target is not None
+        if self.hass.config_entries.async_get_entry(target.entry_id) is None:
+            return self.async_abort(reason="target_removed")
+        features = (
+            FEATURES_BY_SERVICE[Service(entry.data[CONF_SERVICE])]
+            & FEATURES_BY_SERVICE[Service(target.data[CONF_SERVICE])]
+        )
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            chosen = {Feature(f) for f in user_input[PAIR_FEATURES]} & features
+            if not chosen:
+                errors[PAIR_FEATURES] = "no_features"
+            else:
+                data = {
+                    PAIR_TARGET: target.entry_id,
+                    PAIR_FEATURES: sorted(chosen),
+                    PAIR_DIRECTION: user_input[PAIR_DIRECTION],
+                    PAIR_REMOVALS: user_input[PAIR_REMOVALS],
+                    PAIR_INTERVAL: int(user_input[PAIR_INTERVAL]),
+                }
+                return self._save(subentry, f"{entry.title} → {target.title}", data)
+        schema = vol.Schema(
+            {
                 vol.Required(PAIR_FEATURES, default=[Feature.WATCHLIST.value]): _translated_select(
-                    (f.value for f in Feature if f in source_features), "feature", multiple=True
+                    (f.value for f in Feature if f in features), "feature", multiple=True
                 ),
                 vol.Required(PAIR_DIRECTION, default=Direction.ONE_WAY.value): _translated_select(
                     (d.value for d in Direction), "direction"
@@ -757,11 +836,25 @@ class SyncPairFlow(_SubentryFormFlow):
                 ),
             }
         )
-        return self._show(subentry, schema, user_input, errors)
+        suggested = user_input or (dict(subentry.data) if subentry else {})
+        return self.async_show_form(
+            step_id="options",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+            description_placeholders={"source": entry.title, "target": target.title},
+        )
 
 
 class ScrobbleRouteFlow(_SubentryFormFlow):
     """Which Plex users scrobble to which Trakt/SIMKL accounts."""
+
+    async def _all_users_label(self) -> str:
+        """The form's own "All Plex users", in HA's language, to title a route of every user."""
+        strings = await async_get_translations(
+            self.hass, self.hass.config.language, "config_subentries", {DOMAIN}
+        )
+        key = f"component.{DOMAIN}.config_subentries.{SUBENTRY_SCROBBLE_ROUTE}.step.user.data"
+        return strings.get(f"{key}.{ROUTE_ALL_USERS}", "All Plex users")
 
     async def _form(
         self, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
@@ -791,7 +884,11 @@ class ScrobbleRouteFlow(_SubentryFormFlow):
                     ROUTE_PLEX_USERS: chosen,
                     ROUTE_TARGETS: chosen_targets,
                 }
-                who = "all users" if all_users else ", ".join(users.get(u, u) for u in chosen)
+                who = (
+                    await self._all_users_label()
+                    if all_users
+                    else ", ".join(users.get(u, u) for u in chosen)
+                )
                 title = f"{who} → {', '.join(targets[t].title for t in chosen_targets)}"
                 return self._save(subentry, title, data)
         schema = vol.Schema(

@@ -116,3 +116,8 @@ RECENT_TITLES: Final = 10
 
 APP_NAME: Final = "CrossWatch"
 APP_VERSION: Final = "0.1.0"
+
+# Dispatcher signals (formatted with the entry id): a sync pair or scrobbling was added to a loaded
+# entry without a reload, so its platforms add the new entities.
+SIGNAL_PAIR_ADDED: Final = "crosswatch_pair_added_{}"
+SIGNAL_SCROBBLING_STARTED: Final = "crosswatch_scrobbling_started_{}"

@@ -21,10 +21,14 @@ _DEFAULTS: Final = {
     "simkl": ("CROSSWATCH_SIMKL_URL", "https://api.simkl.com"),
     "tmdb": ("CROSSWATCH_TMDB_URL", "https://api.themoviedb.org/3"),
 }
-# Upstreams whose address a service answers itself; the variable only overrides that answer.
+# Addresses a service gives in its own answers; a variable overrides the answer (the simulator's
+# image host and approve page stand in for them offline).
 _ANSWERED: Final = {
     # TMDb's /configuration names its image host (images.secure_base_url).
     "tmdb_image": "CROSSWATCH_TMDB_IMAGE_URL",
+    # The page where the user enters a device code: Trakt's and SIMKL's verification_url.
+    "trakt_activate": "CROSSWATCH_TRAKT_ACTIVATE_URL",
+    "simkl_pin": "CROSSWATCH_SIMKL_PIN_URL",
 }
 
 
@@ -41,6 +45,8 @@ class Endpoints:
     simkl: str
     tmdb: str
     tmdb_image: str | None = None
+    trakt_activate: str | None = None
+    simkl_pin: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Endpoints:
@@ -49,5 +55,14 @@ class Endpoints:
             name: (environ.get(variable) or default).rstrip("/")
             for name, (variable, default) in _DEFAULTS.items()
         }
-        image = environ.get(_ANSWERED["tmdb_image"])
-        return cls(**values, tmdb_image=image.rstrip("/") if image else None)
+        answered = {name: environ.get(variable) or None for name, variable in _ANSWERED.items()}
+        return cls(
+            **values,
+            tmdb_image=_trimmed(answered["tmdb_image"]),
+            trakt_activate=_trimmed(answered["trakt_activate"]),
+            simkl_pin=_trimmed(answered["simkl_pin"]),
+        )
+
+
+def _trimmed(url: str | None) -> str | None:
+    return url.rstrip("/") if url else None

@@ -8,10 +8,13 @@ from homeassistant.core import callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.util.hass_dict import HassKey
 
-from .const import CONF_SERVICE, DOMAIN
+from .const import CONF_SERVICE, DOMAIN, SIGNAL_PAIR_ADDED, SIGNAL_SCROBBLING_STARTED
 from .coordinator import AccountCoordinator
 
 if TYPE_CHECKING:
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
         Coroutine[Any, Any, None],
     ]
 
+# Subentry type -> its translated name (see async_load_device_models).
+DEVICE_MODELS: HassKey[dict[str, str]] = HassKey(f"{DOMAIN}_device_models")
 MANUFACTURER = {
     "plex": "Plex",
     "trakt": "Trakt",
@@ -49,16 +54,36 @@ def account_device_info(entry: CrosswatchConfigEntry) -> DeviceInfo:
     )
 
 
+async def async_load_device_models(hass: HomeAssistant) -> None:
+    """Name the sync pair and scrobble route device models in HA's language.
+
+    HA translates no device models, so they take the subentry types' own translated names
+    ("Sync pair"), which HA shows on the integration page too.
+    """
+    strings = await async_get_translations(
+        hass, hass.config.language, "config_subentries", {DOMAIN}
+    )
+    hass.data[DEVICE_MODELS] = {
+        key.split(".")[3]: name
+        for key, name in strings.items()
+        if key.startswith(f"component.{DOMAIN}.config_subentries.") and key.endswith(".entry_type")
+    }
+
+
 def subentry_device_info(
-    entry: CrosswatchConfigEntry, subentry: ConfigSubentry, account_device_id: str
+    hass: HomeAssistant,
+    entry: CrosswatchConfigEntry,
+    subentry: ConfigSubentry,
+    account_device_id: str,
 ) -> DeviceInfo:
     """The device of a sync pair, reached through its (source) account's device."""
+    kind = subentry.subentry_type
     return DeviceInfo(
         identifiers={(DOMAIN, f"{entry.entry_id}_{subentry.subentry_id}")},
         via_device_id=account_device_id,
         entry_type=DeviceEntryType.SERVICE,
         manufacturer="CrossWatch",
-        model=subentry.subentry_type,
+        model=hass.data.get(DEVICE_MODELS, {}).get(kind, kind),
         name=subentry.title,
     )
 
@@ -124,7 +149,9 @@ class PairEntity(Entity):
             (DOMAIN, entry_id), entry_id
         )
         assert account is not None  # registered by async_setup_entry before any platform
-        self._attr_device_info = subentry_device_info(runner.entry, runner.subentry, account.id)
+        self._attr_device_info = subentry_device_info(
+            runner.hass, runner.entry, runner.subentry, account.id
+        )
 
     async def async_added_to_hass(self) -> None:
         """Follow the runner."""
@@ -167,16 +194,29 @@ def async_remove_stale_scrobble_entities(hass: HomeAssistant, entry: CrosswatchC
 
 # -- platform setup -----------------------------------------------------------------------------
 def async_add_pair_entities(
+    hass: HomeAssistant,
     entry: CrosswatchConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     build: Callable[[PairRunner], Iterable[Entity]],
 ) -> None:
-    """Add ``build(runner)`` for every sync pair of ``entry``, on the pair's subentry."""
-    for subentry_id, runner in entry.runtime_data.pair_runners.items():
-        async_add_entities(build(runner), config_subentry_id=subentry_id)
+    """Add ``build(runner)`` for every sync pair of ``entry``, on the pair's subentry.
+
+    A pair added later (without a reload) gets its entities when it starts.
+    """
+
+    @callback
+    def add(runner: PairRunner) -> None:
+        async_add_entities(build(runner), config_subentry_id=runner.subentry_id)
+
+    for runner in entry.runtime_data.pair_runners.values():
+        add(runner)
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, SIGNAL_PAIR_ADDED.format(entry.entry_id), add)
+    )
 
 
 def async_add_scrobble_entities(
+    hass: HomeAssistant,
     entry: CrosswatchConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     *,
@@ -185,20 +225,27 @@ def async_add_scrobble_entities(
 ) -> None:
     """Add a scrobbling Plex account's entities: ``account`` once, ``per_user`` per routed user.
 
-    Users first seen later (an "all users" route) get their ``per_user`` entity then.
+    Users first seen later (an "all users" route, a changed route) get their ``per_user`` entity
+    then; a Plex account whose first route is added later gets them all when scrobbling starts.
     """
-    scrobbler = entry.runtime_data.scrobble
-    if scrobbler is None:
-        return
-    if account is not None:
-        async_add_entities(account(scrobbler))
-    if per_user is not None:
-        async_add_entities(per_user(scrobbler, user_id) for user_id in scrobbler.users)
-        entry.async_on_unload(
-            scrobbler.async_add_user_listener(
-                lambda user_id: async_add_entities([per_user(scrobbler, user_id)])
+
+    @callback
+    def add(scrobbler: PlexScrobbler) -> None:
+        if account is not None:
+            async_add_entities(account(scrobbler))
+        if per_user is not None:
+            async_add_entities(per_user(scrobbler, user_id) for user_id in scrobbler.users)
+            entry.async_on_unload(
+                scrobbler.async_add_user_listener(
+                    lambda user_id: async_add_entities([per_user(scrobbler, user_id)])
+                )
             )
-        )
+
+    if (scrobbler := entry.runtime_data.scrobble) is not None:
+        add(scrobbler)
+    else:
+        signal = SIGNAL_SCROBBLING_STARTED.format(entry.entry_id)
+        entry.async_on_unload(async_dispatcher_connect(hass, signal, add))
 
 
 def pair_platform(build: Callable[[PairRunner], Iterable[Entity]]) -> PlatformSetup:
@@ -209,7 +256,7 @@ def pair_platform(build: Callable[[PairRunner], Iterable[Entity]]) -> PlatformSe
         entry: CrosswatchConfigEntry,
         async_add_entities: AddConfigEntryEntitiesCallback,
     ) -> None:
-        async_add_pair_entities(entry, async_add_entities, build)
+        async_add_pair_entities(hass, entry, async_add_entities, build)
 
     return async_setup_entry
 
@@ -226,6 +273,8 @@ def scrobble_platform(
         entry: CrosswatchConfigEntry,
         async_add_entities: AddConfigEntryEntitiesCallback,
     ) -> None:
-        async_add_scrobble_entities(entry, async_add_entities, account=account, per_user=per_user)
+        async_add_scrobble_entities(
+            hass, entry, async_add_entities, account=account, per_user=per_user
+        )
 
     return async_setup_entry

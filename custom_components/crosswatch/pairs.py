@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 
@@ -40,6 +41,7 @@ from .const import (
     PAIR_INTERVAL,
     PAIR_REMOVALS,
     PAIR_TARGET,
+    SIGNAL_PAIR_ADDED,
     SUBENTRY_SYNC_PAIR,
     Direction,
     Removals,
@@ -276,6 +278,11 @@ class PairRunner:
 
     @callback
     def _scheduled(self, _now: datetime) -> None:
+        self._schedule_run()
+
+    @callback
+    def async_schedule_run(self) -> None:
+        """Start a run in the background unless one is running or the pair is disabled."""
         self._schedule_run()
 
     @callback
@@ -586,8 +593,28 @@ def _same_but_runs(memory: PairMemory, stored: PairMemory) -> bool:
 async def async_start_pair_runners(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> None:
     """Create and start a runner for every sync-pair subentry of ``entry``."""
     for subentry in entry.subentries.values():
-        if subentry.subentry_type != SUBENTRY_SYNC_PAIR:
-            continue
-        runner = PairRunner(hass, entry, subentry)
-        await runner.async_start()
-        entry.runtime_data.pair_runners[subentry.subentry_id] = runner
+        if subentry.subentry_type == SUBENTRY_SYNC_PAIR:
+            await async_start_pair_runner(hass, entry, subentry)
+
+
+async def async_start_pair_runner(
+    hass: HomeAssistant, entry: CrosswatchConfigEntry, subentry: ConfigSubentry
+) -> PairRunner:
+    """Create and start the runner of one sync-pair subentry."""
+    runner = PairRunner(hass, entry, subentry)
+    await runner.async_start()
+    entry.runtime_data.pair_runners[subentry.subentry_id] = runner
+    return runner
+
+
+async def async_add_pair(
+    hass: HomeAssistant, entry: CrosswatchConfigEntry, subentry: ConfigSubentry
+) -> None:
+    """A pair just created on a loaded entry: start it, add its entities, and run it at once.
+
+    Nothing else of the entry reloads. The first run never removes anything, so it is safe to
+    start without the user pressing *Sync now*.
+    """
+    runner = await async_start_pair_runner(hass, entry, subentry)
+    async_dispatcher_send(hass, SIGNAL_PAIR_ADDED.format(entry.entry_id), runner)
+    runner.async_schedule_run()

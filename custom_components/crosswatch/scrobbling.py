@@ -22,6 +22,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
 
@@ -44,6 +45,7 @@ from .const import (
     ROUTE_ALL_USERS,
     ROUTE_PLEX_USERS,
     ROUTE_TARGETS,
+    SIGNAL_SCROBBLING_STARTED,
     SUBENTRY_SCROBBLE_ROUTE,
 )
 from .data import loaded_entries
@@ -109,6 +111,17 @@ def scrobble_routes(entry: CrosswatchConfigEntry) -> list[ScrobbleRoute]:
             )
         )
     return routes
+
+
+def route_sinks(
+    hass: HomeAssistant, routes: list[ScrobbleRoute], known: dict[str, AccountSink]
+) -> dict[str, AccountSink]:
+    """A sink per target account of ``routes``, keeping the ``known`` ones."""
+    return {
+        sink_id: known.get(sink_id) or AccountSink(hass, sink_id)
+        for route in routes
+        for sink_id in route.sink_ids
+    }
 
 
 def event_type(scrobble: Scrobble) -> str:
@@ -240,11 +253,7 @@ class PlexScrobbler:
         # Only Plex entries scrobble: the account's server client serves sessions and the websocket.
         self._plex = cast("PlexAccount", entry.runtime_data.api).server
         self.routes = scrobble_routes(entry)
-        self.sinks = {
-            sink_id: AccountSink(hass, sink_id)
-            for route in self.routes
-            for sink_id in route.sink_ids
-        }
+        self.sinks = route_sinks(hass, self.routes, {})
         self._store = queue_store(hass, entry.entry_id)
         # Logged once when the live connection is lost and once when it is back, not per retry.
         self._connection_lost = False
@@ -354,6 +363,19 @@ class PlexScrobbler:
     def _sweep_due(self, _now: Any) -> None:
         if not self._stopped:
             self._background(self.pipeline.sweep_sessions(), "crosswatch plex sessions")
+
+    async def async_update_routes(self) -> None:
+        """Follow changed scrobble routes without a reload; newly routed users get entities."""
+        self.routes = scrobble_routes(self.entry)
+        self.sinks = route_sinks(self.hass, self.routes, self.sinks)
+        self.pipeline.update(routes=self.routes, sinks=self.sinks)
+        known = dict(self.users)
+        await self._learn_users()
+        self.users = {**known, **self.users}  # users already shown keep their entities
+        for user_id in self.users.keys() - known.keys():
+            for listener in list(self._user_listeners):
+                listener(user_id)
+        self._updated()
 
     async def async_stop(self) -> None:
         """Close the websocket, cancel work in flight, and persist the queue."""
@@ -660,3 +682,12 @@ async def async_setup_scrobbling(
     entry.async_on_unload(scrobbler.async_stop)
     scrobbler.webhook_id = async_setup_webhook(hass, entry, scrobbler)
     return scrobbler
+
+
+async def async_start_scrobbling_later(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> None:
+    """The first scrobble route of a loaded Plex entry: start scrobbling, add its entities."""
+    entry.runtime_data.scrobble = await async_setup_scrobbling(hass, entry)
+    if entry.runtime_data.scrobble is not None:
+        async_dispatcher_send(
+            hass, SIGNAL_SCROBBLING_STARTED.format(entry.entry_id), entry.runtime_data.scrobble
+        )

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from .pairs import PairRunner
     from .scrobbling import PlexScrobbler
 
+# What went wrong in a run, totalled over its features (the result sensor's attributes).
+RUN_PROBLEMS = ("failed", "held", "unmatched", "conflicts")
+
 # Coordinator-driven: entity updates make no requests of their own.
 PARALLEL_UPDATES = 0
 
@@ -49,6 +52,7 @@ async def async_setup_entry(
     if isinstance(api := entry.runtime_data.api, TmdbAccount):
         async_add_entities([TmdbCacheSensor(coordinator, api)])
     async_add_pair_entities(
+        hass,
         entry,
         async_add_entities,
         lambda runner: [
@@ -58,7 +62,7 @@ async def async_setup_entry(
             PairCountSensor(runner, "removed", "removals"),
         ],
     )
-    async_add_scrobble_entities(entry, async_add_entities, per_user=NowWatchingSensor)
+    async_add_scrobble_entities(hass, entry, async_add_entities, per_user=NowWatchingSensor)
 
 
 def _describe(entry: WatchlistEntry, posters: Mapping[str, str]) -> dict[str, Any]:
@@ -148,12 +152,17 @@ class PairResultSensor(PairEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Return the last run's counts per feature and what is parked."""
+        """Return the last run's additions and removals per feature, its problems, and parked."""
         run = self.runner.last_run
-        return {
-            "counts": {} if run is None else {f: dict(c) for f, c in run.counts.items()},
-            "parked": len(self.runner.state.parked(self.runner.clock_time())),
-        }
+        attributes: dict[str, Any] = {}
+        counts = {} if run is None else run.counts
+        for feature, feature_counts in counts.items():
+            for count in ("adds", "removals"):
+                attributes[f"{feature}_{count}"] = feature_counts.get(count, 0)
+        for count in RUN_PROBLEMS:
+            attributes[count] = sum(c.get(count, 0) for c in counts.values())
+        attributes["parked"] = len(self.runner.state.parked(self.runner.clock_time()))
+        return attributes
 
 
 class PairCountSensor(PairEntity, SensorEntity):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
@@ -94,7 +95,10 @@ async def test_bad_client_id_shows_error_on_the_form(
     result = await hass.config_entries.flow.async_configure(flow_id, {"client_id": "nope"})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "simkl"
-    assert result["errors"] == {"base": "invalid_auth"}
+    # Named on the field, and the refused id stays there to be corrected.
+    assert result["errors"] == {"client_id": "invalid_client_id"}
+    suggested = {str(k): k.description for k in result["data_schema"].schema}
+    assert suggested["client_id"] == {"suggested_value": "nope"}
     # The form keeps working: the right client id goes on to the PIN.
     await _pin(hass, flow_id)
 
@@ -189,3 +193,15 @@ async def test_reconfigure_with_another_app_of_the_same_user(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["access_token"] != cred.SIMKL_TOKEN
+
+
+async def test_the_pin_link_follows_the_sign_in_page_override(
+    hass: HomeAssistant, sim_urls: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline, the PIN link opens the simulator's approve page rather than simkl.com."""
+    monkeypatch.setenv("CROSSWATCH_SIMKL_PIN_URL", f"{sim_urls.base_url}/_sim/approve/")
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"client_id": cred.SIMKL_CLIENT_ID}
+    )
+    assert result["description_placeholders"]["url"] == f"{sim_urls.base_url}/_sim/approve"

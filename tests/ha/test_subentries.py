@@ -67,6 +67,17 @@ async def test_subentry_types_per_service(hass: HomeAssistant, sim_urls: Simulat
     assert CrosswatchConfigFlow.async_get_supported_subentry_types(tmdb) == {}
 
 
+async def _add_pair(hass: HomeAssistant, entry: MockConfigEntry, target_id: str) -> None:
+    """Both steps of the sync pair form: the other account, then what and how."""
+    result = await _subflow(hass, entry, "sync_pair")
+    configure = hass.config_entries.subentries.async_configure
+    result = await configure(result["flow_id"], {"target_entry_id": target_id})
+    assert result["step_id"] == "options"
+    result = await configure(result["flow_id"], PAIR)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+
 async def test_sync_pair_create_validate_and_reconfigure(
     hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
 ) -> None:
@@ -84,33 +95,32 @@ async def test_sync_pair_create_validate_and_reconfigure(
 
     result = await _subflow(hass, simkl, "sync_pair")
     assert result["type"] is FlowResultType.FORM
+    assert result["description_placeholders"] == {"source": simkl.title}
     targets = result["data_schema"].schema["target_entry_id"].config["options"]
     assert [t["value"] for t in targets] == [plex.entry_id]
     flow_id = result["flow_id"]
     configure = hass.config_entries.subentries.async_configure
-    result = await configure(flow_id, {**PAIR, "target_entry_id": plex.entry_id, "features": []})
+    result = await configure(flow_id, {"target_entry_id": plex.entry_id})
+    # The second step names both accounts and offers what both support.
+    assert result["step_id"] == "options"
+    assert result["description_placeholders"] == {"source": simkl.title, "target": plex.title}
+    offered = result["data_schema"].schema["features"].config["options"]
+    assert offered == ["watchlist", "history", "ratings"]
+    result = await configure(flow_id, {**PAIR, "features": []})
     assert result["errors"] == {"features": "no_features"}
-    # The other account is removed while the form is open.
-    second = MockConfigEntry(domain=DOMAIN, title="SIMKL 2", unique_id="2", data={
-        **simkl.data, "access_token": cred.SIMKL_TOKEN_2})  # fmt: skip
-    second.add_to_hass(hass)
-    result = await _subflow(hass, simkl, "sync_pair")
-    flow_id = result["flow_id"]
-    await hass.config_entries.async_remove(second.entry_id)
-    result = await configure(flow_id, {**PAIR, "target_entry_id": second.entry_id})
-    assert result["errors"] == {"target_entry_id": "target_missing"}
-    result = await configure(flow_id, {**PAIR, "target_entry_id": plex.entry_id})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == f"{simkl.title} → {plex.title}"
-    await hass.async_block_till_done()
+    before = simkl.runtime_data
+    await _add_pair(hass, simkl, plex.entry_id)
     subentry = next(iter(simkl.subentries.values()))
+    assert subentry.title == f"{simkl.title} → {plex.title}"
     assert dict(subentry.data) == {**PAIR, "features": ["ratings", "watchlist"],
                                    "target_entry_id": plex.entry_id}  # fmt: skip
-    # The new pair reloaded the entry so its runner starts.
+    # The new pair started in place: the account was not reloaded.
     assert simkl.state is ConfigEntryState.LOADED
+    assert simkl.runtime_data is before
+    assert subentry.subentry_id in simkl.runtime_data.pair_runners
 
     result = await _subflow(hass, simkl, "sync_pair")
-    result = await configure(result["flow_id"], {**PAIR, "target_entry_id": plex.entry_id})
+    result = await configure(result["flow_id"], {"target_entry_id": plex.entry_id})
     assert result["errors"] == {"target_entry_id": "pair_exists"}
 
     result = await hass.config_entries.subentries.async_init(
@@ -118,15 +128,46 @@ async def test_sync_pair_create_validate_and_reconfigure(
         context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry.subentry_id},
     )
     assert result["step_id"] == "reconfigure"
+    result = await configure(result["flow_id"], {"target_entry_id": plex.entry_id})
+    assert result["step_id"] == "options"
     result = await configure(
-        result["flow_id"],
-        {**PAIR, "target_entry_id": plex.entry_id, "removals": "mirror", "direction": "one_way"},
+        result["flow_id"], {**PAIR, "removals": "mirror", "direction": "one_way"}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert simkl.subentries[subentry.subentry_id].data["removals"] == "mirror"
+    # A changed pair reloads its account: the runner takes the new settings.
     assert simkl.state is ConfigEntryState.LOADED
+    assert simkl.runtime_data is not before
+
+
+async def test_sync_pair_target_removed_while_the_form_is_open(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    simkl = simkl_entry()
+    simkl.add_to_hass(hass)
+    plex_entry(sim_urls).add_to_hass(hass)  # a target that stays
+    configure = hass.config_entries.subentries.async_configure
+    # The other account is removed while the form is open.
+    second = MockConfigEntry(domain=DOMAIN, title="SIMKL 2", unique_id="2", data={
+        **simkl.data, "access_token": cred.SIMKL_TOKEN_2})  # fmt: skip
+    second.add_to_hass(hass)
+    result = await _subflow(hass, simkl, "sync_pair")
+    flow_id = result["flow_id"]
+    await hass.config_entries.async_remove(second.entry_id)
+    result = await configure(flow_id, {"target_entry_id": second.entry_id})
+    assert result["errors"] == {"target_entry_id": "target_missing"}
+    # ... or between the two steps.
+    third = MockConfigEntry(domain=DOMAIN, title="SIMKL 3", unique_id="3", data={
+        **simkl.data, "access_token": cred.SIMKL_TOKEN_2})  # fmt: skip
+    third.add_to_hass(hass)
+    result = await _subflow(hass, simkl, "sync_pair")
+    flow_id = result["flow_id"]
+    result = await configure(flow_id, {"target_entry_id": third.entry_id})
+    await hass.config_entries.async_remove(third.entry_id)
+    result = await configure(flow_id, PAIR)
+    assert result["reason"] == "target_removed"
 
 
 async def test_scrobble_route_create_and_reconfigure(
@@ -171,6 +212,8 @@ async def test_scrobble_route_create_and_reconfigure(
     )
     assert result["reason"] == "reconfigure_successful"
     assert plex.subentries[subentry.subentry_id].data["all_users"] is True
+    # Titled with the form's own words, as the integration page shows it.
+    assert plex.subentries[subentry.subentry_id].title == f"All Plex users → {simkl.title}"
 
 
 async def test_scrobble_route_when_the_server_fails(
@@ -202,11 +245,7 @@ async def test_repair_issues_follow_the_other_account(
     assert plex.state is ConfigEntryState.SETUP_ERROR
     registry = ir.async_get(hass)
     assert not [i for (d, i) in registry.issues if d == DOMAIN]
-    result = await _subflow(hass, simkl, "sync_pair")
-    await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**PAIR, "target_entry_id": plex.entry_id}
-    )
-    await hass.async_block_till_done()
+    await _add_pair(hass, simkl, plex.entry_id)
     # A signed-out target is Home Assistant's own reauth prompt, not a second issue of ours.
     assert not [i for (d, i) in registry.issues if d == DOMAIN]
     assert [f["context"]["source"] for f in hass.config_entries.flow.async_progress()] == ["reauth"]
@@ -265,11 +304,7 @@ async def test_removing_a_pair_reloads_its_account(
     await sim_urls.fault("plex-discover", "*", status=401)  # keep Plex itself out of the way
     assert await hass.config_entries.async_setup(simkl.entry_id)
     await hass.async_block_till_done()
-    result = await _subflow(hass, simkl, "sync_pair")
-    await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**PAIR, "target_entry_id": plex.entry_id}
-    )
-    await hass.async_block_till_done()
+    await _add_pair(hass, simkl, plex.entry_id)
     with_pair = simkl.runtime_data
     subentry_id = next(iter(simkl.subentries))
     assert hass.config_entries.async_remove_subentry(simkl, subentry_id)
@@ -293,11 +328,7 @@ async def test_target_losing_auth_while_loaded_asks_for_reauth_only(
     partner.add_to_hass(hass)
     assert await hass.config_entries.async_setup(simkl.entry_id)
     await hass.async_block_till_done()
-    result = await _subflow(hass, simkl, "sync_pair")
-    await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**PAIR, "target_entry_id": partner.entry_id}
-    )
-    await hass.async_block_till_done()
+    await _add_pair(hass, simkl, partner.entry_id)
     registry = ir.async_get(hass)
     assert not [i for (d, i) in registry.issues if d == DOMAIN]
     await sim_urls.fault("simkl", "GET /sync/activities", kind="revoke", count=1)

@@ -76,7 +76,10 @@ async def test_errors_then_recovery(hass: HomeAssistant, sim_urls: Simulator) ->
     flow_id = await _start_tmdb(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, {"api_key": "f" * 32})
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_auth"}
+    # Named on the field, and the refused key stays there to be corrected.
+    assert result["errors"] == {"api_key": "invalid_api_key"}
+    suggested = {str(k): k.description for k in result["data_schema"].schema}
+    assert suggested["api_key"] == {"suggested_value": "f" * 32}
 
     await sim_urls.fault("tmdb", "*", status=503)
     result = await hass.config_entries.flow.async_configure(flow_id, {"api_key": cred.TMDB_V3_KEY})
@@ -177,7 +180,7 @@ async def test_tmdb_account_has_a_device_with_a_cache_sensor(
     state = hass.states.get(entity_id)
     assert state is not None
     assert state.state == "1"  # the key check's /configuration answer
-    assert state.attributes["unit_of_measurement"] == "answers"
+    assert "unit_of_measurement" not in state.attributes  # a count: never "1 answers"
 
     # A poster lookup caches the title's details; the next poll shows it.
     movie = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "27205"})

@@ -172,18 +172,48 @@ async def test_redirect_login(
     assert result["result"].data["account_name"] == cred.TRAKT_USER
 
 
-async def test_missing_credentials_aborts(
-    hass: HomeAssistant, sim_urls: Simulator, current_request_with_host: None
+async def test_without_credentials_the_flow_asks_for_the_app_and_goes_on(
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    clock: SteppedClock,
+    current_request_with_host: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The app is entered in the flow itself, which then goes on to sign in (no restart)."""
     assert await async_setup_component(hass, "application_credentials", {})
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
+    flow_id = result["flow_id"]
+    result = await hass.config_entries.flow.async_configure(flow_id, {"next_step_id": "trakt"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "trakt_app"
+    assert result["description_placeholders"]["app_url"].startswith("https://trakt.tv/")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "trakt"}
+        flow_id,
+        {"client_id": f" {cred.TRAKT_CLIENT_ID} ", "client_secret": cred.TRAKT_CLIENT_SECRET},
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "missing_credentials"
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "auth"
+    stored = hass.data["application_credentials"].async_client_credentials(DOMAIN)
+    assert [(c.client_id, c.client_secret) for c in stored.values()] == [
+        (cred.TRAKT_CLIENT_ID, cred.TRAKT_CLIENT_SECRET)
+    ]
+    assert cred.TRAKT_CLIENT_ID not in next(iter(stored))  # the implementation id is a hash
+    # Offline, the device-code link opens the simulator's approve page instead of trakt.tv.
+    monkeypatch.setenv("CROSSWATCH_TRAKT_ACTIVATE_URL", f"{sim_urls.base_url}/_sim/approve")
+    clock.free_running = False
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"next_step_id": "trakt_device"}
+    )
+    assert result["description_placeholders"]["url"] == f"{sim_urls.base_url}/_sim/approve"
+    await clock.sleeping.wait()
+    await sim_urls.approve_trakt_device(result["description_placeholders"]["code"], cred.TRAKT_USER)
+    clock.step()
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["auth_implementation"] == next(iter(stored))
 
 
 async def _trakt_entry(hass: HomeAssistant, sim: Simulator, *, expired: bool) -> MockConfigEntry:

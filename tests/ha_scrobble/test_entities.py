@@ -11,6 +11,7 @@ import pytest
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_state_change_event
 
 from custom_components.crosswatch import scrobbling
 from custom_components.crosswatch.api.models import MediaKind
@@ -296,3 +297,46 @@ async def test_a_server_slow_to_list_its_users_does_not_hold_up_setup(
     await until(lambda: accounts.scrobbler.listener.connected)
     await hass.async_block_till_done()
     assert accounts.state("sensor", f"now_watching_{OWNER}").state == IDLE
+
+
+async def _add_route(hass: HomeAssistant, entry_id: str, users: list[str], target: str) -> None:
+    """Add a scrobble route through its subentry flow, as the frontend does."""
+    subentries = hass.config_entries.subentries
+    result = await subentries.async_init((entry_id, "scrobble_route"), context={"source": "user"})
+    result = await subentries.async_configure(
+        result["flow_id"], {"all_users": False, "plex_users": users, "target_entry_ids": [target]}
+    )
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+
+
+async def test_adding_scrobble_routes_never_reloads_the_plex_account(
+    hass: HomeAssistant, accounts: Accounts, sim: Simulator
+) -> None:
+    """The account's entities stay available while routes are added; new users get entities."""
+    entry = await accounts.add_plex(routes=[])
+    coordinator = entry.runtime_data.coordinator
+    watchlist_id = accounts.entity_id("sensor", "watchlist")
+    states: list[str] = []
+    entry.async_on_unload(
+        async_track_state_change_event(
+            hass, [watchlist_id], lambda event: states.append(event.data["new_state"].state)
+        )
+    )
+
+    await _add_route(hass, entry.entry_id, [OWNER], accounts.trakt.entry_id)
+    scrobbler = accounts.scrobbler
+    assert entry.runtime_data.coordinator is coordinator  # the same setup: no reload
+    assert accounts.state("sensor", f"now_watching_{OWNER}").state == IDLE
+    await until(lambda: scrobbler.listener.connected)
+    await sim.play(sim.rating_key("Inception"), offset_ms=888_000)
+    await until(lambda: accounts.state("sensor", f"now_watching_{OWNER}").state == "Inception")
+
+    await _add_route(hass, entry.entry_id, [SHARED], accounts.trakt.entry_id)
+    assert accounts.scrobbler is scrobbler
+    assert len(scrobbler.routes) == 2
+    assert accounts.state("sensor", f"now_watching_{SHARED}").state == IDLE
+    assert accounts.state("image", f"now_watching_poster_{SHARED}") is not None
+    assert accounts.state("sensor", f"now_watching_{OWNER}").state == "Inception"
+    assert entry.runtime_data.coordinator is coordinator
+    assert "unavailable" not in states

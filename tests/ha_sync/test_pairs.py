@@ -9,6 +9,7 @@ import pytest
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -231,7 +232,11 @@ async def test_entities_button_and_event(hass: HomeAssistant, sim_urls: Simulato
     assert _state(hass, "sensor", "removed").state == "0"
     last_run = dt_util.parse_datetime(_state(hass, "sensor", "last_run").state)
     assert last_run is not None
-    assert _state(hass, "sensor", "result").attributes["counts"]["watchlist"]["adds"] == 3
+    attributes = _state(hass, "sensor", "result").attributes
+    assert attributes["watchlist_adds"] == 3
+    assert attributes["watchlist_removals"] == 0
+    assert (attributes["failed"], attributes["held"], attributes["parked"]) == (0, 0, 0)
+    assert "counts" not in attributes
     assert len(events) == 1
     assert events[0].data["result"] == "ok"
     assert events[0].data["adds"] == 3
@@ -321,3 +326,44 @@ async def _tmdb(hass: HomeAssistant) -> str:
     entry = tmdb_entry()
     await setup_entries(hass, entry)
     return entry.entry_id
+
+
+async def test_a_new_pair_runs_at_once_without_reloading_its_account(
+    hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    """Created through its form, a pair's entities appear and its first run starts by itself."""
+    trakt = await trakt_entry(hass, sim_urls)
+    plex = plex_entry(sim_urls)
+    await setup_entries(hass, trakt, plex)
+    before = plex.runtime_data
+    events = async_capture_events(hass, EVENT_SYNC_FINISHED)
+    subentries = hass.config_entries.subentries
+    result = await subentries.async_init((plex.entry_id, "sync_pair"), context={"source": "user"})
+    result = await subentries.async_configure(
+        result["flow_id"], {"target_entry_id": trakt.entry_id}
+    )
+    result = await subentries.async_configure(
+        result["flow_id"],
+        {"features": ["watchlist"], "direction": "one_way", "removals": "off",
+         "interval_minutes": 60},
+    )  # fmt: skip
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert plex.runtime_data is before  # no reload: the account's entities stayed available
+    pair_id = next(iter(plex.subentries))
+    assert [e.data["pair"] for e in events] == [pair_id]  # nobody pressed Sync now
+    registry = er.async_get(hass)
+    states = {
+        e.translation_key: hass.states.get(e.entity_id)
+        for e in registry.entities.values()
+        if e.config_subentry_id == pair_id
+    }
+    assert set(states) == {"last_run", "result", "added", "removed", "sync_now", "enabled"}
+    assert states["result"] is not None
+    assert states["result"].state == "ok"
+    assert states["added"] is not None
+    assert states["added"].state == "3"
+    device = dr.async_get(hass).async_get(registry.async_get(states["result"].entity_id).device_id)
+    assert device is not None
+    assert device.model == "Sync pair"  # the subentry type's translated name, not sync_pair
