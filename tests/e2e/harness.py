@@ -46,6 +46,8 @@ URL_VARIABLES = {
     "CROSSWATCH_PLEX_METADATA_URL": "plex-metadata",
     "CROSSWATCH_TRAKT_URL": "trakt",
     "CROSSWATCH_TRAKT_AUTH_URL": "trakt",
+    "CROSSWATCH_TRAKT_ACTIVATE_URL": "_sim/approve",
+    "CROSSWATCH_SIMKL_PIN_URL": "_sim/approve",
     "CROSSWATCH_SIMKL_URL": "simkl",
     "CROSSWATCH_TMDB_URL": "tmdb",
     "CROSSWATCH_TMDB_IMAGE_URL": "tmdb-image/t/p",
@@ -155,11 +157,12 @@ async def start_home_assistant(
     await run_checked([*requirements, str(config / "configuration.yaml")], setup_log, env)
     dev_config = [sys.executable, str(ROOT / "scripts" / "dev-config.py"), str(config), str(port)]
     await run_checked(dev_config, setup_log, env)
+    url = f"http://127.0.0.1:{port}"
+    env = {**env, "CROSSWATCH_DEV_HA_URL": url}  # configuration.yaml's internal_url
     process = await _spawn(
         "Home Assistant", [hass, "-c", str(config), "--skip-pip"], config.parent / "ha.out", env
     )
     processes.append(process)
-    url = f"http://127.0.0.1:{port}"
 
     async def ready() -> str | None:
         with contextlib.suppress(aiohttp.ClientError, TimeoutError):
