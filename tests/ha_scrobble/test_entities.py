@@ -327,8 +327,8 @@ async def test_adding_scrobble_routes_never_reloads_the_plex_account(
     await _add_route(hass, entry.entry_id, [OWNER], accounts.trakt.entry_id)
     scrobbler = accounts.scrobbler
     assert entry.runtime_data.coordinator is coordinator  # the same setup: no reload
-    assert accounts.state("sensor", f"now_watching_{OWNER}").state == IDLE
     await until(lambda: scrobbler.listener.connected)
+    await until(lambda: accounts.state("sensor", f"now_watching_{OWNER}").state == IDLE)
     await sim.play(sim.rating_key("Inception"), offset_ms=888_000)
     await until(lambda: accounts.state("sensor", f"now_watching_{OWNER}").state == "Inception")
 
