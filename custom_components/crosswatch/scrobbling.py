@@ -370,8 +370,7 @@ class PlexScrobbler:
         self.sinks = route_sinks(self.hass, self.routes, self.sinks)
         self.pipeline.update(routes=self.routes, sinks=self.sinks)
         known = dict(self.users)
-        await self._learn_users()
-        self.users = {**known, **self.users}  # users already shown keep their entities
+        await self._learn_users()  # users no route names any more go (and their entities)
         for user_id in self.users.keys() - known.keys():
             for listener in list(self._user_listeners):
                 listener(user_id)

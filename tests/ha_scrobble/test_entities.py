@@ -339,4 +339,18 @@ async def test_adding_scrobble_routes_never_reloads_the_plex_account(
     assert accounts.state("image", f"now_watching_poster_{SHARED}") is not None
     assert accounts.state("sensor", f"now_watching_{OWNER}").state == "Inception"
     assert entry.runtime_data.coordinator is coordinator
+
+    # Removing the second route takes its user's entities away, still without a reload.
+    shared_route = next(
+        sid for sid, sub in entry.subentries.items() if sub.data["plex_users"] == [SHARED]
+    )
+    assert hass.config_entries.async_remove_subentry(entry, shared_route)
+    await hass.async_block_till_done()
+    registry = er.async_get(hass)
+    assert (
+        registry.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}_now_watching_{SHARED}")
+        is None
+    )
+    assert accounts.state("sensor", f"now_watching_{OWNER}").state == "Inception"
+    assert entry.runtime_data.coordinator is coordinator
     assert "unavailable" not in states
