@@ -48,9 +48,8 @@ class NowWatchingPoster(ScrobbleEntity, ImageEntity):
     @callback
     def _scrobbler_updated(self) -> None:
         url = self.scrobbler.posters.get(self.user_id)
-        if url == self._attr_image_url:
-            return
-        self._attr_image_url = url
-        self._attr_image_last_updated = dt_util.utcnow()
-        self._cached_image = None
-        self.async_write_ha_state()
+        if url != self._attr_image_url:
+            self._attr_image_url = url
+            self._attr_image_last_updated = dt_util.utcnow()
+            self._cached_image = None
+        self.async_write_ha_state()  # availability may have changed even when the poster did not

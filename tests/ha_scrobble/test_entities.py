@@ -329,6 +329,10 @@ async def test_adding_scrobble_routes_never_reloads_the_plex_account(
     assert entry.runtime_data.coordinator is coordinator  # the same setup: no reload
     await until(lambda: scrobbler.listener.connected)
     await until(lambda: accounts.state("sensor", f"now_watching_{OWNER}").state == IDLE)
+    # The poster follows the play feed too, though no poster changed.
+    await until(
+        lambda: accounts.state("image", f"now_watching_poster_{OWNER}").state != "unavailable"
+    )
     await sim.play(sim.rating_key("Inception"), offset_ms=888_000)
     await until(lambda: accounts.state("sensor", f"now_watching_{OWNER}").state == "Inception")
 
@@ -336,7 +340,10 @@ async def test_adding_scrobble_routes_never_reloads_the_plex_account(
     assert accounts.scrobbler is scrobbler
     assert len(scrobbler.routes) == 2
     assert accounts.state("sensor", f"now_watching_{SHARED}").state == IDLE
-    assert accounts.state("image", f"now_watching_poster_{SHARED}") is not None
+    # Idle with the play feed up: available, with no picture to fetch.
+    idle_poster = accounts.state("image", f"now_watching_poster_{SHARED}")
+    assert idle_poster.state != "unavailable"
+    assert "entity_picture" not in idle_poster.attributes
     assert accounts.state("sensor", f"now_watching_{OWNER}").state == "Inception"
     assert entry.runtime_data.coordinator is coordinator
 
