@@ -46,6 +46,8 @@ URL_VARIABLES = {
     "CROSSWATCH_PLEX_METADATA_URL": "plex-metadata",
     "CROSSWATCH_TRAKT_URL": "trakt",
     "CROSSWATCH_TRAKT_AUTH_URL": "trakt",
+    # Sign-in pages open the simulator's approve page, as in scripts/develop.
+    "CROSSWATCH_PLEX_AUTH_URL": "_sim/approve",
     "CROSSWATCH_TRAKT_ACTIVATE_URL": "_sim/approve",
     "CROSSWATCH_SIMKL_PIN_URL": "_sim/approve",
     "CROSSWATCH_SIMKL_URL": "simkl",
