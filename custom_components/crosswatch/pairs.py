@@ -380,7 +380,11 @@ class PairRunner:
                 _LOGGER.debug("Sync pair %s could not read: %s", self.title, err)
                 if isinstance(err, AuthError):
                     self._reauth(
-                        [e for side, e in entries.items() if sides[side].service == err.service]
+                        [
+                            e
+                            for side, e in entries.items()
+                            if err.service in sides[side].error_services
+                        ]
                     )
                 return await self._finish_failed(started, clock.time(), str(err), dry_run=dry_run)
             summary = await offload(self._summary, plan, dry_run)

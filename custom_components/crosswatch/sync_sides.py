@@ -68,10 +68,16 @@ SIMKL_MARKERS: Final[dict[Feature, tuple[str, ...]]] = {
 }
 
 
+# Every host a Plex account is read through names its errors apart (``api/plex.py``).
+PLEX_ERROR_SERVICES: Final = frozenset({"plex.tv", "plex-discover", "plex-metadata", "pms"})
+
+
 class SyncSide(Protocol):
     """One account as a sync pair reads and writes it."""
 
     service: str
+    # The ``service`` names its clients' errors carry (Plex: plex.tv, discover and the server).
+    error_services: frozenset[str]
     # How many changes one ``write`` call may carry.
     batch_size: int
     # Where inventories are built from what was read (Home Assistant: the executor).
@@ -115,6 +121,7 @@ class TraktSide:
 
     client: TraktClient
     service: str = "trakt"
+    error_services: frozenset[str] = frozenset({"trakt"})
     batch_size: int = WRITE_BATCH
     offload: Offload = field(default=run_inline, repr=False)
     _capabilities: Capabilities | None = field(default=None, repr=False)
@@ -268,6 +275,7 @@ class SimklSide:
 
     client: SimklClient
     service: str = "simkl"
+    error_services: frozenset[str] = frozenset({"simkl"})
     batch_size: int = WRITE_BATCH
     offload: Offload = field(default=run_inline, repr=False)
     _library: SimklLibrary | None = field(default=None, repr=False)
@@ -379,6 +387,7 @@ class PlexSide:
     server: PlexServerClient
     account_id: int | None
     service: str = "plex"
+    error_services: frozenset[str] = PLEX_ERROR_SERVICES
     batch_size: int = 1
     offload: Offload = field(default=run_inline, repr=False)
     _library: dict[str, PlexLibraryItem] | None = field(default=None, repr=False)

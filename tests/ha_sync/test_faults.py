@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import Event
 from homeassistant.helpers import issue_registry as ir
@@ -86,6 +87,32 @@ async def test_a_refused_token_stops_the_run_and_starts_reauth(
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [(f["context"]["source"], f["context"]["entry_id"]) for f in flows] == [
         (SOURCE_REAUTH, trakt.entry_id)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("service", "route"),
+    [
+        ("pms", "GET /status/sessions/history/all"),  # the server's history marker
+        ("plex-discover", "GET /library/sections/watchlist/all"),  # plex.tv's watchlist
+    ],
+)
+async def test_a_refused_plex_token_while_reading_starts_reauth_of_plex(
+    hass: HomeAssistant, sim_urls: Simulator, service: str, route: str
+) -> None:
+    sim = sim_urls
+    trakt = await trakt_entry(hass, sim)
+    plex = with_pair(plex_entry(sim), trakt, ["watchlist", "history"])
+    await setup_entries(hass, trakt, plex)
+    # Plex's reads go to four hosts, each naming its errors apart; a 401 from any of them is the
+    # Plex account's (it used to be matched to no side, so nobody was asked to sign in again).
+    await sim.fault(service, route, status=401)
+    result = await run_pair(hass, PAIR_ID)
+    await sim.clear_faults()
+    assert result["result"] == "failed", result
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [(f["context"]["source"], f["context"]["entry_id"]) for f in flows] == [
+        (SOURCE_REAUTH, plex.entry_id)
     ]
 
 
