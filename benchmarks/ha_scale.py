@@ -757,16 +757,15 @@ async def main(seed: str, *, trace_memory: bool, why: bool) -> None:
                         print(f"   peak traced memory {peak / 2**20:.1f} MiB")
 
             await asyncio.gather(first(), scrobbling())
-            await main_rest(bench, movies)
+            await main_rest(bench, movies, sampler)
             await bench.probe.stop()
             await bench.control_probe.stop()
-            if sampler is not None:
-                sampler.stop()
-                sampler.show()
 
 
-async def main_rest(bench: Bench, movies: list[tuple[str, int]]) -> None:
-    """The settling run, the no-change run, the one-new-play run, then the reload.
+async def main_rest(
+    bench: Bench, movies: list[tuple[str, int]], sampler: StallSampler | None
+) -> None:
+    """The settling run, the no-change run, the one-new-play run, the reload, the last line.
 
     The run after one that posted plays reads the targets' watchlists again (the services take
     watched titles off them), so it is no "nothing moved" run: it settles the first run.
@@ -784,6 +783,9 @@ async def main_rest(bench: Bench, movies: list[tuple[str, int]]) -> None:
         f"== scrobbles during the first run: {len(scrobble)} starts, "
         f"p50 {percentile(scrobble, 50):.1f} ms, p99 {percentile(scrobble, 99):.1f} ms"
     )
+    if sampler is not None:
+        sampler.stop()
+        sampler.show()
     runs = bench.figures
     print(
         f"ha_scale: max_lag_ms={max(r.max_lag_ms for r in runs):.0f}"
