@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parent.parent / "custom_components" / "crosswatch"
-PURE_LAYERS = ("api", "sync", "scrobble")
+PURE_LAYERS = ("api", "sync", "scrobble", "history_io")
 
 
 def homeassistant_imports(path: Path) -> list[str]:

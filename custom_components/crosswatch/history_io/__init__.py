@@ -1,0 +1,1 @@
+"""Reading and writing watch-history exports (no Home Assistant here: a pure layer)."""

@@ -1,0 +1,469 @@
+"""Readers of watch-history exports: CrossWatch's own, Trakt's, Letterboxd's and IMDb's.
+
+``read_export(name, data)`` takes one uploaded file (a ZIP, a JSON or a CSV file) and tells the
+format from its content, not its name: a CSV by its header, a JSON file by the shape of its rows.
+Good rows are read; each bad one is listed with its file, row and column; a file that cannot be
+read at all (too large, too many rows, not an export) raises ``ExportFileError``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from custom_components.crosswatch.api.ids import normalize_ids
+from custom_components.crosswatch.api.models import (
+    MediaItem,
+    MediaKind,
+    Play,
+    Rating,
+    WatchlistEntry,
+)
+from custom_components.crosswatch.api.trakt import item_from_row
+from custom_components.crosswatch.api.wire import parse_time
+
+from .rows import MAX_BYTES, MAX_ROWS, ExportFileError, ExportRows, RowProblem
+from .schema import item_from_record
+
+type Record = Mapping[str, Any]
+
+
+class _RowError(ValueError):
+    """One row's problem: the column it is in and why."""
+
+    def __init__(self, column: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.column = column
+        self.reason = reason
+
+
+def read_export(name: str, data: bytes) -> ExportRows:
+    """Read one uploaded file: a ZIP of exports, or one JSON or CSV export."""
+    if len(data) > MAX_BYTES:
+        raise ExportFileError(name, f"larger than {_megabytes(MAX_BYTES)}")
+    if data[:4] == b"PK\x03\x04":
+        return _read_zip(name, data)
+    return _letterboxd_watched_after_diary(_read_file(name, data))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"
+
+
+def _read_zip(name: str, data: bytes) -> ExportRows:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as err:
+        raise ExportFileError(name, "not a readable ZIP file") from err
+    out = ExportRows()
+    with archive:
+        members = [
+            info
+            for info in archive.infolist()
+            if not info.is_dir() and info.filename.lower().endswith((".json", ".csv"))
+        ]
+        if sum(info.file_size for info in members) > MAX_BYTES:
+            raise ExportFileError(name, f"unpacks to more than {_megabytes(MAX_BYTES)}")
+        for info in sorted(members, key=lambda info: info.filename):
+            label = f"{name}/{info.filename}"
+            try:
+                part = _read_file(label, archive.read(info))
+            except _NotAnExportError:
+                continue  # a ZIP may hold files we do not read (Letterboxd's profile.csv)
+            out.extend(part)
+            if out.rows > MAX_ROWS:
+                raise ExportFileError(name, f"more than {MAX_ROWS} rows")
+    if not out.files:
+        raise ExportFileError(name, "holds no export file this integration reads")
+    return _letterboxd_watched_after_diary(out)
+
+
+class _NotAnExportError(ExportFileError):
+    """A file in a ZIP that is not one of the exports we read (skipped there, an error alone)."""
+
+
+def _read_file(name: str, data: bytes) -> ExportRows:
+    text = _decode(name, data)
+    stripped = text.lstrip()
+    rows = _read_json(name, stripped) if stripped[:1] in ("[", "{") else _read_csv(name, text)
+    rows.files.append(name)
+    return rows
+
+
+def _decode(name: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ExportFileError(name, f"not UTF-8 text (byte {err.start + 1})") from err
+
+
+# -- JSON: CrossWatch's schema and Trakt's export -----------------------------------------------
+def _read_json(name: str, text: str) -> ExportRows:
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ExportFileError(
+            name, f"not valid JSON (line {err.lineno}, column {err.colno})"
+        ) from err
+    if isinstance(body, Mapping) and isinstance(body.get("rows"), list):
+        rows: list[Any] = body["rows"]  # CrossWatch's JSON: {"format": ..., "rows": [...]}
+    elif isinstance(body, list):
+        rows = body
+    else:
+        raise _NotAnExportError(name, "not a list of rows")
+    if len(rows) > MAX_ROWS:
+        raise ExportFileError(name, f"more than {MAX_ROWS} rows")
+    out = ExportRows(rows=len(rows))
+    first = next((row for row in rows if isinstance(row, Mapping)), None)
+    if first is not None and "kind" in first:
+        reader: Callable[[Record, ExportRows], None] = _crosswatch_record
+    elif first is None or any(k in first for k in ("movie", "show", "episode", "season")):
+        reader = _trakt_record
+    else:
+        raise _NotAnExportError(name, "rows are neither CrossWatch's nor Trakt's")
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            out.problems.append(
+                RowProblem(file=name, row=number, column=None, reason="not an object")
+            )
+            continue
+        try:
+            reader(row, out)
+        except _RowError as err:
+            out.problems.append(
+                RowProblem(file=name, row=number, column=err.column, reason=err.reason)
+            )
+    return out
+
+
+def _trakt_record(row: Record, out: ExportRows) -> None:
+    """One row of Trakt's export: the rows its API answers (history, ratings, watchlist)."""
+    if "seasons" in row and "show" in row:  # watched-shows: one play per episode's last watch
+        _trakt_watched_show(row, out)
+        return
+    item = item_from_row(row)
+    if item is None:
+        raise _RowError("type", "names no movie, show, season or episode")
+    if not item.ids and not item.show_ids:
+        raise _RowError("ids", "has no ids")
+    read = False
+    if "watched_at" in row or "last_watched_at" in row:
+        key = "watched_at" if "watched_at" in row else "last_watched_at"
+        watched_at = parse_time(row.get(key))
+        if watched_at is None:
+            raise _RowError(key, f"not a time: {row.get(key)!r}")
+        out.plays.append(Play(item=item, watched_at=watched_at))
+        read = True
+    if "rating" in row:
+        out.ratings.append(
+            Rating(
+                item=item,
+                rating=_rating_1_10(row.get("rating"), "rating"),
+                rated_at=parse_time(row.get("rated_at")),
+            )
+        )
+        read = True
+    if "listed_at" in row:
+        out.watchlist.append(WatchlistEntry(item=item, listed_at=parse_time(row.get("listed_at"))))
+        read = True
+    if not read:
+        raise _RowError(None, "has no watched_at, rating or listed_at")
+
+
+def _trakt_watched_show(row: Record, out: ExportRows) -> None:
+    show = row.get("show")
+    show = show if isinstance(show, Mapping) else {}
+    for season in row.get("seasons") or ():
+        if not isinstance(season, Mapping):
+            continue
+        for episode in season.get("episodes") or ():
+            if not isinstance(episode, Mapping):
+                continue
+            watched_at = parse_time(episode.get("last_watched_at"))
+            if watched_at is None:
+                raise _RowError("last_watched_at", "an episode without a time")
+            item = item_from_row(
+                {
+                    "type": "episode",
+                    "show": show,
+                    "episode": {"season": season.get("number"), "number": episode.get("number")},
+                }
+            )
+            if item is not None:
+                out.plays.append(Play(item=item, watched_at=watched_at))
+
+
+def _crosswatch_record(row: Record, out: ExportRows) -> None:
+    item = _schema_item(row)
+    read = False
+    if _present(row.get("watched_at")):
+        out.plays.append(Play(item=item, watched_at=_time(row, "watched_at")))
+        read = True
+    if _present(row.get("rating")):
+        rated_at = _time(row, "rated_at") if _present(row.get("rated_at")) else None
+        out.ratings.append(
+            Rating(item=item, rating=_rating_1_10(row.get("rating"), "rating"), rated_at=rated_at)
+        )
+        read = True
+    if _present(row.get("listed_at")):
+        out.watchlist.append(WatchlistEntry(item=item, listed_at=_time(row, "listed_at")))
+        read = True
+    if not read:
+        raise _RowError(None, "has no watched_at, rating or listed_at")
+
+
+def _schema_item(row: Record) -> MediaItem:
+    try:
+        return item_from_record(row)
+    except ValueError as err:
+        column, _, reason = str(err).partition(": ")
+        raise _RowError(column, reason) from err
+
+
+def _present(value: object) -> bool:
+    return value is not None and value != ""
+
+
+def _time(row: Record, column: str) -> datetime:
+    value = row.get(column)
+    moment = parse_time(value)
+    if moment is None:
+        raise _RowError(column, f"not a time: {value!r}")
+    return moment
+
+
+def _rating_1_10(value: object, column: str) -> int:
+    """A rating already on the 1-10 scale (Trakt, SIMKL, IMDb, CrossWatch)."""
+    number: float
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise _RowError(column, f"not a number: {value!r}") from None
+    else:
+        raise _RowError(column, f"not a number: {value!r}")
+    if number != int(number) or not 1 <= number <= 10:  # noqa: PLR2004
+        raise _RowError(column, f"not a whole number from 1 to 10: {value!r}")
+    return int(number)
+
+
+# -- CSV: CrossWatch's schema, Letterboxd, IMDb --------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _CsvFormat:
+    """A CSV export we read: the columns that identify it and how a row becomes records."""
+
+    name: str
+    required: frozenset[str]
+    read: Callable[[Mapping[str, str], ExportRows], None]
+
+
+def _read_csv(name: str, text: str) -> ExportRows:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = set(reader.fieldnames or ())
+    fmt = next((f for f in _CSV_FORMATS if f.required <= header), None)
+    if "Review" in header and "Letterboxd URI" in header:
+        fmt = None  # reviews.csv repeats diary entries that have a review: the diary has them
+    elif fmt is _LETTERBOXD_WATCHED and "watchlist" in name.rsplit("/", 1)[-1].casefold():
+        fmt = _LETTERBOXD_WATCHLIST  # watched.csv and watchlist.csv share one header
+    if fmt is None:
+        raise _NotAnExportError(
+            name,
+            "not a CrossWatch, Letterboxd or IMDb export (its header has none of their columns)",
+        )
+    out = ExportRows()
+    for line, row in _numbered(reader):
+        out.rows += 1
+        if out.rows > MAX_ROWS:
+            raise ExportFileError(name, f"more than {MAX_ROWS} rows")
+        if None in row:  # more fields than the header names
+            out.problems.append(
+                RowProblem(file=name, row=line, column=None, reason="more fields than the header")
+            )
+            continue
+        try:
+            fmt.read(row, out)
+        except _RowError as err:
+            out.problems.append(
+                RowProblem(file=name, row=line, column=err.column, reason=err.reason)
+            )
+    return out
+
+
+def _numbered(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows with the line they start on (a quoted field may span lines)."""
+    line = reader.line_num + 1
+    for row in reader:
+        yield line, row
+        line = reader.line_num + 1
+
+
+def _crosswatch_csv(row: Mapping[str, str], out: ExportRows) -> None:
+    _crosswatch_record(row, out)
+
+
+# Letterboxd: films only, no ids (matched later by title + year), half-stars 0.5-5.
+def _letterboxd_item(row: Mapping[str, str]) -> MediaItem:
+    title = (row.get("Name") or "").strip()
+    if not title:
+        raise _RowError("Name", "empty")
+    return MediaItem(kind=MediaKind.MOVIE, title=title, year=_year(row.get("Year"), "Year"))
+
+
+def _year(value: str | None, column: str) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise _RowError(column, f"not a year: {text!r}")
+    return int(text)
+
+
+def _date(value: str | None, column: str) -> datetime:
+    """A calendar day (``2019-01-02``, or IMDb's newer ``1/22/2026``) as midnight UTC."""
+    text = (value or "").strip()
+    for pattern in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise _RowError(column, f"not a date: {text!r}")
+
+
+def letterboxd_rating(value: str, column: str = "Rating") -> int:
+    """Letterboxd's half-stars (0.5-5) on the 1-10 scale: twice the stars."""
+    try:
+        stars = float(value)
+    except ValueError:
+        raise _RowError(column, f"not a number: {value!r}") from None
+    doubled = stars * 2
+    if doubled != int(doubled) or not 1 <= doubled <= 10:  # noqa: PLR2004
+        raise _RowError(column, f"not a half-star rating from 0.5 to 5: {value!r}")
+    return int(doubled)
+
+
+def _letterboxd_diary(row: Mapping[str, str], out: ExportRows) -> None:
+    # One diary row is one viewing; a rewatch is its own row, so it stays a separate play.
+    item = _letterboxd_item(row)
+    out.plays.append(Play(item=item, watched_at=_date(row.get("Watched Date"), "Watched Date")))
+
+
+def _letterboxd_watched(row: Mapping[str, str], out: ExportRows) -> None:
+    # ``Date`` is the day the film was marked watched (not a viewing date, which only the diary
+    # knows): one play then, dropped for films the diary of the same import already has.
+    item = _letterboxd_item(row)
+    out.marked_watched.append(Play(item=item, watched_at=_date(row.get("Date"), "Date")))
+
+
+def _letterboxd_ratings(row: Mapping[str, str], out: ExportRows) -> None:
+    item = _letterboxd_item(row)
+    rating = letterboxd_rating((row.get("Rating") or "").strip())
+    out.ratings.append(Rating(item=item, rating=rating, rated_at=_date(row.get("Date"), "Date")))
+
+
+def _letterboxd_watchlist(row: Mapping[str, str], out: ExportRows) -> None:
+    item = _letterboxd_item(row)
+    out.watchlist.append(WatchlistEntry(item=item, listed_at=_date(row.get("Date"), "Date")))
+
+
+def _letterboxd_watched_after_diary(rows: ExportRows) -> ExportRows:
+    """Keep watched.csv's plays only for films no other file of the import has a play of."""
+    if rows.marked_watched:
+        known = {(p.item.kind, p.item.title, p.item.year) for p in rows.plays}
+        rows.plays.extend(
+            p for p in rows.marked_watched if (p.item.kind, p.item.title, p.item.year) not in known
+        )
+        rows.marked_watched = []
+    return rows
+
+
+_IMDB_TITLE = re.compile(r"tt\d+")
+
+
+# IMDb: ratings (``Your Rating`` 1-10, ``Date Rated``) and lists/watchlist (``Created``).
+_IMDB_MOVIE_TYPES = frozenset(
+    {
+        "movie",
+        "tvmovie",
+        "tv movie",
+        "video",
+        "short",
+        "tvspecial",
+        "tv special",
+        "tvshort",
+        "tv short",
+    }
+)
+_IMDB_SHOW_TYPES = frozenset({"tvseries", "tv series", "tvminiseries", "tv mini series"})
+
+
+def _imdb_item(row: Mapping[str, str]) -> MediaItem:
+    const = (row.get("Const") or "").strip()
+    ids = normalize_ids({"imdb": const})
+    if _IMDB_TITLE.fullmatch(const) is None:
+        raise _RowError("Const", f"not an IMDb id: {const!r}")
+    title_type = (row.get("Title Type") or "").strip().casefold()
+    if title_type in _IMDB_SHOW_TYPES:
+        kind = MediaKind.SHOW
+    elif title_type in _IMDB_MOVIE_TYPES or not title_type:
+        kind = MediaKind.MOVIE
+    else:
+        raise _RowError("Title Type", f"not a film or series: {row.get('Title Type')!r}")
+    title = (row.get("Title") or "").strip() or None
+    return MediaItem(kind=kind, ids=ids, title=title, year=_year(row.get("Year"), "Year"))
+
+
+def _imdb_ratings(row: Mapping[str, str], out: ExportRows, item: MediaItem | None = None) -> None:
+    item = item or _imdb_item(row)
+    rated_at = (
+        _date(row.get("Date Rated"), "Date Rated")
+        if (row.get("Date Rated") or "").strip()
+        else None
+    )
+    out.ratings.append(
+        Rating(
+            item=item, rating=_rating_1_10(row.get("Your Rating"), "Your Rating"), rated_at=rated_at
+        )
+    )
+
+
+def _imdb_list(row: Mapping[str, str], out: ExportRows) -> None:
+    item = _imdb_item(row)
+    out.watchlist.append(WatchlistEntry(item=item, listed_at=_date(row.get("Created"), "Created")))
+    if (row.get("Your Rating") or "").strip():
+        _imdb_ratings(row, out, item)
+
+
+_LETTERBOXD_WATCHED = _CsvFormat(
+    "letterboxd_watched", frozenset({"Date", "Name", "Year", "Letterboxd URI"}), _letterboxd_watched
+)
+_LETTERBOXD_WATCHLIST = _CsvFormat(
+    "letterboxd_watchlist",
+    frozenset({"Date", "Name", "Year", "Letterboxd URI"}),
+    _letterboxd_watchlist,
+)
+_CSV_FORMATS = (
+    _CsvFormat("crosswatch", frozenset({"kind", "ids", "title"}), _crosswatch_csv),
+    _CsvFormat(
+        "letterboxd_diary",
+        frozenset({"Name", "Year", "Watched Date", "Rewatch"}),
+        _letterboxd_diary,
+    ),
+    _CsvFormat(
+        "letterboxd_ratings",
+        frozenset({"Date", "Name", "Year", "Letterboxd URI", "Rating"}),
+        _letterboxd_ratings,
+    ),
+    # A list (the watchlist too) has ``Position``; it may also carry ``Your Rating``.
+    _CsvFormat("imdb_list", frozenset({"Position", "Const", "Created"}), _imdb_list),
+    _CsvFormat("imdb_ratings", frozenset({"Const", "Your Rating", "Date Rated"}), _imdb_ratings),
+    _LETTERBOXD_WATCHED,
+)

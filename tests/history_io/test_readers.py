@@ -1,0 +1,328 @@
+"""Export readers, each against its real sample (tests/fixtures/real/SOURCES.md, "Exports")."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from custom_components.crosswatch.api.models import Feature, MediaKind
+from custom_components.crosswatch.history_io import readers
+from custom_components.crosswatch.history_io.readers import letterboxd_rating, read_export
+from custom_components.crosswatch.history_io.rows import ExportFileError
+
+REVIEWS_HEADER = b"Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date\n"
+REAL = Path(__file__).parent.parent / "fixtures" / "real"
+
+
+def real(path: str) -> bytes:
+    return (REAL / path).read_bytes()
+
+
+def day(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+# -- Letterboxd ------------------------------------------------------------------------------------
+def test_letterboxd_diary_rows_are_plays_and_a_rewatch_stays_its_own_play() -> None:
+    rows = read_export("diary.csv", real("letterboxd/diary.csv"))
+    assert rows.problems == []
+    assert [(p.item.title, p.item.year, p.watched_at) for p in rows.plays][:2] == [
+        ("Soylent Green", 1973, day("1996-08-24")),
+        ("Detective Dee and the Mystery of the Phantom Flame", 2010, day("2012-07-25")),
+    ]
+    # The quoted title with a comma is one field; the rewatch (Rewatch=Yes) is a play of its own.
+    titles = [p.item.title for p in rows.plays]
+    assert "I, Frankenstein" in titles
+    assert "The Legend of Drunken Master" in titles
+    assert all(p.item.kind is MediaKind.MOVIE and not p.item.ids for p in rows.plays)
+
+
+def test_letterboxd_rewatch_of_the_same_film_is_a_second_play() -> None:
+    diary = real("letterboxd/diary.csv").decode()
+    rewatch = "2019-08-19,Gremlins,1984,https://boxd.it/N4xxx,,Yes,,2019-08-18\n"
+    rows = read_export("diary.csv", (diary + rewatch).encode())
+    gremlins = [p.watched_at for p in rows.plays if p.item.title == "Gremlins"]
+    assert gremlins == [day("2014-12-27"), day("2019-08-18")]
+
+
+def test_letterboxd_half_stars_become_1_to_10() -> None:
+    rows = read_export("ratings.csv", real("letterboxd/ratings.csv"))
+    assert [(r.item.title, r.rating) for r in rows.ratings] == [
+        ("The Shining", 10),
+        ("Parasite", 10),
+        ("Backcountry", 3),  # 1.5 stars
+        ("The Matrix", 10),
+    ]
+    assert rows.ratings[2].rated_at == day("2021-07-06")
+    assert [letterboxd_rating(v) for v in ("0.5", "1", "2.5", "4.5", "5")] == [1, 2, 5, 9, 10]
+
+
+@pytest.mark.parametrize("value", ["0", "5.5", "2.25", "x", ""])
+def test_letterboxd_rating_outside_half_stars_is_a_row_problem(value: str) -> None:
+    data = f"Date,Name,Year,Letterboxd URI,Rating\n2021-01-01,Film,2000,https://boxd.it/a,{value}\n"
+    rows = read_export("ratings.csv", data.encode())
+    assert rows.ratings == []
+    [problem] = rows.problems
+    assert (problem.file, problem.row, problem.column) == ("ratings.csv", 2, "Rating")
+
+
+def test_letterboxd_watchlist_is_told_from_watched_by_its_name() -> None:
+    rows = read_export("watchlist.csv", real("letterboxd/watchlist.csv"))
+    assert [(e.item.title, e.item.year) for e in rows.watchlist] == [
+        ("Bone", 1972),
+        ("Heaven\u2019s Waiting", None),  # the export leaves the year empty
+        ("Synecdoche, New York", 2008),
+        ("8½", 1963),
+    ]
+    assert rows.plays == []
+    watched = read_export("watched.csv", real("letterboxd/watched.csv"))
+    assert [p.item.title for p in watched.plays][:2] == [
+        "Never-Ending Man: Hayao Miyazaki",
+        "Night Is Short, Walk on Girl",
+    ]
+    assert watched.watchlist == []
+
+
+def test_letterboxd_zip_keeps_diary_viewings_and_watched_only_for_films_without_one() -> None:
+    data = zipped(
+        {
+            "diary.csv": real("letterboxd/diary.csv"),
+            "watched.csv": real("letterboxd/watched.csv"),
+            "ratings.csv": real("letterboxd/ratings.csv"),
+            "watchlist.csv": real("letterboxd/watchlist.csv"),
+            "profile.csv": b"Date Joined,Username\n2018-12-16,someone\n",
+            "reviews.csv": REVIEWS_HEADER,
+        }
+    )
+    rows = read_export("letterboxd.zip", data)
+    gremlins = [p.watched_at for p in rows.plays if p.item.title == "Gremlins"]
+    assert gremlins == [day("2014-12-27")]  # the diary's viewing, not watched.csv's marking day
+    assert sum(p.item.title == "The Shining" for p in rows.plays) == 1  # only in watched.csv
+    assert len(rows.plays) == 6 + 3
+    assert (rows.count(Feature.RATINGS), rows.count(Feature.WATCHLIST)) == (4, 4)
+    assert sorted(rows.files) == [
+        "letterboxd.zip/diary.csv",
+        "letterboxd.zip/ratings.csv",
+        "letterboxd.zip/watched.csv",
+        "letterboxd.zip/watchlist.csv",
+    ]
+
+
+# -- IMDb ------------------------------------------------------------------------------------------
+def test_imdb_ratings_older_export_with_iso_dates() -> None:
+    rows = read_export("ratings.csv", real("imdb/ratings_iso_dates.csv"))
+    assert rows.problems == []
+    first = rows.ratings[0]
+    assert (first.item.ids, first.item.title, first.item.year) == (
+        {"imdb": "tt10003008"},
+        "The Rental",
+        2020,
+    )
+    assert (first.rating, first.rated_at) == (6, day("2021-01-02"))
+    # tvMovie, video and short are films.
+    assert {r.item.kind for r in rows.ratings} == {MediaKind.MOVIE}
+    assert [r.rating for r in rows.ratings] == [6, 5, 1, 6, 10]
+
+
+def test_imdb_ratings_newer_export_with_us_dates_and_original_title() -> None:
+    rows = read_export("ratings.csv", real("imdb/ratings_us_dates.csv"))
+    assert rows.problems == []
+    assert [(r.item.ids["imdb"], r.rating, r.rated_at) for r in rows.ratings][:2] == [
+        ("tt0112573", 9, day("2026-01-22")),
+        ("tt0454945", 1, day("2026-01-19")),
+    ]
+
+
+def test_imdb_list_export_is_a_watchlist_with_series_as_shows() -> None:
+    rows = read_export("watchlist.csv", real("imdb/list_export.csv"))
+    assert rows.problems == []
+    assert rows.ratings == []  # ``Your Rating`` is empty on every row
+    assert [(e.item.ids["imdb"], e.item.kind) for e in rows.watchlist] == [
+        ("tt2724064", MediaKind.MOVIE),
+        ("tt1094249", MediaKind.MOVIE),
+        ("tt7220754", MediaKind.MOVIE),
+        ("tt0056757", MediaKind.SHOW),
+        ("tt0261024", MediaKind.MOVIE),
+    ]
+    assert rows.watchlist[0].listed_at == day("2022-05-04")
+
+
+def test_imdb_list_row_with_a_rating_is_also_a_rating() -> None:
+    text = real("imdb/list_export.csv").decode().replace("Anthony C. Ferrante,,", "A,7,2022-05-05")
+    rows = read_export("watchlist.csv", text.encode())
+    [rating] = rows.ratings
+    assert (rating.item.ids, rating.rating) == ({"imdb": "tt2724064"}, 7)
+
+
+def test_imdb_bad_rows_are_listed_by_line_and_column_and_good_rows_kept() -> None:
+    header = real("imdb/ratings_iso_dates.csv").decode().splitlines()[0]
+    good = real("imdb/ratings_iso_dates.csv").decode().splitlines()[1]
+    text = "\n".join(
+        [
+            header,
+            good,
+            good.replace("tt10003008", "nm0000001"),
+            good.replace(",6,2021-01-02,", ",11,2021-01-02,"),
+            good.replace(",movie,", ",tvEpisode,"),
+            good.replace("2021-01-02", "yesterday"),
+            good + ",extra",
+        ]
+    )
+    rows = read_export("ratings.csv", text.encode())
+    assert len(rows.ratings) == 1
+    assert [(p.row, p.column) for p in rows.problems] == [
+        (3, "Const"),
+        (4, "Your Rating"),
+        (5, "Title Type"),
+        (6, "Date Rated"),
+        (7, None),
+    ]
+    assert str(rows.problems[0]).startswith("ratings.csv, row 3, column Const: ")
+
+
+# -- Trakt's export --------------------------------------------------------------------------------
+def test_trakt_export_history_ratings_and_watchlist_files() -> None:
+    history = read_export("history-1.json", real("trakt_export/history-1.json"))
+    assert [(p.item.kind, p.item.title, p.watched_at) for p in history.plays] == [
+        (MediaKind.MOVIE, "The Dark Knight", datetime(2014, 3, 31, 9, 28, 53, tzinfo=UTC)),
+        (MediaKind.EPISODE, "Pawnee Zoo", datetime(2014, 2, 26, 9, 28, 53, tzinfo=UTC)),
+        (MediaKind.MOVIE, "TRON: Legacy", datetime(2013, 6, 15, 5, 54, 27, tzinfo=UTC)),
+    ]
+    episode = history.plays[1].item
+    assert (episode.show_ids["tvdb"], episode.season, episode.number) == ("84912", 2, 1)
+    ratings = read_export("ratings.json", real("trakt_export/ratings.json"))
+    assert [r.rating for r in ratings.ratings] == [10, 10, 8, 10]
+    watchlist = read_export("watchlist.json", real("trakt_export/watchlist.json"))
+    assert [e.item.kind for e in watchlist.watchlist] == [
+        MediaKind.MOVIE,
+        MediaKind.SHOW,
+        MediaKind.SEASON,
+        MediaKind.EPISODE,
+    ]
+
+
+def test_trakt_export_as_a_zip() -> None:
+    data = zipped(
+        {
+            "export/history-1.json": real("trakt_export/history-1.json"),
+            "export/ratings.json": real("trakt_export/ratings.json"),
+            "export/watchlist.json": real("trakt_export/watchlist.json"),
+            "export/user-stats.json": b'{"movies": {"plays": 3}}',
+        }
+    )
+    rows = read_export("trakt.zip", data)
+    assert (len(rows.plays), len(rows.ratings), len(rows.watchlist)) == (3, 4, 4)
+    assert rows.problems == []
+
+
+def test_trakt_watched_files_give_one_play_per_title_or_episode() -> None:
+    movies = [
+        {
+            "plays": 2,
+            "last_watched_at": "2020-01-02T03:04:05.000Z",
+            "movie": {"title": "Heat", "year": 1995, "ids": {"trakt": 1, "imdb": "tt0113277"}},
+        }
+    ]
+    shows = [
+        {
+            "plays": 2,
+            "last_watched_at": "2020-01-03T00:00:00.000Z",
+            "show": {"title": "Show", "year": 2001, "ids": {"trakt": 9, "tvdb": 70}},
+            "seasons": [
+                {
+                    "number": 1,
+                    "episodes": [
+                        {"number": 1, "plays": 1, "last_watched_at": "2020-01-01T00:00:00.000Z"},
+                        {"number": 2, "plays": 1, "last_watched_at": "2020-01-03T00:00:00.000Z"},
+                    ],
+                }
+            ],
+        }
+    ]
+    rows = read_export("watched-movies.json", json.dumps(movies).encode())
+    assert [(p.item.ids["imdb"], p.watched_at.year) for p in rows.plays] == [("tt0113277", 2020)]
+    rows = read_export("watched-shows.json", json.dumps(shows).encode())
+    assert [(p.item.show_ids["tvdb"], p.item.season, p.item.number) for p in rows.plays] == [
+        ("70", 1, 1),
+        ("70", 1, 2),
+    ]
+
+
+def test_trakt_rows_without_ids_or_time_are_problems() -> None:
+    body = [
+        {"type": "movie", "watched_at": "2020-01-01T00:00:00Z", "movie": {"title": "A", "ids": {}}},
+        {"type": "movie", "watched_at": "soon", "movie": {"ids": {"imdb": "tt0113277"}}},
+        {"type": "movie", "movie": {"ids": {"imdb": "tt0113277"}}},
+        {"type": "person", "person": {}},
+        "text",
+        {"type": "movie", "rating": 11, "movie": {"ids": {"imdb": "tt0113277"}}},
+    ]
+    rows = read_export("history.json", json.dumps(body).encode())
+    assert [(p.row, p.column) for p in rows.problems] == [
+        (1, "ids"),
+        (2, "watched_at"),
+        (3, None),
+        (4, "type"),
+        (5, None),
+        (6, "rating"),
+    ]
+
+
+# -- whole files that cannot be read ---------------------------------------------------------------
+def test_too_large_a_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers, "MAX_BYTES", 100)
+    with pytest.raises(ExportFileError, match=r"ratings\.csv: larger than"):
+        read_export("ratings.csv", b"x" * 101)
+
+
+def test_too_many_rows_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers, "MAX_ROWS", 3)
+    data = real("letterboxd/diary.csv")
+    with pytest.raises(ExportFileError, match="more than 3 rows"):
+        read_export("diary.csv", data)
+    with pytest.raises(ExportFileError, match="more than 3 rows"):
+        read_export("history-1.json", real("trakt_export/ratings.json"))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("notes.csv", b"a,b\n1,2\n", "not a CrossWatch, Letterboxd or IMDb export"),
+        ("broken.json", b'[{"type": "movie",', "not valid JSON (line 1"),
+        ("object.json", b'{"hello": 1}', "not a list of rows"),
+        ("other.json", b'[{"name": "x"}]', "neither CrossWatch's nor Trakt's"),
+        ("latin1.csv", "Name,Année\n".encode("latin-1"), "not UTF-8 text"),
+        ("fake.zip", b"PK\x03\x04garbage", "not a readable ZIP file"),
+        ("empty.zip", zipped({"readme.txt": b"hi"}), "holds no export file"),
+    ],
+)
+def test_unreadable_files_name_the_file_and_why(name: str, data: bytes, reason: str) -> None:
+    with pytest.raises(ExportFileError) as raised:
+        read_export(name, data)
+    assert raised.value.file == name
+    assert reason in raised.value.reason
+
+
+def test_zip_unpacking_beyond_the_cap_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = zipped({"diary.csv": real("letterboxd/diary.csv")})
+    monkeypatch.setattr(readers, "MAX_BYTES", len(data) + 1)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("diary.csv", real("letterboxd/diary.csv") * 3)
+    big = buffer.getvalue()
+    assert len(big) <= len(data)  # small packed, large unpacked
+    with pytest.raises(ExportFileError, match="unpacks to more than"):
+        read_export("big.zip", big)
