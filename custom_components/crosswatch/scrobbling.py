@@ -339,7 +339,8 @@ class PlexScrobbler:
         """Feed every play in progress on the server (``/status/sessions``) to the pipeline.
 
         The sensor then shows it and its stop is delivered, though its first frames were
-        missed; a play already bound only refreshes its progress.
+        missed. A session whose frames already arrived is left to them: this answer may be older
+        than those frames (read while they came in), and would repeat or undo their progress.
         """
         try:
             sessions = await self._plex.sessions()
@@ -347,7 +348,12 @@ class PlexScrobbler:
             _LOGGER.debug("Plays in progress unavailable: %s", err)
             return
         for session in sessions:
-            if self._stopped or session.state not in REBOUND_STATES or not session.rating_key:
+            if (
+                self._stopped
+                or session.state not in REBOUND_STATES
+                or not session.rating_key
+                or self.pipeline.knows_session(session.session_key)
+            ):
                 continue
             self.pipeline.handle_notification(
                 PlayNotification(

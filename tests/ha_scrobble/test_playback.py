@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 
 
 async def _watching(accounts: Accounts, title: str, progress: float, *, paused: bool) -> None:
-    """Wait until the now-watching sensor shows ``title`` at ``progress``."""
+    """Wait until the now-watching sensor shows ``title`` at ``progress`` and its scrobble is sent.
+
+    The sensor updates before the scrobble goes out; the tests move the simulated clock next, and
+    a jump while a delivery is still in flight would land two scrobbles in one second (a 429).
+    """
 
     def shown() -> bool:
         state = accounts.hass.states.get(accounts.entity_id("sensor", f"now_watching_{OWNER}"))
@@ -37,6 +41,7 @@ async def _watching(accounts: Accounts, title: str, progress: float, *, paused: 
         )
 
     await until(shown)
+    await accounts.scrobbler.pipeline.wait_idle()
 
 
 async def test_setup_creates_the_scrobble_entities(hass: HomeAssistant, accounts: Accounts) -> None:

@@ -140,6 +140,12 @@ class ScrobblePipeline:
                 ids.update(dict.fromkeys(route.sink_ids))
         return tuple(ids)
 
+    def knows_session(self, session_key: str) -> bool:
+        """Whether frames of ``session_key`` were handed over (bound, or still being handled)."""
+        if session_key in self._session_tails:
+            return True
+        return self._binder is not None and self._binder.binding(session_key) is not None
+
     # -- intake ---------------------------------------------------------------------------
     def handle_notification(self, note: PlayNotification) -> None:
         """Process ``note`` after the earlier frames of its session (the listener callback)."""
