@@ -31,6 +31,7 @@ from .entity import (
     async_load_device_models,
     async_remove_stale_scrobble_entities,
 )
+from .history_actions import async_setup_history_services
 from .pairs import async_add_pair, async_remove_pair_state, async_start_pair_runners
 from .repairs import async_update_pair_issues
 from .scrobbling import (
@@ -64,6 +65,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
     async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)
     async_setup_services(hass)
+    async_setup_history_services(hass)
     return True
 
 
