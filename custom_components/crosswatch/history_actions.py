@@ -8,6 +8,7 @@ clients) as a sync pair uses.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -17,17 +18,20 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import slugify
 
+from .accounts import TmdbAccount
 from .api.errors import CrosswatchApiError
 from .api.ids import canonical_key
-from .api.models import Feature, Play, Rating, WatchlistEntry
+from .api.models import Feature, MediaItem, MediaKind, Play, Rating, WatchlistEntry
 from .const import DOMAIN, FEATURES_BY_SERVICE, Service
-from .history_io.plan import ImportPlan, plan_import
+from .data import loaded_entries
+from .history_io.plan import Guesses, ImportPlan, lookups_needed, pick_guess, plan_import
 from .history_io.readers import read_export
 from .history_io.rows import MAX_BYTES, ExportFileError, ExportRows
 from .history_io.writer import write_export_zip
 from .pairs import async_create_side
 from .services import _loaded_entry
 from .sync.inventory import Inventory, from_timestamp, to_timestamp
+from .sync.matching import weak_key
 from .sync.plan import Action, Change, Side
 
 if TYPE_CHECKING:
@@ -47,6 +51,8 @@ ATTR_FORMAT: Final = "format"
 FILE_SUFFIXES: Final = (".zip", ".json", ".csv")
 # The response lists this many bad rows; the count says how many there were.
 LISTED_PROBLEMS: Final = 50
+# Titles without ids looked up on TMDb per import, at most (the rest stay unmatched).
+MAX_LOOKUPS: Final = 1000
 
 IMPORT_SCHEMA: Final = vol.Schema(
     {
@@ -123,6 +129,36 @@ async def _read_target(
         ) from err
 
 
+async def _tmdb_guesses(hass: HomeAssistant, wanted: Sequence[MediaItem]) -> Guesses:
+    """Titles without ids found on TMDb by type, title and year (with a loaded TMDb account).
+
+    Only an unambiguous result counts (``pick_guess``); the preview reports these as guessed.
+    Lookups are best effort: when TMDb fails, the titles not yet looked up stay unmatched.
+    """
+    client = next(
+        (
+            entry.runtime_data.api.client
+            for entry in loaded_entries(hass)
+            if isinstance(entry.runtime_data.api, TmdbAccount)
+        ),
+        None,
+    )
+    guesses: dict[Any, MediaItem] = {}
+    if client is None:
+        return guesses
+    for item in wanted[:MAX_LOOKUPS]:
+        search = client.search_movie if item.kind is MediaKind.MOVIE else client.search_show
+        try:
+            found = await search(item.title or "", item.year)
+        except CrosswatchApiError:
+            break
+        guess = pick_guess(item, [title.item for title in found])
+        key = weak_key(item)
+        if guess is not None and key is not None:
+            guesses[key] = guess
+    return guesses
+
+
 def _changes(plan: ImportPlan) -> dict[Feature, list[Change]]:
     def change(feature: Feature, record: Play | Rating | WatchlistEntry) -> Change:
         common: dict[str, Any] = {
@@ -194,7 +230,11 @@ async def _import_history(call: ServiceCall) -> ServiceResponse:
     side = async_create_side(hass, entry)
     target = await _read_target(side, entry, features)
     capabilities = await side.capabilities()
-    plan = await hass.async_add_executor_job(plan_import, rows, target, capabilities)
+    wanted = await hass.async_add_executor_job(lookups_needed, rows, features)
+    guesses = await _tmdb_guesses(hass, wanted)
+    plan = await hass.async_add_executor_job(
+        partial(plan_import, rows, target, capabilities, guesses=guesses)
+    )
     dry_run: bool = call.data[ATTR_DRY_RUN]
     written: dict[str, int] = {}
     unknown: list[str] = []

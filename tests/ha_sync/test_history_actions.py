@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from homeassistant.exceptions import ServiceValidationError
 
-from tests.ha.conftest import simkl_entry
+from tests.ha.conftest import simkl_entry, tmdb_entry
 from tests.ha_sync.conftest import trakt_entry
 from tests.ha_sync.helpers import setup_entries
 
@@ -184,3 +184,29 @@ async def test_unreadable_files_are_named_with_the_reason(  # noqa: PLR0917
     if placeholder is not None:
         assert refused.value.translation_placeholders is not None
         assert placeholder in refused.value.translation_placeholders["reason"]
+
+
+async def test_letterboxd_rows_without_ids_are_found_on_tmdb_and_reported_as_guessed(
+    hass: HomeAssistant, sim_urls: Simulator, folder: Path
+) -> None:
+    entry = await account(hass, sim_urls, "trakt")
+    diary = folder / "diary.csv"
+    diary.write_text(
+        (REAL / "letterboxd" / "diary.csv").read_text(encoding="utf-8")
+        + "2019-01-02,Inception,2010,https://boxd.it/x,,,,2003-03-03\n",
+        encoding="utf-8",
+    )
+    data = {"config_entry_id": entry.entry_id, "file": str(diary), "features": ["history"]}
+    without = await call(hass, "import_history", {**data, "dry_run": True})
+    assert without["features"]["history"]["unmatched"] == 7  # no TMDb account: not guessed
+    assert without["features"]["history"]["unmatched_reasons"] == {"no_ids": 7}
+
+    await setup_entries(hass, tmdb_entry())
+    done = await call(hass, "import_history", data)
+    history = done["features"]["history"]
+    # The simulator's TMDb knows Inception only; the diary's other films stay unmatched.
+    assert (history["matched"], history["guessed"], history["unmatched"]) == (1, 1, 6)
+    assert history["samples"]["to_add"] == ["Inception (2010)"]
+    assert done["written"] == {"history": 1}
+    again = await call(hass, "import_history", data)
+    assert again["written"] == {}

@@ -13,7 +13,13 @@ from custom_components.crosswatch.api.models import (
     Rating,
     WatchlistEntry,
 )
-from custom_components.crosswatch.history_io.plan import ImportPlan, Outcome, plan_import
+from custom_components.crosswatch.history_io.plan import (
+    ImportPlan,
+    Outcome,
+    lookups_needed,
+    pick_guess,
+    plan_import,
+)
 from custom_components.crosswatch.history_io.readers import read_export
 from custom_components.crosswatch.history_io.rows import ExportRows
 from custom_components.crosswatch.sync.capabilities import SIMKL_CAPABILITIES, trakt_capabilities
@@ -185,3 +191,28 @@ def test_only_the_chosen_features_are_planned() -> None:
     plan = plan_import(rows, {Feature.RATINGS: Inventory.from_ratings([])}, TRAKT)
     assert set(plan.preview) == {Feature.RATINGS}
     assert plan.plays == []
+
+
+def test_lookups_are_the_id_less_movies_and_shows_of_the_chosen_features_once_each() -> None:
+    rows = read_export("diary.csv", (REAL / "letterboxd" / "diary.csv").read_bytes())
+    rows.plays.append(rows.plays[0])  # the same film twice is looked up once
+    rows.plays.append(Play(item=MATRIX, watched_at=T))  # has ids: not looked up
+    wanted = lookups_needed(rows, [Feature.HISTORY])
+    assert [(i.title, i.year) for i in wanted][:2] == [
+        ("Soylent Green", 1973),
+        ("Detective Dee and the Mystery of the Phantom Flame", 2010),
+    ]
+    assert len(wanted) == 6
+    assert lookups_needed(rows, [Feature.RATINGS]) == []
+
+
+def test_a_guess_is_made_only_when_one_candidate_fits() -> None:
+    wanted = MediaItem(kind=MediaKind.MOVIE, title="Gremlins", year=1984)
+    right = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "927"}, title="gremlins ", year=1984)
+    sequel = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "928"}, title="Gremlins 2", year=1990)
+    remake = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "9"}, title="Gremlins", year=2030)
+    show = MediaItem(kind=MediaKind.SHOW, ids={"tmdb": "5"}, title="Gremlins", year=1984)
+    assert pick_guess(wanted, [sequel, right, remake, show]) == right
+    assert pick_guess(wanted, [sequel, remake]) is None
+    twin = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "99"}, title="Gremlins", year=1984)
+    assert pick_guess(wanted, [right, twin]) is None

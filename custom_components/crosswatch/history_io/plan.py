@@ -102,6 +102,35 @@ def describe(item: MediaItem) -> str:
     return f"{title} ({item.year})" if item.year else title
 
 
+def lookups_needed(rows: ExportRows, features: Iterable[Feature]) -> list[MediaItem]:
+    """Movies and shows of ``features`` that carry no id at all, once each (title + year)."""
+    chosen = set(features)
+    records: list[Record] = [
+        *(rows.plays if Feature.HISTORY in chosen else ()),
+        *(rows.ratings if Feature.RATINGS in chosen else ()),
+        *(rows.watchlist if Feature.WATCHLIST in chosen else ()),
+    ]
+    found: dict[tuple[str, str, str, int | None, int | None], MediaItem] = {}
+    for record in records:
+        item = record.item
+        if item.ids or item.kind not in (MediaKind.MOVIE, MediaKind.SHOW):
+            continue
+        key = weak_key(item)
+        if key is not None and key not in found:
+            found[key] = item
+    return list(found.values())
+
+
+def pick_guess(item: MediaItem, candidates: Iterable[MediaItem]) -> MediaItem | None:
+    """The one candidate of the same kind, title (ignoring case and spacing) and year.
+
+    ``None`` when none or several fit: a guess is only made when it is unambiguous.
+    """
+    key = weak_key(item)
+    fitting = [c for c in candidates if c.kind is item.kind and weak_key(c) == key]
+    return fitting[0] if len(fitting) == 1 else None
+
+
 def plan_import(
     rows: ExportRows,
     target: Mapping[Feature, Inventory],
