@@ -6,8 +6,9 @@ import logging
 from typing import TYPE_CHECKING
 
 import pytest
-from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_ON
 from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.crosswatch.const import DOMAIN
 from custom_components.crosswatch.scrobbling import EVENT_SCROBBLE, IDLE, ISSUE_LISTENER_DOWN
@@ -16,7 +17,7 @@ from simulator.credentials import PLEX_SERVER_TOKEN
 from .conftest import OWNER, until
 
 if TYPE_CHECKING:
-    from homeassistant.core import Event, HomeAssistant
+    from homeassistant.core import HomeAssistant
 
     from simulator.clock import ManualClock
     from simulator.testing import Simulator
@@ -70,8 +71,9 @@ async def test_movie_with_a_pause_scrobbles_each_step_once(
 ) -> None:
     await accounts.add_plex()
     await until(lambda: accounts.scrobbler.listener.connected)
-    fired: list[Event] = []
-    hass.bus.async_listen(EVENT_SCROBBLE, fired.append)
+    # A callback listener: one that is a plain function (``fired.append``) runs in HA's
+    # executor, where events fired in order can be appended out of order under load.
+    fired = async_capture_events(hass, EVENT_SCROBBLE)
     rating_key = sim.rating_key("Inception")
     await sim.play(rating_key, offset_ms=0)
     await _watching(accounts, "Inception", 0.0, paused=False)
@@ -119,15 +121,15 @@ async def test_listener_drop_turns_the_binary_sensor_off_then_on(
     await until(lambda: accounts.scrobbler.listener.connected)
     await hass.async_block_till_done()
     entity_id = accounts.entity_id("binary_sensor", "plex_listener")
-    seen: list[str] = []
-    hass.bus.async_listen(
-        "state_changed",
-        lambda e: (
-            seen.append(e.data["new_state"].state) if e.data["entity_id"] == entity_id else None
-        ),
-    )
+    # Captured in the event loop: a plain function listener would run in HA's executor, where
+    # two state changes can be appended in either order under load.
+    changes = async_capture_events(hass, EVENT_STATE_CHANGED)
+
+    def seen() -> list[str]:
+        return [e.data["new_state"].state for e in changes if e.data["entity_id"] == entity_id]
+
     await sim.fault("pms", "GET /:/websockets/notifications", kind="drop", count=1)
-    await until(lambda: STATE_OFF in seen and seen[-1] == STATE_ON)
+    await until(lambda: STATE_OFF in seen() and seen()[-1] == STATE_ON)
     assert accounts.scrobbler.listener.connected
     rating_key = sim.rating_key("Inception")
     await sim.play(rating_key, offset_ms=888_000)

@@ -7,14 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
 
 from custom_components.crosswatch.scrobbling import EVENT_SCROBBLE
 
 from .conftest import OWNER, plex_entry, route, until
 
 if TYPE_CHECKING:
-    from homeassistant.core import Event, HomeAssistant
+    from homeassistant.core import HomeAssistant
 
     from simulator.clock import ManualClock
     from simulator.testing import Simulator
@@ -52,8 +55,7 @@ async def test_trakt_outage_on_the_final_stop_is_queued_and_delivered_later(
 ) -> None:
     await accounts.add_plex()
     await until(lambda: accounts.scrobbler.listener.connected)
-    fired: list[Event] = []
-    hass.bus.async_listen(EVENT_SCROBBLE, fired.append)
+    fired = async_capture_events(hass, EVENT_SCROBBLE)  # in order (a callback listener)
     rating_key = sim.rating_key("Inception")
     await sim.play(rating_key, offset_ms=888_000)
     await until(lambda: len(fired) == 1)
@@ -126,8 +128,7 @@ async def test_a_removed_target_account_is_reported_not_retried(
 ) -> None:
     await accounts.add_plex(routes=[route(None, ["gone-entry-id"])])
     await until(lambda: accounts.scrobbler.listener.connected)
-    fired: list[Event] = []
-    hass.bus.async_listen(EVENT_SCROBBLE, fired.append)
+    fired = async_capture_events(hass, EVENT_SCROBBLE)  # in order (a callback listener)
     await sim.play(sim.rating_key("Inception"), offset_ms=888_000)
     await until(lambda: len(fired) == 1)
     assert fired[0].data["rejected"] == ["gone-entry-id"]
