@@ -48,7 +48,7 @@ from .const import (
 )
 from .repairs import ISSUE_SYNC_HELD, ISSUE_SYNC_LIMIT
 from .sync.plan import Action, RunResult, Side, SyncMode, SyncPlan
-from .sync.state import PairState, RunRecord
+from .sync.state import PackedInventories, PairState, RunRecord
 from .sync_engine import PairMemory, execute, finish_run, plan_run
 from .sync_sides import PlexSide, SimklSide, SyncSide, TraktSide
 
@@ -110,15 +110,22 @@ def async_create_side(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> Sync
     raise ValueError(msg)
 
 
-def encode_memory(memory: PairMemory) -> dict[str, Any]:
-    """The stored form of a pair's memory (CPU work for the executor)."""
-    return {**memory.state.to_stored(), EXACT_KEY: sorted(memory.exact)}
+def encode_memory(memory: PairMemory, packed: PackedInventories | None = None) -> dict[str, Any]:
+    """The stored form of a pair's memory (CPU work for the executor).
+
+    With ``packed``, baselines packed by an earlier save (or read at start) are not packed again.
+    """
+    pack = None if packed is None else packed.pack
+    return {**memory.state.to_stored(pack), EXACT_KEY: sorted(memory.exact)}
 
 
-def decode_memory(stored: Mapping[str, Any]) -> PairMemory:
-    """Rebuild ``encode_memory``'s form (CPU work for the executor); ``ValueError`` if malformed."""
+def decode_memory(stored: Mapping[str, Any], packed: PackedInventories | None = None) -> PairMemory:
+    """Rebuild ``encode_memory``'s form (CPU work for the executor); ``ValueError`` if malformed.
+
+    With ``packed``, each baseline's stored form is remembered for the next save.
+    """
     return PairMemory(
-        state=PairState.from_stored(stored),
+        state=PairState.from_stored(stored, None if packed is None else packed.unpack),
         exact=frozenset(str(k) for k in stored.get(EXACT_KEY, [])),
     )
 
@@ -206,6 +213,8 @@ class PairRunner:
         self._side_factory = side_factory
         self._sides: dict[str, SyncSide] = {}
         self._store = PairStore(hass, subentry.subentry_id)
+        # The baselines' stored forms: a save packs again only the baselines that changed.
+        self._packed = PackedInventories()
         self._lock = asyncio.Lock()
         self._save_lock = asyncio.Lock()
         self._listeners: list[Callable[[], None]] = []
@@ -237,7 +246,9 @@ class PairRunner:
         stored = await self._store.async_load()
         if stored:
             try:
-                self.memory = await self.hass.async_add_executor_job(decode_memory, stored)
+                self.memory = await self.hass.async_add_executor_job(
+                    decode_memory, stored, self._packed
+                )
             except ValueError:
                 _LOGGER.warning("Stored state of %s is unreadable; starting afresh", self.title)
             self._stored = self.memory
@@ -492,9 +503,11 @@ class PairRunner:
             if self._removed:
                 return
             if _same_but_runs(memory, self._stored):
-                self._store.async_delay_save(partial(encode_memory, memory), RUNS_SAVE_DELAY)
+                self._store.async_delay_save(
+                    partial(encode_memory, memory, self._packed), RUNS_SAVE_DELAY
+                )
                 return
-            data = await self.hass.async_add_executor_job(encode_memory, memory)
+            data = await self.hass.async_add_executor_job(encode_memory, memory, self._packed)
             await self._store.async_save(data)
             self._stored = memory
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
 from custom_components.crosswatch.sync.matching import (
     MatchIndex,
@@ -151,3 +153,16 @@ def test_ids_conflict_checks_show_ids_for_episodes() -> None:
     assert ids_conflict(episode(1, 1, 1, tvdb="5"), episode(2, 1, 1, tvdb="5"))
     assert not ids_conflict(episode(1, 1, 1, tvdb="5"), episode(1, 1, 1))
     assert not ids_conflict(movie(1), movie(imdb="tt1"))
+
+
+def test_kept_strong_keys_leave_the_garbage_collectors_watch() -> None:
+    # One kept per indexed entry: tracked containers would count towards the full collections
+    # that walk all of Home Assistant's objects (a large library's run set them off).
+    # Young objects are examined twice (generations 0 and 1) before they reach the oldest one.
+    idx = index(episode(100, 1, 2, tvdb="555"), movie(1, imdb="tt1"))
+    gc.collect()
+    gc.collect()
+    for key in ("k0", "k1"):
+        keys = idx.keys_of(key)
+        assert keys
+        assert not gc.is_tracked(keys)

@@ -10,12 +10,15 @@ import pytest
 
 from custom_components.crosswatch.api.models import Feature
 from custom_components.crosswatch.pairs import decode_memory, encode_memory, migrate_memory
-from custom_components.crosswatch.sync.inventory import Inventory
+from custom_components.crosswatch.sync import inventory as inventory_module
+from custom_components.crosswatch.sync import state as state_module
+from custom_components.crosswatch.sync.inventory import Entry, Inventory
 from custom_components.crosswatch.sync.plan import RunResult
 from custom_components.crosswatch.sync.state import (
     CHUNK_ENTRIES,
     STORED_VERSION,
     Baseline,
+    PackedInventories,
     PairState,
     ReadMark,
     RunRecord,
@@ -96,3 +99,66 @@ def test_migration_of_an_unreadable_state_starts_afresh(caplog: pytest.LogCaptur
     assert decode_memory(migrate_memory(1, {"version": 1, "baselines": {"x": {}}})) == PairMemory()
     assert "unreadable" in caplog.text
     assert decode_memory(migrate_memory(0, {})) == PairMemory()
+
+
+def _counting_entry_dicts(monkeypatch: pytest.MonkeyPatch) -> list[Entry]:
+    packed: list[Entry] = []
+    plain = inventory_module.entry_to_dict
+
+    def counted(entry: Entry) -> dict[str, object]:
+        packed.append(entry)
+        return plain(entry)
+
+    monkeypatch.setattr(state_module, "entry_to_dict", counted)  # what the state packs with
+    return packed
+
+
+def test_a_save_packs_only_the_chunks_whose_entries_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    memory = PairMemory(state=_state())
+    cache = PackedInventories()
+    first = encode_memory(memory, cache)
+    packed = _counting_entry_dicts(monkeypatch)
+
+    assert encode_memory(memory, cache) == first
+    assert packed == []  # the same baselines: nothing packed again
+
+    baseline = memory.state.baselines[Feature.HISTORY]
+    last_key = list(baseline.source.entries)[-1]
+    changed = baseline.source.with_entry(last_key, Entry(item=movie(999), plays=(1.0,)))
+    later = PairState(
+        baselines={**memory.state.baselines, Feature.HISTORY: Baseline(changed, baseline.target)}
+    )
+    stored = encode_memory(PairMemory(state=later), cache)
+
+    assert len(packed) == 5  # the last chunk only (the first holds CHUNK_ENTRIES unchanged)
+    first_chunks = first["baselines"]["history"]["source"]["chunks"]
+    assert stored["baselines"]["history"]["source"]["chunks"][0] is first_chunks[0]
+    assert decode_memory(json.loads(json.dumps(stored))).state.baselines == later.baselines
+    assert stored == encode_memory(PairMemory(state=later))
+
+
+def test_chunks_read_at_start_are_reused_only_when_cut_as_today(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stored = json.loads(json.dumps(encode_memory(PairMemory(state=_state()))))
+    cache = PackedInventories()
+    memory = decode_memory(stored, cache)
+    packed = _counting_entry_dicts(monkeypatch)
+    assert encode_memory(memory, cache) == stored
+    assert packed == []
+
+    # Chunks cut otherwise (another chunk size, as an older or newer version might): repacked.
+    source = memory.state.baselines[Feature.HISTORY].source
+    rows = [[key, inventory_module.entry_to_dict(entry)] for key, entry in source.entries.items()]
+    odd = [rows[:10], rows[10:]]
+    stored["baselines"]["history"]["source"]["chunks"] = [
+        base64.b64encode(zlib.compress(json.dumps(part).encode())).decode() for part in odd
+    ]
+    cache = PackedInventories()
+    odd_memory = decode_memory(stored, cache)
+    assert odd_memory == memory
+    packed.clear()
+    assert encode_memory(odd_memory, cache) == encode_memory(PairMemory(state=_state()))
+    assert len(packed) == len(rows) + len(rows) + 3  # that side, then all without the cache

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 # A match key: (kind, id type or "show:<type>" or "~", value, season, number).
 type MatchKey = tuple[str, str, str, int | None, int | None]
+type StrongKeys = tuple[tuple[int, MatchKey], ...]
 
 _PRIORITY = {id_type: rank for rank, id_type in enumerate(STRONG_ID_TYPES)}
 # Ranks from here on are show + season/number keys (an item's own ids rank below).
@@ -43,8 +44,13 @@ class Match:
     quality: MatchQuality
 
 
-def strong_keys(item: MediaItem) -> list[tuple[int, MatchKey]]:
-    """Every strong key of ``item`` with its priority rank (lower is stronger)."""
+def strong_keys(item: MediaItem) -> StrongKeys:
+    """Every strong key of ``item`` with its priority rank (lower is stronger).
+
+    A tuple of tuples of strings and numbers: the garbage collector stops tracking it at its
+    first pass, so an index keeping one per entry adds nothing to the full collections a large
+    library's run would otherwise trigger (each walks every tracked object, holding the loop).
+    """
     kind = item.kind.value
     keys: list[tuple[int, MatchKey]] = [
         (_PRIORITY[id_type], (kind, id_type, value, None, None))
@@ -61,7 +67,7 @@ def strong_keys(item: MediaItem) -> list[tuple[int, MatchKey]]:
             for id_type, value in item.show_ids.items()
             if id_type in _PRIORITY and value
         )
-    return keys
+    return tuple(keys)
 
 
 def weak_key(item: MediaItem) -> MatchKey | None:
@@ -105,7 +111,7 @@ class MatchIndex:
         looked up (a baseline) does without and saves the memory.
         """
         self._items = items
-        self._keys: dict[str, list[tuple[int, MatchKey]]] = {}
+        self._keys: dict[str, StrongKeys] = {}
         self._strong: dict[MatchKey, str | list[str]] = {}
         self._weak: dict[MatchKey, str | list[str]] | None = None  # built on first need
         for key in sorted(items):
@@ -119,12 +125,12 @@ class MatchIndex:
         """Return how many items are indexed."""
         return len(self._items)
 
-    def keys_of(self, key: str) -> list[tuple[int, MatchKey]]:
+    def keys_of(self, key: str) -> StrongKeys:
         """Return the strong keys of the indexed entry ``key`` (computed once, reused)."""
         keys = self._keys.get(key)
         return strong_keys(self._items[key]) if keys is None else keys
 
-    def find(self, item: MediaItem, keys: list[tuple[int, MatchKey]] | None = None) -> Match | None:
+    def find(self, item: MediaItem, keys: StrongKeys | None = None) -> Match | None:
         """Return the best entry for ``item``: strong before conflicting before weak.
 
         ``keys`` are ``item``'s strong keys when the caller already has them.
@@ -189,9 +195,7 @@ class MatchIndex:
                     _insert(self._weak, weak, key)
         return self._weak
 
-    def find_strong(
-        self, item: MediaItem, keys: list[tuple[int, MatchKey]] | None = None
-    ) -> str | None:
+    def find_strong(self, item: MediaItem, keys: StrongKeys | None = None) -> str | None:
         """Return the key of a strong (or conflicting) match, never a weak one."""
         match = self.find(item, keys)
         if match is None or match.quality is MatchQuality.WEAK:

@@ -14,9 +14,8 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import islice
 from typing import Any
 
 from custom_components.crosswatch.api.models import Feature
@@ -156,15 +155,21 @@ class PairState:
             },
         }
 
-    def to_stored(self) -> dict[str, Any]:
-        """Return the stored form: ``to_dict`` with each baseline packed (``pack_inventory``)."""
+    def to_stored(
+        self, pack: Callable[[Inventory, str], dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """Return the stored form: ``to_dict`` with each baseline packed (``pack_inventory``).
+
+        ``pack`` may be a ``PackedInventories.pack`` that reuses what an earlier save packed.
+        """
+        pack = pack or (lambda inventory, _slot: pack_inventory(inventory))
         return {
             **self._small_parts(),
             "version": STORED_VERSION,
             "baselines": {
                 feature.value: {
-                    "source": pack_inventory(baseline.source),
-                    "target": pack_inventory(baseline.target),
+                    "source": pack(baseline.source, f"{feature.value}:source"),
+                    "target": pack(baseline.target, f"{feature.value}:target"),
                 }
                 for feature, baseline in self.baselines.items()
             },
@@ -186,26 +191,35 @@ class PairState:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PairState:
         """Rebuild from ``to_dict``; raises ``ValueError`` for another schema or a malformed one."""
-        return cls._rebuild(data, SCHEMA_VERSION, Inventory.from_dict)
+        return cls._rebuild(data, SCHEMA_VERSION, lambda plain, _slot: Inventory.from_dict(plain))
 
     @classmethod
-    def from_stored(cls, data: Mapping[str, Any]) -> PairState:
+    def from_stored(
+        cls,
+        data: Mapping[str, Any],
+        unpack: Callable[[Mapping[str, Any], str], Inventory] | None = None,
+    ) -> PairState:
         """Rebuild from ``to_stored``; raises ``ValueError`` for another form or a malformed one."""
-        return cls._rebuild(data, STORED_VERSION, unpack_inventory)
+        return cls._rebuild(
+            data, STORED_VERSION, unpack or (lambda packed, _slot: unpack_inventory(packed))
+        )
 
     @classmethod
     def _rebuild(
         cls,
         data: Mapping[str, Any],
         expected: int,
-        inventory: Callable[[Mapping[str, Any]], Inventory],
+        inventory: Callable[[Mapping[str, Any], str], Inventory],
     ) -> PairState:
         version = data.get("version")
         if version != expected:
             raise ValueError(f"unsupported pair state version {version!r}")
         try:
             baselines = {
-                Feature(name): Baseline(inventory(sides["source"]), inventory(sides["target"]))
+                Feature(name): Baseline(
+                    inventory(sides["source"], f"{name}:source"),
+                    inventory(sides["target"], f"{name}:target"),
+                )
                 for name, sides in data.get("baselines", {}).items()
             }
             failures = {
@@ -235,36 +249,96 @@ class PairState:
         )
 
 
-def pack_inventory(inventory: Inventory) -> dict[str, Any]:
+def pack_inventory(
+    inventory: Inventory, previous: tuple[Inventory, Sequence[str]] | None = None
+) -> dict[str, Any]:
     """An inventory as its feature plus chunks of ``[key, entry]`` rows, each zlib'd and base64'd.
 
     The rows are ``entry_to_dict``'s: ids, titles and times stay (a side whose marker did not
     move is planned from its baseline, and removals are matched on its ids); repetition is what
-    compression takes out.
+    compression takes out. ``previous`` is an earlier inventory of the same side with its
+    chunks: a chunk whose keys and entries (the very same objects) did not change is reused.
     """
+    keys = list(inventory.entries)
+    old_keys = list(previous[0].entries) if previous else []
     chunks: list[str] = []
-    entries = iter(inventory.entries.items())
-    while rows := [[key, entry_to_dict(entry)] for key, entry in islice(entries, CHUNK_ENTRIES)]:
+    for number, start in enumerate(range(0, len(keys), CHUNK_ENTRIES)):
+        part = keys[start : start + CHUNK_ENTRIES]
+        if previous and _same_part(part, old_keys, start, inventory, previous[0]):
+            chunks.append(previous[1][number])
+            continue
+        rows = [[key, entry_to_dict(inventory.entries[key])] for key in part]
         raw = json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode()
         chunks.append(base64.b64encode(zlib.compress(raw)).decode("ascii"))
     return {"feature": inventory.feature.value, "chunks": chunks}
 
 
+def _same_part(
+    part: list[str], old_keys: list[str], start: int, new: Inventory, old: Inventory
+) -> bool:
+    if old_keys[start : start + CHUNK_ENTRIES] != part:
+        return False
+    return all(new.entries[key] is old.entries[key] for key in part)
+
+
 def unpack_inventory(data: Mapping[str, Any]) -> Inventory:
     """Rebuild ``pack_inventory``'s form; raises ``ValueError`` on a malformed one."""
+    return _unpack(data)[0]
+
+
+def _unpack(data: Mapping[str, Any]) -> tuple[Inventory, bool]:
+    """``unpack_inventory``, and whether its chunks are cut as ``pack_inventory`` cuts them.
+
+    That is ``CHUNK_ENTRIES`` rows in each chunk but the last, and no key twice.
+    """
     chunks = data.get("chunks")
     if not isinstance(chunks, list):
         raise ValueError("malformed inventory: chunks is not a list")  # noqa: TRY004
     entries: dict[str, Entry] = {}
+    sizes: list[int] = []
     try:
         feature = Feature(data["feature"])
         for chunk in chunks:
             rows = json.loads(zlib.decompress(base64.b64decode(chunk, validate=True)))
+            sizes.append(len(rows))
             for key, entry in rows:
                 entries[str(key)] = entry_from_dict(entry)
     except (KeyError, TypeError, ValueError, zlib.error) as err:
         raise ValueError(f"malformed inventory: {err}") from err
-    return Inventory(feature, entries)
+    aligned = all(size == CHUNK_ENTRIES for size in sizes[:-1]) and len(entries) == sum(sizes)
+    return Inventory(feature, entries), aligned and all(isinstance(c, str) for c in chunks)
+
+
+class PackedInventories:
+    """Each baseline's last packed form, so a save packs only the chunks that changed.
+
+    Baselines are immutable: a run keeps a side it did not read (or read unchanged) as the very
+    same object, and a side it merged or wrote to shares its untouched entries. Packing builds
+    a dict per entry: on a large library ~200,000 short-lived objects per save, enough to set
+    off a full garbage collection (which walks every object of Home Assistant while holding
+    the event loop, hundreds of ms); a reused chunk costs a comparison.
+    """
+
+    def __init__(self) -> None:
+        """An empty cache."""
+        # Per baseline slot (feature:side): the inventory and its chunks.
+        self._known: dict[str, tuple[Inventory, list[str]]] = {}
+
+    def pack(self, inventory: Inventory, slot: str) -> dict[str, Any]:
+        """``pack_inventory(inventory)``, reusing the chunks of the slot's previous inventory."""
+        previous = self._known.get(slot)
+        if previous is not None and previous[0] is inventory:
+            return {"feature": inventory.feature.value, "chunks": previous[1]}
+        packed = pack_inventory(inventory, previous)
+        self._known = {**self._known, slot: (inventory, packed["chunks"])}
+        return packed
+
+    def unpack(self, data: Mapping[str, Any], slot: str) -> Inventory:
+        """``unpack_inventory(data)``, remembering its chunks when they are cut as today."""
+        inventory, aligned = _unpack(data)
+        if aligned:
+            self._known = {**self._known, slot: (inventory, list(data["chunks"]))}
+        return inventory
 
 
 def _times(value: Any) -> tuple[float, ...]:
