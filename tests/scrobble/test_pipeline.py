@@ -7,8 +7,17 @@ import copy
 from typing import Any
 
 from custom_components.crosswatch.api.models import MediaKind
-from custom_components.crosswatch.scrobble.binder import PlayNotification, SessionBinder
-from custom_components.crosswatch.scrobble.events import PlexUser, RatingEvent, ScrobbleCall
+from custom_components.crosswatch.scrobble.binder import (
+    SESSION_GONE_SECONDS,
+    PlayNotification,
+    SessionBinder,
+)
+from custom_components.crosswatch.scrobble.events import (
+    PlexUser,
+    RatingEvent,
+    Scrobble,
+    ScrobbleCall,
+)
 from custom_components.crosswatch.scrobble.pipeline import (
     DeliveryReport,
     NowWatching,
@@ -22,7 +31,7 @@ from custom_components.crosswatch.scrobble.sinks import (
 )
 from simulator.clock import ManualClock
 
-from .helpers import EPISODE, JDOE, SERVER_ID, RecordingSink
+from .helpers import EPISODE, JDOE, SERVER_ID, RecordingSink, until
 from .test_binder import FakeSource
 from .test_normalize import EPISODE_SCROBBLE, MOVIE_PLAY
 
@@ -214,6 +223,49 @@ async def test_frames_of_one_session_keep_their_order() -> None:
     rig.source.gate.set()
     await rig.pipeline.wait_idle()
     assert rig.calls() == [(ScrobbleCall.START, 10.0, False), (ScrobbleCall.STOP, 20.0, False)]
+
+
+class GatedSink(RecordingSink):
+    """Records each delivery as it begins, then holds it until ``gate`` opens."""
+
+    def __init__(self, sink_id: str) -> None:
+        super().__init__(sink_id)
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def deliver(self, scrobble: Scrobble) -> None:
+        await super().deliver(scrobble)
+        await self.gate.wait()
+
+
+async def test_a_vanished_sessions_stop_goes_out_before_its_next_frame() -> None:
+    """The sweep's stop and a frame of the same session never go to a service side by side."""
+    sink = GatedSink("trakt")
+    rig = Rig(trakt=sink)
+    await rig.frame("playing", 888000)
+    listed = rig.source.sessions
+    rig.source.sessions = [s for s in listed if s.session_key != "27"]
+    rig.clock.advance(SESSION_GONE_SECONDS)
+    sink.gate.clear()
+    sweep = asyncio.create_task(rig.pipeline.sweep_sessions())
+    await until(lambda: len(sink.attempts) == 2)  # the stop is on its way
+    rig.source.sessions = listed  # the client is back on the same session
+    rig.pipeline.handle_notification(
+        PlayNotification(
+            session_key="27", rating_key="12345", state="playing", view_offset_ms=1776000
+        )
+    )
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(sink.attempts) == 2  # the new start waits for the stop to finish
+    sink.gate.set()
+    await sweep
+    await rig.pipeline.wait_idle()
+    assert rig.calls() == [
+        (ScrobbleCall.START, 10.0, False),
+        (ScrobbleCall.STOP, 10.0, False),
+        (ScrobbleCall.START, 20.0, False),
+    ]
 
 
 async def test_close_cancels_frames_in_flight() -> None:

@@ -1,10 +1,11 @@
 """The scrobble pipeline: routes, rules, dedupe, sinks and the queue, for one Plex server.
 
 Both intakes end here: ``handle_notification`` (the websocket listener's callback; frames of one
-session are processed in order, sessions in parallel) and ``handle_webhook`` (the HA webhook
-view's parsed payload). For each routed event it updates the user's now-watching state, drops
-cross-source duplicates, lets the rules decide, and delivers the scrobble to every routed sink;
-a delivery that fails transiently goes to the durable queue.
+session, and the sweep's stop of a session that vanished, are processed in order, sessions in
+parallel) and ``handle_webhook`` (the HA webhook view's parsed payload). For each routed event it
+updates the user's now-watching state, drops cross-source duplicates, lets the rules decide, and
+delivers the scrobble to every routed sink; a delivery that fails transiently goes to the durable
+queue.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from .dedupe import Deduplicator
@@ -149,11 +151,7 @@ class ScrobblePipeline:
     # -- intake ---------------------------------------------------------------------------
     def handle_notification(self, note: PlayNotification) -> None:
         """Process ``note`` after the earlier frames of its session (the listener callback)."""
-        previous = self._session_tails.get(note.session_key)
-        task = asyncio.create_task(self._after(previous, note))
-        self._session_tails[note.session_key] = task
-        self._tasks.add(task)
-        task.add_done_callback(lambda done: self._task_done(note.session_key, done))
+        self._chain(note.session_key, lambda: self._frame(note))
 
     async def handle_webhook(self, payload: object) -> ScrobbleEvent | None:
         """Process a parsed webhook payload; returns the event it became (``None`` = ignored)."""
@@ -192,8 +190,13 @@ class ScrobblePipeline:
         """
         if self._binder is None:
             return
-        for event in await self._binder.vanished():
-            await self.process(event)
+        # Each stop joins its session's chain: a frame of that session arriving meanwhile (it
+        # binds again and starts) is handled after the stop went out, never beside it.
+        tasks = [
+            self._chain(event.session_key or "", partial(self.process, event))
+            for event in await self._binder.vanished()
+        ]
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def drain_queue(self) -> DrainResult:
         """Retry the queued scrobbles that are due."""
@@ -224,17 +227,34 @@ class ScrobblePipeline:
             await asyncio.sleep(0)
 
     # -- internals ------------------------------------------------------------------------
-    async def _after(self, previous: asyncio.Task[None] | None, note: PlayNotification) -> None:
+    def _chain(self, session_key: str, work: Callable[[], Awaitable[object]]) -> asyncio.Task[None]:
+        """Run ``work`` after everything already handed over for ``session_key``."""
+        previous = self._session_tails.get(session_key)
+        task = asyncio.create_task(self._after(previous, session_key, work))
+        self._session_tails[session_key] = task
+        self._tasks.add(task)
+        task.add_done_callback(lambda done: self._task_done(session_key, done))
+        return task
+
+    async def _after(
+        self,
+        previous: asyncio.Task[None] | None,
+        session_key: str,
+        work: Callable[[], Awaitable[object]],
+    ) -> None:
         if previous is not None:
             with contextlib.suppress(Exception):
                 await asyncio.shield(previous)
+        try:
+            await work()
+        except Exception:
+            _LOGGER.exception("Scrobble pipeline failed on session %s", session_key)
+
+    async def _frame(self, note: PlayNotification) -> None:
         if self._binder is None:
             return
-        try:
-            for event in await self._binder.events_for(note):
-                await self.process(event)
-        except Exception:
-            _LOGGER.exception("Scrobble pipeline failed on session %s", note.session_key)
+        for event in await self._binder.events_for(note):
+            await self.process(event)
 
     def _task_done(self, session_key: str, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
