@@ -431,7 +431,11 @@ class _Builder:
         own_index = self.indexes[side]
         other_inventory = self.inventories[other]
         other_index = self.indexes[other]
-        for key, entry in sorted(self.inventories[side].entries.items()):
+        entries = self.inventories[side].entries
+        # Keys only: a sorted list of (key, entry) pairs would be one more tracked object per
+        # entry for the whole walk, adding to the full garbage collections a large library sets off.
+        for key in sorted(entries):
+            entry = entries[key]
             keys = own_index.keys_of(key)
             match = other_index.find(entry.item, keys)
             other_entry = None
