@@ -178,12 +178,9 @@ def poster_key(item: MediaItem) -> str | None:
     return f"{item.kind}:{tmdb_id}"
 
 
-async def async_poster_urls(hass: HomeAssistant, items: Iterable[MediaItem]) -> dict[str, str]:
-    """Poster URLs by ``poster_key`` from the first loaded TMDb account (none without one).
-
-    Posters are decoration: a title TMDb cannot answer for is left out, never an error.
-    """
-    client = next(
+def loaded_tmdb_client(hass: HomeAssistant) -> TmdbClient | None:
+    """The client of the first loaded TMDb account (posters and title look-ups), if any."""
+    return next(
         (
             entry.runtime_data.api.client
             for entry in loaded_entries(hass)
@@ -191,6 +188,14 @@ async def async_poster_urls(hass: HomeAssistant, items: Iterable[MediaItem]) -> 
         ),
         None,
     )
+
+
+async def async_poster_urls(hass: HomeAssistant, items: Iterable[MediaItem]) -> dict[str, str]:
+    """Poster URLs by ``poster_key`` from the first loaded TMDb account (none without one).
+
+    Posters are decoration: a title TMDb cannot answer for is left out, never an error.
+    """
+    client = loaded_tmdb_client(hass)
     posters: dict[str, str] = {}
     if client is None:
         return posters

@@ -18,18 +18,17 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import slugify
 
-from .accounts import TmdbAccount
+from .accounts import loaded_tmdb_client
 from .api.errors import CrosswatchApiError
 from .api.ids import canonical_key
 from .api.models import Feature, MediaItem, MediaKind, Play, Rating, WatchlistEntry
 from .const import DOMAIN, FEATURES_BY_SERVICE, Service
-from .data import loaded_entries
 from .history_io.plan import Guesses, ImportPlan, lookups_needed, pick_guess, plan_import
 from .history_io.readers import read_export
 from .history_io.rows import MAX_BYTES, ExportFileError, ExportRows
 from .history_io.writer import write_export_zip
 from .pairs import async_create_side
-from .services import _loaded_entry
+from .services import ATTR_CONFIG_ENTRY_ID, ATTR_DRY_RUN, ATTR_FEATURES, require_loaded_entry
 from .sync.inventory import Inventory, from_timestamp, to_timestamp
 from .sync.matching import weak_key
 from .sync.plan import Action, Change, Side
@@ -42,9 +41,6 @@ if TYPE_CHECKING:
 
 SERVICE_IMPORT_HISTORY: Final = "import_history"
 SERVICE_EXPORT_HISTORY: Final = "export_history"
-ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
-ATTR_FEATURES: Final = "features"
-ATTR_DRY_RUN: Final = "dry_run"
 ATTR_FILE: Final = "file"
 ATTR_FOLDER: Final = "folder"
 ATTR_FORMAT: Final = "format"
@@ -135,14 +131,7 @@ async def _tmdb_guesses(hass: HomeAssistant, wanted: Sequence[MediaItem]) -> Gue
     Only an unambiguous result counts (``pick_guess``); the preview reports these as guessed.
     Lookups are best effort: when TMDb fails, the titles not yet looked up stay unmatched.
     """
-    client = next(
-        (
-            entry.runtime_data.api.client
-            for entry in loaded_entries(hass)
-            if isinstance(entry.runtime_data.api, TmdbAccount)
-        ),
-        None,
-    )
+    client = loaded_tmdb_client(hass)
     guesses: dict[Any, MediaItem] = {}
     if client is None:
         return guesses
@@ -210,7 +199,7 @@ async def _write(
 
 async def _import_history(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
-    entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    entry = require_loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY_ID])
     features = _features(entry, call.data.get(ATTR_FEATURES))
     path = allowed_path(hass, call.data[ATTR_FILE])
     try:
@@ -288,7 +277,7 @@ def _write_zip(folder: Path, name: str, data: bytes) -> Path:
 
 async def _export_history(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
-    entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    entry = require_loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY_ID])
     features = _features(entry, call.data.get(ATTR_FEATURES))
     folder = allowed_path(hass, call.data[ATTR_FOLDER])
     side = async_create_side(hass, entry)

@@ -63,7 +63,8 @@ WATCHLIST_SCHEMA: Final = vol.All(
 )
 
 
-def _loaded_entry(hass: HomeAssistant, entry_id: str) -> CrosswatchConfigEntry:
+def require_loaded_entry(hass: HomeAssistant, entry_id: str) -> CrosswatchConfigEntry:
+    """The loaded CrossWatch entry ``entry_id``, or a translated error naming what is wrong."""
     entry = crosswatch_entry(hass, entry_id)
     if entry is None:
         raise ServiceValidationError(
@@ -84,7 +85,9 @@ def _runners(hass: HomeAssistant, call: ServiceCall) -> list[PairRunner]:
     """The runners a ``run_sync`` call names; raises for unknown or unloaded ones."""
     entry_id: str | None = call.data.get(ATTR_CONFIG_ENTRY_ID)
     pair: str | None = call.data.get(ATTR_PAIR)
-    entries = [_loaded_entry(hass, entry_id)] if entry_id is not None else crosswatch_entries(hass)
+    entries = (
+        [require_loaded_entry(hass, entry_id)] if entry_id is not None else crosswatch_entries(hass)
+    )
     if pair is None:
         return [
             runner
@@ -94,7 +97,7 @@ def _runners(hass: HomeAssistant, call: ServiceCall) -> list[PairRunner]:
         ]
     for entry in entries:
         if pair in entry.subentries:
-            loaded = _loaded_entry(hass, entry.entry_id)
+            loaded = require_loaded_entry(hass, entry.entry_id)
             runner = loaded.runtime_data.pair_runners.get(pair)
             if runner is not None:
                 return [runner]
@@ -174,7 +177,7 @@ def raise_for_runs(summaries: list[Mapping[str, Any]]) -> None:
 
 
 async def _watchlist_edit(call: ServiceCall, action: Action) -> None:
-    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    entry = require_loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     if Feature.WATCHLIST not in FEATURES_BY_SERVICE[Service(entry.runtime_data.service)]:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
