@@ -714,25 +714,49 @@ async def scrobble(request: web.Request) -> web.Response:
 
 
 async def playback_get(request: web.Request) -> web.Response:
+    """Paused sessions, newest first (tests/fixtures/real/simkl/sync_playback.json).
+
+    An episode is named ``season``/``episode`` (no ``number``) and ``tvdb_season``/``tvdb_number``;
+    ``hide_watched`` (default true) drops items watched after the pause; ``date_from``/``date_to``
+    bound ``paused_at``; ``limit`` slices.
+    """
     user = authed(request)
     kind = request.match_info.get("type")
+    invalid = _error(400, "bad_request", "Invalid date")
+    date_from = query_time(request, "date_from", invalid)
+    date_to = query_time(request, "date_to", invalid)
+    hide_watched = request.query.get("hide_watched", "true") != "false"
+    limit = as_int(request.query.get("limit")) or 10_000
     rows = []
-    for pid, (item, progress, paused_at) in user.playback.items():
+    ordered = sorted(user.playback.items(), key=lambda pair: pair[1][2], reverse=True)
+    for pid, (item, progress, paused_at) in ordered:
         if kind in ("movie", "movies") and not isinstance(item, Movie):
             continue
         if kind in ("episode", "episodes") and not isinstance(item, Episode):
             continue
-        row: dict[str, Any] = {"id": pid, "progress": progress, "paused_at": iso_s(paused_at)}
+        if hide_watched and user.watched.get(item, float("-inf")) > paused_at:
+            continue
+        if (date_from is not None and paused_at < date_from) or (
+            date_to is not None and paused_at > date_to
+        ):
+            continue
+        row: dict[str, Any] = {"id": pid, "progress": progress, "paused_at": iso_ms(paused_at)}
         if isinstance(item, Movie):
             row |= {"type": "movie", "movie": media_json(item)}
         else:
             row |= {
                 "type": "episode",
+                "episode": {
+                    "season": item.season,
+                    "episode": item.number,
+                    "title": item.title,
+                    "tvdb_season": item.season,
+                    "tvdb_number": item.number,
+                },
                 "show": media_json(item.show),
-                "episode": {"season": item.season, "number": item.number},
             }
         rows.append(row)
-    return reply(rows)
+    return reply(rows[:limit])
 
 
 async def playback_delete(request: web.Request) -> web.Response:

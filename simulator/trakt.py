@@ -968,7 +968,7 @@ async def scrobble(request: web.Request) -> web.Response:
     return reply(out, 201)
 
 
-# -- search / calendar ---------------------------------------------------------------------------
+# -- search / calendars --------------------------------------------------------------------------
 async def search(request: web.Request) -> web.Response:
     public(request)
     id_type, value = request.match_info["id_type"], request.match_info["id"]
@@ -986,37 +986,199 @@ async def search(request: web.Request) -> web.Response:
     return reply(list(page), headers=headers)
 
 
-async def calendar(request: web.Request) -> web.Response:
-    user = authed(request)
+def _calendar_window(request: web.Request) -> tuple[float, float, dict[str, str]]:
+    """``{start_date}/{days}`` (at most 33) and the ``X-Start-Date``/``X-End-Date`` headers.
+
+    Trakt spells both as HTTP dates, the end as the last second of the last day
+    (tests/fixtures/real/trakt/calendars_my_shows.json).
+    """
     try:
         start = datetime.strptime(request.match_info["date"], "%Y-%m-%d").replace(tzinfo=UTC)
         days = min(33, max(1, int(request.match_info.get("days", "7"))))
     except ValueError:
-        return empty(400)
+        raise Abort(empty(400)) from None
     begin = start.timestamp()
     end = begin + days * DAY
+    http_date = "%a, %d %b %Y %H:%M:%S GMT"
+    headers = {
+        "X-Start-Date": start.strftime(http_date),
+        "X-End-Date": datetime.fromtimestamp(end - 1, UTC).strftime(http_date),
+    }
+    return begin, end, headers
+
+
+def _episode_full(ep: Episode) -> dict[str, Any]:
+    """An episode as ``extended=full`` gives it (real: trakt/episode_extended_full.json)."""
+    return episode_json(ep) | {
+        "number_abs": None,
+        "overview": f"{ep.show.title}: {ep.title}.",
+        "first_aired": iso_ms(ep.first_aired),
+        "runtime": ep.runtime,
+    }
+
+
+def _followed_shows(user: User) -> dict[Show, None]:
+    """The shows "my" calendars cover: watched ones and watchlisted ones."""
     mine: dict[Show, None] = {}
     for play in user.history:
         if isinstance(play.item, Episode):
             mine[play.item.show] = None
     mine.update((i, None) for i in user.watchlist if isinstance(i, Show))
+    return mine
+
+
+async def calendar(request: web.Request) -> web.Response:
+    user = authed(request)
+    begin, end, headers = _calendar_window(request)
+    full = request.query.get("extended") == "full"
     airing = sorted(
-        (ep for show in mine for ep in show.episodes if begin <= ep.first_aired < end),
+        (
+            ep
+            for show in _followed_shows(user)
+            for ep in show.episodes
+            if begin <= ep.first_aired < end
+        ),
         key=lambda ep: ep.first_aired,
     )
     rows = [
         {
             "first_aired": iso_ms(ep.first_aired),
-            "episode": episode_json(ep),
+            "episode": _episode_full(ep) if full else episode_json(ep),
             "show": show_json(ep.show),
         }
         for ep in airing
     ]
-    headers = {
-        "X-Start-Date": start.strftime("%Y-%m-%d"),
-        "X-End-Date": datetime.fromtimestamp(end, UTC).strftime("%Y-%m-%d"),
-    }
     return reply(rows, headers=headers)
+
+
+def _released(movie: Movie) -> float | None:
+    if not movie.released:
+        return None
+    try:
+        return datetime.fromisoformat(movie.released).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+
+
+async def calendar_movies(request: web.Request) -> web.Response:
+    """Movies released in the window that the user has on the watchlist (a date, no time)."""
+    user = authed(request)
+    begin, end, headers = _calendar_window(request)
+    full = request.query.get("extended") == "full"
+    found = []
+    for item in user.watchlist:
+        when = _released(item) if isinstance(item, Movie) else None
+        if isinstance(item, Movie) and when is not None and begin <= when < end:
+            found.append((when, item))
+    rows = []
+    for _, movie in sorted(found, key=lambda pair: pair[0]):
+        body = movie_json(movie)
+        if full:
+            body |= {"overview": f"{movie.title}.", "runtime": movie.runtime}
+        rows.append({"released": movie.released, "movie": body})
+    return reply(rows, headers=headers)
+
+
+# -- playback / progress -------------------------------------------------------------------------
+async def playback_get(request: web.Request) -> web.Response:
+    """Paused resume points, newest first (tests/fixtures/real/trakt/sync_playback.json)."""
+    user = authed(request)
+    kind = request.match_info.get("type")
+    if kind not in (None, "movies", "episodes"):
+        return empty(404)
+    invalid = Abort(empty(400))
+    start_at = query_time(request, "start_at", invalid)
+    end_at = query_time(request, "end_at", invalid)
+    rows = []
+    ordered = sorted(user.playback.items(), key=lambda pair: pair[1][2], reverse=True)
+    for item, (pid, progress, paused_at) in ordered:
+        if kind == "movies" and not isinstance(item, Movie):
+            continue
+        if kind == "episodes" and not isinstance(item, Episode):
+            continue
+        if (start_at is not None and paused_at < start_at) or (
+            end_at is not None and paused_at > end_at
+        ):
+            continue
+        rows.append(
+            {"progress": progress, "paused_at": iso_ms(paused_at), "id": pid, **media_json(item)}
+        )
+    page, headers = paginate(request, rows, optional=True)
+    return reply(list(page), headers=headers)
+
+
+async def playback_remove(request: web.Request) -> web.Response:
+    """``DELETE /sync/playback/{id}``: 204, or 404 for an id the user does not have."""
+    user = authed(request)
+    wanted = as_int(request.match_info["id"])
+    for item, (pid, _, _) in list(user.playback.items()):
+        if pid == wanted:
+            del user.playback[item]
+            return empty(204)
+    return empty(404)
+
+
+def _progress_episode(ep: Episode | None) -> dict[str, Any] | None:
+    return None if ep is None else episode_json(ep)
+
+
+async def show_progress(request: web.Request) -> web.Response:
+    """``GET /shows/{id}/progress/watched`` (tests/fixtures/real/trakt/shows_progress_watched.json).
+
+    Only aired episodes count; specials only with ``specials=true``. ``next_episode`` follows the
+    last *aired-order* episode watched (Trakt's default ``last_activity=aired``), null when done.
+    """
+    user = authed(request)
+    trakt, now = state_of(request).trakt, state_of(request).now()
+    key = request.match_info["id"]
+    # Trakt ID, Trakt slug, or IMDB ID (the documented forms of ``{id}``)
+    id_type = "trakt" if key.isdigit() else "imdb" if key.startswith("tt") else "slug"
+    show = trakt.find_as(Show, {id_type: key})
+    if show is None:
+        return empty(404)
+    specials = request.query.get("specials") == "true"
+    seen: dict[Episode, float] = {}
+    for play in user.history:
+        if isinstance(play.item, Episode) and play.item.show is show:
+            seen[play.item] = max(seen.get(play.item, 0.0), play.watched_at)
+    aired = [
+        ep
+        for ep in sorted(show.episodes, key=lambda e: (e.season, e.number))
+        if ep.first_aired <= now and (specials or ep.season > 0)
+    ]
+    seasons: dict[int, list[Episode]] = {}
+    for ep in aired:
+        seasons.setdefault(ep.season, []).append(ep)
+    watched_order = [i for i, ep in enumerate(aired) if ep in seen]
+    last = aired[watched_order[-1]] if watched_order else None
+    after = watched_order[-1] + 1 if watched_order else 0
+    upcoming = next((ep for ep in aired[after:] if ep not in seen), None)
+    body = {
+        "aired": len(aired),
+        "completed": sum(1 for ep in aired if ep in seen),
+        "last_watched_at": iso_ms(max(seen.values())) if seen else None,
+        "reset_at": None,
+        "seasons": [
+            {
+                "number": number,
+                "aired": len(eps),
+                "completed": sum(1 for ep in eps if ep in seen),
+                "episodes": [
+                    {
+                        "number": ep.number,
+                        "completed": ep in seen,
+                        "last_watched_at": iso_ms(seen[ep]) if ep in seen else None,
+                    }
+                    for ep in eps
+                ],
+            }
+            for number, eps in seasons.items()
+        ],
+        "hidden_seasons": [],
+        "next_episode": _progress_episode(upcoming),
+        "last_episode": _progress_episode(last),
+    }
+    return reply(body)
 
 
 async def _style_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -1067,6 +1229,11 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{p}/scrobble/{{action:start|pause|stop}}", scrobble)
     r.add_get(f"{p}/search/{{id_type}}/{{id}}", search)
     r.add_get(f"{p}/calendars/my/shows/{{date}}/{{days}}", calendar)
+    r.add_get(f"{p}/calendars/my/movies/{{date}}/{{days}}", calendar_movies)
+    r.add_get(f"{p}/sync/playback", playback_get)
+    r.add_get(f"{p}/sync/playback/{{type}}", playback_get)
+    r.add_delete(f"{p}/sync/playback/{{id:\\d+}}", playback_remove)
+    r.add_get(f"{p}/shows/{{id}}/progress/watched", show_progress)
 
 
 def mint_token(state: State, user: str = cred.TRAKT_USER) -> dict[str, Any]:

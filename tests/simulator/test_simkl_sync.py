@@ -315,6 +315,7 @@ async def test_playback_sessions_list_and_delete(
     movie = {"movie": {"ids": {"tmdb": 27205}}, "progress": 40}
     episode = {"show": BREAKING_BAD, "episode": {"season": 1, "number": 2}, "progress": 30}
     _, paused_movie = await _post(sim, http, "/scrobble/pause", movie)
+    sim.clock.advance(60)
     _, paused_episode = await _post(sim, http, "/scrobble/stop", episode)  # < 80%: a pause
     assert paused_episode["action"] == "pause"
     status, rows = await _get(sim, http, "/sync/playback")
@@ -325,9 +326,21 @@ async def test_playback_sessions_list_and_delete(
         ("movie", "Inception", 40.0)
     ]
     _, episodes = await _get(sim, http, "/sync/playback/episode")
+    # named season/episode plus the tvdb numbering (real: simkl/sync_playback.json)
     assert [(r["type"], r["show"]["title"], r["episode"]) for r in episodes] == [
-        ("episode", "Breaking Bad", {"season": 1, "number": 2})
+        (
+            "episode",
+            "Breaking Bad",
+            {
+                "season": 1,
+                "episode": 2,
+                "title": "Chapter 2",
+                "tvdb_season": 1,
+                "tvdb_number": 2,
+            },
+        )
     ]
+    assert [r["id"] for r in rows] == [paused_episode["id"], paused_movie["id"]]  # newest first
     url = f"{sim.url('simkl')}/sync/playback/{paused_movie['id']}"
     async with http.delete(url, params=SIMKL_PARAMS, headers=simkl_headers()) as resp:
         assert resp.status == 204

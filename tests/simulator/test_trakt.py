@@ -427,7 +427,9 @@ async def test_search_and_calendar(sim: Simulator, http: aiohttp.ClientSession) 
         assert resp.status == 201
     async with http.get(f"{base}/calendars/my/shows/2026-11-01/14", headers=h) as resp:
         rows = await resp.json()
-        assert resp.headers["X-Start-Date"] == "2026-11-01"
+        # HTTP dates, the end the last second of the window (real: trakt/calendars_my_shows.json)
+        assert resp.headers["X-Start-Date"] == "Sun, 01 Nov 2026 00:00:00 GMT"
+        assert resp.headers["X-End-Date"] == "Sat, 14 Nov 2026 23:59:59 GMT"
     odd = [r for r in rows if r["show"]["title"] == "Odd Anthology"]
     assert len(odd) == 2  # weekly episodes 3 and 4 fall in the window
     assert set(odd[0]) == {"first_aired", "episode", "show"}
