@@ -11,7 +11,17 @@ from aiohttp import web
 from . import credentials as cred
 from .catalogue import Catalogue, Episode, Ids, Item, Movie, Show
 from .clock import iso_ms, iso_s, parse_iso
-from .core import Abort, abort_json, as_int, bearer, json_body, query_time, reply, state_of
+from .core import (
+    Abort,
+    abort_json,
+    as_int,
+    bearer,
+    json_body,
+    paginate,
+    query_time,
+    reply,
+    state_of,
+)
 
 if TYPE_CHECKING:
     from .seed import SeedPlan
@@ -788,6 +798,57 @@ async def search_id(request: web.Request) -> web.Response:
     return reply(rows)
 
 
+SEARCH_ENDPOINTS = {"movie": "movies", "tv": "tv", "anime": "anime"}
+
+
+def _search_row(item: Movie | Show) -> dict[str, Any]:
+    """A standard media object as text search answers it (simkl_id, slug and tmdb only)."""
+    ids = ids_json(item)
+    row: dict[str, Any] = {
+        "title": item.title,
+        "year": item.year,
+        "poster": media_json(item)["poster"],
+        "endpoint_type": "anime"
+        if item.anime
+        else SEARCH_ENDPOINTS["movie" if isinstance(item, Movie) else "tv"],
+        "ids": {"simkl_id": ids["simkl"]}
+        | {key: ids[key] for key in ("slug", "tmdb") if key in ids},
+    }
+    if item.anime:
+        row["type"] = anime_type(item)
+    return row
+
+
+async def search_text(request: web.Request) -> web.Response:
+    """``/search/{movie|tv|anime}?q=``: titles holding ``q`` (any case), paginated.
+
+    tests/fixtures/real/simkl/search_text_movie.json and search_text_anime_by_url.json: standard
+    media objects whose ids are ``simkl_id``/``slug``/``tmdb``; ``movie`` finds films (an anime
+    film too), ``tv`` series, ``anime`` anime of either kind. The order here is ours.
+    """
+    check(request)
+    wanted = request.match_info["type"]
+    query = request.query.get("q", "").casefold().strip()
+    if not query:
+        raise _error(400, "empty_field", "Parameter q is required")
+    cat = state_of(request).simkl.cat
+    titles: list[Movie | Show] = [
+        *(cat.movies if wanted in ("movie", "anime") else ()),
+        *(cat.shows if wanted in ("tv", "anime") else ()),
+    ]
+    rows = [
+        _search_row(title)
+        for title in titles
+        if title.simkl is not None
+        and query in title.title.casefold()
+        and (wanted != "anime" or title.anime)
+        and (wanted != "tv" or not title.anime)
+    ]
+    rows.sort(key=lambda row: row["title"].casefold() != query)
+    page, headers = paginate(request, rows)
+    return reply(list(page), headers=headers)
+
+
 async def not_found(request: web.Request) -> web.Response:
     check(request)
     raise _error(404, "not_found", "Method not found")
@@ -818,4 +879,5 @@ def setup(app: web.Application) -> None:
     r.add_delete(f"{p}/sync/playback/{{id:\\d+}}", playback_delete)
     r.add_post(f"{p}/scrobble/{{action:start|pause|stop}}", scrobble)
     r.add_get(f"{p}/search/id", search_id)
+    r.add_get(f"{p}/search/{{type:movie|tv|anime}}", search_text)
     r.add_route("*", f"{p}/{{tail:.*}}", not_found)

@@ -986,6 +986,46 @@ async def search(request: web.Request) -> web.Response:
     return reply(list(page), headers=headers)
 
 
+def _years(text: str) -> tuple[int, int] | None:
+    """Trakt's ``years`` filter: ``2014`` or ``2010-2014``."""
+    low, _, high = text.partition("-")
+    try:
+        return int(low), int(high or low)
+    except ValueError:
+        raise Abort(empty(400)) from None
+
+
+async def search_text(request: web.Request) -> web.Response:
+    """``/search/{type}?query=``: titles holding the query (any case), best first, paginated.
+
+    tests/fixtures/real/trakt/search_text_movie.json: rows ``{type, score, movie}`` by score;
+    ``years`` filters (Trakt's common filters). The score here is ours: an exact title first.
+    """
+    public(request)
+    types = request.match_info["type"].split(",")
+    query = request.query.get("query", "").casefold().strip()
+    if not query or not set(types) <= {"movie", "show", "episode", "person", "list"}:
+        return empty(400)
+    years = _years(request.query["years"]) if request.query.get("years") else None
+    cat = state_of(request).trakt.cat
+    titles: list[Movie | Show] = []
+    if "movie" in types:
+        titles.extend(cat.movies)
+    if "show" in types:
+        titles.extend(cat.shows)
+    rows = []
+    for title in titles:
+        name = title.title.casefold()
+        if title.trakt is None or query not in name:
+            continue
+        if years is not None and not (title.year and years[0] <= title.year <= years[1]):
+            continue
+        rows.append({"score": 1000.0 if name == query else 10.0, **media_json(title)})
+    rows.sort(key=lambda row: -row["score"])
+    page, headers = paginate(request, rows)
+    return reply(list(page), headers=headers)
+
+
 def _calendar_window(request: web.Request) -> tuple[float, float, dict[str, str]]:
     """``{start_date}/{days}`` (at most 33) and the ``X-Start-Date``/``X-End-Date`` headers.
 
@@ -1228,6 +1268,7 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{p}/sync/ratings/remove", ratings_remove)
     r.add_post(f"{p}/scrobble/{{action:start|pause|stop}}", scrobble)
     r.add_get(f"{p}/search/{{id_type}}/{{id}}", search)
+    r.add_get(f"{p}/search/{{type}}", search_text)
     r.add_get(f"{p}/calendars/my/shows/{{date}}/{{days}}", calendar)
     r.add_get(f"{p}/calendars/my/movies/{{date}}/{{days}}", calendar_movies)
     r.add_get(f"{p}/sync/playback", playback_get)
