@@ -98,7 +98,8 @@ def test_unknown_schema_version_is_refused() -> None:
         PairState.from_dict({"version": 99})
 
 
-def test_only_the_last_fifty_runs_are_kept() -> None:
+def test_only_the_last_twenty_runs_are_kept() -> None:
+    assert MAX_RUNS == 20
     state = PairState()
     for n in range(MAX_RUNS + 5):
         state = state.with_run(RunRecord(started_at=n, finished_at=n, result=RunResult.OK))

@@ -17,6 +17,7 @@ from .guards import FailureRecord, GuardSettings, record_failure
 from .inventory import Entry, Inventory, merge_play
 from .plan import Action, Change, FeaturePlan, ReadKind, RunResult, Side, SyncPlan
 from .state import Baseline, PairState, RunRecord, watermark_key
+from .titles import TitleKeys, unmatched_after
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -100,6 +101,9 @@ def apply_outcome(
         watermarks=watermarks,
         confirmed_plan=None,
         lingering=_lingering_after(state, plan, outcome),
+        unmatched=unmatched_after(
+            state.unmatched, plan, outcome, now=now, keys=TitleKeys(state.overrides)
+        ),
     ).with_run(record)
 
 
@@ -184,6 +188,11 @@ def _counts(plan: FeaturePlan, outcome: ExecutionOutcome) -> dict[str, int]:
         "adds": sum(1 for c in done if c.action is Action.ADD),
         "removals": sum(1 for c in done if c.action is Action.REMOVE),
         "failed": sum(1 for c in plan.changes if outcome.unsuccessful(c)),
+        # Left for the next run: after refused credentials or a list limit stopped the writes.
+        "not_attempted": sum(
+            1 for c in plan.changes if c.id not in outcome.succeeded and not outcome.unsuccessful(c)
+        ),
+        "limit_cut": len(plan.limit_cut),
         "held": len(plan.held),
         "parked": len(plan.parked),
         "unmatched": len(plan.unmatched),

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_left
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from custom_components.crosswatch.api.models import STRONG_ID_TYPES, Feature, MediaItem, MediaKind
@@ -52,6 +53,7 @@ from .plan import (
     WeakMatch,
 )
 from .state import Baseline, PairState, watermark_key
+from .titles import Override, TitleKeys, apply_overrides, ignored_keys
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -120,6 +122,10 @@ class PlanSettings:
     # The user's "removals" choice: without it nothing is deleted on either side, even in two-way
     # mode (a removal seen on one side is then reported as suppressed, not carried over).
     allow_removals: bool = True
+    # Titles (``titles.title_key``) the user chose never to add to the other side.
+    ignored: frozenset[str] = frozenset()
+    # Titles (``titles.title_key``) left unsynced by the last run: one way, not taken for drops.
+    retry: frozenset[str] = frozenset()
 
 
 def plan_sync(
@@ -135,7 +141,19 @@ def plan_sync(
     Removals held by the mass-removal guard go ahead when ``confirm_removals`` is set, or when the
     state carries the user's confirmation of exactly these held removals (``held_plan_id``): a
     confirmation of another plan is not used, and the removals are held again.
+
+    The user's fixes in ``state.overrides`` apply first: fixed titles carry the ids the user
+    picked on both sides, and ignored titles are never added to the other side. Titles left
+    unsynced last time (``state.unmatched``) are tried again even though the source's baseline
+    holds them: they never reached the target, so their absence there is no drop.
     """
+    if state.overrides:
+        fixed = partial(_with_overrides, overrides=state.overrides)
+        inputs = {feature: (fixed(s), fixed(t)) for feature, (s, t) in inputs.items()}
+        settings = replace(settings, ignored=settings.ignored | ignored_keys(state.overrides))
+    if state.unmatched:
+        settings = replace(settings, retry=settings.retry | frozenset(state.unmatched))
+    keys = TitleKeys(state.overrides)
 
     def plan_all(confirmed: bool) -> dict[Feature, FeaturePlan]:  # noqa: FBT001
         return {
@@ -156,6 +174,7 @@ def plan_sync(
                     state.lingering.get(watermark_key(Side.SOURCE, feature), {}),
                     state.lingering.get(watermark_key(Side.TARGET, feature), {}),
                 ),
+                keys=keys,
             )
             for feature, (source, target) in inputs.items()
         }
@@ -171,6 +190,11 @@ def plan_sync(
         confirmed_removals=confirmed,
         held_plan=None if confirmed else held,
     )
+
+
+def _with_overrides(side: SideInput, overrides: Mapping[str, Override]) -> SideInput:
+    inventory = apply_overrides(side.inventory, overrides)
+    return side if inventory is side.inventory else replace(side, inventory=inventory)
 
 
 def held_plan_id(plans: Iterable[FeaturePlan]) -> str | None:
@@ -222,10 +246,12 @@ def plan_feature(
     now: float = 0.0,
     confirm_removals: bool = False,
     lingering: tuple[Mapping[str, Sequence[float]], Mapping[str, Sequence[float]]] = ({}, {}),
+    keys: TitleKeys | None = None,
 ) -> FeaturePlan:
     """Plan one feature, guards included.
 
-    ``lingering``: per side, plays we removed that the side may still show (left out here).
+    ``lingering``: per side, plays we removed that the side may still show (left out here);
+    ``keys``: how ``settings.ignored`` and ``settings.retry`` name titles (overrides known).
     """
     for side_input in (source, target):
         if side_input.inventory.feature is not feature:
@@ -244,6 +270,9 @@ def plan_feature(
         target=effective[Side.TARGET],
         baseline=baseline,
         caps={Side.SOURCE: source.capabilities, Side.TARGET: target.capabilities},
+        ignored=settings.ignored,
+        retry=settings.retry,
+        keys=keys,
     )
     builder.run()
 
@@ -377,8 +406,14 @@ class _Builder:
         target: Inventory,
         baseline: Baseline | None,
         caps: Mapping[Side, Capabilities],
+        ignored: frozenset[str] = frozenset(),
+        retry: frozenset[str] = frozenset(),
+        keys: TitleKeys | None = None,
     ) -> None:
         self.feature = feature
+        self.ignored = ignored
+        self.retry = retry
+        self.keys = keys or TitleKeys({})
         self.mode = mode
         self.tolerance = tolerance
         self.inventories = {Side.SOURCE: source, Side.TARGET: target}
@@ -478,7 +513,11 @@ class _Builder:
             if in_source is not None and in_target is not None:
                 self._emit(Action.REMOVE, side, key, entry)
                 return
-        elif not self._new_on_source(entry, in_source) and self._writable(entry):
+        elif (
+            not self._new_on_source(entry, in_source)
+            and self._writable(entry)
+            and not self._retried(entry)
+        ):
             self._drop(key, entry, since_last_run=in_target is not None)
             return
         self._add(other, key, entry)
@@ -491,6 +530,10 @@ class _Builder:
             return entry.rating != before.rating or _later(entry.rated_at, before.rated_at)
         return _later(entry.listed_at, before.listed_at)  # taken off and listed again
 
+    def _retried(self, entry: Entry) -> bool:
+        """Whether the title was left unsynced last time (so it never reached the target)."""
+        return bool(self.retry) and self.keys.of(entry.item) in self.retry
+
     def _writable(self, entry: Entry) -> bool:
         """Whether the target could take ``entry`` (if not, ``_add`` reports it as unmatched)."""
         return self.caps[Side.TARGET].refusal(self.feature, entry.item) is None
@@ -501,6 +544,8 @@ class _Builder:
             self.dropped.setdefault(key, Dropped(key=key, item=entry.item))
 
     def _add(self, side: Side, key: str, entry: Entry, watched_at: float | None = None) -> bool:
+        if self.ignored and self.keys.of(entry.item) in self.ignored:
+            return False  # the user chose to leave this title where it is
         reason = self.caps[side].refusal(self.feature, entry.item)
         if reason is not None:
             self.unmatched.append(Unmatched(side=side, key=key, item=entry.item, reason=reason))
@@ -606,6 +651,8 @@ class _Builder:
         # The source is never written one way, so its baseline keeps exact play times.
         known = before_source is not None and covered(moment, before_source, self.tolerance)
         if self.mode is SyncMode.TWO_WAY or not known or not self._writable(entry):
+            return False
+        if self._retried(entry):
             return False
         self._drop(key, entry, since_last_run=was_target)
         return True

@@ -1,4 +1,4 @@
-"""A sync pair's memory between runs: baselines, failures and parking, recent runs, watermarks.
+"""A pair's memory between runs: baselines, failures, runs, watermarks, unsynced titles, fixes.
 
 The HA runner stores ``to_stored()`` in a ``Store`` only after a run's writes are done, so a
 restart in the middle of a run plans the same remaining work again instead of losing or repeating
@@ -23,10 +23,14 @@ from custom_components.crosswatch.api.models import Feature
 from .guards import FailureRecord
 from .inventory import Entry, Inventory, entry_from_dict, entry_to_dict
 from .plan import RunResult, Side
+from .titles import Override, UnmatchedTitle
 
 SCHEMA_VERSION = 1
 STORED_VERSION = 2
-MAX_RUNS = 50
+# The run history a pair keeps (the result sensor's attributes and diagnostics show it).
+MAX_RUNS = 20
+# Per-feature counts of what a run left unsynced: a partial run names these.
+LEFT_COUNTS = ("failed", "not_attempted", "parked", "unmatched", "limit_cut", "held")
 # Entries per compressed chunk: small enough that one chunk's JSON work stays a few ms.
 CHUNK_ENTRIES = 2000
 
@@ -51,15 +55,34 @@ class RunRecord:
     finished_at: float
     result: RunResult
     counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    # Why a failed run failed (an ``api.errors`` message: never a credential).
+    error: str | None = None
+
+    @property
+    def duration(self) -> float:
+        """How long the run took, in seconds."""
+        return max(0.0, self.finished_at - self.started_at)
+
+    def total(self, name: str) -> int:
+        """The run's count ``name`` summed over its features."""
+        return sum(counts.get(name, 0) for counts in self.counts.values())
+
+    def left(self) -> dict[str, int]:
+        """What the run left unsynced, by ``LEFT_COUNTS`` name (only those above zero)."""
+        totals = {name: self.total(name) for name in LEFT_COUNTS}
+        return {name: total for name, total in totals.items() if total}
 
     def to_dict(self) -> dict[str, Any]:
         """Return a plain-JSON form."""
-        return {
+        data: dict[str, Any] = {
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "result": self.result.value,
             "counts": {feature: dict(counts) for feature, counts in self.counts.items()},
         }
+        if self.error is not None:
+            data["error"] = self.error
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
@@ -67,11 +90,13 @@ class RunRecord:
         counts = data.get("counts", {})
         if not isinstance(counts, Mapping):
             raise TypeError("counts is not an object")
+        error = data.get("error")
         return cls(
             started_at=float(data["started_at"]),
             finished_at=float(data["finished_at"]),
             result=RunResult(data["result"]),
             counts={str(f): {str(k): int(v) for k, v in c.items()} for f, c in counts.items()},
+            error=error if isinstance(error, str) else None,
         )
 
 
@@ -119,6 +144,10 @@ class PairState:
     read_marks: Mapping[str, ReadMark] = field(default_factory=dict)
     # Per ``watermark_key``: plays (by title key) we removed that the side still shows.
     lingering: Mapping[str, Mapping[str, tuple[float, ...]]] = field(default_factory=dict)
+    # Titles the pair could not sync, by ``titles.title_key`` (the repair lists them).
+    unmatched: Mapping[str, UnmatchedTitle] = field(default_factory=dict)
+    # The user's fixes by ``titles.title_key``: ids the planner gives the title, or ignore it.
+    overrides: Mapping[str, Override] = field(default_factory=dict)
 
     def parked(self, now: float) -> dict[str, float]:
         """Parked items (park key → until when) at ``now``, for display."""
@@ -136,6 +165,19 @@ class PairState:
     def confirm_removals(self, held_plan: str) -> PairState:
         """Let the next run apply the removals the guard held in ``held_plan`` (once)."""
         return replace(self, confirmed_plan=held_plan)
+
+    def with_override(self, key: str, override: Override | None) -> PairState:
+        """Set (or with ``None`` drop) the user's fix of title ``key``.
+
+        An ignored title leaves the unsynced list at once; a fixed one when a run syncs it.
+        """
+        overrides = {k: v for k, v in self.overrides.items() if k != key}
+        unmatched = dict(self.unmatched)
+        if override is not None:
+            overrides[key] = override
+            if override.ignore:
+                unmatched.pop(key, None)
+        return replace(self, overrides=dict(sorted(overrides.items())), unmatched=unmatched)
 
     def with_run(self, run: RunRecord) -> PairState:
         """Append ``run``, keeping the last ``MAX_RUNS``."""
@@ -186,6 +228,8 @@ class PairState:
                 side: {key: list(times) for key, times in plays.items()}
                 for side, plays in self.lingering.items()
             },
+            "unmatched": {key: title.to_dict() for key, title in self.unmatched.items()},
+            "overrides": {key: override.to_dict() for key, override in self.overrides.items()},
         }
 
     @classmethod
@@ -235,6 +279,12 @@ class PairState:
                 str(side): {str(key): _times(times) for key, times in plays.items()}
                 for side, plays in data.get("lingering", {}).items()
             }
+            unmatched = {
+                str(k): UnmatchedTitle.from_dict(v) for k, v in data.get("unmatched", {}).items()
+            }
+            overrides = {
+                str(k): Override.from_dict(v) for k, v in data.get("overrides", {}).items()
+            }
             confirmed = data.get("confirmed_plan")
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise ValueError(f"malformed pair state: {err}") from err
@@ -246,6 +296,8 @@ class PairState:
             confirmed_plan=confirmed if isinstance(confirmed, str) else None,
             read_marks=read_marks,
             lingering=lingering,
+            unmatched=unmatched,
+            overrides=overrides,
         )
 
 
