@@ -133,6 +133,15 @@ async def trakt_user(request: web.Request) -> web.Response:
     return reply({"user": user.name, "vip": user.vip, "watchlist_limit": user.watchlist_limit})
 
 
+async def trakt_app(request: web.Request) -> web.Response:
+    """The API app's standing: ``removed`` (deleted by Trakt), ``owner_vip`` (426 when false)."""
+    body = await _body(request)
+    trakt_state = state_of(request).trakt
+    trakt_state.app_removed = bool(body.get("removed", trakt_state.app_removed))
+    trakt_state.app_owner_vip = bool(body.get("owner_vip", trakt_state.app_owner_vip))
+    return reply({"removed": trakt_state.app_removed, "owner_vip": trakt_state.app_owner_vip})
+
+
 async def trakt_approve(request: web.Request) -> web.Response:
     body = await _body(request)
     for code in state_of(request).trakt.devices.values():
@@ -305,6 +314,7 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{P}/trakt/token", trakt_token)
     r.add_post(f"{P}/trakt/headers", trakt_headers)
     r.add_post(f"{P}/trakt/users/{{user}}", trakt_user)
+    r.add_post(f"{P}/trakt/app", trakt_app)
     r.add_post(f"{P}/trakt/device/approve", trakt_approve)
     r.add_post(f"{P}/simkl/pin/approve", simkl_approve)
     r.add_post(f"{P}/plex/pins/{{pin_id}}/approve", plex_approve)

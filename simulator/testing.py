@@ -154,6 +154,15 @@ class Simulator:
         """``vip=`` / ``watchlist_limit=`` for a Trakt user."""
         return await self._object("POST", f"trakt/users/{user}", settings)
 
+    async def set_trakt_app(
+        self, *, removed: bool | None = None, owner_vip: bool | None = None
+    ) -> dict[str, Any]:
+        """Trakt deleted the API app (``removed``), or it needs a VIP owner (``owner_vip``)."""
+        settings = {"removed": removed, "owner_vip": owner_vip}
+        return await self._object(
+            "POST", "trakt/app", {k: v for k, v in settings.items() if v is not None}
+        )
+
     async def approve_plex_pin(self, pin_id: int, user: str | None = None) -> None:
         """Approve as the owner (default) or ``user="shared"``."""
         await self._call("POST", f"plex/pins/{pin_id}/approve", {"user": user})

@@ -167,6 +167,12 @@ class TraktState:
         # Trakt's HTTP/2 answers send them, trakt-api #896: x-pagination-page-count), or
         # "no_page_count" (X-Pagination-Page/-Limit only, trakt-api #198).
         self.header_style = "canonical"
+        # The API app's standing (the VIP walls of mid-2026). ``app_removed``: Trakt deleted the
+        # app (its owner is not VIP, or it looked inactive: trakt-api #691, #897, #902), so its
+        # client id is unknown everywhere. ``app_owner_vip`` False: the app works only for a
+        # VIP owner, and every API call answers 426 VIP Only (shortlist #73, Trakt's docs).
+        self.app_removed = False
+        self.app_owner_vip = True
         # Rate-limit bookkeeping: key -> last write / (window start, count) for GETs.
         self.last_write: dict[str, float] = {}
         self.get_window: dict[str, tuple[float, int]] = {}
@@ -270,8 +276,11 @@ def _check_headers(request: web.Request, *, oauth: bool = False) -> None:
             raise Abort(empty(412))
     if oauth:
         return
-    if request.headers.get("trakt-api-key") != cred.TRAKT_CLIENT_ID:
-        raise Abort(empty(403))
+    trakt = state_of(request).trakt
+    if request.headers.get("trakt-api-key") != cred.TRAKT_CLIENT_ID or trakt.app_removed:
+        raise Abort(empty(403))  # "Forbidden - invalid API key or unapproved app"
+    if not trakt.app_owner_vip:
+        raise Abort(empty(426, {"X-Upgrade-URL": "https://trakt.tv/vip"}))
     if request.headers.get("trakt-api-version") != "2":
         raise Abort(empty(400))
 
@@ -332,7 +341,9 @@ INVALID_GRANT = {
 }
 
 
-def _client_ok(body: dict[str, Any], *, secret: bool = True) -> bool:
+def _client_ok(request: web.Request, body: dict[str, Any], *, secret: bool = True) -> bool:
+    if state_of(request).trakt.app_removed:
+        return False  # a deleted app's client id is unknown
     return body.get("client_id") == cred.TRAKT_CLIENT_ID and (
         not secret or body.get("client_secret") == cred.TRAKT_CLIENT_SECRET
     )
@@ -343,14 +354,15 @@ async def _oauth_body(request: web.Request, *, secret: bool = True) -> dict[str,
     body = await json_body(request)
     if not isinstance(body, dict):
         raise Abort(empty(400))
-    if not _client_ok(body, secret=secret):
-        raise abort_json(
-            {
-                "error": "invalid_client",
-                "error_description": "Client authentication failed due to unknown client.",
-            },
-            401,
+    if not _client_ok(request, body, secret=secret):
+        # A deleted app's client id: the answer trakt-api #902 quotes (2026-08-05).
+        removed = state_of(request).trakt.app_removed
+        description = (
+            "client_id is required"
+            if removed
+            else "Client authentication failed due to unknown client."
         )
+        raise abort_json({"error": "invalid_client", "error_description": description}, 401)
     return body
 
 
@@ -431,7 +443,8 @@ async def revoke(request: web.Request) -> web.Response:
 async def authorize(request: web.Request) -> web.StreamResponse:
     """Auto-approves as ``TRAKT_USER`` (or ``?sim_user=``) and redirects back with a code."""
     q = request.query
-    if q.get("client_id") != cred.TRAKT_CLIENT_ID or not q.get("redirect_uri"):
+    removed = state_of(request).trakt.app_removed
+    if q.get("client_id") != cred.TRAKT_CLIENT_ID or removed or not q.get("redirect_uri"):
         return web.Response(status=400, text="invalid client or redirect_uri")
     trakt = state_of(request).trakt
     code = _hex64("code", len(trakt.auth_codes), state_of(request).now())[:32]

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from custom_components.crosswatch.api.errors import (
     AccountLimitError,
+    AuthError,
     NotFoundError,
     RateLimitedError,
     RequestRejectedError,
@@ -30,7 +31,7 @@ from custom_components.crosswatch.api.http import RetryPolicy
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind, Play, Rating
 from custom_components.crosswatch.api.simkl import PinStatus, SimklClient
 from custom_components.crosswatch.api.tmdb import TmdbClient
-from custom_components.crosswatch.api.trakt import TraktClient
+from custom_components.crosswatch.api.trakt import TraktAuth, TraktClient
 from custom_components.crosswatch.sync.capabilities import SIMKL_CAPABILITIES, trakt_capabilities
 from custom_components.crosswatch.sync_sides import SimklSide, TraktSide
 from simulator.clock import ManualClock
@@ -632,3 +633,28 @@ async def test_simkl_anime_known_only_to_anime_databases_is_unmatched_elsewhere(
     assert SIMKL_CAPABILITIES.refusal(Feature.WATCHLIST, ajin) is None
     bare = MediaItem(kind=MediaKind.SHOW, ids={"mal": "33253", "anidb": "12111"})
     assert SIMKL_CAPABILITIES.refusal(Feature.WATCHLIST, bare) is None
+
+
+# -- Trakt's VIP walls (mid-2026) ---------------------------------------------------------------
+async def test_trakt_vip_only_answer(session, corpus) -> None:
+    corpus.serve("trakt/vip_only_426.json")
+    with pytest.raises(RequestRejectedError) as info:
+        await trakt(session, corpus).last_activities()
+    assert info.value.status == 426
+
+
+async def test_trakt_removed_app_answers(session, corpus) -> None:
+    corpus.serve("trakt/app_removed_403.json")
+    with pytest.raises(AuthError, match="403"):
+        await trakt(session, corpus).last_activities()
+    corpus.answers.clear()
+    corpus.serve("trakt/app_removed_token_401.json")
+    auth = TraktAuth(
+        session,
+        base_url=corpus.url,
+        client_id="client",
+        client_secret="secret",
+        clock=ManualClock(),
+    )
+    with pytest.raises(AuthError, match="401"):
+        await auth.refresh("refresh")
