@@ -23,10 +23,10 @@ import aiohttp
 
 from custom_components.crosswatch.api.http import Telemetry
 from custom_components.crosswatch.api.models import MediaItem, MediaKind, Play
-from custom_components.crosswatch.api.plex import PlexServerClient, PlexTvClient
-from custom_components.crosswatch.api.simkl import SimklClient
-from custom_components.crosswatch.api.tmdb import TmdbClient
-from custom_components.crosswatch.api.trakt import TraktClient
+from custom_components.crosswatch.providers.plex.client import PlexServerClient, PlexTvClient
+from custom_components.crosswatch.providers.simkl.client import SimklClient
+from custom_components.crosswatch.providers.tmdb.client import TmdbClient
+from custom_components.crosswatch.providers.trakt.client import TraktClient
 from simulator.testing import (
     PLEX_OWNER_TOKEN,
     PLEX_SERVER_TOKEN,

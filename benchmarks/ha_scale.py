@@ -375,7 +375,7 @@ class Scrobbles:
     sent: list[tuple[str, float]] = field(default_factory=list)
 
     def install(self) -> None:
-        from custom_components.crosswatch.api.trakt import TraktClient  # noqa: PLC0415
+        from custom_components.crosswatch.providers.trakt.client import TraktClient  # noqa: PLC0415
         from custom_components.crosswatch.scrobble.pipeline import (  # noqa: PLC0415
             ScrobblePipeline,
         )
@@ -474,8 +474,8 @@ class Bench:
             MockConfigEntry,
         )
 
-        from custom_components.crosswatch.accounts import CLOCK_KEY  # noqa: PLC0415
         from custom_components.crosswatch.const import DOMAIN  # noqa: PLC0415
+        from custom_components.crosswatch.providers.base import CLOCK_KEY  # noqa: PLC0415
         from simulator import credentials as cred  # noqa: PLC0415
 
         hass = self.hass

@@ -30,7 +30,8 @@ from custom_components.crosswatch.api.models import Feature, Rating, WatchlistEn
 from custom_components.crosswatch.history_io.plan import ImportPlan, plan_import
 from custom_components.crosswatch.history_io.readers import read_export
 from custom_components.crosswatch.history_io.rows import ExportRows
-from custom_components.crosswatch.sync.capabilities import SIMKL_CAPABILITIES, trakt_capabilities
+from custom_components.crosswatch.providers.simkl.side import SIMKL_CAPABILITIES
+from custom_components.crosswatch.providers.trakt.side import trakt_capabilities
 from custom_components.crosswatch.sync.inventory import Inventory
 from custom_components.crosswatch.sync.planner import Capabilities
 

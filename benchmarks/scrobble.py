@@ -26,17 +26,17 @@ from typing import Any
 
 import aiohttp
 
-from custom_components.crosswatch.api.plex import PlexServerClient
-from custom_components.crosswatch.api.trakt import TraktClient
-from custom_components.crosswatch.scrobble.binder import (
+from custom_components.crosswatch.providers.plex.binder import (
     PlayNotification,
     PlexSessionSource,
     SessionBinder,
 )
-from custom_components.crosswatch.scrobble.listener import PlexNotificationListener
+from custom_components.crosswatch.providers.plex.client import PlexServerClient
+from custom_components.crosswatch.providers.plex.listener import PlexNotificationListener
+from custom_components.crosswatch.providers.trakt.client import TraktClient
+from custom_components.crosswatch.providers.trakt.sink import trakt_sink
 from custom_components.crosswatch.scrobble.pipeline import ScrobblePipeline, ScrobbleRoute
 from custom_components.crosswatch.scrobble.queue import ScrobbleQueue
-from custom_components.crosswatch.scrobble.sinks import trakt_sink
 from simulator import plex as sim_plex
 from simulator.clock import ManualClock
 from simulator.testing import (

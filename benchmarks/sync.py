@@ -26,13 +26,15 @@ from typing import TYPE_CHECKING
 import aiohttp
 
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind
-from custom_components.crosswatch.api.plex import PlexServerClient, PlexTvClient
-from custom_components.crosswatch.api.simkl import SimklClient
-from custom_components.crosswatch.api.trakt import TraktClient
+from custom_components.crosswatch.providers.plex.client import PlexServerClient, PlexTvClient
+from custom_components.crosswatch.providers.plex.side import PlexSide
+from custom_components.crosswatch.providers.simkl.client import SimklClient
+from custom_components.crosswatch.providers.simkl.side import SimklSide
+from custom_components.crosswatch.providers.trakt.client import TraktClient
+from custom_components.crosswatch.providers.trakt.side import TraktSide
+from custom_components.crosswatch.sync.engine import PairMemory, execute, finish_run, plan_run
 from custom_components.crosswatch.sync.plan import Side, SyncMode
 from custom_components.crosswatch.sync.planner import PlanSettings, SideInput, plan_sync
-from custom_components.crosswatch.sync_engine import PairMemory, execute, finish_run, plan_run
-from custom_components.crosswatch.sync_sides import PlexSide, SimklSide, TraktSide
 from simulator.testing import (
     PLEX_OWNER_TOKEN,
     PLEX_SERVER_TOKEN,
@@ -45,7 +47,7 @@ from simulator.testing import (
 
 if TYPE_CHECKING:
     from custom_components.crosswatch.sync.plan import SyncPlan
-    from custom_components.crosswatch.sync_sides import SyncSide
+    from custom_components.crosswatch.sync.side import SyncSide
 
 FEATURES = (Feature.WATCHLIST, Feature.HISTORY)
 BATCH = 100

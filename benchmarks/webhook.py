@@ -15,7 +15,7 @@ import os
 import statistics
 import time
 
-from custom_components.crosswatch.webhook import MAX_BODY_BYTES, parse_body
+from custom_components.crosswatch.providers.plex.webhook import MAX_BODY_BYTES, parse_body
 
 BOUNDARY = "--------------------------crosswatchbench"
 PAYLOAD = {

@@ -24,7 +24,8 @@ from custom_components.crosswatch.data import (
 def probe(hass: HomeAssistant) -> None:
     for entry in loaded_entries(hass):
         data = entry.runtime_data
-        print(data.pair_runners["x"].title, data.scrobble, data.api.client, data.coordinator.data)
+        print(data.pair_runners["x"].title, data.scrobble, data.coordinator.data)
+        print(data.account.clients, data.account.metadata, data.account.sync_side())
     for entry in crosswatch_entries(hass):
         print(entry.runtime_data.service)
     one = crosswatch_entry(hass, "x") or loaded_entry(hass, "x")

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntryChange
 from homeassistant.core import callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
-from .accounts import async_create_account_api
-from .api.errors import CrosswatchApiError
 from .const import (
-    CONF_SERVICE,
-    CONF_TOKEN,
     DOMAIN,
     PLATFORMS,
     SUBENTRY_SCROBBLE_ROUTE,
     SUBENTRY_SYNC_PAIR,
-    Service,
 )
 from .coordinator import AccountCoordinator
 from .data import CrosswatchConfigEntry, CrosswatchData
@@ -33,20 +27,19 @@ from .entity import (
 )
 from .history_actions import async_setup_history_services
 from .pairs import async_add_pair, async_remove_pair_state, async_start_pair_runners
-from .repairs import async_update_pair_issues
-from .scrobbling import (
+from .providers.plex.scrobbler import (
     async_remove_scrobble_queue,
     async_setup_scrobbling,
     async_start_scrobbling_later,
 )
+from .providers.registry import provider_of
+from .repairs import async_update_pair_issues
 from .services import async_setup_services
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.typing import ConfigType
-
-    from .accounts import TraktImplementation
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 _LOGGER = logging.getLogger(__name__)
@@ -113,21 +106,22 @@ async def _async_apply_subentry_changes(
 
 async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> bool:
     """Connect one account: its API, its coordinator, its platforms."""
-    api = await async_create_account_api(hass, entry)
-    coordinator = AccountCoordinator(hass, entry, api)
-    if Service(entry.data[CONF_SERVICE]) is Service.PLEX:
-        # The watchlist lives on plex.tv, apart from the server: when it fails, the account
-        # still loads and scrobbles, and only the watchlist sensor is unavailable. A refused
-        # sign-in still stops the setup (and asks for a new one).
+    provider = provider_of(entry)
+    account = await provider.create_account(hass, entry)
+    coordinator = AccountCoordinator(hass, entry, account)
+    if provider.loads_without_first_poll:
+        # Plex: the watchlist lives on plex.tv, apart from the server. When it fails, the
+        # account still loads and scrobbles, and only the watchlist sensor is unavailable. A
+        # refused sign-in still stops the setup (and asks for a new one).
         await coordinator.async_refresh()
         if isinstance(coordinator.last_exception, ConfigEntryAuthFailed):
             raise coordinator.last_exception
     else:
         await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = CrosswatchData(
-        service=Service(entry.data[CONF_SERVICE]), api=api, coordinator=coordinator
+        service=provider.service, account=account, coordinator=coordinator
     )
-    if entry.runtime_data.service is Service.PLEX:
+    if provider.scrobble_source:
         entry.runtime_data.scrobble = await async_setup_scrobbling(hass, entry)
 
     # No update listener: flows use the *_reload_and_abort helpers for entry data. Subentries
@@ -182,22 +176,6 @@ async def async_remove_config_entry_device(
     return True
 
 
-async def _async_sign_out_trakt(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Revoke a removed Trakt account's token, so it stops working at once."""
-    if entry.data.get(CONF_SERVICE) != Service.TRAKT:
-        return
-    try:
-        implementation = await config_entry_oauth2_flow.async_get_config_entry_implementation(
-            hass, entry
-        )
-    except ValueError, config_entry_oauth2_flow.ImplementationUnavailableError:
-        return  # its application credentials are gone too: nothing to sign out with
-    try:
-        await cast("TraktImplementation", implementation).async_revoke(entry.data[CONF_TOKEN])
-    except CrosswatchApiError as err:
-        _LOGGER.warning("Could not revoke the Trakt token of %s: %s", entry.title, err)
-
-
 async def async_unload_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> bool:
     """Unload the platforms; everything else was registered with ``async_on_unload``."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
@@ -206,10 +184,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Forget what the account kept on disk (scrobble queue, its sync pairs' states).
 
-    A Trakt account is also signed out.
+    A provider that signs out on removal (Trakt: the token is revoked) does so.
     """
     await async_remove_scrobble_queue(hass, entry.entry_id)
     for subentry_id, subentry in entry.subentries.items():
         if subentry.subentry_type == SUBENTRY_SYNC_PAIR:
             await async_remove_pair_state(hass, subentry_id)
-    await _async_sign_out_trakt(hass, entry)
+    if (sign_out := provider_of(entry).async_remove) is not None:
+        await sign_out(hass, entry)

@@ -9,8 +9,8 @@ from homeassistant.components.application_credentials import (
     ClientCredential,
 )
 
-from .accounts import TraktImplementation
-from .endpoints import Endpoints
+from .providers.endpoints import Endpoints
+from .providers.trakt.login import TraktImplementation
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant

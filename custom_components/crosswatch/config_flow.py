@@ -40,7 +40,7 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.translation import async_get_translations
 
-from . import accounts, webhook
+from .api.clock import Clock
 from .api.errors import AuthError, CrosswatchApiError, RequestRejectedError
 from .api.models import Feature
 from .application_credentials import async_get_description_placeholders
@@ -60,7 +60,6 @@ from .const import (
     CONF_SERVICE,
     DEFAULT_PAIR_INTERVAL,
     DOMAIN,
-    FEATURES_BY_SERVICE,
     PAIR_DIRECTION,
     PAIR_FEATURES,
     PAIR_INTERVAL,
@@ -69,14 +68,26 @@ from .const import (
     ROUTE_ALL_USERS,
     ROUTE_PLEX_USERS,
     ROUTE_TARGETS,
-    SCROBBLE_TARGETS,
     SUBENTRY_SCROBBLE_ROUTE,
     SUBENTRY_SYNC_PAIR,
     Direction,
     Removals,
     Service,
 )
-from .endpoints import Endpoints
+from .providers.base import LoginDeniedError, LoginExpiredError, get_clock
+from .providers.endpoints import Endpoints
+from .providers.plex.account import plex_server_users
+from .providers.plex.login import (
+    PlexLogin,
+    PlexServerChoice,
+    UnverifiableAddressError,
+    WrongServerError,
+)
+from .providers.plex.webhook import ensure_webhook_id, webhook_url
+from .providers.registry import PROVIDERS, provider_of, providers_with
+from .providers.simkl.login import SimklLogin
+from .providers.tmdb.login import validate_tmdb_key
+from .providers.trakt.login import DEVICE_TOKEN, TraktImplementation, trakt_account
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
@@ -94,9 +105,9 @@ def error_key(err: BaseException) -> str:
     """The translated error shown for a failed login or validation."""
     if isinstance(err, TimeoutError):
         return "timeout"
-    if isinstance(err, accounts.LoginExpiredError):
+    if isinstance(err, LoginExpiredError):
         return "expired"
-    if isinstance(err, accounts.LoginDeniedError):
+    if isinstance(err, LoginDeniedError):
         return "denied"
     if isinstance(err, AuthError) or (
         isinstance(err, RequestRejectedError) and err.status == SIMKL_BAD_CLIENT_ID
@@ -116,7 +127,7 @@ def tmdb_key_hash(key: str) -> str:
 async def poll_login[T](
     check: Callable[[], Awaitable[T | None]],
     *,
-    clock: accounts.Clock,
+    clock: Clock,
     interval: float,
     until: float,
 ) -> T:
@@ -126,7 +137,7 @@ async def poll_login[T](
         if result is not None:
             return result
         if clock.time() + interval > until:
-            raise accounts.LoginExpiredError
+            raise LoginExpiredError
         await clock.sleep(interval)
 
 
@@ -158,7 +169,7 @@ def _secret_field() -> TextSelector:
     return TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
-def _plex_server_data(username: str, server: accounts.PlexServerChoice, url: str) -> dict[str, Any]:
+def _plex_server_data(username: str, server: PlexServerChoice, url: str) -> dict[str, Any]:
     """The entry data a chosen server (and who chose it) sets, at login and reconfigure."""
     return {
         CONF_ACCOUNT_NAME: username,
@@ -183,9 +194,9 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         self._task: asyncio.Task[Any] | None = None
         self._error: str | None = None
         self._placeholders: dict[str, str] = {}
-        self._plex: accounts.PlexLogin | None = None
-        self._plex_servers: list[accounts.PlexServerChoice] = []
-        self._simkl: accounts.SimklLogin | None = None
+        self._plex: PlexLogin | None = None
+        self._plex_servers: list[PlexServerChoice] = []
+        self._simkl: SimklLogin | None = None
         self._trakt_mode: str | None = None
 
     @property
@@ -201,9 +212,9 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         """Sync pairs on accounts that hold media state; scrobble routes on Plex accounts."""
         service = Service(config_entry.data[CONF_SERVICE])
         types: dict[str, type[ConfigSubentryFlow]] = {}
-        if FEATURES_BY_SERVICE[service]:
+        if PROVIDERS[service].sync_features:
             types[SUBENTRY_SYNC_PAIR] = SyncPairFlow
-        if service is Service.PLEX:
+        if PROVIDERS[service].scrobble_source:
             types[SUBENTRY_SCROBBLE_ROUTE] = ScrobbleRouteFlow
         return types
 
@@ -251,7 +262,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         self._task = self.hass.async_create_task(
             poll_login(
                 check,
-                clock=accounts.get_clock(self.hass),
+                clock=get_clock(self.hass),
                 interval=interval,
                 until=until,
             ),
@@ -353,7 +364,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         if user_input is not None:
             key = user_input[CONF_API_KEY].strip()
             try:
-                await self._validate(accounts.validate_tmdb_key(self.hass, key))
+                await self._validate(validate_tmdb_key(self.hass, key))
             except AuthError:
                 errors[CONF_API_KEY] = "invalid_api_key"
             except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
@@ -381,7 +392,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         if self._task is None:
             entry = self._existing_entry()
             client_id = entry.data[CONF_PLEX_CLIENT_ID] if entry else uuid.uuid4().hex
-            self._plex = login = accounts.PlexLogin(self.hass, client_id)
+            self._plex = login = PlexLogin(self.hass, client_id)
             try:
                 pin = await self._validate(login.async_create_pin())
             except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
@@ -442,7 +453,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         return None
 
     async def _finish_plex(
-        self, login: accounts.PlexLogin, server: accounts.PlexServerChoice, url: str
+        self, login: PlexLogin, server: PlexServerChoice, url: str
     ) -> ConfigFlowResult:
         assert login.token is not None
         assert login.account is not None
@@ -463,7 +474,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         """Change how the entry reaches its server; another server is another entry."""
         entry = self._get_reconfigure_entry()
         if self._plex is None:
-            self._plex = accounts.PlexLogin(
+            self._plex = PlexLogin(
                 self.hass, entry.data[CONF_PLEX_CLIENT_ID], token=entry.data[CONF_PLEX_TOKEN]
             )
         login = self._plex
@@ -501,24 +512,24 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
 
     async def _connect_or_error(
         self,
-        login: accounts.PlexLogin,
-        server: accounts.PlexServerChoice,
+        login: PlexLogin,
+        server: PlexServerChoice,
         url: str | None,
         errors: dict[str, str],
     ) -> str | None:
         """The address that reaches ``server`` (``url`` when given), or ``None`` and an error."""
         try:
             return await self._validate(login.async_connect(server, url))
-        except accounts.WrongServerError:
+        except WrongServerError:
             errors[CONF_SERVER_URL] = "wrong_server"
-        except accounts.UnverifiableAddressError:
+        except UnverifiableAddressError:
             errors[CONF_SERVER_URL] = "https_ip_address"
         except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
             errors["base"] = error_key(err)
         return None
 
     async def _finish_plex_reconfigure(
-        self, login: accounts.PlexLogin, server: accounts.PlexServerChoice, url: str
+        self, login: PlexLogin, server: PlexServerChoice, url: str
     ) -> ConfigFlowResult:
         assert login.account is not None
         account_id, username = login.account
@@ -532,7 +543,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         """Ask for the user's SIMKL client id, then run the PIN login."""
         errors: dict[str, str] = {}
         if self._task is None and user_input is not None:
-            self._simkl = login = accounts.SimklLogin(self.hass, user_input[CONF_CLIENT_ID].strip())
+            self._simkl = login = SimklLogin(self.hass, user_input[CONF_CLIENT_ID].strip())
             try:
                 pin = await self._validate(login.async_create_pin())
             except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
@@ -644,7 +655,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
     ) -> ConfigFlowResult:
         """Device login: show the code and URL and wait while the user enters it."""
         if self._task is None:
-            implementation = cast("accounts.TraktImplementation", self.flow_impl)
+            implementation = cast("TraktImplementation", self.flow_impl)
             try:
                 code = await self._validate(implementation.async_device_code())
             except Exception as err:  # noqa: BLE001 - shown to the user as a translated message
@@ -655,7 +666,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             async def check() -> dict[str, Any] | None:
                 token = await implementation.async_device_token(code)
                 if token is not None:
-                    self.external_data = {accounts.DEVICE_TOKEN: token}
+                    self.external_data = {DEVICE_TOKEN: token}
                 return token
 
             self._start_login(check, code.interval, code.expires_at, "trakt")
@@ -671,7 +682,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         """Read who signed in (slug/uuid) and save the account with its tokens."""
         try:
             account_id, username = await self._validate(
-                accounts.trakt_account(self.hass, self.flow_impl, data["token"])
+                trakt_account(self.hass, self.flow_impl, data["token"])
             )
         except Exception as err:  # noqa: BLE001 - a failed read after login cannot be retried
             return self.async_abort(reason=error_key(err))
@@ -748,11 +759,11 @@ class SyncPairFlow(_SubentryFormFlow):
     _subentry: ConfigSubentry | None = None
 
     def _targets(self, entry: ConfigEntry) -> dict[str, ConfigEntry]:
-        source_features = FEATURES_BY_SERVICE[Service(entry.data[CONF_SERVICE])]
+        source_features = provider_of(entry).sync_features
         return {
             entry_id: other
             for entry_id, other in _other_accounts(self, entry).items()
-            if FEATURES_BY_SERVICE[Service(other.data[CONF_SERVICE])] & source_features
+            if provider_of(other).sync_features & source_features
         }
 
     async def _form(
@@ -796,10 +807,7 @@ class SyncPairFlow(_SubentryFormFlow):
         assert target is not None
         if self.hass.config_entries.async_get_entry(target.entry_id) is None:
             return self.async_abort(reason="target_removed")
-        features = (
-            FEATURES_BY_SERVICE[Service(entry.data[CONF_SERVICE])]
-            & FEATURES_BY_SERVICE[Service(target.data[CONF_SERVICE])]
-        )
+        features = provider_of(entry).sync_features & provider_of(target).sync_features
         errors: dict[str, str] = {}
         if user_input is not None:
             chosen = {Feature(f) for f in user_input[PAIR_FEATURES]} & features
@@ -860,11 +868,11 @@ class ScrobbleRouteFlow(_SubentryFormFlow):
         self, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
     ) -> SubentryFlowResult:
         entry = self._get_entry()
-        targets = _other_accounts(self, entry, SCROBBLE_TARGETS)
+        targets = _other_accounts(self, entry, providers_with(scrobble_target=True))
         if not targets:
             return self.async_abort(reason="no_scrobble_targets")
         try:
-            users = await accounts.plex_server_users(self.hass, entry)
+            users = await plex_server_users(self.hass, entry)
         except AuthError:
             return self.async_abort(reason="reauth_required")
         except CrosswatchApiError, TimeoutError:
@@ -900,5 +908,5 @@ class ScrobbleRouteFlow(_SubentryFormFlow):
                 ),
             }
         )
-        hook_url = webhook.webhook_url(self.hass, webhook.ensure_webhook_id(self.hass, entry))
+        hook_url = webhook_url(self.hass, ensure_webhook_id(self.hass, entry))
         return self._show(subentry, schema, user_input, errors, {"webhook_url": hook_url or "-"})

@@ -11,8 +11,6 @@ from typing import Final
 
 from homeassistant.const import Platform
 
-from .api.models import Feature
-
 DOMAIN: Final = "crosswatch"
 
 # Every platform CrossWatch forwards an entry to, in one place; later platforms are added here.
@@ -34,16 +32,6 @@ class Service(StrEnum):
     SIMKL = "simkl"
     TMDB = "tmdb"
 
-
-# Which features each service can carry in a sync pair; TMDb is metadata only.
-FEATURES_BY_SERVICE: Final[dict[Service, frozenset[Feature]]] = {
-    Service.PLEX: frozenset(Feature),
-    Service.TRAKT: frozenset(Feature),
-    Service.SIMKL: frozenset(Feature),
-    Service.TMDB: frozenset(),
-}
-# Services a Plex scrobble route can send plays to.
-SCROBBLE_TARGETS: Final = frozenset({Service.TRAKT, Service.SIMKL})
 
 # -- config entry data -------------------------------------------------------------------------
 # Every entry: {"service": Service, "account_id": str, "account_name": str, ...service keys}.
@@ -105,13 +93,7 @@ ROUTE_PLEX_USERS: Final = "plex_users"
 ROUTE_TARGETS: Final = "target_entry_ids"
 
 # -- polling ---------------------------------------------------------------------------------
-# Activity endpoints make Trakt/SIMKL polls cheap; Plex and TMDb have none, so poll slower.
-POLL_MINUTES: Final[dict[Service, int]] = {
-    Service.PLEX: 15,
-    Service.TRAKT: 5,
-    Service.SIMKL: 5,
-    Service.TMDB: 60,
-}
+# How often each service is polled: see ``poll_minutes`` of its provider.
 RECENT_TITLES: Final = 10
 
 APP_NAME: Final = "CrossWatch"

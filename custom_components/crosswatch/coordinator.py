@@ -6,24 +6,25 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .accounts import PlexAccount, async_poster_urls
 from .api.errors import AuthError, CrosswatchApiError, RateLimitedError
-from .const import CONF_SERVER_URL, DOMAIN, POLL_MINUTES, RECENT_TITLES
+from .const import DOMAIN, RECENT_TITLES
+from .posters import async_poster_urls
+from .providers.registry import provider_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from homeassistant.core import HomeAssistant
 
-    from .accounts import AccountApi
     from .api.models import WatchlistEntry
     from .data import CrosswatchConfigEntry
+    from .providers.base import BaseAccount
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,28 +47,30 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
 
     config_entry: CrosswatchConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: CrosswatchConfigEntry, api: AccountApi) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: CrosswatchConfigEntry, account: BaseAccount
+    ) -> None:
         """Poll at the service's interval."""
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
-            name=f"{DOMAIN} {api.service} {entry.title}",
-            update_interval=timedelta(minutes=POLL_MINUTES[api.service]),
+            name=f"{DOMAIN} {account.service} {entry.title}",
+            update_interval=timedelta(minutes=provider_of(entry).poll_minutes),
         )
-        self.api = api
+        self.account = account
         self.watchlist_fetches = 0
 
     async def _async_update_data(self) -> AccountSnapshot:
-        service = str(self.api.service)
+        service = str(self.account.service)
         try:
-            if isinstance(self.api, PlexAccount) and (moved := await self.api.async_check_server()):
-                self._plex_server_moved(moved)
-            marker = await self.api.async_activity_marker()
+            if moved := await self.account.async_moved():
+                self._account_moved(moved)
+            marker = await self.account.async_activity_marker()
             previous = self.data
             if previous is not None and marker is not None and marker == previous.marker:
                 return previous
-            watchlist = await self.api.async_watchlist()
+            watchlist = await self.account.async_watchlist()
         except AuthError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
@@ -97,13 +100,11 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
         posters = await async_poster_urls(self.hass, (e.item for e in recent))
         return AccountSnapshot(marker=marker, watchlist=tuple(watchlist), posters=posters)
 
-    def _plex_server_moved(self, url: str) -> None:
-        """Keep the server's new address; a loaded entry reloads so the listener uses it too."""
+    def _account_moved(self, moved: dict[str, Any]) -> None:
+        """Keep the account's new address; a loaded entry reloads so everything uses it."""
         entry = self.config_entry
-        _LOGGER.info("The Plex server of %s answers at a new address now", entry.title)
-        self.hass.config_entries.async_update_entry(
-            entry, data={**entry.data, CONF_SERVER_URL: url}
-        )
+        _LOGGER.info("The %s account %s answers elsewhere now", self.account.service, entry.title)
+        self.hass.config_entries.async_update_entry(entry, data={**entry.data, **moved})
         if entry.state is ConfigEntryState.LOADED:
             self.hass.config_entries.async_schedule_reload(entry.entry_id)
 

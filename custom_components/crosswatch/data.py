@@ -12,27 +12,26 @@ from .const import DOMAIN
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-    from .accounts import AccountApi
     from .const import Service
     from .coordinator import AccountCoordinator
     from .pairs import PairRunner
-    from .scrobbling import PlexScrobbler
+    from .providers.base import BaseAccount
+    from .providers.plex.scrobbler import PlexScrobbler
 
 
 @dataclass(slots=True, kw_only=True)
 class CrosswatchData:
     """Everything one connected account keeps while loaded.
 
-    ``api`` is the account's ``accounts.*Account``; its ``client`` is the one API client of the
-    account (``TraktClient``, ``SimklClient``, ``PlexTvClient``, ``TmdbClient``), so pacing and
-    caches are shared by everything that talks to that account.
+    ``account`` is the provider's loaded account (``providers/<service>/account.py``); its
+    clients are shared by everything that talks to that account, so pacing and caches are too.
     ``pair_runners`` (sync pair subentry id -> runner) and ``scrobble`` (the Plex scrobble
     pipeline) are filled by the sync and scrobble layers; both are stopped through
     ``entry.async_on_unload`` by whoever creates them.
     """
 
     service: Service
-    api: AccountApi
+    account: BaseAccount
     coordinator: AccountCoordinator
     pair_runners: dict[str, PairRunner] = field(default_factory=dict)
     scrobble: PlexScrobbler | None = None

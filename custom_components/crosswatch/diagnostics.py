@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from yarl import URL
 
-from .accounts import TraktAccount, account_requests
 from .const import (
     CONF_ACCESS_TOKEN,
     CONF_ACCOUNT_ID,
@@ -28,6 +27,7 @@ from .const import (
     CONF_TOKEN,
 )
 from .data import crosswatch_entries
+from .providers.base import account_requests
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -78,9 +78,8 @@ def _personal_values(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> set[s
     if (scrobbler := entry.runtime_data.scrobble) is not None:
         values.update(scrobbler.users)
         values.update(scrobbler.users.values())
-    if isinstance(api := entry.runtime_data.api, TraktAccount) and api.client_id:
-        # The Trakt app's client id is a credential: scrubbed wherever it turns up, in either case.
-        values.update((api.client_id, api.client_id.lower()))
+    # Credentials beyond the entry's tokens (a Trakt app's client id), wherever they turn up.
+    values.update(entry.runtime_data.account.secrets)
     return {value for value in values if len(value) >= MIN_SCRUBBED_LENGTH}
 
 
@@ -133,7 +132,7 @@ async def async_get_config_entry_diagnostics(
             "watchlist_fetches": coordinator.watchlist_fetches,
         },
         # Per service and route: requests, retries, 429s, errors, time paced or backing off.
-        "requests": account_requests(entry.runtime_data.api),
+        "requests": account_requests(entry.runtime_data.account),
         "scrobble": None if scrobbler is None else scrobbler.diagnostics(),
         **(pairs if runners else {}),
     }

@@ -14,8 +14,9 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util.hass_dict import HassKey
 
-from .const import CONF_SERVICE, DOMAIN, SIGNAL_PAIR_ADDED, SIGNAL_SCROBBLING_STARTED
+from .const import DOMAIN, SIGNAL_PAIR_ADDED, SIGNAL_SCROBBLING_STARTED
 from .coordinator import AccountCoordinator
+from .providers.registry import provider_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Iterable
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
     from .data import CrosswatchConfigEntry
     from .pairs import PairRunner
-    from .scrobbling import PlexScrobbler
+    from .providers.plex.scrobbler import PlexScrobbler
 
     type PlatformSetup = Callable[
         [HomeAssistant, CrosswatchConfigEntry, AddConfigEntryEntitiesCallback],
@@ -35,12 +36,6 @@ if TYPE_CHECKING:
 
 # Subentry type -> its translated name (see async_load_device_models).
 DEVICE_MODELS: HassKey[dict[str, str]] = HassKey(f"{DOMAIN}_device_models")
-MANUFACTURER = {
-    "plex": "Plex",
-    "trakt": "Trakt",
-    "simkl": "SIMKL",
-    "tmdb": "TMDb",
-}
 
 
 def account_device_info(entry: CrosswatchConfigEntry) -> DeviceInfo:
@@ -48,7 +43,7 @@ def account_device_info(entry: CrosswatchConfigEntry) -> DeviceInfo:
     return DeviceInfo(
         identifiers={(DOMAIN, entry.entry_id)},
         entry_type=DeviceEntryType.SERVICE,
-        manufacturer=MANUFACTURER[entry.data[CONF_SERVICE]],
+        manufacturer=provider_of(entry).name,
         model="Account",
         name=entry.title,
     )

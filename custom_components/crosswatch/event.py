@@ -8,7 +8,7 @@ from homeassistant.components.event import EventEntity
 from homeassistant.core import callback
 
 from .entity import ScrobbleEntity, scrobble_platform
-from .scrobbling import EVENT_WATCHED, event_type
+from .providers.plex.scrobbler import EVENT_WATCHED, event_type
 
 if TYPE_CHECKING:
     from .scrobble.pipeline import DeliveryReport

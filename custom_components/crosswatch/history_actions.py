@@ -18,16 +18,17 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import slugify
 
-from .accounts import loaded_tmdb_client
 from .api.errors import CrosswatchApiError
 from .api.ids import canonical_key
 from .api.models import Feature, MediaItem, MediaKind, Play, Rating, WatchlistEntry
-from .const import DOMAIN, FEATURES_BY_SERVICE, Service
+from .const import DOMAIN
 from .history_io.plan import Guesses, ImportPlan, lookups_needed, pick_guess, plan_import
 from .history_io.readers import read_export
 from .history_io.rows import MAX_BYTES, ExportFileError, ExportRows
 from .history_io.writer import write_export_zip
 from .pairs import async_create_side
+from .posters import metadata_client
+from .providers.registry import provider_of
 from .services import ATTR_CONFIG_ENTRY_ID, ATTR_DRY_RUN, ATTR_FEATURES, require_loaded_entry
 from .sync.inventory import Inventory, from_timestamp, to_timestamp
 from .sync.matching import weak_key
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .data import CrosswatchConfigEntry
-    from .sync_sides import SyncSide
+    from .sync.side import SyncSide
 
 SERVICE_IMPORT_HISTORY: Final = "import_history"
 SERVICE_EXPORT_HISTORY: Final = "export_history"
@@ -89,7 +90,7 @@ def allowed_path(hass: HomeAssistant, text: str) -> Path:
 
 
 def _features(entry: CrosswatchConfigEntry, asked: Sequence[Feature] | None) -> list[Feature]:
-    supported = FEATURES_BY_SERVICE[Service(entry.runtime_data.service)]
+    supported = provider_of(entry).sync_features
     features = list(asked or supported)
     refused = [feature for feature in features if feature not in supported]
     if refused:
@@ -131,7 +132,7 @@ async def _tmdb_guesses(hass: HomeAssistant, wanted: Sequence[MediaItem]) -> Gue
     Only an unambiguous result counts (``pick_guess``); the preview reports these as guessed.
     Lookups are best effort: when TMDb fails, the titles not yet looked up stay unmatched.
     """
-    client = loaded_tmdb_client(hass)
+    client = metadata_client(hass)
     guesses: dict[Any, MediaItem] = {}
     if client is None:
         return guesses

@@ -13,7 +13,7 @@ from .entity import ScrobbleEntity, scrobble_platform
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-    from .scrobbling import PlexScrobbler
+    from .providers.plex.scrobbler import PlexScrobbler
 
 PARALLEL_UPDATES = 0
 

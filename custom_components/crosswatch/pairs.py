@@ -28,12 +28,9 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 
-from .accounts import PlexAccount, SimklAccount, TraktAccount, get_clock
 from .api.errors import AuthError, CrosswatchApiError
 from .api.models import Feature
 from .const import (
-    CONF_ACCOUNT_ID,
-    CONF_SERVER_OWNED,
     DEFAULT_PAIR_INTERVAL,
     DOMAIN,
     PAIR_DIRECTION,
@@ -46,11 +43,12 @@ from .const import (
     Direction,
     Removals,
 )
+from .providers.base import get_clock
 from .repairs import ISSUE_SYNC_HELD, ISSUE_SYNC_LIMIT
+from .sync.engine import PairMemory, execute, finish_run, plan_run
 from .sync.plan import Action, RunResult, Side, SyncMode, SyncPlan
+from .sync.side import SyncSide
 from .sync.state import PackedInventories, PairState, RunRecord
-from .sync_engine import PairMemory, execute, finish_run, plan_run
-from .sync_sides import PlexSide, SimklSide, SyncSide, TraktSide
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
@@ -96,18 +94,11 @@ def async_create_side(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> Sync
     account are paced together, never as two users of one quota.
     """
     del hass  # the account's clients already carry HA's session and clock
-    api = entry.runtime_data.api
-    if isinstance(api, TraktAccount):
-        return TraktSide(api.client)
-    if isinstance(api, SimklAccount):
-        return SimklSide(api.client)
-    if isinstance(api, PlexAccount):
-        data = entry.data
-        # The owner is account 1 on their own server; elsewhere the plex.tv id.
-        account_id = 1 if data.get(CONF_SERVER_OWNED, True) else int(data[CONF_ACCOUNT_ID])
-        return PlexSide(api.client, api.server, account_id)
-    msg = f"{api.service} accounts cannot be synced"
-    raise ValueError(msg)
+    account = entry.runtime_data.account
+    if (side := account.sync_side()) is None:
+        msg = f"{account.service} accounts cannot be synced"
+        raise ValueError(msg)
+    return side
 
 
 def encode_memory(memory: PairMemory, packed: PackedInventories | None = None) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
 from homeassistant.const import EntityCategory
 
-from .accounts import TmdbAccount, poster_key
 from .coordinator import recent_entries
 from .entity import (
     AccountEntity,
@@ -16,7 +15,8 @@ from .entity import (
     async_add_pair_entities,
     async_add_scrobble_entities,
 )
-from .scrobbling import IDLE, now_watching_attributes
+from .posters import poster_key
+from .providers.plex.scrobbler import IDLE, now_watching_attributes
 from .sync.plan import RunResult
 
 if TYPE_CHECKING:
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from .coordinator import AccountCoordinator, AccountSnapshot
     from .data import CrosswatchConfigEntry
     from .pairs import PairRunner
-    from .scrobbling import PlexScrobbler
+    from .providers.plex.scrobbler import PlexScrobbler
+    from .providers.tmdb.client import TmdbClient
 
 # What went wrong in a run, totalled over its features (the result sensor's attributes).
 RUN_PROBLEMS = ("failed", "held", "unmatched", "conflicts")
@@ -49,8 +50,8 @@ async def async_setup_entry(
     # No data yet: a Plex account whose plex.tv watchlist failed at setup (it has one).
     if coordinator.data is None or coordinator.data.watchlist is not None:
         async_add_entities([WatchlistSensor(coordinator, "watchlist")])
-    if isinstance(api := entry.runtime_data.api, TmdbAccount):
-        async_add_entities([TmdbCacheSensor(coordinator, api)])
+    if (metadata := entry.runtime_data.account.metadata) is not None:
+        async_add_entities([TmdbCacheSensor(coordinator, metadata)])
     async_add_pair_entities(
         hass,
         entry,
@@ -90,15 +91,15 @@ class TmdbCacheSensor(AccountEntity, SensorEntity):
     _attr_entity_registry_enabled_default = False
     _attr_state_class = SensorStateClass.MEASUREMENT
 
-    def __init__(self, coordinator: AccountCoordinator, account: TmdbAccount) -> None:
-        """Count the cache of ``account``."""
+    def __init__(self, coordinator: AccountCoordinator, client: TmdbClient) -> None:
+        """Count the cache of ``client``."""
         super().__init__(coordinator, "tmdb_cache")
-        self._account = account
+        self._client = client
 
     @property
     def native_value(self) -> int:
         """Return the number of fresh cached answers."""
-        return self._account.cached_answers()
+        return self._client.cached_answers()
 
 
 class WatchlistSensor(AccountEntity, SensorEntity):

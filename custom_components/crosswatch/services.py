@@ -19,9 +19,10 @@ from homeassistant.helpers import config_validation as cv
 from .api.errors import CrosswatchApiError
 from .api.ids import canonical_key
 from .api.models import Feature, MediaItem, MediaKind
-from .const import DOMAIN, FEATURES_BY_SERVICE, Service
+from .const import DOMAIN
 from .data import crosswatch_entries, crosswatch_entry
 from .pairs import PairNotReadyError, async_create_side
+from .providers.registry import provider_of
 from .sync.plan import Action, Change, RunResult, Side
 
 if TYPE_CHECKING:
@@ -178,7 +179,7 @@ def raise_for_runs(summaries: list[Mapping[str, Any]]) -> None:
 
 async def _watchlist_edit(call: ServiceCall, action: Action) -> None:
     entry = require_loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
-    if Feature.WATCHLIST not in FEATURES_BY_SERVICE[Service(entry.runtime_data.service)]:
+    if Feature.WATCHLIST not in provider_of(entry).sync_features:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="no_watchlist",

@@ -6,15 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custom_components.crosswatch.api.ids import (
+from custom_components.crosswatch.api.ids import canonical_key, normalize_ids
+from custom_components.crosswatch.api.models import MediaItem, MediaKind
+from custom_components.crosswatch.providers.plex.ids import (
     PlexGuid,
-    canonical_key,
     ids_from_plex_guids,
-    normalize_ids,
     parse_plex_guid,
     parse_plex_guid_full,
 )
-from custom_components.crosswatch.api.models import MediaItem, MediaKind
 
 HEX = "5d776825880197001ec967c6"
 

@@ -15,7 +15,7 @@ from custom_components.crosswatch.api.errors import (
 )
 from custom_components.crosswatch.api.http import RetryPolicy
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
-from custom_components.crosswatch.api.plex import (
+from custom_components.crosswatch.providers.plex.client import (
     PlexConnection,
     PlexServer,
     PlexServerClient,

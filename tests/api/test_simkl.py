@@ -17,7 +17,11 @@ from custom_components.crosswatch.api.errors import (
 )
 from custom_components.crosswatch.api.http import RetryPolicy
 from custom_components.crosswatch.api.models import MediaItem, MediaKind, Play, Rating
-from custom_components.crosswatch.api.simkl import PinStatus, SimklClient, parse_library
+from custom_components.crosswatch.providers.simkl.client import (
+    PinStatus,
+    SimklClient,
+    parse_library,
+)
 from simulator.testing import SIMKL_CLIENT_ID, SIMKL_TOKEN, Simulator
 
 INCEPTION = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "27205"})

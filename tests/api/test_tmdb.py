@@ -16,7 +16,7 @@ from custom_components.crosswatch.api.errors import (
 )
 from custom_components.crosswatch.api.http import RetryPolicy
 from custom_components.crosswatch.api.models import MediaKind
-from custom_components.crosswatch.api.tmdb import (
+from custom_components.crosswatch.providers.tmdb.client import (
     CACHE_TTL,
     MemoryTmdbCache,
     TmdbClient,

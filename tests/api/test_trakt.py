@@ -17,7 +17,7 @@ from custom_components.crosswatch.api.errors import (
 )
 from custom_components.crosswatch.api.http import RetryPolicy
 from custom_components.crosswatch.api.models import MediaItem, MediaKind, Play, Rating
-from custom_components.crosswatch.api.trakt import (
+from custom_components.crosswatch.providers.trakt.client import (
     DeviceStatus,
     TraktAuth,
     TraktClient,

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.crosswatch.accounts import CLOCK_KEY
 from custom_components.crosswatch.config_flow import tmdb_key_hash
 from custom_components.crosswatch.const import DOMAIN
+from custom_components.crosswatch.providers.base import CLOCK_KEY
 from simulator import credentials as cred
 from simulator.pytest_plugin import sim, sim_clock  # noqa: F401
 

@@ -10,9 +10,9 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
-from custom_components.crosswatch.accounts import poster_key
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
 from custom_components.crosswatch.const import DOMAIN
+from custom_components.crosswatch.posters import poster_key
 from simulator import credentials as cred
 
 from .conftest import simkl_entry, tmdb_entry
@@ -156,14 +156,14 @@ async def test_tmdb_failures_leave_posters_out_not_the_watchlist(
     coordinator = entry.runtime_data.coordinator
     await sim_urls.fault("tmdb", "GET /movie/*", status=404)
     await sim_urls.fault("tmdb", "GET /tv/*", status=404)
-    tmdb.runtime_data.api.client.cache.entries.clear()  # nothing answered from the cache
+    tmdb.runtime_data.account.client.cache.entries.clear()  # nothing answered from the cache
     coordinator.data = replace(coordinator.data, marker="stale")
     await coordinator.async_refresh()
     assert coordinator.last_update_success
     assert coordinator.data.posters == {}
     await sim_urls.clear_faults()
     await sim_urls.fault("tmdb", "GET /configuration", status=503)
-    tmdb.runtime_data.api.client.cache.entries.clear()  # the image base must be fetched again
+    tmdb.runtime_data.account.client.cache.entries.clear()  # the image base must be fetched again
     coordinator.data = replace(coordinator.data, marker="stale")
     await coordinator.async_refresh()
     assert coordinator.last_update_success

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.crosswatch.accounts import LoginDeniedError, LoginExpiredError
 from custom_components.crosswatch.api.errors import (
     AuthError,
     RateLimitedError,
@@ -12,6 +11,7 @@ from custom_components.crosswatch.api.errors import (
     ServiceUnavailableError,
 )
 from custom_components.crosswatch.config_flow import error_key, poll_login
+from custom_components.crosswatch.providers.base import LoginDeniedError, LoginExpiredError
 from simulator.clock import ManualClock
 
 

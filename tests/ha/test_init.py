@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from custom_components.crosswatch.application_credentials import (
     async_get_description_placeholders,
 )
-from custom_components.crosswatch.endpoints import Endpoints
+from custom_components.crosswatch.providers.endpoints import Endpoints
 from simulator import credentials as cred
 
 from .conftest import simkl_entry

@@ -8,8 +8,8 @@ from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
 
-from custom_components.crosswatch.accounts import PlexServerChoice
 from custom_components.crosswatch.const import DOMAIN
+from custom_components.crosswatch.providers.plex.login import PlexServerChoice
 from simulator import credentials as cred
 
 if TYPE_CHECKING:

@@ -10,7 +10,8 @@ from homeassistant import config_entries
 from homeassistant.data_entry_flow import FlowResultType
 from yarl import URL
 
-from custom_components.crosswatch.accounts import plex_direct_address, plex_server_client
+from custom_components.crosswatch.providers.plex.account import plex_server_client
+from custom_components.crosswatch.providers.plex.login import plex_direct_address
 from simulator import credentials as cred
 from tests.ha_sync.conftest import plex_entry
 
@@ -140,18 +141,18 @@ async def test_a_server_that_moved_is_found_through_plex_tv(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.data["server_url"] == sim_urls.url("pms")
-    assert entry.runtime_data.api.server.http.base_url == sim_urls.url("pms")
+    assert entry.runtime_data.account.server.http.base_url == sim_urls.url("pms")
 
     # It moves while loaded: the entry reloads, so the live connection follows it too.
     loaded = entry.runtime_data
-    loaded.api.server_url = "http://127.0.0.1:9/pms"
-    loaded.api.server = plex_server_client(
+    loaded.account.server_url = "http://127.0.0.1:9/pms"
+    loaded.account.server = plex_server_client(
         hass, "crosswatch-test-client", "http://127.0.0.1:9/pms", cred.PLEX_SERVER_TOKEN
     )
     await loaded.coordinator.async_refresh()
     await hass.async_block_till_done()
     assert entry.runtime_data is not loaded
-    assert entry.runtime_data.api.server.http.base_url == sim_urls.url("pms")
+    assert entry.runtime_data.account.server.http.base_url == sim_urls.url("pms")
 
     # Nowhere else to be found: the account's own polling goes on regardless.
     await sim_urls.fault("pms", "*", status=503)

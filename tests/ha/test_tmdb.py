@@ -10,10 +10,11 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
-from custom_components.crosswatch.accounts import CLOCK_KEY, async_poster_urls
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
 from custom_components.crosswatch.config_flow import CrosswatchConfigFlow, tmdb_key_hash
 from custom_components.crosswatch.const import DOMAIN
+from custom_components.crosswatch.posters import async_poster_urls
+from custom_components.crosswatch.providers.base import CLOCK_KEY
 from simulator import credentials as cred
 from simulator.testing import Simulator
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from homeassistant.core import HomeAssistant
 
-    from custom_components.crosswatch.scrobbling import PlexScrobbler
+    from custom_components.crosswatch.providers.plex.scrobbler import PlexScrobbler
     from simulator.testing import Simulator
 
 OWNER = "1"  # the owner's PMS-local account id

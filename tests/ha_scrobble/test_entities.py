@@ -13,14 +13,18 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
-from custom_components.crosswatch import scrobbling
 from custom_components.crosswatch.api.models import MediaKind
 from custom_components.crosswatch.const import CONF_WEBHOOK_ID, DOMAIN
 from custom_components.crosswatch.diagnostics import async_get_config_entry_diagnostics
+from custom_components.crosswatch.providers.plex import scrobbler as scrobbling
+from custom_components.crosswatch.providers.plex.listener import ListenerState
+from custom_components.crosswatch.providers.plex.scrobbler import (
+    IDLE,
+    display_title,
+    scrobble_routes,
+)
 from custom_components.crosswatch.scrobble.events import PlexPlayer, PlexUser
-from custom_components.crosswatch.scrobble.listener import ListenerState
 from custom_components.crosswatch.scrobble.pipeline import NowWatching
-from custom_components.crosswatch.scrobbling import IDLE, display_title, scrobble_routes
 from simulator import credentials as cred
 from tests.ha.conftest import simkl_entry, tmdb_entry
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from custom_components.crosswatch.scrobbling import IDLE
+from custom_components.crosswatch.providers.plex.scrobbler import IDLE
 from simulator import credentials as cred
 from simulator.catalogue import Episode, Show
 

@@ -16,7 +16,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.crosswatch.const import CONF_WEBHOOK_ID
-from custom_components.crosswatch.scrobble.listener import ListenerState
+from custom_components.crosswatch.providers.plex.listener import ListenerState
 from custom_components.crosswatch.scrobble.queue import ScrobbleQueue
 from simulator import credentials as cred
 

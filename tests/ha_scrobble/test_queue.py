@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.crosswatch.scrobbling import EVENT_SCROBBLE
+from custom_components.crosswatch.providers.plex.scrobbler import EVENT_SCROBBLE
 
 from .conftest import OWNER, plex_entry, route, until
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import homeassistant.util.dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.crosswatch.scrobble.binder import (
+from custom_components.crosswatch.providers.plex.binder import (
     SESSION_GONE_SECONDS,
     SESSION_SWEEP_SECONDS,
 )

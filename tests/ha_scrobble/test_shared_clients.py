@@ -11,6 +11,8 @@ from homeassistant.config_entries import ConfigSubentryData
 
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
 from custom_components.crosswatch.pairs import async_create_side
+from custom_components.crosswatch.providers.plex.side import PlexSide
+from custom_components.crosswatch.providers.trakt.side import TraktSide
 from custom_components.crosswatch.scrobble.events import (
     PlexPlayer,
     PlexUser,
@@ -18,7 +20,6 @@ from custom_components.crosswatch.scrobble.events import (
     ScrobbleAction,
     ScrobbleCall,
 )
-from custom_components.crosswatch.sync_sides import PlexSide, TraktSide
 from simulator import credentials as cred
 from tests.ha.conftest import tmdb_entry
 from tests.ha_sync.conftest import plex_entry, trakt_entry
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
     from custom_components.crosswatch.pairs import PairRunner
-    from custom_components.crosswatch.scrobbling import PlexScrobbler
+    from custom_components.crosswatch.providers.plex.scrobbler import PlexScrobbler
     from simulator.testing import Simulator
 
 WRITES = frozenset({"POST", "PUT", "DELETE"})
@@ -85,15 +86,16 @@ async def test_sides_and_sinks_use_the_accounts_own_clients(
     plex, trakt = await _plex_with_pair_and_route(hass, sim_urls)
     trakt_side = async_create_side(hass, trakt)
     assert isinstance(trakt_side, TraktSide)
-    assert trakt_side.client is trakt.runtime_data.api.client
+    assert trakt_side.client is trakt.runtime_data.account.client
     plex_side = async_create_side(hass, plex)
     assert isinstance(plex_side, PlexSide)
-    assert plex_side.tv is plex.runtime_data.api.client
-    assert plex_side.server is plex.runtime_data.api.server
+    assert plex_side.tv is plex.runtime_data.account.client
+    assert plex_side.server is plex.runtime_data.account.server
     scrobbler: PlexScrobbler | None = plex.runtime_data.scrobble
     assert scrobbler is not None
-    _sink, client = scrobbler.sinks[trakt.entry_id]._resolve()
-    assert client is trakt.runtime_data.api.client
+    target = scrobbler.sinks[trakt.entry_id]._resolve()
+    assert target.ratings is trakt.runtime_data.account.client
+    assert target.sink.sink_id == trakt.entry_id
 
 
 async def test_a_sync_run_and_scrobbles_to_one_trakt_account_are_paced_together(

@@ -13,8 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custom_components.crosswatch.const import CONF_WEBHOOK_ID
-from custom_components.crosswatch.scrobbling import IDLE
-from custom_components.crosswatch.webhook import MAX_BODY_BYTES, parse_body, webhook_url
+from custom_components.crosswatch.providers.plex.scrobbler import IDLE
+from custom_components.crosswatch.providers.plex.webhook import (
+    MAX_BODY_BYTES,
+    parse_body,
+    webhook_url,
+)
 from simulator import credentials as cred
 
 from .conftest import OWNER, SHARED, until
@@ -227,7 +231,7 @@ async def test_listener_and_webhook_both_on_scrobble_once(
     sim_clock: ManualClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="custom_components.crosswatch.webhook")
+    caplog.set_level(logging.DEBUG, logger="custom_components.crosswatch.providers.plex.webhook")
     client, path = hook
     await sim.register_webhook(str(client.make_url(path)))
     rating_key = sim.rating_key("Inception")
@@ -241,7 +245,7 @@ async def test_listener_and_webhook_both_on_scrobble_once(
         return [
             r.getMessage().removeprefix("Plex webhook ")
             for r in caplog.records
-            if r.name == "custom_components.crosswatch.webhook"
+            if r.name == "custom_components.crosswatch.providers.plex.webhook"
         ]
 
     async def settled(shown: Callable[[], bool], hooks: int) -> None:

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind
+from custom_components.crosswatch.sync.engine import PairMemory
 from custom_components.crosswatch.sync.plan import Action, ReadKind, Side, SyncMode
 from custom_components.crosswatch.sync.state import watermark_key
-from custom_components.crosswatch.sync_engine import PairMemory
 from simulator import credentials as cred
 
 from .test_reads import plex_side, run, session, simkl_side, trakt_side  # noqa: F401
@@ -22,7 +22,7 @@ from .test_reads import plex_side, run, session, simkl_side, trakt_side  # noqa:
 if TYPE_CHECKING:
     import aiohttp
 
-    from custom_components.crosswatch.sync_sides import SyncSide
+    from custom_components.crosswatch.sync.side import SyncSide
     from simulator.testing import Simulator
 
 FEATURES = (Feature.WATCHLIST, Feature.HISTORY)

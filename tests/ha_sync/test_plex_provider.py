@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from custom_components.crosswatch.api.models import Feature, MediaKind
+from custom_components.crosswatch.sync.engine import PairMemory
 from custom_components.crosswatch.sync.plan import Side
-from custom_components.crosswatch.sync_engine import PairMemory
 
 from .test_reads import plex_side, plex_to_trakt, run, session  # noqa: F401
 

@@ -9,14 +9,14 @@ import pytest
 import pytest_asyncio
 
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind, Play
-from custom_components.crosswatch.api.plex import PlexServerClient, PlexTvClient
-from custom_components.crosswatch.api.simkl import SimklClient
-from custom_components.crosswatch.api.trakt import TraktClient
 from custom_components.crosswatch.api.wire import iso_ms
-from custom_components.crosswatch.sync.inventory import from_timestamp
-from custom_components.crosswatch.sync.plan import ReadKind, Side, SyncMode
-from custom_components.crosswatch.sync.state import watermark_key
-from custom_components.crosswatch.sync_engine import (
+from custom_components.crosswatch.providers.plex.client import PlexServerClient, PlexTvClient
+from custom_components.crosswatch.providers.plex.side import PLEX_NAMING_LIMIT, PlexSide
+from custom_components.crosswatch.providers.simkl.client import SimklClient
+from custom_components.crosswatch.providers.simkl.side import SimklSide
+from custom_components.crosswatch.providers.trakt.client import TraktClient
+from custom_components.crosswatch.providers.trakt.side import TRAKT_LOOKUPS, TraktSide
+from custom_components.crosswatch.sync.engine import (
     READ_OVERLAP,
     WHOLE_READ_EVERY,
     PairMemory,
@@ -24,14 +24,10 @@ from custom_components.crosswatch.sync_engine import (
     finish_run,
     plan_run,
 )
-from custom_components.crosswatch.sync_sides import (
-    PLEX_NAMING_LIMIT,
-    TRAKT_LOOKUPS,
-    PlexSide,
-    SimklSide,
-    SyncSide,
-    TraktSide,
-)
+from custom_components.crosswatch.sync.inventory import from_timestamp
+from custom_components.crosswatch.sync.plan import ReadKind, Side, SyncMode
+from custom_components.crosswatch.sync.side import SyncSide
+from custom_components.crosswatch.sync.state import watermark_key
 from simulator import credentials as cred
 
 if TYPE_CHECKING:

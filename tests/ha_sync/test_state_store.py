@@ -20,11 +20,12 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.crosswatch import pairs, sync_engine
+from custom_components.crosswatch import pairs
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
 from custom_components.crosswatch.pairs import RUNS_SAVE_DELAY, STORAGE_VERSION
+from custom_components.crosswatch.sync import engine as sync_engine
+from custom_components.crosswatch.sync.engine import PairMemory
 from custom_components.crosswatch.sync.state import PairState
-from custom_components.crosswatch.sync_engine import PairMemory
 
 from .conftest import PAIR_ID, plex_entry, trakt_entry, with_pair
 from .helpers import run_sync, runner, setup_entries, writes
@@ -73,7 +74,7 @@ async def test_first_run_after_the_upgrade_carries_the_v1_baselines_over(
 
     # The target drops a title both baselines hold: a first run would post it again.
     dropped = MediaItem(kind=MediaKind.MOVIE, ids={"imdb": "tt1000001"})
-    await trakt.runtime_data.api.client.watchlist_remove([dropped])
+    await trakt.runtime_data.account.client.watchlist_remove([dropped])
     await sim_urls.clear_requests()
     summary = _summary(await run_sync(hass, config_entry_id=plex.entry_id))
     assert summary["result"] == "ok"

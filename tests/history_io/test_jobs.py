@@ -21,8 +21,6 @@ from custom_components.crosswatch.api.models import (
     Rating,
     WatchlistEntry,
 )
-from custom_components.crosswatch.api.simkl import SimklClient
-from custom_components.crosswatch.api.trakt import TraktClient
 from custom_components.crosswatch.history_io.jobs import (
     LISTED_UNKNOWN,
     ImportJob,
@@ -41,10 +39,13 @@ from custom_components.crosswatch.history_io.plan import (
     plan_import,
 )
 from custom_components.crosswatch.history_io.rows import ExportRows
-from custom_components.crosswatch.sync.capabilities import trakt_capabilities
+from custom_components.crosswatch.providers.simkl.client import SimklClient
+from custom_components.crosswatch.providers.simkl.side import SimklSide
+from custom_components.crosswatch.providers.trakt.client import TraktClient
+from custom_components.crosswatch.providers.trakt.side import TraktSide, trakt_capabilities
 from custom_components.crosswatch.sync.inventory import Inventory, to_timestamp
 from custom_components.crosswatch.sync.plan import Action, Change
-from custom_components.crosswatch.sync_sides import SimklSide, SyncSide, TraktSide
+from custom_components.crosswatch.sync.side import SyncSide
 from simulator import credentials as cred
 
 if TYPE_CHECKING:

@@ -22,7 +22,8 @@ from custom_components.crosswatch.history_io.plan import (
 )
 from custom_components.crosswatch.history_io.readers import read_export
 from custom_components.crosswatch.history_io.rows import ExportRows
-from custom_components.crosswatch.sync.capabilities import SIMKL_CAPABILITIES, trakt_capabilities
+from custom_components.crosswatch.providers.simkl.side import SIMKL_CAPABILITIES
+from custom_components.crosswatch.providers.trakt.side import trakt_capabilities
 from custom_components.crosswatch.sync.inventory import Inventory
 from custom_components.crosswatch.sync.matching import weak_key
 

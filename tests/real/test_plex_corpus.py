@@ -19,27 +19,30 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from custom_components.crosswatch.api.ids import parse_plex_guid_full
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
-from custom_components.crosswatch.api.plex import (
+from custom_components.crosswatch.providers.plex.binder import (
+    ActiveSession,
+    BoundMedia,
+    PlayNotification,
+    SessionBinder,
+)
+from custom_components.crosswatch.providers.plex.client import (
     PlexServerClient,
     PlexTvClient,
     item_from_metadata,
     library_item,
 )
-from custom_components.crosswatch.scrobble.binder import (
-    ActiveSession,
-    BoundMedia,
-    PlayNotification,
-    SessionBinder,
+from custom_components.crosswatch.providers.plex.ids import parse_plex_guid_full
+from custom_components.crosswatch.providers.plex.listener import parse_frame
+from custom_components.crosswatch.providers.plex.webhook_payload import (
+    normalize_rating,
+    normalize_webhook,
 )
 from custom_components.crosswatch.scrobble.events import (
     PlexPlayer,
     PlexUser,
     ScrobbleAction,
 )
-from custom_components.crosswatch.scrobble.listener import parse_frame
-from custom_components.crosswatch.scrobble.normalize import normalize_rating, normalize_webhook
 from simulator.clock import ManualClock
 
 CORPUS = Path(__file__).parent.parent / "fixtures" / "real" / "plex"

@@ -29,11 +29,11 @@ from custom_components.crosswatch.api.errors import (
 )
 from custom_components.crosswatch.api.http import RetryPolicy
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind, Play, Rating
-from custom_components.crosswatch.api.simkl import PinStatus, SimklClient
-from custom_components.crosswatch.api.tmdb import TmdbClient
-from custom_components.crosswatch.api.trakt import TraktAuth, TraktClient
-from custom_components.crosswatch.sync.capabilities import SIMKL_CAPABILITIES, trakt_capabilities
-from custom_components.crosswatch.sync_sides import SimklSide, TraktSide
+from custom_components.crosswatch.providers.simkl.client import PinStatus, SimklClient
+from custom_components.crosswatch.providers.simkl.side import SIMKL_CAPABILITIES, SimklSide
+from custom_components.crosswatch.providers.tmdb.client import TmdbClient
+from custom_components.crosswatch.providers.trakt.client import TraktAuth, TraktClient
+from custom_components.crosswatch.providers.trakt.side import TraktSide, trakt_capabilities
 from simulator.clock import ManualClock
 
 CORPUS = Path(__file__).parent.parent / "fixtures" / "real"

@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from custom_components.crosswatch.api.errors import NotFoundError, ServiceUnavailableError
-from custom_components.crosswatch.scrobble.binder import (
+from custom_components.crosswatch.providers.plex.binder import (
     ActiveSession,
     BoundMedia,
     PlayNotification,

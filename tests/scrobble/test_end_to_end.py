@@ -8,22 +8,25 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from custom_components.crosswatch.api.plex import PlexServerClient
-from custom_components.crosswatch.api.trakt import TraktClient
-from custom_components.crosswatch.scrobble.binder import (
+from custom_components.crosswatch.providers.plex.binder import (
     PlayNotification,
     PlexSessionSource,
     SessionBinder,
 )
-from custom_components.crosswatch.scrobble.listener import ListenerState, PlexNotificationListener
-from custom_components.crosswatch.scrobble.normalize import parse_payload_text
+from custom_components.crosswatch.providers.plex.client import PlexServerClient
+from custom_components.crosswatch.providers.plex.listener import (
+    ListenerState,
+    PlexNotificationListener,
+)
+from custom_components.crosswatch.providers.plex.webhook_payload import parse_payload_text
+from custom_components.crosswatch.providers.trakt.client import TraktClient
+from custom_components.crosswatch.providers.trakt.sink import trakt_sink
 from custom_components.crosswatch.scrobble.pipeline import (
     NowWatching,
     ScrobblePipeline,
     ScrobbleRoute,
 )
 from custom_components.crosswatch.scrobble.queue import ScrobbleQueue
-from custom_components.crosswatch.scrobble.sinks import trakt_sink
 from simulator.testing import (
     PLEX_SERVER_TOKEN,
     PMS_MACHINE_ID,

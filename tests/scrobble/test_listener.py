@@ -13,8 +13,8 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from custom_components.crosswatch.scrobble.binder import PlayNotification
-from custom_components.crosswatch.scrobble.listener import (
+from custom_components.crosswatch.providers.plex.binder import PlayNotification
+from custom_components.crosswatch.providers.plex.listener import (
     ListenerState,
     PlexNotificationListener,
     backoff_delay,

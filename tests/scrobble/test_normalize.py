@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custom_components.crosswatch.api.models import MediaKind
-from custom_components.crosswatch.scrobble.events import EventSource, ScrobbleAction
-from custom_components.crosswatch.scrobble.normalize import (
+from custom_components.crosswatch.providers.plex.webhook_payload import (
     normalize_rating,
     normalize_webhook,
     parse_payload_text,
     webhook_rating_key,
 )
+from custom_components.crosswatch.scrobble.events import EventSource, ScrobbleAction
 
 EPISODE_SCROBBLE: dict[str, Any] = {
     "event": "media.scrobble",

@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 from custom_components.crosswatch.api.models import MediaKind
-from custom_components.crosswatch.scrobble.binder import (
+from custom_components.crosswatch.providers.plex.binder import (
     SESSION_GONE_SECONDS,
     PlayNotification,
     SessionBinder,

@@ -8,8 +8,10 @@ import aiohttp
 import pytest
 
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
-from custom_components.crosswatch.api.simkl import SimklClient
-from custom_components.crosswatch.api.trakt import TraktClient
+from custom_components.crosswatch.providers.simkl.client import SimklClient
+from custom_components.crosswatch.providers.simkl.sink import simkl_sink
+from custom_components.crosswatch.providers.trakt.client import TraktClient
+from custom_components.crosswatch.providers.trakt.sink import trakt_sink
 from custom_components.crosswatch.scrobble.events import (
     PlexPlayer,
     PlexUser,
@@ -21,8 +23,6 @@ from custom_components.crosswatch.scrobble.sinks import (
     PermanentDeliveryError,
     RetryableDeliveryError,
     answered_other,
-    simkl_sink,
-    trakt_sink,
 )
 from simulator.catalogue import Show
 from simulator.credentials import SIMKL_USER

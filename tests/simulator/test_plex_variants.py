@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from custom_components.crosswatch.api.ids import parse_plex_guid_full
-from custom_components.crosswatch.api.plex import item_from_metadata
+from custom_components.crosswatch.providers.plex.client import item_from_metadata
+from custom_components.crosswatch.providers.plex.ids import parse_plex_guid_full
 from simulator import credentials as cred
 from simulator.testing import Simulator
 

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind
-from custom_components.crosswatch.sync.capabilities import (
-    PLEX_CAPABILITIES,
-    SIMKL_CAPABILITIES,
-    trakt_capabilities,
-)
+from custom_components.crosswatch.providers.plex.side import PLEX_CAPABILITIES
+from custom_components.crosswatch.providers.simkl.side import SIMKL_CAPABILITIES
+from custom_components.crosswatch.providers.trakt.side import trakt_capabilities
 
 from .helpers import episode, movie, show
 

@@ -7,13 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind, Play
+from custom_components.crosswatch.providers.trakt.side import pick_history_ids, play_windows
 from custom_components.crosswatch.sync.inventory import Inventory
+from custom_components.crosswatch.sync.side import only_additions
 from custom_components.crosswatch.sync.state import PairState, ReadMark
-from custom_components.crosswatch.sync_sides import (
-    only_additions,
-    pick_history_ids,
-    play_windows,
-)
 
 from .helpers import T0_TS, at, episode, history, movie, show, watchlist
 

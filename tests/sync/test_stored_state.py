@@ -12,6 +12,7 @@ from custom_components.crosswatch.api.models import Feature
 from custom_components.crosswatch.pairs import decode_memory, encode_memory, migrate_memory
 from custom_components.crosswatch.sync import inventory as inventory_module
 from custom_components.crosswatch.sync import state as state_module
+from custom_components.crosswatch.sync.engine import PairMemory
 from custom_components.crosswatch.sync.inventory import Entry, Inventory
 from custom_components.crosswatch.sync.plan import RunResult
 from custom_components.crosswatch.sync.state import (
@@ -25,7 +26,6 @@ from custom_components.crosswatch.sync.state import (
     pack_inventory,
     unpack_inventory,
 )
-from custom_components.crosswatch.sync_engine import PairMemory
 
 from .helpers import history, movie, watchlist
 

@@ -15,17 +15,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from custom_components.crosswatch.api.errors import CrosswatchApiError
-from custom_components.crosswatch.api.ids import canonical_key
-from custom_components.crosswatch.api.models import Feature, Play, Rating, WatchlistEntry
-from custom_components.crosswatch.sync.inventory import (
-    from_timestamp,
-    item_from_dict,
-    item_to_dict,
-    to_timestamp,
-)
-from custom_components.crosswatch.sync.plan import Action, Change, Side
-
+from ..api.errors import CrosswatchApiError
+from ..api.ids import canonical_key
+from ..api.models import Feature, Play, Rating, WatchlistEntry
+from ..sync.inventory import from_timestamp, item_from_dict, item_to_dict, to_timestamp
+from ..sync.plan import Action, Change, Side
 from .plan import ImportPlan, Record, describe
 from .rows import ExportRows
 

@@ -14,19 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from custom_components.crosswatch.api.ids import canonical_key
-from custom_components.crosswatch.api.models import (
-    Feature,
-    MediaItem,
-    MediaKind,
-    Play,
-    Rating,
-    WatchlistEntry,
-)
-from custom_components.crosswatch.sync.inventory import Inventory, to_timestamp
-from custom_components.crosswatch.sync.matching import MatchIndex, MatchQuality, weak_key
-from custom_components.crosswatch.sync.planner import Capabilities, PlanSettings, covered
-
+from ..api.ids import canonical_key
+from ..api.models import Feature, MediaItem, MediaKind, Play, Rating, WatchlistEntry
+from ..sync.inventory import Inventory, to_timestamp
+from ..sync.matching import MatchIndex, MatchQuality, weak_key
+from ..sync.planner import Capabilities, PlanSettings, covered
 from .rows import ExportRows
 
 SAMPLE_SIZE = 5

@@ -18,17 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from custom_components.crosswatch.api.ids import normalize_ids
-from custom_components.crosswatch.api.models import (
-    MediaItem,
-    MediaKind,
-    Play,
-    Rating,
-    WatchlistEntry,
-)
-from custom_components.crosswatch.api.trakt import item_from_row
-from custom_components.crosswatch.api.wire import parse_time
-
+from ..api.ids import normalize_ids
+from ..api.models import MediaItem, MediaKind, Play, Rating, WatchlistEntry
+from ..api.wire import parse_time
+from ..providers.trakt.client import item_from_row
 from .rows import MAX_BYTES, MAX_ROWS, ExportFileError, ExportRows, RowProblem
 from .schema import item_from_record
 

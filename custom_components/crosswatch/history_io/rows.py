@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from custom_components.crosswatch.api.models import Feature, Play, Rating, WatchlistEntry
+from ..api.models import Feature, Play, Rating, WatchlistEntry
 
 # A file larger than this, or with more rows, is refused whole (a Raspberry Pi reads it in memory).
 MAX_BYTES = 25 * 1024 * 1024

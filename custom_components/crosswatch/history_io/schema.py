@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from custom_components.crosswatch.api.ids import normalize_ids
-from custom_components.crosswatch.api.models import MediaItem, MediaKind
+from ..api.ids import normalize_ids
+from ..api.models import MediaItem, MediaKind
 
 SCHEMA_COLUMNS = (
     "kind",

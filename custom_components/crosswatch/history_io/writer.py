@@ -10,8 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from custom_components.crosswatch.api.models import Play, Rating, WatchlistEntry
-
+from ..api.models import Play, Rating, WatchlistEntry
 from .schema import FORMAT_NAME, FORMAT_VERSION, SCHEMA_COLUMNS, ids_to_text, record_of_item
 
 type ExportFormat = Literal["json", "csv"]

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from custom_components.crosswatch.api.ids import normalize_ids
-from custom_components.crosswatch.api.models import MediaItem, MediaKind
+from ..api.ids import normalize_ids
+from ..api.models import MediaItem, MediaKind
 
 
 class ScrobbleAction(StrEnum):

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
+from ..providers.plex.webhook_payload import normalize_rating, normalize_webhook
 from .dedupe import Deduplicator
 from .events import PlexPlayer, PlexUser, RatingEvent, Scrobble, ScrobbleAction, ScrobbleEvent
-from .normalize import normalize_rating, normalize_webhook
 from .rules import ScrobbleRules
 from .sinks import PermanentDeliveryError, RetryableDeliveryError, ScrobbleSink
 from .untrusted import loggable
@@ -27,10 +27,9 @@ from .untrusted import loggable
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Mapping
 
-    from custom_components.crosswatch.api.clock import Clock
-    from custom_components.crosswatch.api.models import Ids, MediaKind
-
-    from .binder import PlayNotification, SessionBinder
+    from ..api.clock import Clock
+    from ..api.models import Ids, MediaKind
+    from ..providers.plex.binder import PlayNotification, SessionBinder
     from .queue import DrainResult, ScrobbleQueue
 
 _LOGGER = logging.getLogger(__name__)

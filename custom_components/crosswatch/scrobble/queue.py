@@ -24,7 +24,7 @@ from .untrusted import loggable
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from custom_components.crosswatch.api.clock import Clock
+    from ..api.clock import Clock
 
 _LOGGER = logging.getLogger(__name__)
 

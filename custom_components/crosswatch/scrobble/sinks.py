@@ -17,20 +17,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Protocol
 
-from custom_components.crosswatch.api.errors import (
+from ..api.errors import (
     AccountLimitError,
     ConflictError,
     CrosswatchApiError,
     NotFoundError,
     RequestRejectedError,
 )
-from custom_components.crosswatch.api.models import (
-    STRONG_ID_TYPES,
-    Ids,
-    MediaItem,
-    MediaKind,
-    ScrobbleResult,
-)
+from ..api.models import STRONG_ID_TYPES, Ids, MediaItem, MediaKind, ScrobbleResult
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -213,27 +207,3 @@ class ServiceScrobbleSink:
                 if candidate.kind is item.kind:
                     return candidate
         return None
-
-
-class TraktApi(ScrobbleApi, IdSearchApi, Protocol):
-    """``TraktClient``: scrobbles and id search."""
-
-
-def trakt_sink(sink_id: str, client: TraktApi) -> ServiceScrobbleSink:
-    """Build the sink for one Trakt account (``TraktClient``)."""
-    return ServiceScrobbleSink(sink_id, client, service="trakt", search=client)
-
-
-def simkl_sink(sink_id: str, client: ScrobbleApi) -> ServiceScrobbleSink:
-    """Build the sink for one SIMKL account (``SimklClient``).
-
-    SIMKL takes an episode as show + season/number (with the episode's tvdb id beside them when
-    known), and its 400 means another scrobble of the user holds the 20 s lock: worth a retry.
-    """
-    return ServiceScrobbleSink(
-        sink_id,
-        client,
-        service="simkl",
-        episodes_by_own_ids=False,
-        retryable_statuses=frozenset({400}),
-    )

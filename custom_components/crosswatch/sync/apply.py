@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from custom_components.crosswatch.api.models import Feature
-
+from ..api.models import Feature
 from .guards import FailureRecord, GuardSettings, record_failure
 from .inventory import Entry, Inventory, merge_play
 from .plan import Action, Change, FeaturePlan, ReadKind, RunResult, Side, SyncPlan

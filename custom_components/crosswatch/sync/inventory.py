@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from custom_components.crosswatch.api.ids import canonical_key
-from custom_components.crosswatch.api.models import (
+from ..api.ids import canonical_key
+from ..api.models import (
     STRONG_ID_TYPES,
     Feature,
     MediaItem,
@@ -21,7 +21,6 @@ from custom_components.crosswatch.api.models import (
     Rating,
     WatchlistEntry,
 )
-
 from .matching import MatchIndex
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from custom_components.crosswatch.api.models import STRONG_ID_TYPES, MediaItem, MediaKind
+from ..api.models import STRONG_ID_TYPES, MediaItem, MediaKind
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

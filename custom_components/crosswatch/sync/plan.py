@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from custom_components.crosswatch.api.models import Feature, MediaItem, Play, Rating, WatchlistEntry
-
+from ..api.models import Feature, MediaItem, Play, Rating, WatchlistEntry
 from .inventory import Inventory, from_timestamp, item_to_dict
 
 if TYPE_CHECKING:

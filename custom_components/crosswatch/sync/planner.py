@@ -30,8 +30,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
-from custom_components.crosswatch.api.models import STRONG_ID_TYPES, Feature, MediaItem, MediaKind
-
+from ..api.models import STRONG_ID_TYPES, Feature, MediaItem, MediaKind
 from .guards import (
     GuardSettings,
     activity_moved,

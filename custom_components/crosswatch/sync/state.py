@@ -18,8 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from custom_components.crosswatch.api.models import Feature
-
+from ..api.models import Feature
 from .guards import FailureRecord
 from .inventory import Entry, Inventory, entry_from_dict, entry_to_dict
 from .plan import RunResult, Side

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
-from custom_components.crosswatch.api.models import MediaKind
+from ..api.models import MediaKind
 
 HOUR: Final = 3600
 # How far before the watermark a read of new plays starts, and how long plays are remembered.

@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from custom_components.crosswatch.api.ids import canonical_key
-from custom_components.crosswatch.api.models import STRONG_ID_TYPES, MediaItem, MediaKind
-
+from ..api.ids import canonical_key
+from ..api.models import STRONG_ID_TYPES, MediaItem, MediaKind
 from .inventory import Inventory
 from .plan import Side
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from .errors import AuthError, InvalidResponseError, RequestRejectedError
-from .http import Json, RateLimiter, RetryPolicy, ServiceHttp, Telemetry
-from .ids import normalize_ids
-from .models import (
+from ...api.errors import AuthError, InvalidResponseError, RequestRejectedError
+from ...api.http import Json, RateLimiter, RetryPolicy, ServiceHttp, Telemetry
+from ...api.ids import normalize_ids
+from ...api.models import (
     MediaItem,
     MediaKind,
     Play,
@@ -24,8 +24,8 @@ from .models import (
     WatchlistEntry,
     WriteResult,
 )
-from .paging import collect_numbered_pages, convert_rows, header_int
-from .wire import (
+from ...api.paging import collect_numbered_pages, convert_rows, header_int
+from ...api.wire import (
     WRITE_BATCH,
     iso_ms,
     parse_time,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     import aiohttp
 
-    from .clock import Clock
+    from ...api.clock import Clock
 
 DEFAULT_BASE_URL: Final = "https://api.trakt.tv"
 BATCH_SIZE: Final = WRITE_BATCH

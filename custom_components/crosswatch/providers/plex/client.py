@@ -11,25 +11,25 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
-from .errors import (
+from ...api.errors import (
     ConflictError,
     CrosswatchApiError,
     InvalidResponseError,
     NotFoundError,
     ServiceUnavailableError,
 )
-from .http import RetryPolicy, ServiceHttp, Telemetry
+from ...api.http import RetryPolicy, ServiceHttp, Telemetry
+from ...api.models import MediaItem, MediaKind, WatchlistEntry
+from ...api.paging import collect_offset_pages, convert_rows
+from ...api.wire import parse_time
 from .ids import ids_from_plex_guids, parse_plex_guid_full
-from .models import MediaItem, MediaKind, WatchlistEntry
-from .paging import collect_offset_pages, convert_rows
-from .wire import parse_time
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     import aiohttp
 
-    from .clock import Clock
+    from ...api.clock import Clock
 
 PLEX_TV_URL: Final = "https://plex.tv"
 DISCOVER_URL: Final = "https://discover.provider.plex.tv"

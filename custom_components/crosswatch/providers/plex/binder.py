@@ -19,15 +19,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from custom_components.crosswatch.api.errors import CrosswatchApiError
-
-from .events import EventSource, PlexPlayer, PlexUser, ScrobbleAction, ScrobbleEvent
+from ...api.errors import CrosswatchApiError
+from ...scrobble.events import EventSource, PlexPlayer, PlexUser, ScrobbleAction, ScrobbleEvent
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from custom_components.crosswatch.api.models import MediaItem
-    from custom_components.crosswatch.api.plex import PlexServerClient
+    from ...api.models import MediaItem
+    from .client import PlexServerClient
 
 _LOGGER = logging.getLogger(__name__)
 

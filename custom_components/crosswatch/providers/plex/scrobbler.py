@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import ConfigEntryState
@@ -26,20 +26,9 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
 
-from .accounts import (
-    PlexAccount,
-    SimklAccount,
-    TmdbAccount,
-    TraktAccount,
-    get_clock,
-    plex_server_users,
-)
-from .api.errors import CrosswatchApiError
-from .api.models import MediaItem, MediaKind, Rating
-from .api.simkl import SimklClient
-from .api.tmdb import TmdbClient
-from .api.trakt import TraktClient
-from .const import (
+from ...api.errors import CrosswatchApiError
+from ...api.models import MediaItem, MediaKind, Rating
+from ...const import (
     CONF_SERVER_ID,
     DOMAIN,
     ROUTE_ALL_USERS,
@@ -48,32 +37,23 @@ from .const import (
     SIGNAL_SCROBBLING_STARTED,
     SUBENTRY_SCROBBLE_ROUTE,
 )
-from .data import loaded_entries
-from .scrobble.binder import (
-    SESSION_SWEEP_SECONDS,
-    PlayNotification,
-    PlexSessionSource,
-    SessionBinder,
-)
-from .scrobble.listener import ListenerState, PlexNotificationListener, backoff_delay
-from .scrobble.pipeline import DeliveryReport, NowWatching, ScrobblePipeline, ScrobbleRoute
-from .scrobble.queue import DropReason, ScrobbleQueue
-from .scrobble.sinks import (
-    PermanentDeliveryError,
-    RetryableDeliveryError,
-    ServiceScrobbleSink,
-    simkl_sink,
-    trakt_sink,
-)
-from .scrobble.untrusted import loggable
+from ...posters import async_poster_url, metadata_client, poster_key
+from ...scrobble.pipeline import DeliveryReport, NowWatching, ScrobblePipeline, ScrobbleRoute
+from ...scrobble.queue import DropReason, ScrobbleQueue
+from ...scrobble.sinks import PermanentDeliveryError, RetryableDeliveryError
+from ...scrobble.untrusted import loggable
+from ..base import ScrobbleTarget, get_clock
+from .account import PlexAccount
+from .binder import SESSION_SWEEP_SECONDS, PlayNotification, PlexSessionSource, SessionBinder
+from .listener import ListenerState, PlexNotificationListener, backoff_delay
 from .webhook import async_setup_webhook, webhook_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
-    from .data import CrosswatchConfigEntry
-    from .scrobble.events import PlexUser, RatingEvent, Scrobble
-    from .scrobble.queue import QueuedScrobble
+    from ...data import CrosswatchConfigEntry
+    from ...scrobble.events import PlexUser, RatingEvent, Scrobble
+    from ...scrobble.queue import QueuedScrobble
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -186,7 +166,7 @@ class AccountSink:
         """Point at the entry ``entry_id``."""
         self._hass = hass
         self._entry_id = entry_id
-        self._built: tuple[object, ServiceScrobbleSink, TraktClient | SimklClient] | None = None
+        self._built: tuple[object, ScrobbleTarget] | None = None
 
     @property
     def sink_id(self) -> str:
@@ -195,13 +175,12 @@ class AccountSink:
 
     async def deliver(self, scrobble: Scrobble) -> None:
         """Deliver through the target account's client."""
-        sink, _client = self._resolve()
-        await sink.deliver(scrobble)
+        await self._resolve().sink.deliver(scrobble)
 
     async def rate(self, rating: RatingEvent) -> None:
         """Set (or clear) a rating on the target account; failures are logged, not raised."""
         try:
-            _sink, client = self._resolve()
+            client = self._resolve().ratings
             if rating.rating is None:
                 await client.ratings_remove([rating.item])
             else:
@@ -211,7 +190,7 @@ class AccountSink:
                 "Rating of %s not sent to %s: %s", loggable(rating.item.title), self._entry_id, err
             )
 
-    def _resolve(self) -> tuple[ServiceScrobbleSink, TraktClient | SimklClient]:
+    def _resolve(self) -> ScrobbleTarget:
         entry: CrosswatchConfigEntry | None = self._hass.config_entries.async_get_entry(
             self._entry_id
         )
@@ -221,37 +200,32 @@ class AccountSink:
         if entry.state is not ConfigEntryState.LOADED:
             msg = "the target account is not loaded"
             raise RetryableDeliveryError(msg)
-        api = entry.runtime_data.api
-        if self._built is not None and self._built[0] is api:
-            return self._built[1], self._built[2]
+        account = entry.runtime_data.account
+        if self._built is not None and self._built[0] is account:
+            return self._built[1]
         # The account's own client: its rate limiter paces scrobbles and sync runs together.
-        sink: ServiceScrobbleSink
-        client: TraktClient | SimklClient
-        if isinstance(api, TraktAccount):
-            client = api.client
-            sink = trakt_sink(self._entry_id, client)
-        elif isinstance(api, SimklAccount):
-            client = api.client
-            sink = simkl_sink(self._entry_id, client)
-        else:
-            msg = f"{api.service} accounts do not take scrobbles"
+        target = account.scrobble_target(self._entry_id)
+        if target is None:
+            msg = f"{account.service} accounts do not take scrobbles"
             raise PermanentDeliveryError(msg)
-        self._built = (api, sink, client)
-        return sink, client
+        self._built = (account, target)
+        return target
 
 
 class PlexScrobbler:
     """Everything scrobbling keeps for one Plex account while its entry is loaded."""
 
-    def __init__(self, hass: HomeAssistant, entry: CrosswatchConfigEntry) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: CrosswatchConfigEntry, account: PlexAccount
+    ) -> None:
         """Build the pipeline from the entry's data and routes (nothing runs yet)."""
         self.hass = hass
         self.entry = entry
         self.clock = get_clock(hass)
         session = async_get_clientsession(hass)
         self.server_id: str = entry.data[CONF_SERVER_ID]
-        # Only Plex entries scrobble: the account's server client serves sessions and the websocket.
-        self._plex = cast("PlexAccount", entry.runtime_data.api).server
+        # The account's server client serves sessions and the websocket.
+        self._plex = account.server
         self.routes = scrobble_routes(entry)
         self.sinks = route_sinks(hass, self.routes, {})
         self._store = queue_store(hass, entry.entry_id)
@@ -287,8 +261,8 @@ class PlexScrobbler:
         self.dropped = 0
         self.webhook_id: str | None = None
         self.last_report: DeliveryReport | None = None
-        self._poster_cache: dict[tuple[str, str], str | None] = {}
-        self._poster_wanted: dict[str, tuple[str, str] | None] = {}
+        self._poster_cache: dict[str, str | None] = {}
+        self._poster_wanted: dict[str, str | None] = {}
         self._update_listeners: list[CALLBACK_TYPE] = []
         self._scrobble_listeners: list[Callable[[DeliveryReport], None]] = []
         self._user_listeners: list[Callable[[str], None]] = []
@@ -410,7 +384,7 @@ class PlexScrobbler:
         try:
             # A sleeping server must not hold up setup: users seen later get entities then.
             async with asyncio.timeout(USERS_LOOKUP_SECONDS):
-                names = await plex_server_users(self.hass, self.entry)
+                names = {str(i): name for i, name in (await self._plex.accounts()).items()}
         except (CrosswatchApiError, TimeoutError) as err:
             _LOGGER.debug("Plex users unavailable (%s); using their ids as names", err)
             names = {}
@@ -507,7 +481,7 @@ class PlexScrobbler:
             self.users[user.id] = user.title or user.id
             for listener in list(self._user_listeners):
                 listener(user.id)
-        key = None if watching is None else _poster_key(watching)
+        key = None if watching is None else poster_key(watching)
         looked_up = self._poster_wanted.get(user.id) == key
         self._poster_wanted[user.id] = key
         if key is None:
@@ -550,22 +524,14 @@ class PlexScrobbler:
         }
 
     # -- posters ------------------------------------------------------------------------------
-    def _tmdb_client(self) -> TmdbClient | None:
-        for entry in loaded_entries(self.hass):
-            if isinstance(entry.runtime_data.api, TmdbAccount):
-                return entry.runtime_data.api.client
-        return None
-
-    async def _look_up_poster(self, user_id: str, key: tuple[str, str]) -> None:
+    async def _look_up_poster(self, user_id: str, key: str) -> None:
         url: str | None = None
-        client = self._tmdb_client()
+        client = metadata_client(self.hass)
         if client is not None:
-            kind = MediaKind.MOVIE if key[0] == MediaKind.MOVIE.value else MediaKind.SHOW
             try:
-                await client.configuration()
-                url = client.image_url((await client.details(kind, key[1])).poster_path)
+                url = await async_poster_url(client, key)
             except CrosswatchApiError as err:
-                _LOGGER.debug("No TMDb poster for %s %s: %s", *key, err)
+                _LOGGER.debug("No TMDb poster for %s: %s", key, err)
             else:
                 self._poster_cache[key] = url
         if self._poster_wanted.get(user_id) == key:
@@ -658,14 +624,6 @@ class PlexScrobbler:
         return None if self.webhook_id is None else webhook_url(self.hass, self.webhook_id)
 
 
-def _poster_key(watching: NowWatching) -> tuple[str, str] | None:
-    if watching.kind is MediaKind.EPISODE:
-        tmdb = watching.show_ids.get("tmdb")
-        return None if not tmdb else (MediaKind.SHOW.value, tmdb)
-    tmdb = watching.ids.get("tmdb")
-    return None if not tmdb else (MediaKind.MOVIE.value, tmdb)
-
-
 def queue_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """Where a Plex account's undelivered scrobbles are kept."""
     return Store(hass, STORE_VERSION, f"{DOMAIN}.scrobble_queue.{entry_id}")
@@ -680,9 +638,11 @@ async def async_setup_scrobbling(
     hass: HomeAssistant, entry: CrosswatchConfigEntry
 ) -> PlexScrobbler | None:
     """Start scrobbling for a Plex entry with scrobble routes (``None`` without routes)."""
-    if not scrobble_routes(entry):
+    account = entry.runtime_data.account
+    # The Plex provider is the one scrobble source: its entries hold a ``PlexAccount``.
+    if not isinstance(account, PlexAccount) or not scrobble_routes(entry):
         return None
-    scrobbler = PlexScrobbler(hass, entry)
+    scrobbler = PlexScrobbler(hass, entry, account)
     await scrobbler.async_start()
     entry.async_on_unload(scrobbler.async_stop)
     scrobbler.webhook_id = async_setup_webhook(hass, entry, scrobbler)

@@ -22,15 +22,15 @@ from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.helpers.network import NoURLAvailableError
 
-from .const import CONF_WEBHOOK_ID, DOMAIN
-from .scrobble.normalize import parse_payload_text
-from .scrobble.untrusted import loggable
+from ...const import CONF_WEBHOOK_ID, DOMAIN
+from ...scrobble.untrusted import loggable
+from .webhook_payload import parse_payload_text
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-    from .data import CrosswatchConfigEntry
-    from .scrobbling import PlexScrobbler
+    from ...data import CrosswatchConfigEntry
+    from .scrobbler import PlexScrobbler
 
 _LOGGER = logging.getLogger(__name__)
 

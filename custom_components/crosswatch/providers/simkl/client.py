@@ -13,10 +13,10 @@ from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
-from .errors import InvalidResponseError
-from .http import RateLimiter, RetryPolicy, ServiceHttp, Telemetry
-from .ids import normalize_ids
-from .models import (
+from ...api.errors import InvalidResponseError
+from ...api.http import RateLimiter, RetryPolicy, ServiceHttp, Telemetry
+from ...api.ids import normalize_ids
+from ...api.models import (
     MediaItem,
     MediaKind,
     Play,
@@ -25,15 +25,15 @@ from .models import (
     WatchlistEntry,
     WriteResult,
 )
-from .paging import convert_rows
-from .wire import iso_s, parse_time, post_scrobble, rating_entries, wire_ids, write_in_batches
+from ...api.paging import convert_rows
+from ...api.wire import iso_s, parse_time, post_scrobble, rating_entries, wire_ids, write_in_batches
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     import aiohttp
 
-    from .clock import Clock
+    from ...api.clock import Clock
 
 DEFAULT_BASE_URL: Final = "https://api.simkl.com"
 SIMKL_ID_TYPES: Final = ("simkl", "imdb", "tmdb", "tvdb", "mal", "anidb")

@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from .http import Json, RateLimiter, RetryPolicy, ServiceHttp, Telemetry
-from .ids import normalize_ids
-from .models import MediaItem, MediaKind
+from ...api.http import Json, RateLimiter, RetryPolicy, ServiceHttp, Telemetry
+from ...api.ids import normalize_ids
+from ...api.models import MediaItem, MediaKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     import aiohttp
 
-    from .clock import Clock
+    from ...api.clock import Clock
 
 DEFAULT_BASE_URL: Final = "https://api.themoviedb.org/3"
 DEFAULT_IMAGE_BASE: Final = "https://image.tmdb.org/t/p/"
@@ -50,6 +50,9 @@ class TmdbCache(Protocol):
 
     def set(self, key: str, value: Json, *, now: float, ttl: float) -> None:
         """Store ``value`` until ``now + ttl``."""
+
+    def live(self, now: float) -> int:
+        """How many entries are fresh at ``now``."""
 
 
 @dataclass
@@ -255,6 +258,10 @@ class TmdbClient:
         if not self._image_base_fixed:
             self._image_base = base if isinstance(base, str) and base else DEFAULT_IMAGE_BASE
         return body
+
+    def cached_answers(self) -> int:
+        """How many answers (posters, look-ups, configuration) are cached and fresh."""
+        return self.cache.live(self.clock.time())
 
     def image_url(self, path: str | None, size: str = "w500") -> str | None:
         """Build a poster/backdrop URL from a ``file_path`` (``/abc.jpg``)."""

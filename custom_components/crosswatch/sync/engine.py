@@ -15,20 +15,20 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
-from .api.errors import AccountLimitError, AuthError, CrosswatchApiError, InvalidResponseError
-from .api.models import Feature
-from .sync.apply import ExecutionOutcome, apply_outcome
-from .sync.guards import DAY
-from .sync.offload import Offload, run_inline
-from .sync.plan import Action, Change, FeaturePlan, ReadKind, RunResult, Side, SyncMode, SyncPlan
-from .sync.planner import PlanSettings, SideInput, plan_sync
-from .sync.state import PairState, ReadMark, RunRecord, watermark_key
+from ..api.errors import AccountLimitError, AuthError, CrosswatchApiError, InvalidResponseError
+from ..api.models import Feature
+from .apply import ExecutionOutcome, apply_outcome
+from .guards import DAY
+from .offload import Offload, run_inline
+from .plan import Action, Change, FeaturePlan, ReadKind, RunResult, Side, SyncMode, SyncPlan
+from .planner import PlanSettings, SideInput, plan_sync
+from .state import PairState, ReadMark, RunRecord, watermark_key
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from .sync.inventory import Inventory
-    from .sync_sides import SyncSide
+    from .inventory import Inventory
+    from .side import SyncSide
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from yarl import URL
 
+from ...scrobble.events import plex_text
+from ...scrobble.untrusted import UntrustedJsonError, loads_bounded
 from .binder import PlayNotification
-from .events import plex_text
-from .untrusted import UntrustedJsonError, loads_bounded
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
-    from custom_components.crosswatch.api.clock import Clock
+    from ...api.clock import Clock
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -11,10 +11,8 @@ import logging
 import math
 from typing import Any
 
-from custom_components.crosswatch.api.models import MediaItem, MediaKind
-from custom_components.crosswatch.api.plex import item_from_metadata
-
-from .events import (
+from ...api.models import MediaItem, MediaKind
+from ...scrobble.events import (
     EventSource,
     PlexPlayer,
     PlexUser,
@@ -23,7 +21,8 @@ from .events import (
     ScrobbleEvent,
     plex_text,
 )
-from .untrusted import UntrustedJsonError, loads_bounded
+from ...scrobble.untrusted import UntrustedJsonError, loads_bounded
+from .client import item_from_metadata
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""One folder per service: client, sign-in, account, sync side, scrobble sink or source."""

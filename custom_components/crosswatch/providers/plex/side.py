@@ -1,0 +1,284 @@
+"""Plex as one side of a sync pair: watchlist on Discover, history and ratings on the server.
+
+Plex has no activity endpoint: its markers are one-row reads; history changes are read with
+``viewedAt>=``. No Home Assistant imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Final
+
+from ...api.errors import CrosswatchApiError, InvalidResponseError, NotFoundError
+from ...api.models import Feature, MediaItem, MediaKind, Play, Rating
+from ...sync.capabilities import ALL_KINDS, MOVIE_EPISODE, MOVIE_SHOW
+from ...sync.inventory import Inventory, from_timestamp
+from ...sync.offload import Offload, run_inline
+from ...sync.plan import Action, Change
+from ...sync.side import _plays_since
+
+if TYPE_CHECKING:
+    from ...sync.planner import Capabilities
+    from .client import PlexHistoryEntry, PlexLibraryItem, PlexServerClient, PlexTvClient
+
+
+from ...sync.planner import Capabilities
+
+# Plex: the Discover watchlist holds movies and shows (resolved by plex/tmdb/imdb/tvdb guid);
+# marking watched stamps "now", so history is compared per title. Its activity markers are one row
+# of the list itself: an empty answer moves them as well, so they cannot vouch for one.
+PLEX_CAPABILITIES = Capabilities(
+    id_types=frozenset({"plex", "tmdb", "imdb", "tvdb"}),
+    kinds={
+        Feature.WATCHLIST: MOVIE_SHOW,
+        Feature.HISTORY: MOVIE_EPISODE,
+        Feature.RATINGS: ALL_KINDS,
+    },
+    exact_play_times=False,
+    marker_vouches_for_empty=False,
+)
+
+
+# The most new titles a Plex read of changes names one by one before a library sweep is cheaper.
+PLEX_NAMING_LIMIT: Final = 50
+
+
+# Titles known only by a plex:// guid asked of Plex's metadata provider per library read.
+PLEX_PROVIDER_LOOKUPS: Final = 100
+
+
+# Every host a Plex account is read through names its errors apart (``api/plex.py``).
+PLEX_ERROR_SERVICES: Final = frozenset({"plex.tv", "plex-discover", "plex-metadata", "pms"})
+
+
+def _id_keys(item: MediaItem) -> list[str]:
+    """Lookup keys of an item's strong ids, per kind (tmdb ids repeat across kinds).
+
+    An episode's own ids come first; its show's ids + season/number after them, since Plex's
+    numbers may follow another order than the other service's (DVD vs aired, as Firefly).
+    """
+    keys = [f"{item.kind}:{k}:{v}" for k, v in sorted(item.ids.items())]
+    if item.kind is MediaKind.EPISODE and item.season is not None and item.show_ids:
+        keys += [
+            f"episode:{k}:{v}:{item.season}:{item.number}" for k, v in sorted(item.show_ids.items())
+        ]
+    return keys
+
+
+@dataclass(slots=True)
+class PlexSide:
+    """A Plex account: watchlist on discover, history and ratings on the chosen server.
+
+    Plex has no activity endpoint, so its markers are one-row reads of the newest watchlist entry
+    and the newest play (with their totals). Ratings have no cheap marker and are always read.
+    """
+
+    tv: PlexTvClient
+    server: PlexServerClient
+    account_id: int | None
+    service: str = "plex"
+    error_services: frozenset[str] = PLEX_ERROR_SERVICES
+    batch_size: int = 1
+    offload: Offload = field(default=run_inline, repr=False)
+    _library: dict[str, PlexLibraryItem] | None = field(default=None, repr=False)
+    _by_ids: dict[str, str] | None = field(default=None, repr=False)
+
+    async def capabilities(self) -> Capabilities:
+        """Plex's fixed capabilities."""
+        return PLEX_CAPABILITIES
+
+    async def markers(self, features: Sequence[Feature]) -> dict[Feature, str | None]:
+        """One one-row request per feature that has a marker."""
+        self._library = None
+        self._by_ids = None
+        out: dict[Feature, str | None] = {}
+        for feature in features:
+            if feature is Feature.WATCHLIST:
+                out[feature] = await self._watchlist_marker()
+            elif feature is Feature.HISTORY:
+                out[feature] = await self._history_marker()
+            else:
+                out[feature] = None
+        return out
+
+    async def _watchlist_marker(self) -> str | None:
+        return await self.tv.watchlist_stamp()  # one row, the metadata host as fallback
+
+    async def _history_marker(self) -> str:
+        route = "GET /status/sessions/history/all"
+        params: dict[str, str | int] = {
+            "sort": "viewedAt:desc",
+            "X-Plex-Container-Start": 0,
+            "X-Plex-Container-Size": 1,
+        }
+        if self.account_id is not None:
+            params["accountID"] = self.account_id
+        body = await self.server.http.get(
+            "/status/sessions/history/all", route=route, params=params
+        )
+        return _container_marker(body, route, "viewedAt")
+
+    async def library(self) -> dict[str, PlexLibraryItem]:
+        """Every movie, show and episode of the server by ratingKey (paged sweeps, per run)."""
+        if self._library is None:
+            found: dict[str, PlexLibraryItem] = {}
+            for section in await self.server.sections():
+                if section.type == "movie":
+                    rows = await self.server.library(section.key)
+                elif section.type == "show":
+                    rows = await self.server.library(section.key, MediaKind.SHOW)
+                    rows += await self.server.episodes_with_show_ids(section.key)
+                else:
+                    continue
+                found.update((row.rating_key, row) for row in rows)
+            self._library = await self._resolve_plex_only(found)
+        return self._library
+
+    async def _resolve_plex_only(
+        self, found: dict[str, PlexLibraryItem]
+    ) -> dict[str, PlexLibraryItem]:
+        """Give titles known only by a ``plex://`` guid the ids Plex's metadata provider has.
+
+        An unmatched item, or one read without ``Guid[]``, has nothing but its plex id
+        (tests/fixtures/real/plex/pms_episodes_new_agent_without_guids.json); what the provider
+        does not know stays so, and the planner reports it as unmatched.
+        """
+        wanted = dict.fromkeys(
+            ids["plex"]
+            for row in found.values()
+            for ids in (row.item.ids, row.item.show_ids)
+            if len(ids) == 1 and "plex" in ids
+        )
+        if not wanted:
+            return found
+        resolved: dict[str, Mapping[str, str]] = {}
+        for plex_id in list(wanted)[:PLEX_PROVIDER_LOOKUPS]:
+            try:
+                item = await self.tv.provider_item(plex_id)
+            except CrosswatchApiError:
+                break  # the provider is down: the titles stay unresolved this run
+            if item is not None and set(item.ids) - {"plex"}:
+                resolved[plex_id] = item.ids
+        if not resolved:
+            return found
+        return {key: _with_provider_ids(row, resolved) for key, row in found.items()}
+
+    async def read(self, feature: Feature) -> Inventory:
+        """Watchlist pages; history pages named through the library; ratings from the library."""
+        if feature is Feature.WATCHLIST:
+            return await self.offload(Inventory.from_watchlist, await self.tv.watchlist())
+        library = await self.library()
+        if feature is Feature.RATINGS:
+            return await self.offload(_plex_ratings, library)
+        plays = await self.server.history(account_id=self.account_id)
+        return await self.offload(_plex_plays, library, plays)
+
+    async def read_changes(
+        self, feature: Feature, base: Inventory, since: float
+    ) -> Inventory | None:
+        """Plays viewed from ``since`` on, named one title at a time (no library sweep).
+
+        More new titles than ``PLEX_NAMING_LIMIT`` are named by a whole read instead.
+        """
+        if feature is not Feature.HISTORY:
+            return None
+        rows = await self.server.history(since=from_timestamp(since), account_id=self.account_id)
+        keys = {row.rating_key for row in rows}
+        if len(keys) > PLEX_NAMING_LIMIT:
+            return None
+        named: dict[str, MediaItem] = {}
+        for key in sorted(keys):
+            try:
+                named[key] = (await self.server.metadata(key)).item
+            except NotFoundError:
+                continue  # gone from the library: a whole read leaves its plays out too
+        plays = [
+            Play(item=named[row.rating_key], watched_at=row.viewed_at)
+            for row in rows
+            if row.rating_key in named
+        ]
+        return await self.offload(_plays_since, base, since, plays)
+
+    async def _rating_key(self, item: MediaItem) -> str | None:
+        if self._by_ids is None:
+            self._by_ids = await self.offload(_rating_keys_by_id, await self.library())
+        own = {f"{item.kind}:{k}:{v}" for k, v in item.ids.items()}
+        lookup = next(((k, self._by_ids[k]) for k in _id_keys(item) if k in self._by_ids), None)
+        if lookup is None or lookup[0] in own:
+            return None if lookup is None else lookup[1]
+        # Found by show + season/number: not when the episode's own ids name another one.
+        found = (await self.library())[lookup[1]].item
+        if any(found.ids.get(k) not in (None, v) for k, v in item.ids.items()):
+            return None
+        return lookup[1]
+
+    async def write(
+        self, feature: Feature, action: Action, changes: Sequence[Change]
+    ) -> Sequence[Change]:
+        """One change per request (Plex has no batch endpoints); returns the titles Plex lacks."""
+        unknown: list[Change] = []
+        for change in changes:
+            add = action is Action.ADD
+            if feature is Feature.WATCHLIST:
+                key = await self.tv.resolve_rating_key(change.item)
+                if key is None:  # discover does not know the title
+                    unknown.append(change)
+                    continue
+                await (self.tv.watchlist_add if add else self.tv.watchlist_remove)(key)
+                continue
+            key = await self._rating_key(change.item)
+            if key is None:  # not in the server's library
+                unknown.append(change)
+            elif feature is Feature.HISTORY:
+                await (self.server.mark_watched if add else self.server.mark_unwatched)(key)
+            else:
+                await self.server.rate(key, float(change.rating) if add and change.rating else None)
+        return unknown
+
+
+def _rating_keys_by_id(library: Mapping[str, PlexLibraryItem]) -> dict[str, str]:
+    """The library's rating keys by every id key of their items."""
+    return {key: rating_key for rating_key, row in library.items() for key in _id_keys(row.item)}
+
+
+def _plex_ratings(library: Mapping[str, PlexLibraryItem]) -> Inventory:
+    """The ratings the library's items carry."""
+    return Inventory.from_ratings(
+        Rating(item=row.item, rating=rating, rated_at=row.rated_at)
+        for row in library.values()
+        if (rating := row.rating) is not None
+    )
+
+
+def _plex_plays(
+    library: Mapping[str, PlexLibraryItem], plays: Sequence[PlexHistoryEntry]
+) -> Inventory:
+    """The owner's plays, named through the library (a play of a title it lacks is left out)."""
+    return Inventory.from_plays(
+        Play(item=library[p.rating_key].item, watched_at=p.viewed_at)
+        for p in plays
+        if p.rating_key in library
+    )
+
+
+def _with_provider_ids(
+    row: PlexLibraryItem, resolved: Mapping[str, Mapping[str, str]]
+) -> PlexLibraryItem:
+    """``row`` with the provider's ids where its own (or its show's) were only a plex id."""
+    item = row.item
+    ids = resolved.get(item.ids["plex"]) if set(item.ids) == {"plex"} else None
+    show = resolved.get(item.show_ids["plex"]) if set(item.show_ids) == {"plex"} else None
+    if ids is None and show is None:
+        return row
+    item = replace(item, ids=ids or item.ids, show_ids=show or item.show_ids)
+    return replace(row, item=item)
+
+
+def _container_marker(body: object, route: str, stamp: str) -> str:
+    container = body.get("MediaContainer") if isinstance(body, Mapping) else None
+    if not isinstance(container, Mapping):
+        raise InvalidResponseError("plex", route, "no MediaContainer")
+    rows = container.get("Metadata")
+    first = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], Mapping) else {}
+    return f"{container.get('totalSize')}|{first.get('ratingKey')}|{first.get(stamp)}"

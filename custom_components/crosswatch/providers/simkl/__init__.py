@@ -1,0 +1,1 @@
+"""SIMKL: client, PIN sign-in, account, sync side and scrobble sink."""

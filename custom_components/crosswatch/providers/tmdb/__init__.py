@@ -1,0 +1,1 @@
+"""TMDb: client (details, search, images; cached), key sign-in and the metadata account."""

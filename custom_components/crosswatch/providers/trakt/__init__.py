@@ -1,0 +1,1 @@
+"""Trakt: client, OAuth sign-in, account, sync side and scrobble sink."""

@@ -1,0 +1,105 @@
+"""One account as a sync pair reads and writes it: the ``SyncSide`` protocol and shared helpers.
+
+Each provider's ``side.py`` implements it over its client; the pair runner and
+``benchmarks/sync.py`` drive them. A side reads a feature only when its activity marker moved
+(the runner decides) and, where the service allows, only what changed since the last read
+(``read_changes``), merged into the baseline.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from ..api.models import Feature, Play, WriteResult
+from .inventory import Inventory
+from .offload import Offload
+from .plan import Action, Change
+
+if TYPE_CHECKING:
+    from .planner import Capabilities
+
+
+# The most items one write request carries (Trakt and SIMKL document 100 per POST).
+WRITE_BATCH: Final = 100
+
+
+class SyncSide(Protocol):
+    """One account as a sync pair reads and writes it."""
+
+    service: str
+    # The ``service`` names its clients' errors carry (Plex: plex.tv, discover and the server).
+    error_services: frozenset[str]
+    # How many changes one ``write`` call may carry.
+    batch_size: int
+    # Where inventories are built from what was read (Home Assistant: the executor).
+    offload: Offload
+
+    async def capabilities(self) -> Capabilities:
+        """What the account accepts (may cost one request the first time)."""
+
+    async def markers(self, features: Sequence[Feature]) -> dict[Feature, str | None]:
+        """Activity stamps per feature; ``None`` where the service has none."""
+
+    async def read(self, feature: Feature) -> Inventory:
+        """Read the whole inventory of ``feature``."""
+
+    async def read_changes(
+        self, feature: Feature, base: Inventory, since: float
+    ) -> Inventory | None:
+        """``base`` (what the side held at its last read) updated with what changed since ``since``.
+
+        ``None`` when only a whole read can tell: the feature has no read of changes, or the
+        change lies where such a read cannot see it.
+        """
+
+    async def write(
+        self, feature: Feature, action: Action, changes: Sequence[Change]
+    ) -> Sequence[Change]:
+        """Write one batch of same-kind changes; return those the service did not know.
+
+        Raises an ``api.errors`` error when the whole batch failed.
+        """
+
+
+def _stamp(body: Mapping[str, Any], group: str, key: str) -> str:
+    section = body.get(group)
+    return str(section.get(key)) if isinstance(section, Mapping) else "None"
+
+
+def _plays_since(base: Inventory, since: float, plays: Sequence[Play]) -> Inventory | None:
+    """``base`` with the plays from ``since`` on replaced by ``plays``, if that only adds."""
+    return only_additions(base, base.with_plays_since(since, plays))
+
+
+def only_additions(base: Inventory, fresh: Inventory) -> Inventory | None:
+    """``fresh`` when it adds plays to ``base`` and loses none; else ``None``: read whole.
+
+    The side's marker moved, so a read of changes that shows nothing new missed the change: it
+    lies before the window (a removal, a play posted with an older time). One that loses plays
+    holds a removal or a short answer; a whole read, under the snapshot guards, tells which.
+    """
+    if any(key not in fresh.entries for key in base.entries):
+        return None
+    grew = False
+    for key, entry in fresh.entries.items():
+        before = base.entries.get(key)
+        if before is entry:
+            continue
+        if before is not None and Counter(before.plays) - Counter(entry.plays):
+            return None
+        grew = grew or before is None or len(entry.plays) > len(before.plays)
+    return fresh if grew else None
+
+
+def unknown_to_service(changes: Sequence[Change], result: WriteResult) -> list[Change]:
+    """The changes whose item the service listed as ``not_found`` (by any shared id)."""
+    if not result.not_found:
+        return []
+    named = {(k, str(v)) for ids in result.not_found_ids for k, v in ids.items()}
+    return [
+        c
+        for c in changes
+        if any((k, v) in named for k, v in {**c.item.show_ids, **c.item.ids}.items())
+    ]
