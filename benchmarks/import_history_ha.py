@@ -244,7 +244,7 @@ async def main(seed: str, *, trace_memory: bool) -> None:
         async_test_home_assistant,
     )
 
-    from custom_components.crosswatch.providers.base import CLOCK_KEY
+    from custom_components.crosswatch.providers.base import CLOCK_KEY  # noqa: PLC0415
 
     data, counts = trakt_export(seed)
     print(f"Trakt export of seed {seed}: {len(data) / 1024:.0f} KiB zipped, {counts}")
