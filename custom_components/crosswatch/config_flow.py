@@ -74,6 +74,7 @@ from .const import (
     Removals,
     Service,
 )
+from .import_flow import SUBENTRY_IMPORT_HISTORY, ImportHistoryFlow
 from .providers.base import LoginDeniedError, LoginExpiredError, get_clock
 from .providers.endpoints import Endpoints
 from .providers.plex.account import plex_server_users
@@ -214,6 +215,7 @@ class CrosswatchConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         types: dict[str, type[ConfigSubentryFlow]] = {}
         if PROVIDERS[service].sync_features:
             types[SUBENTRY_SYNC_PAIR] = SyncPairFlow
+            types[SUBENTRY_IMPORT_HISTORY] = ImportHistoryFlow
         if PROVIDERS[service].scrobble_source:
             types[SUBENTRY_SCROBBLE_ROUTE] = ScrobbleRouteFlow
         return types

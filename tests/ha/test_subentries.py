@@ -62,8 +62,12 @@ async def test_subentry_types_per_service(hass: HomeAssistant, sim_urls: Simulat
     assert set(CrosswatchConfigFlow.async_get_supported_subentry_types(plex)) == {
         "sync_pair",
         "scrobble_route",
+        "import_history",
     }
-    assert set(CrosswatchConfigFlow.async_get_supported_subentry_types(simkl)) == {"sync_pair"}
+    assert set(CrosswatchConfigFlow.async_get_supported_subentry_types(simkl)) == {
+        "sync_pair",
+        "import_history",
+    }
     assert CrosswatchConfigFlow.async_get_supported_subentry_types(tmdb) == {}
 
 

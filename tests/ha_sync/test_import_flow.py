@@ -1,0 +1,159 @@
+"""The *Import history* flow: upload, preview, confirm, progress, outcome (over the simulator)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from homeassistant.components import persistent_notification
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
+
+from custom_components.crosswatch.api.models import Feature
+from custom_components.crosswatch.history_jobs import prepared_side
+from tests.ha_sync.conftest import trakt_entry
+from tests.ha_sync.helpers import setup_entries
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+    from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+    from simulator.testing import Simulator
+
+REAL = Path(__file__).parent.parent / "fixtures" / "real"
+FLOW = "import_history"
+
+
+async def upload(
+    hass: HomeAssistant, client_factory: ClientSessionGenerator, name: str, data: bytes
+) -> str:
+    """Upload through Home Assistant's file upload, as the frontend's file selector does."""
+    assert await async_setup_component(hass, "file_upload", {})
+    client = await client_factory()
+    form = aiohttp.FormData()
+    form.add_field("file", data, filename=name, content_type="application/octet-stream")
+    response = await client.post("/api/file_upload", data=form)
+    assert response.status == 200, await response.text()
+    file_id: str = (await response.json())["file_id"]
+    return file_id
+
+
+async def finish_progress(hass: HomeAssistant, result: dict[str, Any]) -> dict[str, Any]:
+    """Wait out a progress step and take the flow on to its next step."""
+    assert result["type"] is FlowResultType.SHOW_PROGRESS, result
+    await hass.async_block_till_done(wait_background_tasks=True)
+    done = await hass.config_entries.subentries.async_configure(result["flow_id"])
+    if done["type"] is FlowResultType.SHOW_PROGRESS_DONE:
+        done = await hass.config_entries.subentries.async_configure(result["flow_id"])
+    return done
+
+
+async def plays(hass: HomeAssistant, entry: MockConfigEntry) -> Counter[str]:
+    history = await prepared_side(hass, entry).read(Feature.HISTORY)
+    return Counter({key: len(e.plays) for key, e in history.entries.items()})
+
+
+async def test_upload_preview_confirm_progress_outcome(
+    hass: HomeAssistant, sim_urls: Simulator, hass_client: ClientSessionGenerator
+) -> None:
+    entry = await trakt_entry(hass, sim_urls)
+    await setup_entries(hass, entry)
+    before = await plays(hass, entry)
+    csv = (
+        b"kind,ids,title,year,watched_at\n"
+        b"movie,imdb:tt1375666,Inception,2010,2001-01-01T20:00:00Z\n"
+        b"movie,imdb:tt0137523,Fight Club,1999,2001-01-02T20:00:00Z\n"
+        b"movie,,,,2001-01-03T20:00:00Z\n"
+    )
+    file_id = await upload(hass, hass_client, "mine.csv", csv)
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, FLOW), context={"source": "user"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"file": file_id, "features": ["history"]}
+    )
+    result = await finish_progress(hass, result)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "confirm"
+    preview = result["description_placeholders"]["preview"]
+    assert "**2 to add**" in preview
+    assert "Inception (2010)" in preview
+    assert "mine.csv, row 4, column ids: neither ids nor a title" in preview
+    assert await plays(hass, entry) == before  # nothing written before the confirm
+
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    result = await finish_progress(hass, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "import_done"
+    assert result["description_placeholders"]["written"] == "history 2"
+    added = await plays(hass, entry) - before
+    assert sum(added.values()) == 2
+    notes = persistent_notification._async_get_or_create_notifications(hass)
+    assert any("mine.csv, row 4" in n["message"] for n in notes.values())
+    assert not entry.subentries  # the flow leaves no subentry behind
+
+    # The same file again: nothing to add, said at once.
+    file_id = await upload(hass, hass_client, "mine.csv", csv)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, FLOW), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"file": file_id, "features": ["history"]}
+    )
+    result = await finish_progress(hass, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "nothing_to_import"
+
+
+async def test_an_unreadable_upload_returns_to_the_form_with_the_reason(
+    hass: HomeAssistant, sim_urls: Simulator, hass_client: ClientSessionGenerator
+) -> None:
+    entry = await trakt_entry(hass, sim_urls)
+    await setup_entries(hass, entry)
+    file_id = await upload(hass, hass_client, "notes.csv", b"a,b\n1,2\n")
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, FLOW), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"file": file_id, "features": ["history"]}
+    )
+    result = await finish_progress(hass, result)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": "file_unreadable"}
+    assert (
+        "not a CrossWatch, Letterboxd or IMDb export"
+        in result["description_placeholders"]["reason"]
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"file": file_id, "features": []}
+    )
+    assert result["errors"] == {"features": "no_features"}
+
+
+async def test_a_letterboxd_export_zip_into_simkl_through_the_flow(
+    hass: HomeAssistant, sim_urls: Simulator, hass_client: ClientSessionGenerator
+) -> None:
+    from tests.ha.conftest import simkl_entry  # noqa: PLC0415
+
+    entry = simkl_entry()
+    await setup_entries(hass, entry)
+    diary = (REAL / "letterboxd" / "diary.csv").read_bytes()
+    file_id = await upload(hass, hass_client, "diary.csv", diary)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, FLOW), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"file": file_id, "features": ["history"]}
+    )
+    result = await finish_progress(hass, result)
+    # Letterboxd rows carry no ids: without TMDb they are matched only by what SIMKL holds.
+    assert result["type"] in (FlowResultType.FORM, FlowResultType.ABORT)
+    text = result["description_placeholders"]["preview"]
+    assert "unmatched" in text
