@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from simulator.catalogue import Episode, Movie
+from simulator.catalogue import Episode, Movie, Show
 from simulator.clock import iso_ms
 from simulator.testing import Simulator
 
@@ -142,13 +142,14 @@ async def test_show_progress_is_null_next_when_everything_aired_was_seen(
     sim: Simulator, http: aiohttp.ClientSession
 ) -> None:
     show = sim.item("Parks and Recreation")
+    assert isinstance(show, Show)
     user = sim.state.trakt.users[next(iter(sim.state.trakt.users))]
     user.history = [p for p in user.history if getattr(p.item, "show", None) is not show]
     status, body = await _get(sim, http, f"/shows/{show.trakt}/progress/watched")
     assert status == 200
     assert (body["completed"], body["last_episode"]) == (0, None)
     assert (body["next_episode"]["season"], body["next_episode"]["number"]) == (1, 1)
-    eps = [{"ids": {"trakt": e.trakt}} for e in show.episodes]  # type: ignore[attr-defined]
+    eps = [{"ids": {"trakt": e.trakt}} for e in show.episodes]
     await _post(sim, http, "/sync/history", {"episodes": eps})
     _, body = await _get(sim, http, f"/shows/{show.trakt}/progress/watched")
     assert body["next_episode"] is None

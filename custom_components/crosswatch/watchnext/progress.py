@@ -1,0 +1,292 @@
+"""Continue watching: resume points from each service, and what a progress pair should change.
+
+Where they come from (real examples under tests/fixtures/real/):
+- Trakt ``GET /sync/playback``: ``progress`` (percent), ``paused_at``, playback ``id``
+  (trakt/sync_playback.json; older rows have no ``id``: sync_playback_movies_without_id.json).
+- SIMKL ``GET /sync/playback``: the same fields; an episode is ``season``/``episode`` with the
+  TVDB numbering in ``tvdb_season``/``tvdb_number`` (AniDB numbering for anime otherwise:
+  simkl/sync_playback.json).
+- Plex: ``viewOffset`` (ms) against ``duration`` on a library item, stamped by ``lastViewedAt``.
+
+Rules of the plan: the newest resume point wins; a point that would count as watched on the side
+it goes to is never carried (a resume point never marks anything watched); a point that vanished
+from one side is removed from the other only when removals are on, and never put back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from custom_components.crosswatch.api.ids import normalize_ids
+from custom_components.crosswatch.api.models import STRONG_ID_TYPES, MediaItem, MediaKind
+from custom_components.crosswatch.api.plex import PlexLibraryItem
+from custom_components.crosswatch.api.simkl import simkl_ids
+from custom_components.crosswatch.api.trakt import item_from_row
+from custom_components.crosswatch.api.wire import parse_time
+
+# Trakt and SIMKL count a stop at 80% or more as watched; Plex marks an item watched past 90%.
+TRAKT_WATCHED_AT: Final = 80.0
+SIMKL_WATCHED_AT: Final = 80.0
+PLEX_WATCHED_AT: Final = 90.0
+# Progress differences below this (percent) are the same point seen through rounding.
+TOLERANCE: Final = 1.0
+# Trakt answers 422 below 1% (tests/fixtures/real/trakt/scrobble_pause_422.json and docs).
+MIN_PROGRESS: Final = 1.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResumePoint:
+    """Where one movie or episode was left: a percentage at a time, with the service's handle.
+
+    ``ref`` is what removes it there: Trakt's and SIMKL's playback id, Plex's ratingKey.
+    """
+
+    item: MediaItem
+    progress: float
+    at: datetime | None
+    ref: str | None = None
+    duration_ms: int | None = None  # Plex: what a percentage becomes in milliseconds
+
+
+def _float(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _ref(value: object) -> str | None:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def trakt_points(rows: Iterable[object]) -> list[ResumePoint]:
+    """Parse Trakt playback rows (movies and episodes)."""
+    out: list[ResumePoint] = []
+    for row in rows:
+        if not isinstance(row, Mapping):
+            continue
+        item = item_from_row(row)
+        progress = _float(row.get("progress"))
+        if item is None or progress is None or item.kind not in _PLAYABLE:
+            continue
+        out.append(
+            ResumePoint(
+                item=item,
+                progress=progress,
+                at=parse_time(row.get("paused_at")),
+                ref=_ref(row.get("id")),
+            )
+        )
+    return out
+
+
+_PLAYABLE: Final = (MediaKind.MOVIE, MediaKind.EPISODE)
+
+
+def _obj(row: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = row.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def simkl_points(rows: Iterable[object]) -> list[ResumePoint]:
+    """Parse SIMKL playback rows; episodes take the TVDB numbering when SIMKL gives it."""
+    out: list[ResumePoint] = []
+    for row in rows:
+        if not isinstance(row, Mapping):
+            continue
+        progress = _float(row.get("progress"))
+        if progress is None:
+            continue
+        at, ref = parse_time(row.get("paused_at")), _ref(row.get("id"))
+        if row.get("type") == "movie" or "movie" in row:
+            movie = _obj(row, "movie")
+            ids = simkl_ids(_obj(movie, "ids"))
+            if ids:
+                title = movie.get("title")
+                item = MediaItem(
+                    kind=MediaKind.MOVIE,
+                    ids=ids,
+                    title=title if isinstance(title, str) else None,
+                    year=_int(movie.get("year")),
+                )
+                out.append(ResumePoint(item=item, progress=progress, at=at, ref=ref))
+            continue
+        show, episode = _obj(row, "show") or _obj(row, "anime"), _obj(row, "episode")
+        season = _int(episode.get("tvdb_season"))
+        number = _int(episode.get("tvdb_number"))
+        if season is None or number is None:
+            season, number = _int(episode.get("season")), _int(episode.get("episode"))
+        show_ids = simkl_ids(_obj(show, "ids"))
+        if season is None or number is None or not show_ids:
+            continue
+        title = show.get("title")
+        item = MediaItem(
+            kind=MediaKind.EPISODE,
+            ids={},
+            year=_int(show.get("year")),
+            show_ids=show_ids,
+            show_title=title if isinstance(title, str) else None,
+            season=season,
+            number=number,
+        )
+        out.append(ResumePoint(item=item, progress=progress, at=at, ref=ref))
+    return out
+
+
+def plex_points(entries: Iterable[PlexLibraryItem]) -> list[ResumePoint]:
+    """Library items with a resume offset (``viewOffset`` over ``duration``)."""
+    out: list[ResumePoint] = []
+    for entry in entries:
+        offset, duration = entry.view_offset_ms, entry.duration_ms
+        if not offset or not duration or entry.item.kind not in _PLAYABLE:
+            continue
+        out.append(
+            ResumePoint(
+                item=entry.item,
+                progress=min(100.0, offset / duration * 100.0),
+                at=entry.last_viewed_at,
+                ref=entry.rating_key,
+                duration_ms=duration,
+            )
+        )
+    return out
+
+
+def match_keys(item: MediaItem) -> frozenset[str]:
+    """Every key two services could agree on for one movie or episode.
+
+    Movies by any strong id; episodes by their own ids and by each show id with season/number.
+    """
+    kind = item.kind.value
+    keys = {f"{kind}:{t}:{item.ids[t]}" for t in STRONG_ID_TYPES if item.ids.get(t)}
+    if item.kind is MediaKind.EPISODE and item.season is not None and item.number is not None:
+        show_ids = normalize_ids(item.show_ids)
+        keys |= {
+            f"episode:show:{t}:{show_ids[t]}:{item.season}:{item.number}"
+            for t in STRONG_ID_TYPES
+            if show_ids.get(t)
+        }
+    return frozenset(keys)
+
+
+class Action(StrEnum):
+    """What a progress change does on its side."""
+
+    SET = "set"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProgressChange:
+    """One write: set ``point``'s progress on ``side`` ("a"/"b"), or remove ``point`` there."""
+
+    side: str
+    action: Action
+    point: ResumePoint  # SET: the winning point (other side's item); REMOVE: the side's own point
+    target: ResumePoint | None = None  # SET over an existing point: the one it replaces
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressPlan:
+    """The changes, and the keys both sides share afterwards (the next run's baseline)."""
+
+    changes: list[ProgressChange]
+    baseline: frozenset[str]
+    skipped_watched: int = 0
+
+
+def _index(points: Sequence[ResumePoint]) -> dict[str, ResumePoint]:
+    out: dict[str, ResumePoint] = {}
+    for point in points:
+        for key in match_keys(point.item):
+            out.setdefault(key, point)
+    return out
+
+
+def _newer(a: ResumePoint, b: ResumePoint) -> bool:
+    return a.at is not None and (b.at is None or a.at > b.at)
+
+
+class _Planner:
+    """One run of ``plan_progress`` (its bookkeeping, split out to keep each step short)."""
+
+    def __init__(self, known: frozenset[str], limits: dict[str, float], *, removals: bool) -> None:
+        self.known, self.removals, self.limits = known, removals, limits
+        self.changes: list[ProgressChange] = []
+        self.shared: set[str] = set()
+        self.skipped = 0
+
+    def carry(self, side: str, point: ResumePoint, target: ResumePoint | None) -> bool:
+        """Set ``point`` on ``side`` unless it would count as watched there or is empty."""
+        if point.progress >= self.limits[side]:
+            self.skipped += 1
+            return False
+        if point.progress < MIN_PROGRESS:
+            return False
+        change = ProgressChange(side=side, action=Action.SET, point=point, target=target)
+        self.changes.append(change)
+        return True
+
+    def both(self, a: ResumePoint, b: ResumePoint) -> None:
+        """Both sides have it: the newer one wins when they differ."""
+        keys = match_keys(a.item) | match_keys(b.item)
+        same = abs(a.progress - b.progress) <= TOLERANCE
+        if (
+            same
+            or (_newer(a, b) and self.carry("b", a, b))
+            or (_newer(b, a) and self.carry("a", b, a))
+        ):
+            self.shared |= keys
+
+    def one(self, side: str, point: ResumePoint) -> None:
+        """Only ``side`` has it: new there (carry it over) or dropped by the other side."""
+        keys = match_keys(point.item)
+        if keys & self.known:
+            if self.removals:
+                self.changes.append(ProgressChange(side=side, action=Action.REMOVE, point=point))
+            return
+        if self.carry("b" if side == "a" else "a", point, None):
+            self.shared |= keys
+
+
+def plan_progress(
+    a: Sequence[ResumePoint],
+    b: Sequence[ResumePoint],
+    baseline: Iterable[str] = (),
+    *,
+    removals: bool = False,
+    watched_at: tuple[float, float] = (TRAKT_WATCHED_AT, TRAKT_WATCHED_AT),
+) -> ProgressPlan:
+    """Decide the writes that bring two sides' resume points together.
+
+    ``baseline``: keys of points both sides had after the last run; a point missing on one side
+    whose keys are in it was removed there. ``watched_at``: the percentage from which side a
+    and side b would count an item as watched (a point at or past it is not carried).
+    """
+    limits = {"a": watched_at[0], "b": watched_at[1]}
+    planner = _Planner(frozenset(baseline), limits, removals=removals)
+    index_b = _index(b)
+    matched_b: set[int] = set()
+    for point in a:
+        other = next((index_b[k] for k in match_keys(point.item) if k in index_b), None)
+        if other is None:
+            planner.one("a", point)
+        else:
+            matched_b.add(id(other))
+            planner.both(point, other)
+    for point in b:
+        if id(point) not in matched_b:
+            planner.one("b", point)
+    return ProgressPlan(planner.changes, frozenset(planner.shared), planner.skipped)
+
+
+def offset_ms(point: ResumePoint, duration_ms: int) -> int:
+    """A percentage as a Plex offset into an item of ``duration_ms``."""
+    return int(duration_ms * point.progress / 100.0)
