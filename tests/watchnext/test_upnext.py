@@ -59,7 +59,7 @@ def _watched_row(trakt: int, title: str, at: str | None) -> dict[str, object]:
 
 
 def test_first_fill_reads_the_most_recent_shows_then_only_moved_ones() -> None:
-    state = TraktUpNext(limit=2, first_fill_reads=25)
+    state = TraktUpNext(limit=1, first_fill_reads=25)
     rows = [
         _watched_row(1, "Old", "2020-01-01T00:00:00.000Z"),
         _watched_row(2, "New", "2026-01-01T00:00:00.000Z"),
@@ -69,22 +69,24 @@ def test_first_fill_reads_the_most_recent_shows_then_only_moved_ones() -> None:
     ]
     assert state.needs_list(None)
     first = state.to_read(rows)
-    assert [key for key, _, _ in first] == ["2", "3", "1", "4"]  # limit 2 -> up to 4 reads
+    assert [key for key, _, _ in first] == ["2", "3"]  # limit 1 -> up to 2 reads
+    assert state.seen == {"1": datetime(2020, 1, 1, tzinfo=UTC), "4": None}  # taken as seen
     for key, show, at in first:
         entry = None if key == "1" else UpNext(show=show, season=1, number=2, last_watched_at=at)
         state.record(key, entry, at)
     state.marker = "2026-01-01T00:00:00.000Z"
     assert not state.needs_list("2026-01-01T00:00:00.000Z")
     assert state.needs_list("2026-02-01T00:00:00.000Z")
-    assert [e.show.title for e in state.listed()] == ["New", "Mid"]
+    assert [e.show.title for e in state.listed()] == ["New"]
+    assert sorted(state.entries) == ["2", "3"]
     # one new play of "Old": only that show is read again
     moved = [*rows[:1], *rows[1:]]
     moved[0] = _watched_row(1, "Old", "2026-02-01T00:00:00.000Z")
     assert [key for key, _, _ in state.to_read(moved)] == ["1"]
     # a show that left the list (history removed) is forgotten
-    state.forget_missing(moved[:3])
-    assert sorted(state.seen) == ["1", "2", "3"]
-    assert "4" not in state.entries
+    state.forget_missing(moved[:2])
+    assert sorted(state.seen) == ["1", "2"]
+    assert sorted(state.entries) == ["2"]
 
 
 def test_watched_row_needs_a_trakt_id() -> None:

@@ -154,16 +154,20 @@ class TraktUpNext:
         return marker is None or marker != self.marker
 
     def to_read(self, rows: Sequence[object]) -> list[tuple[str, MediaItem, datetime | None]]:
-        """Shows whose progress must be read, most recently watched first.
+        """Shows whose progress must be read now, most recently watched first.
 
         Known shows are re-read only when their ``last_watched_at`` moved. The first fill reads
-        shows until ``limit`` of them could fill the list, at most ``first_fill_reads``.
+        the most recent shows, enough to fill the list twice (at most ``first_fill_reads``); the
+        older ones are taken as seen, so they are read again only once they are watched again.
         """
         shows = [s for row in rows if (s := show_from_watched_row(row)) is not None]
         shows.sort(key=lambda s: _stamp(s[2]), reverse=True)
-        if not self.seen:
-            return shows[: min(self.first_fill_reads, max(self.limit, 0) * 2)]
-        return [s for s in shows if s[0] not in self.seen or self.seen[s[0]] != s[2]]
+        if self.seen:
+            return [s for s in shows if s[0] not in self.seen or self.seen[s[0]] != s[2]]
+        first = shows[: min(self.first_fill_reads, max(self.limit, 0) * 2)]
+        for key, _, at in shows[len(first) :]:
+            self.seen[key] = at
+        return first
 
     def forget_missing(self, rows: Sequence[object]) -> None:
         """Drop shows that left the watched list (their history was removed)."""

@@ -1,0 +1,134 @@
+"""One account's calendar and up-next list, refreshed with the fewest documented requests.
+
+A poll starts from the account's activity stamps (Trakt ``/sync/last_activities``, SIMKL
+``/sync/activities``), which the sync runner reads anyway. Nothing else is requested unless a
+stamp moved or the calendar is due (every few hours: air dates change without any activity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from custom_components.crosswatch.api.wire import parse_time
+
+from .calendar import CalendarCache, Upcoming, poll_window, upcoming_episodes, upcoming_movies
+from .upnext import (
+    DEFAULT_LIMIT,
+    TraktUpNext,
+    UpNext,
+    from_trakt_progress,
+    merge_simkl,
+    ordered,
+    simkl_rows,
+)
+
+if TYPE_CHECKING:
+    from .reads import SimklWatchReads, TraktWatchReads
+
+CALENDAR_EVERY: Final = timedelta(hours=6)
+
+
+def _stamp(activities: Mapping[str, Any], group: str, key: str) -> str:
+    value = activities.get(group)
+    stamp = value.get(key) if isinstance(value, Mapping) else None
+    return stamp if isinstance(stamp, str) else ""
+
+
+@dataclass(slots=True)
+class TraktWatchNext:
+    """A Trakt account's upcoming calendar and up-next list."""
+
+    reads: TraktWatchReads
+    limit: int = DEFAULT_LIMIT
+    calendar_every: timedelta = CALENDAR_EVERY
+    calendar: CalendarCache = field(default_factory=CalendarCache)
+    upnext: TraktUpNext = field(init=False)
+    calendar_marker: str | None = None
+
+    def __post_init__(self) -> None:
+        """Size the up-next list."""
+        self.upnext = TraktUpNext(limit=self.limit)
+
+    async def refresh(self, activities: Mapping[str, Any], now: datetime) -> bool:
+        """Bring both up to date; return whether anything was read."""
+        read = await self._refresh_calendar(activities, now)
+        return await self._refresh_upnext(activities) or read
+
+    async def _refresh_calendar(self, activities: Mapping[str, Any], now: datetime) -> bool:
+        # The shows and movies "my" calendars follow change with the watchlist.
+        marker = _stamp(activities, "watchlist", "updated_at")
+        due = self.calendar.read_at is None or now - self.calendar.read_at >= self.calendar_every
+        if not due and marker == self.calendar_marker:
+            return False
+        start, days = poll_window(now)
+        self.calendar.replace(start, days, await self._read_window(start, days), now)
+        self.calendar_marker = marker
+        return True
+
+    async def _read_window(self, start: date, days: int) -> list[Upcoming]:
+        shows = upcoming_episodes(await self.reads.calendar_shows(start, days))
+        return shows + upcoming_movies(await self.reads.calendar_movies(start, days))
+
+    async def _refresh_upnext(self, activities: Mapping[str, Any]) -> bool:
+        # A new play moves episodes.watched_at; hiding a show from progress moves shows.hidden_at.
+        marker = "|".join(
+            (_stamp(activities, "episodes", "watched_at"), _stamp(activities, "shows", "hidden_at"))
+        )
+        if not self.upnext.needs_list(marker):
+            return False
+        rows = await self.reads.watched_shows()
+        self.upnext.forget_missing(rows)
+        for key, show, at in self.upnext.to_read(rows):
+            progress = await self.reads.show_progress(key)
+            self.upnext.record(key, from_trakt_progress(show, progress, at), at)
+        self.upnext.marker = marker
+        return True
+
+    async def events(self, start: datetime, end: datetime) -> list[Upcoming]:
+        """Entries of ``[start, end)``: from the cache, after at most one bounded read."""
+        last_day = (end - timedelta(microseconds=1)).date() + timedelta(days=1)
+        window = self.calendar.read_for(start.date(), last_day)
+        if window is not None:
+            self.calendar.store(*window, await self._read_window(*window))
+        return self.calendar.between(start, end)
+
+    def up_next(self) -> list[UpNext]:
+        """The sensor's list, most recently watched show first."""
+        return self.upnext.listed()
+
+
+@dataclass(slots=True)
+class SimklWatchNext:
+    """A SIMKL account's up-next list (``next_to_watch`` of the shows being watched)."""
+
+    reads: SimklWatchReads
+    limit: int = DEFAULT_LIMIT
+    entries: dict[str, UpNext] = field(default_factory=dict)
+    marker: str | None = None
+    removed_marker: str | None = None
+    since: datetime | None = None
+    loaded: bool = False
+
+    async def refresh(self, activities: Mapping[str, Any]) -> bool:
+        """Read what changed since the last poll; everything after a removal from a list."""
+        groups = ("tv_shows", "anime")
+        marker = "|".join(_stamp(activities, g, "all") for g in groups)
+        removed = "|".join(_stamp(activities, g, "removed_from_list") for g in groups)
+        if self.loaded and marker == self.marker:
+            return False
+        full = not self.loaded or self.since is None or removed != self.removed_marker
+        body = await self.reads.watching(None if full else self.since)
+        self.entries = merge_simkl(self.entries, simkl_rows(body), full=full)
+        # SIMKL's how-to: the next date_from is the activity stamp read now (server time).
+        stamps = [parse_time(_stamp(activities, g, "all")) for g in groups]
+        known = [s for s in stamps if s is not None]
+        self.since = max(known) if known else None
+        self.marker, self.removed_marker, self.loaded = marker, removed, True
+        return True
+
+    def up_next(self) -> list[UpNext]:
+        """The sensor's list, most recently watched show first."""
+        return ordered(self.entries.values(), self.limit)
