@@ -174,3 +174,18 @@ async def test_simkl_poll_reads_changes_since_the_last_stamp(
     ]
     assert "date_from" in rows[1]["query"]
     assert {e.show.title: e.label for e in watch.up_next()}[show.title] != label
+
+
+async def test_playback_reads_and_removals(sim: Simulator, session: aiohttp.ClientSession) -> None:
+    trakt_client, simkl_client = trakt(sim, session), simkl(sim, session)
+    inception = MediaItem(kind=MediaKind.MOVIE, ids={"imdb": "tt1375666"})
+    await trakt_client.scrobble("pause", inception, 40.0)
+    await simkl_client.scrobble("pause", inception, 30.0)
+    for reads in (TraktWatchReads(trakt_client.http), SimklWatchReads(simkl_client.http)):
+        [row] = await reads.playback()
+        assert row["movie"]["title"] == "Inception"
+        await sim.clock.sleep(1)  # deletes are writes: one per second
+        assert await reads.remove_playback(str(row["id"]))
+        await sim.clock.sleep(1)
+        assert not await reads.remove_playback(str(row["id"]))  # 404: already gone
+        assert await reads.playback() == []
