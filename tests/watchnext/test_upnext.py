@@ -121,7 +121,9 @@ def test_watching_rows_are_up_next_with_posters() -> None:
     entry = rows["583436"]
     assert entry is not None
     assert entry.label == "Emerald City S01E04"
-    assert entry.poster == "51/5152376528f644b91"
+    assert (
+        entry.poster == "https://wsrv.nl/?url=https://simkl.in/posters/51/5152376528f644b91_m.webp"
+    )
     assert entry.show.ids["tvdb"] == "295779"
     merged = merge_simkl({}, rows, full=True)
     assert list(merged) == ["583436"]

@@ -30,6 +30,13 @@ from .calendar import episode_label
 DEFAULT_LIMIT: Final = 10
 FIRST_FILL_READS: Final = 25
 _NEXT = re.compile(r"^(?:S(\d+))?E(\d+)$", re.IGNORECASE)
+# SIMKL's images go through wsrv.nl (its "Images" section); ``_m`` is the 340 px wide poster.
+SIMKL_POSTER: Final = "https://wsrv.nl/?url=https://simkl.in/posters/{path}_m.webp"
+
+
+def simkl_poster_url(path: str | None) -> str | None:
+    """The URL of a SIMKL poster path (``"51/5152376528f644b91"``)."""
+    return SIMKL_POSTER.format(path=path) if path else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,7 +49,7 @@ class UpNext:
     title: str | None = None
     episode_ids: Mapping[str, str] = field(default_factory=dict)
     last_watched_at: datetime | None = None
-    poster: str | None = None  # SIMKL's poster path; Trakt gives none (the glue asks TMDb)
+    poster: str | None = None  # SIMKL's poster URL; Trakt gives none (the glue asks TMDb)
 
     @property
     def label(self) -> str:
@@ -231,7 +238,7 @@ def simkl_rows(body: object) -> dict[str, UpNext | None]:
                 season=nxt[0],
                 number=nxt[1],
                 last_watched_at=parse_time(row.get("last_watched_at")),
-                poster=_text(show.get("poster")),
+                poster=simkl_poster_url(_text(show.get("poster"))),
             )
     return out
 
