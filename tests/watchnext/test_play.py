@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
 from custom_components.crosswatch.api.plex import PlexLibraryItem
-from custom_components.crosswatch.watchnext.play import find_on_plex, plex_media_id
+from custom_components.crosswatch.watchnext.play import find_on_plex, find_show, plex_media_id
 
 
 def _entry(rating_key: str, season: int, number: int, **ids: str) -> PlexLibraryItem:
@@ -48,3 +48,17 @@ def test_nothing_found_or_not_an_episode() -> None:
     missing = MediaItem(kind=MediaKind.EPISODE, show_ids={"tmdb": "1"}, season=3, number=3)
     assert find_on_plex([movie, _entry("1", 1, 1)], missing) is None
     assert find_on_plex([movie], MediaItem(kind=MediaKind.MOVIE, ids={"tvdb": "297990"})) is None
+
+
+def test_find_show_by_any_shared_id() -> None:
+    firefly = PlexLibraryItem(
+        rating_key="7",
+        item=MediaItem(kind=MediaKind.SHOW, ids={"tvdb": "78874", "plex": "5d9c086c"}),
+    )
+    episode = _entry("1", 1, 1, tvdb="78874")  # an episode with the same tvdb number
+    trakt_show = MediaItem(
+        kind=MediaKind.SHOW, ids={"trakt": "1", "slug": "firefly", "tvdb": "78874"}
+    )
+    assert find_show([episode, firefly], trakt_show) is firefly
+    other = MediaItem(kind=MediaKind.SHOW, ids={"tvdb": "1"})
+    assert find_show([episode, firefly], other) is None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 
-from custom_components.crosswatch.api.models import MediaItem, MediaKind
+from custom_components.crosswatch.api.models import STRONG_ID_TYPES, MediaItem, MediaKind
 
 from .progress import match_keys
 
@@ -49,3 +49,20 @@ def find_on_plex(library: Iterable[PlexLibraryItem], episode: MediaItem) -> Plex
         if fallback is None and keys & by_show:
             fallback = entry
     return fallback
+
+
+def _show_keys(item: MediaItem) -> set[str]:
+    return {f"{t}:{item.ids[t]}" for t in STRONG_ID_TYPES if item.ids.get(t)}
+
+
+def find_show(library: Iterable[PlexLibraryItem], show: MediaItem) -> PlexLibraryItem | None:
+    """The server's copy of a show, by any id both know (tvdb, imdb, tmdb, plex guid)."""
+    wanted = _show_keys(show)
+    return next(
+        (
+            entry
+            for entry in library
+            if entry.item.kind is MediaKind.SHOW and _show_keys(entry.item) & wanted
+        ),
+        None,
+    )
