@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 
 from custom_components.crosswatch.api.models import MediaItem, MediaKind, Play
-from custom_components.crosswatch.api.simkl import SimklClient
-from custom_components.crosswatch.api.trakt import TraktClient
+from custom_components.crosswatch.providers.simkl.client import SimklClient
+from custom_components.crosswatch.providers.trakt.client import TraktClient
 from custom_components.crosswatch.watchnext.poller import SimklWatchNext, TraktWatchNext
 from custom_components.crosswatch.watchnext.reads import SimklWatchReads, TraktWatchReads
 from simulator import credentials as cred

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parent.parent / "custom_components" / "crosswatch"
-PURE_LAYERS = ("api", "sync", "scrobble", "history_io")
+PURE_LAYERS = ("api", "sync", "scrobble", "history_io", "watchnext")
 # Inside each provider's folder, what talks to the service is pure too; only the account, its
 # sign-in steps, the provider declaration and the Plex scrobbler/webhook glue know Home Assistant.
 PURE_PROVIDER_MODULES = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
-from custom_components.crosswatch.api.plex import PlexLibraryItem
+from custom_components.crosswatch.providers.plex.client import PlexLibraryItem
 from custom_components.crosswatch.watchnext.play import find_on_plex, find_show, plex_media_id
 
 

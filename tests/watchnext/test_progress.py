@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
-from custom_components.crosswatch.api.plex import PlexLibraryItem
+from custom_components.crosswatch.providers.plex.client import PlexLibraryItem
 from custom_components.crosswatch.watchnext.progress import (
     PLEX_WATCHED_AT,
     TRAKT_WATCHED_AT,

@@ -16,7 +16,7 @@ from custom_components.crosswatch.api.models import STRONG_ID_TYPES, MediaItem, 
 from .progress import match_keys
 
 if TYPE_CHECKING:
-    from custom_components.crosswatch.api.plex import PlexLibraryItem
+    from custom_components.crosswatch.providers.plex.client import PlexLibraryItem
 
 PLEX_SCHEME: Final = "plex://"
 # The entity registry's ``platform`` of a player that HA's Plex integration provides.

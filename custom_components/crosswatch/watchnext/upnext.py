@@ -21,8 +21,8 @@ from typing import Any, Final
 
 from custom_components.crosswatch.api.ids import normalize_ids
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
-from custom_components.crosswatch.api.simkl import simkl_ids
 from custom_components.crosswatch.api.wire import parse_time
+from custom_components.crosswatch.providers.simkl.client import simkl_ids
 
 from .calendar import episode_label
 
