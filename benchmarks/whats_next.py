@@ -25,7 +25,6 @@ from custom_components.crosswatch.api.models import MediaItem, MediaKind, Play
 from custom_components.crosswatch.providers.simkl.client import SimklClient
 from custom_components.crosswatch.providers.trakt.client import TraktClient
 from custom_components.crosswatch.watchnext.poller import SimklWatchNext, TraktWatchNext
-from custom_components.crosswatch.watchnext.reads import SimklWatchReads, TraktWatchReads
 from simulator import credentials as cred
 from simulator.catalogue import Episode
 from simulator.testing import Simulator
@@ -59,7 +58,7 @@ async def trakt_rows(sim: Simulator, http: aiohttp.ClientSession) -> list[tuple[
         access_token=token,
         clock=sim.clock,
     )
-    watch = TraktWatchNext(TraktWatchReads(client.http))
+    watch = TraktWatchNext(client)
     rows: list[tuple[str, int, float]] = []
 
     async def poll(label: str) -> None:
@@ -97,7 +96,7 @@ async def simkl_rows(sim: Simulator, http: aiohttp.ClientSession) -> list[tuple[
         token=cred.SIMKL_TOKEN,
         clock=sim.clock,
     )
-    watch = SimklWatchNext(SimklWatchReads(client.http))
+    watch = SimklWatchNext(client)
     rows: list[tuple[str, int, float]] = []
 
     async def poll(label: str) -> None:

@@ -427,3 +427,12 @@ def test_metadata_parsing_edge_cases() -> None:
     )
     assert entry.last_viewed_at == datetime.fromtimestamp(1700000000, UTC)
     assert [rating_from_plex(v) for v in (None, 0, 0.4, 5.5, 10, 12)] == [None, None, 1, 6, 10, 10]
+
+
+async def test_show_episodes_carry_their_show_ids(sim, session) -> None:
+    server = pms(sim, session)
+    shows = [s for s in await server.library("2", MediaKind.SHOW) if s.item.title == "Breaking Bad"]
+    episodes = await server.show_episodes(shows[0])
+    assert {(e.item.season, e.item.number) for e in episodes} >= {(1, 1), (2, 3)}
+    assert all(e.item.show_ids.get("tvdb") == "81189" for e in episodes)
+    assert all(e.item.ids for e in episodes if e.item.season)  # their own ids (includeGuids)

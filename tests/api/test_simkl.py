@@ -297,3 +297,12 @@ async def test_anime_episode_answers_echo_our_numbering(sim, session) -> None:
         1,
         2,
     )
+
+
+async def test_activities_reuse_a_young_answer(sim, session) -> None:
+    api = client(sim, session)
+    first = await api.activities()
+    assert await api.activities(max_age=60) == first
+    sim.clock.advance(61)
+    await api.activities(max_age=60)
+    assert len(await sim.requests("simkl", "GET /sync/activities")) == 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -367,12 +367,28 @@ async def test_calendar(sim, session) -> None:
     api = client(sim, session)
     now = datetime.fromtimestamp(sim.clock.time(), UTC).date()
     await api.watchlist_add([MediaItem(kind=MediaKind.SHOW, ids={"trakt": "9100001"})])
-    entries = await api.calendar(now - timedelta(days=14), 60)
-    assert entries
-    assert all(e.item.kind is MediaKind.EPISODE and e.first_aired for e in entries)
-    seen = (await sim.requests("trakt", "GET /calendars/*"))[0]
-    assert seen["path"].endswith("/33")
-    assert isinstance(now, date)
+    rows = await api.calendar_shows(now - timedelta(days=14), 60)
+    assert rows
+    assert all(r["show"]["ids"]["trakt"] == 9100001 for r in rows)
+    assert all("runtime" in r["episode"] for r in rows)  # extended=full
+    assert await api.calendar_movies(now, 7) == []
+    seen = await sim.requests("trakt", "GET /calendars/*")
+    assert [r["path"].rsplit("/", 2)[-2:] for r in seen] == [
+        [(now - timedelta(days=14)).isoformat(), "33"],
+        [now.isoformat(), "7"],
+    ]
+    assert all(r["query"]["extended"] == "full" for r in seen)
+
+
+async def test_last_activities_reuses_a_young_answer(sim, session) -> None:
+    api = client(sim, session)
+    first = await api.last_activities()
+    assert await api.last_activities(max_age=60) == first
+    assert len(await sim.requests("trakt", "GET /sync/last_activities")) == 1
+    sim.clock.advance(61)
+    await api.last_activities(max_age=60)
+    await api.last_activities()  # no max_age: always read
+    assert len(await sim.requests("trakt", "GET /sync/last_activities")) == 3
 
 
 async def test_expired_token_is_auth_error(sim, session, caplog) -> None:

@@ -11,7 +11,6 @@ from custom_components.crosswatch.api.models import MediaItem, MediaKind, Play
 from custom_components.crosswatch.providers.simkl.client import SimklClient
 from custom_components.crosswatch.providers.trakt.client import TraktClient
 from custom_components.crosswatch.watchnext.poller import SimklWatchNext, TraktWatchNext
-from custom_components.crosswatch.watchnext.reads import SimklWatchReads, TraktWatchReads
 from simulator.catalogue import Episode, Movie, Show
 from simulator.testing import (
     SIMKL_CLIENT_ID,
@@ -65,7 +64,7 @@ async def test_trakt_poll_reads_only_when_a_stamp_moved(
     client = trakt(sim, session)
     odd = sim.item("Odd Anthology")
     assert isinstance(odd, Show)
-    watch = TraktWatchNext(TraktWatchReads(client.http), limit=3)
+    watch = TraktWatchNext(client, limit=3)
     await client.watchlist_add([MediaItem(kind=MediaKind.SHOW, ids={"trakt": str(odd.trakt)})])
     await sim.clear_requests()
 
@@ -126,7 +125,7 @@ async def test_trakt_events_read_one_bounded_window_then_answer_from_the_cache(
     inception.released = "2027-03-04"
     item = MediaItem(kind=MediaKind.MOVIE, ids={"trakt": str(inception.trakt)})
     await client.watchlist_add([item])
-    watch = TraktWatchNext(TraktWatchReads(client.http))
+    watch = TraktWatchNext(client)
     await watch.refresh(await client.last_activities(), now(sim))
     await sim.clear_requests()
     start = datetime(2027, 3, 1, tzinfo=UTC)
@@ -144,7 +143,7 @@ async def test_simkl_poll_reads_changes_since_the_last_stamp(
     sim: Simulator, session: aiohttp.ClientSession
 ) -> None:
     client = simkl(sim, session)
-    watch = SimklWatchNext(SimklWatchReads(client.http))
+    watch = SimklWatchNext(client)
     await sim.clear_requests()
     assert await watch.refresh(await client.activities())
     assert await routes(sim, "simkl") == [
@@ -181,7 +180,7 @@ async def test_playback_reads_and_removals(sim: Simulator, session: aiohttp.Clie
     inception = MediaItem(kind=MediaKind.MOVIE, ids={"imdb": "tt1375666"})
     await trakt_client.scrobble("pause", inception, 40.0)
     await simkl_client.scrobble("pause", inception, 30.0)
-    for reads in (TraktWatchReads(trakt_client.http), SimklWatchReads(simkl_client.http)):
+    for reads in (trakt_client, simkl_client):
         [row] = await reads.playback()
         assert row["movie"]["title"] == "Inception"
         await sim.clock.sleep(1)  # deletes are writes: one per second

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
-from custom_components.crosswatch.api.ids import normalize_ids
-from custom_components.crosswatch.api.models import MediaItem, MediaKind
-from custom_components.crosswatch.api.wire import parse_time
+from ..api.ids import normalize_ids
+from ..api.models import MediaItem, MediaKind
+from ..api.wire import parse_time
 
 MAX_DAYS: Final = 33  # Trakt's limit per calendar read
 # An episode whose runtime the row does not give still needs an end; most TV hours are this long.

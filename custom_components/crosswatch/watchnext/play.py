@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 
-from custom_components.crosswatch.api.models import STRONG_ID_TYPES, MediaItem, MediaKind
-
+from ..api.models import STRONG_ID_TYPES, MediaItem, MediaKind
 from .progress import match_keys
 
 if TYPE_CHECKING:
-    from custom_components.crosswatch.providers.plex.client import PlexLibraryItem
+    from ..providers.plex.client import PlexLibraryItem
 
 PLEX_SCHEME: Final = "plex://"
 # The entity registry's ``platform`` of a player that HA's Plex integration provides.

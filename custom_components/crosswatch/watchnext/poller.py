@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
-from custom_components.crosswatch.api.wire import parse_time
-
+from ..api.wire import parse_time
 from .calendar import CalendarCache, Upcoming, poll_window, upcoming_episodes, upcoming_movies
 from .upnext import (
     DEFAULT_LIMIT,
@@ -25,10 +24,30 @@ from .upnext import (
     simkl_rows,
 )
 
-if TYPE_CHECKING:
-    from .reads import SimklWatchReads, TraktWatchReads
-
 CALENDAR_EVERY: Final = timedelta(hours=6)
+
+
+class TraktReads(Protocol):
+    """What the Trakt poller reads (``TraktClient``)."""
+
+    async def calendar_shows(self, start: date, days: int) -> list[Any]:
+        """Calendar rows of episodes."""
+
+    async def calendar_movies(self, start: date, days: int) -> list[Any]:
+        """Calendar rows of movies."""
+
+    async def watched_shows(self) -> list[Any]:
+        """Watched shows without their seasons."""
+
+    async def show_progress(self, trakt_id: str) -> Any:
+        """One show's watched progress."""
+
+
+class SimklReads(Protocol):
+    """What the SIMKL poller reads (``SimklClient``)."""
+
+    async def watching(self, since: datetime | None = None) -> Mapping[str, Any]:
+        """The watching lists, or the rows changed since ``since``."""
 
 
 def _stamp(activities: Mapping[str, Any], group: str, key: str) -> str:
@@ -41,7 +60,7 @@ def _stamp(activities: Mapping[str, Any], group: str, key: str) -> str:
 class TraktWatchNext:
     """A Trakt account's upcoming calendar and up-next list."""
 
-    reads: TraktWatchReads
+    reads: TraktReads
     limit: int = DEFAULT_LIMIT
     calendar_every: timedelta = CALENDAR_EVERY
     calendar: CalendarCache = field(default_factory=CalendarCache)
@@ -104,7 +123,7 @@ class TraktWatchNext:
 class SimklWatchNext:
     """A SIMKL account's up-next list (``next_to_watch`` of the shows being watched)."""
 
-    reads: SimklWatchReads
+    reads: SimklReads
     limit: int = DEFAULT_LIMIT
     entries: dict[str, UpNext] = field(default_factory=dict)
     marker: str | None = None

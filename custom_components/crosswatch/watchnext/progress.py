@@ -21,12 +21,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from custom_components.crosswatch.api.ids import normalize_ids
-from custom_components.crosswatch.api.models import STRONG_ID_TYPES, MediaItem, MediaKind
-from custom_components.crosswatch.api.wire import parse_time
-from custom_components.crosswatch.providers.plex.client import PlexLibraryItem
-from custom_components.crosswatch.providers.simkl.client import simkl_ids
-from custom_components.crosswatch.providers.trakt.client import item_from_row
+from ..api.ids import normalize_ids
+from ..api.models import STRONG_ID_TYPES, MediaItem, MediaKind
+from ..api.wire import parse_time
+from ..providers.plex.client import PlexLibraryItem
+from ..providers.simkl.client import simkl_ids
+from ..providers.trakt.client import item_from_row
 
 # Trakt and SIMKL count a stop at 80% or more as watched; Plex marks an item watched past 90%.
 TRAKT_WATCHED_AT: Final = 80.0

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
-from custom_components.crosswatch.api.ids import normalize_ids
-from custom_components.crosswatch.api.models import MediaItem, MediaKind
-from custom_components.crosswatch.api.wire import parse_time
-from custom_components.crosswatch.providers.simkl.client import simkl_ids
-
+from ..api.ids import normalize_ids
+from ..api.models import MediaItem, MediaKind
+from ..api.wire import parse_time
+from ..providers.simkl.client import simkl_ids
 from .calendar import episode_label
 
 # How many shows the sensor lists; also how many progress reads a first fill may spend.

@@ -644,22 +644,18 @@ class PlexServerClient:
 
         def with_show_ids(entry: PlexLibraryItem) -> PlexLibraryItem:
             show = shows.get(entry.grandparent_rating_key or "")
-            if show is None:
-                return entry
-            item = entry.item
-            merged = MediaItem(
-                kind=item.kind,
-                ids=item.ids,
-                title=item.title,
-                year=item.year or show.year,
-                show_ids={**item.show_ids, **show.ids},
-                show_title=item.show_title or show.title,
-                season=item.season,
-                number=item.number,
-            )
-            return PlexLibraryItem(**{**_fields(entry), "item": merged})
+            return entry if show is None else _with_show(entry, show)
 
         return await convert_rows(await self.library(section_key, MediaKind.EPISODE), with_show_ids)
+
+    async def show_episodes(self, show: PlexLibraryItem) -> list[PlexLibraryItem]:
+        """Every episode of one show (with their own ids), its show's ids filled in."""
+        route = "GET /library/metadata/{id}/allLeaves"
+        rows = await self._paged(
+            f"/library/metadata/{show.rating_key}/allLeaves", route, {"includeGuids": 1}
+        )
+        episodes = await convert_rows(rows, library_item)
+        return [_with_show(entry, show.item) for entry in episodes]
 
     async def metadata(self, rating_key: str) -> PlexLibraryItem:
         """Return one item; an episode or season gets its show ids from the show (cached)."""
@@ -778,6 +774,22 @@ class PlexServerClient:
         scheme = "wss" if self.base_url.startswith("https") else "ws"
         host = self.base_url.split("://", 1)[-1]
         return f"{scheme}://{host}/:/websockets/notifications?X-Plex-Token={self._token}"
+
+
+def _with_show(entry: PlexLibraryItem, show: MediaItem) -> PlexLibraryItem:
+    """An episode with its show's ids (and year and title where it has none)."""
+    item = entry.item
+    merged = MediaItem(
+        kind=item.kind,
+        ids=item.ids,
+        title=item.title,
+        year=item.year or show.year,
+        show_ids={**item.show_ids, **show.ids},
+        show_title=item.show_title or show.title,
+        season=item.season,
+        number=item.number,
+    )
+    return PlexLibraryItem(**{**_fields(entry), "item": merged})
 
 
 def _fields(entry: PlexLibraryItem) -> dict[str, Any]:

@@ -39,6 +39,7 @@ DEFAULT_BASE_URL: Final = "https://api.simkl.com"
 SIMKL_ID_TYPES: Final = ("simkl", "imdb", "tmdb", "tvdb", "mal", "anidb")
 LIST_STATUSES: Final = frozenset({"plantowatch", "watching", "completed", "hold", "dropped"})
 SECTIONS: Final = {"movies": "movie", "shows": "show", "anime": "show"}
+NOT_FOUND: Final = 404
 ANIME_FILM: Final = "movie"  # ``anime_type`` of an anime film (the others are episodic)
 # An episode's own ids SIMKL takes beside its number ("Episode-Level External IDs").
 EPISODE_ID_TYPES: Final = ("tvdb", "anidb")
@@ -275,6 +276,7 @@ class SimklClient:
     ) -> None:
         """Bind the app identity the API requires on every call."""
         self.token = token
+        self._activities: tuple[float, dict[str, Any] | None] = (0.0, None)
 
         async def auth_headers() -> dict[str, str]:
             return {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -328,10 +330,56 @@ class SimklClient:
         body = await self.http.post("/users/settings", route="POST /users/settings")
         return dict(body) if isinstance(body, Mapping) else {}
 
-    async def activities(self) -> dict[str, Any]:
-        """Return ``/sync/activities``: read this first, then only what moved."""
+    async def activities(self, *, max_age: float = 0.0) -> dict[str, Any]:
+        """Return ``/sync/activities``: read this first, then only what moved.
+
+        ``max_age``: an answer read at most this many seconds ago is reused (the account's poll
+        and what-to-watch-next share one read).
+        """
+        read_at, kept = self._activities
+        now = self.http.clock.time()
+        if kept is not None and max_age > 0 and now - read_at <= max_age:
+            return dict(kept)
         body = await self.http.get("/sync/activities", route="GET /sync/activities")
-        return dict(body) if isinstance(body, Mapping) else {}
+        answer = dict(body) if isinstance(body, Mapping) else {}
+        self._activities = (now, answer)
+        return dict(answer)
+
+    async def watching(self, since: datetime | None = None) -> dict[str, Any]:
+        """Shows and anime being watched (rows as sent), or every row changed since ``since``.
+
+        A ``date_from`` read names rows of any status, so one that left "watching" is seen too.
+        """
+        if since is not None:
+            body = await self.http.get(
+                "/sync/all-items",
+                route="GET /sync/all-items",
+                params={"date_from": iso_s(since)},
+            )
+            return dict(body) if isinstance(body, Mapping) else {}
+        merged: dict[str, Any] = {}
+        for kind in ("shows", "anime"):
+            body = await self.http.get(
+                f"/sync/all-items/{kind}/watching", route="GET /sync/all-items"
+            )
+            if isinstance(body, Mapping):
+                merged |= {k: v for k, v in body.items() if isinstance(v, list)}
+        return merged
+
+    async def playback(self) -> list[Any]:
+        """Every paused session as sent (already-watched ones hidden, SIMKL's default)."""
+        body = await self.http.get("/sync/playback", route="GET /sync/playback")
+        return body if isinstance(body, list) else []
+
+    async def remove_playback(self, playback_id: str) -> bool:
+        """Remove one session; ``False`` when SIMKL no longer has it (404)."""
+        response = await self.http.request(
+            "DELETE",
+            f"/sync/playback/{playback_id}",
+            route="DELETE /sync/playback/{id}",
+            allow=(NOT_FOUND,),
+        )
+        return response.status != NOT_FOUND
 
     async def all_items(
         self,

@@ -51,6 +51,8 @@ TRAKT_ID_TYPES: Final = ("trakt", "slug", "imdb", "tmdb", "tvdb")
 EPISODE_ID_TYPES: Final = ("trakt", "imdb", "tmdb", "tvdb")
 SEARCH_ID_TYPES: Final = frozenset({"trakt", "imdb", "tmdb", "tvdb"})
 SCROBBLE_ACTIONS: Final = frozenset({"start", "pause", "stop"})
+CALENDAR_DAYS: Final = 33  # the most days one calendar read may ask for
+NOT_FOUND: Final = 404
 _GROUPS: Final = {
     MediaKind.MOVIE: "movies",
     MediaKind.SHOW: "shows",
@@ -387,14 +389,6 @@ class WatchedEntry:
     last_watched_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class CalendarEntry:
-    """An upcoming episode."""
-
-    first_aired: datetime | None
-    item: MediaItem
-
-
 class TraktClient:
     """The signed-in user's Trakt data."""
 
@@ -412,6 +406,7 @@ class TraktClient:
         """Bind the app id and a token source; pacing is per client (one client per user)."""
         self._token = access_token
         self._last_token = ""
+        self._activities: tuple[float, dict[str, Any] | None] = (0.0, None)
 
         async def auth_headers() -> dict[str, str]:
             self._last_token = await access_token()
@@ -445,10 +440,20 @@ class TraktClient:
             raw=data,
         )
 
-    async def last_activities(self) -> dict[str, Any]:
-        """Return ``/sync/last_activities`` as sent: the cheap "did anything change" check."""
+    async def last_activities(self, *, max_age: float = 0.0) -> dict[str, Any]:
+        """Return ``/sync/last_activities`` as sent: the cheap "did anything change" check.
+
+        ``max_age``: an answer read at most this many seconds ago is reused (the account's poll
+        and what-to-watch-next share one read).
+        """
+        read_at, kept = self._activities
+        now = self.http.clock.time()
+        if kept is not None and max_age > 0 and now - read_at <= max_age:
+            return dict(kept)
         body = await self.http.get("/sync/last_activities", route="GET /sync/last_activities")
-        return dict(body) if isinstance(body, Mapping) else {}
+        answer = dict(body) if isinstance(body, Mapping) else {}
+        self._activities = (now, answer)
+        return dict(answer)
 
     # -- reading ------------------------------------------------------------------------------
     async def _paged(
@@ -644,19 +649,55 @@ class TraktClient:
         rows = body if isinstance(body, list) else []
         return [item for row in rows if isinstance(row, Mapping) and (item := item_from_row(row))]
 
-    async def calendar(self, start: date, days: int) -> list[CalendarEntry]:
-        """Return the user's upcoming episodes (``days`` is capped at Trakt's 33)."""
-        days = max(1, min(days, 33))
+    async def calendar_shows(self, start: date, days: int) -> list[Any]:
+        """Episodes of the user's shows airing from ``start`` (``extended=full``: with runtimes).
+
+        Rows as sent (``watchnext.calendar`` reads them); ``days`` is capped at Trakt's 33.
+        """
+        return await self._calendar("shows", start, days)
+
+    async def calendar_movies(self, start: date, days: int) -> list[Any]:
+        """Movies on the user's lists released from ``start`` (rows as sent)."""
+        return await self._calendar("movies", start, days)
+
+    async def _calendar(self, kind: str, start: date, days: int) -> list[Any]:
+        days = max(1, min(days, CALENDAR_DAYS))
         body = await self.http.get(
-            f"/calendars/my/shows/{start.isoformat()}/{days}",
-            route="GET /calendars/my/shows/{date}/{days}",
+            f"/calendars/my/{kind}/{start.isoformat()}/{days}",
+            route=f"GET /calendars/my/{kind}/{{date}}/{{days}}",
+            params={"extended": "full"},
         )
-        out = []
-        for row in body if isinstance(body, list) else []:
-            item = item_from_row({"type": "episode", **row}) if isinstance(row, Mapping) else None
-            if item is not None:
-                out.append(CalendarEntry(parse_time(row.get("first_aired")), item))
-        return out
+        return body if isinstance(body, list) else []
+
+    async def watched_shows(self) -> list[Any]:
+        """Every watched show with its ``last_watched_at``, without its seasons (rows as sent)."""
+        body = await self.http.get(
+            "/sync/watched/shows",
+            route="GET /sync/watched/{type}",
+            params={"extended": "noseasons"},
+        )
+        return body if isinstance(body, list) else []
+
+    async def show_progress(self, trakt_id: str) -> Any:
+        """One show's watched progress as sent (its ``next_episode``)."""
+        return await self.http.get(
+            f"/shows/{trakt_id}/progress/watched", route="GET /shows/{id}/progress/watched"
+        )
+
+    async def playback(self) -> list[Any]:
+        """Every paused resume point, as sent (the endpoint's paging is optional: one request)."""
+        body = await self.http.get("/sync/playback", route="GET /sync/playback")
+        return body if isinstance(body, list) else []
+
+    async def remove_playback(self, playback_id: str) -> bool:
+        """Remove one resume point; ``False`` when Trakt no longer has it (404)."""
+        response = await self.http.request(
+            "DELETE",
+            f"/sync/playback/{playback_id}",
+            route="DELETE /sync/playback/{id}",
+            allow=(NOT_FOUND,),
+        )
+        return response.status != NOT_FOUND
 
 
 def _play(row: Any) -> Play | None:
