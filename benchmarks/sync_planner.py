@@ -31,9 +31,9 @@ from custom_components.crosswatch.api.models import (
     Rating,
     WatchlistEntry,
 )
-from custom_components.crosswatch.sync.apply import ExecutionOutcome, apply_outcome
+from custom_components.crosswatch.sync.apply import apply_outcome
 from custom_components.crosswatch.sync.inventory import Inventory
-from custom_components.crosswatch.sync.plan import SyncMode, SyncPlan
+from custom_components.crosswatch.sync.plan import ExecutionOutcome, SyncMode, SyncPlan
 from custom_components.crosswatch.sync.planner import (
     PlanSettings,
     SideInput,

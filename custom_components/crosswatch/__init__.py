@@ -10,11 +10,13 @@ from homeassistant.core import callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 
 from .const import (
     DOMAIN,
     PLATFORMS,
+    SIGNAL_PAIR_ADDED,
+    SIGNAL_SCROBBLING_STARTED,
     SUBENTRY_SCROBBLE_ROUTE,
     SUBENTRY_SYNC_PAIR,
 )
@@ -26,11 +28,11 @@ from .entity import (
     async_remove_stale_scrobble_entities,
 )
 from .history_actions import async_setup_history_services
-from .pairs import async_add_pair, async_remove_pair_state, async_start_pair_runners
+from .pairs import async_remove_pair_state, async_start_pair_runner
+from .providers.base import async_join_loaded
 from .providers.plex.scrobbler import (
     async_remove_scrobble_queue,
     async_setup_scrobbling,
-    async_start_scrobbling_later,
 )
 from .providers.registry import provider_of
 from .repairs import async_update_pair_issues
@@ -93,14 +95,25 @@ async def _async_apply_subentry_changes(
     hass: HomeAssistant, entry: CrosswatchConfigEntry, before: _Signature, after: _Signature
 ) -> None:
     """Start the new sync pairs and follow the scrobble routes (see ``_changes_in_place``)."""
+    data = entry.runtime_data
     for sid in _of_kind(after, SUBENTRY_SYNC_PAIR).keys() - before.keys():
-        await async_add_pair(hass, entry, entry.subentries[sid])
+        # A pair just created on a loaded entry: start it, add its entities and run it at once
+        # (a first run never removes anything, so it is safe without *Sync now*).
+        runner = await async_start_pair_runner(hass, entry, entry.subentries[sid], data.coordinator)
+        data.pair_runners[sid] = runner
+        async_dispatcher_send(hass, SIGNAL_PAIR_ADDED.format(entry.entry_id), runner)
+        runner.async_schedule_run()
     if _of_kind(before, SUBENTRY_SCROBBLE_ROUTE) == _of_kind(after, SUBENTRY_SCROBBLE_ROUTE):
         return
-    if (scrobbler := entry.runtime_data.scrobble) is not None:
-        await scrobbler.async_update_routes()
+    if data.scrobble is not None:
+        await data.scrobble.async_update_routes()
     else:
-        await async_start_scrobbling_later(hass, entry)
+        # The first scrobble route of a loaded Plex entry: start scrobbling, add its entities.
+        data.scrobble = await async_setup_scrobbling(hass, entry, data.account)
+        if data.scrobble is not None:
+            async_dispatcher_send(
+                hass, SIGNAL_SCROBBLING_STARTED.format(entry.entry_id), data.scrobble
+            )
     async_remove_stale_scrobble_entities(hass, entry)  # users no route sends anywhere now
 
 
@@ -122,7 +135,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
         service=provider.service, account=account, coordinator=coordinator
     )
     if provider.scrobble_source:
-        entry.runtime_data.scrobble = await async_setup_scrobbling(hass, entry)
+        entry.runtime_data.scrobble = await async_setup_scrobbling(hass, entry, account)
 
     # No update listener: flows use the *_reload_and_abort helpers for entry data. Subentries
     # are followed here: a new sync pair or a changed scrobble route is taken in place, so the
@@ -148,7 +161,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
     entry.async_on_unload(
         async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _subentries_changed)
     )
-    await async_start_pair_runners(hass, entry)
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type == SUBENTRY_SYNC_PAIR:
+            entry.runtime_data.pair_runners[subentry.subentry_id] = await async_start_pair_runner(
+                hass, entry, subentry, coordinator
+            )
+    # Other accounts' pairs and routes reach this account from now on.
+    entry.async_on_unload(async_join_loaded(hass, entry.entry_id, account))
     # The account's device first: pair devices are reached through it.
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **account_device_info(entry)

@@ -20,10 +20,10 @@ from .providers.registry import provider_of
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
     from .api.models import WatchlistEntry
-    from .data import CrosswatchConfigEntry
     from .providers.base import BaseAccount
 
 _LOGGER = logging.getLogger(__name__)
@@ -45,11 +45,9 @@ class AccountSnapshot:
 class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
     """Polls one account and maps API errors to what Home Assistant expects."""
 
-    config_entry: CrosswatchConfigEntry
+    config_entry: ConfigEntry
 
-    def __init__(
-        self, hass: HomeAssistant, entry: CrosswatchConfigEntry, account: BaseAccount
-    ) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, account: BaseAccount) -> None:
         """Poll at the service's interval."""
         super().__init__(
             hass,

@@ -47,7 +47,7 @@ from .history_io.jobs import (
 from .history_io.plan import Guesses, ImportPlan, lookups_needed, pick_guess, plan_import
 from .history_io.readers import read_export
 from .history_io.rows import MAX_BYTES, ExportFileError, ExportRows
-from .pairs import async_create_side
+from .pairs import create_side
 from .posters import metadata_client
 from .sync.inventory import Inventory
 from .sync.matching import weak_key
@@ -189,7 +189,7 @@ def _records_store(hass: HomeAssistant, job_id: str) -> Store[dict[str, Any]]:
 
 def prepared_side(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> SyncSide:
     """The account's sync side, building its inventories in the executor."""
-    side = async_create_side(hass, entry)
+    side = create_side(entry.runtime_data.account)
     side.offload = hass.async_add_executor_job
     return side
 

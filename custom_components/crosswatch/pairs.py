@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 
@@ -38,13 +36,11 @@ from .const import (
     PAIR_INTERVAL,
     PAIR_REMOVALS,
     PAIR_TARGET,
-    SIGNAL_PAIR_ADDED,
-    SUBENTRY_SYNC_PAIR,
     Direction,
     Removals,
 )
-from .providers.base import get_clock
-from .repairs import ISSUE_SYNC_HELD, ISSUE_SYNC_LIMIT
+from .providers.base import get_clock, loaded_account
+from .repairs import ISSUE_SYNC_HELD, async_join_pair, async_update_run_issues, subentry_issue_id
 from .sync.engine import PairMemory, execute, finish_run, plan_run
 from .sync.plan import Action, RunResult, Side, SyncMode, SyncPlan
 from .sync.side import SyncSide
@@ -53,7 +49,8 @@ from .sync.state import PackedInventories, PairState, RunRecord
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
-    from .data import CrosswatchConfigEntry
+    from .coordinator import AccountCoordinator
+    from .providers.base import BaseAccount
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,8 +60,6 @@ STORAGE_VERSION: Final = 2
 # A state that differs from the file only in its run records is written this much later (or when
 # Home Assistant stops), so hourly runs with nothing to do do not wear out an SD card.
 RUNS_SAVE_DELAY: Final = 6 * 3600.0
-ISSUE_HELD: Final = ISSUE_SYNC_HELD
-ISSUE_LIMIT: Final = ISSUE_SYNC_LIMIT
 # Stored next to the pair state: which sides' baselines equal what the side held when read, so
 # an unmoved marker may stand in for a read.
 EXACT_KEY: Final = "exact"
@@ -84,17 +79,15 @@ def pair_allows_removals(data: Any) -> bool:
 
 def held_issue_id(entry_id: str, subentry_id: str) -> str:
     """The repair issue raised when a pair's removals are held."""
-    return f"{ISSUE_HELD}_{entry_id}_{subentry_id}"
+    return subentry_issue_id(ISSUE_SYNC_HELD, entry_id, subentry_id)
 
 
-def async_create_side(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> SyncSide:
+def create_side(account: BaseAccount) -> SyncSide:
     """The sync side of a loaded account, over the account's own clients.
 
     Sharing the account's client shares its rate limiter: a sync run and scrobbles to the same
     account are paced together, never as two users of one quota.
     """
-    del hass  # the account's clients already carry HA's session and clock
-    account = entry.runtime_data.account
     if (side := account.sync_side()) is None:
         msg = f"{account.service} accounts cannot be synced"
         raise ValueError(msg)
@@ -179,15 +172,15 @@ class PairRunner:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: CrosswatchConfigEntry,
+        entry: ConfigEntry,
         subentry: ConfigSubentry,
-        side_factory: Callable[[HomeAssistant, CrosswatchConfigEntry], SyncSide] = (
-            async_create_side
-        ),
+        source: AccountCoordinator,
+        side_factory: Callable[[BaseAccount], SyncSide] = create_side,
     ) -> None:
-        """Bind the pair; nothing runs until ``async_start``."""
+        """Bind the pair to its source account's coordinator; nothing runs until ``async_start``."""
         self.hass = hass
         self.entry = entry
+        self.source = source
         self.subentry = subentry
         self.features = [Feature(f) for f in subentry.data[PAIR_FEATURES]]
         self.mode = pair_mode(subentry.data)
@@ -249,10 +242,11 @@ class PairRunner:
                 self.hass, self._scheduled, self.interval, name=f"{DOMAIN} pair {self.title}"
             )
         )
-        coordinator = entry.runtime_data.coordinator
+        coordinator = self.source
         self._source_marker = coordinator.data.marker if coordinator.data else None
         entry.async_on_unload(coordinator.async_add_listener(self._source_updated))
         entry.async_on_unload(self._cancel)
+        entry.async_on_unload(async_join_pair(self.hass, self.subentry_id, self))
 
     @property
     def title(self) -> str:
@@ -272,7 +266,7 @@ class PairRunner:
 
     @callback
     def _source_updated(self) -> None:
-        data = self.entry.runtime_data.coordinator.data
+        data = self.source.data
         marker = data.marker if data else None
         if marker is not None and marker != self._source_marker:
             self._source_marker = marker
@@ -339,20 +333,21 @@ class PairRunner:
         return await self.async_run()
 
     # -- a run ----------------------------------------------------------------------------------
-    def _side(self, entry: CrosswatchConfigEntry) -> SyncSide:
-        side = self._sides.get(entry.entry_id)
+    def _side(self, entry_id: str, account: BaseAccount) -> SyncSide:
+        side = self._sides.get(entry_id)
         if side is None:
-            side = self._sides[entry.entry_id] = self._side_factory(self.hass, entry)
+            side = self._sides[entry_id] = self._side_factory(account)
             side.offload = self.hass.async_add_executor_job
         return side
 
-    def _target_entry(self) -> CrosswatchConfigEntry:
+    def _target(self) -> tuple[ConfigEntry, BaseAccount]:
         target: ConfigEntry | None = self.hass.config_entries.async_get_entry(self.target_entry_id)
         if target is None or target.domain != DOMAIN:
             raise PairNotReadyError("target_missing")
-        if target.state is not ConfigEntryState.LOADED:
+        account = loaded_account(self.hass, target.entry_id)
+        if target.state is not ConfigEntryState.LOADED or account is None:
             raise PairNotReadyError("target_not_loaded")
-        return target
+        return target, account
 
     async def async_run(
         self, features: Sequence[Feature] | None = None, *, dry_run: bool = False
@@ -360,11 +355,14 @@ class PairRunner:
         """Run once (waiting for a run in progress); return the summary."""
         if not self.enabled:
             raise PairNotReadyError("pair_disabled")
-        target_entry = self._target_entry()
+        target_entry, target_account = self._target()
         chosen = [f for f in self.features if features is None or f in features]
         async with self._lock:
             entries = {Side.SOURCE: self.entry, Side.TARGET: target_entry}
-            sides = {side: self._side(entry) for side, entry in entries.items()}
+            sides = {
+                Side.SOURCE: self._side(self.entry.entry_id, self.source.account),
+                Side.TARGET: self._side(target_entry.entry_id, target_account),
+            }
             clock = get_clock(self.hass)
             started = clock.time()
             offload = self.hass.async_add_executor_job
@@ -414,7 +412,7 @@ class PairRunner:
             return self._finished(summary)
 
     @callback
-    def _reauth(self, entries: Sequence[CrosswatchConfigEntry]) -> None:
+    def _reauth(self, entries: Sequence[ConfigEntry]) -> None:
         """Refused credentials: ask the user to sign in again now, not at the next poll."""
         for entry in entries:
             entry.async_start_reauth(self.hass)
@@ -504,39 +502,15 @@ class PairRunner:
 
     @callback
     def _issues(self, plan: SyncPlan, *, limit_hit: bool) -> None:
-        placeholders = {"name": self.title}
-        held_id = held_issue_id(self.entry.entry_id, self.subentry_id)
-        if plan.held:
-            held = sum(len(p.held) for p in plan.features.values())
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                held_id,
-                is_fixable=True,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=ISSUE_HELD,
-                translation_placeholders={**placeholders, "count": str(held)},
-                data={
-                    "entry_id": self.entry.entry_id,
-                    "subentry_id": self.subentry_id,
-                    "plan": plan.held_plan,
-                },
-            )
-        else:
-            ir.async_delete_issue(self.hass, DOMAIN, held_id)
-        limit_id = f"{ISSUE_LIMIT}_{self.entry.entry_id}_{self.subentry_id}"
-        if limit_hit or any(p.limit_cut for p in plan.features.values()):
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                limit_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=ISSUE_LIMIT,
-                translation_placeholders=placeholders,
-            )
-        else:
-            ir.async_delete_issue(self.hass, DOMAIN, limit_id)
+        async_update_run_issues(
+            self.hass,
+            self.entry.entry_id,
+            self.subentry_id,
+            self.title,
+            held=sum(len(p.held) for p in plan.features.values()),
+            held_plan=plan.held_plan,
+            limit_hit=limit_hit or any(p.limit_cut for p in plan.features.values()),
+        )
 
     # -- what entities show ----------------------------------------------------------------------
     def clock_time(self) -> float:
@@ -598,31 +572,10 @@ def _same_but_runs(memory: PairMemory, stored: PairMemory) -> bool:
     )
 
 
-async def async_start_pair_runners(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> None:
-    """Create and start a runner for every sync-pair subentry of ``entry``."""
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_SYNC_PAIR:
-            await async_start_pair_runner(hass, entry, subentry)
-
-
 async def async_start_pair_runner(
-    hass: HomeAssistant, entry: CrosswatchConfigEntry, subentry: ConfigSubentry
+    hass: HomeAssistant, entry: ConfigEntry, subentry: ConfigSubentry, source: AccountCoordinator
 ) -> PairRunner:
     """Create and start the runner of one sync-pair subentry."""
-    runner = PairRunner(hass, entry, subentry)
+    runner = PairRunner(hass, entry, subentry, source)
     await runner.async_start()
-    entry.runtime_data.pair_runners[subentry.subentry_id] = runner
     return runner
-
-
-async def async_add_pair(
-    hass: HomeAssistant, entry: CrosswatchConfigEntry, subentry: ConfigSubentry
-) -> None:
-    """A pair just created on a loaded entry: start it, add its entities, and run it at once.
-
-    Nothing else of the entry reloads. The first run never removes anything, so it is safe to
-    start without the user pressing *Sync now*.
-    """
-    runner = await async_start_pair_runner(hass, entry, subentry)
-    async_dispatcher_send(hass, SIGNAL_PAIR_ADDED.format(entry.entry_id), runner)
-    runner.async_schedule_run()

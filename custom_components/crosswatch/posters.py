@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from .api.errors import CrosswatchApiError
 from .api.models import MediaKind
-from .data import loaded_entries
+from .providers.base import loaded_accounts
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -53,10 +53,7 @@ def poster_key(title: Titled) -> str | None:
 
 def metadata_client(hass: HomeAssistant) -> TmdbClient | None:
     """The metadata client of the first loaded account that serves one (TMDb), if any."""
-    for entry in loaded_entries(hass):
-        if (client := entry.runtime_data.account.metadata) is not None:
-            return client
-    return None
+    return next((a.metadata for a in loaded_accounts(hass) if a.metadata is not None), None)
 
 
 async def async_poster_url(client: TmdbClient, key: str) -> str | None:

@@ -1,13 +1,20 @@
-"""Repair issues for sync pairs and scrobble routes whose other account is gone or signed out."""
+"""Every repair issue CrossWatch raises, and the flows that fix them: one place for all of them.
+
+Pair runners and the Plex scrobbler report what they saw through the helpers here; the ids,
+their translation keys and their fix flows live nowhere else. This module imports no runtime
+object: a pair's held removals are confirmed through the ``HeldRemovals`` registry the runners
+join, so data flows one way.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import probatio as vol
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     DOMAIN,
@@ -15,21 +22,122 @@ from .const import (
     ROUTE_TARGETS,
     SUBENTRY_SYNC_PAIR,
 )
-from .data import crosswatch_entries, loaded_entry
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigSubentry
+    from collections.abc import Callable
+
+    from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
 ISSUE_TARGET_REMOVED = "target_removed"
 # Raised by earlier versions when a target lost its sign-in; Home Assistant's own reauth prompt
 # says that already, so such issues are only deleted now.
 ISSUE_TARGET_AUTH = "target_auth_lost"
-# Raised by the pair runner (``pairs.ISSUE_HELD``) when a run holds mass removals.
+# A run held mass removals (fixable: confirm them once).
 ISSUE_SYNC_HELD = "sync_held"
-# Raised by the pair runner (``pairs.ISSUE_LIMIT``) when a target list is full.
+# A target list is full.
 ISSUE_SYNC_LIMIT = "sync_limit"
 # Issues about one subentry, with ids ``<key>_<entry id>_<subentry id>``.
 SUBENTRY_ISSUES = (ISSUE_TARGET_REMOVED, ISSUE_SYNC_HELD, ISSUE_SYNC_LIMIT)
+# The Plex notification websocket has failed this many connects in a row (``<key>_<entry id>``).
+ISSUE_LISTENER_DOWN: Final = "plex_listener_down"
+
+
+class HeldRemovals(Protocol):
+    """A sync pair whose held removals a fix flow can confirm (``pairs.PairRunner``)."""
+
+    @property
+    def title(self) -> str:
+        """The pair's name."""
+
+    async def async_confirm_removals(self, held_plan: str) -> dict[str, Any]:
+        """Apply the held removals of ``held_plan`` once."""
+
+
+# Running sync pairs by subentry id: they join on start and leave on unload.
+PAIRS: HassKey[dict[str, HeldRemovals]] = HassKey(f"{DOMAIN}_held_removals")
+
+
+@callback
+def async_join_pair(
+    hass: HomeAssistant, subentry_id: str, pair: HeldRemovals
+) -> Callable[[], None]:
+    """Make a running pair reachable by its fix flows; returns the remover."""
+    pairs = hass.data.setdefault(PAIRS, {})
+    pairs[subentry_id] = pair
+
+    @callback
+    def leave() -> None:
+        if pairs.get(subentry_id) is pair:
+            del pairs[subentry_id]
+
+    return leave
+
+
+def subentry_issue_id(key: str, entry_id: str, subentry_id: str) -> str:
+    """The id of an issue about one subentry."""
+    return f"{key}_{entry_id}_{subentry_id}"
+
+
+@callback
+def async_update_run_issues(
+    hass: HomeAssistant,
+    entry_id: str,
+    subentry_id: str,
+    title: str,
+    *,
+    held: int,
+    held_plan: str | None,
+    limit_hit: bool,
+) -> None:
+    """After a run: raise or clear the pair's held-removals and full-list issues."""
+    placeholders = {"name": title}
+    held_id = subentry_issue_id(ISSUE_SYNC_HELD, entry_id, subentry_id)
+    if held:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            held_id,
+            is_fixable=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_SYNC_HELD,
+            translation_placeholders={**placeholders, "count": str(held)},
+            data={"entry_id": entry_id, "subentry_id": subentry_id, "plan": held_plan},
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, held_id)
+    limit_id = subentry_issue_id(ISSUE_SYNC_LIMIT, entry_id, subentry_id)
+    if limit_hit:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            limit_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_SYNC_LIMIT,
+            translation_placeholders=placeholders,
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, limit_id)
+
+
+@callback
+def async_update_listener_issue(
+    hass: HomeAssistant, entry: ConfigEntry, *, down: bool, error: str | None
+) -> None:
+    """Raise (``down``) or clear the issue that a Plex account's live connection is down."""
+    issue_id = f"{ISSUE_LISTENER_DOWN}_{entry.entry_id}"
+    if not down:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_LISTENER_DOWN,
+        translation_placeholders={"account": entry.title, "error": error or ""},
+    )
 
 
 def _targets(subentry: ConfigSubentry) -> list[str]:
@@ -55,7 +163,7 @@ def async_update_pair_issues(hass: HomeAssistant) -> None:
     A subentry whose other account is gone gets an issue; an issue whose subentry (or account)
     is gone goes with it, held removals and full lists included.
     """
-    entries = {e.entry_id: e for e in crosswatch_entries(hass)}
+    entries = {e.entry_id: e for e in hass.config_entries.async_entries(DOMAIN)}
     wanted: dict[str, dict[str, str]] = {}
     for entry in entries.values():
         for subentry in entry.subentries.values():
@@ -139,8 +247,7 @@ class ConfirmHeldRemovalsFlow(SubentryRepairFlow):
         self, user_input: dict[str, str] | None = None
     ) -> RepairsFlowResult:
         """Run the pair once with the removals confirmed."""
-        entry = loaded_entry(self.hass, self._entry_id)
-        runner = None if entry is None else entry.runtime_data.pair_runners.get(self._subentry_id)
+        runner = self.hass.data.get(PAIRS, {}).get(self._subentry_id)
         if runner is None:
             return self.async_abort(reason="pair_unavailable")
         if user_input is None:

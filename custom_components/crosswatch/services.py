@@ -21,7 +21,7 @@ from .api.ids import canonical_key
 from .api.models import Feature, MediaItem, MediaKind
 from .const import DOMAIN
 from .data import crosswatch_entries, crosswatch_entry
-from .pairs import PairNotReadyError, async_create_side
+from .pairs import PairNotReadyError, create_side
 from .providers.registry import provider_of
 from .sync.plan import Action, Change, RunResult, Side
 
@@ -197,7 +197,7 @@ async def _watchlist_edit(call: ServiceCall, action: Action) -> None:
         item=item,
     )
     try:
-        unknown = await async_create_side(call.hass, entry).write(
+        unknown = await create_side(entry.runtime_data.account).write(
             Feature.WATCHLIST, action, [change]
         )
     except CrosswatchApiError as err:

@@ -11,11 +11,8 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.crosswatch.const import DOMAIN
-from custom_components.crosswatch.providers.plex.scrobbler import (
-    EVENT_SCROBBLE,
-    IDLE,
-    ISSUE_LISTENER_DOWN,
-)
+from custom_components.crosswatch.providers.plex.scrobbler import EVENT_SCROBBLE, IDLE
+from custom_components.crosswatch.repairs import ISSUE_LISTENER_DOWN
 from simulator.credentials import PLEX_SERVER_TOKEN
 
 from .conftest import OWNER, until

@@ -10,7 +10,7 @@ import pytest
 from homeassistant.config_entries import ConfigSubentryData
 
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
-from custom_components.crosswatch.pairs import async_create_side
+from custom_components.crosswatch.pairs import create_side
 from custom_components.crosswatch.providers.plex.side import PlexSide
 from custom_components.crosswatch.providers.trakt.side import TraktSide
 from custom_components.crosswatch.scrobble.events import (
@@ -84,10 +84,10 @@ async def test_sides_and_sinks_use_the_accounts_own_clients(
     hass: HomeAssistant, sim_urls: Simulator
 ) -> None:
     plex, trakt = await _plex_with_pair_and_route(hass, sim_urls)
-    trakt_side = async_create_side(hass, trakt)
+    trakt_side = create_side(trakt.runtime_data.account)
     assert isinstance(trakt_side, TraktSide)
     assert trakt_side.client is trakt.runtime_data.account.client
-    plex_side = async_create_side(hass, plex)
+    plex_side = create_side(plex.runtime_data.account)
     assert isinstance(plex_side, PlexSide)
     assert plex_side.tv is plex.runtime_data.account.client
     assert plex_side.server is plex.runtime_data.account.server
@@ -141,4 +141,4 @@ async def test_a_tmdb_account_has_no_sync_side(hass: HomeAssistant, sim_urls: Si
     tmdb = tmdb_entry()
     await setup_entries(hass, tmdb)
     with pytest.raises(ValueError, match="cannot be synced"):
-        async_create_side(hass, tmdb)
+        create_side(tmdb.runtime_data.account)

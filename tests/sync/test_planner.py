@@ -3,10 +3,16 @@ from __future__ import annotations
 import pytest
 
 from custom_components.crosswatch.api.models import Feature, MediaKind, WatchlistEntry
-from custom_components.crosswatch.sync.apply import ExecutionOutcome, new_baseline
+from custom_components.crosswatch.sync.apply import new_baseline
 from custom_components.crosswatch.sync.guards import GuardSettings
 from custom_components.crosswatch.sync.inventory import Inventory
-from custom_components.crosswatch.sync.plan import Action, FeaturePlan, Side, SyncMode
+from custom_components.crosswatch.sync.plan import (
+    Action,
+    ExecutionOutcome,
+    FeaturePlan,
+    Side,
+    SyncMode,
+)
 from custom_components.crosswatch.sync.planner import (
     Capabilities,
     PlanSettings,

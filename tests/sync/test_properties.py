@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind
-from custom_components.crosswatch.sync.apply import ExecutionOutcome, apply_outcome
+from custom_components.crosswatch.sync.apply import apply_outcome
 from custom_components.crosswatch.sync.guards import GuardSettings
-from custom_components.crosswatch.sync.plan import Action, Change, Side, SyncMode
+from custom_components.crosswatch.sync.plan import Action, Change, ExecutionOutcome, Side, SyncMode
 from custom_components.crosswatch.sync.planner import (
     Capabilities,
     PlanSettings,

@@ -6,8 +6,8 @@ import json
 
 from custom_components.crosswatch.api.models import Feature
 from custom_components.crosswatch.providers.trakt.side import trakt_capabilities
-from custom_components.crosswatch.sync.apply import ExecutionOutcome, apply_outcome
-from custom_components.crosswatch.sync.plan import Action, RunResult, SyncMode
+from custom_components.crosswatch.sync.apply import apply_outcome
+from custom_components.crosswatch.sync.plan import Action, ExecutionOutcome, RunResult, SyncMode
 from custom_components.crosswatch.sync.planner import PlanSettings, SideInput, plan_sync
 from custom_components.crosswatch.sync.state import PairState, RunRecord
 

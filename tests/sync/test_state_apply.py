@@ -6,14 +6,16 @@ from typing import TYPE_CHECKING
 import pytest
 
 from custom_components.crosswatch.api.models import Feature
-from custom_components.crosswatch.sync.apply import (
-    ExecutionOutcome,
-    apply_outcome,
-    new_baseline,
-    run_result,
-)
+from custom_components.crosswatch.sync.apply import apply_outcome, new_baseline, run_result
 from custom_components.crosswatch.sync.guards import DAY, FailureRecord
-from custom_components.crosswatch.sync.plan import Action, RunResult, Side, SyncMode, SyncPlan
+from custom_components.crosswatch.sync.plan import (
+    Action,
+    ExecutionOutcome,
+    RunResult,
+    Side,
+    SyncMode,
+    SyncPlan,
+)
 from custom_components.crosswatch.sync.planner import PlanSettings, SideInput, plan_sync
 from custom_components.crosswatch.sync.state import (
     MAX_RUNS,

@@ -9,8 +9,15 @@ import pytest
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind
 from custom_components.crosswatch.providers.plex.side import PLEX_CAPABILITIES
 from custom_components.crosswatch.providers.trakt.side import trakt_capabilities
-from custom_components.crosswatch.sync.apply import ExecutionOutcome, apply_outcome
-from custom_components.crosswatch.sync.plan import Action, RunResult, Side, SyncMode, SyncPlan
+from custom_components.crosswatch.sync.apply import apply_outcome
+from custom_components.crosswatch.sync.plan import (
+    Action,
+    ExecutionOutcome,
+    RunResult,
+    Side,
+    SyncMode,
+    SyncPlan,
+)
 from custom_components.crosswatch.sync.planner import PlanSettings, SideInput, plan_sync
 from custom_components.crosswatch.sync.state import PairState
 from custom_components.crosswatch.sync.titles import (

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.util.hass_dict import HassKey
 
 from ..api.clock import Clock, SystemClock
@@ -127,6 +128,36 @@ class BaseAccount:
     def secrets(self) -> tuple[str, ...]:
         """Values besides the entry's tokens that diagnostics must scrub (a Trakt client id)."""
         return ()
+
+
+# The accounts of loaded entries, by entry id: what a sync pair, a scrobble route or a poster
+# look-up reaches another account through. An entry joins at the end of its setup and leaves
+# when it unloads.
+LOADED_ACCOUNTS: HassKey[dict[str, BaseAccount]] = HassKey(f"{DOMAIN}_accounts")
+
+
+@callback
+def async_join_loaded(hass: HomeAssistant, entry_id: str, account: BaseAccount) -> CALLBACK_TYPE:
+    """Make a loaded entry's account reachable; returns the remover (for ``async_on_unload``)."""
+    accounts = hass.data.setdefault(LOADED_ACCOUNTS, {})
+    accounts[entry_id] = account
+
+    @callback
+    def leave() -> None:
+        if accounts.get(entry_id) is account:
+            del accounts[entry_id]
+
+    return leave
+
+
+def loaded_account(hass: HomeAssistant, entry_id: str) -> BaseAccount | None:
+    """The account of the loaded entry ``entry_id``, if it is loaded."""
+    return hass.data.get(LOADED_ACCOUNTS, {}).get(entry_id)
+
+
+def loaded_accounts(hass: HomeAssistant) -> list[BaseAccount]:
+    """The accounts of every loaded entry, in the order they loaded."""
+    return list(hass.data.get(LOADED_ACCOUNTS, {}).values())
 
 
 def account_requests(account: BaseAccount) -> dict[str, dict[str, dict[str, float]]]:

@@ -8,62 +8,27 @@ of, say, reading a held removal as "added on the other side".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..api.models import Feature
 from .guards import FailureRecord, GuardSettings, record_failure
 from .inventory import Entry, Inventory, merge_play
-from .plan import Action, Change, FeaturePlan, ReadKind, RunResult, Side, SyncPlan
+from .plan import (
+    Action,
+    Change,
+    ExecutionOutcome,
+    FeaturePlan,
+    ReadKind,
+    RunResult,
+    Side,
+    SyncPlan,
+)
 from .state import Baseline, PairState, RunRecord, watermark_key
 from .titles import TitleKeys, unmatched_after
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from .matching import MatchIndex
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutionOutcome:
-    """Which changes (by ``Change.id``) were written and which failed; others were not attempted.
-
-    ``rejected``: failed because the service refused that very title (its ``not_found``); only
-    these count toward parking. ``failed``: their batch failed as a whole (an outage, a timeout,
-    a refused token, an answer cut short), which says nothing about the titles. ``stopped``: the
-    run stopped early because credentials were refused.
-    """
-
-    succeeded: frozenset[str] = frozenset()
-    failed: frozenset[str] = frozenset()
-    rejected: frozenset[str] = frozenset()
-    stopped: bool = False
-
-    @classmethod
-    def of(
-        cls,
-        succeeded: Iterable[Change] = (),
-        failed: Iterable[Change] = (),
-        rejected: Iterable[Change] = (),
-        *,
-        stopped: bool = False,
-    ) -> ExecutionOutcome:
-        """Build from the changes themselves."""
-        return cls(
-            frozenset(c.id for c in succeeded),
-            frozenset(c.id for c in failed),
-            frozenset(c.id for c in rejected),
-            stopped=stopped,
-        )
-
-    def unsuccessful(self, change: Change) -> bool:
-        """Whether ``change`` was attempted and did not go through."""
-        return change.id in self.failed or change.id in self.rejected
-
-    @classmethod
-    def all_succeeded(cls, plan: SyncPlan) -> ExecutionOutcome:
-        """Every change of ``plan`` written."""
-        return cls.of(succeeded=plan.changes)
 
 
 def apply_outcome(

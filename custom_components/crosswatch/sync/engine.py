@@ -17,10 +17,20 @@ from typing import TYPE_CHECKING, Final
 
 from ..api.errors import AccountLimitError, AuthError, CrosswatchApiError, InvalidResponseError
 from ..api.models import Feature
-from .apply import ExecutionOutcome, apply_outcome
+from .apply import apply_outcome
 from .guards import DAY
 from .offload import Offload, run_inline
-from .plan import Action, Change, FeaturePlan, ReadKind, RunResult, Side, SyncMode, SyncPlan
+from .plan import (
+    Action,
+    Change,
+    ExecutionOutcome,
+    FeaturePlan,
+    ReadKind,
+    RunResult,
+    Side,
+    SyncMode,
+    SyncPlan,
+)
 from .planner import PlanSettings, SideInput, plan_sync
 from .state import PairState, ReadMark, RunRecord, watermark_key
 

@@ -10,7 +10,7 @@ from ..api.models import Feature, MediaItem, Play, Rating, WatchlistEntry
 from .inventory import Inventory, from_timestamp, item_to_dict
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
 # How many titles a summary lists per category; counts are always complete.
 SUMMARY_SAMPLE = 20
@@ -282,3 +282,45 @@ class SyncPlan:
             "removals": sum(p.count(Action.REMOVE) for p in self.features.values()),
             "features": {feature.value: plan.summary() for feature, plan in self.features.items()},
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionOutcome:
+    """Which changes (by ``Change.id``) were written and which failed; others were not attempted.
+
+    ``rejected``: failed because the service refused that very title (its ``not_found``); only
+    these count toward parking. ``failed``: their batch failed as a whole (an outage, a timeout,
+    a refused token, an answer cut short), which says nothing about the titles. ``stopped``: the
+    run stopped early because credentials were refused.
+    """
+
+    succeeded: frozenset[str] = frozenset()
+    failed: frozenset[str] = frozenset()
+    rejected: frozenset[str] = frozenset()
+    stopped: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        succeeded: Iterable[Change] = (),
+        failed: Iterable[Change] = (),
+        rejected: Iterable[Change] = (),
+        *,
+        stopped: bool = False,
+    ) -> ExecutionOutcome:
+        """Build from the changes themselves."""
+        return cls(
+            frozenset(c.id for c in succeeded),
+            frozenset(c.id for c in failed),
+            frozenset(c.id for c in rejected),
+            stopped=stopped,
+        )
+
+    def unsuccessful(self, change: Change) -> bool:
+        """Whether ``change`` was attempted and did not go through."""
+        return change.id in self.failed or change.id in self.rejected
+
+    @classmethod
+    def all_succeeded(cls, plan: SyncPlan) -> ExecutionOutcome:
+        """Every change of ``plan`` written."""
+        return cls.of(succeeded=plan.changes)

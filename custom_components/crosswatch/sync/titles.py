@@ -19,8 +19,7 @@ from .inventory import Inventory
 from .plan import Side
 
 if TYPE_CHECKING:
-    from .apply import ExecutionOutcome
-    from .plan import Change, SyncPlan
+    from .plan import Change, ExecutionOutcome, SyncPlan
 
 # How many unsynced titles a pair keeps (the most recently seen): the repair lists them all.
 MAX_UNMATCHED = 500

@@ -20,9 +20,7 @@ from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
 
@@ -34,15 +32,15 @@ from ...const import (
     ROUTE_ALL_USERS,
     ROUTE_PLEX_USERS,
     ROUTE_TARGETS,
-    SIGNAL_SCROBBLING_STARTED,
     SUBENTRY_SCROBBLE_ROUTE,
 )
 from ...posters import async_poster_url, metadata_client, poster_key
+from ...repairs import async_update_listener_issue
 from ...scrobble.pipeline import DeliveryReport, NowWatching, ScrobblePipeline, ScrobbleRoute
 from ...scrobble.queue import DropReason, ScrobbleQueue
 from ...scrobble.sinks import PermanentDeliveryError, RetryableDeliveryError
 from ...scrobble.untrusted import loggable
-from ..base import ScrobbleTarget, get_clock
+from ..base import BaseAccount, ScrobbleTarget, get_clock, loaded_account
 from .account import PlexAccount
 from .binder import SESSION_SWEEP_SECONDS, PlayNotification, PlexSessionSource, SessionBinder
 from .listener import ListenerState, PlexNotificationListener, backoff_delay
@@ -51,7 +49,8 @@ from .webhook import async_setup_webhook, webhook_url
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
-    from ...data import CrosswatchConfigEntry
+    from homeassistant.config_entries import ConfigEntry
+
     from ...scrobble.events import PlexUser, RatingEvent, Scrobble
     from ...scrobble.queue import QueuedScrobble
 
@@ -65,7 +64,6 @@ MIN_DRAIN_DELAY: Final = 1.0
 EVENT_WATCHED: Final = "watched"
 # After this many failed connects in a row (about 8 minutes of backoff) a repair issue says so.
 LISTENER_DOWN_ATTEMPTS: Final = 10
-ISSUE_LISTENER_DOWN: Final = "plex_listener_down"
 # The now-watching sensor's state when nothing plays (a plain string dashboards can test).
 IDLE: Final = "idle"
 MAX_STATE_LENGTH: Final = 255
@@ -74,7 +72,7 @@ USERS_LOOKUP_SECONDS: Final = 10.0
 REBOUND_STATES: Final = ("playing", "paused")
 
 
-def scrobble_routes(entry: CrosswatchConfigEntry) -> list[ScrobbleRoute]:
+def scrobble_routes(entry: ConfigEntry) -> list[ScrobbleRoute]:
     """The routes of a Plex entry's ``scrobble_route`` subentries, bound to its server."""
     server_id = entry.data[CONF_SERVER_ID]
     routes: list[ScrobbleRoute] = []
@@ -191,16 +189,14 @@ class AccountSink:
             )
 
     def _resolve(self) -> ScrobbleTarget:
-        entry: CrosswatchConfigEntry | None = self._hass.config_entries.async_get_entry(
-            self._entry_id
-        )
+        entry = self._hass.config_entries.async_get_entry(self._entry_id)
         if entry is None or entry.domain != DOMAIN:
             msg = "the target account was removed"
             raise PermanentDeliveryError(msg)
-        if entry.state is not ConfigEntryState.LOADED:
+        account = loaded_account(self._hass, self._entry_id)
+        if entry.state is not ConfigEntryState.LOADED or account is None:
             msg = "the target account is not loaded"
             raise RetryableDeliveryError(msg)
-        account = entry.runtime_data.account
         if self._built is not None and self._built[0] is account:
             return self._built[1]
         # The account's own client: its rate limiter paces scrobbles and sync runs together.
@@ -215,9 +211,7 @@ class AccountSink:
 class PlexScrobbler:
     """Everything scrobbling keeps for one Plex account while its entry is loaded."""
 
-    def __init__(
-        self, hass: HomeAssistant, entry: CrosswatchConfigEntry, account: PlexAccount
-    ) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, account: PlexAccount) -> None:
         """Build the pipeline from the entry's data and routes (nothing runs yet)."""
         self.hass = hass
         self.entry = entry
@@ -370,7 +364,7 @@ class PlexScrobbler:
         await self.listener.stop()
         await self.pipeline.close()
         await self._store.async_save(self._stored())
-        ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_LISTENER_DOWN}_{self.entry.entry_id}")
+        async_update_listener_issue(self.hass, self.entry, down=False, error=None)
 
     async def _hass_stopping(self, _event: Event) -> None:
         await self.async_stop()
@@ -439,7 +433,6 @@ class PlexScrobbler:
     # -- pipeline callbacks ---------------------------------------------------------------
     def _listener_state_changed(self, state: ListenerState) -> None:
         _LOGGER.debug("Plex notifications for %s: %s", self.entry.title, state)
-        issue_id = f"{ISSUE_LISTENER_DOWN}_{self.entry.entry_id}"
         if state is ListenerState.STOPPED and not self._stopped:
             self._restart_listener_later()
         if state is ListenerState.CONNECTED:
@@ -449,7 +442,7 @@ class PlexScrobbler:
             if self._connection_lost:
                 _LOGGER.info("Live connection to %s is back", self.entry.title)
                 self._connection_lost = False
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            async_update_listener_issue(self.hass, self.entry, down=False, error=None)
         elif state is ListenerState.DISCONNECTED and not self._connection_lost:
             _LOGGER.info(
                 "Lost the live connection to %s (%s); reconnecting",
@@ -462,17 +455,8 @@ class PlexScrobbler:
             state is ListenerState.DISCONNECTED
             and self.listener.failures + 1 >= LISTENER_DOWN_ATTEMPTS
         ):
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=ISSUE_LISTENER_DOWN,
-                translation_placeholders={
-                    "account": self.entry.title,
-                    "error": self.listener.last_error or "",
-                },
+            async_update_listener_issue(
+                self.hass, self.entry, down=True, error=self.listener.last_error
             )
         self._updated()
 
@@ -635,24 +619,14 @@ async def async_remove_scrobble_queue(hass: HomeAssistant, entry_id: str) -> Non
 
 
 async def async_setup_scrobbling(
-    hass: HomeAssistant, entry: CrosswatchConfigEntry
+    hass: HomeAssistant, entry: ConfigEntry, account: BaseAccount
 ) -> PlexScrobbler | None:
     """Start scrobbling for a Plex entry with scrobble routes (``None`` without routes)."""
-    account = entry.runtime_data.account
     # The Plex provider is the one scrobble source: its entries hold a ``PlexAccount``.
     if not isinstance(account, PlexAccount) or not scrobble_routes(entry):
         return None
     scrobbler = PlexScrobbler(hass, entry, account)
     await scrobbler.async_start()
     entry.async_on_unload(scrobbler.async_stop)
-    scrobbler.webhook_id = async_setup_webhook(hass, entry, scrobbler)
+    scrobbler.webhook_id = async_setup_webhook(hass, entry, scrobbler.async_handle_webhook)
     return scrobbler
-
-
-async def async_start_scrobbling_later(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> None:
-    """The first scrobble route of a loaded Plex entry: start scrobbling, add its entities."""
-    entry.runtime_data.scrobble = await async_setup_scrobbling(hass, entry)
-    if entry.runtime_data.scrobble is not None:
-        async_dispatcher_send(
-            hass, SIGNAL_SCROBBLING_STARTED.format(entry.entry_id), entry.runtime_data.scrobble
-        )

@@ -27,10 +27,10 @@ from ...scrobble.untrusted import loggable
 from .webhook_payload import parse_payload_text
 
 if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
+    from collections.abc import Callable, Coroutine
 
-    from ...data import CrosswatchConfigEntry
-    from .scrobbler import PlexScrobbler
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -100,10 +100,14 @@ def _part_name(head: bytes) -> str | None:
     return None
 
 
+# Where a parsed payload goes (the scrobbler's ``async_handle_webhook``).
+type PayloadHandler = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+
+
 async def _receive(
     hass: HomeAssistant,
-    entry: CrosswatchConfigEntry,
-    scrobbler: PlexScrobbler,
+    entry: ConfigEntry,
+    deliver: PayloadHandler,
     request: web.Request,
 ) -> web.Response:
     """Read, parse and hand over one webhook POST."""
@@ -118,9 +122,7 @@ async def _receive(
         return web.Response(status=HTTPStatus.OK)
     _LOGGER.debug("Plex webhook %s", loggable(payload.get("event")))
     # Answer Plex at once; delivery (and its retries) must not hold the request.
-    entry.async_create_task(
-        hass, scrobbler.async_handle_webhook(payload), "crosswatch plex webhook"
-    )
+    entry.async_create_task(hass, deliver(payload), "crosswatch plex webhook")
     return web.Response(status=HTTPStatus.OK)
 
 
@@ -132,7 +134,7 @@ def webhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
         return None
 
 
-def ensure_webhook_id(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> str:
+def ensure_webhook_id(hass: HomeAssistant, entry: ConfigEntry) -> str:
     """The entry's webhook id, generated and stored on first use."""
     webhook_id: str | None = entry.data.get(CONF_WEBHOOK_ID)
     if not webhook_id:
@@ -143,9 +145,7 @@ def ensure_webhook_id(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> str:
     return webhook_id
 
 
-def async_setup_webhook(
-    hass: HomeAssistant, entry: CrosswatchConfigEntry, scrobbler: PlexScrobbler
-) -> str:
+def async_setup_webhook(hass: HomeAssistant, entry: ConfigEntry, deliver: PayloadHandler) -> str:
     """Register the entry's webhook (unregistered on unload); returns its id."""
     webhook_id = ensure_webhook_id(hass, entry)
 
@@ -153,7 +153,7 @@ def async_setup_webhook(
         if request.method != "POST":
             return web.Response(status=HTTPStatus.METHOD_NOT_ALLOWED)
         try:
-            return await _receive(hass, entry, scrobbler, request)
+            return await _receive(hass, entry, deliver, request)
         except Exception as err:  # noqa: BLE001 - the boundary: Home Assistant would log the id
             _LOGGER.debug("Ignoring a Plex webhook that could not be handled: %s", type(err))
             return web.Response(status=HTTPStatus.OK)
