@@ -10,7 +10,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
-from custom_components.crosswatch.api.models import MediaItem, MediaKind
+from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind
 from custom_components.crosswatch.const import DOMAIN
 from custom_components.crosswatch.posters import poster_key
 from simulator import credentials as cred
@@ -244,9 +244,36 @@ async def test_plex_stamp_without_a_size_reads_the_whole_list(
     assert [p["query"]["X-Plex-Container-Size"] for p in pages] == ["1", "100"]
 
 
-def test_poster_keys_are_per_kind_and_only_for_movies_and_shows() -> None:
+def test_poster_keys_are_per_kind_and_episodes_show_their_show() -> None:
     movie = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "27205"})
     show = MediaItem(kind=MediaKind.SHOW, ids={"tmdb": "27205"})
     assert poster_key(movie) != poster_key(show)
     assert poster_key(MediaItem(kind=MediaKind.EPISODE, ids={"tmdb": "1"})) is None
+    episode = MediaItem(kind=MediaKind.EPISODE, ids={"tmdb": "1"}, show_ids={"tmdb": "27205"})
+    assert poster_key(episode) == poster_key(show)
+    assert poster_key(MediaItem(kind=MediaKind.SEASON, show_ids={"tmdb": "27205"})) is None
     assert poster_key(MediaItem(kind=MediaKind.MOVIE, ids={"imdb": "tt1"})) is None
+
+
+async def test_a_poll_and_a_sync_run_agree_on_what_moved(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    """The watchlist marker a poll reads is the sync side's, and it moves when a title is added."""
+    entry = await _setup(hass)
+    account = entry.runtime_data.account
+    side = account.sync_side()
+    assert side is not None
+
+    async def both() -> tuple[str | None, str | None]:
+        return (
+            await account.async_activity_marker(),
+            (await side.markers([Feature.WATCHLIST]))[Feature.WATCHLIST],
+        )
+
+    before = await both()
+    assert before[0] == before[1]
+    await sim_urls.advance(60)
+    await account.client.add_to_list([MediaItem(kind=MediaKind.MOVIE, ids={"imdb": "tt0245429"})])
+    after = await both()
+    assert after[0] == after[1]
+    assert after[0] != before[0]

@@ -20,6 +20,7 @@ from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.util.hass_dict import HassKey
 
 from ..api.clock import Clock, SystemClock
+from ..api.models import Feature
 from ..const import DOMAIN, Service
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from ..api.http import ServiceHttp
-    from ..api.models import Feature, MediaItem, Rating, WatchlistEntry
+    from ..api.models import MediaItem, Rating, WatchlistEntry
     from ..scrobble.sinks import ScrobbleSink
     from ..sync.side import SyncSide
     from .tmdb.client import TmdbClient
@@ -99,8 +100,14 @@ class BaseAccount:
         raise NotImplementedError
 
     async def async_activity_marker(self) -> str | None:
-        """A stamp that changes when the watchlist changes (``None``: no such stamp)."""
-        return None
+        """A stamp that changes when the watchlist changes (``None``: no such stamp).
+
+        What "the watchlist moved" means is the account's sync side's to say, so polls and sync
+        runs agree on it; an account without a side has no watchlist to watch.
+        """
+        if (side := self.sync_side()) is None:
+            return None
+        return (await side.markers([Feature.WATCHLIST]))[Feature.WATCHLIST]
 
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
         """The watchlist (``None`` for accounts without one)."""

@@ -28,7 +28,7 @@ import hashlib
 from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from ..api.models import STRONG_ID_TYPES, Feature, MediaItem, MediaKind
 from .guards import (
@@ -111,12 +111,16 @@ class SideInput:
     activity: str | None = None  # the provider's activity marker for this feature, if it has one
 
 
+# How far apart two plays of one title may be and still be the same play (seconds).
+PLAY_TOLERANCE: Final = 60.0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlanSettings:
     """How a pair plans."""
 
     mode: SyncMode = SyncMode.ADD_ONLY
-    play_tolerance: float = 60.0
+    play_tolerance: float = PLAY_TOLERANCE
     guards: GuardSettings = field(default_factory=GuardSettings)
     # The user's "removals" choice: without it nothing is deleted on either side, even in two-way
     # mode (a removal seen on one side is then reported as suppressed, not carried over).

@@ -147,13 +147,6 @@ class PlexAccount(BaseAccount):
         self.server = plex_server_client(self.hass, self.client_identifier, url, self.server_token)
         return {CONF_SERVER_URL: url}
 
-    async def async_activity_marker(self) -> str | None:
-        """The watchlist's size and newest entry, from a one-row page (``watchlist_stamp``).
-
-        ``None`` (an answer without a size) makes the poll read the whole list.
-        """
-        return await self.client.watchlist_stamp()
-
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
         """Every watchlist page."""
         return await self.client.watchlist()

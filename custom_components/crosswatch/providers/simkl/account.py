@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
@@ -40,14 +40,6 @@ def simkl_client(hass: HomeAssistant, client_id: str, token: str | None = None) 
     )
 
 
-# The activity stamps that move when the plan-to-watch list changes.
-SIMKL_WATCHLIST_STAMPS: Final = tuple(
-    (group, key)
-    for group in ("movies", "tv_shows", "anime")
-    for key in ("plantowatch", "removed_from_list")
-)
-
-
 @dataclass(slots=True)
 class SimklAccount(BaseAccount):
     """SIMKL polls ``/sync/activities`` first; the plan-to-watch list only when it moved."""
@@ -61,13 +53,6 @@ class SimklAccount(BaseAccount):
     def __post_init__(self) -> None:
         """Build the client once per loaded entry."""
         self.client = simkl_client(self.hass, self.client_id, self.token)
-
-    async def async_activity_marker(self) -> str | None:
-        """The plan-to-watch and removal stamps of every kind."""
-        activities = await self.client.activities()
-        return "|".join(
-            str((activities.get(group) or {}).get(key)) for group, key in SIMKL_WATCHLIST_STAMPS
-        )
 
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
         """Every plan-to-watch movie, show and anime."""

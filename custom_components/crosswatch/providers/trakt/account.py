@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,6 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from ...api.errors import (
     AuthError,
-    InvalidResponseError,
     ServiceUnavailableError,
 )
 from ...const import (
@@ -74,13 +72,6 @@ class TraktAccount(BaseAccount):
             return str(oauth.token["access_token"])
 
         self.client = trakt_client(self.hass, self.client_id, token)
-
-    async def async_activity_marker(self) -> str | None:
-        """The watchlist's ``updated_at`` stamp."""
-        watchlist = (await self.client.last_activities()).get("watchlist")
-        if not isinstance(watchlist, Mapping):
-            raise InvalidResponseError("trakt", "GET /sync/last_activities", "no watchlist")
-        return str(watchlist.get("updated_at"))
 
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
         """Every watchlist row."""

@@ -6,7 +6,7 @@ history ids. No Home Assistant imports (``benchmarks/sync.py`` drives it too).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
@@ -17,6 +17,7 @@ from ...sync.inventory import Inventory, from_timestamp, to_timestamp
 from ...sync.matching import MatchKey, strong_keys
 from ...sync.offload import Offload, run_inline
 from ...sync.plan import Action, Change
+from ...sync.planner import PLAY_TOLERANCE
 from ...sync.side import WRITE_BATCH, _plays_since, _stamp, unknown_to_service
 
 if TYPE_CHECKING:
@@ -62,10 +63,6 @@ TRAKT_MARKERS: Final[dict[Feature, tuple[tuple[str, str], ...]]] = {
 }
 
 
-# How far a Trakt play may sit from a planned removal's time and still be that play (seconds).
-PLAY_TOLERANCE: Final = 60.0
-
-
 # The most one-title or time-window reads a Trakt removal makes before one whole read is cheaper.
 TRAKT_LOOKUPS: Final = 20
 
@@ -101,6 +98,11 @@ class TraktSide:
         body = await self.client.last_activities()
         if not body:
             raise InvalidResponseError("trakt", "GET /sync/last_activities", "empty answer")
+        # Every section a marker reads is in Trakt's answer: one missing means the answer is cut
+        # short, and an unmoving "None" would hide every change from then on.
+        for group, _key in (pair for feature in features for pair in TRAKT_MARKERS[feature]):
+            if not isinstance(body.get(group), Mapping):
+                raise InvalidResponseError("trakt", "GET /sync/last_activities", f"no {group}")
         return {
             feature: "|".join(_stamp(body, group, key) for group, key in TRAKT_MARKERS[feature])
             for feature in features
