@@ -16,7 +16,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.crosswatch.const import DOMAIN, SUBENTRY_SCROBBLE_ROUTE
+from custom_components.crosswatch.const import CONF_WEBHOOK_ID, DOMAIN, SUBENTRY_SCROBBLE_ROUTE
 from simulator import credentials as cred
 from simulator.pytest_plugin import sim, sim_clock  # noqa: F401
 from tests.ha.conftest import clock, sim_urls  # noqa: F401
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
     from custom_components.crosswatch.providers.plex.scrobbler import PlexScrobbler
     from simulator.testing import Simulator
+
+    from .helpers import Client, ClientFactory
 
 OWNER = "1"  # the owner's PMS-local account id
 SHARED = str(cred.PLEX_SHARED_ID)
@@ -144,3 +146,13 @@ async def accounts(hass: HomeAssistant, sim_urls: Simulator) -> Accounts:  # noq
     await hass.async_block_till_done()
     assert trakt.state is ConfigEntryState.LOADED
     return Accounts(hass, sim_urls, trakt)
+
+
+@pytest.fixture
+async def hook(
+    hass: HomeAssistant, accounts: Accounts, hass_client_no_auth: ClientFactory
+) -> tuple[Client, str]:
+    """The HA test client and the Plex entry's webhook path (listener connected)."""
+    entry = await accounts.add_plex()
+    await until(lambda: accounts.scrobbler.listener.connected)
+    return await hass_client_no_auth(), f"/api/webhook/{entry.data[CONF_WEBHOOK_ID]}"

@@ -10,8 +10,7 @@ from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from custom_components.crosswatch.const import CONF_WEBHOOK_ID
 
 from .conftest import OWNER, until
-from .test_queue import _play_then_stop, _run_queue
-from .test_webhook import payload
+from .helpers import payload, play_then_stop, run_queue
 
 if TYPE_CHECKING:
     import pytest
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from simulator.testing import Simulator
 
     from .conftest import Accounts
-    from .test_webhook import ClientFactory
+    from .helpers import ClientFactory
 
 WEBSOCKET = "GET /:/websockets/notifications"
 
@@ -92,12 +91,12 @@ async def test_a_target_that_is_down_is_logged_once_down_and_once_back(
     await accounts.add_plex()
     await until(lambda: accounts.scrobbler.listener.connected)
     await sim.fault("trakt", "POST /scrobble/*", status=503)
-    await _play_then_stop(accounts, sim)
-    await _play_then_stop(accounts, sim)
-    await _run_queue(hass, accounts, sim_clock, 40)  # retried, still down
+    await play_then_stop(accounts, sim)
+    await play_then_stop(accounts, sim)
+    await run_queue(hass, accounts, sim_clock, 40)  # retried, still down
     assert len(accounts.scrobbler.queue) >= 2
     await sim.clear_faults()
-    await _run_queue(hass, accounts, sim_clock, 300)
+    await run_queue(hass, accounts, sim_clock, 300)
     assert len(accounts.scrobbler.queue) == 0
 
     def lines(level: int) -> list[str]:

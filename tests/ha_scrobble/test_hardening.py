@@ -21,7 +21,7 @@ from custom_components.crosswatch.scrobble.queue import ScrobbleQueue
 from simulator import credentials as cred
 
 from .conftest import OWNER, until
-from .test_webhook import multipart, payload
+from .helpers import multipart, payload
 
 if TYPE_CHECKING:
     from aiohttp.test_utils import TestClient

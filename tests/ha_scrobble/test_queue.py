@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
-    async_fire_time_changed,
 )
 
 from custom_components.crosswatch.providers.plex.scrobbler import EVENT_SCROBBLE
 
 from .conftest import OWNER, plex_entry, route, until
+from .helpers import play_then_stop, run_queue
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -28,26 +26,6 @@ if TYPE_CHECKING:
 def store_key(accounts: Accounts) -> str:
     assert accounts.plex is not None
     return f"crosswatch.scrobble_queue.{accounts.plex.entry_id}"
-
-
-async def _play_then_stop(accounts: Accounts, sim: Simulator) -> None:
-    rating_key = sim.rating_key("Inception")
-    await sim.play(rating_key, offset_ms=888_000)
-    await until(lambda: OWNER in accounts.scrobbler.pipeline.now_watching)
-    await accounts.scrobbler.pipeline.wait_idle()
-    await sim.stop(offset_ms=8_880_000)
-    await until(lambda: OWNER not in accounts.scrobbler.pipeline.now_watching)
-    await accounts.scrobbler.pipeline.wait_idle()
-
-
-async def _run_queue(
-    hass: HomeAssistant, accounts: Accounts, sim_clock: ManualClock, seconds: float
-) -> None:
-    """Let ``seconds`` pass on both clocks so the queue's timer fires and the entry is due."""
-    sim_clock.advance(seconds)
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds + 1))
-    await hass.async_block_till_done()
-    await accounts.scrobbler.async_drained()
 
 
 async def test_trakt_outage_on_the_final_stop_is_queued_and_delivered_later(
@@ -68,9 +46,9 @@ async def test_trakt_outage_on_the_final_stop_is_queued_and_delivered_later(
     assert accounts.state("binary_sensor", "plex_listener").attributes["queued_scrobbles"] == 1
     await sim.clear_faults()
     await sim.clear_requests()
-    await _run_queue(hass, accounts, sim_clock, 5)  # not due yet: nothing sent
+    await run_queue(hass, accounts, sim_clock, 5)  # not due yet: nothing sent
     assert await accounts.trakt_scrobbles() == []
-    await _run_queue(hass, accounts, sim_clock, 30)
+    await run_queue(hass, accounts, sim_clock, 30)
     assert await accounts.trakt_scrobbles() == [("stop", 100.0, 201)]
     assert len(accounts.scrobbler.queue) == 0
     assert accounts.state("binary_sensor", "plex_listener").attributes["queued_scrobbles"] == 0
@@ -86,7 +64,7 @@ async def test_queue_survives_a_restart(
     plex = await accounts.add_plex()
     await until(lambda: accounts.scrobbler.listener.connected)
     await sim.fault("trakt", "POST /scrobble/*", status=503)
-    await _play_then_stop(accounts, sim)
+    await play_then_stop(accounts, sim)
     # The watched stop superseded the queued start: only the stop waits.
     assert len(accounts.scrobbler.queue) == 1
     assert await hass.config_entries.async_unload(plex.entry_id)
@@ -98,9 +76,9 @@ async def test_queue_survives_a_restart(
     assert await hass.config_entries.async_setup(plex.entry_id)
     await hass.async_block_till_done()
     assert len(accounts.scrobbler.queue) == 1
-    await _run_queue(hass, accounts, sim_clock, 31)
+    await run_queue(hass, accounts, sim_clock, 31)
     assert await accounts.trakt_scrobbles() == [("stop", 100.0, 201)]
-    await _run_queue(hass, accounts, sim_clock, 2)  # the emptied queue is saved too
+    await run_queue(hass, accounts, sim_clock, 2)  # the emptied queue is saved too
     assert hass_storage[store_key(accounts)]["data"]["queue"] == []
 
 
@@ -112,14 +90,14 @@ async def test_a_target_account_that_is_not_loaded_gets_its_scrobbles_later(
     assert await hass.config_entries.async_unload(accounts.trakt.entry_id)
     await hass.async_block_till_done()
     assert accounts.trakt.state is ConfigEntryState.NOT_LOADED
-    await _play_then_stop(accounts, sim)
+    await play_then_stop(accounts, sim)
     assert await accounts.trakt_scrobbles() == []
     # Only the watched stop waits: a start must never reach Trakt after its stop.
     assert [e.scrobble.call for e in accounts.scrobbler.queue.items] == ["stop"]
     assert [e.sink_id for e in accounts.scrobbler.queue.items] == [accounts.trakt.entry_id]
     assert await hass.config_entries.async_setup(accounts.trakt.entry_id)
     await hass.async_block_till_done()
-    await _run_queue(hass, accounts, sim_clock, 31)
+    await run_queue(hass, accounts, sim_clock, 31)
     assert await accounts.trakt_scrobbles() == [("stop", 100.0, 201)]
 
 
@@ -175,7 +153,7 @@ async def test_a_stale_start_is_dropped_and_counted(
     await sim.play(sim.rating_key("Inception"), offset_ms=888_000)
     await until(lambda: len(accounts.scrobbler.queue) == 1)
     await sim.clear_faults()
-    await _run_queue(hass, accounts, sim_clock, 3700)  # an hour later "started watching" is wrong
+    await run_queue(hass, accounts, sim_clock, 3700)  # an hour later "started watching" is wrong
     assert len(accounts.scrobbler.queue) == 0
     assert accounts.scrobbler.dropped == 1
     assert accounts.scrobbler.diagnostics()["queue_dropped"] == 1
@@ -207,7 +185,7 @@ async def test_removing_the_plex_account_deletes_its_stored_queue(
     plex = await accounts.add_plex()
     await until(lambda: accounts.scrobbler.listener.connected)
     await sim.fault("trakt", "POST /scrobble/*", status=503)
-    await _play_then_stop(accounts, sim)
+    await play_then_stop(accounts, sim)
     assert await hass.config_entries.async_unload(plex.entry_id)
     assert (
         len(hass_storage[store_key(accounts)]["data"]["queue"]) == 1

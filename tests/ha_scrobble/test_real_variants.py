@@ -19,7 +19,6 @@ from custom_components.crosswatch.providers.plex.binder import (
 )
 
 from .conftest import until
-from .test_webhook import hook  # noqa: F401
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -101,7 +100,7 @@ async def test_a_session_that_vanishes_is_stopped_at_its_last_offset(
 async def test_webhooks_without_view_offset_take_the_servers_progress(
     hass: HomeAssistant,
     accounts: Accounts,
-    hook: tuple[Client, str],  # noqa: F811
+    hook: tuple[Client, str],
     sim: Simulator,
     sim_clock: ManualClock,
 ) -> None:
@@ -124,7 +123,7 @@ async def test_webhooks_without_view_offset_take_the_servers_progress(
 async def test_a_season_rating_reaches_trakt(
     hass: HomeAssistant,
     accounts: Accounts,
-    hook: tuple[Client, str],  # noqa: F811
+    hook: tuple[Client, str],
     sim: Simulator,
 ) -> None:
     client, path = hook

@@ -6,7 +6,6 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import pytest
 from homeassistant.data_entry_flow import FlowResultType
 from hypothesis import HealthCheck, given, settings
@@ -22,64 +21,18 @@ from custom_components.crosswatch.providers.plex.webhook import (
 from simulator import credentials as cred
 
 from .conftest import OWNER, SHARED, until
+from .helpers import multipart, payload
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Callable
 
-    from aiohttp import web
-    from aiohttp.test_utils import TestClient
     from homeassistant.core import HomeAssistant
 
     from simulator.clock import ManualClock
     from simulator.testing import Simulator
 
     from .conftest import Accounts
-
-type Client = TestClient[web.Request, web.Application]
-type ClientFactory = Callable[[], Awaitable[Client]]
-
-
-def payload(
-    event: str, *, offset: int, account: str = OWNER, rating_key: str = "", **extra: Any
-) -> dict[str, Any]:
-    """A Plex webhook payload for Inception (148 min) as PMS sends it."""
-    return {
-        "event": event,
-        "user": True,
-        "owner": True,
-        "Account": {"id": int(account), "title": "simowner"},
-        "Server": {"title": cred.PMS_NAME, "uuid": cred.PMS_MACHINE_ID},
-        "Player": {"local": True, "title": "SHIELD", "uuid": cred.PLAYER_TV},
-        "Metadata": {
-            "ratingKey": rating_key,
-            "type": "movie",
-            "title": "Inception",
-            "year": 2010,
-            "guid": "plex://movie/5d7768ba96b655001fdc0408",
-            "Guid": [{"id": "imdb://tt1375666"}, {"id": "tmdb://27205"}],
-            "duration": 8_880_000,
-            "viewOffset": offset,
-            **extra,
-        },
-    }
-
-
-def multipart(data: dict[str, Any], *, thumb: bool = True) -> aiohttp.FormData:
-    form = aiohttp.FormData(default_to_multipart=True)
-    form.add_field("payload", json.dumps(data))
-    if thumb:
-        form.add_field("thumb", b"\xff\xd8\xff\xe0jpeg\xff\xd9", filename="thumb.jpg")
-    return form
-
-
-@pytest.fixture
-async def hook(
-    hass: HomeAssistant, accounts: Accounts, hass_client_no_auth: ClientFactory
-) -> tuple[Client, str]:
-    """The HA test client and the Plex entry's webhook path (listener connected)."""
-    entry = await accounts.add_plex()
-    await until(lambda: accounts.scrobbler.listener.connected)
-    return await hass_client_no_auth(), f"/api/webhook/{entry.data[CONF_WEBHOOK_ID]}"
+    from .helpers import Client
 
 
 async def test_webhook_id_is_stored_once_and_shown(hass: HomeAssistant, accounts: Accounts) -> None:

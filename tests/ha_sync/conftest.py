@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import pytest
+import pytest_asyncio
+
+from simulator import credentials as cred
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from simulator.testing import Simulator
+
+import time
+from typing import TYPE_CHECKING
+
 from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
@@ -15,7 +27,6 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.crosswatch.const import DOMAIN
-from simulator import credentials as cred
 from simulator.pytest_plugin import sim, sim_clock  # noqa: F401
 from tests.ha.conftest import clock, sim_urls, simkl_entry  # noqa: F401
 
@@ -106,3 +117,9 @@ def with_pair(
 @pytest.fixture
 def pair_id() -> str:
     return PAIR_ID
+
+
+@pytest_asyncio.fixture
+async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session

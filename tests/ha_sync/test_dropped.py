@@ -17,7 +17,7 @@ from custom_components.crosswatch.sync.plan import Action, ReadKind, Side, SyncM
 from custom_components.crosswatch.sync.state import watermark_key
 from simulator import credentials as cred
 
-from .test_reads import plex_side, run, session, simkl_side, trakt_side  # noqa: F401
+from .sides import plex_side, run, simkl_side, trakt_side
 
 if TYPE_CHECKING:
     import aiohttp
@@ -58,7 +58,7 @@ async def watch_on_plex_then_run_twice(
 
 async def test_plex_to_simkl_leaves_a_completed_title_completed(
     sim: Simulator,
-    session: aiohttp.ClientSession,  # noqa: F811
+    session: aiohttp.ClientSession,
 ) -> None:
     sides: dict[Side, SyncSide] = {
         Side.SOURCE: plex_side(sim, session),
@@ -80,7 +80,7 @@ async def test_plex_to_simkl_leaves_a_completed_title_completed(
 
 async def test_plex_to_trakt_does_not_list_a_watched_title_again(
     sim: Simulator,
-    session: aiohttp.ClientSession,  # noqa: F811
+    session: aiohttp.ClientSession,
 ) -> None:
     sides: dict[Side, SyncSide] = {
         Side.SOURCE: plex_side(sim, session),
@@ -99,7 +99,7 @@ async def test_plex_to_trakt_does_not_list_a_watched_title_again(
 @pytest.mark.parametrize("mode", [SyncMode.MIRROR, SyncMode.TWO_WAY])
 async def test_a_play_simkl_stops_showing_is_no_removal(
     sim: Simulator,
-    session: aiohttp.ClientSession,  # noqa: F811
+    session: aiohttp.ClientSession,
     mode: SyncMode,
 ) -> None:
     """SIMKL → Trakt: a whole SIMKL read lacking a synced play removes nothing anywhere."""
@@ -128,7 +128,7 @@ async def test_a_play_simkl_stops_showing_is_no_removal(
 
 async def test_a_title_trakt_unlists_during_our_own_run_is_seen_next_run(
     sim: Simulator,
-    session: aiohttp.ClientSession,  # noqa: F811
+    session: aiohttp.ClientSession,
 ) -> None:
     """The first run posts the play of a listed title; Trakt unlists it at once.
 

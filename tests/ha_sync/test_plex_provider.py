@@ -8,7 +8,7 @@ from custom_components.crosswatch.api.models import Feature, MediaKind
 from custom_components.crosswatch.sync.engine import PairMemory
 from custom_components.crosswatch.sync.plan import Side
 
-from .test_reads import plex_side, plex_to_trakt, run, session  # noqa: F401
+from .sides import plex_side, plex_to_trakt, run
 
 if TYPE_CHECKING:
     import aiohttp
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 async def test_plex_only_titles_get_the_providers_ids(
     sim: Simulator,
-    session: aiohttp.ClientSession,  # noqa: F811
+    session: aiohttp.ClientSession,
 ) -> None:
     anthology = sim.item("Odd Anthology")
     assert anthology.tmdb is not None
@@ -43,7 +43,7 @@ async def test_plex_only_titles_get_the_providers_ids(
 
 async def test_a_title_the_provider_does_not_know_is_reported_unmatched(
     sim: Simulator,
-    session: aiohttp.ClientSession,  # noqa: F811
+    session: aiohttp.ClientSession,
 ) -> None:
     home_video = sim.item("Untitled Home Video")
     plex = sim.state.plex

@@ -6,22 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
 
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind, Play
 from custom_components.crosswatch.api.wire import iso_ms
-from custom_components.crosswatch.providers.plex.client import PlexServerClient, PlexTvClient
-from custom_components.crosswatch.providers.plex.side import PLEX_NAMING_LIMIT, PlexSide
-from custom_components.crosswatch.providers.simkl.client import SimklClient
-from custom_components.crosswatch.providers.simkl.side import SimklSide
-from custom_components.crosswatch.providers.trakt.client import TraktClient
+from custom_components.crosswatch.providers.plex.side import PLEX_NAMING_LIMIT
 from custom_components.crosswatch.providers.trakt.side import TRAKT_LOOKUPS, TraktSide
 from custom_components.crosswatch.sync.engine import (
     READ_OVERLAP,
     WHOLE_READ_EVERY,
     PairMemory,
-    execute,
-    finish_run,
     plan_run,
 )
 from custom_components.crosswatch.sync.inventory import from_timestamp
@@ -30,81 +23,12 @@ from custom_components.crosswatch.sync.side import SyncSide
 from custom_components.crosswatch.sync.state import watermark_key
 from simulator import credentials as cred
 
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+from .sides import plex_side, plex_to_trakt, run, simkl_side, trakt_side
 
-    from custom_components.crosswatch.sync.plan import SyncPlan
+if TYPE_CHECKING:
     from simulator.testing import Simulator
 
 HISTORY = watermark_key(Side.SOURCE, Feature.HISTORY), watermark_key(Side.TARGET, Feature.HISTORY)
-
-
-@pytest_asyncio.fixture
-async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
-def plex_side(sim: Simulator, session: aiohttp.ClientSession) -> PlexSide:
-    tv = PlexTvClient(
-        session,
-        base_url=sim.url("plex.tv"),
-        discover_url=sim.url("plex-discover"),
-        metadata_url=sim.url("plex-metadata"),
-        client_identifier="reads-test",
-        token=cred.PLEX_OWNER_TOKEN,
-        clock=sim.clock,
-    )
-    server = PlexServerClient(
-        session, base_url=sim.url("pms"), token=cred.PLEX_SERVER_TOKEN, clock=sim.clock
-    )
-    return PlexSide(tv, server, account_id=sim.state.plex.users["owner"].account_id)
-
-
-def trakt_side(sim: Simulator, session: aiohttp.ClientSession) -> TraktSide:
-    async def token() -> str:
-        return cred.TRAKT_ACCESS_TOKEN
-
-    return TraktSide(
-        TraktClient(
-            session,
-            base_url=sim.url("trakt"),
-            client_id=cred.TRAKT_CLIENT_ID,
-            access_token=token,
-            clock=sim.clock,
-        )
-    )
-
-
-def plex_to_trakt(sim: Simulator, session: aiohttp.ClientSession) -> dict[Side, SyncSide]:
-    return {Side.SOURCE: plex_side(sim, session), Side.TARGET: trakt_side(sim, session)}
-
-
-def simkl_side(sim: Simulator, session: aiohttp.ClientSession) -> SimklSide:
-    return SimklSide(
-        SimklClient(
-            session,
-            base_url=sim.url("simkl"),
-            client_id=cred.SIMKL_CLIENT_ID,
-            token=cred.SIMKL_TOKEN,
-            clock=sim.clock,
-        )
-    )
-
-
-async def run(
-    sim: Simulator,
-    memory: PairMemory,
-    sides: dict[Side, SyncSide],
-    features: tuple[Feature, ...] = (Feature.HISTORY,),
-    *,
-    mode: SyncMode = SyncMode.ADD_ONLY,
-    whole: bool = False,
-) -> tuple[PairMemory, SyncPlan]:
-    plan = await plan_run(memory, sides, features, mode=mode, now=sim.clock.time(), whole=whole)
-    outcome = (await execute(sides, plan)).outcome
-    assert not outcome.failed
-    return await finish_run(memory, plan, outcome, sides, now=sim.clock.time()), plan
 
 
 def trakt_plays(sim: Simulator) -> list[Any]:

@@ -3,60 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
-from custom_components.crosswatch.api.errors import NotFoundError, ServiceUnavailableError
 from custom_components.crosswatch.providers.plex.binder import (
     ActiveSession,
-    BoundMedia,
     PlayNotification,
     SessionBinder,
 )
-from custom_components.crosswatch.scrobble.events import EventSource, PlexUser, ScrobbleAction
+from custom_components.crosswatch.scrobble.events import EventSource, ScrobbleAction
 
-from .helpers import EPISODE, JDOE, MOVIE, SERVER_ID, SHIELD
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-
-class FakeSource:
-    """Answers like the PMS would; counts lookups and can fail or block on demand."""
-
-    def __init__(self) -> None:
-        self.sessions = [
-            ActiveSession(
-                session_key="27", rating_key="12345", user=JDOE, player=SHIELD, duration_ms=8880000
-            ),
-            ActiveSession(
-                session_key="28", rating_key="40294", user=PlexUser(id="2"), player=SHIELD
-            ),
-        ]
-        self.catalogue = {
-            "12345": BoundMedia(item=MOVIE, duration_ms=8880000),
-            "40294": BoundMedia(item=EPISODE, duration_ms=2880000),
-            "777": BoundMedia(item=MOVIE, duration_ms=None),
-        }
-        self.session_calls = 0
-        self.media_calls: list[str] = []
-        self.fail_sessions = False
-        self.gate: asyncio.Event | None = None
-
-    async def active_sessions(self) -> Sequence[ActiveSession]:
-        self.session_calls += 1
-        if self.gate is not None:
-            await self.gate.wait()
-        if self.fail_sessions:
-            raise ServiceUnavailableError("plex", "GET /status/sessions", "503")
-        return self.sessions
-
-    async def media(self, rating_key: str) -> BoundMedia:
-        self.media_calls.append(rating_key)
-        if self.gate is not None:
-            await self.gate.wait()
-        if rating_key not in self.catalogue:
-            raise NotFoundError("plex", "GET /library/metadata/{key}")
-        return self.catalogue[rating_key]
+from .helpers import EPISODE, JDOE, MOVIE, SERVER_ID, SHIELD, FakeSource
 
 
 def note(

@@ -18,63 +18,7 @@ from custom_components.crosswatch.providers.plex.webhook_payload import (
 )
 from custom_components.crosswatch.scrobble.events import EventSource, ScrobbleAction
 
-EPISODE_SCROBBLE: dict[str, Any] = {
-    "event": "media.scrobble",
-    "user": True,
-    "owner": True,
-    "Account": {
-        "id": 1,
-        "thumb": "https://plex.tv/users/1022b120ffbaa/avatar?c=1",
-        "title": "jdoe",
-    },
-    "Server": {"title": "Office", "uuid": "54664a3d8acc39983675640ec9ce00b70af9cc36"},
-    "Player": {
-        "local": True,
-        "publicAddress": "200.200.200.200",
-        "title": "Plex Web (Chrome)",
-        "uuid": "r6yfkdnfggbh2bdnvkffwbms",
-    },
-    "Metadata": {
-        "librarySectionType": "show",
-        "ratingKey": "40294",
-        "key": "/library/metadata/40294",
-        "parentRatingKey": "40291",
-        "grandparentRatingKey": "40275",
-        "guid": "plex://episode/615580a9fa828e7f1a0caabd",
-        "parentGuid": "plex://season/615580a9fa828e7f1a0caab8",
-        "grandparentGuid": "plex://show/60e81fd8d8000e002d7d2976",
-        "librarySectionID": 2,
-        "type": "episode",
-        "title": "Ozymandias",
-        "grandparentTitle": "Breaking Bad",
-        "parentTitle": "Season 5",
-        "index": 14,
-        "parentIndex": 5,
-        "year": 2013,
-        "duration": 2880000,
-        "viewOffset": 2790000,
-        "userRating": 8,
-        "Guid": [{"id": "imdb://tt2301451"}, {"id": "tmdb://62161"}, {"id": "tvdb://4639411"}],
-    },
-}
-
-MOVIE_PLAY: dict[str, Any] = {
-    "event": "media.play",
-    "Account": {"id": 1, "title": "jdoe"},
-    "Server": {"title": "Office", "uuid": "54664a3d8acc39983675640ec9ce00b70af9cc36"},
-    "Player": {"title": "SHIELD", "uuid": "980878c6a5f14965-com-plexapp-android"},
-    "Metadata": {
-        "librarySectionType": "movie",
-        "ratingKey": "12345",
-        "guid": "plex://movie/5d776825880197001ec967c6",
-        "type": "movie",
-        "title": "Inception",
-        "year": 2010,
-        "duration": 8880000,
-        "viewOffset": 1776000,
-        "Guid": [{"id": "imdb://tt1375666"}, {"id": "tmdb://27205"}, {"id": "tvdb://166"}],
-    },
-}
+from .helpers import EPISODE_SCROBBLE, MOVIE_PLAY
 
 
 def _with(base: dict[str, Any], **meta: Any) -> dict[str, Any]:

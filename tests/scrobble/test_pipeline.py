@@ -31,9 +31,16 @@ from custom_components.crosswatch.scrobble.sinks import (
 )
 from simulator.clock import ManualClock
 
-from .helpers import EPISODE, JDOE, SERVER_ID, RecordingSink, until
-from .test_binder import FakeSource
-from .test_normalize import EPISODE_SCROBBLE, MOVIE_PLAY
+from .helpers import (
+    EPISODE,
+    EPISODE_SCROBBLE,
+    JDOE,
+    MOVIE_PLAY,
+    SERVER_ID,
+    FakeSource,
+    RecordingSink,
+    until,
+)
 
 
 class Rig:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
+
+import aiohttp
 
 from simulator import credentials as cred
 
@@ -42,3 +46,9 @@ def plex_headers(token: str | None = cred.PLEX_OWNER_TOKEN, **extra: Any) -> dic
     if token:
         headers["X-Plex-Token"] = token
     return headers
+
+
+async def next_frame(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+    msg = await asyncio.wait_for(ws.receive(), 5)
+    assert msg.type == aiohttp.WSMsgType.TEXT
+    return json.loads(msg.data)["NotificationContainer"]

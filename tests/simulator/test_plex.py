@@ -13,7 +13,7 @@ from aiohttp import web
 from simulator import credentials as cred
 from simulator.testing import Simulator
 
-from .helpers import plex_headers
+from .helpers import next_frame, plex_headers
 
 
 @pytest.fixture
@@ -287,12 +287,6 @@ async def test_discover_watchlist(sim: Simulator, http: aiohttp.ClientSession) -
     assert hits[0]["Metadata"]["ratingKey"] == rk
 
 
-async def _next_frame(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
-    msg = await asyncio.wait_for(ws.receive(), 5)
-    assert msg.type == aiohttp.WSMsgType.TEXT
-    return json.loads(msg.data)["NotificationContainer"]
-
-
 async def test_websocket_playback_sessions_history_webhooks(  # noqa: PLR0915
     sim: Simulator, http: aiohttp.ClientSession
 ) -> None:
@@ -322,7 +316,7 @@ async def test_websocket_playback_sessions_history_webhooks(  # noqa: PLR0915
             f"{pms}/:/websockets/notifications", params={"X-Plex-Token": cred.PLEX_SERVER_TOKEN}
         ) as ws:
             await sim.play(rk, user="shared", offset_ms=60_000)
-            frame = await _next_frame(ws)
+            frame = await next_frame(ws)
             assert frame["type"] == "playing"
             note = frame["PlaySessionStateNotification"][0]
             assert note["state"] == "playing"
@@ -336,14 +330,14 @@ async def test_websocket_playback_sessions_history_webhooks(  # noqa: PLR0915
             assert row["User"]["id"] == str(cred.PLEX_SHARED_ID)
             assert row["Player"]["machineIdentifier"] == cred.PLAYER_TV
             await sim.pause(user="shared", offset_ms=120_000)
-            assert (await _next_frame(ws))["PlaySessionStateNotification"][0]["state"] == "paused"
+            assert (await next_frame(ws))["PlaySessionStateNotification"][0]["state"] == "paused"
             await sim.play(rk, user="shared")
-            await _next_frame(ws)
+            await next_frame(ws)
             await sim.seek(int(ep.duration_ms * 0.95), user="shared")
-            frames = [await _next_frame(ws), await _next_frame(ws)]
+            frames = [await next_frame(ws), await next_frame(ws)]
             assert [f["type"] for f in frames] == ["playing", "timeline"]
             await sim.stop(user="shared")
-            stopped = await _next_frame(ws)
+            stopped = await next_frame(ws)
             assert stopped["PlaySessionStateNotification"][0]["state"] == "stopped"
         events = [p["event"] for p in received]
         assert events == [
@@ -397,4 +391,4 @@ async def test_websocket_drop_fault(sim: Simulator, http: aiohttp.ClientSession)
     await sim.clear_faults()
     async with http.ws_connect(url, params=params) as ws:
         assert await sim.notify("status", "StatusNotification", [{"title": "x"}]) == 1
-        assert (await _next_frame(ws))["StatusNotification"] == [{"title": "x"}]
+        assert (await next_frame(ws))["StatusNotification"] == [{"title": "x"}]

@@ -16,8 +16,7 @@ from custom_components.crosswatch.providers.plex.ids import parse_plex_guid_full
 from simulator import credentials as cred
 from simulator.testing import Simulator
 
-from .helpers import plex_headers
-from .test_plex import _next_frame
+from .helpers import next_frame, plex_headers
 
 CORPUS = Path(__file__).parent.parent / "fixtures" / "real" / "plex"
 
@@ -176,7 +175,7 @@ async def test_frames_a_client_that_never_stops_and_a_rekeyed_stop(
         f"{pms}/:/websockets/notifications", params={"X-Plex-Token": cred.PLEX_SERVER_TOKEN}
     ) as ws:
         await sim.play(first, offset_ms=60_000)
-        started = (await _next_frame(ws))["PlaySessionStateNotification"][0]
+        started = (await next_frame(ws))["PlaySessionStateNotification"][0]
         recorded = corpus("ws_playing_without_client_identifier.json")[0]
         assert (
             "clientIdentifier"
@@ -185,7 +184,7 @@ async def test_frames_a_client_that_never_stops_and_a_rekeyed_stop(
         assert "clientIdentifier" not in started
         # ws_sequence_rating_key_changes_without_stop.json: same session, next item, no stop.
         await sim.play(second, keep_session=True)
-        moved = (await _next_frame(ws))["PlaySessionStateNotification"][0]
+        moved = (await next_frame(ws))["PlaySessionStateNotification"][0]
         assert (moved["sessionKey"], moved["ratingKey"], moved["state"]) == (
             started["sessionKey"],
             second,
@@ -193,7 +192,7 @@ async def test_frames_a_client_that_never_stops_and_a_rekeyed_stop(
         )
         # ws_paused_then_stopped_new_session_key.json: the stop under a fresh session key.
         await sim.stop(offset_ms=120_000, new_session_key=True)
-        stopped = (await _next_frame(ws))["PlaySessionStateNotification"][0]
+        stopped = (await next_frame(ws))["PlaySessionStateNotification"][0]
         assert stopped["state"] == "stopped"
         assert stopped["ratingKey"] == second
         assert stopped["sessionKey"] != started["sessionKey"]
@@ -223,4 +222,4 @@ async def test_no_playing_frames_for_a_webhook_only_server(
     ) as ws:
         await sim.play(sim.rating_key("Inception"), offset_ms=60_000)
         assert await sim.notify("status", "StatusNotification", [{"title": "x"}]) == 1
-        assert (await _next_frame(ws))["type"] == "status"  # no playing frame came first
+        assert (await next_frame(ws))["type"] == "status"  # no playing frame came first
