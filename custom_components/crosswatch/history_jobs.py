@@ -111,7 +111,7 @@ async def async_prepare_import(
     target = await async_read_account(side, entry, features)
     capabilities = await side.capabilities()
     wanted = await hass.async_add_executor_job(lookups_needed, rows, features)
-    guesses = await async_title_guesses(hass, wanted)
+    guesses = await async_title_guesses(hass, entry, wanted)
     plan = await hass.async_add_executor_job(
         partial(plan_import, rows, target, capabilities, guesses=guesses)
     )
@@ -139,23 +139,34 @@ async def async_read_account(
         ) from err
 
 
-async def async_title_guesses(hass: HomeAssistant, wanted: Sequence[MediaItem]) -> Guesses:
-    """Titles without ids found on TMDb by type, title and year (with a loaded TMDb account).
+async def async_title_guesses(
+    hass: HomeAssistant, entry: CrosswatchConfigEntry, wanted: Sequence[MediaItem]
+) -> Guesses:
+    """Titles without ids found by type, title and year: on TMDb, else by the account's search.
 
+    TMDb when a TMDb account is loaded; otherwise the account's own search (Trakt, SIMKL).
     Only an unambiguous result counts (``pick_guess``); the preview reports these as guessed.
-    Lookups are best effort: when TMDb fails, the titles not yet looked up stay unmatched.
+    Lookups are best effort: when a search fails, the titles not yet looked up stay unmatched.
     """
-    client = metadata_client(hass)
+    metadata = metadata_client(hass)
+    own = entry.runtime_data.account.title_search()
+
+    async def search(item: MediaItem) -> list[MediaItem]:
+        if metadata is not None:
+            find = metadata.search_movie if item.kind is MediaKind.MOVIE else metadata.search_show
+            return [title.item for title in await find(item.title or "", item.year)]
+        assert own is not None
+        return await own.search_title(item.kind, item.title or "", item.year)
+
     guesses: dict[Any, MediaItem] = {}
-    if client is None:
+    if metadata is None and own is None:
         return guesses
     for item in wanted[:MAX_LOOKUPS]:
-        search = client.search_movie if item.kind is MediaKind.MOVIE else client.search_show
         try:
-            found = await search(item.title or "", item.year)
+            found = await search(item)
         except CrosswatchApiError:
             break
-        guess = pick_guess(item, [title.item for title in found])
+        guess = pick_guess(item, found)
         key = weak_key(item)
         if guess is not None and key is not None:
             guesses[key] = guess

@@ -197,14 +197,22 @@ async def test_letterboxd_rows_without_ids_are_found_on_tmdb_and_reported_as_gue
         encoding="utf-8",
     )
     data = {"config_entry_id": entry.entry_id, "file": str(diary), "features": ["history"]}
+    # No TMDb account: Trakt's own search, one request per title without ids.
+    await sim_urls.clear_requests()
     without = await call(hass, "import_history", {**data, "dry_run": True})
-    assert without["features"]["history"]["unmatched"] == 7  # no TMDb account: not guessed
-    assert without["features"]["history"]["unmatched_reasons"] == {"no_ids": 7}
+    history = without["features"]["history"]
+    assert (history["matched"], history["guessed"], history["unmatched"]) == (1, 1, 6)
+    assert history["unmatched_reasons"] == {"no_ids": 6}
+    searches = await sim_urls.requests("trakt", "GET /search/{type}")
+    assert len(searches) == 7
+    assert {"query": "Inception", "years": "2010"}.items() <= searches[-1]["query"].items()
 
     await setup_entries(hass, tmdb_entry())
+    await sim_urls.clear_requests()
     done = await call(hass, "import_history", data)
     history = done["features"]["history"]
-    # The simulator's TMDb knows Inception only; the diary's other films stay unmatched.
+    # TMDb first when connected; the simulator's TMDb knows Inception only.
+    assert await sim_urls.requests("trakt", "GET /search/{type}") == []
     assert (history["matched"], history["guessed"], history["unmatched"]) == (1, 1, 6)
     assert history["samples"]["to_add"] == ["Inception (2010)"]
     assert done["written"] == {"history": 1}

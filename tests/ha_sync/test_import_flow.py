@@ -13,6 +13,7 @@ from homeassistant.setup import async_setup_component
 
 from custom_components.crosswatch.api.models import Feature
 from custom_components.crosswatch.history_jobs import prepared_side
+from tests.ha.conftest import simkl_entry
 from tests.ha_sync.conftest import trakt_entry
 from tests.ha_sync.helpers import setup_entries
 
@@ -137,15 +138,15 @@ async def test_an_unreadable_upload_returns_to_the_form_with_the_reason(
     assert result["errors"] == {"features": "no_features"}
 
 
-async def test_a_letterboxd_export_zip_into_simkl_through_the_flow(
+async def test_a_letterboxd_diary_into_simkl_is_matched_through_simkls_search(
     hass: HomeAssistant, sim_urls: Simulator, hass_client: ClientSessionGenerator
 ) -> None:
-    from tests.ha.conftest import simkl_entry  # noqa: PLC0415
-
     entry = simkl_entry()
     await setup_entries(hass, entry)
     diary = (REAL / "letterboxd" / "diary.csv").read_bytes()
+    diary += b"2019-01-02,Inception,2010,https://boxd.it/x,,,,2003-03-03\n"
     file_id = await upload(hass, hass_client, "diary.csv", diary)
+    await sim_urls.clear_requests()
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, FLOW), context={"source": "user"}
     )
@@ -153,7 +154,9 @@ async def test_a_letterboxd_export_zip_into_simkl_through_the_flow(
         result["flow_id"], {"file": file_id, "features": ["history"]}
     )
     result = await finish_progress(hass, result)
-    # Letterboxd rows carry no ids: without TMDb they are matched only by what SIMKL holds.
-    assert result["type"] in (FlowResultType.FORM, FlowResultType.ABORT)
+    # Letterboxd rows carry no ids; without TMDb, SIMKL's own search finds the one it knows.
     text = result["description_placeholders"]["preview"]
-    assert "unmatched" in text
+    assert "1 matched (1 by title and year)" in text
+    assert "6 unmatched" in text
+    searches = await sim_urls.requests("simkl", "GET /search/{type}")
+    assert len(searches) == 7

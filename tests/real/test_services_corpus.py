@@ -658,3 +658,49 @@ async def test_trakt_removed_app_answers(session, corpus) -> None:
     )
     with pytest.raises(AuthError, match="401"):
         await auth.refresh("refresh")
+
+
+async def test_trakt_search_by_title(session, corpus) -> None:
+    corpus.serve("trakt/search_text_movie.json")
+    found = await trakt(session, corpus).search_title(MediaKind.MOVIE, "The Avengers", 2012)
+    assert [(f.title, f.year, f.ids.get("imdb")) for f in found] == [
+        ("The Avengers", 2012, "tt0848228"),
+        ("Avengers: Age of Ultron", 2015, "tt2395427"),
+        ("The Avengers", 1998, "tt0118661"),
+    ]
+    assert {f.kind for f in found} == {MediaKind.MOVIE}
+    method, path, query, _ = corpus.seen[0]
+    assert (method, path) == ("GET", "/search/movie")
+    assert query["query"] == "The Avengers"
+    assert query["years"] == "2012"
+    corpus.answers.clear()
+    corpus.serve("trakt/search_text_show.json")
+    shows = await trakt(session, corpus).search_title(MediaKind.SHOW, "Breaking Bad")
+    assert shows[0].ids["tvdb"] == "81189"
+    assert "tmdb" not in shows[2].ids  # Talking Bad: tmdb null
+    assert "years" not in corpus.seen[-1][2]
+
+
+async def test_simkl_search_by_title(session, corpus) -> None:
+    corpus.serve("simkl/search_text_movie.json")
+    found = await simkl(session, corpus).search_title(MediaKind.MOVIE, "john wick", 2014)
+    assert [(f.title, f.year, f.ids) for f in found] == [
+        (
+            "John Wick: Chapter 2",
+            2017,
+            {"simkl": "471618", "simkl_slug": "john-wick-chapter-2", "tmdb": "324552"},
+        ),
+        ("John Wick", 2014, {"simkl": "342994", "simkl_slug": "john-wick", "tmdb": "245891"}),
+        ("John Wick: Chapter 3", 2019, {"simkl": "687232", "simkl_slug": "john-wick-chapter-3"}),
+    ]
+    method, path, query, _ = corpus.seen[0]
+    assert (method, path, query["q"]) == ("GET", "/search/movie", "john wick")
+    corpus.answers.clear()
+    corpus.serve("simkl/search_text_anime_by_url.json")
+    [anime] = await simkl(session, corpus).search_title(MediaKind.SHOW, "shingeki no kyojin")
+    assert (anime.kind, anime.ids, anime.year) == (
+        MediaKind.SHOW,
+        {"simkl": "39687", "simkl_slug": "shingeki-no-kyojin"},
+        2013,
+    )
+    assert corpus.seen[-1][1] == "/search/tv"

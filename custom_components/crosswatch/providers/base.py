@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from ..api.http import ServiceHttp
-    from ..api.models import MediaItem, Rating, WatchlistEntry
+    from ..api.models import MediaItem, MediaKind, Rating, WatchlistEntry
     from ..scrobble.sinks import ScrobbleSink
     from ..sync.side import SyncSide
     from .tmdb.client import TmdbClient
@@ -87,6 +87,16 @@ class SignIn(StrEnum):
     API_KEY = "api_key"  # a key typed into the form (TMDb)
 
 
+class TitleSearch(Protocol):
+    """A service's search for movies or shows by title (and year, where it filters by one)."""
+
+    async def search_title(
+        self, kind: MediaKind, title: str, year: int | None = None
+    ) -> list[MediaItem]:
+        """Titles of ``kind`` found for ``title``, best first."""
+        ...
+
+
 class BaseAccount:
     """Defaults for what a service does not do; each account overrides what it does."""
 
@@ -129,6 +139,10 @@ class BaseAccount:
     @property
     def metadata(self) -> TmdbClient | None:
         """The client that serves posters and title look-ups (``None``: none here)."""
+        return None
+
+    def title_search(self) -> TitleSearch | None:
+        """The account's own search by title (``None``: it has none to offer)."""
         return None
 
     @property

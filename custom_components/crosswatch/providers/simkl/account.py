@@ -63,6 +63,10 @@ class SimklAccount(BaseAccount):
         """The one SIMKL client."""
         return (self.client,)
 
+    def title_search(self) -> SimklClient:
+        """Its text search: ids for titles without any when no TMDb account is connected."""
+        return self.client
+
     def sync_side(self) -> SimklSide:
         """SIMKL as a sync side, over the account's client."""
         return SimklSide(self.client)

@@ -453,6 +453,35 @@ class SimklClient:
         """Clear ratings."""
         return await self._write("/sync/ratings/remove", [(i, {}) for i in items])
 
+    async def search_title(
+        self, kind: MediaKind, title: str, year: int | None = None
+    ) -> list[MediaItem]:
+        """Films (``/search/movie``) or series (``/search/tv``) by name; the caller checks the year.
+
+        SIMKL answers its ids as ``simkl_id`` (tests/fixtures/real/simkl/search_text_movie.json).
+        """
+        del year  # SIMKL's text search has no year filter
+        endpoint = "movie" if kind is MediaKind.MOVIE else "tv"
+        body = await self.http.get(
+            f"/search/{endpoint}", route="GET /search/{type}", params={"q": title}
+        )
+        found = []
+        for row in body if isinstance(body, list) else ():
+            raw = _obj(row, "ids") if isinstance(row, Mapping) else {}
+            ids = simkl_ids({("simkl" if k == "simkl_id" else k): v for k, v in raw.items()})
+            if not ids:
+                continue
+            name = row.get("title")
+            found.append(
+                MediaItem(
+                    kind=kind,
+                    ids=ids,
+                    title=name if isinstance(name, str) else None,
+                    year=_int(row.get("year")),
+                )
+            )
+        return found
+
     async def scrobble(self, action: str, item: MediaItem, progress: float) -> ScrobbleResult:
         """Send ``start``/``pause``/``stop``; a 409 comes back as ``already_scrobbled``."""
         if action not in ("start", "pause", "stop"):

@@ -82,6 +82,10 @@ class TraktAccount(BaseAccount):
         """The one Trakt client."""
         return (self.client,)
 
+    def title_search(self) -> TraktClient:
+        """Its text search: ids for titles without any when no TMDb account is connected."""
+        return self.client
+
     def sync_side(self) -> TraktSide:
         """Trakt as a sync side, over the account's client."""
         return TraktSide(self.client)

@@ -649,6 +649,22 @@ class TraktClient:
         rows = body if isinstance(body, list) else []
         return [item for row in rows if isinstance(row, Mapping) and (item := item_from_row(row))]
 
+    async def search_title(
+        self, kind: MediaKind, title: str, year: int | None = None
+    ) -> list[MediaItem]:
+        """Movies or shows by name, best first (``years`` narrows them to ``year``).
+
+        ``GET /search/{type}?query=`` (tests/fixtures/real/trakt/search_text_movie.json).
+        """
+        params = {"query": title}
+        if year is not None:
+            params["years"] = str(year)
+        body = await self.http.get(
+            f"/search/{kind.value}", route="GET /search/{type}", params=params
+        )
+        rows = body if isinstance(body, list) else []
+        return [item for row in rows if isinstance(row, Mapping) and (item := item_from_row(row))]
+
     async def calendar_shows(self, start: date, days: int) -> list[Any]:
         """Episodes of the user's shows airing from ``start`` (``extended=full``: with runtimes).
 
