@@ -174,21 +174,30 @@ async def async_title_guesses(
 
 
 def preview_text(prepared: PreparedImport) -> str:
-    """The preview as the confirm step's text: per feature the counts and a few titles."""
-    lines: list[str] = []
+    """The preview as the confirm step's text (markdown): per feature the counts, a few titles.
+
+    Features the file holds nothing of are left out.
+    """
+    blocks: list[str] = []
     for feature, preview in prepared.plan.preview.items():
-        lines.append(
+        if not preview.read:
+            continue
+        counts = (
             f"**{feature.value}**: {preview.read} read, {preview.matched} matched"
             f" ({preview.guessed} by title and year), {preview.already_on_target} already there,"
             f" **{preview.to_add} to add**, {preview.unmatched} unmatched"
         )
-        for outcome, titles in preview.samples.items():
-            lines.append(f"- {outcome.value.replace('_', ' ')}: {', '.join(titles)}")
+        lines = [counts]
+        lines.extend(
+            f"- {outcome.value.replace('_', ' ')}: {', '.join(titles)}"
+            for outcome, titles in preview.samples.items()
+        )
+        blocks.append("\n".join(lines))
     problems = prepared.rows.problems
     if problems:
-        lines.append(f"\n{len(problems)} rows could not be read, the first:")
-        lines.extend(f"- {problem}" for problem in problems[:5])
-    return "\n".join(lines)
+        listed = "\n".join(f"- {problem}" for problem in problems[:5])
+        blocks.append(f"Rows that could not be read: {len(problems)}; the first:\n{listed}")
+    return "\n\n".join(blocks) or "The file holds nothing of what you chose to import."
 
 
 def _records_store(hass: HomeAssistant, job_id: str) -> Store[dict[str, Any]]:

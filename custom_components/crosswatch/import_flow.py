@@ -207,7 +207,8 @@ class ImportHistoryFlow(ConfigSubentryFlow):
                 "account": self._entry.title,
                 "done": str(outcome["done"]),
                 "total": str(outcome["total"]),
-                "written": ", ".join(f"{k} {v}" for k, v in outcome["written"].items()),
+                "written": ", ".join(f"{k} {v}" for k, v in outcome["written"].items() if v)
+                or "nothing",
                 "error": job.error or "",
             },
         )

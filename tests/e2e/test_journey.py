@@ -3,7 +3,8 @@
 Home Assistant and the simulator run as subprocesses. The person connects TMDb, SIMKL, Plex and
 Trakt (its API app and a device code), adds a Plex→Trakt sync pair and a scrobble route, watches
 the pair's first run, plays a film on the simulated Plex server and sees it with its poster, puts
-the README's dashboard card up, and confirms a held sync under Repairs. Every step is saved as
+the README's dashboard card up, imports an export into Trakt (upload, preview, outcome), and
+confirms a held sync under Repairs. Every step is saved as
 ``artifacts/journey-NN-<step>.png``. The journey fails on any HTTP 5xx the page gets, any raw
 translation key on screen, and any ERROR line from CrossWatch in Home Assistant's log.
 """
@@ -192,6 +193,37 @@ class Journey:
         await page.get_by_role("button", name="Finish").click()
         await expect(page.get_by_role("button", name="Finish")).to_be_hidden()
 
+    # -- history import ----------------------------------------------------------------------
+    async def import_history(self) -> None:
+        """An export uploaded into the Trakt account: its preview, then the import's outcome."""
+        page = self.page
+        export = self.stack.work / "my-plays.csv"
+        export.write_text(
+            "kind,ids,title,year,watched_at\n"
+            "movie,imdb:tt1375666,Inception,2010,2001-01-01T20:00:00Z\n"
+            "movie,imdb:tt0137523,Fight Club,1999,2001-01-02T20:00:00Z\n"
+            "movie,,,,2001-01-03T20:00:00Z\n",
+            encoding="utf-8",
+        )
+        await navigate(page, "/config/integrations/integration/crosswatch")
+        await page.get_by_role("button", name="Import history").click()
+        await page.get_by_role("button", name=TRAKT_TITLE, exact=True).click()
+        await expect(page.get_by_text(f"Import history into {TRAKT_TITLE}")).to_be_visible()
+        await page.locator("input[type=file]").set_input_files(export)
+        await expect(page.get_by_text("my-plays.csv").first).to_be_visible()
+        await self.snap("import-upload")
+        await page.get_by_role("button", name="Submit").click()
+        # The preview: what would be added, and the row that could not be read.
+        await expect(page.get_by_text("What the import would do", exact=True)).to_be_visible()
+        await expect(page.get_by_text("2 to add").first).to_be_visible()
+        await expect(page.get_by_text("my-plays.csv, row 4, column ids").first).to_be_visible()
+        await self.snap("import-preview")
+        await page.get_by_role("button", name="Submit").click()
+        await expect(page.get_by_text(f"The import into {TRAKT_TITLE} is done")).to_be_visible()
+        await self.snap("import-done")
+        await page.get_by_role("button", name="Close").click()
+        await expect(page.get_by_role("button", name="Close")).to_be_hidden()
+
     async def first_run(self) -> None:
         """Nobody presses Sync now: the new pair's first run has happened by itself."""
         result = await until(lambda: self._state_is(f"sensor.{PAIR}_result", "ok"))
@@ -368,6 +400,7 @@ async def test_new_users_whole_journey(stack: Stack, page: Page) -> None:
     await journey.integration_page()
     await journey.add_sync_pair()
     await journey.first_run()
+    await journey.import_history()
     await journey.add_scrobble_route()
     await journey.playback()
     await journey.readme_card()

@@ -86,6 +86,7 @@ async def test_upload_preview_confirm_progress_outcome(
     assert "**2 to add**" in preview
     assert "Inception (2010)" in preview
     assert "mine.csv, row 4, column ids: neither ids nor a title" in preview
+    assert "ratings" not in preview  # the file holds no ratings: not shown
     assert await plays(hass, entry) == before  # nothing written before the confirm
 
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
