@@ -43,6 +43,17 @@ SUBENTRY_IMPORT_HISTORY: Final = "import_history"
 CONF_FILE: Final = "file"
 CONF_FEATURES: Final = "features"
 ACCEPT: Final = ".zip,.json,.csv"
+QUICK_SECONDS: Final = 5.0
+
+
+async def _quick(task: asyncio.Task[Any]) -> bool:
+    """Whether ``task`` ends within ``QUICK_SECONDS``: then the flow shows no progress step.
+
+    A progress step that ends before the frontend listens for its end would leave the dialog
+    waiting; a small import is also simply quicker to show without one.
+    """
+    await asyncio.wait({task}, timeout=QUICK_SECONDS)
+    return task.done()
 
 
 def _read_uploaded(hass: Any, file_id: str) -> tuple[str, Any]:
@@ -83,8 +94,16 @@ class ImportHistoryFlow(ConfigSubentryFlow):
             if not self._features:
                 errors[CONF_FEATURES] = "no_features"
             else:
-                self._task = None
-                return await self.async_step_read()
+                self._task = self.hass.async_create_task(self._prepare(), eager_start=False)
+                if not await _quick(self._task):
+                    return await self.async_step_read()
+                task, self._task = self._task, None
+                try:
+                    self._prepared = task.result()
+                except (ExportFileError, HomeAssistantError) as err:
+                    self._error = str(err)
+                    return await self.async_step_user()
+                return await self.async_step_confirm()
         schema = vol.Schema(
             {
                 vol.Required(CONF_FILE): FileSelector(FileSelectorConfig(accept=ACCEPT)),
@@ -108,8 +127,7 @@ class ImportHistoryFlow(ConfigSubentryFlow):
     async def async_step_read(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Read the file and the account, and plan the import (a progress step)."""
         del user_input
-        if self._task is None:
-            self._task = self.hass.async_create_task(self._prepare(), eager_start=False)
+        assert self._task is not None
         if not self._task.done():
             return self.async_show_progress(
                 step_id="read",
@@ -120,10 +138,7 @@ class ImportHistoryFlow(ConfigSubentryFlow):
         task, self._task = self._task, None
         try:
             self._prepared = task.result()
-        except ExportFileError as err:
-            self._error = str(err)
-            return self.async_show_progress_done(next_step_id="user")
-        except HomeAssistantError as err:
+        except (ExportFileError, HomeAssistantError) as err:
             self._error = str(err)
             return self.async_show_progress_done(next_step_id="user")
         return self.async_show_progress_done(next_step_id="confirm")
@@ -155,10 +170,16 @@ class ImportHistoryFlow(ConfigSubentryFlow):
                 },
             )
         jobs = self.hass.data[DATA_IMPORT_JOBS]
-        self._job = await jobs.async_start(
+        job = self._job = await jobs.async_start(
             self._entry, source=prepared.source, plan=prepared.plan, summary=prepared.summary
         )
-        return await self.async_step_importing()
+        remove = jobs.async_listen(job.job_id, self._progressed)
+        self._task = self.hass.async_create_task(jobs.async_wait(job.job_id))
+        self._task.add_done_callback(lambda _task: remove())
+        if not await _quick(self._task):
+            return await self.async_step_importing()
+        self._job, self._task = self._task.result(), None
+        return await self.async_step_finished()
 
     async def async_step_importing(
         self, user_input: dict[str, Any] | None = None
@@ -167,11 +188,7 @@ class ImportHistoryFlow(ConfigSubentryFlow):
         del user_input
         job = self._job
         assert job is not None
-        jobs = self.hass.data[DATA_IMPORT_JOBS]
-        if self._task is None:
-            remove = jobs.async_listen(job.job_id, self._progressed)
-            self._task = self.hass.async_create_task(jobs.async_wait(job.job_id))
-            self._task.add_done_callback(lambda _task: remove())
+        assert self._task is not None
         if not self._task.done():
             total = sum(job.total.values())
             return self.async_show_progress(

@@ -221,8 +221,9 @@ class Journey:
         await page.get_by_role("button", name="Submit").click()
         await expect(page.get_by_text(f"The import into {TRAKT_TITLE} is done")).to_be_visible()
         await self.snap("import-done")
-        await page.get_by_role("button", name="Close").click()
-        await expect(page.get_by_role("button", name="Close")).to_be_hidden()
+        close = page.locator("ha-dialog-footer").get_by_role("button", name="Close")
+        await close.click()
+        await expect(close).to_be_hidden()
 
     async def first_run(self) -> None:
         """Nobody presses Sync now: the new pair's first run has happened by itself."""

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import pytest
 from homeassistant.components import persistent_notification
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
 
+from custom_components.crosswatch import import_flow
 from custom_components.crosswatch.api.models import Feature
 from custom_components.crosswatch.history_jobs import prepared_side
 from tests.ha.conftest import simkl_entry
@@ -43,8 +45,9 @@ async def upload(
 
 
 async def finish_progress(hass: HomeAssistant, result: dict[str, Any]) -> dict[str, Any]:
-    """Wait out a progress step and take the flow on to its next step."""
-    assert result["type"] is FlowResultType.SHOW_PROGRESS, result
+    """Wait out a progress step (if the step was slow enough to show one) and go on."""
+    if result["type"] is not FlowResultType.SHOW_PROGRESS:
+        return result
     await hass.async_block_till_done(wait_background_tasks=True)
     done = await hass.config_entries.subentries.async_configure(result["flow_id"])
     if done["type"] is FlowResultType.SHOW_PROGRESS_DONE:
@@ -57,9 +60,16 @@ async def plays(hass: HomeAssistant, entry: MockConfigEntry) -> Counter[str]:
     return Counter({key: len(e.plays) for key, e in history.entries.items()})
 
 
+@pytest.mark.parametrize("slow", [False, True])
 async def test_upload_preview_confirm_progress_outcome(
-    hass: HomeAssistant, sim_urls: Simulator, hass_client: ClientSessionGenerator
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    hass_client: ClientSessionGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+    slow: bool,
 ) -> None:
+    if slow:  # every step takes longer than the flow waits: the progress steps show
+        monkeypatch.setattr(import_flow, "QUICK_SECONDS", 0)
     entry = await trakt_entry(hass, sim_urls)
     await setup_entries(hass, entry)
     before = await plays(hass, entry)
@@ -79,6 +89,7 @@ async def test_upload_preview_confirm_progress_outcome(
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"file": file_id, "features": ["history"]}
     )
+    assert result["type"] is (FlowResultType.SHOW_PROGRESS if slow else FlowResultType.FORM)
     result = await finish_progress(hass, result)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "confirm"
@@ -90,6 +101,7 @@ async def test_upload_preview_confirm_progress_outcome(
     assert await plays(hass, entry) == before  # nothing written before the confirm
 
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["type"] is (FlowResultType.SHOW_PROGRESS if slow else FlowResultType.ABORT)
     result = await finish_progress(hass, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "import_done"
@@ -113,9 +125,16 @@ async def test_upload_preview_confirm_progress_outcome(
     assert result["reason"] == "nothing_to_import"
 
 
+@pytest.mark.parametrize("slow", [False, True])
 async def test_an_unreadable_upload_returns_to_the_form_with_the_reason(
-    hass: HomeAssistant, sim_urls: Simulator, hass_client: ClientSessionGenerator
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    hass_client: ClientSessionGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+    slow: bool,
 ) -> None:
+    if slow:
+        monkeypatch.setattr(import_flow, "QUICK_SECONDS", 0)
     entry = await trakt_entry(hass, sim_urls)
     await setup_entries(hass, entry)
     file_id = await upload(hass, hass_client, "notes.csv", b"a,b\n1,2\n")
