@@ -37,6 +37,7 @@ from .providers.plex.scrobbler import (
 from .providers.registry import provider_of
 from .repairs import async_update_pair_issues
 from .services import async_setup_services
+from .watch_stats import async_setup_watch_stats
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -168,6 +169,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
             )
     # Other accounts' pairs and routes reach this account from now on.
     entry.async_on_unload(async_join_loaded(hass, entry.entry_id, account))
+    async_setup_watch_stats(hass, entry)
     # The account's device first: pair devices are reached through it.
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **account_device_info(entry)

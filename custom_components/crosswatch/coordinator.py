@@ -12,10 +12,11 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .api.errors import AuthError, CrosswatchApiError, RateLimitedError
+from .api.errors import AppRejectedError, AuthError, CrosswatchApiError, RateLimitedError
 from .const import DOMAIN, RECENT_TITLES
 from .posters import async_poster_urls
 from .providers.registry import provider_of
+from .repairs import async_app_accepted, async_app_rejected
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -69,6 +70,13 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
             if previous is not None and marker is not None and marker == previous.marker:
                 return previous
             watchlist = await self.account.async_watchlist()
+        except AppRejectedError as err:
+            async_app_rejected(self.hass, self.config_entry, err)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="app_rejected",
+                translation_placeholders={"service": service},
+            ) from err
         except AuthError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
@@ -91,6 +99,7 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
                 translation_key="service_unavailable",
                 translation_placeholders={"service": service},
             ) from err
+        async_app_accepted(self.hass, self.config_entry)
         if watchlist is None:
             return AccountSnapshot(marker=marker, watchlist=None)
         self.watchlist_fetches += 1

@@ -40,7 +40,13 @@ from .const import (
     Removals,
 )
 from .providers.base import get_clock, loaded_account
-from .repairs import ISSUE_SYNC_HELD, async_join_pair, async_update_run_issues, subentry_issue_id
+from .repairs import (
+    ISSUE_SYNC_HELD,
+    async_join_pair,
+    async_update_run_issues,
+    async_update_unmatched_issue,
+    subentry_issue_id,
+)
 from .sync.engine import PairMemory, execute, finish_run, plan_run
 from .sync.plan import Action, RunResult, Side, SyncMode, SyncPlan
 from .sync.side import SyncSide
@@ -51,6 +57,7 @@ if TYPE_CHECKING:
 
     from .coordinator import AccountCoordinator
     from .providers.base import BaseAccount
+    from .sync.titles import Override
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -446,7 +453,9 @@ class PairRunner:
             return summary
         self._set_state(
             self.state.with_run(
-                RunRecord(started_at=started, finished_at=finished, result=RunResult.FAILED)
+                RunRecord(
+                    started_at=started, finished_at=finished, result=RunResult.FAILED, error=error
+                )
             )
         )
         await self._save()
@@ -511,6 +520,53 @@ class PairRunner:
             held_plan=plan.held_plan,
             limit_hit=limit_hit or any(p.limit_cut for p in plan.features.values()),
         )
+        self._unmatched_issue()
+
+    @callback
+    def _unmatched_issue(self) -> None:
+        async_update_unmatched_issue(
+            self.hass, self.entry.entry_id, self.subentry_id, self.title, self.state.unmatched
+        )
+
+    # -- the user's fixes and resets -----------------------------------------------------------
+    async def async_set_override(self, key: str, override: Override | None) -> None:
+        """Keep the user's fix of unsynced title ``key`` (``None``: forget it).
+
+        The next run reads both sides whole (no baseline stands in for a read), so the fixed
+        title is planned even when no activity marker moved.
+        """
+        async with self._lock:
+            self.memory = PairMemory(state=self.state.with_override(key, override))
+            await self._save()
+        self._unmatched_issue()
+        self._notify()
+
+    async def async_reset(self) -> dict[str, dict[str, int]]:
+        """Forget what the pair synced (``crosswatch.reset_pair``); return what was forgotten.
+
+        Baselines, failures, markers and held removals go: the next run is a first run, which
+        never removes anything. The run history and the user's title fixes stay.
+        """
+        async with self._lock:
+            state = self.state
+            forgot = {
+                feature.value: {"source": base.source.size, "target": base.target.size}
+                for feature, base in state.baselines.items()
+            }
+            self.memory = PairMemory(state=PairState(runs=state.runs, overrides=state.overrides))
+            await self._save()
+        async_update_run_issues(
+            self.hass,
+            self.entry.entry_id,
+            self.subentry_id,
+            self.title,
+            held=0,
+            held_plan=None,
+            limit_hit=False,
+        )
+        self._unmatched_issue()
+        self._notify()
+        return forgot
 
     # -- what entities show ----------------------------------------------------------------------
     def clock_time(self) -> float:
@@ -529,7 +585,7 @@ class PairRunner:
         return None if run is None else datetime.fromtimestamp(run.finished_at, UTC)
 
     def diagnostics(self) -> dict[str, Any]:
-        """Counts and stamps only: no titles, ids or credentials."""
+        """Counts and stamps, and the title fixes the user picked (titles, ids); no secrets."""
         state = self.state
         return {
             "title": self.title,
@@ -545,7 +601,10 @@ class PairRunner:
             "failing": len(state.failures),
             "parked": len(state.parked(self.clock_time())),
             "removals_confirmed": state.confirmed_plan is not None,
-            "runs": [run.to_dict() for run in state.runs[-5:]],
+            "runs": [run.to_dict() for run in state.runs],
+            "unmatched": len(state.unmatched),
+            # The user's fixes: the ids picked for a title, or that it is ignored.
+            "overrides": {key: fix.to_dict() for key, fix in state.overrides.items()},
         }
 
     def last_count(self, name: str) -> int | None:
@@ -569,6 +628,8 @@ def _same_but_runs(memory: PairMemory, stored: PairMemory) -> bool:
         and state.watermarks == before.watermarks
         and state.confirmed_plan == before.confirmed_plan
         and state.lingering == before.lingering
+        and state.unmatched == before.unmatched
+        and state.overrides == before.overrides
     )
 
 

@@ -8,25 +8,40 @@ join, so data flows one way.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import probatio as vol
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
 from homeassistant.util.hass_dict import HassKey
 
+from .api.errors import APP_REMOVED, APP_VIP_REQUIRED, AppRejectedError, CrosswatchApiError
+from .api.models import MediaKind
 from .const import (
     DOMAIN,
     PAIR_TARGET,
     ROUTE_TARGETS,
     SUBENTRY_SYNC_PAIR,
 )
+from .posters import metadata_client
+from .sync.titles import Override, UnmatchedTitle
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+
+    from .providers.tmdb.client import TmdbTitle
+    from .sync.state import PairState
 
 ISSUE_TARGET_REMOVED = "target_removed"
 # Raised by earlier versions when a target lost its sign-in; Home Assistant's own reauth prompt
@@ -37,7 +52,16 @@ ISSUE_SYNC_HELD = "sync_held"
 # A target list is full.
 ISSUE_SYNC_LIMIT = "sync_limit"
 # Issues about one subentry, with ids ``<key>_<entry id>_<subentry id>``.
-SUBENTRY_ISSUES = (ISSUE_TARGET_REMOVED, ISSUE_SYNC_HELD, ISSUE_SYNC_LIMIT)
+# A pair has titles it could not sync (fixable: pick the right title, or ignore it).
+ISSUE_UNMATCHED: Final = "sync_unmatched"
+SUBENTRY_ISSUES = (ISSUE_TARGET_REMOVED, ISSUE_SYNC_HELD, ISSUE_SYNC_LIMIT, ISSUE_UNMATCHED)
+# Trakt refuses an account's API app itself (``<key>_<entry id>``): its owner has no VIP (426),
+# or the app is gone (403 API key, ``invalid_client``; fixable: sign in with a new app).
+ISSUE_VIP_REQUIRED: Final = "vip_required"
+ISSUE_APP_REMOVED: Final = "app_removed"
+APP_ISSUES: Final = {APP_VIP_REQUIRED: ISSUE_VIP_REQUIRED, APP_REMOVED: ISSUE_APP_REMOVED}
+VIP_URL: Final = "https://trakt.tv/vip"
+APPS_URL: Final = "https://app.trakt.tv/settings/apps/api"
 # The Plex notification websocket has failed this many connects in a row (``<key>_<entry id>``).
 ISSUE_LISTENER_DOWN: Final = "plex_listener_down"
 
@@ -51,6 +75,19 @@ class HeldRemovals(Protocol):
 
     async def async_confirm_removals(self, held_plan: str) -> dict[str, Any]:
         """Apply the held removals of ``held_plan`` once."""
+
+    @property
+    def state(self) -> PairState:
+        """The pair's sync state (its unsynced titles and the user's fixes)."""
+
+    async def async_set_override(self, key: str, override: Override | None) -> None:
+        """Keep the user's fix of unsynced title ``key``."""
+
+    def async_schedule_run(self) -> None:
+        """Run soon, in the background."""
+
+    def clock_time(self) -> float:
+        """Now, on the clock runs use."""
 
 
 # Running sync pairs by subentry id: they join on start and leave on unload.
@@ -114,7 +151,7 @@ def async_update_run_issues(
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
             translation_key=ISSUE_SYNC_LIMIT,
-            translation_placeholders=placeholders,
+            translation_placeholders={**placeholders, "vip_url": VIP_URL},
         )
     else:
         ir.async_delete_issue(hass, DOMAIN, limit_id)
@@ -260,10 +297,283 @@ class ConfirmHeldRemovalsFlow(SubentryRepairFlow):
         return self.async_create_entry(data={})
 
 
+# -- unsynced titles -------------------------------------------------------------------------
+# How many titles the issue's text names (the fix flow lists them all).
+LISTED: Final = 10
+# How many search answers the fix flow offers.
+CHOICES: Final = 10
+IGNORE: Final = "ignore"
+_IMDB = re.compile(r"tt\d{1,10}")
+_DIGITS = re.compile(r"\d{1,12}")
+
+
+def describe(title: UnmatchedTitle) -> str:
+    """One line for a title: name, year, what it is and why it did not sync."""
+    name = title.title or ", ".join(f"{k} {v}" for k, v in sorted(title.ids.items())) or title.key
+    year = f" ({title.year})" if title.year is not None else ""
+    return f"{name}{year} · {title.kind} · {title.reason}"
+
+
+@callback
+def async_update_unmatched_issue(
+    hass: HomeAssistant,
+    entry_id: str,
+    subentry_id: str,
+    name: str,
+    unmatched: Mapping[str, UnmatchedTitle],
+) -> None:
+    """Raise the pair's unsynced-titles issue while it has any; delete it when none are left."""
+    issue_id = subentry_issue_id(ISSUE_UNMATCHED, entry_id, subentry_id)
+    titles = list(unmatched.values())
+    if not titles:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    lines = "\n".join(f"- {describe(t)}" for t in titles[:LISTED])
+    if len(titles) > LISTED:
+        lines += f"\n- … (+{len(titles) - LISTED})"
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_UNMATCHED,
+        translation_placeholders={"name": name, "count": str(len(titles)), "titles": lines},
+        data={"entry_id": entry_id, "subentry_id": subentry_id},
+    )
+
+
+def parse_id(text: str) -> dict[str, str] | None:
+    """An IMDb id (``tt0133093``) or a TMDb id (``603``) the user typed, as ids."""
+    text = text.strip()
+    if _IMDB.fullmatch(text):
+        return {"imdb": text}
+    if _DIGITS.fullmatch(text):
+        return {"tmdb": text}
+    return None
+
+
+class FixTitlesFlow(RepairsFlow):
+    """Pick an unsynced title, then its right match (a TMDb search or an id), or ignore it.
+
+    The choice becomes the pair's id override (``sync/titles.py``); the pair runs again at once.
+    """
+
+    def __init__(self, subentry_id: str) -> None:
+        """Bind the pair."""
+        self._subentry_id = subentry_id
+        self._title: UnmatchedTitle | None = None
+        self._found: dict[str, TmdbTitle] = {}
+
+    def _pair(self) -> HeldRemovals | None:
+        return self.hass.data.get(PAIRS, {}).get(self._subentry_id)
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Choose the title to fix."""
+        pair = self._pair()
+        if pair is None:
+            return self.async_abort(reason="pair_unavailable")
+        titles = pair.state.unmatched
+        if not titles:
+            return self.async_abort(reason="nothing_unmatched")
+        if user_input is not None and user_input.get("title") in titles:
+            self._title = titles[user_input["title"]]
+            return await self.async_step_fix()
+        options = [SelectOptionDict(value=key, label=describe(t)) for key, t in titles.items()]
+        schema = vol.Schema(
+            {
+                vol.Required("title"): SelectSelector(
+                    SelectSelectorConfig(options=options, mode=SelectSelectorMode.DROPDOWN)
+                )
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=schema,
+            description_placeholders={"name": pair.title, "count": str(len(titles))},
+        )
+
+    async def async_step_fix(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Search for the title (or give its id), or ignore it."""
+        title = self._title
+        assert title is not None  # set by the step before
+        tmdb = metadata_client(self.hass)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input.get("action") == IGNORE:
+                return await self._save(Override(ids={}, ignore=True, set_at=self._now()))
+            query = str(user_input.get("query", "")).strip()
+            ids = parse_id(query)
+            if ids is not None:
+                return await self._save(Override.fix(title, ids, name=None, now=self._now()))
+            if tmdb is None or not query:
+                errors["query"] = "id_expected"
+            else:
+                try:
+                    self._found = await self._search(query, title)
+                except CrosswatchApiError:
+                    errors["base"] = "search_failed"
+                else:
+                    if self._found:
+                        return await self.async_step_pick()
+                    errors["query"] = "nothing_found"
+        actions = [
+            SelectOptionDict(value="search", label="search"),
+            SelectOptionDict(value=IGNORE, label=IGNORE),
+        ]
+        schema = vol.Schema(
+            {
+                vol.Required("action", default="search"): SelectSelector(
+                    SelectSelectorConfig(options=actions, translation_key="fix_action")
+                ),
+                vol.Optional("query", default=title.title or ""): TextSelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="fix" if tmdb is not None else "fix_by_id",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"title": describe(title)},
+        )
+
+    async def async_step_fix_by_id(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Without a TMDb account: the same step, asking for an id."""
+        return await self.async_step_fix(user_input)
+
+    async def _search(self, query: str, title: UnmatchedTitle) -> dict[str, TmdbTitle]:
+        client = metadata_client(self.hass)
+        assert client is not None  # checked by the caller
+        search = client.search_show if title.kind is MediaKind.SHOW else client.search_movie
+        found = await search(query, title.year)
+        if not found and title.year is not None:  # years differ between services
+            found = await search(query)
+        return {
+            t.item.ids["tmdb"]: t for t in found[:CHOICES] if t.item.ids.get("tmdb") is not None
+        }
+
+    async def async_step_pick(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Pick the right title from what TMDb found."""
+        title = self._title
+        assert title is not None  # set by the step before
+        if user_input is not None:
+            picked = self._found.get(str(user_input.get("match")))
+            if picked is None:
+                return await self.async_step_fix()
+            return await self._save(
+                Override.fix(
+                    title,
+                    {"tmdb": picked.item.ids["tmdb"]},
+                    name=picked.item.title,
+                    now=self._now(),
+                )
+            )
+        options = [
+            SelectOptionDict(
+                value=tmdb_id, label=f"{t.item.title} ({t.item.year or '?'}) · TMDb {tmdb_id}"
+            )
+            for tmdb_id, t in self._found.items()
+        ]
+        options.append(SelectOptionDict(value="none", label="—"))
+        schema = vol.Schema(
+            {
+                vol.Required("match"): SelectSelector(
+                    SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
+                )
+            }
+        )
+        return self.async_show_form(
+            step_id="pick", data_schema=schema, description_placeholders={"title": describe(title)}
+        )
+
+    def _now(self) -> float:
+        pair = self._pair()
+        return 0.0 if pair is None else pair.clock_time()
+
+    async def _save(self, override: Override) -> RepairsFlowResult:
+        pair = self._pair()
+        title = self._title
+        if pair is None or title is None:
+            return self.async_abort(reason="pair_unavailable")
+        await pair.async_set_override(title.key, override)
+        if not override.ignore:
+            pair.async_schedule_run()
+        return self.async_create_entry(data={})
+
+
+# -- Trakt's walls around API apps ---------------------------------------------------------------
+def app_issue_id(key: str, entry_id: str) -> str:
+    """The id of an app repair of one account."""
+    return f"{key}_{entry_id}"
+
+
+@callback
+def async_app_rejected(hass: HomeAssistant, entry: ConfigEntry, err: AppRejectedError) -> None:
+    """Raise the repair that says why the service refuses the app itself and what to do.
+
+    Since mid-2026 only VIP accounts may own a Trakt API app, and Trakt deletes the apps of
+    accounts without VIP and apps without active sign-ins. No sign-in helps then.
+    """
+    key = APP_ISSUES.get(err.reason, ISSUE_APP_REMOVED)
+    for other in APP_ISSUES.values():
+        if other != key:
+            ir.async_delete_issue(hass, DOMAIN, app_issue_id(other, entry.entry_id))
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        app_issue_id(key, entry.entry_id),
+        is_fixable=key == ISSUE_APP_REMOVED,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=key,
+        translation_placeholders={
+            "account": entry.title,
+            "service": err.service,
+            "vip_url": VIP_URL,
+            "apps_url": APPS_URL,
+        },
+        learn_more_url=VIP_URL if key == ISSUE_VIP_REQUIRED else APPS_URL,
+        data={"entry_id": entry.entry_id},
+    )
+
+
+@callback
+def async_app_accepted(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The app works (again): its repairs go."""
+    for key in APP_ISSUES.values():
+        ir.async_delete_issue(hass, DOMAIN, app_issue_id(key, entry.entry_id))
+
+
+class NewAppFlow(RepairsFlow):
+    """After the user entered a new app's credentials: sign in again with them."""
+
+    def __init__(self, entry_id: str) -> None:
+        """Bind the account."""
+        self._entry_id = entry_id
+
+    async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
+        """Ask, then start the account's re-authentication."""
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is None:
+            return self.async_abort(reason="account_gone")
+        if user_input is None:
+            return self.async_show_form(
+                step_id="init",
+                data_schema=vol.Schema({}),
+                description_placeholders={"account": entry.title, "apps_url": APPS_URL},
+            )
+        entry.async_start_reauth(self.hass)
+        return self.async_create_entry(data={})
+
+
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
     """Create the flow that fixes ``issue_id`` (removed targets and held removals)."""
+    if issue_id.startswith(f"{ISSUE_APP_REMOVED}_") and data is not None:
+        return NewAppFlow(str(data["entry_id"]))
+    if issue_id.startswith(f"{ISSUE_UNMATCHED}_") and data is not None:
+        return FixTitlesFlow(str(data["subentry_id"]))
     if issue_id.startswith(f"{ISSUE_SYNC_HELD}_") and data is not None:
         return ConfirmHeldRemovalsFlow(
             str(data["entry_id"]), str(data["subentry_id"]), str(data.get("plan"))

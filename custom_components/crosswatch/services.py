@@ -24,6 +24,7 @@ from .data import crosswatch_entries, crosswatch_entry
 from .pairs import PairNotReadyError, create_side
 from .providers.registry import provider_of
 from .sync.plan import Action, Change, RunResult, Side
+from .troubleshooting import async_setup_troubleshooting_actions
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -239,3 +240,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN, SERVICE_WATCHLIST_REMOVE, _watchlist_remove, schema=WATCHLIST_SCHEMA
     )
+    async_setup_troubleshooting_actions(hass)

@@ -9,6 +9,7 @@ import pytest
 
 from custom_components.crosswatch.api.errors import (
     AccountLimitError,
+    AppRejectedError,
     AuthError,
     InvalidResponseError,
     RateLimitedError,
@@ -125,9 +126,10 @@ async def test_code_exchange_and_revoke(sim, session) -> None:
         await api.settings()
 
 
-async def test_bad_client_secret_is_auth_error_without_secret(sim, session) -> None:
+async def test_bad_client_secret_refuses_the_app_without_naming_the_secret(sim, session) -> None:
+    # Trakt answers invalid_client: the app's credentials are refused, not the user's sign-in.
     trakt = auth(sim, session, secret="wrong-secret-value")
-    with pytest.raises(AuthError) as info:
+    with pytest.raises(AppRejectedError) as info:
         await trakt.refresh(TRAKT_REFRESH_TOKEN)
     assert "wrong-secret-value" not in str(info.value)
 

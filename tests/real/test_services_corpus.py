@@ -21,8 +21,10 @@ import pytest_asyncio
 from aiohttp import web
 
 from custom_components.crosswatch.api.errors import (
+    APP_REMOVED,
+    APP_VIP_REQUIRED,
     AccountLimitError,
-    AuthError,
+    AppRejectedError,
     NotFoundError,
     RateLimitedError,
     RequestRejectedError,
@@ -638,15 +640,16 @@ async def test_simkl_anime_known_only_to_anime_databases_is_unmatched_elsewhere(
 # -- Trakt's VIP walls (mid-2026) ---------------------------------------------------------------
 async def test_trakt_vip_only_answer(session, corpus) -> None:
     corpus.serve("trakt/vip_only_426.json")
-    with pytest.raises(RequestRejectedError) as info:
+    with pytest.raises(AppRejectedError) as info:
         await trakt(session, corpus).last_activities()
-    assert info.value.status == 426
+    assert info.value.reason == APP_VIP_REQUIRED
 
 
 async def test_trakt_removed_app_answers(session, corpus) -> None:
     corpus.serve("trakt/app_removed_403.json")
-    with pytest.raises(AuthError, match="403"):
+    with pytest.raises(AppRejectedError) as info:
         await trakt(session, corpus).last_activities()
+    assert info.value.reason == APP_REMOVED
     corpus.answers.clear()
     corpus.serve("trakt/app_removed_token_401.json")
     auth = TraktAuth(
@@ -656,8 +659,9 @@ async def test_trakt_removed_app_answers(session, corpus) -> None:
         client_secret="secret",
         clock=ManualClock(),
     )
-    with pytest.raises(AuthError, match="401"):
+    with pytest.raises(AppRejectedError) as renewal:
         await auth.refresh("refresh")
+    assert renewal.value.reason == APP_REMOVED
 
 
 async def test_trakt_search_by_title(session, corpus) -> None:

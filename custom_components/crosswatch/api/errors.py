@@ -22,6 +22,24 @@ class AuthError(CrosswatchApiError):
     """Credentials were refused (401/403): the user has to sign in again."""
 
 
+# Why a service refuses an API app itself (``AppRejectedError.reason``).
+APP_VIP_REQUIRED = "vip_required"
+APP_REMOVED = "app_removed"
+
+
+class AppRejectedError(CrosswatchApiError):
+    """The service refuses the API app itself, whoever signs in: no sign-in can fix it.
+
+    Trakt (mid-2026): an app whose owner is not VIP answers 426 ``APP_VIP_REQUIRED``; a deleted
+    app is unknown, 403 on the API and ``invalid_client`` on OAuth (``APP_REMOVED``).
+    """
+
+    def __init__(self, service: str, route: str, reason: str, message: str = "") -> None:
+        """Store why the app was refused."""
+        self.reason = reason
+        super().__init__(service, route, message or f"API app refused ({reason})")
+
+
 class NotFoundError(CrosswatchApiError):
     """The resource does not exist (404)."""
 

@@ -22,7 +22,10 @@ import aiohttp
 from multidict import CIMultiDict
 
 from .errors import (
+    APP_REMOVED,
+    APP_VIP_REQUIRED,
     AccountLimitError,
+    AppRejectedError,
     AuthError,
     ConflictError,
     CrosswatchApiError,
@@ -191,6 +194,16 @@ class _TruncatedError(Exception):
     """Internal: the connection closed before the announced body arrived."""
 
 
+# Statuses that map to one error with a fixed message.
+_SIMPLE_ERRORS: dict[int, tuple[type[CrosswatchApiError], str]] = {
+    401: (AuthError, "credentials refused ({status})"),
+    403: (AuthError, "credentials refused ({status})"),
+    404: (NotFoundError, "not found ({status})"),
+    409: (ConflictError, "conflict ({status})"),
+    423: (AuthError, "account locked ({status})"),
+}
+
+
 class ServiceHttp:
     """Requests to one service: base URL, headers, pacing, retries, errors, telemetry."""
 
@@ -211,8 +224,13 @@ class ServiceHttp:
         secrets: Callable[[], Iterable[str | None]] = tuple,
         user_agent: str = USER_AGENT,
         rng: random.Random | None = None,
+        app_refused: int | None = None,
     ) -> None:
-        """Bind a session, base URL and clock to a service name used in errors and telemetry."""
+        """Bind a session, base URL and clock to a service name used in errors and telemetry.
+
+        ``app_refused``: the status with which the service refuses the API app itself rather
+        than the user's sign-in (Trakt's 403: "invalid API key or unapproved app").
+        """
         self.session = session
         self.service = service
         self.base_url = base_url.rstrip("/")
@@ -226,6 +244,7 @@ class ServiceHttp:
         self._params = dict(params or {})
         self._secrets = secrets
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._app_refused = app_refused
 
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets())
@@ -239,18 +258,18 @@ class ServiceHttp:
     def _status_error(
         self, status: int, route: str, headers: Mapping[str, str]
     ) -> CrosswatchApiError:
-        if status in (401, 403):
-            return self._error(AuthError, route, f"credentials refused ({status})")
-        if status == 404:  # noqa: PLR2004
-            return self._error(NotFoundError, route, "not found (404)")
-        if status == 409:  # noqa: PLR2004
-            return self._error(ConflictError, route, "conflict (409)")
+        html = "html" in headers.get("Content-Type", "").lower()
+        if status == self._app_refused and not html:  # an HTML 403 is a proxy's block page
+            return self._error(AppRejectedError, route, APP_REMOVED, f"API key refused ({status})")
         if status == 420:  # noqa: PLR2004
             raw = headers.get("X-Account-Limit", "")
             limit = int(raw) if raw.strip().isdigit() else None
             return self._error(AccountLimitError, route, limit)
-        if status == 423:  # noqa: PLR2004
-            return self._error(AuthError, route, "account locked (423)")
+        if status == 426:  # noqa: PLR2004
+            return self._error(AppRejectedError, route, APP_VIP_REQUIRED, "VIP only (426)")
+        simple = _SIMPLE_ERRORS.get(status)
+        if simple is not None:
+            return self._error(simple[0], route, simple[1].format(status=status))
         return self._error(RequestRejectedError, route, status)
 
     # -- requests -------------------------------------------------------------------------

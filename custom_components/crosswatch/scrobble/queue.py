@@ -126,6 +126,13 @@ class ScrobbleQueue:
         """When the earliest entry is due, or ``None`` when empty."""
         return min((entry.next_attempt_at for entry in self._items), default=None)
 
+    def make_due(self) -> int:
+        """Make every waiting entry due now (the user asked to retry); return how many wait."""
+        now = self._clock.time()
+        for entry in self._items:
+            entry.next_attempt_at = min(entry.next_attempt_at, now)
+        return len(self._items)
+
     def add(self, sink_id: str, scrobble: Scrobble, *, error: str = "") -> QueuedScrobble:
         """Queue a scrobble that just failed its first delivery."""
         now = self._clock.time()

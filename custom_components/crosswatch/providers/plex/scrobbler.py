@@ -37,7 +37,7 @@ from ...const import (
 from ...posters import async_poster_url, metadata_client, poster_key
 from ...repairs import async_update_listener_issue
 from ...scrobble.pipeline import DeliveryReport, NowWatching, ScrobblePipeline, ScrobbleRoute
-from ...scrobble.queue import DropReason, ScrobbleQueue
+from ...scrobble.queue import DrainResult, DropReason, ScrobbleQueue
 from ...scrobble.sinks import PermanentDeliveryError, RetryableDeliveryError
 from ...scrobble.untrusted import loggable
 from ..base import BaseAccount, ScrobbleTarget, get_clock, loaded_account
@@ -566,6 +566,25 @@ class PlexScrobbler:
         """Wait for a queue run in progress (if any) to finish."""
         if self._drain_task is not None:
             await asyncio.shield(self._drain_task)
+
+    async def async_retry_now(self) -> DrainResult:
+        """Try every queued scrobble now, backoff or not (``crosswatch.retry_scrobbles``).
+
+        Waits for a queue run in progress first: a scrobble is never delivered twice at once.
+        """
+        while self._drain_task is not None and not self._drain_task.done():
+            await asyncio.shield(self._drain_task)
+        if self._drain_timer is not None:
+            self._drain_timer()
+            self._drain_timer = None
+        self.queue.make_due()
+        self._draining = True
+        try:
+            result = await self.pipeline.drain_queue()
+        finally:
+            self._draining = False
+        self._schedule_drain()
+        return result
 
     async def _drain(self) -> None:
         self._draining = True

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from ...api.errors import AuthError, InvalidResponseError, RequestRejectedError
+from ...api.errors import (
+    APP_REMOVED,
+    AppRejectedError,
+    AuthError,
+    InvalidResponseError,
+    RequestRejectedError,
+)
 from ...api.http import Json, RateLimiter, RetryPolicy, ServiceHttp, Telemetry
 from ...api.ids import normalize_ids
 from ...api.models import (
@@ -229,11 +235,15 @@ class TraktAuth:
                 "client_id": self._client_id,
                 "client_secret": self._client_secret,
             },
-            allow=(400,),
+            allow=(400, 401),
             idempotent=False,  # a refresh spends the refresh token: never blindly repeated
         )
+        error = response.data.get("error") if isinstance(response.data, dict) else None
+        if response.status == 401:  # noqa: PLR2004
+            if error == "invalid_client":  # the app is gone (trakt-api #902)
+                raise AppRejectedError("trakt", route, APP_REMOVED, "app unknown (invalid_client)")
+            raise AuthError("trakt", route, "credentials refused (401)")
         if response.status == 400:  # noqa: PLR2004
-            error = response.data.get("error") if isinstance(response.data, dict) else None
             if error == "invalid_grant":
                 raise AuthError("trakt", route, "grant refused (invalid_grant)")
             raise RequestRejectedError("trakt", route, 400, f"grant refused ({error})")
@@ -424,6 +434,7 @@ class TraktClient:
             headers={"trakt-api-version": "2", "trakt-api-key": client_id},
             auth_headers=auth_headers,
             secrets=lambda: (self._last_token,),
+            app_refused=403,  # the docs: "Forbidden - invalid API key or unapproved app"
         )
 
     # -- account ------------------------------------------------------------------------------

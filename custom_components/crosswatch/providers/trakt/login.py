@@ -19,6 +19,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ...api.errors import (
+    AppRejectedError,
     AuthError,
     CrosswatchApiError,
     InvalidResponseError,
@@ -90,6 +91,8 @@ class TraktImplementation(AuthImplementation):
                 token = await auth.refresh(data["refresh_token"], OUT_OF_BAND)
             else:
                 token = await auth.exchange_code(data["code"], data["redirect_uri"])
+        except AppRejectedError:
+            raise  # no sign-in helps: the account's repair says what to do
         except (AuthError, RequestRejectedError) as err:
             # 401, or 400 invalid_grant: the refresh token is spent or revoked.
             url = URL(self.token_url)

@@ -1,0 +1,251 @@
+"""Watch statistics as Home Assistant long-term statistics, one set per person.
+
+Per Trakt account and per routed Plex user: plays and minutes watched, movies and episodes
+apart, imported into the recorder as external statistics (``crosswatch:<who>_<series>``), so the
+Statistics Graph card can show hours watched per week per person. The first update reads the
+whole history (a backfill); later ones read from the ledger's watermark only and import the
+hours that changed. The ledger (``sync/stats.py``) is kept in a ``Store`` per person.
+
+Request cost: an update is one history page per 100 new plays (Trakt's ``/sync/history``, a
+Plex user's play history); the first one pages through the whole history once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import async_add_external_statistics
+from homeassistant.const import UnitOfTime
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+from homeassistant.util.unit_conversion import DurationConverter
+
+from .api.errors import CrosswatchApiError
+from .api.ids import canonical_key
+from .api.models import MediaKind
+from .const import CONF_ACCOUNT_ID, DOMAIN, Service
+from .sync.stats import Ledger, Series, WatchedPlay
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .api.models import Play
+    from .data import CrosswatchConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+STORAGE_VERSION: Final = 1
+# How often new plays are counted (one history request per person when nothing is new).
+UPDATE_INTERVAL: Final = timedelta(hours=1)
+# What each series is called after the person's name.
+SERIES_NAMES: Final = {
+    Series.MOVIE_PLAYS: "movies watched",
+    Series.EPISODE_PLAYS: "episodes watched",
+    Series.MOVIE_MINUTES: "movie minutes",
+    Series.EPISODE_MINUTES: "episode minutes",
+}
+
+type PlaysReader = Callable[[float | None], Awaitable[list[WatchedPlay]]]
+
+
+class TraktHistory(Protocol):
+    """What statistics need of a Trakt client."""
+
+    async def history(self, *, start_at: datetime | None = None) -> list[Play]:
+        """Plays since ``start_at`` (all without)."""
+
+
+class PlexPlay(Protocol):
+    """One row of a Plex server's play history."""
+
+    @property
+    def rating_key(self) -> str:
+        """The title's server-local key."""
+
+    @property
+    def kind(self) -> MediaKind:
+        """Movie or episode (other kinds are not counted)."""
+
+    @property
+    def viewed_at(self) -> datetime:
+        """When it was watched."""
+
+
+class PlexHistory(Protocol):
+    """What statistics need of a Plex server client."""
+
+    async def history(
+        self, *, since: datetime | None = None, account_id: int | None = None
+    ) -> list[Any]:
+        """One user's plays since ``since``: ``PlexPlay`` rows."""
+
+
+def statistic_slug(text: str) -> str:
+    """``text`` as the object part of a statistic id (lower case letters, digits, ``_``)."""
+    slug = re.sub(r"[^a-z0-9]+", "_", text.casefold()).strip("_")
+    return slug or "unnamed"
+
+
+def statistic_id(who: str, series: Series) -> str:
+    """The external statistic id of one person's series."""
+    return f"{DOMAIN}:{statistic_slug(who)}_{series.value}"
+
+
+def metadata(who: str, name: str, series: Series) -> StatisticMetaData:
+    """The recorder's metadata of one person's series (a running sum, no mean)."""
+    minutes = series.minutes
+    return StatisticMetaData(
+        mean_type=StatisticMeanType.NONE,
+        has_sum=True,
+        name=f"{name} {SERIES_NAMES[series]}",
+        source=DOMAIN,
+        statistic_id=statistic_id(who, series),
+        unit_class=DurationConverter.UNIT_CLASS if minutes else None,
+        unit_of_measurement=UnitOfTime.MINUTES if minutes else None,
+    )
+
+
+class WatchStats:
+    """One person's watch statistics: a ledger in a ``Store``, imported into the recorder."""
+
+    def __init__(self, hass: HomeAssistant, who: str, name: str, read: PlaysReader) -> None:
+        """``who``: a stable id (statistic ids and the store); ``name``: shown in graphs.
+
+        ``read(since)`` returns the plays watched since ``since`` (all of them for ``None``).
+        """
+        self.hass = hass
+        self.who = who
+        self.name = name
+        self._read = read
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.stats.{statistic_slug(who)}", atomic_writes=True
+        )
+        self._ledger: Ledger | None = None
+
+    async def _load(self) -> Ledger:
+        if self._ledger is None:
+            stored = await self._store.async_load()
+            try:
+                self._ledger = Ledger() if not stored else Ledger.from_dict(stored)
+            except ValueError:
+                _LOGGER.warning("Watch statistics of %s are unreadable; counting anew", self.name)
+                self._ledger = Ledger()
+        return self._ledger
+
+    async def async_update(self) -> int:
+        """Read what is new, import the hours that changed; return how many rows were imported.
+
+        A failed read raises the client's error and changes nothing.
+        """
+        ledger = await self._load()
+        plays = await self._read(ledger.read_from())
+        backfill = ledger.watermark is None
+        ledger, first = ledger.add(plays)
+        imported = 0
+        if first is not None:
+            for series in Series:
+                rows = ledger.rows(series, None if backfill else first)
+                if rows:
+                    async_add_external_statistics(
+                        self.hass,
+                        metadata(self.who, self.name, series),
+                        [_statistic(row.start, row.state, row.sum) for row in rows],
+                    )
+                    imported += len(rows)
+        if ledger != self._ledger:
+            self._ledger = ledger
+            await self._store.async_save(ledger.to_dict())
+        return imported
+
+    async def async_remove(self) -> None:
+        """Forget the ledger (the account is gone); imported statistics stay in the recorder."""
+        self._ledger = None
+        await self._store.async_remove()
+
+
+def _statistic(start: float, state: float, total: float) -> StatisticData:
+    return StatisticData(start=datetime.fromtimestamp(start, UTC), state=state, sum=total)
+
+
+def trakt_plays(client: TraktHistory) -> PlaysReader:
+    """Read a Trakt account's plays since a moment (``/sync/history?start_at=``)."""
+
+    async def read(since: float | None) -> list[WatchedPlay]:
+        start = None if since is None else datetime.fromtimestamp(since, UTC)
+        return [_watched(play) for play in await client.history(start_at=start)]
+
+    return read
+
+
+def _watched(play: Play) -> WatchedPlay:
+    return WatchedPlay(
+        key=canonical_key(play.item),
+        kind=play.item.kind,
+        watched_at=play.watched_at.timestamp(),
+    )
+
+
+def plex_plays(server: PlexHistory, account_id: int) -> PlaysReader:
+    """Read one Plex user's plays on a server since a moment (its play history)."""
+
+    async def read(since: float | None) -> list[WatchedPlay]:
+        start = None if since is None else datetime.fromtimestamp(since, UTC)
+        rows = await server.history(since=start, account_id=account_id)
+        return [p for p in (_plex_watched(row) for row in rows) if p is not None]
+
+    return read
+
+
+def _plex_watched(row: PlexPlay) -> WatchedPlay | None:
+    if row.kind not in (MediaKind.MOVIE, MediaKind.EPISODE):
+        return None
+    return WatchedPlay(
+        key=f"plex:{row.rating_key}", kind=row.kind, watched_at=row.viewed_at.timestamp()
+    )
+
+
+def _people(entry: CrosswatchConfigEntry) -> list[tuple[str, str, PlaysReader]]:
+    """(who, name, reader) per person ``entry`` counts: its Trakt user, its routed Plex users."""
+    account: Any = entry.runtime_data.account
+    if entry.runtime_data.service is Service.TRAKT:
+        user = str(entry.data.get(CONF_ACCOUNT_ID) or entry.entry_id)
+        return [(f"trakt_{user}", entry.title, trakt_plays(account.client))]
+    scrobble = entry.runtime_data.scrobble
+    if entry.runtime_data.service is Service.PLEX and scrobble is not None:
+        return [
+            (f"plex_{name}", name, plex_plays(account.server, int(user_id)))
+            for user_id, name in scrobble.users.items()
+            if user_id.isdigit()
+        ]
+    return []
+
+
+def async_setup_watch_stats(hass: HomeAssistant, entry: CrosswatchConfigEntry) -> None:
+    """Count ``entry``'s people's plays now and every hour (only with the recorder loaded)."""
+    if "recorder" not in hass.config.components:
+        return
+    known: dict[str, WatchStats] = {}
+
+    async def update(_now: datetime | None = None) -> None:
+        for who, name, read in _people(entry):
+            stats = known.get(who)
+            if stats is None:
+                stats = known[who] = WatchStats(hass, who, name, read)
+            try:
+                await stats.async_update()
+            except CrosswatchApiError as err:
+                _LOGGER.debug("Watch statistics of %s not updated: %s", name, err)
+
+    entry.async_on_unload(
+        async_track_time_interval(hass, update, UPDATE_INTERVAL, name=f"{DOMAIN} watch statistics")
+    )
+    entry.async_create_background_task(hass, update(), f"{DOMAIN} watch statistics")

@@ -1,0 +1,169 @@
+"""Watch statistics in the recorder: per day from a known Trakt history, then one new play."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.statistics import (
+    list_statistic_ids,
+    statistics_during_period,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.crosswatch.api.models import MediaItem, MediaKind, Play
+from custom_components.crosswatch.sync.stats import Series
+from custom_components.crosswatch.watch_stats import (
+    WatchStats,
+    plex_plays,
+    statistic_id,
+    trakt_plays,
+)
+from simulator import credentials as cred
+
+from .conftest import plex_entry, trakt_entry
+from .helpers import setup_entries
+
+if TYPE_CHECKING:
+    from homeassistant.components.recorder import Recorder
+    from homeassistant.core import HomeAssistant
+
+    from simulator.testing import Simulator
+
+DAY1 = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+def mock_recorder_before_hass(async_test_recorder: Any) -> None:
+    """The recorder's database is prepared before Home Assistant starts."""
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return DAY1 + timedelta(days=day, hours=hour, minutes=minute)
+
+
+async def per_day(hass: HomeAssistant, series: Series) -> list[float]:
+    """The change of ``series`` on each of the four days from DAY1, as a graph shows it."""
+    sid = statistic_id("trakt_" + cred.TRAKT_USER, series)
+    stats: dict[str, list[dict[str, Any]]] = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        DAY1,
+        DAY1 + timedelta(days=4),
+        {sid},
+        "day",
+        None,
+        {"change"},
+    )
+    by_day = {row["start"]: row["change"] for row in stats.get(sid, [])}
+    return [by_day.get((DAY1 + timedelta(days=d)).timestamp(), 0.0) or 0.0 for d in range(4)]
+
+
+async def test_plays_per_day_then_one_new_play_adds_to_its_day(
+    recorder_mock: Recorder, hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    sim = sim_urls
+    await hass.config.async_set_time_zone("UTC")
+    entry = await trakt_entry(hass, sim)
+    await setup_entries(hass, entry)
+    client = entry.runtime_data.account.client
+    user = sim.state.trakt.users[cred.TRAKT_USER]
+    user.history.clear()
+    cat = sim.state.catalogue
+    movie = next(m for m in cat.movies if m.tmdb is not None)
+    episodes = [e for e in cat.episodes if e.tvdb is not None][:3]
+
+    def film() -> MediaItem:
+        return MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": str(movie.tmdb)})
+
+    def ep(n: int) -> MediaItem:
+        return MediaItem(kind=MediaKind.EPISODE, ids={"tvdb": str(episodes[n].tvdb)})
+
+    await client.history_add(
+        [
+            Play(item=film(), watched_at=at(0, 20)),
+            Play(item=ep(0), watched_at=at(0, 21)),
+            Play(item=ep(1), watched_at=at(0, 22)),
+            Play(item=ep(2), watched_at=at(2, 19)),
+        ]
+    )
+    stats = WatchStats(hass, "trakt_" + cred.TRAKT_USER, "Trakt user", trakt_plays(client))
+    assert await stats.async_update() == 4  # one movie hour, three episode hours
+    await async_wait_recording_done(hass)
+    assert await per_day(hass, Series.MOVIE_PLAYS) == [1, 0, 0, 0]
+    assert await per_day(hass, Series.EPISODE_PLAYS) == [2, 0, 1, 0]
+    ids = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+    names = {row["statistic_id"]: row["name"] for row in ids}
+    assert names[statistic_id("trakt_" + cred.TRAKT_USER, Series.EPISODE_PLAYS)] == (
+        "Trakt user episodes watched"
+    )
+
+    # One new play: only its hour is imported, and it adds to its own day.
+    await client.history_add([Play(item=ep(0), watched_at=at(3, 1))])
+    sim.state.log.clear()
+    assert await stats.async_update() == 1
+    await async_wait_recording_done(hass)
+    assert await per_day(hass, Series.EPISODE_PLAYS) == [2, 0, 1, 1]
+    assert await per_day(hass, Series.MOVIE_PLAYS) == [1, 0, 0, 0]
+    # Read from the watermark, not the whole history again.
+    [read] = await sim.requests("trakt", "GET /sync/history")
+    assert read["query"]["start_at"] == "2026-11-04T16:00:00.000Z"  # the watermark less 3 h
+
+    # Nothing new: nothing imported, nothing changes.
+    assert await stats.async_update() == 0
+
+
+async def test_a_plex_users_plays_per_day_from_the_server_history(
+    recorder_mock: Recorder, hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    sim = sim_urls
+    await hass.config.async_set_time_zone("UTC")
+    plex = plex_entry(sim)
+    await setup_entries(hass, plex)
+    owner = sim.state.plex.users["owner"]
+    rows = [r for r in sim.state.plex.history if r.account_id == owner.account_id]
+    episodes: dict[float, int] = {}
+    for row in rows:
+        if type(row.item).__name__ == "Episode":
+            day = (row.viewed_at // 86400) * 86400
+            episodes[day] = episodes.get(day, 0) + 1
+    assert episodes, "the seed has episode plays"
+    stats = WatchStats(
+        hass, "plex_owner", "Owner", plex_plays(plex.runtime_data.account.server, owner.account_id)
+    )
+    assert await stats.async_update() > 0
+    await async_wait_recording_done(hass)
+    sid = statistic_id("plex_owner", Series.EPISODE_PLAYS)
+    first, last = min(episodes), max(episodes) + 86400
+    found = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        datetime.fromtimestamp(first, UTC),
+        datetime.fromtimestamp(last, UTC),
+        {sid},
+        "day",
+        None,
+        {"change"},
+    )
+    assert {row["start"]: row["change"] for row in found[sid]} == episodes
+    # Counted once: a second update finds nothing new.
+    assert await stats.async_update() == 0
+
+
+async def test_a_loaded_trakt_account_imports_its_statistics(
+    recorder_mock: Recorder, hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    sim = sim_urls
+    entry = await trakt_entry(hass, sim)
+    await setup_entries(hass, entry)
+    await hass.async_block_till_done()
+    await async_wait_recording_done(hass)
+    ids = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+    found = {row["statistic_id"] for row in ids}
+    who = "trakt_" + cred.TRAKT_USER
+    assert statistic_id(who, Series.EPISODE_PLAYS) in found  # the seed's history, backfilled
+    assert sim.state.trakt.users[cred.TRAKT_USER].history
