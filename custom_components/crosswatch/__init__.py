@@ -132,11 +132,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
             raise coordinator.last_exception
     else:
         await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = CrosswatchData(
-        service=provider.service, account=account, coordinator=coordinator
+    # Pairs and scrobbling need only the account and its coordinator: the runtime data is
+    # built whole, once they run.
+    scrobble = (
+        await async_setup_scrobbling(hass, entry, account) if provider.scrobble_source else None
     )
-    if provider.scrobble_source:
-        entry.runtime_data.scrobble = await async_setup_scrobbling(hass, entry, account)
+    pair_runners = {
+        subentry.subentry_id: await async_start_pair_runner(hass, entry, subentry, coordinator)
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_SYNC_PAIR
+    }
+    entry.runtime_data = CrosswatchData(
+        service=provider.service,
+        account=account,
+        coordinator=coordinator,
+        pair_runners=pair_runners,
+        scrobble=scrobble,
+    )
 
     # No update listener: flows use the *_reload_and_abort helpers for entry data. Subentries
     # are followed here: a new sync pair or a changed scrobble route is taken in place, so the
@@ -162,11 +174,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
     entry.async_on_unload(
         async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _subentries_changed)
     )
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_SYNC_PAIR:
-            entry.runtime_data.pair_runners[subentry.subentry_id] = await async_start_pair_runner(
-                hass, entry, subentry, coordinator
-            )
     # Other accounts' pairs and routes reach this account from now on.
     entry.async_on_unload(async_join_loaded(hass, entry.entry_id, account))
     async_setup_watch_stats(hass, entry)

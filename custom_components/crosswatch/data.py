@@ -26,8 +26,9 @@ class CrosswatchData:
     ``account`` is the provider's loaded account (``providers/<service>/account.py``); its
     clients are shared by everything that talks to that account, so pacing and caches are too.
     ``pair_runners`` (sync pair subentry id -> runner) and ``scrobble`` (the Plex scrobble
-    pipeline) are filled by the sync and scrobble layers; both are stopped through
-    ``entry.async_on_unload`` by whoever creates them.
+    pipeline) are started before the data is built; both stop through ``entry.async_on_unload``.
+    Only a pair or the first scrobble route added to a loaded entry joins later, in place, so
+    the account's other entities stay available.
     """
 
     service: Service
