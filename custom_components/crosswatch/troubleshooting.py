@@ -18,7 +18,6 @@ from homeassistant.helpers import config_validation as cv
 
 from .const import DOMAIN
 from .data import crosswatch_entries, loaded_entries
-from .providers.tmdb.account import TmdbAccount
 
 if TYPE_CHECKING:
     from .pairs import PairRunner
@@ -82,11 +81,10 @@ async def _clear_cache(call: ServiceCall) -> ServiceResponse:
     cleared = 0
     accounts = 0
     for entry in loaded_entries(call.hass):
-        api = entry.runtime_data.account
-        if not isinstance(api, TmdbAccount) or (named is not None and entry.entry_id not in named):
+        client = entry.runtime_data.account.metadata
+        if client is None or (named is not None and entry.entry_id not in named):
             continue
-        cleared += len(api.cache.entries)
-        api.cache.entries.clear()
+        cleared += client.clear_cache()
         accounts += 1
         entry.runtime_data.coordinator.async_update_listeners()
     if named is not None and not accounts:

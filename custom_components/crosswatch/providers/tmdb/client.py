@@ -54,6 +54,9 @@ class TmdbCache(Protocol):
     def live(self, now: float) -> int:
         """How many entries are fresh at ``now``."""
 
+    def clear(self) -> int:
+        """Forget every entry; return how many there were."""
+
 
 @dataclass
 class MemoryTmdbCache:
@@ -84,6 +87,12 @@ class MemoryTmdbCache:
     def live(self, now: float) -> int:
         """How many answers are cached and not yet expired."""
         return sum(1 for expires, _ in self.entries.values() if expires > now)
+
+    def clear(self) -> int:
+        """Forget every entry; return how many there were."""
+        count = len(self.entries)
+        self.entries.clear()
+        return count
 
     def purge(self, now: float) -> None:
         """Forget expired entries."""
@@ -258,6 +267,10 @@ class TmdbClient:
         if not self._image_base_fixed:
             self._image_base = base if isinstance(base, str) and base else DEFAULT_IMAGE_BASE
         return body
+
+    def clear_cache(self) -> int:
+        """Forget every cached answer (the ``clear_cache`` action); return how many."""
+        return self.cache.clear()
 
     def cached_answers(self) -> int:
         """How many answers (posters, look-ups, configuration) are cached and fresh."""
