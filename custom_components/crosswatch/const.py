@@ -17,6 +17,7 @@ DOMAIN: Final = "crosswatch"
 PLATFORMS: Final[tuple[Platform, ...]] = (
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CALENDAR,
     Platform.EVENT,
     Platform.IMAGE,
     Platform.SENSOR,

@@ -22,6 +22,7 @@ from .api.models import Feature, MediaItem, MediaKind
 from .const import DOMAIN
 from .data import crosswatch_entries, crosswatch_entry
 from .pairs import PairNotReadyError, create_side
+from .play_next import async_setup_play_next
 from .providers.registry import provider_of
 from .sync.plan import Action, Change, RunResult, Side
 from .troubleshooting import async_setup_troubleshooting_actions
@@ -241,3 +242,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
         DOMAIN, SERVICE_WATCHLIST_REMOVE, _watchlist_remove, schema=WATCHLIST_SCHEMA
     )
     async_setup_troubleshooting_actions(hass)
+    async_setup_play_next(hass)

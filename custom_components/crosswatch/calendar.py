@@ -1,0 +1,85 @@
+"""Calendar: upcoming episodes of the shows a Trakt account follows and its movies' releases."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.components.calendar import (
+    CalendarEntity,
+    CalendarEntityDescription,
+    CalendarEvent,
+)
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .entity import account_device_info
+from .whats_next import WatchNextCoordinator, async_watch_next
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .data import CrosswatchConfigEntry
+    from .watchnext.calendar import Upcoming
+
+# Coordinator-driven; a view of other days reads through the coordinator's cache.
+PARALLEL_UPDATES = 0
+
+
+UPCOMING = CalendarEntityDescription(key="upcoming", translation_key="upcoming")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CrosswatchConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the calendar of a Trakt account (SIMKL documents no calendar body to read)."""
+    coordinator = async_watch_next(hass, entry)
+    if coordinator is None or not coordinator.has_calendar:
+        return
+    await coordinator.async_first_refresh()
+    async_add_entities([WatchNextCalendar(coordinator, UPCOMING)])
+
+
+def calendar_event(entry: Upcoming) -> CalendarEvent:
+    """One cached entry as Home Assistant's event (all-day for a release date)."""
+    return CalendarEvent(
+        start=entry.start,
+        end=entry.end,
+        summary=entry.summary,
+        description=entry.description or None,
+        uid=entry.uid,
+    )
+
+
+class WatchNextCalendar(CoordinatorEntity[WatchNextCoordinator], CalendarEntity):
+    """Upcoming episodes and releases; its state is on while one is airing."""
+
+    _attr_has_entity_name = True
+    entity_description: CalendarEntityDescription
+
+    def __init__(
+        self, coordinator: WatchNextCoordinator, description: CalendarEntityDescription
+    ) -> None:
+        """Attach to the account's device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        entry = coordinator.config_entry
+        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
+        self._attr_device_info = account_device_info(entry)
+
+    @property
+    def event(self) -> CalendarEvent | None:
+        """The entry airing now, else the next one."""
+        upcoming = self.coordinator.data.upcoming if self.coordinator.data else None
+        return calendar_event(upcoming) if upcoming is not None else None
+
+    async def async_get_events(
+        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
+    ) -> list[CalendarEvent]:
+        """Entries of the window HA asks for: cached, or after one bounded read."""
+        return [
+            calendar_event(e) for e in await self.coordinator.async_events(start_date, end_date)
+        ]
