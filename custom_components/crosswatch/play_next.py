@@ -28,6 +28,7 @@ from .api.errors import CrosswatchApiError
 from .api.models import MediaKind
 from .const import DOMAIN
 from .data import loaded_entries, loaded_entry
+from .providers.base import loaded_accounts
 from .providers.plex.account import PlexAccount
 from .watchnext.play import PLEX_PLATFORM, find_on_plex, find_show, plex_media_id
 from .whats_next import async_watch_next
@@ -72,8 +73,7 @@ def _plex_server_of(hass: HomeAssistant, player: str) -> str:
 
 
 def _plex_account(hass: HomeAssistant, server_id: str) -> PlexAccount:
-    for entry in loaded_entries(hass):
-        account = entry.runtime_data.account
+    for account in loaded_accounts(hass):
         if isinstance(account, PlexAccount) and account.server_id == server_id:
             return account
     raise _error("plex_server_not_connected", server=server_id)
