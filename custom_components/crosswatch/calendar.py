@@ -12,7 +12,7 @@ from homeassistant.components.calendar import (
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .entity import account_device_info
-from .whats_next import WatchNextCoordinator, async_watch_next
+from .whats_next import WatchNextCoordinator, async_watch_next, has_calendar
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -36,8 +36,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the calendar of a Trakt account (SIMKL documents no calendar body to read)."""
+    if not has_calendar(entry):
+        return
     coordinator = async_watch_next(hass, entry)
-    if coordinator is None or not coordinator.has_calendar:
+    if coordinator is None:
         return
     await coordinator.async_first_refresh()
     async_add_entities([WatchNextCalendar(coordinator, UPCOMING)])

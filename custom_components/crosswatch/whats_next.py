@@ -69,11 +69,6 @@ class WatchNextCoordinator(DataUpdateCoordinator[WatchNextSnapshot]):
         self.watch = watch
         self._first: asyncio.Task[None] | None = None
 
-    @property
-    def has_calendar(self) -> bool:
-        """Whether the account has an upcoming calendar (Trakt)."""
-        return isinstance(self.watch, TraktWatchNext)
-
     async def async_first_refresh(self) -> None:
         """The first refresh, shared by the platforms that set up (calendar, sensor)."""
         if self._first is None:
@@ -130,6 +125,11 @@ class WatchNextCoordinator(DataUpdateCoordinator[WatchNextSnapshot]):
                 translation_key="service_unavailable",
                 translation_placeholders={"service": "trakt"},
             ) from err
+
+
+def has_calendar(entry: CrosswatchConfigEntry) -> bool:
+    """Whether the account has an upcoming calendar (Trakt; SIMKL documents no calendar body)."""
+    return isinstance(entry.runtime_data.account, TraktAccount)
 
 
 def poster_of(snapshot: WatchNextSnapshot, entry: UpNext) -> str | None:
