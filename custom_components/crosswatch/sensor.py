@@ -18,6 +18,7 @@ from .entity import (
 from .posters import poster_key
 from .providers.plex.scrobbler import IDLE, now_watching_attributes
 from .sync.plan import RunResult
+from .up_next_sensor import async_add_up_next_sensor
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -52,6 +53,8 @@ async def async_setup_entry(
         async_add_entities([WatchlistSensor(coordinator, "watchlist")])
     if (metadata := entry.runtime_data.account.metadata) is not None:
         async_add_entities([TmdbCacheSensor(coordinator, metadata)])
+    # What to watch next (Trakt and SIMKL accounts): its own coordinator, see up_next_sensor.py.
+    await async_add_up_next_sensor(hass, entry, async_add_entities)
     async_add_pair_entities(
         hass,
         entry,

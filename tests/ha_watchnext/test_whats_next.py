@@ -26,8 +26,8 @@ from custom_components.crosswatch.whats_next import async_watch_next
 from simulator import credentials as cred
 from simulator.catalogue import Episode, Show
 from simulator.trakt import Play as TraktPlay
-from tests.ha.conftest import simkl_entry
-from tests.ha_sync.conftest import plex_entry, trakt_entry
+
+from .conftest import plex_entry, simkl_entry, trakt_entry
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
