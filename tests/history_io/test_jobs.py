@@ -403,3 +403,25 @@ def test_resume_counts_what_the_target_already_holds() -> None:
     assert job.found_on_resume == 2
     assert job.done == {Feature.HISTORY: 4}
     assert job.position == {Feature.HISTORY: 0}
+
+
+async def test_plays_are_written_before_the_watchlist() -> None:
+    """The services take a watched title off the watchlist: the watchlist goes last."""
+    plan = ImportPlan(
+        plays=[Play(item=MATRIX, watched_at=T)],
+        ratings=[Rating(item=MATRIX, rating=9)],
+        watchlist=[WatchlistEntry(item=MATRIX)],
+    )
+    for feature in Feature:
+        plan.preview[feature] = FeaturePreview()
+    pending = PendingRecords.of_plan(plan)
+    job = ImportJob.start(job_id="j", entry_id="e", source="f", started_at=0.0, pending=pending)
+    order: list[Feature] = []
+
+    async def write(feature: Feature, changes: Sequence[Change]) -> Sequence[Change]:
+        order.append(feature)
+        return []
+
+    job = await run(job, pending, write, Store())
+    assert order == [Feature.HISTORY, Feature.RATINGS, Feature.WATCHLIST]
+    assert job.written == {Feature.WATCHLIST: 1, Feature.HISTORY: 1, Feature.RATINGS: 1}

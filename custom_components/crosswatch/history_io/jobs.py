@@ -27,6 +27,10 @@ JOB_VERSION = 1
 # The job lists this many titles the target did not know; the count says how many there were.
 LISTED_UNKNOWN = 50
 
+# Plays before the watchlist: Trakt and SIMKL take a title off the watchlist when a play of it
+# arrives, so a watchlist entry written first would be gone, and added again by the next import.
+WRITE_ORDER = (Feature.HISTORY, Feature.RATINGS, Feature.WATCHLIST)
+
 type WriteBatch = Callable[[Feature, Sequence[Change]], Awaitable[Sequence[Change]]]
 
 
@@ -360,7 +364,7 @@ async def run_job(
     before the next batch (the one being posted completes). A service error ends the job as
     failed, with what was written kept; running the import again adds only the rest.
     """
-    for feature in Feature:
+    for feature in WRITE_ORDER:
         records = pending.records.get(feature)
         if not records:
             continue
