@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.crosswatch.config_flow import tmdb_key_hash
+from custom_components.crosswatch.providers.tmdb.login import tmdb_key_hash
 from custom_components.crosswatch.const import DOMAIN
 from custom_components.crosswatch.providers.base import CLOCK_KEY
 from simulator import credentials as cred

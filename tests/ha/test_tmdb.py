@@ -11,7 +11,8 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
-from custom_components.crosswatch.config_flow import CrosswatchConfigFlow, tmdb_key_hash
+from custom_components.crosswatch.config_flow import CrosswatchConfigFlow
+from custom_components.crosswatch.providers.tmdb.login import tmdb_key_hash
 from custom_components.crosswatch.const import DOMAIN
 from custom_components.crosswatch.posters import async_poster_urls
 from custom_components.crosswatch.providers.base import CLOCK_KEY

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.util.hass_dict import HassKey
@@ -45,12 +45,22 @@ def get_clock(hass: HomeAssistant) -> Clock:
     return hass.data.get(CLOCK_KEY) or SystemClock()
 
 
-class LoginExpiredError(Exception):
+class SignInError(Exception):
+    """A sign-in failed in a way the user can act on; ``key`` names the flow's translated error."""
+
+    key: ClassVar[str]
+
+
+class LoginExpiredError(SignInError):
     """The PIN or device code expired (or is gone) before the user approved it."""
 
+    key = "expired"
 
-class LoginDeniedError(Exception):
+
+class LoginDeniedError(SignInError):
     """The user refused the PIN or device code."""
+
+    key = "denied"
 
 
 class HttpClient(Protocol):

@@ -13,7 +13,7 @@ from ...api.errors import (
     InvalidResponseError,
     NotFoundError,
 )
-from ..base import LoginExpiredError, get_clock
+from ..base import LoginExpiredError, SignInError, get_clock
 from ..endpoints import Endpoints
 from .account import plex_server_client, plex_tv_client
 from .client import PlexTvClient
@@ -24,13 +24,16 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
 
-# -- Plex ---------------------------------------------------------------------------------------
-class WrongServerError(Exception):
+class WrongServerError(SignInError):
     """The URL answered, but as another server."""
 
+    key = "wrong_server"
 
-class UnverifiableAddressError(Exception):
+
+class UnverifiableAddressError(SignInError):
     """An https URL to a bare IP: HA verifies certificates, and Plex's names plex.direct."""
+
+    key = "https_ip_address"
 
 
 def plex_direct_address(url: str, connections: Iterable[str]) -> str | None:

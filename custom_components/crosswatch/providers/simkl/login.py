@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ...api.errors import (
-    InvalidResponseError,
-)
+from ...api.errors import AuthError, InvalidResponseError, RequestRejectedError
 from ..base import LoginExpiredError, get_clock
 from .account import simkl_client
 from .client import PinStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from homeassistant.core import HomeAssistant
+
+BAD_CLIENT_ID = 412  # SIMKL's answer to an unknown or blocked client id
+
+
+@contextmanager
+def _client_id_checked() -> Iterator[None]:
+    """A client id SIMKL does not know is a refused sign-in, like a refused token."""
+    try:
+        yield
+    except RequestRejectedError as err:
+        if err.status != BAD_CLIENT_ID:
+            raise
+        raise AuthError(err.service, err.route, "client id refused") from err
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +50,8 @@ class SimklLogin:
 
     async def async_create_pin(self) -> SimklPin:
         """Ask SIMKL for a PIN."""
-        pin = await simkl_client(self.hass, self.client_id).pin_start()
+        with _client_id_checked():
+            pin = await simkl_client(self.hass, self.client_id).pin_start()
         return SimklPin(
             user_code=pin.user_code,
             verification_url=pin.verification_url,
@@ -46,7 +61,8 @@ class SimklLogin:
 
     async def async_check_pin(self, pin: SimklPin) -> str | None:
         """Return the token once approved, ``None`` while pending."""
-        poll = await simkl_client(self.hass, self.client_id).pin_poll(pin.user_code)
+        with _client_id_checked():
+            poll = await simkl_client(self.hass, self.client_id).pin_poll(pin.user_code)
         if poll.status is PinStatus.GONE:  # SIMKL answers a gone code with a fresh PIN
             raise LoginExpiredError
         if poll.status is PinStatus.APPROVED:
@@ -56,7 +72,8 @@ class SimklLogin:
     async def async_account(self) -> tuple[str, str]:
         """Return (account id, user name) of the signed-in user."""
         route = "POST /users/settings"
-        settings = await simkl_client(self.hass, self.client_id, self.token).settings()
+        with _client_id_checked():
+            settings = await simkl_client(self.hass, self.client_id, self.token).settings()
         try:
             return str(settings["account"]["id"]), str(settings["user"]["name"])
         except (KeyError, TypeError) as err:

@@ -47,7 +47,6 @@ DEVICE_TOKEN: Final = "device_token"  # noqa: S105 - a dict key, not a secret
 OUT_OF_BAND: Final = "urn:ietf:wg:oauth:2.0:oob"
 
 
-# -- Trakt --------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class TraktDeviceCode:
     """A device code the user enters at ``verification_url``."""
