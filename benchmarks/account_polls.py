@@ -30,9 +30,9 @@ from pytest_homeassistant_custom_component.common import (
     async_test_home_assistant,
 )
 
-from custom_components.crosswatch.providers.tmdb.login import tmdb_key_hash
 from custom_components.crosswatch.const import DOMAIN
 from custom_components.crosswatch.providers.base import CLOCK_KEY
+from custom_components.crosswatch.providers.tmdb.login import tmdb_key_hash
 from simulator import credentials as cred
 from simulator.testing import Simulator
 

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.crosswatch.providers.tmdb.login import tmdb_key_hash
 from custom_components.crosswatch.const import DOMAIN
 from custom_components.crosswatch.providers.base import CLOCK_KEY
+from custom_components.crosswatch.providers.tmdb.login import tmdb_key_hash
 from simulator import credentials as cred
 from simulator.pytest_plugin import sim, sim_clock  # noqa: F401
+from simulator.trakt import _hex64
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -111,3 +118,63 @@ def simkl_entry(token: str = cred.SIMKL_TOKEN, **extra: Any) -> MockConfigEntry:
         },
         **extra,
     )
+
+
+def plex_entry(sim: Simulator) -> MockConfigEntry:  # noqa: F811
+    """The simulator's server owner on their own server, as the Plex sign-in saves it."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{cred.PMS_NAME} ({cred.PLEX_OWNER_NAME})",
+        unique_id=f"{cred.PLEX_OWNER_ID}_{cred.PMS_MACHINE_ID}",
+        data={
+            "service": "plex",
+            "account_id": str(cred.PLEX_OWNER_ID),
+            "account_name": cred.PLEX_OWNER_NAME,
+            "plex_token": cred.PLEX_OWNER_TOKEN,
+            "plex_client_identifier": "test-client",
+            "server_id": cred.PMS_MACHINE_ID,
+            "server_name": cred.PMS_NAME,
+            "server_url": sim.url("pms"),
+            "server_token": cred.PLEX_SERVER_TOKEN,
+            "server_owned": True,
+        },
+    )
+
+
+@pytest.fixture
+async def credentials(hass: HomeAssistant, sim_urls: Simulator) -> None:
+    """The user's Trakt app, kept as application credentials ("trakt_app")."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass, DOMAIN, ClientCredential(cred.TRAKT_CLIENT_ID, cred.TRAKT_CLIENT_SECRET), "trakt_app"
+    )
+
+
+async def trakt_app_entry(
+    hass: HomeAssistant,
+    sim: Simulator,  # noqa: F811
+    *,
+    expired: bool,
+) -> MockConfigEntry:
+    """A Trakt entry signed in with the "trakt_app" credentials, its token expired or not."""
+    token = await sim.trakt_token()
+    token["expires_at"] = time.time() + (-10 if expired else 3600)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Trakt ({cred.TRAKT_USER})",
+        unique_id="will-be-read",
+        data={
+            "service": "trakt",
+            "auth_implementation": "trakt_app",
+            "token": token,
+            "account_id": "x",
+            "account_name": cred.TRAKT_USER,
+        },
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+def trakt_uuid() -> str:
+    """The Trakt user's uuid as the simulator answers it: the entry's unique id."""
+    return _hex64("uuid", cred.TRAKT_USER)[:40]

@@ -15,8 +15,7 @@ from custom_components.crosswatch.const import DOMAIN
 from custom_components.crosswatch.posters import poster_key
 from simulator import credentials as cred
 
-from .conftest import simkl_entry, tmdb_entry
-from .test_subentries import plex_entry
+from .conftest import plex_entry, simkl_entry, tmdb_entry
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant

@@ -20,8 +20,7 @@ from custom_components.crosswatch.application_credentials import (
 from custom_components.crosswatch.providers.endpoints import Endpoints
 from simulator import credentials as cred
 
-from .conftest import simkl_entry
-from .test_subentries import plex_entry
+from .conftest import plex_entry, simkl_entry
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -128,36 +127,6 @@ async def test_plex_diagnostics_hide_tokens_and_the_webhook_id(
         assert secret not in text
     assert diagnostics["entry"]["data"]["server_url"] == "**REDACTED**"
     assert diagnostics["subentries"][0]["data"]["target_entry_ids"] == [simkl.entry_id]
-
-
-def test_every_flow_message_is_translated() -> None:
-    root = Path(__file__).parents[2] / "custom_components" / "crosswatch"
-    strings = json.loads((root / "strings.json").read_text())
-    source = (root / "config_flow.py").read_text()
-    config = strings["config"]
-    subentry_errors = {
-        key
-        for sub in strings["config_subentries"].values()
-        for key in (*sub["error"], *sub["abort"])
-    }
-    errors = set(re.findall(r'errors\[[^\]]+\] = "(\w+)"', source))
-    errors |= set(re.findall(r'^\s+return "(\w+)"$', source, re.MULTILINE))  # error_key()
-    reasons = set(re.findall(r'reason="(\w+)"', source))
-    steps = set(re.findall(r'step_id="(\w+)"', source)) | set(
-        re.findall(r'_retry_form\("(\w+)"\)', source)
-    )
-    assert errors
-    assert reasons
-    assert errors <= set(config["error"]) | subentry_errors
-    assert reasons <= set(config["abort"]) | subentry_errors
-    subentry_steps = {s for sub in strings["config_subentries"].values() for s in sub["step"]}
-    for step in steps - {"user", "reconfigure"}:
-        name = f"{step}_retry" if f'_retry_form("{step}")' in source else step
-        assert name in config["step"] or name in subentry_steps, name
-    actions = set(re.findall(r'_progress_result\("\w+", "(\w+)"', source))
-    assert actions == {"plex_pin", "simkl_pin", "trakt_device"}
-    assert actions <= set(config["progress"])
-    assert {"timeout", "expired", "denied", "invalid_auth", "cannot_connect", "unknown"} <= errors
 
 
 # hassfest's rules for translation values (script/hassfest/translations.py).

@@ -1,4 +1,5 @@
-"""SIMKL: PIN login as a progress step, errors and retries, reauth, reconfigure."""
+"""SIMKL's sign-in steps: the client id, the PIN as a progress step, errors and retries, reauth,
+reconfigure."""
 
 from __future__ import annotations
 
@@ -205,3 +206,18 @@ async def test_the_pin_link_follows_the_sign_in_page_override(
         flow_id, {"client_id": cred.SIMKL_CLIENT_ID}
     )
     assert result["description_placeholders"]["url"] == f"{sim_urls.base_url}/_sim/approve"
+
+
+async def test_simkl_settings_without_account(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    clock.free_running = False
+    flow_id = await _start(hass)
+    code = await _pin(hass, flow_id)
+    await clock.sleeping.wait()
+    await sim_urls.approve_simkl_pin(code)
+    await sim_urls.fault("simkl", "POST /users/settings", status=200, body={"user": {}})
+    clock.step()
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["errors"] == {"base": "cannot_connect"}

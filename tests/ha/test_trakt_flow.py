@@ -1,26 +1,23 @@
-"""Trakt: application credentials, device-code and redirect logins, token refresh, reauth."""
+"""Trakt's sign-in steps: the app from application credentials (or asked for in the flow), the
+device-code and redirect logins, reauth, and reconfigure (another app, the same user)."""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
 from homeassistant import config_entries
-from homeassistant.components.application_credentials import (
-    ClientCredential,
-    async_import_client_credential,
-)
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
 from custom_components.crosswatch.const import DOMAIN
 from simulator import credentials as cred
-from simulator.trakt import _hex64
+
+from .conftest import trakt_app_entry, trakt_uuid
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -28,16 +25,6 @@ if TYPE_CHECKING:
     from simulator.testing import Simulator
 
     from .conftest import SteppedClock
-
-USER_UUID_KEYS = ("uuid", "slug")
-
-
-@pytest.fixture
-async def credentials(hass: HomeAssistant, sim_urls: Simulator) -> None:
-    assert await async_setup_component(hass, "application_credentials", {})
-    await async_import_client_credential(
-        hass, DOMAIN, ClientCredential(cred.TRAKT_CLIENT_ID, cred.TRAKT_CLIENT_SECRET), "trakt_app"
-    )
 
 
 async def _to_auth_menu(hass: HomeAssistant) -> str:
@@ -84,7 +71,7 @@ async def test_device_login_creates_entry_and_sensor(
     assert entry.data["auth_implementation"] == "trakt_app"
     assert entry.data["token"]["refresh_token"]
     assert entry.data["account_name"] == cred.TRAKT_USER
-    assert entry.unique_id == _uuid_of(sim_urls)
+    assert entry.unique_id == trakt_uuid()
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     state = hass.states.get(f"sensor.trakt_{cred.TRAKT_USER}_watchlist")
@@ -216,41 +203,6 @@ async def test_without_credentials_the_flow_asks_for_the_app_and_goes_on(
     assert result["data"]["auth_implementation"] == next(iter(stored))
 
 
-async def _trakt_entry(hass: HomeAssistant, sim: Simulator, *, expired: bool) -> MockConfigEntry:
-    token = await sim.trakt_token()
-    token["expires_at"] = time.time() + (-10 if expired else 3600)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=f"Trakt ({cred.TRAKT_USER})",
-        unique_id="will-be-read",
-        data={
-            "service": "trakt",
-            "auth_implementation": "trakt_app",
-            "token": token,
-            "account_id": "x",
-            "account_name": cred.TRAKT_USER,
-        },
-    )
-    entry.add_to_hass(hass)
-    return entry
-
-
-async def test_expired_token_is_refreshed_and_persisted(
-    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock, credentials: None
-) -> None:
-    entry = await _trakt_entry(hass, sim_urls, expired=True)
-    old = dict(entry.data["token"])
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-    new = entry.data["token"]
-    assert new["access_token"] != old["access_token"]
-    assert new["refresh_token"] != old["refresh_token"]
-    refreshes = await sim_urls.requests("trakt", "POST /oauth/token")
-    assert len(refreshes) == 1
-    assert refreshes[0]["body"]["grant_type"] == "refresh_token"
-
-
 async def test_spent_refresh_token_starts_reauth_and_device_login_fixes_it(
     hass: HomeAssistant,
     sim_urls: Simulator,
@@ -258,7 +210,7 @@ async def test_spent_refresh_token_starts_reauth_and_device_login_fixes_it(
     credentials: None,
     current_request_with_host: None,
 ) -> None:
-    entry = await _trakt_entry(hass, sim_urls, expired=True)
+    entry = await trakt_app_entry(hass, sim_urls, expired=True)
     # Use the refresh token once elsewhere: it rotates, ours is now spent.
     async with aiohttp.ClientSession() as session:
         await session.post(
@@ -278,16 +230,12 @@ async def test_spent_refresh_token_starts_reauth_and_device_login_fixes_it(
     assert flow["context"]["source"] == "reauth"
     result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
     assert result["step_id"] == "auth"
-    hass.config_entries.async_update_entry(entry, unique_id=_uuid_of(sim_urls))
+    hass.config_entries.async_update_entry(entry, unique_id=trakt_uuid())
     result = await _device_login(hass, sim_urls, clock, flow["flow_id"], user=cred.TRAKT_USER)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-
-
-def _uuid_of(sim: Simulator) -> str:
-    return _hex64("uuid", cred.TRAKT_USER)[:40]
 
 
 async def test_account_read_fails_after_login(
@@ -308,8 +256,8 @@ async def test_account_read_fails_after_login(
 async def test_reconfigure_signs_in_again_as_the_same_user(
     hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
 ) -> None:
-    entry = await _trakt_entry(hass, sim_urls, expired=False)
-    hass.config_entries.async_update_entry(entry, unique_id=_uuid_of(sim_urls))
+    entry = await trakt_app_entry(hass, sim_urls, expired=False)
+    hass.config_entries.async_update_entry(entry, unique_id=trakt_uuid())
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
     )
@@ -319,37 +267,50 @@ async def test_reconfigure_signs_in_again_as_the_same_user(
     assert result["reason"] == "wrong_account"
 
 
-@pytest.mark.usefixtures("credentials", "clock")
-async def test_removing_the_account_revokes_its_token(
-    hass: HomeAssistant, sim_urls: Simulator, caplog: pytest.LogCaptureFixture
+@pytest.mark.usefixtures("credentials", "current_request_with_host")
+async def test_reconfigure_lets_the_user_pick_another_trakt_app(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
 ) -> None:
-    entry = await _trakt_entry(hass, sim_urls, expired=False)
-    access = entry.data["token"]["access_token"]
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    await hass.config_entries.async_remove(entry.entry_id)
-    assert sim_urls.state.trakt.tokens[access].revoked
-    revokes = await sim_urls.requests("trakt", "POST /oauth/revoke")
-    assert revokes[0]["body"]["token"] == access
-
-    # Trakt down: the account is removed all the same, with a warning and no secret logged.
-    other = await _trakt_entry(hass, sim_urls, expired=False)
-    await sim_urls.fault("trakt", "POST /oauth/revoke", status=503)
-    await hass.config_entries.async_remove(other.entry_id)
-    assert hass.config_entries.async_get_entry(other.entry_id) is None
-    assert "Could not revoke the Trakt token" in caplog.text
-    assert other.data["token"]["access_token"] not in caplog.text
-    assert cred.TRAKT_CLIENT_SECRET not in caplog.text
-
-
-@pytest.mark.usefixtures("credentials", "clock")
-async def test_removing_an_account_whose_credentials_are_gone(
-    hass: HomeAssistant, sim_urls: Simulator
-) -> None:
-    entry = await _trakt_entry(hass, sim_urls, expired=False)
-    hass.config_entries.async_update_entry(
-        entry, data={**entry.data, "auth_implementation": "deleted_app"}
+    # The user has a second app (never signed in with here: only offered).
+    config_entry_oauth2_flow.async_register_implementation(
+        hass,
+        DOMAIN,
+        config_entry_oauth2_flow.LocalOAuth2Implementation(
+            hass,
+            "second_app",
+            "second-id",
+            "second-secret",
+            "http://127.0.0.1:9/a",
+            "http://127.0.0.1:9/t",
+        ),
     )
-    await hass.config_entries.async_remove(entry.entry_id)
-    assert hass.config_entries.async_get_entry(entry.entry_id) is None
-    assert await sim_urls.requests("trakt", "POST /oauth/revoke") == []
+    entry = await trakt_app_entry(hass, sim_urls, expired=False)
+    hass.config_entries.async_update_entry(entry, unique_id=trakt_uuid())
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert result["step_id"] == "pick_implementation"
+    schema = result["data_schema"].schema
+    assert set(next(iter(schema.values())).container) == {"trakt_app", "second_app"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"implementation": "trakt_app"}
+    )
+    assert result["step_id"] == "auth"
+    result = await _device_login(hass, sim_urls, clock, result["flow_id"], user=cred.TRAKT_USER)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["auth_implementation"] == "trakt_app"
+    assert entry.unique_id == trakt_uuid()
+
+
+@pytest.mark.usefixtures("credentials", "current_request_with_host")
+async def test_trakt_settings_without_ids(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    flow_id = await _to_auth_menu(hass)
+    await sim_urls.fault(
+        "trakt", "GET /users/settings", status=200, body={"user": {"username": "x"}}
+    )
+    result = await _device_login(hass, sim_urls, clock, flow_id, user=cred.TRAKT_USER)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
