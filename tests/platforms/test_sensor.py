@@ -1,0 +1,31 @@
+"""The sensor platform: watchlist and TMDb cache per account, run results per pair, now watching."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from homeassistant.const import Platform
+from pytest_homeassistant_custom_component.common import snapshot_platform
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers import entity_registry as er
+    from syrupy.assertion import SnapshotAssertion
+
+    from .conftest import Scene
+
+
+@pytest.fixture
+def platforms() -> list[Platform]:
+    return [Platform.SENSOR]
+
+
+async def test_sensors(
+    hass: HomeAssistant,
+    scene: Scene,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    for entry in (scene.plex, scene.trakt, scene.tmdb):
+        await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
