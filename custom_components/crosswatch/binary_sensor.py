@@ -1,46 +1,97 @@
-"""Binary sensors: whether a Plex account's session listener is connected."""
+"""Binary sensors: whether a Plex account's session listener is connected.
+
+Built from descriptions, one tuple per owner kind (see ``entity.py`` for the pattern).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.binary_sensor import BinarySensorEntity
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import EntityCategory
 
-from .entity import ScrobbleEntity, scrobble_platform
+from .entity import ScrobbleEntity, ScrobbleEntityDescription, async_add_crosswatch_entities
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .data import CrosswatchConfigEntry
+    from .providers.plex.scrobbler import PlexScrobbler
 
 # Pushed by the scrobbler: no polling, no requests of their own.
 PARALLEL_UPDATES = 0
 
 
-# The listener sensor of a Plex account that scrobbles.
-async_setup_entry = scrobble_platform(
-    account=lambda scrobbler: [ListenerConnectedSensor(scrobbler, "plex_listener")]
+@dataclass(frozen=True, kw_only=True)
+class ScrobblerBinarySensorDescription(BinarySensorEntityDescription, ScrobbleEntityDescription):
+    """A binary sensor of a scrobbling Plex account, read from its scrobbler."""
+
+    is_on_fn: Callable[[PlexScrobbler], bool]
+    attr_fn: Callable[[PlexScrobbler], dict[str, Any]] | None = None
+
+
+def _listener_attributes(scrobbler: PlexScrobbler) -> dict[str, Any]:
+    """The reconnect count, the undelivered queue and the webhook URL."""
+    return {
+        "reconnect_attempts": scrobbler.listener.failures,
+        "queued_scrobbles": len(scrobbler.queue),
+        "webhook_url": scrobbler.webhook_url,
+    }
+
+
+SCROBBLER_BINARY_SENSORS: tuple[ScrobblerBinarySensorDescription, ...] = (
+    # On while the PMS notification websocket is open.
+    ScrobblerBinarySensorDescription(
+        key="plex_listener",
+        translation_key="plex_listener",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        # It reports the connection itself: "off" while down, never unavailable.
+        follows_plays=False,
+        is_on_fn=lambda scrobbler: scrobbler.listener.connected,
+        attr_fn=_listener_attributes,
+    ),
 )
 
 
-class ListenerConnectedSensor(ScrobbleEntity, BinarySensorEntity):
-    """On while the PMS notification websocket is open."""
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CrosswatchConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the binary sensors of a Plex account that scrobbles."""
+    async_add_crosswatch_entities(
+        hass,
+        entry,
+        async_add_entities,
+        scrobbler=lambda scrobbler: [
+            ScrobblerBinarySensor(scrobbler, d) for d in SCROBBLER_BINARY_SENSORS
+        ],
+    )
 
-    _attr_translation_key = "plex_listener"
-    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-    # It reports the connection itself: "off" while down, never unavailable.
-    _follows_plays = False
+
+class ScrobblerBinarySensor(ScrobbleEntity, BinarySensorEntity):
+    """A binary sensor of a scrobbling Plex account."""
+
+    entity_description: ScrobblerBinarySensorDescription
     # The webhook URL is a secret-ish address: shown, but kept out of the recorder.
     _unrecorded_attributes = frozenset({"webhook_url"})
 
     @property
     def is_on(self) -> bool:
-        """Return whether the listener is connected."""
-        return self.scrobbler.listener.connected
+        """Return the description's reading of the scrobbler."""
+        return self.entity_description.is_on_fn(self.scrobbler)
 
     @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return the reconnect count, the undelivered queue and the webhook URL."""
-        return {
-            "reconnect_attempts": self.scrobbler.listener.failures,
-            "queued_scrobbles": len(self.scrobbler.queue),
-            "webhook_url": self.scrobbler.webhook_url,
-        }
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the description's attributes, if it has any."""
+        attr_fn = self.entity_description.attr_fn
+        return None if attr_fn is None else attr_fn(self.scrobbler)

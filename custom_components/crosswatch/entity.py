@@ -1,7 +1,34 @@
-"""Base entities: one device per account, one per subentry (sync pair or scrobble route)."""
+"""Entities of CrossWatch: built from descriptions, one owner kind each, set up one way.
+
+Every platform follows the same pattern (core's ``EntityDescription`` style):
+
+1. **Descriptions.** A frozen, ``kw_only`` dataclass per owner kind, subclassing the platform's
+   description (``SensorEntityDescription``...), carrying the functions that read the owner:
+   ``value_fn`` (the state), ``attr_fn`` (attributes), ``exists_fn`` (whether an account has it).
+   Scrobble descriptions also subclass ``ScrobbleEntityDescription`` (``follows_plays``).
+2. **One tuple per owner kind**: ``ACCOUNT_SENSORS``, ``PAIR_SENSORS``, ``SCROBBLE_USER_SENSORS``...
+   A new entity is one more entry there (a key, a translation key, its functions).
+3. **One entity class per owner kind and platform**, on the owner's base class below, whose
+   properties call the description's functions:
+
+   - account: ``AccountEntity`` (its coordinator), unique id ``<entry>_<key>``, account device;
+   - sync pair: ``PairEntity`` (its runner), ``<entry>_<subentry>_<key>``, the pair's device;
+   - scrobbler: ``ScrobbleEntity`` (a Plex account's), ``<entry>_<key>``, account device;
+   - scrobble user: ``ScrobbleUserEntity``, ``<entry>_<key>_<user id>``, account device.
+
+4. **Setup**: every platform's ``async_setup_entry`` calls ``async_add_crosswatch_entities`` with a
+   builder per owner kind it serves; pairs and scrobble users that appear later (a pair added
+   without a reload, a user first seen on an "every user" route) get their entities then.
+
+Entities have ``has_entity_name``; every description sets its ``translation_key`` (the name in
+strings.json, so far equal to the key). The base classes pass any further constructor arguments
+on to the platform's entity (``ImageEntity`` needs ``hass``), so every ``__init__`` runs once,
+through ``super()``.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import callback
@@ -9,7 +36,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util.hass_dict import HassKey
@@ -19,7 +46,7 @@ from .coordinator import AccountCoordinator
 from .providers.registry import provider_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Iterable
+    from collections.abc import Callable, Iterable
 
     from homeassistant.config_entries import ConfigSubentry
     from homeassistant.core import HomeAssistant
@@ -28,11 +55,6 @@ if TYPE_CHECKING:
     from .data import CrosswatchConfigEntry
     from .pairs import PairRunner
     from .providers.plex.scrobbler import PlexScrobbler
-
-    type PlatformSetup = Callable[
-        [HomeAssistant, CrosswatchConfigEntry, AddConfigEntryEntitiesCallback],
-        Coroutine[Any, Any, None],
-    ]
 
 # Subentry type -> its translated name (see async_load_device_models).
 DEVICE_MODELS: HassKey[dict[str, str]] = HassKey(f"{DOMAIN}_device_models")
@@ -83,49 +105,28 @@ def subentry_device_info(
     )
 
 
-class ScrobbleEntity(Entity):
-    """An entity of a Plex account's scrobbler, updated when the scrobbler reports a change.
+@dataclass(frozen=True, kw_only=True)
+class ScrobbleEntityDescription(EntityDescription):
+    """What every scrobble entity's description declares.
 
-    It is unavailable while no plays reach the scrobbler (live connection down, no webhook since),
-    so a dashboard never shows a stale "playing"; ``_follows_plays = False`` opts out.
+    ``follows_plays``: the entity is unavailable while no plays reach the scrobbler (live
+    connection down, no webhook since), so a dashboard never shows a stale "playing".
     """
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-    _follows_plays = True
-
-    def __init__(self, scrobbler: PlexScrobbler, key: str) -> None:
-        """Attach to the Plex account's device; ``key`` makes the unique id."""
-        self.scrobbler = scrobbler
-        entry = scrobbler.entry
-        self._attr_unique_id = f"{entry.entry_id}_{key}"
-        self._attr_device_info = account_device_info(entry)
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the scrobbler."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self.scrobbler.async_add_listener(self._scrobbler_updated))
-
-    @property
-    def available(self) -> bool:
-        """Unavailable while plays do not reach the scrobbler."""
-        return not self._follows_plays or self.scrobbler.live
-
-    @callback
-    def _scrobbler_updated(self) -> None:
-        self.async_write_ha_state()
+    follows_plays: bool = True
 
 
 class AccountEntity(CoordinatorEntity[AccountCoordinator]):
-    """An entity of one connected account."""
+    """An entity of one connected account, updated by the account's coordinator."""
 
     _attr_has_entity_name = True
 
-    def __init__(self, coordinator: AccountCoordinator, key: str) -> None:
-        """Attach to the account's device; ``key`` makes the unique id."""
+    def __init__(self, coordinator: AccountCoordinator, description: EntityDescription) -> None:
+        """Attach to the account's device; the description's key makes the unique id."""
         super().__init__(coordinator)
+        self.entity_description = description
         entry = coordinator.config_entry
-        self._attr_unique_id = f"{entry.entry_id}_{key}"
+        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
         self._attr_device_info = account_device_info(entry)
 
 
@@ -135,11 +136,15 @@ class PairEntity(Entity):
     _attr_has_entity_name = True
     _attr_should_poll = False
 
-    def __init__(self, runner: PairRunner, key: str) -> None:
-        """Attach to the pair's subentry device; ``key`` makes the unique id."""
+    def __init__(
+        self, runner: PairRunner, description: EntityDescription, *platform_args: Any
+    ) -> None:
+        """Attach to the pair's subentry device; the description's key makes the unique id."""
+        super().__init__(*platform_args)
         self.runner = runner
-        self._attr_unique_id = f"{runner.entry.entry_id}_{runner.subentry_id}_{key}"
+        self.entity_description = description
         entry_id = runner.entry.entry_id
+        self._attr_unique_id = f"{entry_id}_{runner.subentry_id}_{description.key}"
         account = dr.async_get(runner.hass).async_get_device_by_identifier(
             (DOMAIN, entry_id), entry_id
         )
@@ -151,7 +156,66 @@ class PairEntity(Entity):
     async def async_added_to_hass(self) -> None:
         """Follow the runner."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.runner.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(self.runner.async_add_listener(self._owner_updated))
+
+    @callback
+    def _owner_updated(self) -> None:
+        self.async_write_ha_state()
+
+
+class ScrobbleEntity(Entity):
+    """An entity of a Plex account's scrobbler, updated when the scrobbler reports a change."""
+
+    entity_description: ScrobbleEntityDescription
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(
+        self,
+        scrobbler: PlexScrobbler,
+        description: ScrobbleEntityDescription,
+        *platform_args: Any,
+        unique_key: str | None = None,
+    ) -> None:
+        """Attach to the Plex account's device; ``unique_key`` (or the key) makes the unique id."""
+        super().__init__(*platform_args)
+        self.scrobbler = scrobbler
+        self.entity_description = description
+        entry = scrobbler.entry
+        self._attr_unique_id = f"{entry.entry_id}_{unique_key or description.key}"
+        self._attr_device_info = account_device_info(entry)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the scrobbler."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.scrobbler.async_add_listener(self._owner_updated))
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while plays do not reach the scrobbler (unless it does not follow plays)."""
+        return not self.entity_description.follows_plays or self.scrobbler.live
+
+    @callback
+    def _owner_updated(self) -> None:
+        self.async_write_ha_state()
+
+
+class ScrobbleUserEntity(ScrobbleEntity):
+    """An entity of one Plex user the scrobbler routes, named after the user."""
+
+    def __init__(
+        self,
+        scrobbler: PlexScrobbler,
+        user_id: str,
+        description: ScrobbleEntityDescription,
+        *platform_args: Any,
+    ) -> None:
+        """Create for ``user_id`` (the PMS account id), which ends the unique id."""
+        super().__init__(
+            scrobbler, description, *platform_args, unique_key=f"{description.key}_{user_id}"
+        )
+        self.user_id = user_id
+        self._attr_translation_placeholders = {"user": scrobbler.users.get(user_id, user_id)}
 
 
 # -- stale entities -----------------------------------------------------------------------------
@@ -188,17 +252,36 @@ def async_remove_stale_scrobble_entities(hass: HomeAssistant, entry: CrosswatchC
 
 
 # -- platform setup -----------------------------------------------------------------------------
-def async_add_pair_entities(
+def async_add_crosswatch_entities(
+    hass: HomeAssistant,
+    entry: CrosswatchConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    *,
+    account: Callable[[AccountCoordinator], Iterable[Entity]] | None = None,
+    pair: Callable[[PairRunner], Iterable[Entity]] | None = None,
+    scrobbler: Callable[[PlexScrobbler], Iterable[Entity]] | None = None,
+    scrobble_user: Callable[[PlexScrobbler, str], Iterable[Entity]] | None = None,
+) -> None:
+    """Add a platform's entities of ``entry``: each builder for every owner of its kind.
+
+    ``account`` once; ``pair`` for every sync pair, on the pair's subentry (a pair added later,
+    without a reload, when it starts); ``scrobbler`` once and ``scrobble_user`` per routed user
+    when the account scrobbles (users first seen later, and a first route added later, then).
+    """
+    if account is not None:
+        async_add_entities(account(entry.runtime_data.coordinator))
+    if pair is not None:
+        _async_add_pair_entities(hass, entry, async_add_entities, pair)
+    if scrobbler is not None or scrobble_user is not None:
+        _async_add_scrobble_entities(hass, entry, async_add_entities, scrobbler, scrobble_user)
+
+
+def _async_add_pair_entities(
     hass: HomeAssistant,
     entry: CrosswatchConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     build: Callable[[PairRunner], Iterable[Entity]],
 ) -> None:
-    """Add ``build(runner)`` for every sync pair of ``entry``, on the pair's subentry.
-
-    A pair added later (without a reload) gets its entities when it starts.
-    """
-
     @callback
     def add(runner: PairRunner) -> None:
         async_add_entities(build(runner), config_subentry_id=runner.subentry_id)
@@ -210,66 +293,28 @@ def async_add_pair_entities(
     )
 
 
-def async_add_scrobble_entities(
+def _async_add_scrobble_entities(
     hass: HomeAssistant,
     entry: CrosswatchConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    *,
-    account: Callable[[PlexScrobbler], Iterable[Entity]] | None = None,
-    per_user: Callable[[PlexScrobbler, str], Entity] | None = None,
+    build: Callable[[PlexScrobbler], Iterable[Entity]] | None,
+    build_user: Callable[[PlexScrobbler, str], Iterable[Entity]] | None,
 ) -> None:
-    """Add a scrobbling Plex account's entities: ``account`` once, ``per_user`` per routed user.
-
-    Users first seen later (an "all users" route, a changed route) get their ``per_user`` entity
-    then; a Plex account whose first route is added later gets them all when scrobbling starts.
-    """
-
     @callback
     def add(scrobbler: PlexScrobbler) -> None:
-        if account is not None:
-            async_add_entities(account(scrobbler))
-        if per_user is not None:
-            async_add_entities(per_user(scrobbler, user_id) for user_id in scrobbler.users)
+        if build is not None:
+            async_add_entities(build(scrobbler))
+        if build_user is not None:
+            for user_id in scrobbler.users:
+                async_add_entities(build_user(scrobbler, user_id))
             entry.async_on_unload(
                 scrobbler.async_add_user_listener(
-                    lambda user_id: async_add_entities([per_user(scrobbler, user_id)])
+                    lambda user_id: async_add_entities(build_user(scrobbler, user_id))
                 )
             )
 
-    if (scrobbler := entry.runtime_data.scrobble) is not None:
-        add(scrobbler)
+    if (running := entry.runtime_data.scrobble) is not None:
+        add(running)
     else:
         signal = SIGNAL_SCROBBLING_STARTED.format(entry.entry_id)
         entry.async_on_unload(async_dispatcher_connect(hass, signal, add))
-
-
-def pair_platform(build: Callable[[PairRunner], Iterable[Entity]]) -> PlatformSetup:
-    """A platform's ``async_setup_entry`` that adds ``build(runner)`` for every sync pair."""
-
-    async def async_setup_entry(
-        hass: HomeAssistant,
-        entry: CrosswatchConfigEntry,
-        async_add_entities: AddConfigEntryEntitiesCallback,
-    ) -> None:
-        async_add_pair_entities(hass, entry, async_add_entities, build)
-
-    return async_setup_entry
-
-
-def scrobble_platform(
-    *,
-    account: Callable[[PlexScrobbler], Iterable[Entity]] | None = None,
-    per_user: Callable[[PlexScrobbler, str], Entity] | None = None,
-) -> PlatformSetup:
-    """A platform's ``async_setup_entry`` for entities of a scrobbling Plex account."""
-
-    async def async_setup_entry(
-        hass: HomeAssistant,
-        entry: CrosswatchConfigEntry,
-        async_add_entities: AddConfigEntryEntitiesCallback,
-    ) -> None:
-        async_add_scrobble_entities(
-            hass, entry, async_add_entities, account=account, per_user=per_user
-        )
-
-    return async_setup_entry

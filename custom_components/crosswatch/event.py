@@ -1,32 +1,78 @@
-"""Event entities: every scrobble a Plex account decided (start, pause, stop, watched)."""
+"""Event entities: every scrobble a Plex account decided (start, pause, stop, watched).
+
+Built from descriptions, one tuple per owner kind (see ``entity.py`` for the pattern).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.event import EventEntity
+from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import callback
 
-from .entity import ScrobbleEntity, scrobble_platform
+from .entity import ScrobbleEntity, ScrobbleEntityDescription, async_add_crosswatch_entities
 from .providers.plex.scrobbler import EVENT_WATCHED, event_type
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .data import CrosswatchConfigEntry
+    from .providers.plex.scrobbler import PlexScrobbler
     from .scrobble.pipeline import DeliveryReport
 
 PARALLEL_UPDATES = 0
 
 
-# The scrobble event entity of a Plex account that scrobbles.
-async_setup_entry = scrobble_platform(
-    account=lambda scrobbler: [ScrobbleEventEntity(scrobbler, "scrobble")]
+@dataclass(frozen=True, kw_only=True)
+class ScrobblerEventDescription(EventEntityDescription, ScrobbleEntityDescription):
+    """An event entity of a scrobbling Plex account.
+
+    ``event_fn`` turns a decided scrobble into the event's type and data.
+    """
+
+    event_fn: Callable[[PlexScrobbler, DeliveryReport], tuple[str, dict[str, Any]]]
+
+
+def _scrobble_event(scrobbler: PlexScrobbler, report: DeliveryReport) -> tuple[str, dict[str, Any]]:
+    """The scrobble's type, and what was played by whom (the bus event's data, less its keys)."""
+    data = scrobbler.event_data(report)
+    data.pop("type")
+    data.pop("entry_id")
+    return event_type(report.scrobble), data
+
+
+SCROBBLER_EVENTS: tuple[ScrobblerEventDescription, ...] = (
+    ScrobblerEventDescription(
+        key="scrobble",
+        translation_key="scrobble",
+        event_types=["start", "pause", "stop", EVENT_WATCHED],
+        event_fn=_scrobble_event,
+    ),
 )
 
 
-class ScrobbleEventEntity(ScrobbleEntity, EventEntity):
-    """Fires with the scrobble's type and what was played by whom."""
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CrosswatchConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the event entities of a Plex account that scrobbles."""
+    async_add_crosswatch_entities(
+        hass,
+        entry,
+        async_add_entities,
+        scrobbler=lambda scrobbler: [ScrobblerEvent(scrobbler, d) for d in SCROBBLER_EVENTS],
+    )
 
-    _attr_translation_key = "scrobble"
-    _attr_event_types = ["start", "pause", "stop", EVENT_WATCHED]  # noqa: RUF012
+
+class ScrobblerEvent(ScrobbleEntity, EventEntity):
+    """Fires for every scrobble the account's scrobbler decides."""
+
+    entity_description: ScrobblerEventDescription
 
     async def async_added_to_hass(self) -> None:
         """Follow decided scrobbles, and the scrobbler's availability."""
@@ -35,8 +81,5 @@ class ScrobbleEventEntity(ScrobbleEntity, EventEntity):
 
     @callback
     def _scrobbled(self, report: DeliveryReport) -> None:
-        data = self.scrobbler.event_data(report)
-        data.pop("type")
-        data.pop("entry_id")
-        self._trigger_event(event_type(report.scrobble), data)
+        self._trigger_event(*self.entity_description.event_fn(self.scrobbler, report))
         self.async_write_ha_state()

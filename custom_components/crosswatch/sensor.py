@@ -1,19 +1,28 @@
-"""Sensors: the watchlist of every account that has one; last run, result and counts per pair."""
+"""Sensors: the watchlist of every account that has one; last run, result and counts per pair.
+
+Built from descriptions, one tuple per owner kind (see ``entity.py`` for the pattern).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
 from homeassistant.const import EntityCategory
 
 from .coordinator import recent_entries
 from .entity import (
     AccountEntity,
     PairEntity,
-    ScrobbleEntity,
-    async_add_pair_entities,
-    async_add_scrobble_entities,
+    ScrobbleEntityDescription,
+    ScrobbleUserEntity,
+    async_add_crosswatch_entities,
 )
 from .posters import poster_key
 from .providers.plex.scrobbler import IDLE, now_watching_attributes
@@ -21,18 +30,18 @@ from .sync.plan import RunResult
 from .up_next_sensor import async_add_up_next_sensor
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from datetime import datetime
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+    from homeassistant.helpers.typing import StateType
 
     from .api.models import WatchlistEntry
     from .coordinator import AccountCoordinator, AccountSnapshot
     from .data import CrosswatchConfigEntry
     from .pairs import PairRunner
     from .providers.plex.scrobbler import PlexScrobbler
-    from .providers.tmdb.client import TmdbClient
 
 # What went wrong in a run, totalled over its features (the result sensor's attributes).
 RUN_PROBLEMS = ("failed", "held", "unmatched", "conflicts")
@@ -41,32 +50,31 @@ RUN_PROBLEMS = ("failed", "held", "unmatched", "conflicts")
 PARALLEL_UPDATES = 0
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CrosswatchConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the watchlist sensor when the account has a watchlist; pair and scrobble sensors."""
-    coordinator = entry.runtime_data.coordinator
-    # No data yet: a Plex account whose plex.tv watchlist failed at setup (it has one).
-    if coordinator.data is None or coordinator.data.watchlist is not None:
-        async_add_entities([WatchlistSensor(coordinator, "watchlist")])
-    if (metadata := entry.runtime_data.account.metadata) is not None:
-        async_add_entities([TmdbCacheSensor(coordinator, metadata)])
-    # What to watch next (Trakt and SIMKL accounts): its own coordinator, see up_next_sensor.py.
-    await async_add_up_next_sensor(hass, entry, async_add_entities)
-    async_add_pair_entities(
-        hass,
-        entry,
-        async_add_entities,
-        lambda runner: [
-            PairLastRunSensor(runner, "last_run"),
-            PairResultSensor(runner, "result"),
-            PairCountSensor(runner, "added", "adds"),
-            PairCountSensor(runner, "removed", "removals"),
-        ],
-    )
-    async_add_scrobble_entities(hass, entry, async_add_entities, per_user=NowWatchingSensor)
+# -- descriptions ------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class AccountSensorDescription(SensorEntityDescription):
+    """A sensor of a connected account, read from its coordinator."""
+
+    value_fn: Callable[[AccountCoordinator], StateType]
+    attr_fn: Callable[[AccountCoordinator], dict[str, Any]] | None = None
+    exists_fn: Callable[[AccountCoordinator], bool] = lambda _: True
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairSensorDescription(SensorEntityDescription):
+    """A sensor of a sync pair, read from its runner."""
+
+    value_fn: Callable[[PairRunner], StateType | datetime]
+    attr_fn: Callable[[PairRunner], dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScrobbleUserSensorDescription(SensorEntityDescription, ScrobbleEntityDescription):
+    """A sensor of one routed Plex user, read from the scrobbler."""
+
+    value_fn: Callable[[PlexScrobbler, str], StateType]
+    attr_fn: Callable[[PlexScrobbler, str], dict[str, Any]] | None = None
+    picture_fn: Callable[[PlexScrobbler, str], str | None] | None = None
 
 
 def _describe(entry: WatchlistEntry, posters: Mapping[str, str]) -> dict[str, Any]:
@@ -81,135 +89,195 @@ def _describe(entry: WatchlistEntry, posters: Mapping[str, str]) -> dict[str, An
     return described
 
 
-class TmdbCacheSensor(AccountEntity, SensorEntity):
-    """How many TMDb answers the account keeps cached (as of its last poll).
+def _has_watchlist(coordinator: AccountCoordinator) -> bool:
+    # No data yet: a Plex account whose plex.tv watchlist failed at setup (it has one).
+    data: AccountSnapshot | None = coordinator.data
+    return data is None or data.watchlist is not None
 
-    TMDb accounts have no watchlist; this diagnostic gives them their account device and shows
-    whether posters are being served from the cache.
-    """
 
-    _attr_translation_key = "tmdb_cache"
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-    # Of interest when posters look slow or stale, not day to day: enabled by hand.
-    _attr_entity_registry_enabled_default = False
-    _attr_state_class = SensorStateClass.MEASUREMENT
+def _watchlist_size(coordinator: AccountCoordinator) -> int:
+    data: AccountSnapshot | None = coordinator.data
+    return 0 if data is None else len(data.watchlist or ())
 
-    def __init__(self, coordinator: AccountCoordinator, client: TmdbClient) -> None:
-        """Count the cache of ``client``."""
-        super().__init__(coordinator, "tmdb_cache")
-        self._client = client
+
+def _recent_titles(coordinator: AccountCoordinator) -> dict[str, Any]:
+    """The most recently listed titles with their ids (and posters with TMDb)."""
+    # ``None`` until a poll succeeds (the entity is unavailable then).
+    data: AccountSnapshot | None = coordinator.data
+    if data is None:
+        return {"recent": []}
+    return {"recent": [_describe(e, data.posters) for e in recent_entries(data.watchlist or ())]}
+
+
+def _cached_answers(coordinator: AccountCoordinator) -> int | None:
+    metadata = coordinator.account.metadata
+    return None if metadata is None else metadata.cached_answers()
+
+
+def _result(runner: PairRunner) -> str | None:
+    run = runner.last_run
+    return None if run is None else run.result.value
+
+
+def _result_attributes(runner: PairRunner) -> dict[str, Any]:
+    """The last run's additions and removals per feature, its problems, and parked titles."""
+    run = runner.last_run
+    attributes: dict[str, Any] = {}
+    counts = {} if run is None else run.counts
+    for feature, feature_counts in counts.items():
+        for count in ("adds", "removals"):
+            attributes[f"{feature}_{count}"] = feature_counts.get(count, 0)
+    for count in RUN_PROBLEMS:
+        attributes[count] = sum(c.get(count, 0) for c in counts.values())
+    attributes["parked"] = len(runner.state.parked(runner.clock_time()))
+    return attributes
+
+
+ACCOUNT_SENSORS: tuple[AccountSensorDescription, ...] = (
+    # How many titles are on the account's watchlist; the most recent ones as attributes.
+    AccountSensorDescription(
+        key="watchlist",
+        translation_key="watchlist",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_watchlist_size,
+        attr_fn=_recent_titles,
+        exists_fn=_has_watchlist,
+    ),
+    # How many TMDb answers the account keeps cached (as of its last poll). TMDb accounts have
+    # no watchlist: this gives them their device and shows whether posters come from the cache.
+    AccountSensorDescription(
+        key="tmdb_cache",
+        translation_key="tmdb_cache",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        # Of interest when posters look slow or stale, not day to day: enabled by hand.
+        entity_registry_enabled_default=False,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_cached_answers,
+        exists_fn=lambda coordinator: coordinator.account.metadata is not None,
+    ),
+)
+
+PAIR_SENSORS: tuple[PairSensorDescription, ...] = (
+    PairSensorDescription(
+        key="last_run",
+        translation_key="last_run",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda runner: runner.last_run_at,
+    ),
+    # ok, partial, failed, held or skipped.
+    PairSensorDescription(
+        key="result",
+        translation_key="result",
+        device_class=SensorDeviceClass.ENUM,
+        options=[result.value for result in RunResult],
+        value_fn=_result,
+        attr_fn=_result_attributes,
+    ),
+    # How many titles the last run added or removed (over both sides and every feature).
+    PairSensorDescription(
+        key="added",
+        translation_key="added",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda runner: runner.last_count("adds"),
+    ),
+    PairSensorDescription(
+        key="removed",
+        translation_key="removed",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda runner: runner.last_count("removals"),
+    ),
+)
+
+SCROBBLE_USER_SENSORS: tuple[ScrobbleUserSensorDescription, ...] = (
+    # What the user is watching: the title, or ``idle``; details as attributes, the poster as
+    # the picture (cards show it next to the title).
+    ScrobbleUserSensorDescription(
+        key="now_watching",
+        translation_key="now_watching",
+        value_fn=lambda scrobbler, user_id: scrobbler.now_watching_title(user_id) or IDLE,
+        attr_fn=now_watching_attributes,
+        picture_fn=lambda scrobbler, user_id: scrobbler.posters.get(user_id),
+    ),
+)
+
+
+# -- setup and entities ------------------------------------------------------------------------
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CrosswatchConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the account's sensors it has, every pair's, and every routed Plex user's."""
+    async_add_crosswatch_entities(
+        hass,
+        entry,
+        async_add_entities,
+        account=lambda coordinator: [
+            AccountSensor(coordinator, d) for d in ACCOUNT_SENSORS if d.exists_fn(coordinator)
+        ],
+        pair=lambda runner: [PairSensor(runner, d) for d in PAIR_SENSORS],
+        scrobble_user=lambda scrobbler, user_id: [
+            ScrobbleUserSensor(scrobbler, user_id, d) for d in SCROBBLE_USER_SENSORS
+        ],
+    )
+    # What to watch next (Trakt and SIMKL accounts): its own coordinator, see up_next_sensor.py.
+    await async_add_up_next_sensor(hass, entry, async_add_entities)
+
+
+class AccountSensor(AccountEntity, SensorEntity):
+    """A sensor of a connected account."""
+
+    entity_description: AccountSensorDescription
 
     @property
-    def native_value(self) -> int:
-        """Return the number of fresh cached answers."""
-        return self._client.cached_answers()
-
-
-class WatchlistSensor(AccountEntity, SensorEntity):
-    """How many titles are on the account's watchlist; the most recent ones as attributes."""
-
-    _attr_translation_key = "watchlist"
-    _attr_state_class = SensorStateClass.MEASUREMENT
+    def native_value(self) -> StateType:
+        """Return the description's reading of the account."""
+        return self.entity_description.value_fn(self.coordinator)
 
     @property
-    def native_value(self) -> int:
-        """Return the number of titles."""
-        data: AccountSnapshot | None = self.coordinator.data
-        return 0 if data is None else len(data.watchlist or ())
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the description's attributes, if it has any."""
+        attr_fn = self.entity_description.attr_fn
+        return None if attr_fn is None else attr_fn(self.coordinator)
+
+
+class PairSensor(PairEntity, SensorEntity):
+    """A sensor of a sync pair."""
+
+    entity_description: PairSensorDescription
 
     @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return the most recently listed titles with their ids (and posters with TMDb)."""
-        # ``None`` until a poll succeeds (the entity is unavailable then).
-        data: AccountSnapshot | None = self.coordinator.data
-        if data is None:
-            return {"recent": []}
-        return {
-            "recent": [_describe(e, data.posters) for e in recent_entries(data.watchlist or ())]
-        }
-
-
-class PairLastRunSensor(PairEntity, SensorEntity):
-    """When the pair's last run finished."""
-
-    _attr_translation_key = "last_run"
-    _attr_device_class = SensorDeviceClass.TIMESTAMP
+    def native_value(self) -> StateType | datetime:
+        """Return the description's reading of the pair."""
+        return self.entity_description.value_fn(self.runner)
 
     @property
-    def native_value(self) -> datetime | None:
-        """Return the finish time of the last run."""
-        return self.runner.last_run_at
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the description's attributes, if it has any."""
+        attr_fn = self.entity_description.attr_fn
+        return None if attr_fn is None else attr_fn(self.runner)
 
 
-class PairResultSensor(PairEntity, SensorEntity):
-    """How the pair's last run ended."""
+class ScrobbleUserSensor(ScrobbleUserEntity, SensorEntity):
+    """A sensor of one routed Plex user."""
 
-    _attr_translation_key = "result"
-    _attr_device_class = SensorDeviceClass.ENUM
-    _attr_options = [result.value for result in RunResult]  # noqa: RUF012 - HA's attribute
-
-    @property
-    def native_value(self) -> str | None:
-        """Return ok, partial, failed, held or skipped."""
-        run = self.runner.last_run
-        return None if run is None else run.result.value
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return the last run's additions and removals per feature, its problems, and parked."""
-        run = self.runner.last_run
-        attributes: dict[str, Any] = {}
-        counts = {} if run is None else run.counts
-        for feature, feature_counts in counts.items():
-            for count in ("adds", "removals"):
-                attributes[f"{feature}_{count}"] = feature_counts.get(count, 0)
-        for count in RUN_PROBLEMS:
-            attributes[count] = sum(c.get(count, 0) for c in counts.values())
-        attributes["parked"] = len(self.runner.state.parked(self.runner.clock_time()))
-        return attributes
-
-
-class PairCountSensor(PairEntity, SensorEntity):
-    """How many titles the last run added or removed (over both sides and every feature)."""
-
-    _attr_state_class = SensorStateClass.MEASUREMENT
-
-    def __init__(self, runner: PairRunner, key: str, count: str) -> None:
-        """``count`` names the run record's count (adds or removals)."""
-        super().__init__(runner, key)
-        self._attr_translation_key = key
-        self._count = count
-
-    @property
-    def native_value(self) -> int | None:
-        """Return the count of the last run."""
-        return self.runner.last_count(self._count)
-
-
-class NowWatchingSensor(ScrobbleEntity, SensorEntity):
-    """What a routed Plex user is watching: the title, or ``idle``; details as attributes."""
-
-    _attr_translation_key = "now_watching"
+    entity_description: ScrobbleUserSensorDescription
     # Progress moves through a whole film: keep it out of the recorder's history.
     _unrecorded_attributes = frozenset({"progress"})
 
-    def __init__(self, scrobbler: PlexScrobbler, user_id: str) -> None:
-        """Create for ``user_id`` (the PMS account id)."""
-        super().__init__(scrobbler, f"now_watching_{user_id}")
-        self.user_id = user_id
-        self._attr_translation_placeholders = {"user": scrobbler.users.get(user_id, user_id)}
-
     @property
-    def native_value(self) -> str:
-        """Return the title being watched, or ``idle``."""
-        return self.scrobbler.now_watching_title(self.user_id) or IDLE
+    def native_value(self) -> StateType:
+        """Return the description's reading of the user."""
+        return self.entity_description.value_fn(self.scrobbler, self.user_id)
 
     @property
     def entity_picture(self) -> str | None:
-        """Return the poster, so cards show it next to the title."""
-        return self.scrobbler.posters.get(self.user_id)
+        """Return the description's picture of the user (the poster), if it has one."""
+        picture_fn = self.entity_description.picture_fn
+        return None if picture_fn is None else picture_fn(self.scrobbler, self.user_id)
 
     @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return media type, show, season, episode, progress, player, ids and poster URL."""
-        return now_watching_attributes(self.scrobbler, self.user_id)
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the description's attributes, if it has any."""
+        attr_fn = self.entity_description.attr_fn
+        return None if attr_fn is None else attr_fn(self.scrobbler, self.user_id)
