@@ -104,3 +104,5 @@ APP_VERSION: Final = "0.1.0"
 # entry without a reload, so its platforms add the new entities.
 SIGNAL_PAIR_ADDED: Final = "crosswatch_pair_added_{}"
 SIGNAL_SCROBBLING_STARTED: Final = "crosswatch_scrobbling_started_{}"
+# A Plex user the scrobbler routes, seen for the first time (args: scrobbler, user id).
+SIGNAL_SCROBBLE_USER_ADDED: Final = "crosswatch_scrobble_user_added_{}"

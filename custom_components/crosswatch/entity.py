@@ -21,9 +21,10 @@ Every platform follows the same pattern (core's ``EntityDescription`` style):
    without a reload, a user first seen on an "every user" route) get their entities then.
 
 Entities have ``has_entity_name``; every description sets its ``translation_key`` (the name in
-strings.json, so far equal to the key). The base classes pass any further constructor arguments
-on to the platform's entity (``ImageEntity`` needs ``hass``), so every ``__init__`` runs once,
-through ``super()``.
+strings.json, so far equal to the key). Owners push: the account coordinator polls, the pair
+runner and the Plex scrobbler are coordinators without an interval that hand their entities every
+change. The scrobble base classes pass further constructor arguments on to the platform's entity
+(``ImageEntity`` needs ``hass``), so every ``__init__`` runs once, through ``super()``.
 """
 
 from __future__ import annotations
@@ -41,8 +42,14 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN, SIGNAL_PAIR_ADDED, SIGNAL_SCROBBLING_STARTED
+from .const import (
+    DOMAIN,
+    SIGNAL_PAIR_ADDED,
+    SIGNAL_SCROBBLE_USER_ADDED,
+    SIGNAL_SCROBBLING_STARTED,
+)
 from .coordinator import AccountCoordinator
+from .pairs import PairRunner
 from .providers.registry import provider_of
 
 if TYPE_CHECKING:
@@ -53,7 +60,6 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .data import CrosswatchConfigEntry
-    from .pairs import PairRunner
     from .providers.plex.scrobbler import PlexScrobbler
 
 # Subentry type -> its translated name (see async_load_device_models).
@@ -130,18 +136,14 @@ class AccountEntity(CoordinatorEntity[AccountCoordinator]):
         self._attr_device_info = account_device_info(entry)
 
 
-class PairEntity(Entity):
-    """An entity of one sync pair, on the pair's device, refreshed after every run."""
+class PairEntity(CoordinatorEntity[PairRunner]):
+    """An entity of one sync pair, on the pair's device; the runner pushes every run to it."""
 
     _attr_has_entity_name = True
-    _attr_should_poll = False
 
-    def __init__(
-        self, runner: PairRunner, description: EntityDescription, *platform_args: Any
-    ) -> None:
+    def __init__(self, runner: PairRunner, description: EntityDescription) -> None:
         """Attach to the pair's subentry device; the description's key makes the unique id."""
-        super().__init__(*platform_args)
-        self.runner = runner
+        super().__init__(runner)
         self.entity_description = description
         entry_id = runner.entry.entry_id
         self._attr_unique_id = f"{entry_id}_{runner.subentry_id}_{description.key}"
@@ -153,18 +155,19 @@ class PairEntity(Entity):
             runner.hass, runner.entry, runner.subentry, account.id
         )
 
-    async def async_added_to_hass(self) -> None:
-        """Follow the runner."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self.runner.async_add_listener(self._owner_updated))
-
-    @callback
-    def _owner_updated(self) -> None:
-        self.async_write_ha_state()
+    @property
+    def runner(self) -> PairRunner:
+        """The pair's runner (its coordinator)."""
+        return self.coordinator
 
 
 class ScrobbleEntity(Entity):
-    """An entity of a Plex account's scrobbler, updated when the scrobbler reports a change."""
+    """An entity of a Plex account's scrobbler, updated when the scrobbler reports a change.
+
+    It follows the scrobbler (a push coordinator) with the coordinator's ``async_add_listener``
+    rather than through ``CoordinatorEntity``, whose ``__init__`` ends the ``super()`` chain
+    before ``ImageEntity``'s; availability is the scrobbler's ``live``, not a refresh's success.
+    """
 
     entity_description: ScrobbleEntityDescription
     _attr_has_entity_name = True
@@ -307,11 +310,15 @@ def _async_add_scrobble_entities(
         if build_user is not None:
             for user_id in scrobbler.users:
                 async_add_entities(build_user(scrobbler, user_id))
-            entry.async_on_unload(
-                scrobbler.async_add_user_listener(
-                    lambda user_id: async_add_entities(build_user(scrobbler, user_id))
-                )
-            )
+
+    @callback
+    def add_user(scrobbler: PlexScrobbler, user_id: str) -> None:
+        if build_user is not None:
+            async_add_entities(build_user(scrobbler, user_id))
+
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, SIGNAL_SCROBBLE_USER_ADDED.format(entry.entry_id), add_user)
+    )
 
     if (running := entry.runtime_data.scrobble) is not None:
         add(running)

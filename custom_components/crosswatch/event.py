@@ -74,12 +74,16 @@ class ScrobblerEvent(ScrobbleEntity, EventEntity):
 
     entity_description: ScrobblerEventDescription
 
-    async def async_added_to_hass(self) -> None:
-        """Follow decided scrobbles, and the scrobbler's availability."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self.scrobbler.async_add_scrobble_listener(self._scrobbled))
+    def __init__(self, scrobbler: PlexScrobbler, description: ScrobblerEventDescription) -> None:
+        """Fire for scrobbles decided from now on, not for the one the scrobbler holds."""
+        super().__init__(scrobbler, description)
+        self._fired: DeliveryReport | None = scrobbler.data
 
     @callback
-    def _scrobbled(self, report: DeliveryReport) -> None:
-        self._trigger_event(*self.entity_description.event_fn(self.scrobbler, report))
-        self.async_write_ha_state()
+    def _owner_updated(self) -> None:
+        # Every decided scrobble is new data; any other change leaves the data as it was.
+        report = self.scrobbler.data
+        if report is not None and report is not self._fired:
+            self._fired = report
+            self._trigger_event(*self.entity_description.event_fn(self.scrobbler, report))
+        super()._owner_updated()

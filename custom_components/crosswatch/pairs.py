@@ -25,6 +25,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .api.errors import AuthError, CrosswatchApiError
 from .api.models import Feature
@@ -173,8 +174,14 @@ class PairNotReadyError(Exception):
         self.reason = reason
 
 
-class PairRunner:
-    """Runs one sync pair: on its interval, on source changes, and when asked."""
+class PairRunner(DataUpdateCoordinator[PairState]):
+    """Runs one sync pair: on its interval, on source changes, and when asked.
+
+    It is the pair entities' coordinator, pushed rather than polled: runs keep their own
+    schedule (``async_track_time_interval``, the source account's marker, *Sync now*), serialize
+    on their own lock and record failures in their result, so ``update_interval`` is ``None`` and
+    each run or change hands the new state to the entities (``async_set_updated_data``).
+    """
 
     def __init__(
         self,
@@ -185,7 +192,13 @@ class PairRunner:
         side_factory: Callable[[BaseAccount], SyncSide] = create_side,
     ) -> None:
         """Bind the pair to its source account's coordinator; nothing runs until ``async_start``."""
-        self.hass = hass
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} pair {subentry.title}",
+            update_interval=None,
+        )
         self.entry = entry
         self.source = source
         self.subentry = subentry
@@ -208,7 +221,6 @@ class PairRunner:
         self._packed = PackedInventories()
         self._lock = asyncio.Lock()
         self._save_lock = asyncio.Lock()
-        self._listeners: list[Callable[[], None]] = []
         self._source_marker: str | None = None
         self._task: asyncio.Task[Any] | None = None
         self._failing = False
@@ -312,15 +324,13 @@ class PairRunner:
             self._notify()
 
     @callback
-    def async_add_listener(self, update: Callable[[], None]) -> Callable[[], None]:
-        """Call ``update`` after every run or state change; returns the remover."""
-        self._listeners.append(update)
-        return lambda: self._listeners.remove(update)
-
-    @callback
     def _notify(self) -> None:
-        for update in list(self._listeners):
-            update()
+        """Hand the entities the state after a run or change."""
+        self.async_set_updated_data(self.state)
+
+    async def _async_update_data(self) -> PairState:
+        # A refresh asked through an entity reads the state; only the schedule runs the pair.
+        return self.state
 
     @callback
     def async_set_enabled(self, *, enabled: bool) -> None:

@@ -21,8 +21,10 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from ...api.errors import CrosswatchApiError
 from ...api.models import MediaItem, MediaKind, Rating
@@ -32,6 +34,7 @@ from ...const import (
     ROUTE_ALL_USERS,
     ROUTE_PLEX_USERS,
     ROUTE_TARGETS,
+    SIGNAL_SCROBBLE_USER_ADDED,
     SUBENTRY_SCROBBLE_ROUTE,
 )
 from ...posters import async_poster_url, metadata_client, poster_key
@@ -47,7 +50,7 @@ from .listener import ListenerState, PlexNotificationListener, backoff_delay
 from .webhook import async_setup_webhook, webhook_url
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine
+    from collections.abc import Coroutine
 
     from homeassistant.config_entries import ConfigEntry
 
@@ -208,12 +211,24 @@ class AccountSink:
         return target
 
 
-class PlexScrobbler:
-    """Everything scrobbling keeps for one Plex account while its entry is loaded."""
+class PlexScrobbler(DataUpdateCoordinator[DeliveryReport | None]):
+    """Everything scrobbling keeps for one Plex account while its entry is loaded.
+
+    It is the scrobble entities' push coordinator (never polled: ``update_interval`` is
+    ``None``). Its data is the last decided scrobble, set with every decision; any other change
+    (listener state, now watching, posters, queue) tells the listeners without new data. A user
+    seen for the first time is announced with ``SIGNAL_SCROBBLE_USER_ADDED`` (entities get made).
+    """
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry, account: PlexAccount) -> None:
         """Build the pipeline from the entry's data and routes (nothing runs yet)."""
-        self.hass = hass
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} scrobbler {entry.title}",
+            update_interval=None,
+        )
         self.entry = entry
         self.clock = get_clock(hass)
         session = async_get_clientsession(hass)
@@ -254,12 +269,8 @@ class PlexScrobbler:
         self.posters: dict[str, str | None] = {}
         self.dropped = 0
         self.webhook_id: str | None = None
-        self.last_report: DeliveryReport | None = None
         self._poster_cache: dict[str, str | None] = {}
         self._poster_wanted: dict[str, str | None] = {}
-        self._update_listeners: list[CALLBACK_TYPE] = []
-        self._scrobble_listeners: list[Callable[[DeliveryReport], None]] = []
-        self._user_listeners: list[Callable[[str], None]] = []
         self._drain_timer: CALLBACK_TYPE | None = None
         self._draining = False
         self._drain_task: asyncio.Task[None] | None = None
@@ -346,8 +357,7 @@ class PlexScrobbler:
         known = dict(self.users)
         await self._learn_users()  # users no route names any more go (and their entities)
         for user_id in self.users.keys() - known.keys():
-            for listener in list(self._user_listeners):
-                listener(user_id)
+            self._user_added(user_id)
         self._updated()
 
     async def async_stop(self) -> None:
@@ -385,30 +395,21 @@ class PlexScrobbler:
         wanted = set(names) | explicit if every_user else explicit
         self.users = {user_id: names.get(user_id, user_id) for user_id in sorted(wanted)}
 
-    # -- listeners for entities -----------------------------------------------------------
-    @callback
-    def async_add_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Call ``update`` on any change (listener state, now watching, queue)."""
-        self._update_listeners.append(update)
-        return lambda: self._update_listeners.remove(update)
+    # -- what entities hear --------------------------------------------------------------
+    @property
+    def last_report(self) -> DeliveryReport | None:
+        """The last decided scrobble (the coordinator's data)."""
+        return self.data
 
     @callback
-    def async_add_scrobble_listener(
-        self, listener: Callable[[DeliveryReport], None]
-    ) -> CALLBACK_TYPE:
-        """Call ``listener`` with every decided scrobble."""
-        self._scrobble_listeners.append(listener)
-        return lambda: self._scrobble_listeners.remove(listener)
-
-    @callback
-    def async_add_user_listener(self, listener: Callable[[str], None]) -> CALLBACK_TYPE:
-        """Call ``listener`` with the id of a routed user seen for the first time."""
-        self._user_listeners.append(listener)
-        return lambda: self._user_listeners.remove(listener)
-
     def _updated(self) -> None:
-        for update in list(self._update_listeners):
-            update()
+        self.async_update_listeners()
+
+    @callback
+    def _user_added(self, user_id: str) -> None:
+        async_dispatcher_send(
+            self.hass, SIGNAL_SCROBBLE_USER_ADDED.format(self.entry.entry_id), self, user_id
+        )
 
     @property
     def live(self) -> bool:
@@ -463,8 +464,7 @@ class PlexScrobbler:
     def _now_watching_changed(self, user: PlexUser, watching: NowWatching | None) -> None:
         if user.id not in self.users:
             self.users[user.id] = user.title or user.id
-            for listener in list(self._user_listeners):
-                listener(user.id)
+            self._user_added(user.id)
         key = None if watching is None else poster_key(watching)
         looked_up = self._poster_wanted.get(user.id) == key
         self._poster_wanted[user.id] = key
@@ -478,10 +478,8 @@ class PlexScrobbler:
         self._updated()
 
     def _scrobbled(self, report: DeliveryReport) -> None:
-        self.last_report = report
         self.hass.bus.async_fire(EVENT_SCROBBLE, self.event_data(report))
-        for listener in list(self._scrobble_listeners):
-            listener(report)
+        self.async_set_updated_data(report)
 
     def _rated(self, rating: RatingEvent, sink_ids: tuple[str, ...]) -> None:
         for sink_id in sink_ids:  # routed ids: every one has a sink
