@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import collections
 import contextlib
 import gc
@@ -69,6 +70,17 @@ URL_VARIABLES = {
 ONE_WAY_PAIR = "pair0000000000000000000trakt"
 TWO_WAY_PAIR = "pair0000000000000000000simkl"
 TARGETS = {"max_lag_ms": 50, "nochange_cpu_ms": 20, "state_bytes": 2_097_152}
+
+
+def _overlaps(spans: list[tuple[float, float]], start: float, end: float) -> bool:
+    """Whether any of the time-ordered ``spans`` overlaps ``start``..``end``.
+
+    Spans never overlap one another (a collection holds the interpreter), so the one that
+    begins last before ``end`` is the only candidate; bisecting keeps this off the loop's clock
+    (thousands of young collections per run).
+    """
+    at = bisect.bisect_left(spans, (end, 0.0))
+    return at > 0 and spans[at - 1][1] > start
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -224,9 +236,10 @@ class StallSampler:
         return " <- ".join(reversed(rows[-4:]))
 
     def show(self) -> None:
-        print("\n== where the loop stalled (5 ms samples while the probe was 30+ ms late)")
-        for stack, count in self.stacks.most_common(15):
+        print("   where the loop stalled (5 ms samples while the probe was 30+ ms late):")
+        for stack, count in self.stacks.most_common(12):
             print(f"   {count * 5:6d} ms  {stack}")
+        self.stacks.clear()
 
 
 class GcPauses:
@@ -458,6 +471,7 @@ class Bench:
         self.probe = LagProbe()
         self.control_probe = ControlProbe()
         self.gc_pauses = GcPauses()
+        self.sampler: StallSampler | None = None
         self.writes = Writes()
         self.scrobbles = Scrobbles()
         self.plex: Any = None
@@ -624,7 +638,7 @@ class Bench:
         outside_gc = [
             lag * 1000
             for start, woke, lag in self.probe.last_spans
-            if not any(begin < woke and end > start for begin, end in collections_)
+            if not _overlaps(collections_, start, woke)
         ]
         bare = await self.control_probe.take()
         counts = await self.control.counts()
@@ -651,6 +665,8 @@ class Bench:
             samples=len(lags),
         )
         figures.show()
+        if self.sampler is not None:
+            self.sampler.show()
         self.figures.append(figures)
         return figures
 
@@ -737,6 +753,7 @@ async def main(seed: str, *, trace_memory: bool, why: bool) -> None:
             movies = await control.movies()
             bench.probe.start()
             sampler = StallSampler(bench.probe) if why else None
+            bench.sampler = sampler
             if sampler is not None:
                 sampler.start()
             stop = asyncio.Event()
@@ -785,7 +802,6 @@ async def main_rest(
     )
     if sampler is not None:
         sampler.stop()
-        sampler.show()
     runs = bench.figures
     print(
         f"ha_scale: max_lag_ms={max(r.max_lag_ms for r in runs):.0f}"
