@@ -6,10 +6,11 @@ import json
 
 from custom_components.crosswatch.api.models import Feature
 from custom_components.crosswatch.providers.trakt.side import trakt_capabilities
+from custom_components.crosswatch.run_history import run_attributes
 from custom_components.crosswatch.sync.apply import apply_outcome
 from custom_components.crosswatch.sync.plan import Action, ExecutionOutcome, RunResult, SyncMode
 from custom_components.crosswatch.sync.planner import PlanSettings, SideInput, plan_sync
-from custom_components.crosswatch.sync.state import PairState, RunRecord
+from custom_components.crosswatch.sync.state import MAX_RUNS, PairState, RunRecord
 
 from .helpers import movie, watchlist
 
@@ -51,3 +52,29 @@ def test_a_failed_run_keeps_its_error_and_old_records_load() -> None:
     assert "error" not in RunRecord.from_dict(old).to_dict()
     assert RunRecord(started_at=5, finished_at=4, result=RunResult.OK).duration == 0
     assert RunRecord(started_at=5, finished_at=4, result=RunResult.OK).left() == {}
+
+
+def test_the_result_sensor_shows_the_last_runs_newest_first_and_what_was_left() -> None:
+    state = PairState()
+    for n in range(MAX_RUNS + 3):
+        state = state.with_run(
+            RunRecord(
+                started_at=NOW + n * 3600,
+                finished_at=NOW + n * 3600 + 12.34,
+                result=RunResult.PARTIAL if n % 2 else RunResult.FAILED,
+                counts={"history": {"adds": n, "unmatched": 1, "failed": 2}},
+                error=None if n % 2 else "trakt GET /sync/history: unavailable",
+            )
+        )
+    attributes = run_attributes(state)
+    history = attributes["history"]
+    assert len(history) == MAX_RUNS
+    newest = history[0]
+    assert newest["started"] == "1970-01-25T01:33:20+00:00"  # NOW + 22 h
+    assert (newest["duration"], newest["result"]) == (12.3, "failed")
+    assert newest["features"] == {"history": {"adds": 22, "removals": 0, "failed": 2, "held": 0}}
+    assert newest["error"] == "trakt GET /sync/history: unavailable"
+    assert "error" not in history[1]
+    assert attributes["left"] == {"failed": 2, "unmatched": 1}
+    assert attributes["unsynced"] == []
+    assert run_attributes(PairState()) == {"left": {}, "unsynced": [], "history": []}
