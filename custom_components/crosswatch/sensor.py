@@ -26,6 +26,7 @@ from .entity import (
 )
 from .posters import poster_key
 from .providers.plex.scrobbler import IDLE, now_watching_attributes
+from .run_history import run_attributes
 from .sync.plan import RunResult
 from .up_next_sensor import async_add_up_next_sensor
 
@@ -120,7 +121,11 @@ def _result(runner: PairRunner) -> str | None:
 
 
 def _result_attributes(runner: PairRunner) -> dict[str, Any]:
-    """The last run's additions and removals per feature, its problems, and parked titles."""
+    """The last run's counts and problems, parked titles, and the run history.
+
+    Per feature the additions and removals; ``left`` (why a run is ``partial``), ``unsynced``
+    and ``history`` come from ``run_history``.
+    """
     run = runner.last_run
     attributes: dict[str, Any] = {}
     counts = {} if run is None else run.counts
@@ -130,7 +135,7 @@ def _result_attributes(runner: PairRunner) -> dict[str, Any]:
     for count in RUN_PROBLEMS:
         attributes[count] = sum(c.get(count, 0) for c in counts.values())
     attributes["parked"] = len(runner.state.parked(runner.clock_time()))
-    return attributes
+    return attributes | run_attributes(runner.state)
 
 
 ACCOUNT_SENSORS: tuple[AccountSensorDescription, ...] = (
@@ -245,6 +250,9 @@ class PairSensor(PairEntity, SensorEntity):
     """A sensor of a sync pair."""
 
     entity_description: PairSensorDescription
+    # The Result sensor's last 20 runs: a few KB that every run rewrites; the recorder keeps
+    # each run's own attributes (what it wrote and left), so the list stays out of it.
+    _unrecorded_attributes = frozenset({"history"})
 
     @property
     def native_value(self) -> StateType | datetime:
