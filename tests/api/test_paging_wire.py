@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from custom_components.crosswatch.api.models import WriteResult
 from custom_components.crosswatch.api.paging import (
+    SLICE_SECONDS,
     collect_numbered_pages,
     collect_offset_pages,
+    convert_rows,
     header_int,
 )
 from custom_components.crosswatch.api.wire import (
@@ -75,6 +77,46 @@ def test_offset_pages_without_total_read_one_page() -> None:
         return ["a", "b"], None
 
     assert run(collect_offset_pages(fetch)) == ["a", "b"]
+
+
+@given(st.lists(st.floats(min_value=0.0001, max_value=0.02), max_size=60))
+def test_row_conversion_yields_to_the_loop_once_a_slice_has_run_its_time(costs) -> None:
+    """Each row costs its own time on a fake clock; the loop gets a turn within every slice."""
+    clock = [0.0]
+    turns: list[int] = []  # at each row: how many times another task has run so far
+
+    async def scenario() -> list[int]:
+        done = False
+        ran = [0]
+
+        async def other_task() -> None:
+            while not done:
+                ran[0] += 1
+                await asyncio.sleep(0)
+
+        def convert(row: int) -> int | None:
+            turns.append(ran[0])
+            clock[0] += costs[row]
+            return None if row % 7 == 3 else row * 10
+
+        ticker = asyncio.create_task(other_task())
+        await asyncio.sleep(0)
+        try:
+            return await convert_rows(range(len(costs)), convert, clock=lambda: clock[0])
+        finally:
+            done = True
+            await ticker
+
+    out = run(scenario())
+    assert out == [row * 10 for row in range(len(costs)) if row % 7 != 3]
+    # Between two turns of the other task, conversion ran at most one slice: it went on past
+    # SLICE_SECONDS only by the one row that crossed it.
+    spent = 0.0
+    for row, cost in enumerate(costs):
+        if row and turns[row] != turns[row - 1]:
+            spent = 0.0
+        assert spent < SLICE_SECONDS, f"row {row} ran after {spent * 1000:.1f} ms without a yield"
+        spent += cost
 
 
 def test_header_int() -> None:

@@ -8,13 +8,15 @@ page, and the Plex loop also stops when a page repeats (some Plex hosts ignore t
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any
 
 MAX_PAGES = 10_000  # a runaway guard: 1,000,000 rows at 100 per page
-# Rows converted between two yields to the event loop: a large library's 20,000 rows cost tenths
-# of a second (seconds on a Raspberry Pi), so they are converted in slices of a few ms each.
-ROWS_PER_SLICE = 250
+# How long row conversion runs on the event loop before it yields: a large library's 20,000 rows
+# cost tenths of a second here and seconds on a Raspberry Pi, and rows weigh very differently (a
+# SIMKL show row carries every watched episode), so the slice is cut by time, not by row count.
+SLICE_SECONDS = 0.004
 
 type NumberedPage = tuple[Sequence[Any], int | None]
 type OffsetPage = tuple[Sequence[Any], int | None]
@@ -74,14 +76,20 @@ def header_int(headers: Any, name: str) -> int | None:
         return None
 
 
-async def convert_rows[T, R](rows: Sequence[T], convert: Callable[[T], R | None]) -> list[R]:
-    """``convert`` each row (``None``: leave it out), yielding to the event loop between slices."""
+async def convert_rows[T, R](
+    rows: Sequence[T],
+    convert: Callable[[T], R | None],
+    *,
+    clock: Callable[[], float] = time.perf_counter,
+) -> list[R]:
+    """``convert`` each row (``None``: leave it out), yielding every ``SLICE_SECONDS`` of work."""
     out: list[R] = []
-    for start in range(0, len(rows), ROWS_PER_SLICE):
-        if start:
+    due = clock() + SLICE_SECONDS
+    for row in rows:
+        converted = convert(row)
+        if converted is not None:
+            out.append(converted)
+        if clock() >= due:
             await asyncio.sleep(0)
-        for row in rows[start : start + ROWS_PER_SLICE]:
-            converted = convert(row)
-            if converted is not None:
-                out.append(converted)
+            due = clock() + SLICE_SECONDS
     return out
