@@ -281,6 +281,103 @@ def test_trakt_rows_without_ids_or_time_are_problems() -> None:
     ]
 
 
+# -- SIMKL's backup (the all-items shape; see SOURCES.md, "Exports") -----------------------------
+def test_simkl_backup_gives_plays_ratings_and_plan_to_watch_as_watchlist() -> None:
+    rows = read_export("SimklBackup.json", real("simkl_backup/SimklBackup.json"))
+    assert rows.rows == 7
+    movies = [(p.item.title, p.watched_at) for p in rows.plays if p.item.kind is MediaKind.MOVIE]
+    assert movies == [
+        ("Captain America: The First Avenger", datetime(2014, 8, 9, 7, 25, 55, tzinfo=UTC)),
+        ("Maleficent", datetime(2014, 8, 16, 18, 45, 20, tzinfo=UTC)),
+    ]
+    episodes = [
+        (p.item.show_title, p.item.show_ids.get("tvdb") or p.item.show_ids["mal"])
+        + (p.item.season, p.item.number, p.watched_at.date().isoformat())
+        for p in rows.plays
+        if p.item.kind is MediaKind.EPISODE
+    ]
+    assert episodes == [
+        ("The Walking Dead", "153021", 2, 1, "2011-09-01"),
+        ("The Walking Dead", "153021", 2, 2, "2014-09-01"),
+        ("Fate/Stay Night: Unlimited Blade Works", "22297", 1, 1, "2015-01-04"),
+        ("Fate/Stay Night: Unlimited Blade Works", "22297", 1, 2, "2015-01-05"),
+        ("Fate/Stay Night: Unlimited Blade Works", "22297", 1, 3, "2015-01-06"),
+    ]
+    assert [(r.item.kind, r.item.title, r.rating) for r in rows.ratings] == [
+        (MediaKind.SHOW, "Hunter x Hunter", 10),
+        (MediaKind.SHOW, "Fate/Stay Night: Unlimited Blade Works", 9),
+    ]
+    assert rows.ratings[0].rated_at == datetime(2021, 6, 23, 13, 19, 5, tzinfo=UTC)
+    assert [(e.item.title, e.item.ids["anidb"], e.listed_at) for e in rows.watchlist] == [
+        ("Ajin 2", "12111", datetime(2010, 1, 20, 20, 9, 4, tzinfo=UTC))
+    ]
+    # Hunter x Hunter is counted as watched (150 episodes) but lists none: told, not guessed.
+    assert [str(p) for p in rows.problems] == [
+        "SimklBackup.json/anime, row 1, column seasons: 150 watched episodes counted, none listed"
+    ]
+
+
+def test_simkl_backup_zip_is_read_and_its_csv_left_alone() -> None:
+    bare = read_export("SimklBackup.json", real("simkl_backup/SimklBackup.json"))
+    data = zipped(
+        {
+            "SimklBackup.json": real("simkl_backup/SimklBackup.json"),
+            "SimklBackup.csv": b"SIMKL_ID,Title,Type\n40398,Hunter x Hunter,anime\n",
+        }
+    )
+    rows = read_export("SimklBackup.zip", data)
+    assert rows.files == ["SimklBackup.zip/SimklBackup.json"]
+    assert (rows.plays, rows.ratings, rows.watchlist) == (bare.plays, bare.ratings, bare.watchlist)
+    assert [p.file for p in rows.problems] == ["SimklBackup.zip/SimklBackup.json/anime"]
+
+
+def test_simkl_backup_bad_rows_are_listed_and_their_good_parts_kept() -> None:
+    show = {"title": "The Walking Dead", "year": 2010, "ids": {"simkl": 2090, "tvdb": "153021"}}
+    body = {
+        "movies": [
+            "text",
+            {"status": "completed", "last_watched_at": None, "movie": {"title": "No ids"}},
+            {
+                "status": "completed",
+                "last_watched_at": None,
+                "user_rating": 7,
+                "movie": {"title": "Maleficent", "ids": {"simkl": 195258}},
+            },
+            {"status": "completed", "last_watched_at": "yesterday", "movie": {"ids": {"simkl": 1}}},
+        ],
+        "shows": [
+            {
+                "status": "watching",
+                "user_rating": 11,
+                "show": show,
+                "seasons": [
+                    {
+                        "number": 2,
+                        "episodes": [
+                            {"number": 1, "watched_at": "2011-09-01T14:44:00Z"},
+                            {"number": 2},
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    rows = read_export("SimklBackup.json", json.dumps(body).encode())
+    assert [(p.file, p.row, p.column) for p in rows.problems] == [
+        ("SimklBackup.json/movies", 1, None),
+        ("SimklBackup.json/movies", 2, "movie.ids"),
+        ("SimklBackup.json/movies", 3, "last_watched_at"),
+        ("SimklBackup.json/movies", 4, "last_watched_at"),
+        ("SimklBackup.json/shows", 1, "user_rating"),
+        ("SimklBackup.json/shows", 1, "seasons"),
+    ]
+    assert "not a time: 'yesterday'" in rows.problems[3].reason
+    assert rows.problems[5].reason == "1 watched episodes without watched_at"
+    # Kept: Maleficent's rating, the timed episode; dropped: the 11 and the untimed episode.
+    assert [(r.item.title, r.rating) for r in rows.ratings] == [("Maleficent", 7)]
+    assert [(p.item.season, p.item.number) for p in rows.plays] == [(2, 1)]
+
+
 # -- whole files that cannot be read ---------------------------------------------------------------
 def test_too_large_a_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(readers, "MAX_BYTES", 100)
@@ -295,6 +392,8 @@ def test_too_many_rows_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         read_export("diary.csv", data)
     with pytest.raises(ExportFileError, match="more than 3 rows"):
         read_export("history-1.json", real("trakt_export/ratings.json"))
+    with pytest.raises(ExportFileError, match="more than 3 rows"):
+        read_export("SimklBackup.json", real("simkl_backup/SimklBackup.json"))
 
 
 @pytest.mark.parametrize(
@@ -302,7 +401,8 @@ def test_too_many_rows_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("notes.csv", b"a,b\n1,2\n", "not a CrossWatch, Letterboxd or IMDb export"),
         ("broken.json", b'[{"type": "movie",', "not valid JSON (line 1"),
-        ("object.json", b'{"hello": 1}', "not a list of rows"),
+        ("object.json", b'{"hello": 1}', "nor a SIMKL backup (movies/shows/anime lists)"),
+        ("SimklBackup.csv", b"SIMKL_ID,Title\n1,x\n", "SIMKL's CSV backup is not read"),
         ("other.json", b'[{"name": "x"}]', "neither CrossWatch's nor Trakt's"),
         ("latin1.csv", "Name,Année\n".encode("latin-1"), "not UTF-8 text"),
         ("fake.zip", b"PK\x03\x04garbage", "not a readable ZIP file"),

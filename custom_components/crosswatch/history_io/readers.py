@@ -1,4 +1,4 @@
-"""Readers of watch-history exports: CrossWatch's own, Trakt's, Letterboxd's and IMDb's.
+"""Readers of watch-history exports: CrossWatch's own, Trakt's, SIMKL's, Letterboxd's and IMDb's.
 
 ``read_export(name, data)`` takes one uploaded file (a ZIP, a JSON or a CSV file) and tells the
 format from its content, not its name: a CSV by its header, a JSON file by the shape of its rows.
@@ -14,13 +14,15 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from ..api.ids import normalize_ids
 from ..api.models import MediaItem, MediaKind, Play, Rating, WatchlistEntry
 from ..api.wire import parse_time
+from ..providers.simkl.client import SECTIONS as SIMKL_SECTIONS
+from ..providers.simkl.client import SimklEntry, SimklLibrary, library_entry
 from ..providers.trakt.client import item_from_row
 from .rows import MAX_BYTES, MAX_ROWS, ExportFileError, ExportRows, RowProblem
 from .schema import item_from_record
@@ -97,7 +99,7 @@ def _decode(name: str, data: bytes) -> str:
         raise ExportFileError(name, f"not UTF-8 text (byte {err.start + 1})") from err
 
 
-# -- JSON: CrossWatch's schema and Trakt's export -----------------------------------------------
+# -- JSON: CrossWatch's schema, Trakt's export, SIMKL's backup ----------------------------------
 def _read_json(name: str, text: str) -> ExportRows:
     try:
         body = json.loads(text)
@@ -105,12 +107,15 @@ def _read_json(name: str, text: str) -> ExportRows:
         raise ExportFileError(
             name, f"not valid JSON (line {err.lineno}, column {err.colno})"
         ) from err
-    if isinstance(body, Mapping) and isinstance(body.get("rows"), list):
-        rows: list[Any] = body["rows"]  # CrossWatch's JSON: {"format": ..., "rows": [...]}
-    elif isinstance(body, list):
-        rows = body
-    else:
-        raise _NotAnExportError(name, "not a list of rows")
+    if isinstance(body, Mapping) and not isinstance(body.get("rows"), list):
+        if any(isinstance(body.get(section), list) for section in SIMKL_SECTIONS):
+            return _read_simkl_backup(name, body)
+        raise _NotAnExportError(
+            name,
+            "not a list of rows (CrossWatch, Trakt) nor a SIMKL backup (movies/shows/anime lists)",
+        )
+    # CrossWatch's JSON is {"format": ..., "rows": [...]}; Trakt's files are lists of rows.
+    rows: list[Any] = body["rows"] if isinstance(body, Mapping) else body
     if len(rows) > MAX_ROWS:
         raise ExportFileError(name, f"more than {MAX_ROWS} rows")
     out = ExportRows(rows=len(rows))
@@ -193,6 +198,64 @@ def _trakt_watched_show(row: Record, out: ExportRows) -> None:
                 out.plays.append(Play(item=item, watched_at=watched_at))
 
 
+def _read_simkl_backup(name: str, body: Record) -> ExportRows:
+    """SIMKL's ``SimklBackup.json``: the rows of its ``/sync/all-items`` answer, per section.
+
+    Rows are read by our SIMKL client's row parser (the rows sync reads). A row's problems are
+    listed as ``file/section, row N`` (its place in that section's list); its good parts stay.
+    """
+    sections = [(s, body[s]) for s in SIMKL_SECTIONS if isinstance(body.get(s), list)]
+    out = ExportRows(rows=sum(len(rows) for _, rows in sections))
+    if out.rows > MAX_ROWS:
+        raise ExportFileError(name, f"more than {MAX_ROWS} rows")
+    entries: list[SimklEntry] = []
+    for section, rows in sections:
+        for number, row in enumerate(rows, start=1):
+            entry, errors = _simkl_row(section, row)
+            if entry is not None:
+                entries.append(entry)
+            out.problems += [
+                RowProblem(file=f"{name}/{section}", row=number, column=e.column, reason=e.reason)
+                for e in errors
+            ]
+    library = SimklLibrary(entries)
+    out.plays.extend(library.plays())
+    out.ratings.extend(library.ratings())
+    out.watchlist.extend(library.watchlist())
+    return out
+
+
+def _simkl_row(section: str, row: object) -> tuple[SimklEntry | None, list[_RowError]]:
+    """One backup row as an entry (what of it can be imported) and what of it cannot."""
+    if not isinstance(row, Mapping):
+        return None, [_RowError(None, "not an object")]
+    entry = library_entry(section, row)
+    if entry is None:
+        return None, [_RowError(f"{SIMKL_SECTIONS[section]}.ids", "names no title with ids")]
+    errors: list[_RowError] = []
+    if row.get("user_rating") is not None:
+        try:
+            entry = replace(entry, rating=_rating_1_10(row["user_rating"], "user_rating"))
+        except _RowError as err:
+            errors.append(err)
+            entry = replace(entry, rating=None)
+    if entry.item.kind is MediaKind.MOVIE:
+        watched = row.get("last_watched_at")
+        if watched is not None and entry.last_watched_at is None:
+            errors.append(_RowError("last_watched_at", f"not a time: {watched!r}"))
+        elif entry.status == "completed" and entry.last_watched_at is None:
+            errors.append(_RowError("last_watched_at", "a watched film without a time"))
+        return entry, errors
+    untimed = sum(1 for *_, watched_at in entry.watched_episodes if watched_at is None)
+    counted = row.get("watched_episodes_count")
+    if untimed:
+        errors.append(_RowError("seasons", f"{untimed} watched episodes without watched_at"))
+    elif not entry.watched_episodes and isinstance(counted, int) and counted > 0:
+        # SIMKL's backup may list no episodes for a show it counts as watched: nothing to post.
+        errors.append(_RowError("seasons", f"{counted} watched episodes counted, none listed"))
+    return entry, errors
+
+
 def _crosswatch_record(row: Record, out: ExportRows) -> None:
     item = _schema_item(row)
     read = False
@@ -267,6 +330,11 @@ def _read_csv(name: str, text: str) -> ExportRows:
         fmt = None  # reviews.csv repeats diary entries that have a review: the diary has them
     elif fmt is _LETTERBOXD_WATCHED and "watchlist" in name.rsplit("/", 1)[-1].casefold():
         fmt = _LETTERBOXD_WATCHLIST  # watched.csv and watchlist.csv share one header
+    if fmt is None and "simkl" in name.rsplit("/", 1)[-1].casefold():
+        # No two public readers agree on its columns, so it is not read (see the README).
+        raise _NotAnExportError(
+            name, "SIMKL's CSV backup is not read: upload SimklBackup.json or the backup's ZIP"
+        )
     if fmt is None:
         raise _NotAnExportError(
             name,

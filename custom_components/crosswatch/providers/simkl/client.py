@@ -194,7 +194,7 @@ def parse_library(body: object) -> SimklLibrary:
             entry
             for section, rows in data.items()
             for row in (rows if isinstance(rows, list) else ())
-            if (entry := _entry(section, row)) is not None
+            if (entry := library_entry(section, row)) is not None
         ]
     )
 
@@ -205,12 +205,16 @@ async def parse_library_in_slices(body: object) -> SimklLibrary:
     data = body if isinstance(body, Mapping) else {}
     for section, rows in data.items():
         entries += await convert_rows(
-            rows if isinstance(rows, list) else [], partial(_entry, section)
+            rows if isinstance(rows, list) else [], partial(library_entry, section)
         )
     return SimklLibrary(entries)
 
 
-def _entry(section: str, row: object) -> SimklEntry | None:
+def library_entry(section: str, row: object) -> SimklEntry | None:
+    """One ``all-items`` row of ``section`` (movies/shows/anime); ``None`` without usable ids.
+
+    SIMKL's backup file has the same rows (history_io/readers.py reads it through this).
+    """
     item = _media(section, row) if isinstance(row, Mapping) else None
     if item is None or not isinstance(row, Mapping):
         return None
