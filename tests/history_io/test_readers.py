@@ -291,8 +291,13 @@ def test_simkl_backup_gives_plays_ratings_and_plan_to_watch_as_watchlist() -> No
         ("Maleficent", datetime(2014, 8, 16, 18, 45, 20, tzinfo=UTC)),
     ]
     episodes = [
-        (p.item.show_title, p.item.show_ids.get("tvdb") or p.item.show_ids["mal"])
-        + (p.item.season, p.item.number, p.watched_at.date().isoformat())
+        (
+            p.item.show_title,
+            p.item.show_ids.get("tvdb") or p.item.show_ids["mal"],
+            p.item.season,
+            p.item.number,
+            p.watched_at.date().isoformat(),
+        )
         for p in rows.plays
         if p.item.kind is MediaKind.EPISODE
     ]
