@@ -245,6 +245,8 @@ class ServiceHttp:
         self._secrets = secrets
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._app_refused = app_refused
+        # Answers of ``get_recent``, by path: when each was read, and the object.
+        self._recent: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets())
@@ -380,6 +382,21 @@ class ServiceHttp:
     async def get(self, path: str, **kwargs: Any) -> Json:
         """GET and return the parsed body."""
         return (await self.request("GET", path, **kwargs)).data
+
+    async def get_recent(self, path: str, *, route: str, max_age: float = 0.0) -> dict[str, Any]:
+        """GET a JSON object (``{}`` for any other answer), or reuse one read ``max_age`` s ago.
+
+        For the "what moved" reads that several users of one account make within moments (the
+        account's poll, a pair run, what-to-watch-next): one request serves them all.
+        """
+        now = self.clock.time()
+        kept = self._recent.get(path)
+        if kept is not None and max_age > 0 and now - kept[0] <= max_age:
+            return dict(kept[1])
+        body = await self.get(path, route=route)
+        answer = dict(body) if isinstance(body, Mapping) else {}
+        self._recent[path] = (now, answer)
+        return dict(answer)
 
     async def post(self, path: str, **kwargs: Any) -> Json:
         """POST and return the parsed body."""

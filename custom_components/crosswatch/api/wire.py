@@ -40,6 +40,13 @@ def parse_time(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def activity_stamp(activities: Mapping[str, Any], group: str, key: str) -> str | None:
+    """``activities[group][key]`` of a Trakt/SIMKL activities answer as text; ``None`` if absent."""
+    section = activities.get(group)
+    stamp = section.get(key) if isinstance(section, Mapping) else None
+    return None if stamp is None else str(stamp)
+
+
 def iso_ms(when: datetime) -> str:
     """Trakt's form: ``2014-09-01T09:10:11.000Z``."""
     when = when.astimezone(UTC)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ..api.models import Feature, Play, WriteResult
+from ..api.wire import activity_stamp
 from .inventory import Inventory
 from .offload import Offload
 from .plan import Action, Change
@@ -63,9 +64,9 @@ class SyncSide(Protocol):
         """
 
 
-def _stamp(body: Mapping[str, Any], group: str, key: str) -> str:
-    section = body.get(group)
-    return str(section.get(key)) if isinstance(section, Mapping) else "None"
+def marker_part(body: Mapping[str, Any], group: str, key: str) -> str:
+    """One stamp of an activities answer as a part of a side's marker ("None" when absent)."""
+    return str(activity_stamp(body, group, key))
 
 
 def _plays_since(base: Inventory, since: float, plays: Sequence[Play]) -> Inventory | None:

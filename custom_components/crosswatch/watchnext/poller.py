@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Protocol
 
-from ..api.wire import parse_time
+from ..api.wire import activity_stamp, parse_time
 from .calendar import CalendarCache, Upcoming, poll_window, upcoming_episodes, upcoming_movies
 from .upnext import (
     DEFAULT_LIMIT,
@@ -51,9 +51,7 @@ class SimklReads(Protocol):
 
 
 def _stamp(activities: Mapping[str, Any], group: str, key: str) -> str:
-    value = activities.get(group)
-    stamp = value.get(key) if isinstance(value, Mapping) else None
-    return stamp if isinstance(stamp, str) else ""
+    return activity_stamp(activities, group, key) or ""
 
 
 @dataclass(slots=True)

@@ -280,7 +280,6 @@ class SimklClient:
     ) -> None:
         """Bind the app identity the API requires on every call."""
         self.token = token
-        self._activities: tuple[float, dict[str, Any] | None] = (0.0, None)
 
         async def auth_headers() -> dict[str, str]:
             return {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -340,14 +339,9 @@ class SimklClient:
         ``max_age``: an answer read at most this many seconds ago is reused (the account's poll
         and what-to-watch-next share one read).
         """
-        read_at, kept = self._activities
-        now = self.http.clock.time()
-        if kept is not None and max_age > 0 and now - read_at <= max_age:
-            return dict(kept)
-        body = await self.http.get("/sync/activities", route="GET /sync/activities")
-        answer = dict(body) if isinstance(body, Mapping) else {}
-        self._activities = (now, answer)
-        return dict(answer)
+        return await self.http.get_recent(
+            "/sync/activities", route="GET /sync/activities", max_age=max_age
+        )
 
     async def watching(self, since: datetime | None = None) -> dict[str, Any]:
         """Shows and anime being watched (rows as sent), or every row changed since ``since``.

@@ -17,7 +17,7 @@ from ...sync.capabilities import MOVIE_EPISODE, MOVIE_SHOW
 from ...sync.inventory import Inventory, from_timestamp, to_timestamp
 from ...sync.offload import Offload, run_inline
 from ...sync.plan import Action, Change
-from ...sync.side import WRITE_BATCH, _stamp, unknown_to_service
+from ...sync.side import WRITE_BATCH, marker_part, unknown_to_service
 
 if TYPE_CHECKING:
     from ...sync.planner import Capabilities
@@ -80,7 +80,9 @@ class SimklSide:
         self._activities = body
         return {
             feature: "|".join(
-                _stamp(body, group, key) for group in SIMKL_GROUPS for key in SIMKL_MARKERS[feature]
+                marker_part(body, group, key)
+                for group in SIMKL_GROUPS
+                for key in SIMKL_MARKERS[feature]
             )
             for feature in features
         }

@@ -416,7 +416,6 @@ class TraktClient:
         """Bind the app id and a token source; pacing is per client (one client per user)."""
         self._token = access_token
         self._last_token = ""
-        self._activities: tuple[float, dict[str, Any] | None] = (0.0, None)
 
         async def auth_headers() -> dict[str, str]:
             self._last_token = await access_token()
@@ -457,14 +456,9 @@ class TraktClient:
         ``max_age``: an answer read at most this many seconds ago is reused (the account's poll
         and what-to-watch-next share one read).
         """
-        read_at, kept = self._activities
-        now = self.http.clock.time()
-        if kept is not None and max_age > 0 and now - read_at <= max_age:
-            return dict(kept)
-        body = await self.http.get("/sync/last_activities", route="GET /sync/last_activities")
-        answer = dict(body) if isinstance(body, Mapping) else {}
-        self._activities = (now, answer)
-        return dict(answer)
+        return await self.http.get_recent(
+            "/sync/last_activities", route="GET /sync/last_activities", max_age=max_age
+        )
 
     # -- reading ------------------------------------------------------------------------------
     async def _paged(

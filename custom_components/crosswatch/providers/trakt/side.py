@@ -18,7 +18,7 @@ from ...sync.matching import MatchKey, strong_keys
 from ...sync.offload import Offload, run_inline
 from ...sync.plan import Action, Change
 from ...sync.planner import PLAY_TOLERANCE
-from ...sync.side import WRITE_BATCH, _plays_since, _stamp, unknown_to_service
+from ...sync.side import WRITE_BATCH, _plays_since, marker_part, unknown_to_service
 
 if TYPE_CHECKING:
     from ...sync.planner import Capabilities
@@ -104,7 +104,9 @@ class TraktSide:
             if not isinstance(body.get(group), Mapping):
                 raise InvalidResponseError("trakt", "GET /sync/last_activities", f"no {group}")
         return {
-            feature: "|".join(_stamp(body, group, key) for group, key in TRAKT_MARKERS[feature])
+            feature: "|".join(
+                marker_part(body, group, key) for group, key in TRAKT_MARKERS[feature]
+            )
             for feature in features
         }
 
