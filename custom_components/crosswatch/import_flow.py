@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 import probatio as vol
 from homeassistant.components.file_upload import process_uploaded_file
 from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.selector import (
     FileSelector,
@@ -206,9 +207,15 @@ class ImportHistoryFlow(ConfigSubentryFlow):
         return self.async_show_progress_done(next_step_id="finished")
 
     def _progressed(self, job: ImportJob) -> None:
+        self._job = job
         total = sum(job.total.values())
         if total:
             self.async_update_progress(min(1.0, sum(job.done.values()) / total))
+        current = self.cur_step
+        if current and current["type"] is FlowResultType.SHOW_PROGRESS:
+            # The dialog fetches the flow again on this event, which runs the step again: its
+            # description then shows the counts of now (the bar alone moves with the update).
+            self.async_notify_flow_changed()
 
     async def async_step_finished(
         self, user_input: dict[str, Any] | None = None

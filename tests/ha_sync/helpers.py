@@ -1,4 +1,4 @@
-"""Setting up two accounts with a pair and reading what the simulator holds."""
+"""Setting up two accounts with a pair, reading what the simulator holds, an export to import."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from homeassistant.exceptions import HomeAssistantError
 from custom_components.crosswatch.const import DOMAIN
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -79,3 +81,20 @@ def only_unmatched_left(
     """
     counts = result["features"][feature]
     return bool(result["result"] == "partial" and counts["unmatched"] == unmatched)
+
+
+FILMS = 230  # three batches of up to 100
+
+
+def export(sim: Simulator, folder: Path) -> Path:
+    """A CrossWatch CSV with one play of each of ``FILMS`` films the simulator knows."""
+    films = [m for m in sim.state.catalogue.movies if m.imdb][:FILMS]
+    assert len(films) == FILMS
+    lines = ["kind,ids,title,year,watched_at"]
+    lines += [
+        f"movie,imdb:{m.imdb},Film {i},,2001-01-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z"
+        for i, m in enumerate(films)
+    ]
+    path = folder / "plays.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,15 +10,20 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 from homeassistant.components import persistent_notification
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.core import Event, callback
+from homeassistant.data_entry_flow import (
+    EVENT_DATA_ENTRY_FLOW_PROGRESS_UPDATE,
+    EVENT_DATA_ENTRY_FLOW_PROGRESSED,
+    FlowResultType,
+)
 from homeassistant.setup import async_setup_component
 
 from custom_components.crosswatch import import_flow
 from custom_components.crosswatch.api.models import Feature
-from custom_components.crosswatch.history_jobs import prepared_side
+from custom_components.crosswatch.history_jobs import DATA_IMPORT_JOBS, prepared_side
 from tests.ha.conftest import simkl_entry
 from tests.ha_sync.conftest import trakt_entry
-from tests.ha_sync.helpers import setup_entries
+from tests.ha_sync.helpers import FILMS, export, setup_entries
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -180,3 +186,73 @@ async def test_a_letterboxd_diary_into_simkl_is_matched_through_simkls_search(
     assert "6 unmatched" in text
     searches = await sim_urls.requests("simkl", "GET /search/{type}")
     assert len(searches) == 7
+
+
+async def test_the_progress_step_counts_each_batch_while_the_import_runs(
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    hass_client: ClientSessionGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setattr(import_flow, "QUICK_SECONDS", 0)  # the progress steps show
+    await sim_urls.reset({"movies": FILMS + 20})
+    entry = await trakt_entry(hass, sim_urls)
+    await setup_entries(hass, entry)
+    file_id = await upload(hass, hass_client, "plays.csv", export(sim_urls, tmp_path).read_bytes())
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, FLOW), context={"source": "user"}
+    )
+    flow_id = result["flow_id"]
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"file": file_id, "features": ["history"]}
+    )
+    result = await finish_progress(hass, result)
+    assert result["step_id"] == "confirm"
+
+    # What the dialog does: on "flow changed" it fetches the flow (which runs its step again)
+    # and shows the answer; the bar follows the progress updates.
+    shown: list[dict[str, Any]] = []
+    bar: list[float] = []
+    fetches: list[asyncio.Task[Any]] = []
+
+    async def fetch() -> None:
+        shown.append(dict(await hass.config_entries.subentries.async_configure(flow_id)))
+
+    @callback
+    def changed(event: Event) -> None:
+        if event.data["flow_id"] == flow_id:
+            fetches.append(hass.async_create_task(fetch()))
+
+    @callback
+    def progress(event: Event) -> None:
+        if event.data["flow_id"] == flow_id:
+            bar.append(event.data["progress"])
+
+    hass.bus.async_listen(EVENT_DATA_ENTRY_FLOW_PROGRESSED, changed)
+    hass.bus.async_listen(EVENT_DATA_ENTRY_FLOW_PROGRESS_UPDATE, progress)
+    result = await hass.config_entries.subentries.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert (
+        result["description_placeholders"]["done"],
+        result["description_placeholders"]["total"],
+    ) == ("0", str(FILMS))
+    jobs = hass.data[DATA_IMPORT_JOBS]
+    running = jobs.running(entry.entry_id)
+    assert running is not None
+    await jobs.async_wait(running.job_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    while not all(task.done() for task in fetches):
+        await asyncio.gather(*fetches)
+        await hass.async_block_till_done()
+
+    counts = [
+        int(r["description_placeholders"]["done"])
+        for r in shown
+        if r["type"] is FlowResultType.SHOW_PROGRESS
+    ]
+    # The text moved with each batch of 100 (not only the bar), in order, up to the whole file.
+    assert list(dict.fromkeys(counts)) == [100, 200, FILMS]
+    assert list(dict.fromkeys(bar)) == [100 / FILMS, 200 / FILMS, 1.0]
+    assert shown[-1]["type"] is FlowResultType.ABORT
+    assert shown[-1]["reason"] == "import_done"

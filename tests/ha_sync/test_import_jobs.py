@@ -28,29 +28,13 @@ from custom_components.crosswatch.history_jobs import (
     read_upload,
 )
 from tests.ha_sync.conftest import trakt_entry
-from tests.ha_sync.helpers import setup_entries
+from tests.ha_sync.helpers import FILMS, export, setup_entries
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
     from simulator.testing import Simulator
-
-FILMS = 230  # three batches of up to 100
-
-
-def export(sim: Simulator, folder: Path) -> Path:
-    """A CrossWatch CSV with one play of each of ``FILMS`` films the simulator knows."""
-    films = [m for m in sim.state.catalogue.movies if m.imdb][:FILMS]
-    assert len(films) == FILMS
-    lines = ["kind,ids,title,year,watched_at"]
-    lines += [
-        f"movie,imdb:{m.imdb},Film {i},,2001-01-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z"
-        for i, m in enumerate(films)
-    ]
-    path = folder / "plays.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 async def plays(hass: HomeAssistant, entry: MockConfigEntry) -> Counter[tuple[str, float]]:
