@@ -703,13 +703,19 @@ async def watchlist_remove(request: web.Request) -> web.Response:
 HISTORY_TYPES = ("movies", "shows", "seasons", "episodes")
 
 
-def _play_json(play: Play) -> dict[str, Any]:
-    return {
-        "id": play.id,
-        "watched_at": iso_ms(play.watched_at),
-        "action": play.action,
-        **media_json(play.item),
-    }
+def _play_json(play: Play, *, full: bool = False) -> dict[str, Any]:
+    """A history row; ``full`` (``extended=full``): the movie or episode with its runtime."""
+    row = {"id": play.id, "watched_at": iso_ms(play.watched_at), "action": play.action}
+    item = play.item
+    if full and isinstance(item, Movie):
+        return row | {"type": "movie", "movie": _movie_full(item)}
+    if full and isinstance(item, Episode):
+        return row | {
+            "type": "episode",
+            "episode": _episode_full(item),
+            "show": _show_full(item.show),
+        }
+    return row | media_json(item)
 
 
 def _add_plays(user: User, plays: list[Play], now: float) -> None:
@@ -761,7 +767,8 @@ async def history_get(request: web.Request) -> web.Response:
     ]
     plays.sort(key=lambda p: (p.watched_at, p.id), reverse=True)
     page, headers = paginate(request, plays)
-    return reply([_play_json(p) for p in page], headers=headers)
+    full = request.query.get("extended") == "full"
+    return reply([_play_json(p, full=full) for p in page], headers=headers)
 
 
 async def history_add(request: web.Request) -> web.Response:
@@ -1070,6 +1077,20 @@ def _episode_full(ep: Episode) -> dict[str, Any]:
     }
 
 
+def _movie_full(movie: Movie) -> dict[str, Any]:
+    """A movie as ``extended=full`` gives it (real: trakt/sync_history_extended_full.json)."""
+    return movie_json(movie) | {
+        "overview": f"{movie.title}.",
+        "released": movie.released or None,
+        "runtime": movie.runtime,
+    }
+
+
+def _show_full(show: Show) -> dict[str, Any]:
+    """A show as ``extended=full`` gives it: its usual episode runtime among the details."""
+    return show_json(show) | {"overview": f"{show.title}.", "runtime": show.runtime}
+
+
 def _followed_shows(user: User) -> dict[Show, None]:
     """The shows "my" calendars cover: watched ones and watchlisted ones."""
     mine: dict[Show, None] = {}
@@ -1125,9 +1146,7 @@ async def calendar_movies(request: web.Request) -> web.Response:
             found.append((when, item))
     rows = []
     for _, movie in sorted(found, key=lambda pair: pair[0]):
-        body = movie_json(movie)
-        if full:
-            body |= {"overview": f"{movie.title}.", "runtime": movie.runtime}
+        body = _movie_full(movie) if full else movie_json(movie)
         rows.append({"released": movie.released, "movie": body})
     return reply(rows, headers=headers)
 

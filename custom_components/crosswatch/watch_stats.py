@@ -60,8 +60,10 @@ type PlaysReader = Callable[[float | None], Awaitable[list[WatchedPlay]]]
 class TraktHistory(Protocol):
     """What statistics need of a Trakt client."""
 
-    async def history(self, *, start_at: datetime | None = None) -> list[Play]:
-        """Plays since ``start_at`` (all without)."""
+    async def history_with_runtimes(
+        self, *, start_at: datetime | None = None
+    ) -> list[tuple[Play, int | None]]:
+        """Plays since ``start_at`` (all without), each with its runtime in minutes."""
 
 
 class PlexPlay(Protocol):
@@ -177,20 +179,22 @@ def _statistic(start: float, state: float, total: float) -> StatisticData:
 
 
 def trakt_plays(client: TraktHistory) -> PlaysReader:
-    """Read a Trakt account's plays since a moment (``/sync/history?start_at=``)."""
+    """Read a Trakt account's plays since a moment, with runtimes (``/sync/history?start_at=``)."""
 
     async def read(since: float | None) -> list[WatchedPlay]:
         start = None if since is None else datetime.fromtimestamp(since, UTC)
-        return [_watched(play) for play in await client.history(start_at=start)]
+        timed = await client.history_with_runtimes(start_at=start)
+        return [_watched(play, minutes) for play, minutes in timed]
 
     return read
 
 
-def _watched(play: Play) -> WatchedPlay:
+def _watched(play: Play, minutes: int | None) -> WatchedPlay:
     return WatchedPlay(
         key=canonical_key(play.item),
         kind=play.item.kind,
         watched_at=play.watched_at.timestamp(),
+        minutes=minutes,
     )
 
 

@@ -92,10 +92,21 @@ async def test_plays_per_day_then_one_new_play_adds_to_its_day(
         ]
     )
     stats = WatchStats(hass, "trakt_" + cred.TRAKT_USER, "Trakt user", trakt_plays(client))
-    assert await stats.async_update() == 4  # one movie hour, three episode hours
+    # One movie hour and three episode hours, each as plays and as minutes.
+    assert await stats.async_update() == 8
     await async_wait_recording_done(hass)
     assert await per_day(hass, Series.MOVIE_PLAYS) == [1, 0, 0, 0]
     assert await per_day(hass, Series.EPISODE_PLAYS) == [2, 0, 1, 0]
+    # Minutes: each title's runtime as Trakt gives it (the simulator's catalogue).
+    assert await per_day(hass, Series.MOVIE_MINUTES) == [movie.runtime, 0, 0, 0]
+    minutes = [e.runtime for e in episodes]
+    assert minutes[0] > 0
+    assert await per_day(hass, Series.EPISODE_MINUTES) == [
+        minutes[0] + minutes[1],
+        0,
+        minutes[2],
+        0,
+    ]
     ids = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
     names = {row["statistic_id"]: row["name"] for row in ids}
     assert names[statistic_id("trakt_" + cred.TRAKT_USER, Series.EPISODE_PLAYS)] == (
@@ -105,13 +116,20 @@ async def test_plays_per_day_then_one_new_play_adds_to_its_day(
     # One new play: only its hour is imported, and it adds to its own day.
     await client.history_add([Play(item=ep(0), watched_at=at(3, 1))])
     sim.state.log.clear()
-    assert await stats.async_update() == 1
+    assert await stats.async_update() == 2  # its hour's plays and minutes
     await async_wait_recording_done(hass)
     assert await per_day(hass, Series.EPISODE_PLAYS) == [2, 0, 1, 1]
     assert await per_day(hass, Series.MOVIE_PLAYS) == [1, 0, 0, 0]
-    # Read from the watermark, not the whole history again.
+    assert await per_day(hass, Series.EPISODE_MINUTES) == [
+        minutes[0] + minutes[1],
+        0,
+        minutes[2],
+        minutes[0],
+    ]
+    # Read from the watermark, not the whole history again: one page, runtimes in it.
     [read] = await sim.requests("trakt", "GET /sync/history")
     assert read["query"]["start_at"] == "2026-11-04T16:00:00.000Z"  # the watermark less 3 h
+    assert read["query"]["extended"] == "full"
 
     # Nothing new: nothing imported, nothing changes.
     assert await stats.async_update() == 0

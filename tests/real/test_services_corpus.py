@@ -152,6 +152,24 @@ async def test_trakt_history_rows(session, corpus) -> None:
     assert tron.item.ids["tmdb"] == "20526"
 
 
+async def test_trakt_history_extended_full_gives_runtimes(session, corpus) -> None:
+    corpus.serve("trakt/sync_history_extended_full.json")
+    timed = await trakt(session, corpus).history_with_runtimes(start_at=when("2013-01-01T00:00:00"))
+    [(method, path, query, _)] = corpus.seen
+    assert (method, path, query["extended"]) == ("GET", "/sync/history", "full")
+    assert query["start_at"] == "2013-01-01T00:00:00.000Z"
+    (tron, tron_minutes), (winter, winter_minutes) = timed
+    assert (tron.item.title, tron.item.ids["tmdb"], tron_minutes) == ("TRON: Legacy", "20526", 125)
+    assert tron.watched_at == when("2013-06-15T05:54:27")
+    # The episode's own runtime (58), not its show's usual 60.
+    assert (winter.item.kind, winter.item.show_title, winter_minutes) == (
+        MediaKind.EPISODE,
+        "Game of Thrones",
+        58,
+    )
+    assert winter.history_id == 1982347
+
+
 async def test_trakt_watchlist_every_kind(session, corpus) -> None:
     corpus.serve("trakt/sync_watchlist.json")
     entries = await trakt(session, corpus).watchlist()

@@ -310,6 +310,32 @@ async def test_a_scrobble_read_back_bounds_its_own_window(
     assert [r["id"] for r in rows] == [out["id"]]
 
 
+async def test_history_extended_full_carries_runtimes(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    """Shape: tests/fixtures/real/trakt/sync_history_extended_full.json."""
+    show = _show(sim, "Breaking Bad")
+    episode = show.seasons[1][0]
+    movie = sim.item("Inception")
+    watched = {
+        "movies": [{"watched_at": "2001-10-01T10:00:00.000Z", "ids": {"tmdb": 27205}}],
+        "episodes": [{"watched_at": "2001-10-01T12:00:00.000Z", "ids": {"tvdb": episode.tvdb}}],
+    }
+    await _post(sim, http, "/sync/history", watched)
+    window = {"start_at": "2001-10-01T00:00:00.000Z", "end_at": "2001-10-02T00:00:00.000Z"}
+    full, _ = await _get(sim, http, "/sync/history", extended="full", **window)
+    [ep_row, movie_row] = full
+    assert movie_row["movie"]["runtime"] == movie.runtime
+    assert ep_row["episode"]["runtime"] == episode.runtime
+    assert ep_row["show"]["runtime"] == show.runtime
+    assert ep_row["episode"]["season"] == episode.season
+    # Without it, rows keep the minimal objects (title, year, ids).
+    short, _ = await _get(sim, http, "/sync/history", **window)
+    assert "runtime" not in short[0]["episode"]
+    assert "runtime" not in short[1]["movie"]
+    assert [r["id"] for r in short] == [r["id"] for r in full]
+
+
 @pytest.mark.parametrize("param", ["start_at", "end_at"])
 async def test_history_rejects_an_unreadable_time(
     sim: Simulator, http: aiohttp.ClientSession, param: str

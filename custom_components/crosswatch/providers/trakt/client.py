@@ -510,6 +510,20 @@ class TraktClient:
         rows = await self._paged(path, "GET /sync/history", params)
         return await convert_rows(rows, _play)
 
+    async def history_with_runtimes(
+        self, *, start_at: datetime | None = None
+    ) -> list[tuple[Play, int | None]]:
+        """Plays since ``start_at`` (all without), each with its title's runtime in minutes.
+
+        ``extended=full`` (tests/fixtures/real/trakt/sync_history_extended_full.json): the same
+        pages of 100 plays as ``history``, with whole movie/episode/show objects in each row.
+        """
+        params = {"extended": "full"}
+        if start_at is not None:
+            params["start_at"] = iso_ms(start_at)
+        rows = await self._paged("/sync/history", "GET /sync/history", params)
+        return await convert_rows(rows, _timed_play)
+
     async def history_count(self) -> int | None:
         """How many plays the history holds, from a one-row page (``None`` if not told)."""
         response = await self.http.request(
@@ -719,6 +733,23 @@ class TraktClient:
             allow=(NOT_FOUND,),
         )
         return response.status != NOT_FOUND
+
+
+def _runtime(value: object) -> int | None:
+    minutes = _int(value)
+    return minutes if minutes is not None and minutes > 0 else None
+
+
+def _timed_play(row: Any) -> tuple[Play, int | None] | None:
+    """A full history row: the play and its runtime (an episode's own, else its show's usual)."""
+    play = _play(row)
+    if play is None:
+        return None
+    part = _obj(row, "movie" if play.item.kind is MediaKind.MOVIE else "episode")
+    runtime = _runtime(part.get("runtime"))
+    if runtime is None and play.item.kind is MediaKind.EPISODE:
+        runtime = _runtime(_obj(row, "show").get("runtime"))
+    return play, runtime
 
 
 def _play(row: Any) -> Play | None:
