@@ -213,6 +213,16 @@ class PlexState:
     def peek(self, user: PlexUser, obj: Media) -> View | None:
         return self.views.get((user.account_id, id(obj)))
 
+    def leave_offset(self, user: PlexUser, item: Movie | Episode, offset: int, ts: float) -> None:
+        """A playback stopped short of watched: the resume point, and ``lastViewedAt`` moves.
+
+        ``lastViewedAt`` is the item's "last consumption time" (LukeHagar/plex-api-spec
+        ``plex-api-spec.yaml``@ae9507ea, schema ``lastViewedAt``): a partial view is one.
+        """
+        view = self.view(user, item)
+        view.view_offset = offset
+        view.last_viewed_at = max(ts, view.last_viewed_at or 0)
+
     def mark_watched(self, user: PlexUser, item: Movie | Episode, ts: float) -> HistoryRow:
         view = self.view(user, item)
         view.view_count += 1

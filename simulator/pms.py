@@ -138,7 +138,9 @@ def metadata(plex: PlexState, obj: Media, user: PlexUser, *, guids: bool) -> dic
         out["duration"] = obj.duration_ms
         view = plex.peek(user, obj)
         if view and view.view_count:
-            out |= {"viewCount": view.view_count, "lastViewedAt": int(view.last_viewed_at or 0)}
+            out["viewCount"] = view.view_count
+        if view and view.last_viewed_at:
+            out["lastViewedAt"] = int(view.last_viewed_at)
         if view and view.view_offset:
             out["viewOffset"] = view.view_offset
     view = plex.peek(user, obj)
@@ -466,11 +468,12 @@ async def timeline(request: web.Request) -> web.Response:
         return web.Response(status=400)  # only movies and episodes play
     time_ms = _num(request, "time") or 0
     duration = _num(request, "duration") or obj.duration_ms
-    view = state.plex.view(user, obj)
     if duration and time_ms / duration >= WATCHED_AT:
         state.plex.mark_watched(user, obj, state.now())
-    else:
-        view.view_offset = int(time_ms)
+    elif time_ms:
+        state.plex.leave_offset(user, obj, int(time_ms), state.now())
+    # time=0 changes nothing ("setting the time to 0 will not work": pkkid/python-plexapi
+    # plexapi/base.py@f62dcbc5, Playable.updateProgress)
     return container(request, {"MediaContainer": {"size": 0}})
 
 
@@ -622,7 +625,7 @@ async def _stop(state: State, session: Session, offset: int, *, rekeyed: bool = 
     plex.sessions.pop((session.user.key, session.player), None)
     session.state = "stopped"
     if not session.scrobbled:
-        plex.view(session.user, session.item).view_offset = offset
+        plex.leave_offset(session.user, session.item, offset, state.now())
     new_key = None
     if rekeyed:
         # The PMS can report the stop under a fresh sessionKey (phillipj/node-plex-api#80).

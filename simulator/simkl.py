@@ -708,6 +708,11 @@ async def scrobble(request: web.Request) -> web.Response:
         else:
             out_action = "pause"
     if out_action == "pause":
+        # "Simkl stores only one active scrobble session per show/movie/anime": a pause
+        # replaces the title's earlier one (SIMKL/API apiary.apib@a1cabfd7, "Scrobble").
+        for pid, (held, _, _) in list(user.playback.items()):
+            if (held.show if isinstance(held, Episode) else held) is top:
+                del user.playback[pid]
         user.playback[out_id] = (item, progress, now)
         user.touch(now, item, "playback")
     out: dict[str, Any] = {"id": out_id, "action": out_action, "progress": progress}
