@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from custom_components.crosswatch.api.models import (
+    ITEM_FEATURES,
     Feature,
     MediaItem,
     MediaKind,
@@ -118,7 +119,7 @@ def drift(inventory: Inventory, drop: int) -> Inventory:
 
 
 def empty() -> dict[Feature, Inventory]:
-    return {feature: Inventory(feature) for feature in Feature}
+    return {feature: Inventory(feature) for feature in ITEM_FEATURES}
 
 
 def scenarios() -> dict[str, Callable[[], tuple[PairState, dict, SyncMode]]]:
@@ -131,9 +132,11 @@ def scenarios_from(
 ) -> dict[str, Callable[[], tuple[PairState, dict, SyncMode]]]:
 
     def inputs(src: dict[Feature, Inventory], tgt: dict[Feature, Inventory]) -> dict:
-        return {f: (SideInput(inventory=src[f]), SideInput(inventory=tgt[f])) for f in Feature}
+        return {
+            f: (SideInput(inventory=src[f]), SideInput(inventory=tgt[f])) for f in ITEM_FEATURES
+        }
 
-    synced = PairState(baselines={f: Baseline(source[f], target[f]) for f in Feature})
+    synced = PairState(baselines={f: Baseline(source[f], target[f]) for f in ITEM_FEATURES})
     drifted_source = {f: drift(inv, 5) for f, inv in source.items()}
     return {
         "first run (one-way, empty target)": lambda: (

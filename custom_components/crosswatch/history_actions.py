@@ -18,7 +18,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import slugify
 
-from .api.models import Feature, Play, Rating, WatchlistEntry
+from .api.models import ITEM_FEATURES, Feature, Play, Rating, WatchlistEntry
 from .const import DOMAIN
 from .history_io.jobs import JobStatus
 from .history_io.rows import ExportFileError
@@ -87,7 +87,7 @@ def allowed_path(hass: HomeAssistant, text: str) -> Path:
 
 
 def _features(entry: CrosswatchConfigEntry, asked: Sequence[Feature] | None) -> list[Feature]:
-    supported = provider_of(entry).sync_features
+    supported = provider_of(entry).sync_features & frozenset(ITEM_FEATURES)
     features = list(asked or supported)
     refused = [feature for feature in features if feature not in supported]
     if refused:

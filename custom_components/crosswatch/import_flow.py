@@ -25,7 +25,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
 )
 
-from .api.models import Feature
+from .api.models import ITEM_FEATURES, Feature
 from .history_io.rows import ExportFileError
 from .history_jobs import (
     DATA_IMPORT_JOBS,
@@ -83,7 +83,7 @@ class ImportHistoryFlow(ConfigSubentryFlow):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Choose the file and what to import."""
         entry = self._entry
-        supported = provider_of(entry).sync_features
+        supported = provider_of(entry).sync_features & frozenset(ITEM_FEATURES)
         jobs = self.hass.data[DATA_IMPORT_JOBS]
         if jobs.running(entry.entry_id) is not None:
             return self.async_abort(reason="import_running")

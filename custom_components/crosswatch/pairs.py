@@ -49,7 +49,7 @@ from .repairs import (
     subentry_issue_id,
 )
 from .sync.engine import PairMemory, execute, finish_run, plan_run
-from .sync.plan import Action, RunResult, Side, SyncMode, SyncPlan
+from .sync.plan import RunResult, Side, SyncMode, SyncPlan
 from .sync.side import SyncSide
 from .sync.state import PackedInventories, PairState, RunRecord
 
@@ -410,7 +410,13 @@ class PairRunner(DataUpdateCoordinator[PairState]):
             execution = await execute(sides, plan)
             outcome = execution.outcome
             self.memory = await finish_run(
-                self.memory, plan, outcome, sides, now=clock.time(), offload=offload
+                self.memory,
+                plan,
+                outcome,
+                sides,
+                now=clock.time(),
+                offload=offload,
+                progress=execution.progress,
             )
             await self._save()
             if execution.auth_failed is not None:
@@ -422,9 +428,8 @@ class PairRunner(DataUpdateCoordinator[PairState]):
             summary["suppressed_removals"] = sum(
                 c.get("suppressed_removals", 0) for c in summary["counts"].values()
             )
-            written = [c for c in plan.changes if c.id in outcome.succeeded]
-            summary["adds"] = sum(1 for c in written if c.action is Action.ADD)
-            summary["removals"] = sum(1 for c in written if c.action is Action.REMOVE)
+            summary["adds"] = record.total("adds") if record else 0
+            summary["removals"] = record.total("removals") if record else 0
             self._issues(plan, limit_hit=execution.limit_hit)
             return self._finished(summary)
 
@@ -608,6 +613,8 @@ class PairRunner(DataUpdateCoordinator[PairState]):
                 for feature, baseline in state.baselines.items()
             },
             "exact": sorted(self.memory.exact),
+            # A progress pair: how many resume points both sides share (by match keys).
+            **({"progress_keys": len(state.progress)} if Feature.PROGRESS in self.features else {}),
             "failing": len(state.failures),
             "parked": len(state.parked(self.clock_time())),
             "removals_confirmed": state.confirmed_plan is not None,
@@ -640,6 +647,7 @@ def _same_but_runs(memory: PairMemory, stored: PairMemory) -> bool:
         and state.lingering == before.lingering
         and state.unmatched == before.unmatched
         and state.overrides == before.overrides
+        and state.progress == before.progress
     )
 
 

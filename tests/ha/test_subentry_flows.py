@@ -49,7 +49,7 @@ async def test_sync_pair_create_validate_and_reconfigure(
     assert result["step_id"] == "options"
     assert result["description_placeholders"] == {"source": simkl.title, "target": plex.title}
     offered = result["data_schema"].schema["features"].config["options"]
-    assert offered == ["watchlist", "history", "ratings"]
+    assert offered == ["watchlist", "history", "ratings", "progress"]
     result = await configure(flow_id, {**PAIR, "features": []})
     assert result["errors"] == {"features": "no_features"}
     before = simkl.runtime_data

@@ -83,8 +83,21 @@ async def run(
     *,
     mode: SyncMode = SyncMode.ADD_ONLY,
     whole: bool = False,
+    allow_removals: bool = True,
 ) -> tuple[PairMemory, SyncPlan]:
-    plan = await plan_run(memory, sides, features, mode=mode, now=sim.clock.time(), whole=whole)
-    outcome = (await execute(sides, plan)).outcome
-    assert not outcome.failed
-    return await finish_run(memory, plan, outcome, sides, now=sim.clock.time()), plan
+    plan = await plan_run(
+        memory,
+        sides,
+        features,
+        mode=mode,
+        now=sim.clock.time(),
+        whole=whole,
+        allow_removals=allow_removals,
+    )
+    execution = await execute(sides, plan)
+    assert not execution.outcome.failed
+    assert not execution.progress.failed
+    memory = await finish_run(
+        memory, plan, execution.outcome, sides, now=sim.clock.time(), progress=execution.progress
+    )
+    return memory, plan

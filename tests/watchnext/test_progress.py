@@ -154,12 +154,20 @@ def test_a_resume_point_never_marks_watched() -> None:
     assert plan_progress([_movie(0.0, T0)], []).changes == []
 
 
+def _shared(point: ResumePoint, at: datetime) -> dict[str, float]:
+    """The baseline after a run at ``at`` where both sides held ``point``."""
+    return dict.fromkeys(plan_progress([point], [point]).baseline, at.timestamp())
+
+
 def test_removals_are_carried_only_when_on_and_never_undone() -> None:
     point = _movie(40, T0)
-    baseline = plan_progress([point], [point]).baseline
+    baseline = _shared(point, T0 + timedelta(minutes=1))
     assert baseline
     # side b dropped it since the last run
-    assert plan_progress([point], [], baseline).changes == []  # off: nothing, not even a re-add
+    plan = plan_progress([point], [], baseline)
+    assert plan.changes == []  # off: nothing, not even a re-add ...
+    assert plan.kept == baseline  # ... and the next run still knows it was dropped
+    assert plan_progress([point], [], plan.kept).changes == []
     [change] = plan_progress([point], [], baseline, removals=True).changes
     assert (change.side, change.action, change.point.ref) == ("a", Action.REMOVE, "1")
     [change] = plan_progress([], [point], baseline, removals=True).changes
@@ -168,3 +176,51 @@ def test_removals_are_carried_only_when_on_and_never_undone() -> None:
     other = _movie(40, T0, imdb="tt0137523")
     [change] = plan_progress([other], [], baseline, removals=True).changes
     assert (change.side, change.action) == ("b", Action.SET)
+
+
+def test_a_fresh_pause_after_a_removal_is_carried() -> None:
+    baseline = _shared(_movie(40, T0), T0 + timedelta(minutes=1))
+    # b dropped it, then a paused it again later: a new resume point, not a leftover
+    again = _movie(55, T0 + timedelta(days=2))
+    [change] = plan_progress([again], [], baseline, removals=True).changes
+    assert (change.side, change.action, change.point) == ("b", Action.SET, again)
+
+
+def test_a_quiet_run_keeps_the_stamps() -> None:
+    point = _movie(40, T0)
+    baseline = _shared(point, T0 + timedelta(minutes=1))
+    plan = plan_progress([point], [replace(point, progress=40.5)], baseline)
+    assert (plan.changes, plan.kept) == ([], baseline)
+    # a later pause at the same place is shared anew (stamped by the run, not kept)
+    later = replace(point, at=T0 + timedelta(days=1))
+    plan = plan_progress([later], [point], baseline)
+    assert (plan.changes, plan.kept, plan.baseline) == ([], {}, match_keys(point.item))
+
+
+def test_one_way_writes_only_the_target() -> None:
+    old, new = _movie(20, T0), _movie(55, T0 + timedelta(hours=1), ref="2")
+    assert plan_progress([old], [new], one_way=True).changes == []
+    assert plan_progress([], [new], one_way=True).changes == []
+    [change] = plan_progress([new], [old], one_way=True).changes
+    assert change.side == "b"
+    # a one-way mirror removes from the target only
+    baseline = _shared(old, T0 + timedelta(minutes=1))
+    assert plan_progress([], [old], baseline, removals=True, one_way=True).changes[0].side == "b"
+    assert plan_progress([old], [], baseline, removals=True, one_way=True).changes == []
+
+
+def test_points_without_a_strong_id_are_left_alone() -> None:
+    nameless = replace(_movie(40, T0), item=MediaItem(kind=MediaKind.MOVIE, title="Home video"))
+    assert plan_progress([nameless], []).changes == []
+
+
+def test_a_side_with_one_point_per_show_gets_the_newest_episode_only() -> None:
+    e3 = _episode(30, T0, tvdb="81189")
+    later = _episode(60, T0 + timedelta(hours=2), tvdb="81189")
+    e4 = replace(later, item=replace(e3.item, number=6))
+    [change] = plan_progress([e3, e4], [], per_show=(False, True)).changes
+    assert change.point == e4
+    # the show's newer point already there stands; an older episode is not carried over it
+    assert plan_progress([e3], [e4], per_show=(False, True)).changes[0].side == "a"
+    assert plan_progress([e3], [e4], per_show=(False, True)).changes[0].point == e4
+    assert len(plan_progress([e3], [e4], per_show=(False, False)).changes) == 2

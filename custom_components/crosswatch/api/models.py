@@ -33,6 +33,11 @@ class Feature(StrEnum):
     WATCHLIST = "watchlist"
     HISTORY = "history"
     RATINGS = "ratings"
+    PROGRESS = "progress"  # resume points: planned apart from items (sync/progress.py)
+
+
+# The features whose inventories are items (the item planner's); progress is not one.
+ITEM_FEATURES = (Feature.WATCHLIST, Feature.HISTORY, Feature.RATINGS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

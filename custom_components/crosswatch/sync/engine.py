@@ -32,6 +32,7 @@ from .plan import (
     SyncPlan,
 )
 from .planner import PlanSettings, SideInput, plan_sync
+from .progress import ProgressOutcome, execute_step, fold_step, plan_step, with_progress_record
 from .state import PairState, ReadMark, RunRecord, watermark_key
 
 if TYPE_CHECKING:
@@ -85,10 +86,11 @@ async def plan_run(
     """
     state = memory.state
     markers = {side: await sync.markers(features) for side, sync in sides.items()}
-    caps = {side: await sync.capabilities() for side, sync in sides.items()}
+    items: list[Feature] = [f for f in features if f is not Feature.PROGRESS]
+    caps = {side: await sync.capabilities() for side, sync in sides.items()} if items else {}
     inputs: dict[Feature, tuple[SideInput, SideInput]] = {}
     reads: dict[str, ReadKind] = {}
-    for feature in features:
+    for feature in items:
         baseline = state.baselines.get(feature)
         read: dict[Side, SideInput] = {}
         for side, sync in sides.items():
@@ -107,7 +109,17 @@ async def plan_run(
                 inventory, reads[key] = await sync.read(feature), ReadKind.WHOLE
             read[side] = SideInput(inventory=inventory, capabilities=caps[side], activity=marker)
         inputs[feature] = (read[Side.SOURCE], read[Side.TARGET])
-    if reads and all(kind is ReadKind.KEPT for kind in reads.values()):
+    progress = None
+    if Feature.PROGRESS in features:
+        progress = await plan_step(
+            state,
+            sides,
+            markers,
+            one_way=mode is not SyncMode.TWO_WAY,
+            removals=allow_removals,
+            offload=offload,
+        )
+    if (reads or progress is not None) and all(kind is ReadKind.KEPT for kind in reads.values()):
         return SyncPlan(
             features={
                 feature: FeaturePlan(
@@ -123,13 +135,14 @@ async def plan_run(
             created_at=now,
             reads=reads,
             unchanged=True,
+            progress=progress,
         )
     settings = PlanSettings(mode=mode, allow_removals=allow_removals)
     plan = await offload(partial(plan_sync, now=now), state, inputs, settings)
     for feature, feature_plan in plan.features.items():
         for side in feature_plan.collapsed:
             raise empty_read_error(sides[side].service, feature, state, side, inputs)
-    return replace(plan, reads=reads)
+    return replace(plan, reads=reads, progress=progress)
 
 
 def empty_read_error(
@@ -160,6 +173,7 @@ class Execution:
     outcome: ExecutionOutcome
     limit_hit: bool = False
     auth_failed: Side | None = None
+    progress: ProgressOutcome = field(default_factory=ProgressOutcome)
 
 
 async def execute(sides: Mapping[Side, SyncSide], plan: SyncPlan) -> Execution:
@@ -199,7 +213,9 @@ async def execute(sides: Mapping[Side, SyncSide], plan: SyncPlan) -> Execution:
                         refused = {c.id for c in unknown}
                         rejected.extend(c for c in batch if c.id in refused)
                         succeeded.extend(c for c in batch if c.id not in refused)
-    return Execution(ExecutionOutcome.of(succeeded, failed, rejected), limit_hit)
+    outcome = ExecutionOutcome.of(succeeded, failed, rejected)
+    progress = await execute_step(sides, plan.progress)
+    return Execution(outcome, limit_hit, auth_failed=progress.auth_failed, progress=progress)
 
 
 async def finish_run(
@@ -210,6 +226,7 @@ async def finish_run(
     *,
     now: float,
     offload: Offload = run_inline,
+    progress: ProgressOutcome | None = None,
 ) -> PairMemory:
     """Fold the outcome into the state; mark exact baselines; move written sides' markers.
 
@@ -226,8 +243,15 @@ async def finish_run(
         for key in plan.reads:
             marks = _moved_mark(marks, key, plan)
         state = replace(memory.state, read_marks=marks)
-        return replace(memory, state=state.with_run(_unchanged_record(memory, plan, now)))
-    state, exact, written, played = await offload(_fold, memory, plan, outcome, now)
+        state = state.with_run(_unchanged_record(memory, plan, now))
+        exact = set(memory.exact)
+        written: dict[Side, list[Feature]] = {}
+        played: set[Side] = set()
+    else:
+        state, exact, written, played = await offload(_fold, memory, plan, outcome, now)
+    state = _fold_progress(state, plan, progress or ProgressOutcome(), now, written)
+    if plan.unchanged and not written:
+        return replace(memory, state=state)
     watermarks = dict(state.watermarks)
     for side, features in written.items():
         try:
@@ -246,6 +270,23 @@ async def finish_run(
         # Not kept as is next time; a read of changes from this run's start still sees it all.
         watermarks.pop(watermark_key(side, Feature.WATCHLIST), None)
     return PairMemory(state=replace(state, watermarks=watermarks), exact=frozenset(exact))
+
+
+def _fold_progress(
+    state: PairState,
+    plan: SyncPlan,
+    progress: ProgressOutcome,
+    now: float,
+    written: dict[Side, list[Feature]],
+) -> PairState:
+    """The state after the run's progress step; sides it wrote to join ``written``."""
+    if plan.progress is None:
+        return state
+    state, sides = fold_step(state, plan.progress, progress, now)
+    for side in sides:
+        written.setdefault(side, []).append(Feature.PROGRESS)
+    stopped = progress.auth_failed is not None
+    return with_progress_record(state, progress.counts(plan.progress), stopped=stopped)
 
 
 def _unchanged_record(memory: PairMemory, plan: SyncPlan, now: float) -> RunRecord:

@@ -7,10 +7,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from ..api.models import Feature, MediaItem, Play, Rating, WatchlistEntry
+from ..watchnext.progress import Action as ProgressAction
 from .inventory import Inventory, from_timestamp, item_to_dict
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+
+    from ..watchnext.progress import ProgressPlan
 
 # How many titles a summary lists per category; counts are always complete.
 SUMMARY_SAMPLE = 20
@@ -245,6 +248,37 @@ def _describe(item: MediaItem) -> dict[str, Any]:
     }
 
 
+# The progress planner's sides ("a", "b") as a pair's.
+PROGRESS_SIDES = {"a": Side.SOURCE, "b": Side.TARGET}
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressStep:
+    """The progress part of a run: each side's marker, and the plan (``None``: none moved)."""
+
+    markers: Mapping[Side, str | None]
+    plan: ProgressPlan | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The step in the ``run_sync`` response: what it would set and remove, per side."""
+        changes = [] if self.plan is None else self.plan.changes
+        actions = (("adds", ProgressAction.SET), ("removals", ProgressAction.REMOVE))
+        by_side = {
+            side.value: {
+                name: sum(1 for c in changes if PROGRESS_SIDES[c.side] is side and c.action is act)
+                for name, act in actions
+            }
+            for side in Side
+        }
+        return {
+            "read": self.plan is not None,
+            "adds": sum(s["adds"] for s in by_side.values()),
+            "removals": sum(s["removals"] for s in by_side.values()),
+            "skipped_watched": 0 if self.plan is None else self.plan.skipped_watched,
+            "by_side": by_side,
+        }
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyncPlan:
     """All features of one run of a pair."""
@@ -258,6 +292,8 @@ class SyncPlan:
     reads: Mapping[str, ReadKind] = field(default_factory=dict)
     # No side's marker moved, so nothing was planned: the last run's result stands.
     unchanged: bool = False
+    # The progress feature (planned apart from the item features): ``None`` when not synced.
+    progress: ProgressStep | None = None
 
     @property
     def held(self) -> bool:
@@ -276,11 +312,14 @@ class SyncPlan:
 
     def summary(self) -> dict[str, Any]:
         """Return the ``crosswatch.run_sync`` response data for this pair."""
+        features = {feature.value: plan.summary() for feature, plan in self.features.items()}
+        if self.progress is not None:
+            features[Feature.PROGRESS.value] = self.progress.summary()
         return {
             "held": self.held,
-            "adds": sum(p.count(Action.ADD) for p in self.features.values()),
-            "removals": sum(p.count(Action.REMOVE) for p in self.features.values()),
-            "features": {feature.value: plan.summary() for feature, plan in self.features.items()},
+            "adds": sum(f["adds"] for f in features.values()),
+            "removals": sum(f["removals"] for f in features.values()),
+            "features": features,
         }
 
 

@@ -19,6 +19,7 @@ from .offload import Offload
 from .plan import Action, Change
 
 if TYPE_CHECKING:
+    from ..watchnext.progress import ResumePoint
     from .planner import Capabilities
 
 
@@ -36,6 +37,10 @@ class SyncSide(Protocol):
     batch_size: int
     # Where inventories are built from what was read (Home Assistant: the executor).
     offload: Offload
+    # The percentage from which the service counts a stop as watched (no resume point carried).
+    progress_watched_at: float
+    # Whether the service keeps one resume point per show rather than per episode (SIMKL).
+    progress_per_show: bool
 
     async def capabilities(self) -> Capabilities:
         """What the account accepts (may cost one request the first time)."""
@@ -62,6 +67,18 @@ class SyncSide(Protocol):
 
         Raises an ``api.errors`` error when the whole batch failed.
         """
+
+    async def progress_points(self) -> list[ResumePoint]:
+        """Every resume point the account holds (the progress feature's whole read)."""
+
+    async def set_progress(self, point: ResumePoint, target: ResumePoint | None) -> bool:
+        """Leave ``point``'s item at its progress (over ``target``, this side's own point).
+
+        ``False`` when the service does not hold the title; errors as ``write``.
+        """
+
+    async def remove_progress(self, point: ResumePoint) -> bool:
+        """Remove this side's ``point``; ``False`` when the service offers no way to."""
 
 
 def marker_part(body: Mapping[str, Any], group: str, key: str) -> str:

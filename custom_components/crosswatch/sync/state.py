@@ -147,6 +147,8 @@ class PairState:
     unmatched: Mapping[str, UnmatchedTitle] = field(default_factory=dict)
     # The user's fixes by ``titles.title_key``: ids the planner gives the title, or ignore it.
     overrides: Mapping[str, Override] = field(default_factory=dict)
+    # The progress feature's baseline: resume-point keys both sides shared, with when (unix s).
+    progress: Mapping[str, float] = field(default_factory=dict)
 
     def parked(self, now: float) -> dict[str, float]:
         """Parked items (park key → until when) at ``now``, for display."""
@@ -217,7 +219,10 @@ class PairState:
         }
 
     def _small_parts(self) -> dict[str, Any]:
+        # Only a progress pair stores the key: other pairs' files stay as they were.
+        progress = {"progress": dict(self.progress)} if self.progress else {}
         return {
+            **progress,
             "failures": {key: record.to_dict() for key, record in self.failures.items()},
             "runs": [run.to_dict() for run in self.runs],
             "watermarks": dict(self.watermarks),
@@ -285,6 +290,7 @@ class PairState:
                 str(k): Override.from_dict(v) for k, v in data.get("overrides", {}).items()
             }
             confirmed = data.get("confirmed_plan")
+            progress = {str(k): _number(v) for k, v in data.get("progress", {}).items()}
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise ValueError(f"malformed pair state: {err}") from err
         return cls(
@@ -297,7 +303,14 @@ class PairState:
             lingering=lingering,
             unmatched=unmatched,
             overrides=overrides,
+            progress=progress,
         )
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("progress stamps are numbers")
+    return float(value)
 
 
 def pack_inventory(

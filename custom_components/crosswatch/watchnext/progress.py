@@ -10,13 +10,15 @@ Where they come from (real examples under tests/fixtures/real/):
 
 Rules of the plan: the newest resume point wins; a point that would count as watched on the side
 it goes to is never carried (a resume point never marks anything watched); a point that vanished
-from one side is removed from the other only when removals are on, and never put back.
+from one side is removed from the other only when removals are on, and never put back (the
+baseline remembers when each key was last shared: a lone point not newer than that was dropped
+on the other side; a newer one is a fresh pause and is carried).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -36,6 +38,9 @@ PLEX_WATCHED_AT: Final = 90.0
 TOLERANCE: Final = 1.0
 # Trakt answers 422 below 1% (tests/fixtures/real/trakt/scrobble_pause_422.json and docs).
 MIN_PROGRESS: Final = 1.0
+# A lone point stamped up to this many seconds after its key was last shared is still that shared
+# point: a service's clock and ours differ a little, and our own write is stamped by theirs.
+CLOCK_SLACK: Final = 300.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,6 +164,22 @@ def plex_points(entries: Iterable[PlexLibraryItem]) -> list[ResumePoint]:
     return out
 
 
+def show_keys(item: MediaItem) -> frozenset[str]:
+    """An episode's show by each of its strong ids."""
+    show_ids = normalize_ids(item.show_ids)
+    return frozenset(f"show:{t}:{show_ids[t]}" for t in STRONG_ID_TYPES if show_ids.get(t))
+
+
+def _newest_per_show(points: Iterable[ResumePoint]) -> dict[str, float]:
+    newest: dict[str, float] = {}
+    for point in points:
+        if point.item.kind is MediaKind.EPISODE and point.at is not None:
+            at = point.at.timestamp()
+            for key in show_keys(point.item):
+                newest[key] = max(at, newest.get(key, at))
+    return newest
+
+
 def match_keys(item: MediaItem) -> frozenset[str]:
     """Every key two services could agree on for one movie or episode.
 
@@ -195,11 +216,17 @@ class ProgressChange:
 
 @dataclass(frozen=True, slots=True)
 class ProgressPlan:
-    """The changes, and the keys both sides share afterwards (the next run's baseline)."""
+    """What a run should change, and the next baseline's parts.
+
+    ``baseline``: the keys both sides share afterwards if every change is written (stamped with
+    the run's time); ``kept``: keys whose stamps stand as they were (shared unchanged, or a point
+    dropped on one side while removals are off).
+    """
 
     changes: list[ProgressChange]
     baseline: frozenset[str]
     skipped_watched: int = 0
+    kept: Mapping[str, float] = field(default_factory=dict)
 
 
 def _index(points: Sequence[ResumePoint]) -> dict[str, ResumePoint]:
@@ -217,19 +244,36 @@ def _newer(a: ResumePoint, b: ResumePoint) -> bool:
 class _Planner:
     """One run of ``plan_progress`` (its bookkeeping, split out to keep each step short)."""
 
-    def __init__(self, known: frozenset[str], limits: dict[str, float], *, removals: bool) -> None:
-        self.known, self.removals, self.limits = known, removals, limits
+    def __init__(
+        self,
+        known: Mapping[str, float],
+        limits: dict[str, float],
+        *,
+        removals: bool,
+        one_way: bool,
+    ) -> None:
+        self.known, self.removals, self.limits, self.one_way = known, removals, limits, one_way
+        # Sides that hold one point per show: the newest point's time by show key.
+        self.per_show: dict[str, dict[str, float]] = {}
         self.changes: list[ProgressChange] = []
         self.shared: set[str] = set()
+        self.kept: dict[str, float] = {}
         self.skipped = 0
 
     def carry(self, side: str, point: ResumePoint, target: ResumePoint | None) -> bool:
         """Set ``point`` on ``side`` unless it would count as watched there or is empty."""
+        if self.one_way and side == "a":
+            return False  # a one-way pair writes only to its target
         if point.progress >= self.limits[side]:
             self.skipped += 1
             return False
         if point.progress < MIN_PROGRESS:
             return False
+        newest = self.per_show.get(side)
+        if newest is not None and point.item.kind is MediaKind.EPISODE:
+            at = float("-inf") if point.at is None else point.at.timestamp()
+            if any(newest.get(key, at) > at for key in show_keys(point.item)):
+                return False  # the show's newer point stands there (or goes there instead)
         change = ProgressChange(side=side, action=Action.SET, point=point, target=target)
         self.changes.append(change)
         return True
@@ -238,6 +282,11 @@ class _Planner:
         """Both sides have it: the newer one wins when they differ."""
         keys = match_keys(a.item) | match_keys(b.item)
         same = abs(a.progress - b.progress) <= TOLERANCE
+        if same and self.unmoved(keys, a, b):
+            # Shared as before: the old stamps stand (a quiet run leaves the baseline as it was).
+            self.kept.update((k, self.known[k]) for k in keys if k in self.known)
+            self.shared |= keys
+            return
         if (
             same
             or (_newer(a, b) and self.carry("b", a, b))
@@ -245,12 +294,21 @@ class _Planner:
         ):
             self.shared |= keys
 
+    def unmoved(self, keys: frozenset[str], *points: ResumePoint) -> bool:
+        """Whether ``keys`` were shared and no point is newer than when they last were."""
+        stamps = [self.known[k] for k in keys if k in self.known]
+        return bool(stamps) and all(
+            p.at is None or p.at.timestamp() <= max(stamps) + CLOCK_SLACK for p in points
+        )
+
     def one(self, side: str, point: ResumePoint) -> None:
         """Only ``side`` has it: new there (carry it over) or dropped by the other side."""
         keys = match_keys(point.item)
-        if keys & self.known:
-            if self.removals:
+        if self.unmoved(keys, point):
+            if self.removals and not (self.one_way and side == "a"):
                 self.changes.append(ProgressChange(side=side, action=Action.REMOVE, point=point))
+            else:
+                self.kept.update((k, self.known[k]) for k in keys if k in self.known)
             return
         if self.carry("b" if side == "a" else "a", point, None):
             self.shared |= keys
@@ -259,19 +317,30 @@ class _Planner:
 def plan_progress(
     a: Sequence[ResumePoint],
     b: Sequence[ResumePoint],
-    baseline: Iterable[str] = (),
+    baseline: Mapping[str, float] | None = None,
     *,
     removals: bool = False,
+    one_way: bool = False,
     watched_at: tuple[float, float] = (TRAKT_WATCHED_AT, TRAKT_WATCHED_AT),
+    per_show: tuple[bool, bool] = (False, False),
 ) -> ProgressPlan:
     """Decide the writes that bring two sides' resume points together.
 
-    ``baseline``: keys of points both sides had after the last run; a point missing on one side
-    whose keys are in it was removed there. ``watched_at``: the percentage from which side a
-    and side b would count an item as watched (a point at or past it is not carried).
+    ``baseline``: keys of points both sides had after earlier runs, with when (unix seconds) they
+    were last shared; a point missing on one side whose keys are in it, and which is no newer
+    than that, was removed there. ``one_way``: only side b is written (a is the source).
+    ``watched_at``: the percentage from which side a and side b would count an item as watched
+    (a point at or past it is not carried). ``per_show``: whether side a and side b hold one
+    point per show (SIMKL): only the newest episode point of a show, on either side, goes there.
     """
     limits = {"a": watched_at[0], "b": watched_at[1]}
-    planner = _Planner(frozenset(baseline), limits, removals=removals)
+    planner = _Planner(baseline or {}, limits, removals=removals, one_way=one_way)
+    # A point no other service could name (no strong id) can be neither matched nor carried.
+    a = [p for p in a if match_keys(p.item)]
+    b = [p for p in b if match_keys(p.item)]
+    for side, holds_one in zip(("a", "b"), per_show, strict=True):
+        if holds_one:
+            planner.per_show[side] = _newest_per_show([*a, *b])
     index_b = _index(b)
     matched_b: set[int] = set()
     for point in a:
@@ -284,7 +353,7 @@ def plan_progress(
     for point in b:
         if id(point) not in matched_b:
             planner.one("b", point)
-    return ProgressPlan(planner.changes, frozenset(planner.shared), planner.skipped)
+    return ProgressPlan(planner.changes, frozenset(planner.shared), planner.skipped, planner.kept)
 
 
 def offset_ms(point: ResumePoint, duration_ms: int) -> int:

@@ -760,6 +760,24 @@ class PlexServerClient:
             "GET", "/:/unscrobble", {"key": rating_key, "identifier": LIBRARY_IDENTIFIER}
         )
 
+    async def timeline(self, rating_key: str, time_ms: int, duration_ms: int) -> None:
+        """Leave a resume point: a stopped playback at ``time_ms`` (``/:/timeline``).
+
+        As python-plexapi's ``updateTimeline`` sends it (tests/fixtures/real/SOURCES.md).
+        """
+        await self._action(
+            "GET",
+            "/:/timeline",
+            {
+                "ratingKey": rating_key,
+                "key": f"/library/metadata/{rating_key}",
+                "identifier": LIBRARY_IDENTIFIER,
+                "state": "stopped",
+                "time": time_ms,
+                "duration": duration_ms,
+            },
+        )
+
     async def rate(self, rating_key: str, rating: float | None) -> None:
         """Rate 0-10 (``None`` clears the rating)."""
         value: str | int = -1 if rating is None else f"{max(0.0, min(10.0, rating)):g}"

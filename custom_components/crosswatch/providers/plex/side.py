@@ -17,6 +17,7 @@ from ...sync.inventory import Inventory, from_timestamp
 from ...sync.offload import Offload, run_inline
 from ...sync.plan import Action, Change
 from ...sync.side import _plays_since
+from ...watchnext.progress import PLEX_WATCHED_AT, ResumePoint, offset_ms, plex_points
 
 if TYPE_CHECKING:
     from ...sync.planner import Capabilities
@@ -81,6 +82,8 @@ class PlexSide:
     error_services: frozenset[str] = PLEX_ERROR_SERVICES
     batch_size: int = 1
     offload: Offload = field(default=run_inline, repr=False)
+    progress_watched_at: float = PLEX_WATCHED_AT
+    progress_per_show: bool = False
     _library: dict[str, PlexLibraryItem] | None = field(default=None, repr=False)
     _by_ids: dict[str, str] | None = field(default=None, repr=False)
 
@@ -235,6 +238,31 @@ class PlexSide:
             else:
                 await self.server.rate(key, float(change.rating) if add and change.rating else None)
         return unknown
+
+    async def progress_points(self) -> list[ResumePoint]:
+        """The library's items with a ``viewOffset``.
+
+        Plex lists resume points completely nowhere else, so this is the library sweep (shared
+        with history and ratings in the same run).
+        """
+        return await self.offload(plex_points, (await self.library()).values())
+
+    async def set_progress(self, point: ResumePoint, target: ResumePoint | None) -> bool:
+        """A stopped ``/:/timeline`` report at the point's offset; ``False``: not in the library."""
+        key = target.ref if target is not None else None
+        key = key or await self._rating_key(point.item)
+        entry = None if key is None else (await self.library()).get(key)
+        if key is None or entry is None or not entry.duration_ms:
+            return False
+        await self.server.timeline(key, offset_ms(point, entry.duration_ms), entry.duration_ms)
+        return True
+
+    async def remove_progress(self, point: ResumePoint) -> bool:
+        """Leave it: Plex documents no way to clear a resume point but marking unwatched.
+
+        That would lose the play, so resume points stay on Plex until played.
+        """
+        return False
 
 
 def _rating_keys_by_id(library: Mapping[str, PlexLibraryItem]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from ...api.errors import InvalidResponseError
+from ...api.errors import InvalidResponseError, NotFoundError
 from ...api.models import Feature
 from ...api.wire import parse_time
 from ...sync.capabilities import MOVIE_EPISODE, MOVIE_SHOW
@@ -18,6 +18,7 @@ from ...sync.inventory import Inventory, from_timestamp, to_timestamp
 from ...sync.offload import Offload, run_inline
 from ...sync.plan import Action, Change
 from ...sync.side import WRITE_BATCH, marker_part, unknown_to_service
+from ...watchnext.progress import SIMKL_WATCHED_AT, ResumePoint, simkl_points
 
 if TYPE_CHECKING:
     from ...sync.planner import Capabilities
@@ -49,6 +50,7 @@ SIMKL_MARKERS: Final[dict[Feature, tuple[str, ...]]] = {
     Feature.WATCHLIST: ("all", "removed_from_list"),
     Feature.HISTORY: ("all", "removed_from_list"),
     Feature.RATINGS: ("rated_at",),
+    Feature.PROGRESS: ("playback",),  # simkl/activities.json: per group, moved by a pause
 }
 
 
@@ -61,6 +63,9 @@ class SimklSide:
     error_services: frozenset[str] = frozenset({"simkl"})
     batch_size: int = WRITE_BATCH
     offload: Offload = field(default=run_inline, repr=False)
+    progress_watched_at: float = SIMKL_WATCHED_AT
+    # "Simkl stores only one active scrobble session per show/movie/anime" (apiary.apib).
+    progress_per_show: bool = True
     _library: SimklLibrary | None = field(default=None, repr=False)
     _activities: Mapping[str, Any] | None = field(default=None, repr=False)
     # This run's reads of changes, by their ``date_from`` (watchlist and history share one).
@@ -144,6 +149,25 @@ class SimklSide:
         else:  # a watchlist or history removal
             result = await self.client.history_remove(items)
         return unknown_to_service(changes, result)
+
+    async def progress_points(self) -> list[ResumePoint]:
+        """``GET /sync/playback``: one request."""
+        return await self.offload(simkl_points, await self.client.playback())
+
+    async def set_progress(self, point: ResumePoint, target: ResumePoint | None) -> bool:
+        """A pause scrobble, SIMKL's only documented way to leave a resume point."""
+        try:
+            await self.client.scrobble("pause", point.item, point.progress)
+        except NotFoundError:
+            return False
+        return True
+
+    async def remove_progress(self, point: ResumePoint) -> bool:
+        """``DELETE /sync/playback/{id}``; gone already (404) is removed too."""
+        if point.ref is None:
+            return False
+        await self.client.remove_playback(point.ref)
+        return True
 
 
 def _titles_replaced(base: Inventory, feature: Feature, changed: SimklLibrary) -> Inventory:

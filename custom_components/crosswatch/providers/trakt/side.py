@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from ...api.errors import InvalidResponseError
+from ...api.errors import InvalidResponseError, NotFoundError
 from ...api.models import Feature, MediaItem, MediaKind, Play, WriteResult
 from ...sync.capabilities import ALL_KINDS, MOVIE_EPISODE
 from ...sync.inventory import Inventory, from_timestamp, to_timestamp
@@ -19,6 +19,7 @@ from ...sync.offload import Offload, run_inline
 from ...sync.plan import Action, Change
 from ...sync.planner import PLAY_TOLERANCE
 from ...sync.side import WRITE_BATCH, _plays_since, marker_part, unknown_to_service
+from ...watchnext.progress import TRAKT_WATCHED_AT, ResumePoint, trakt_points
 
 if TYPE_CHECKING:
     from ...sync.planner import Capabilities
@@ -60,6 +61,8 @@ TRAKT_MARKERS: Final[dict[Feature, tuple[tuple[str, str], ...]]] = {
         ("seasons", "rated_at"),
         ("episodes", "rated_at"),
     ),
+    # A pause (or a removed one, undocumented: see the note on DELETE) moves these.
+    Feature.PROGRESS: (("movies", "paused_at"), ("episodes", "paused_at")),
 }
 
 
@@ -80,6 +83,8 @@ class TraktSide:
     error_services: frozenset[str] = frozenset({"trakt"})
     batch_size: int = WRITE_BATCH
     offload: Offload = field(default=run_inline, repr=False)
+    progress_watched_at: float = TRAKT_WATCHED_AT
+    progress_per_show: bool = False
     _capabilities: Capabilities | None = field(default=None, repr=False)
     # This run's whole history read, with history ids (removals pick from it).
     _plays: list[Play] | None = field(default=None, repr=False)
@@ -154,6 +159,31 @@ class TraktSide:
         else:
             result = await self.client.ratings_remove(items)
         return unknown_to_service(changes, result)
+
+    async def progress_points(self) -> list[ResumePoint]:
+        """``GET /sync/playback``: one request (its paging is optional)."""
+        return await self.offload(trakt_points, await self.client.playback())
+
+    async def set_progress(self, point: ResumePoint, target: ResumePoint | None) -> bool:
+        """A pause scrobble: Trakt's only documented way to leave a resume point.
+
+        Trakt keeps one point per title, so the pause replaces ``target``.
+        """
+        try:
+            await self.client.scrobble("pause", point.item, point.progress)
+        except NotFoundError:
+            return False
+        return True
+
+    async def remove_progress(self, point: ResumePoint) -> bool:
+        """``DELETE /sync/playback/{id}``; gone already (404) is removed too.
+
+        An old row without an ``id`` (trakt/sync_playback_movies_without_id.json) cannot be.
+        """
+        if point.ref is None:
+            return False
+        await self.client.remove_playback(point.ref)
+        return True
 
     async def _remove_plays(self, changes: Sequence[Change]) -> WriteResult:
         """Remove exactly the planned plays, by their history ids.
