@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from custom_components.crosswatch.api.models import (
+    ITEM_FEATURES,
     Feature,
     MediaItem,
     MediaKind,
@@ -313,7 +314,7 @@ def test_records_and_job_come_back_from_their_stored_form() -> None:
         ratings=[Rating(item=MATRIX, rating=9, rated_at=T), Rating(item=EPISODE, rating=7)],
         watchlist=[WatchlistEntry(item=MATRIX), WatchlistEntry(item=EPISODE, listed_at=T)],
     )
-    for feature in Feature:
+    for feature in ITEM_FEATURES:
         plan.preview[feature] = FeaturePreview()
     pending = PendingRecords.of_plan(plan)
     back = PendingRecords.from_dict(json.loads(json.dumps(pending.to_dict())))
@@ -412,7 +413,7 @@ async def test_plays_are_written_before_the_watchlist() -> None:
         ratings=[Rating(item=MATRIX, rating=9)],
         watchlist=[WatchlistEntry(item=MATRIX)],
     )
-    for feature in Feature:
+    for feature in ITEM_FEATURES:
         plan.preview[feature] = FeaturePreview()
     pending = PendingRecords.of_plan(plan)
     job = ImportJob.start(job_id="j", entry_id="e", source="f", started_at=0.0, pending=pending)

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..api.errors import CrosswatchApiError
 from ..api.ids import canonical_key
-from ..api.models import Feature, Play, Rating, WatchlistEntry
+from ..api.models import ITEM_FEATURES, Feature, Play, Rating, WatchlistEntry
 from ..sync.inventory import from_timestamp, item_from_dict, item_to_dict, to_timestamp
 from ..sync.plan import Action, Change, Side
 from .plan import ImportPlan, Record, describe
@@ -61,7 +61,7 @@ class PendingRecords:
             Feature.RATINGS: list(plan.ratings),
             Feature.WATCHLIST: list(plan.watchlist),
         }
-        return cls({feature: by_feature[feature] for feature in Feature if feature in plan.preview})
+        return cls({f: by_feature[f] for f in ITEM_FEATURES if f in plan.preview})
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON: per feature a list of ``{"item", "at", "rating"}``."""
