@@ -1,13 +1,15 @@
 """Watch statistics as Home Assistant long-term statistics, one set per person.
 
-Per Trakt account and per routed Plex user: plays and minutes watched, movies and episodes
+Per Trakt and SIMKL account and per routed Plex user: plays and minutes watched, movies and episodes
 apart, imported into the recorder as external statistics (``crosswatch:<who>_<series>``), so the
 Statistics Graph card can show hours watched per week per person. The first update reads the
 whole history (a backfill); later ones read from the ledger's watermark only and import the
 hours that changed. The ledger (``sync/stats.py``) is kept in a ``Store`` per person.
 
 Request cost: an update is one history page per 100 new plays (Trakt's ``/sync/history``, a
-Plex user's play history); the first one pages through the whole history once.
+Plex user's play history); the first one pages through the whole history once. SIMKL: one
+``/sync/activities`` per update, and one ``/sync/all-items`` (the changed titles) when it moved;
+the first update reads the whole library once.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from homeassistant.util.unit_conversion import DurationConverter
 
 from .api.errors import CrosswatchApiError
 from .api.ids import canonical_key
-from .api.models import MediaKind
+from .api.models import Feature, MediaKind
 from .const import CONF_ACCOUNT_ID, DOMAIN, Service
+from .providers.simkl.side import SimklSide
 from .sync.stats import Ledger, Series, WatchedPlay
 
 if TYPE_CHECKING:
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 
     from .api.models import Play
     from .data import CrosswatchConfigEntry
+    from .providers.simkl.client import SimklClient, SimklLibrary
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,6 +59,7 @@ SERIES_NAMES: Final = {
 }
 
 type PlaysReader = Callable[[float | None], Awaitable[list[WatchedPlay]]]
+type HistoryMarker = Callable[[], Awaitable[str | None]]
 
 
 class TraktHistory(Protocol):
@@ -198,6 +203,50 @@ def _watched(play: Play, minutes: int | None) -> WatchedPlay:
     )
 
 
+class SimklReads(Protocol):
+    """What statistics need of a SIMKL client."""
+
+    async def all_items(self, *, date_from: datetime | None = None) -> SimklLibrary:
+        """Titles changed since ``date_from`` (all without), with watched times and runtimes."""
+
+
+class SimklPlays:
+    """Read a SIMKL account's watches since a moment: ``/sync/activities`` first.
+
+    SIMKL keeps one watch per movie (the last) and per episode, so a rewatch of an episode is
+    not a new play there. A read after the backfill asks ``/sync/all-items`` only when the
+    history's activity stamps moved since the last read (else it costs the one activities
+    request), and then only for the titles changed from ``since`` on (``date_from``): a title
+    changes when it is watched, so every play from ``since`` on is in that answer.
+    """
+
+    def __init__(self, client: SimklReads, markers: HistoryMarker) -> None:
+        """``markers()``: the history's activity stamps now (``SimklSide.markers``)."""
+        self._client = client
+        self._markers = markers
+        self._marker: str | None = None
+
+    async def __call__(self, since: float | None) -> list[WatchedPlay]:
+        """The watches since ``since`` (every one for ``None``: the backfill)."""
+        marker = await self._markers()
+        if since is not None and marker == self._marker:
+            return []
+        date_from = None if since is None else datetime.fromtimestamp(since, UTC)
+        library = await self._client.all_items(date_from=date_from)
+        self._marker = marker
+        return [_watched(play, minutes) for play, minutes in library.timed_plays()]
+
+
+def simkl_plays(client: SimklClient) -> SimklPlays:
+    """Read a SIMKL account's watches, gated by its history's activity stamps."""
+    side = SimklSide(client)
+
+    async def marker() -> str | None:
+        return (await side.markers([Feature.HISTORY]))[Feature.HISTORY]
+
+    return SimklPlays(client, marker)
+
+
 def plex_plays(server: PlexHistory, account_id: int) -> PlaysReader:
     """Read one Plex user's plays on a server since a moment (its play history)."""
 
@@ -218,11 +267,13 @@ def _plex_watched(row: PlexPlay) -> WatchedPlay | None:
 
 
 def _people(entry: CrosswatchConfigEntry) -> list[tuple[str, str, PlaysReader]]:
-    """(who, name, reader) per person ``entry`` counts: its Trakt user, its routed Plex users."""
+    """(who, name, reader) per person ``entry`` counts: its Trakt/SIMKL user, its Plex users."""
     account: Any = entry.runtime_data.account
-    if entry.runtime_data.service is Service.TRAKT:
+    service = entry.runtime_data.service
+    if service in (Service.TRAKT, Service.SIMKL):
         user = str(entry.data.get(CONF_ACCOUNT_ID) or entry.entry_id)
-        return [(f"trakt_{user}", entry.title, trakt_plays(account.client))]
+        read = trakt_plays if service is Service.TRAKT else simkl_plays
+        return [(f"{service.value}_{user}", entry.title, read(account.client))]
     scrobble = entry.runtime_data.scrobble
     if entry.runtime_data.service is Service.PLEX and scrobble is not None:
         return [

@@ -20,12 +20,14 @@ from custom_components.crosswatch.sync.stats import Series
 from custom_components.crosswatch.watch_stats import (
     WatchStats,
     plex_plays,
+    simkl_plays,
     statistic_id,
     trakt_plays,
 )
 from simulator import credentials as cred
+from simulator.catalogue import Movie
 
-from .conftest import plex_entry, trakt_entry
+from .conftest import plex_entry, simkl_entry, trakt_entry
 from .helpers import setup_entries
 
 if TYPE_CHECKING:
@@ -46,9 +48,11 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return DAY1 + timedelta(days=day, hours=hour, minutes=minute)
 
 
-async def per_day(hass: HomeAssistant, series: Series) -> list[float]:
-    """The change of ``series`` on each of the four days from DAY1, as a graph shows it."""
-    sid = statistic_id("trakt_" + cred.TRAKT_USER, series)
+async def per_day(
+    hass: HomeAssistant, series: Series, who: str = "trakt_" + cred.TRAKT_USER
+) -> list[float]:
+    """The change of ``who``'s ``series`` on each of the four days from DAY1 (a graph's bars)."""
+    sid = statistic_id(who, series)
     stats: dict[str, list[dict[str, Any]]] = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
@@ -185,3 +189,93 @@ async def test_a_loaded_trakt_account_imports_its_statistics(
     who = "trakt_" + cred.TRAKT_USER
     assert statistic_id(who, Series.EPISODE_PLAYS) in found  # the seed's history, backfilled
     assert sim.state.trakt.users[cred.TRAKT_USER].history
+
+
+async def test_simkl_watches_per_day_then_one_new_watch_adds_to_its_day(
+    recorder_mock: Recorder, hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    sim = sim_urls
+    await hass.config.async_set_time_zone("UTC")
+    entry = simkl_entry()
+    await setup_entries(hass, entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    client = entry.runtime_data.account.client
+    user = sim.state.simkl.users[cred.SIMKL_USER]
+    user.watched.clear()
+    user.entries.clear()
+    show = next(
+        s
+        for s in sim.state.catalogue.shows
+        if not s.anime and s.tvdb and len([e for e in s.episodes if e.season > 0]) >= 4
+    )
+    episodes = [e for e in show.episodes if e.season > 0][:4]
+    movie = sim.item("Inception")
+    assert isinstance(movie, Movie)
+
+    def ep(n: int) -> MediaItem:
+        e = episodes[n]
+        show_ids = {"tvdb": str(show.tvdb)}
+        return MediaItem(
+            kind=MediaKind.EPISODE, show_ids=show_ids, season=e.season, number=e.number
+        )
+
+    # SIMKL dates a change by when it was posted: watches are posted after they happened.
+    await sim.advance(at(3, 0).timestamp() - sim.state.now())
+    film = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": str(movie.tmdb)})
+    await client.history_add(
+        [
+            Play(item=film, watched_at=at(0, 20)),
+            Play(item=ep(0), watched_at=at(0, 21)),
+            Play(item=ep(1), watched_at=at(0, 22)),
+            Play(item=ep(2), watched_at=at(2, 19)),
+        ]
+    )
+    who = "simkl_known"  # apart from the statistics the loaded entry keeps of the seed
+    stats = WatchStats(hass, who, "SIMKL user", simkl_plays(client))
+    assert await stats.async_update() == 8  # four hours, each as plays and as minutes
+    await async_wait_recording_done(hass)
+    assert await per_day(hass, Series.MOVIE_PLAYS, who) == [1, 0, 0, 0]
+    assert await per_day(hass, Series.EPISODE_PLAYS, who) == [2, 0, 1, 0]
+    # Minutes: the movie's runtime; an episode counts its show's (SIMKL gives no other).
+    assert await per_day(hass, Series.MOVIE_MINUTES, who) == [movie.runtime, 0, 0, 0]
+    minutes = show.runtime
+    assert await per_day(hass, Series.EPISODE_MINUTES, who) == [2 * minutes, 0, minutes, 0]
+
+    # One new watch: one activities read, one read of the titles changed since, one hour.
+    await sim.advance(at(3, 2).timestamp() - sim.state.now())
+    await client.history_add([Play(item=ep(3), watched_at=at(3, 1))])
+    sim.state.log.clear()
+    assert await stats.async_update() == 2
+    await async_wait_recording_done(hass)
+    assert await per_day(hass, Series.EPISODE_PLAYS, who) == [2, 0, 1, 1]
+    assert await per_day(hass, Series.EPISODE_MINUTES, who) == [
+        2 * minutes,
+        0,
+        minutes,
+        minutes,
+    ]
+    assert await per_day(hass, Series.MOVIE_PLAYS, who) == [1, 0, 0, 0]
+    assert len(await sim.requests("simkl", "GET /sync/activities")) == 1
+    [read] = await sim.requests("simkl", "GET /sync/all-items*")
+    assert read["query"]["date_from"] == "2026-11-04T16:00:00Z"  # the watermark less 3 h
+
+    # Nothing new: the activities answer says so, the library is not read.
+    sim.state.log.clear()
+    assert await stats.async_update() == 0
+    assert len(await sim.requests("simkl", "GET /sync/activities")) == 1
+    assert await sim.requests("simkl", "GET /sync/all-items*") == []
+
+
+async def test_a_loaded_simkl_account_imports_its_statistics(
+    recorder_mock: Recorder, hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    entry = simkl_entry()
+    await setup_entries(hass, entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    ids = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+    names = {row["statistic_id"]: row["name"] for row in ids}
+    who = f"simkl_{cred.SIMKL_USER_ID}"
+    # The seed's watched episodes and movies, backfilled; minutes from SIMKL's runtimes.
+    assert names[statistic_id(who, Series.EPISODE_PLAYS)] == f"{entry.title} episodes watched"
+    assert statistic_id(who, Series.MOVIE_MINUTES) in names

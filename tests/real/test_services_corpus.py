@@ -387,6 +387,12 @@ async def test_simkl_all_items(session, corpus) -> None:
         ("Captain America: The First Avenger", when("2014-08-09T07:25:55")),
         ("Maleficent", when("2014-08-16T18:45:20")),
     ]
+    # Runtimes in minutes on each title's object; Hunter x Hunter's is null (not known).
+    assert sorted((p.item.title, m) for p, m in library.timed_plays()) == [
+        ("Captain America: The First Avenger", 120),
+        ("Maleficent", 100),
+    ]
+    assert (emerald.runtime, hxh.runtime, ajin.runtime) == (40, None, 100)
 
 
 async def test_simkl_all_items_anime_episodes_without_times(session, corpus) -> None:

@@ -86,6 +86,8 @@ class SimklEntry:
     rating: int | None = None
     rated_at: datetime | None = None
     watched_episodes: tuple[tuple[int, int, datetime | None], ...] = ()
+    # Minutes: a movie's length, a show's usual episode length (``runtime`` of its object).
+    runtime: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +106,16 @@ class SimklLibrary:
 
     def plays(self) -> list[Play]:
         """Return one play per watched movie and per watched episode with a known time."""
-        out: list[Play] = []
+        return [play for play, _ in self.timed_plays()]
+
+    def timed_plays(self) -> list[tuple[Play, int | None]]:
+        """``plays``, each with its title's runtime in minutes (``None``: not known)."""
+        out: list[tuple[Play, int | None]] = []
         for entry in self.entries:
             item = entry.item
             if item.kind is MediaKind.MOVIE:
                 if entry.last_watched_at is not None:
-                    out.append(Play(item=item, watched_at=entry.last_watched_at))
+                    out.append((Play(item=item, watched_at=entry.last_watched_at), entry.runtime))
                 continue
             for season, number, watched_at in entry.watched_episodes:
                 if watched_at is None:
@@ -122,7 +128,7 @@ class SimklLibrary:
                     season=season,
                     number=number,
                 )
-                out.append(Play(item=episode, watched_at=watched_at))
+                out.append((Play(item=episode, watched_at=watched_at), entry.runtime))
         return out
 
     def ratings(self) -> list[Rating]:
@@ -186,6 +192,15 @@ def _episodes(row: Mapping[str, Any]) -> tuple[tuple[int, int, datetime | None],
     return tuple(out)
 
 
+def _runtime(row: Mapping[str, Any]) -> int | None:
+    """The row's title's ``runtime`` (minutes; ``null`` or 0: not known)."""
+    for key in ("movie", "show", "anime"):
+        minutes = _int(_obj(row, key).get("runtime"))
+        if minutes is not None:
+            return minutes if minutes > 0 else None
+    return None
+
+
 def parse_library(body: object) -> SimklLibrary:
     """Parse ``all-items``/``ratings`` bodies (``null`` and ``{}`` mean an empty library)."""
     data = body if isinstance(body, Mapping) else {}
@@ -227,6 +242,7 @@ def library_entry(section: str, row: object) -> SimklEntry | None:
         rating=_int(row.get("user_rating")),
         rated_at=parse_time(row.get("user_rated_at")),
         watched_episodes=_episodes(row),
+        runtime=_runtime(row),
     )
 
 
