@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -256,3 +258,41 @@ async def test_the_progress_step_counts_each_batch_while_the_import_runs(
     assert list(dict.fromkeys(bar)) == [100 / FILMS, 200 / FILMS, 1.0]
     assert shown[-1]["type"] is FlowResultType.ABORT
     assert shown[-1]["reason"] == "import_done"
+
+
+async def test_a_simkl_backup_zip_restored_into_simkl(
+    hass: HomeAssistant, sim_urls: Simulator, hass_client: ClientSessionGenerator
+) -> None:
+    entry = simkl_entry()
+    await setup_entries(hass, entry)
+    backup = io.BytesIO()
+    with zipfile.ZipFile(backup, "w") as archive:
+        archive.writestr("SimklBackup.json", (REAL / "simkl_backup/SimklBackup.json").read_bytes())
+    file_id = await upload(hass, hass_client, "SimklBackup.zip", backup.getvalue())
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, FLOW), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"file": file_id, "features": ["history", "ratings", "watchlist"]}
+    )
+    result = await finish_progress(hass, result)
+    assert result["step_id"] == "confirm"
+    preview = result["description_placeholders"]["preview"]
+    assert "**watchlist**: 1 read, 1 matched" in preview  # Ajin 2, known by its SIMKL id
+    assert "**history**: 7 read, 7 matched" in preview
+    assert "already on target: Hunter x Hunter (2011)" in preview  # the account has rated it
+    assert (
+        "SimklBackup.zip/SimklBackup.json/anime, row 1, column seasons: "
+        "150 watched episodes counted, none listed"
+    ) in preview
+
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    result = await finish_progress(hass, result)
+    assert result["reason"] == "import_done"
+    # The simulated SIMKL knows Ajin 2 (its catalogue holds the doc's anime) but not the doc's
+    # films and shows: it answers them as not found, and the notification names them.
+    assert result["description_placeholders"]["written"] == "watchlist 1"
+    notes = persistent_notification._async_get_or_create_notifications(hass)
+    message = next(n["message"] for n in notes.values() if "SimklBackup.zip" in n["message"])
+    assert "Maleficent" in message
+    assert "150 watched episodes counted, none listed" in message
