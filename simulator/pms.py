@@ -225,6 +225,14 @@ async def section_all(request: web.Request) -> web.Response:
         objs = list(plex.seasons.values())
     else:
         objs = list(cat.shows) if kind in (None, "show") else []
+    if request.query.get("sort") == "lastViewedAt:desc":
+        # The media query's sort (LukeHagar/plex-api-spec ``plex-api-spec.yaml``@ae9507ea,
+        # ``MediaQuery.sort``, "field:desc"); never viewed items last.
+        def viewed(obj: Any) -> float:
+            view = plex.peek(user, obj)
+            return -(view.last_viewed_at or 0) if view else 0
+
+        objs.sort(key=viewed)
     guids = request.query.get("includeGuids") == "1"
     page, meta = _slice(request, objs)
     rows = [metadata(plex, o, user, guids=guids) for o in page]

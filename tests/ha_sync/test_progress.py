@@ -117,13 +117,26 @@ async def test_plex_to_trakt_and_back(sim: Simulator, session: aiohttp.ClientSes
     # Nothing was marked watched on either side.
     assert plays(sim, movie) == played
 
-    # Both agree now: the next run writes nothing.
+    # Both agree now: the next run reads the markers only (Trakt's stamps; Plex's sections and
+    # the last viewed movie and episode) and writes nothing.
     await sim.advance(600)
     await sim.clear_requests()
     memory, summary = await progress_run(sim, memory, sides)
-    assert (summary["adds"], summary["removals"]) == (0, 0)
-    writes = [r for r in await sim.requests() if r["method"] not in ("GET", "HEAD")]
-    assert writes == []
+    assert (summary["read"], summary["adds"], summary["removals"]) == (False, 0, 0)
+    assert sorted(routes(await sim.requests())) == [
+        "GET /library/sections",
+        "GET /library/sections/{section}/all",
+        "GET /library/sections/{section}/all",
+        "GET /sync/last_activities",
+    ]
+
+    # A pause on Plex moves its marker: carried again.
+    await sim.advance(3600)
+    await pause_on_plex(sim, movie, movie.runtime * 60_000 * 20 // 100)
+    memory, summary = await progress_run(sim, memory, sides)
+    assert summary["by_side"]["target"]["adds"] == 1
+    assert trakt_points(sim) == {movie.title: 20.0}
+    assert plays(sim, movie) == played
 
 
 async def test_trakt_to_simkl_newest_wins_never_watched_and_quiet_runs_read_markers_only(

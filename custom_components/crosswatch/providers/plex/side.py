@@ -49,6 +49,10 @@ PLEX_NAMING_LIMIT: Final = 50
 PLEX_PROVIDER_LOOKUPS: Final = 100
 
 
+# The Plex type of what holds resume points, by section type (movies; a show section's episodes).
+PROGRESS_TYPES: Final = {"movie": 1, "show": 4}
+
+
 # Every host a Plex account is read through names its errors apart (``api/plex.py``).
 PLEX_ERROR_SERVICES: Final = frozenset({"plex.tv", "plex-discover", "plex-metadata", "pms"})
 
@@ -101,6 +105,8 @@ class PlexSide:
                 out[feature] = await self._watchlist_marker()
             elif feature is Feature.HISTORY:
                 out[feature] = await self._history_marker()
+            elif feature is Feature.PROGRESS:
+                out[feature] = await self._progress_marker()
             else:
                 out[feature] = None
         return out
@@ -121,6 +127,31 @@ class PlexSide:
             "/status/sessions/history/all", route=route, params=params
         )
         return _container_marker(body, route, "viewedAt")
+
+    async def _progress_marker(self) -> str:
+        """The last viewed movie or episode of each section, one row each.
+
+        ``lastViewedAt`` is an item's last consumption time, so a pause (or a play) anywhere moves
+        the top row. Marking a title unwatched clears its resume point without moving it; that
+        shows at the next read.
+        """
+        parts: list[str] = []
+        route = "GET /library/sections/{key}/all"
+        for section in await self.server.sections():
+            kind = PROGRESS_TYPES.get(section.type)
+            if kind is None:
+                continue
+            params: dict[str, str | int] = {
+                "type": kind,
+                "sort": "lastViewedAt:desc",
+                "X-Plex-Container-Start": 0,
+                "X-Plex-Container-Size": 1,
+            }
+            path = f"/library/sections/{section.key}/all"
+            body = await self.server.http.get(path, route=route, params=params)
+            top = _container_marker(body, route, "lastViewedAt")
+            parts.append(f"{section.key}:{top}|{_first(body).get('viewOffset')}")
+        return ";".join(parts)
 
     async def library(self) -> dict[str, PlexLibraryItem]:
         """Every movie, show and episode of the server by ratingKey (paged sweeps, per run)."""
@@ -307,6 +338,12 @@ def _container_marker(body: object, route: str, stamp: str) -> str:
     container = body.get("MediaContainer") if isinstance(body, Mapping) else None
     if not isinstance(container, Mapping):
         raise InvalidResponseError("plex", route, "no MediaContainer")
-    rows = container.get("Metadata")
-    first = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], Mapping) else {}
+    first = _first(body)
     return f"{container.get('totalSize')}|{first.get('ratingKey')}|{first.get(stamp)}"
+
+
+def _first(body: object) -> Mapping[str, object]:
+    """The first ``Metadata`` row of an answer (empty when there is none)."""
+    container = body.get("MediaContainer") if isinstance(body, Mapping) else None
+    rows = container.get("Metadata") if isinstance(container, Mapping) else None
+    return rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], Mapping) else {}
