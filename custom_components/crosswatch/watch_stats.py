@@ -9,14 +9,15 @@ hours that changed. The ledger (``sync/stats.py``) is kept in a ``Store`` per pe
 Request cost: an update is one history page per 100 new plays (Trakt's ``/sync/history``, a
 Plex user's play history); the first one pages through the whole history once. SIMKL: one
 ``/sync/activities`` per update, and one ``/sync/all-items`` (the changed titles) when it moved;
-the first update reads the whole library once.
+the first update reads the whole library once. Plex: plus the lengths of titles not seen yet
+(``PlexDurations``).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -31,7 +32,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util.unit_conversion import DurationConverter
 
-from .api.errors import CrosswatchApiError
+from .api.errors import CrosswatchApiError, NotFoundError
 from .api.ids import canonical_key
 from .api.models import Feature, MediaKind
 from .const import CONF_ACCOUNT_ID, DOMAIN, Service
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
     from .api.models import Play
     from .data import CrosswatchConfigEntry
+    from .providers.plex.client import PlexLibraryItem, PlexSection
     from .providers.simkl.client import SimklClient, SimklLibrary
 
 _LOGGER = logging.getLogger(__name__)
@@ -94,6 +96,17 @@ class PlexHistory(Protocol):
         self, *, since: datetime | None = None, account_id: int | None = None
     ) -> list[Any]:
         """One user's plays since ``since``: ``PlexPlay`` rows."""
+
+    async def sections(self) -> list[PlexSection]:
+        """The library sections."""
+
+    async def library(
+        self, section_key: str, kind: MediaKind | None = None
+    ) -> list[PlexLibraryItem]:
+        """A section's titles of ``kind``, each with its ``duration``."""
+
+    async def metadata(self, rating_key: str) -> PlexLibraryItem:
+        """One title, with its ``duration``."""
 
 
 def statistic_slug(text: str) -> str:
@@ -247,26 +260,82 @@ def simkl_plays(client: SimklClient) -> SimklPlays:
     return SimklPlays(client, marker)
 
 
-def plex_plays(server: PlexHistory, account_id: int) -> PlaysReader:
+class PlexDurations:
+    """A Plex server's titles' lengths in minutes, by rating key, looked up as plays need them.
+
+    Plex's play history names a title by its key only (tests/fixtures/real/plex/
+    pms_history_episode.json); its ``duration`` (milliseconds) is on the library's rows
+    (pms_library_movies_legacy_imdb.json). A few unknown keys cost one ``/library/metadata``
+    request each (an episode's first one also reads its show); more than ``SWEEP_AT`` (a
+    backfill) sweep the movie and show sections once instead. Kept in memory, shared by the
+    server's users; a title no longer in the library counts no minutes.
+    """
+
+    SWEEP_AT: Final = 10
+
+    def __init__(self) -> None:
+        """Nothing known yet."""
+        self._minutes: dict[str, float | None] = {}
+
+    async def minutes(self, server: PlexHistory, keys: Iterable[str]) -> dict[str, float | None]:
+        """Each key's length in minutes on ``server`` (``None``: not known)."""
+        wanted = set(keys)
+        unknown = wanted - self._minutes.keys()
+        if len(unknown) > self.SWEEP_AT:
+            await self._sweep(server)
+            self._minutes |= dict.fromkeys(unknown - self._minutes.keys())
+        for key in sorted(unknown - self._minutes.keys()):
+            try:
+                entry = await server.metadata(key)
+            except NotFoundError:
+                self._minutes[key] = None
+            else:
+                self._minutes[key] = _plex_minutes(entry.duration_ms)
+        return {key: self._minutes[key] for key in wanted}
+
+    async def _sweep(self, server: PlexHistory) -> None:
+        for section in await server.sections():
+            kind = {"movie": MediaKind.MOVIE, "show": MediaKind.EPISODE}.get(section.type)
+            if kind is not None:
+                for entry in await server.library(section.key, kind):
+                    self._minutes[entry.rating_key] = _plex_minutes(entry.duration_ms)
+
+
+def _plex_minutes(duration_ms: int | None) -> float | None:
+    return duration_ms / 60_000 if duration_ms else None
+
+
+def plex_plays(
+    server: PlexHistory, account_id: int, durations: PlexDurations | None = None
+) -> PlaysReader:
     """Read one Plex user's plays on a server since a moment (its play history)."""
+    lengths = durations or PlexDurations()
 
     async def read(since: float | None) -> list[WatchedPlay]:
         start = None if since is None else datetime.fromtimestamp(since, UTC)
-        rows = await server.history(since=start, account_id=account_id)
-        return [p for p in (_plex_watched(row) for row in rows) if p is not None]
+        rows = [
+            row
+            for row in await server.history(since=start, account_id=account_id)
+            if row.kind in (MediaKind.MOVIE, MediaKind.EPISODE)
+        ]
+        minutes = await lengths.minutes(server, (row.rating_key for row in rows))
+        return [_plex_watched(row, minutes[row.rating_key]) for row in rows]
 
     return read
 
 
-def _plex_watched(row: PlexPlay) -> WatchedPlay | None:
-    if row.kind not in (MediaKind.MOVIE, MediaKind.EPISODE):
-        return None
+def _plex_watched(row: PlexPlay, minutes: float | None) -> WatchedPlay:
     return WatchedPlay(
-        key=f"plex:{row.rating_key}", kind=row.kind, watched_at=row.viewed_at.timestamp()
+        key=f"plex:{row.rating_key}",
+        kind=row.kind,
+        watched_at=row.viewed_at.timestamp(),
+        minutes=minutes,
     )
 
 
-def _people(entry: CrosswatchConfigEntry) -> list[tuple[str, str, PlaysReader]]:
+def _people(
+    entry: CrosswatchConfigEntry, durations: PlexDurations | None
+) -> list[tuple[str, str, PlaysReader]]:
     """(who, name, reader) per person ``entry`` counts: its Trakt/SIMKL user, its Plex users."""
     account: Any = entry.runtime_data.account
     service = entry.runtime_data.service
@@ -277,7 +346,7 @@ def _people(entry: CrosswatchConfigEntry) -> list[tuple[str, str, PlaysReader]]:
     scrobble = entry.runtime_data.scrobble
     if entry.runtime_data.service is Service.PLEX and scrobble is not None:
         return [
-            (f"plex_{name}", name, plex_plays(account.server, int(user_id)))
+            (f"plex_{name}", name, plex_plays(account.server, int(user_id), durations))
             for user_id, name in scrobble.users.items()
             if user_id.isdigit()
         ]
@@ -289,9 +358,11 @@ def async_setup_watch_stats(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
     if "recorder" not in hass.config.components:
         return
     known: dict[str, WatchStats] = {}
+    # One lookup of title lengths for all of a Plex server's users.
+    durations = PlexDurations() if entry.runtime_data.service is Service.PLEX else None
 
     async def update(_now: datetime | None = None) -> None:
-        for who, name, read in _people(entry):
+        for who, name, read in _people(entry, durations):
             stats = known.get(who)
             if stats is None:
                 stats = known[who] = WatchStats(hass, who, name, read)

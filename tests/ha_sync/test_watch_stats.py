@@ -16,8 +16,9 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.crosswatch.api.models import MediaItem, MediaKind, Play
-from custom_components.crosswatch.sync.stats import Series
+from custom_components.crosswatch.sync.stats import OVERLAP, Series
 from custom_components.crosswatch.watch_stats import (
+    PlexDurations,
     WatchStats,
     plex_plays,
     simkl_plays,
@@ -25,7 +26,7 @@ from custom_components.crosswatch.watch_stats import (
     trakt_plays,
 )
 from simulator import credentials as cred
-from simulator.catalogue import Movie
+from simulator.catalogue import Episode, Movie
 
 from .conftest import plex_entry, simkl_entry, trakt_entry
 from .helpers import setup_entries
@@ -149,31 +150,75 @@ async def test_a_plex_users_plays_per_day_from_the_server_history(
     owner = sim.state.plex.users["owner"]
     rows = [r for r in sim.state.plex.history if r.account_id == owner.account_id]
     episodes: dict[float, int] = {}
+    minutes: dict[float, float] = {}
     for row in rows:
         if type(row.item).__name__ == "Episode":
             day = (row.viewed_at // 86400) * 86400
             episodes[day] = episodes.get(day, 0) + 1
-    assert episodes, "the seed has episode plays"
-    stats = WatchStats(
-        hass, "plex_owner", "Owner", plex_plays(plex.runtime_data.account.server, owner.account_id)
-    )
+            minutes[day] = minutes.get(day, 0) + row.item.runtime
+    assert len({id(r.item) for r in rows}) > PlexDurations.SWEEP_AT, "enough titles to sweep"
+    server = plex.runtime_data.account.server
+    sim.state.log.clear()
+    stats = WatchStats(hass, "plex_owner", "Owner", plex_plays(server, owner.account_id))
     assert await stats.async_update() > 0
     await async_wait_recording_done(hass)
-    sid = statistic_id("plex_owner", Series.EPISODE_PLAYS)
     first, last = min(episodes), max(episodes) + 86400
-    found = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime.fromtimestamp(first, UTC),
-        datetime.fromtimestamp(last, UTC),
-        {sid},
-        "day",
-        None,
-        {"change"},
-    )
-    assert {row["start"]: row["change"] for row in found[sid]} == episodes
+
+    async def changes(series: Series) -> dict[float, float]:
+        sid = statistic_id("plex_owner", series)
+        found = await get_instance(hass).async_add_executor_job(
+            statistics_during_period,
+            hass,
+            datetime.fromtimestamp(first, UTC),
+            datetime.fromtimestamp(last, UTC),
+            {sid},
+            "day",
+            None,
+            {"change"},
+        )
+        return {row["start"]: row["change"] for row in found[sid]}
+
+    assert await changes(Series.EPISODE_PLAYS) == episodes
+    # Minutes: each episode's duration on the server (the history rows carry none). Many new
+    # titles: their lengths come from one sweep of the library, not a request per title.
+    assert await changes(Series.EPISODE_MINUTES) == pytest.approx(minutes)
+    assert await sim.requests("pms", "GET /library/metadata/*") == []
+    assert await sim.requests("pms", "GET /library/sections/*/all")
     # Counted once: a second update finds nothing new.
     assert await stats.async_update() == 0
+
+    # After a restart (lengths are kept in memory), one new play: its title is looked up alone.
+    known = {id(r.item) for r in rows}
+    plex_state = sim.state.plex
+    fresh = next(
+        e for e in sim.state.catalogue.episodes if id(e) not in known and id(e) in plex_state.key_of
+    )
+    watermark = max(r.viewed_at for r in rows)
+    when = watermark + 3600
+    plex_state.mark_watched(owner, fresh, when)
+    # A title played in the read's window has left the server since: Plex keeps its plays.
+    gone = next(r.item for r in rows if r.viewed_at >= watermark - OVERLAP and r.item is not fresh)
+    del plex_state.keys[int(plex_state.rating_key(gone))]
+    sim.state.log.clear()
+    again = WatchStats(hass, "plex_owner", "Owner", plex_plays(server, owner.account_id))
+    assert await again.async_update() == 2  # its hour's play and minutes
+    assert await sim.requests("pms", "GET /library/sections/*/all") == []
+    looked_up = {
+        r["path"].rsplit("/", 1)[-1] for r in await sim.requests("pms", "GET /library/metadata/*")
+    }
+    # The titles played from the watermark less 3 h on (the read's window), and their shows.
+    window = [r.item for r in plex_state.history if r.viewed_at >= watermark - OVERLAP]
+    expected = {plex_state.rating_key(i) for i in window} | {
+        plex_state.rating_key(i.show) for i in window if isinstance(i, Episode)
+    }
+    assert {plex_state.rating_key(fresh), plex_state.rating_key(gone)} <= looked_up  # gone: 404
+    assert looked_up <= expected
+    await async_wait_recording_done(hass)
+    day = (when // 86400) * 86400
+    last = max(last, day + 86400)
+    assert (await changes(Series.EPISODE_MINUTES))[day] == pytest.approx(
+        minutes.get(day, 0) + fresh.runtime
+    )
 
 
 async def test_a_loaded_trakt_account_imports_its_statistics(
