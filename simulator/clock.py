@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time as _time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
 
 # Fixed start so that seeded data and expiry times are reproducible.
@@ -76,6 +76,12 @@ def ms_floor(ts: float) -> float:
 def iso_s(ts: float) -> str:
     """SIMKL's and plex.tv's timestamp form: ``2014-09-01T09:10:11Z``."""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_offset(ts: float, *, hours: int) -> str:
+    """``ts`` at a fixed UTC offset, to the second (SIMKL episode dates: ``...T00:00:00-05:00``)."""
+    zone = timezone(timedelta(hours=hours))
+    return datetime.fromtimestamp(ts, zone).isoformat(timespec="seconds")
 
 
 def parse_iso(value: str) -> float:

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from . import credentials as cred
 from .catalogue import Catalogue, Episode, Ids, Item, Movie, Show
-from .clock import iso_ms, iso_s, parse_iso
+from .clock import iso_ms, iso_offset, iso_s, parse_iso
 from .core import (
     Abort,
     abort_json,
@@ -226,7 +226,11 @@ def _row(user: User, item: Movie | Show, entry: Entry, request: web.Request) -> 
         "status": entry.status,
     }
     if isinstance(item, Show):
-        aired = _eps(item)
+        # Counts and the next episode are of aired episodes; the rest are "not aired"
+        # (tests/fixtures/real/simkl/all_items.json: not_aired_episodes_count).
+        now = state_of(request).now()
+        episodes = _eps(item)
+        aired = [e for e in episodes if e.first_aired <= now]
         seen = [e for e in aired if e in user.watched]
         unseen = [e for e in aired if e not in user.watched]
         row |= {
@@ -234,7 +238,7 @@ def _row(user: User, item: Movie | Show, entry: Entry, request: web.Request) -> 
             "next_to_watch": f"S{unseen[0].season:02d}E{unseen[0].number:02d}" if unseen else None,
             "watched_episodes_count": len(seen),
             "total_episodes_count": len(aired),
-            "not_aired_episodes_count": 0,
+            "not_aired_episodes_count": len(episodes) - len(aired),
         }
         if item.anime:
             row["anime_type"] = "tv"
@@ -803,6 +807,43 @@ async def search_id(request: web.Request) -> web.Response:
     return reply(rows)
 
 
+def _episode_row(ep: Episode, now: float) -> dict[str, Any]:
+    """One row of ``/tv/episodes/{id}`` or ``/anime/episodes/{id}``.
+
+    tests/fixtures/real/simkl/tv_episodes.json and anime_episodes.json (SIMKL's doc examples):
+    ``date`` in the broadcaster's offset, ``aired``, ``type`` "episode"/"special"; anime rows
+    have no ``season``. Episode SIMKL ids are our own numbers here.
+    """
+    row: dict[str, Any] = {
+        "title": ep.title,
+        "description": None,
+        "episode": ep.number,
+        "type": "episode" if ep.season > 0 else "special",
+        "aired": ep.first_aired <= now,
+        "img": None,
+        "date": iso_offset(ep.first_aired, hours=-5),
+        "ids": {"simkl_id": 9_000_000 + ep.trakt},
+    }
+    if not ep.show.anime:
+        row["season"] = ep.season
+    if ep.season == 0:  # a special has no number on SIMKL
+        del row["episode"]
+        row.pop("season", None)
+    return row
+
+
+async def episodes(request: web.Request) -> web.Response:
+    """``/tv/episodes/{id}``, ``/anime/episodes/{id}``: every episode of one title, no token."""
+    check(request)
+    state = state_of(request)
+    wanted = request.match_info["type"]
+    show = state.simkl.find_as(Show, {"simkl": request.match_info["id"]})
+    if show is None or show.anime != (wanted == "anime"):
+        raise _error(404, "not_found", "Not found")
+    now = state.now()
+    return reply([_episode_row(ep, now) for ep in show.episodes])
+
+
 SEARCH_ENDPOINTS = {"movie": "movies", "tv": "tv", "anime": "anime"}
 
 
@@ -884,5 +925,6 @@ def setup(app: web.Application) -> None:
     r.add_delete(f"{p}/sync/playback/{{id:\\d+}}", playback_delete)
     r.add_post(f"{p}/scrobble/{{action:start|pause|stop}}", scrobble)
     r.add_get(f"{p}/search/id", search_id)
+    r.add_get(f"{p}/{{type:tv|anime}}/episodes/{{id:\\d+}}", episodes)
     r.add_get(f"{p}/search/{{type:movie|tv|anime}}", search_text)
     r.add_route("*", f"{p}/{{tail:.*}}", not_found)

@@ -1,4 +1,4 @@
-"""Calendar: upcoming episodes of the shows a Trakt account follows and its movies' releases."""
+"""Calendar: upcoming episodes of the shows a Trakt or SIMKL account follows (Trakt: and movies)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def async_setup_entry(
     entry: CrosswatchConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the calendar of a Trakt account (SIMKL documents no calendar body to read)."""
+    """Add the calendar of a Trakt or SIMKL account."""
     if not has_calendar(entry):
         return
     coordinator = async_watch_next(hass, entry)

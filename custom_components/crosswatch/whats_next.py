@@ -85,7 +85,8 @@ class WatchNextCoordinator(DataUpdateCoordinator[WatchNextSnapshot]):
                 stamps = await account.client.last_activities(max_age=STAMPS_MAX_AGE)
                 await self.watch.refresh(stamps, now)
             elif isinstance(self.watch, SimklWatchNext) and isinstance(account, SimklAccount):
-                await self.watch.refresh(await account.client.activities(max_age=STAMPS_MAX_AGE))
+                stamps = await account.client.activities(max_age=STAMPS_MAX_AGE)
+                await self.watch.refresh(stamps, now)
         except AuthError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
@@ -106,30 +107,24 @@ class WatchNextCoordinator(DataUpdateCoordinator[WatchNextSnapshot]):
         posters = (
             {**previous, **await async_poster_urls(self.hass, missing)} if missing else previous
         )
-        upcoming = (
-            self.watch.calendar.current_or_next(now)
-            if isinstance(self.watch, TraktWatchNext)
-            else None
-        )
+        upcoming = self.watch.calendar.current_or_next(now)
         return WatchNextSnapshot(up_next=up_next, upcoming=upcoming, posters=posters)
 
     async def async_events(self, start: datetime, end: datetime) -> list[Upcoming]:
-        """Calendar entries of a window (at most one bounded read)."""
-        if not isinstance(self.watch, TraktWatchNext):
-            return []
+        """Calendar entries of a window (Trakt: at most one bounded read; SIMKL: from memory)."""
         try:
             return await self.watch.events(start, end)
         except CrosswatchApiError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="service_unavailable",
-                translation_placeholders={"service": "trakt"},
+                translation_placeholders={"service": err.service},
             ) from err
 
 
 def has_calendar(entry: CrosswatchConfigEntry) -> bool:
-    """Whether the account has an upcoming calendar (Trakt; SIMKL documents no calendar body)."""
-    return isinstance(entry.runtime_data.account, TraktAccount)
+    """Whether the account has an upcoming calendar (Trakt and SIMKL accounts)."""
+    return isinstance(entry.runtime_data.account, TraktAccount | SimklAccount)
 
 
 def poster_of(snapshot: WatchNextSnapshot, entry: UpNext) -> str | None:

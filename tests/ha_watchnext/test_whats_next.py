@@ -25,6 +25,7 @@ from custom_components.crosswatch.const import DOMAIN
 from custom_components.crosswatch.whats_next import async_watch_next
 from simulator import credentials as cred
 from simulator.catalogue import Episode, Show
+from simulator.simkl import Entry as SimklEntry
 from simulator.trakt import Play as TraktPlay
 
 from .conftest import plex_entry, simkl_entry, trakt_entry
@@ -300,22 +301,41 @@ async def test_a_failed_refresh_keeps_the_last_list_and_a_refused_token_asks_to_
     assert any(f["context"].get("source") == "reauth" for f in flows)
 
 
-async def test_simkl_account_has_an_up_next_list_and_no_calendar(
+async def test_simkl_account_has_an_up_next_list_and_a_calendar(
     hass: HomeAssistant, sim_urls: Simulator
 ) -> None:
+    odd = sim_urls.item("Odd Anthology")
+    assert isinstance(odd, Show)
+    moment = sim_urls.clock.time()
+    sim_urls.state.simkl.users[cred.SIMKL_USER].entries[odd] = SimklEntry(
+        "watching", moment - 86400, moment - 86400
+    )
     entry = simkl_entry()
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    registry = er.async_get(hass)
-    assert registry.async_get_entity_id("calendar", DOMAIN, f"{entry.entry_id}_upcoming") is None
-    coordinator = async_watch_next(hass, entry)
-    assert coordinator is not None
-    await coordinator.async_first_refresh()
-    assert coordinator.data is not None
-    assert await coordinator.async_events(datetime.now(UTC), datetime.now(UTC)) == []
-    # after the account's own poll, what's next reuses its /sync/activities answer
+    entity_id = _entity(hass, "calendar", entry, "upcoming")
+    now = datetime.fromtimestamp(sim_urls.clock.time(), UTC)
+    coming = [
+        f"Odd Anthology S01E{ep.number:02d} · Chapter {ep.number}"
+        for ep in odd.episodes
+        if ep.first_aired + odd.runtime * 60 > now.timestamp()
+    ]
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes["message"] == coming[0]
     await sim_urls.clear_requests()
+    answer = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {"entity_id": entity_id, "start_date_time": now, "end_date_time": now + timedelta(days=90)},
+        blocking=True,
+        return_response=True,
+    )
+    assert answer is not None
+    assert [e["summary"] for e in answer[entity_id]["events"]] == coming  # type: ignore[index]
+    assert await sim_urls.requests("simkl") == []  # SIMKL's lists hold every episode to come
+    # after the account's own poll, what's next reuses its /sync/activities answer
     await entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     routes = [r["route"] for r in await sim_urls.requests("simkl")]

@@ -1,17 +1,20 @@
-"""Calendar events from Trakt's recorded calendar rows, and the window cache."""
+"""Calendar events from Trakt's recorded calendar rows and SIMKL's episode lists; the cache."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from custom_components.crosswatch.api.models import MediaKind
+from custom_components.crosswatch.api.models import MediaItem, MediaKind
 from custom_components.crosswatch.watchnext.calendar import (
     DEFAULT_RUNTIME_MINUTES,
     MAX_DAYS,
     CalendarCache,
+    FollowedShow,
     Upcoming,
     episode_summary,
     poll_window,
+    simkl_followed,
+    simkl_upcoming,
     upcoming_episodes,
     upcoming_movies,
 )
@@ -150,3 +153,73 @@ def test_all_day_entries_span_their_day() -> None:
     day = datetime(2014, 8, 1, tzinfo=UTC)
     assert cache.between(day + timedelta(hours=12), day + timedelta(hours=13)) == [movie]
     assert cache.between(day + timedelta(days=1), day + timedelta(days=2)) == []
+
+
+def test_simkl_episode_lists_become_timed_events_from_a_day_on() -> None:
+    walking = FollowedShow(
+        show=MediaItem(kind=MediaKind.SHOW, ids={"simkl": "2090"}, title="The Walking Dead"),
+        anime=False,
+        unaired=1,
+        runtime=42,
+    )
+    rows = body("simkl/tv_episodes.json")
+    events = simkl_upcoming(walking, rows, since=datetime(2000, 1, 1, tzinfo=UTC))
+    # the special has no numbers: left out
+    assert [e.summary for e in events] == [
+        "The Walking Dead S01E01 · Days Gone Bye",
+        "The Walking Dead S01E02 · Guts",
+    ]
+    first = events[0]
+    assert first.start == datetime(2010, 10, 31, 5, 0, tzinfo=UTC)  # -05:00 kept, not dropped
+    assert first.end - first.start == timedelta(minutes=42)
+    assert first.item.ids == {"simkl": "310766"}
+    assert first.item.show_ids == {"simkl": "2090"}
+    assert first.uid == "simkl-episode-310766"
+    assert "Rick searches for his family" in first.description
+    # only what ends after ``since``
+    since = datetime(2010, 11, 1, tzinfo=UTC)
+    assert [e.item.number for e in simkl_upcoming(walking, rows, since)] == [2]
+
+
+def test_simkl_anime_episodes_are_season_one_and_runtime_defaults() -> None:
+    titan = FollowedShow(
+        show=MediaItem(kind=MediaKind.SHOW, ids={"simkl": "39687"}, title="Attack on Titan"),
+        anime=True,
+        unaired=2,
+    )
+    events = simkl_upcoming(
+        titan, body("simkl/anime_episodes.json"), since=datetime(2000, 1, 1, tzinfo=UTC)
+    )
+    assert [(e.item.season, e.item.number) for e in events] == [(1, 1), (1, 2)]
+    assert events[0].start == datetime(2013, 4, 6, 15, 0, tzinfo=UTC)  # +09:00
+    assert events[0].end - events[0].start == timedelta(minutes=DEFAULT_RUNTIME_MINUTES)
+    assert events[0].description == "simkl: 39687"  # SIMKL gives no description here
+
+
+def test_simkl_followed_reads_watching_rows_and_leaves_the_rest() -> None:
+    real = body("simkl/all_items.json")
+    # the example's rows are on hold, completed and planned: none is followed
+    assert simkl_followed(real) == {"583436": None, "40398": None, "581835": None}
+    # the same on-hold row as watching, with two episodes to come
+    row = {**real["shows"][0], "status": "watching", "not_aired_episodes_count": 2}
+    [(key, followed)] = simkl_followed({"shows": [row]}).items()
+    assert key == "583436"
+    assert followed is not None
+    assert (followed.show.title, followed.anime, followed.unaired, followed.runtime) == (
+        "Emerald City",
+        False,
+        2,
+        40,
+    )
+    # odd rows are skipped, not fatal
+    assert simkl_followed({"shows": [None, {"show": {"ids": {}}}], "anime": "x"}) == {}
+    assert (
+        simkl_upcoming(
+            FollowedShow(
+                show=MediaItem(kind=MediaKind.SHOW, ids={"simkl": "1"}), anime=False, unaired=1
+            ),
+            [None, {"type": "episode", "date": "soon", "episode": 1}, {"type": "episode"}],
+            since=datetime(2000, 1, 1, tzinfo=UTC),
+        )
+        == []
+    )

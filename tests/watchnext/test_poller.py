@@ -12,9 +12,11 @@ from custom_components.crosswatch.providers.simkl.client import SimklClient
 from custom_components.crosswatch.providers.trakt.client import TraktClient
 from custom_components.crosswatch.watchnext.poller import SimklWatchNext, TraktWatchNext
 from simulator.catalogue import Episode, Movie, Show
+from simulator.simkl import Entry as SimklEntry
 from simulator.testing import (
     SIMKL_CLIENT_ID,
     SIMKL_TOKEN,
+    SIMKL_USER,
     TRAKT_ACCESS_TOKEN,
     TRAKT_CLIENT_ID,
     Simulator,
@@ -145,14 +147,14 @@ async def test_simkl_poll_reads_changes_since_the_last_stamp(
     client = simkl(sim, session)
     watch = SimklWatchNext(client)
     await sim.clear_requests()
-    assert await watch.refresh(await client.activities())
+    assert await watch.refresh(await client.activities(), now(sim))
     assert await routes(sim, "simkl") == [
         "GET /simkl/sync/activities",
         "GET /simkl/sync/all-items/shows/watching",
         "GET /simkl/sync/all-items/anime/watching",
     ]
     before = {e.show.title: e.label for e in watch.up_next()}
-    assert not await watch.refresh(await client.activities())
+    assert not await watch.refresh(await client.activities(), now(sim))
     assert await routes(sim, "simkl") == ["GET /simkl/sync/activities"]
 
     # one episode watched: one date_from read, and the show's next episode moves on
@@ -165,7 +167,7 @@ async def test_simkl_poll_reads_changes_since_the_last_stamp(
     )
     await client.history_add([Play(item=played, watched_at=now(sim))])
     await sim.clear_requests()
-    assert await watch.refresh(await client.activities())
+    assert await watch.refresh(await client.activities(), now(sim))
     rows = await sim.requests("simkl")
     assert [r["path"].split("?")[0] for r in rows] == [
         "/simkl/sync/activities",
@@ -188,3 +190,61 @@ async def test_playback_reads_and_removals(sim: Simulator, session: aiohttp.Clie
         await sim.clock.sleep(1)
         assert not await reads.remove_playback(str(row["id"]))  # 404: already gone
         assert await reads.playback() == []
+
+
+async def test_simkl_calendar_reads_only_the_lists_of_shows_with_episodes_to_come(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    client = simkl(sim, session)
+    odd = sim.item("Odd Anthology")
+    assert isinstance(odd, Show)
+    user = sim.state.simkl.users[SIMKL_USER]
+    moment = sim.clock.time()
+    user.entries[odd] = SimklEntry("watching", moment - 86400, moment - 86400)
+    watch = SimklWatchNext(client)
+    await sim.clear_requests()
+    assert await watch.refresh(await client.activities(), now(sim))
+    # every other watching show of the seed has aired whole: only this list is read
+    assert await routes(sim, "simkl") == [
+        "GET /simkl/sync/activities",
+        "GET /simkl/sync/all-items/shows/watching",
+        "GET /simkl/sync/all-items/anime/watching",
+        f"GET /simkl/tv/episodes/{odd.simkl}",
+    ]
+    start = now(sim)
+    coming = [
+        f"Odd Anthology S01E{ep.number:02d} · Chapter {ep.number}"
+        for ep in odd.episodes
+        if ep.first_aired + odd.runtime * 60 > start.timestamp()
+    ]
+    assert len(coming) >= 3
+    events = await watch.events(start, start + timedelta(days=60))
+    assert [e.summary for e in events] == coming
+    assert events[0].item.show_ids["simkl"] == str(odd.simkl)
+    assert (events[0].end - events[0].start) == timedelta(minutes=odd.runtime)
+    nxt = watch.calendar.current_or_next(start)
+    assert nxt is not None
+    assert nxt.summary == coming[0]
+    assert await routes(sim, "simkl") == []  # any window: from memory
+
+    # nothing moved: the stamps alone
+    assert not await watch.refresh(await client.activities(), now(sim))
+    assert await routes(sim, "simkl") == ["GET /simkl/sync/activities"]
+
+    # a day on: the lists read whole once (a new episode moves no stamp) and the show's again
+    sim.clock.advance(86400)
+    assert await watch.refresh(await client.activities(), now(sim))
+    assert await routes(sim, "simkl") == [
+        "GET /simkl/sync/activities",
+        "GET /simkl/sync/all-items/shows/watching",
+        "GET /simkl/sync/all-items/anime/watching",
+        f"GET /simkl/tv/episodes/{odd.simkl}",
+    ]
+
+    # no longer watched: its episodes leave the calendar, no list is read
+    del user.entries[odd]
+    sim.clock.advance(86400)
+    assert await watch.refresh(await client.activities(), now(sim))
+    assert "GET /simkl/tv/episodes" not in " ".join(await routes(sim, "simkl"))
+    later = now(sim)
+    assert await watch.events(later, later + timedelta(days=60)) == []

@@ -1,11 +1,16 @@
-"""Calendar events from Trakt's "my" calendars, and the cache that answers any window from them.
+"""Calendar events from Trakt's "my" calendars and SIMKL's episode lists, and their cache.
 
-Rows: ``GET /calendars/my/shows/{start_date}/{days}`` (``first_aired`` + episode + show; with
+Trakt: ``GET /calendars/my/shows/{start_date}/{days}`` (``first_aired`` + episode + show; with
 ``extended=full`` the episode carries ``overview`` and ``runtime``) and
 ``GET /calendars/my/movies/{start_date}/{days}`` (``released`` is a date without a time).
 Real examples (tests/fixtures/real/trakt/): calendars_my_{shows,movies}.json,
-episode_extended_full.json.
-Trakt answers at most 33 days per read.
+episode_extended_full.json. Trakt answers at most 33 days per read.
+
+SIMKL has no per-user calendar with a documented body, but documents each show's episode list
+(``GET /tv/episodes/{id}``, ``/anime/episodes/{id}``: ``date``, ``aired``, ``type``; anime rows
+have no season; tests/fixtures/real/simkl/{tv,anime}_episodes.json) and, on the account's
+watching rows, how many episodes have not aired (``not_aired_episodes_count``): the calendar
+reads the lists of the shows that still have some.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any, Final
 from ..api.ids import normalize_ids
 from ..api.models import MediaItem, MediaKind
 from ..api.wire import parse_time
+from ..providers.simkl.client import simkl_ids
 
 MAX_DAYS: Final = 33  # Trakt's limit per calendar read
 # An episode whose runtime the row does not give still needs an end; most TV hours are this long.
@@ -157,6 +163,88 @@ def upcoming_movies(rows: Iterable[object]) -> list[Upcoming]:
                 start=day,
                 end=day + timedelta(days=1),
                 description=_description(_text(movie.get("overview")), ids),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FollowedShow:
+    """A show or anime a SIMKL account is watching, as its calendar needs it."""
+
+    show: MediaItem
+    anime: bool
+    unaired: int  # ``not_aired_episodes_count``
+    runtime: int | None = None
+
+
+def simkl_followed(body: object) -> dict[str, FollowedShow | None]:
+    """Watching rows by simkl id; ``None`` for a row in another list (a ``date_from`` read)."""
+    out: dict[str, FollowedShow | None] = {}
+    data = body if isinstance(body, Mapping) else {}
+    for section in ("shows", "anime"):
+        for row in data.get(section) or ():
+            if not isinstance(row, Mapping) or row.get("anime_type") == "movie":
+                continue
+            show = _obj(row, "show")
+            ids = simkl_ids(_obj(show, "ids"))
+            if "simkl" not in ids:
+                continue
+            if row.get("status") != "watching":
+                out[ids["simkl"]] = None
+                continue
+            item = MediaItem(
+                kind=MediaKind.SHOW,
+                ids=ids,
+                title=_text(show.get("title")),
+                year=_int(show.get("year")),
+            )
+            out[ids["simkl"]] = FollowedShow(
+                show=item,
+                anime=section == "anime",
+                unaired=_int(row.get("not_aired_episodes_count")) or 0,
+                runtime=_int(show.get("runtime")),
+            )
+    return out
+
+
+def simkl_upcoming(
+    followed: FollowedShow, rows: Iterable[object], since: datetime
+) -> list[Upcoming]:
+    """The episodes of one SIMKL episode list that end after ``since`` (specials left out)."""
+    out: list[Upcoming] = []
+    show = followed.show
+    runtime = followed.runtime or DEFAULT_RUNTIME_MINUTES
+    for row in rows:
+        if not isinstance(row, Mapping) or row.get("type") != "episode":
+            continue
+        start, number = parse_time(row.get("date")), _int(row.get("episode"))
+        if start is None or number is None or start + timedelta(minutes=runtime) <= since:
+            continue
+        season = 1 if followed.anime else _int(row.get("season"))  # anime: one season, as SIMKL
+        if season is None:
+            continue
+        own = _obj(row, "ids").get("simkl_id")
+        ids = {"simkl": str(own)} if isinstance(own, int | str) and str(own) else {}
+        title = _text(row.get("title"))
+        key = ids.get("simkl") or f"{show.ids['simkl']}:{season}:{number}"
+        out.append(
+            Upcoming(
+                uid=f"simkl-episode-{key}",
+                item=MediaItem(
+                    kind=MediaKind.EPISODE,
+                    ids=ids,
+                    title=title,
+                    year=show.year,
+                    show_ids=show.ids,
+                    show_title=show.title,
+                    season=season,
+                    number=number,
+                ),
+                summary=episode_summary(show.title, season, number, title),
+                start=start,
+                end=start + timedelta(minutes=runtime),
+                description=_description(_text(row.get("description")), show.ids),
             )
         )
     return out

@@ -13,7 +13,16 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final, Protocol
 
 from ..api.wire import activity_stamp, parse_time
-from .calendar import CalendarCache, Upcoming, poll_window, upcoming_episodes, upcoming_movies
+from .calendar import (
+    CalendarCache,
+    FollowedShow,
+    Upcoming,
+    poll_window,
+    simkl_followed,
+    simkl_upcoming,
+    upcoming_episodes,
+    upcoming_movies,
+)
 from .upnext import (
     DEFAULT_LIMIT,
     TraktUpNext,
@@ -25,6 +34,12 @@ from .upnext import (
 )
 
 CALENDAR_EVERY: Final = timedelta(hours=6)
+# SIMKL: how often a followed show's episode list is read again (air dates move; SIMKL asks apps
+# to cache), and how often the watching lists are read whole (a new episode announced for a show
+# moves no activity stamp of the user's, so only a whole read sees its not-aired count change).
+EPISODES_EVERY: Final = timedelta(hours=24)
+# SIMKL's lists hold every future episode, so the calendar answers this far ahead from memory.
+SIMKL_HORIZON_DAYS: Final = 400
 
 
 class TraktReads(Protocol):
@@ -48,6 +63,9 @@ class SimklReads(Protocol):
 
     async def watching(self, since: datetime | None = None) -> Mapping[str, Any]:
         """The watching lists, or the rows changed since ``since``."""
+
+    async def episodes(self, simkl_id: str, *, anime: bool = False) -> list[Any]:
+        """Every episode of one show or anime."""
 
 
 def _stamp(activities: Mapping[str, Any], group: str, key: str) -> str:
@@ -119,32 +137,73 @@ class TraktWatchNext:
 
 @dataclass(slots=True)
 class SimklWatchNext:
-    """A SIMKL account's up-next list (``next_to_watch`` of the shows being watched)."""
+    """A SIMKL account's up-next list (``next_to_watch``) and the calendar of what it watches."""
 
     reads: SimklReads
     limit: int = DEFAULT_LIMIT
+    episodes_every: timedelta = EPISODES_EVERY
     entries: dict[str, UpNext] = field(default_factory=dict)
+    followed: dict[str, FollowedShow] = field(default_factory=dict)
+    calendar: CalendarCache = field(default_factory=CalendarCache)
+    # Per followed show with episodes to come: when its list was read, and what is upcoming.
+    episode_lists: dict[str, tuple[datetime, list[Upcoming]]] = field(default_factory=dict)
     marker: str | None = None
     removed_marker: str | None = None
     since: datetime | None = None
-    loaded: bool = False
+    read_whole_at: datetime | None = None
 
-    async def refresh(self, activities: Mapping[str, Any]) -> bool:
-        """Read what changed since the last poll; everything after a removal from a list."""
+    async def refresh(self, activities: Mapping[str, Any], now: datetime) -> bool:
+        """Bring the lists and the calendar up to date; return whether anything was read."""
+        listed = await self._refresh_lists(activities, now)
+        return await self._refresh_calendar(now) or listed
+
+    async def _refresh_lists(self, activities: Mapping[str, Any], now: datetime) -> bool:
+        """Read what changed since the last poll; everything after a removal or once a day."""
         groups = ("tv_shows", "anime")
         marker = "|".join(_stamp(activities, g, "all") for g in groups)
         removed = "|".join(_stamp(activities, g, "removed_from_list") for g in groups)
-        if self.loaded and marker == self.marker:
+        daily = self.read_whole_at is None or now - self.read_whole_at >= self.episodes_every
+        if not daily and marker == self.marker:
             return False
-        full = not self.loaded or self.since is None or removed != self.removed_marker
+        full = daily or self.since is None or removed != self.removed_marker
         body = await self.reads.watching(None if full else self.since)
         self.entries = merge_simkl(self.entries, simkl_rows(body), full=full)
+        self.followed = merge_simkl(self.followed, simkl_followed(body), full=full)
         # SIMKL's how-to: the next date_from is the activity stamp read now (server time).
         stamps = [parse_time(_stamp(activities, g, "all")) for g in groups]
         known = [s for s in stamps if s is not None]
         self.since = max(known) if known else None
-        self.marker, self.removed_marker, self.loaded = marker, removed, True
+        self.marker, self.removed_marker = marker, removed
+        if full:
+            self.read_whole_at = now
         return True
+
+    async def _refresh_calendar(self, now: datetime) -> bool:
+        """Read the episode lists of followed shows with episodes to come, each once a day."""
+        start, _ = poll_window(now)
+        since = datetime.combine(start, datetime.min.time(), tzinfo=now.tzinfo)
+        coming = {key: f for key, f in self.followed.items() if f.unaired > 0}
+        due = [
+            key
+            for key in coming
+            if key not in self.episode_lists
+            or now - self.episode_lists[key][0] >= self.episodes_every
+        ]
+        gone = [key for key in self.episode_lists if key not in coming]
+        if not due and not gone and self.calendar.read_at is not None:
+            return False
+        for key in gone:
+            del self.episode_lists[key]
+        for key in due:
+            rows = await self.reads.episodes(key, anime=coming[key].anime)
+            self.episode_lists[key] = (now, simkl_upcoming(coming[key], rows, since))
+        entries = [e for _, upcoming in self.episode_lists.values() for e in upcoming]
+        self.calendar.replace(start, SIMKL_HORIZON_DAYS, entries, now)
+        return bool(due)
+
+    async def events(self, start: datetime, end: datetime) -> list[Upcoming]:
+        """Entries of ``[start, end)``, from memory (the lists hold every episode to come)."""
+        return self.calendar.between(start, end)
 
     def up_next(self) -> list[UpNext]:
         """The sensor's list, most recently watched show first."""

@@ -242,9 +242,9 @@ def simkl_rows(body: object) -> dict[str, UpNext | None]:
     return out
 
 
-def merge_simkl(
-    entries: Mapping[str, UpNext], changed: Mapping[str, UpNext | None], *, full: bool
-) -> dict[str, UpNext]:
+def merge_simkl[T](
+    entries: Mapping[str, T], changed: Mapping[str, T | None], *, full: bool
+) -> dict[str, T]:
     """Apply a read: ``full`` replaces everything, a ``date_from`` read updates what it lists."""
     merged = {} if full else dict(entries)
     for key, entry in changed.items():

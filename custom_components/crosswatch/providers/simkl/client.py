@@ -380,6 +380,14 @@ class SimklClient:
                 merged |= {k: v for k, v in body.items() if isinstance(v, list)}
         return merged
 
+    async def episodes(self, simkl_id: str, *, anime: bool = False) -> list[Any]:
+        """Every episode of one show or anime, aired or not (rows as sent; no token needed)."""
+        kind = "anime" if anime else "tv"
+        body = await self.http.get(
+            f"/{kind}/episodes/{simkl_id}", route=f"GET /{kind}/episodes/{{id}}"
+        )
+        return body if isinstance(body, list) else []
+
     async def playback(self) -> list[Any]:
         """Every paused session as sent (already-watched ones hidden, SIMKL's default)."""
         body = await self.http.get("/sync/playback", route="GET /sync/playback")
