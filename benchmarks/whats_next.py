@@ -27,6 +27,7 @@ from custom_components.crosswatch.providers.trakt.client import TraktClient
 from custom_components.crosswatch.watchnext.poller import SimklWatchNext, TraktWatchNext
 from simulator import credentials as cred
 from simulator.catalogue import Episode
+from simulator.simkl import Entry as SimklEntry
 from simulator.testing import Simulator
 
 
@@ -98,11 +99,16 @@ async def simkl_rows(sim: Simulator, http: aiohttp.ClientSession) -> list[tuple[
     )
     watch = SimklWatchNext(client)
     rows: list[tuple[str, int, float]] = []
+    # One show the user watches is still airing, so the calendar has an episode list to read.
+    airing = sim.item("Odd Anthology")
+    moment = sim.clock.time()
+    user = sim.state.simkl.users[cred.SIMKL_USER]
+    user.entries[airing] = SimklEntry("watching", moment - 86400, moment - 86400)  # type: ignore[index]
 
     async def poll(label: str) -> None:
         await sim.clear_requests()
         start = time.process_time()
-        await watch.refresh(await client.activities())
+        await watch.refresh(await client.activities(), _now(sim))
         cpu = time.process_time() - start
         rows.append((label, await _count(sim, "simkl"), cpu))
 
@@ -119,6 +125,8 @@ async def simkl_rows(sim: Simulator, http: aiohttp.ClientSession) -> list[tuple[
         )
         await client.history_add([Play(item=played, watched_at=_now(sim))])
     await poll("one new play")
+    sim.clock.advance(86400)
+    await poll("a day later")
     return rows
 
 
