@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind
-from custom_components.crosswatch.sync.engine import PairMemory
-from custom_components.crosswatch.sync.plan import Side, SyncMode
+from custom_components.crosswatch.sync.engine import PairMemory, execute, finish_run, plan_run
+from custom_components.crosswatch.sync.plan import RunResult, Side, SyncMode
 from custom_components.crosswatch.sync.state import PairState
 from simulator import credentials as cred
 
@@ -258,3 +258,76 @@ async def test_a_progress_pair_in_home_assistant(hass: HomeAssistant, sim_urls: 
     again = await run_pair(hass, PAIR_ID)
     assert (again["result"], again["adds"]) == ("ok", 0)
     assert sorted(routes(await sim.requests())) == sorted(MARKERS)
+
+
+async def engine_run(
+    sim: Simulator, memory: PairMemory, sides: dict[Side, SyncSide], *, removals: bool = False
+) -> tuple[PairMemory, dict[str, Any]]:
+    """One two-way run that may fail (``run`` asserts that nothing failed)."""
+    now = sim.clock.time()
+    mode = SyncMode.TWO_WAY
+    plan = await plan_run(memory, sides, PROGRESS, mode=mode, now=now, allow_removals=removals)
+    execution = await execute(sides, plan)
+    memory = await finish_run(
+        memory, plan, execution.outcome, sides, now=sim.clock.time(), progress=execution.progress
+    )
+    return memory, plan.summary()["features"]["progress"]
+
+
+async def test_a_failed_write_is_tried_again_and_refused_credentials_fail_the_run(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    trakt, simkl = trakt_side(sim, session), simkl_side(sim, session)
+    sides: dict[Side, SyncSide] = {Side.SOURCE: trakt, Side.TARGET: simkl}
+    movie = a_movie(sim)
+    await trakt.client.scrobble("pause", movie_item(movie), 30.0)
+    await sim.fault("simkl", "POST /scrobble/*", status=400, count=1)
+    memory, _ = await engine_run(sim, PairMemory(), sides)
+    record = memory.state.last_run
+    assert record is not None
+    assert (record.result, record.counts["progress"]["failed"]) == (RunResult.PARTIAL, 1)
+    assert simkl_points(sim) == {}
+    # Nothing moved since, but the failed write is not forgotten: read again and written.
+    memory, summary = await engine_run(sim, memory, sides)
+    assert (summary["read"], summary["adds"]) == (True, 1)
+    assert simkl_points(sim) == {movie.title: 30.0}
+
+    await trakt.client.scrobble("pause", movie_item(a_movie(sim, 1)), 20.0)
+    await sim.fault("simkl", "POST /scrobble/*", status=401, count=1)
+    memory, _ = await engine_run(sim, memory, sides)
+    assert memory.state.last_run is not None
+    assert memory.state.last_run.result is RunResult.FAILED
+
+
+async def test_titles_a_side_lacks_and_points_plex_cannot_remove(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    plex, trakt = plex_side(sim, session), trakt_side(sim, session)
+    sides: dict[Side, SyncSide] = {Side.SOURCE: plex, Side.TARGET: trakt}
+    movie, other = a_movie(sim, 0), a_movie(sim, 1)
+    await pause_on_plex(sim, movie, movie.runtime * 60_000 * 30 // 100)
+    # Trakt does not know the title (404): counted, not retried while nothing moves.
+    await sim.fault("trakt", "POST /scrobble/*", status=404, count=1)
+    memory, _ = await engine_run(sim, PairMemory(), sides)
+    assert memory.state.last_run is not None
+    assert memory.state.last_run.counts["progress"]["not_found"] == 1
+    await sim.advance(600)
+    _, summary = await engine_run(sim, memory, sides)
+    assert summary["read"] is False
+
+    # Carried once Plex moves; then cleared on Trakt: Plex cannot clear it, and it is never
+    # carried back to Trakt either.
+    await sim.advance(600)
+    await pause_on_plex(sim, movie, movie.runtime * 60_000 * 35 // 100)
+    memory, _ = await engine_run(sim, memory, sides, removals=True)
+    [(playback_id, _, _)] = sim.state.trakt.users[cred.TRAKT_USER].playback.values()
+    assert await trakt.client.remove_playback(str(playback_id))
+    for _ in range(2):
+        await sim.advance(600)
+        await trakt.client.scrobble("pause", movie_item(other), 10.0)  # Trakt's marker moves
+        memory, summary = await engine_run(sim, memory, sides, removals=True)
+        assert summary["by_side"]["source"]["removals"] == 1  # planned, refused by Plex
+        assert memory.state.last_run is not None
+        assert memory.state.last_run.counts["progress"]["not_found"] == 1
+        assert movie.title not in trakt_points(sim)
+        assert plex_offset(sim, movie) == movie.runtime * 60_000 * 35 // 100
