@@ -15,6 +15,7 @@ the first update reads the whole library once. Plex: plus the lengths of titles 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -150,6 +151,7 @@ class WatchStats:
             hass, STORAGE_VERSION, f"{DOMAIN}.stats.{statistic_slug(who)}", atomic_writes=True
         )
         self._ledger: Ledger | None = None
+        self._lock = asyncio.Lock()
 
     async def _load(self) -> Ledger:
         if self._ledger is None:
@@ -166,30 +168,42 @@ class WatchStats:
 
         A failed read raises the client's error and changes nothing.
         """
-        ledger = await self._load()
-        plays = await self._read(ledger.read_from())
-        backfill = ledger.watermark is None
-        ledger, first = ledger.add(plays)
-        imported = 0
-        if first is not None:
-            for series in Series:
-                rows = ledger.rows(series, None if backfill else first)
-                if rows:
-                    async_add_external_statistics(
-                        self.hass,
-                        metadata(self.who, self.name, series),
-                        [_statistic(row.start, row.state, row.sum) for row in rows],
-                    )
-                    imported += len(rows)
-        if ledger != self._ledger:
-            self._ledger = ledger
-            await self._store.async_save(ledger.to_dict())
-        return imported
+        # One update at a time: a slow backfill must not meet the next hour's (rows twice).
+        async with self._lock:
+            ledger = await self._load()
+            plays = await self._read(ledger.read_from())
+            # Folding a backfill of 20,000 plays took 0.18 s here (benchmarks/watch_stats.py).
+            ledger, imports, stored = await self.hass.async_add_executor_job(_fold, ledger, plays)
+            for series, rows in imports.items():
+                meta = metadata(self.who, self.name, series)
+                async_add_external_statistics(self.hass, meta, rows)
+            if stored is not None:
+                self._ledger = ledger
+                await self._store.async_save(stored)
+            return sum(len(rows) for rows in imports.values())
 
     async def async_remove(self) -> None:
         """Forget the ledger (the account is gone); imported statistics stay in the recorder."""
         self._ledger = None
         await self._store.async_remove()
+
+
+def _fold(
+    ledger: Ledger, plays: list[WatchedPlay]
+) -> tuple[Ledger, dict[Series, list[StatisticData]], dict[str, Any] | None]:
+    """Count ``plays``: the new ledger, the rows to import per series, what to store (if new).
+
+    A backfill imports every hour; later reads the hours from the first that changed on.
+    """
+    backfill = ledger.watermark is None
+    counted, first = ledger.add(plays)
+    imports: dict[Series, list[StatisticData]] = {}
+    if first is not None:
+        for series in Series:
+            rows = counted.rows(series, None if backfill else first)
+            if rows:
+                imports[series] = [_statistic(row.start, row.state, row.sum) for row in rows]
+    return counted, imports, None if counted == ledger else counted.to_dict()
 
 
 def _statistic(start: float, state: float, total: float) -> StatisticData:

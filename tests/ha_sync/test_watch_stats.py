@@ -49,9 +49,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return DAY1 + timedelta(days=day, hours=hour, minutes=minute)
 
 
-async def per_day(
-    hass: HomeAssistant, series: Series, who: str = "trakt_" + cred.TRAKT_USER
-) -> list[float]:
+async def per_day(hass: HomeAssistant, series: Series, who: str) -> list[float]:
     """The change of ``who``'s ``series`` on each of the four days from DAY1 (a graph's bars)."""
     sid = statistic_id(who, series)
     stats: dict[str, list[dict[str, Any]]] = await get_instance(hass).async_add_executor_job(
@@ -75,6 +73,8 @@ async def test_plays_per_day_then_one_new_play_adds_to_its_day(
     await hass.config.async_set_time_zone("UTC")
     entry = await trakt_entry(hass, sim)
     await setup_entries(hass, entry)
+    # The entry counts its own statistics of the seed first; this test's are apart (``who``).
+    await hass.async_block_till_done(wait_background_tasks=True)
     client = entry.runtime_data.account.client
     user = sim.state.trakt.users[cred.TRAKT_USER]
     user.history.clear()
@@ -96,17 +96,18 @@ async def test_plays_per_day_then_one_new_play_adds_to_its_day(
             Play(item=ep(2), watched_at=at(2, 19)),
         ]
     )
-    stats = WatchStats(hass, "trakt_" + cred.TRAKT_USER, "Trakt user", trakt_plays(client))
+    who = "trakt_known"
+    stats = WatchStats(hass, who, "Trakt user", trakt_plays(client))
     # One movie hour and three episode hours, each as plays and as minutes.
     assert await stats.async_update() == 8
     await async_wait_recording_done(hass)
-    assert await per_day(hass, Series.MOVIE_PLAYS) == [1, 0, 0, 0]
-    assert await per_day(hass, Series.EPISODE_PLAYS) == [2, 0, 1, 0]
+    assert await per_day(hass, Series.MOVIE_PLAYS, who) == [1, 0, 0, 0]
+    assert await per_day(hass, Series.EPISODE_PLAYS, who) == [2, 0, 1, 0]
     # Minutes: each title's runtime as Trakt gives it (the simulator's catalogue).
-    assert await per_day(hass, Series.MOVIE_MINUTES) == [movie.runtime, 0, 0, 0]
+    assert await per_day(hass, Series.MOVIE_MINUTES, who) == [movie.runtime, 0, 0, 0]
     minutes = [e.runtime for e in episodes]
     assert minutes[0] > 0
-    assert await per_day(hass, Series.EPISODE_MINUTES) == [
+    assert await per_day(hass, Series.EPISODE_MINUTES, who) == [
         minutes[0] + minutes[1],
         0,
         minutes[2],
@@ -114,18 +115,16 @@ async def test_plays_per_day_then_one_new_play_adds_to_its_day(
     ]
     ids = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
     names = {row["statistic_id"]: row["name"] for row in ids}
-    assert names[statistic_id("trakt_" + cred.TRAKT_USER, Series.EPISODE_PLAYS)] == (
-        "Trakt user episodes watched"
-    )
+    assert names[statistic_id(who, Series.EPISODE_PLAYS)] == ("Trakt user episodes watched")
 
     # One new play: only its hour is imported, and it adds to its own day.
     await client.history_add([Play(item=ep(0), watched_at=at(3, 1))])
     sim.state.log.clear()
     assert await stats.async_update() == 2  # its hour's plays and minutes
     await async_wait_recording_done(hass)
-    assert await per_day(hass, Series.EPISODE_PLAYS) == [2, 0, 1, 1]
-    assert await per_day(hass, Series.MOVIE_PLAYS) == [1, 0, 0, 0]
-    assert await per_day(hass, Series.EPISODE_MINUTES) == [
+    assert await per_day(hass, Series.EPISODE_PLAYS, who) == [2, 0, 1, 1]
+    assert await per_day(hass, Series.MOVIE_PLAYS, who) == [1, 0, 0, 0]
+    assert await per_day(hass, Series.EPISODE_MINUTES, who) == [
         minutes[0] + minutes[1],
         0,
         minutes[2],
@@ -147,6 +146,7 @@ async def test_a_plex_users_plays_per_day_from_the_server_history(
     await hass.config.async_set_time_zone("UTC")
     plex = plex_entry(sim)
     await setup_entries(hass, plex)
+    await hass.async_block_till_done(wait_background_tasks=True)
     owner = sim.state.plex.users["owner"]
     rows = [r for r in sim.state.plex.history if r.account_id == owner.account_id]
     episodes: dict[float, int] = {}
@@ -159,13 +159,13 @@ async def test_a_plex_users_plays_per_day_from_the_server_history(
     assert len({id(r.item) for r in rows}) > PlexDurations.SWEEP_AT, "enough titles to sweep"
     server = plex.runtime_data.account.server
     sim.state.log.clear()
-    stats = WatchStats(hass, "plex_owner", "Owner", plex_plays(server, owner.account_id))
+    stats = WatchStats(hass, "plex_known", "Owner", plex_plays(server, owner.account_id))
     assert await stats.async_update() > 0
     await async_wait_recording_done(hass)
     first, last = min(episodes), max(episodes) + 86400
 
     async def changes(series: Series) -> dict[float, float]:
-        sid = statistic_id("plex_owner", series)
+        sid = statistic_id("plex_known", series)
         found = await get_instance(hass).async_add_executor_job(
             statistics_during_period,
             hass,
@@ -200,7 +200,7 @@ async def test_a_plex_users_plays_per_day_from_the_server_history(
     gone = next(r.item for r in rows if r.viewed_at >= watermark - OVERLAP and r.item is not fresh)
     del plex_state.keys[int(plex_state.rating_key(gone))]
     sim.state.log.clear()
-    again = WatchStats(hass, "plex_owner", "Owner", plex_plays(server, owner.account_id))
+    again = WatchStats(hass, "plex_known", "Owner", plex_plays(server, owner.account_id))
     assert await again.async_update() == 2  # its hour's play and minutes
     assert await sim.requests("pms", "GET /library/sections/*/all") == []
     looked_up = {
