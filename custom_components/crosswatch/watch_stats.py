@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from homeassistant.components.recorder.models import (
@@ -36,7 +37,9 @@ from homeassistant.util.unit_conversion import DurationConverter
 from .api.errors import CrosswatchApiError, NotFoundError
 from .api.ids import canonical_key
 from .api.models import Feature, MediaKind
+from .api.paging import convert_rows
 from .const import CONF_ACCOUNT_ID, DOMAIN, Service
+from .providers.simkl.client import SimklEntry
 from .providers.simkl.side import SimklSide
 from .sync.stats import Ledger, Series, WatchedPlay
 
@@ -216,12 +219,13 @@ def trakt_plays(client: TraktHistory) -> PlaysReader:
     async def read(since: float | None) -> list[WatchedPlay]:
         start = None if since is None else datetime.fromtimestamp(since, UTC)
         timed = await client.history_with_runtimes(start_at=start)
-        return [_watched(play, minutes) for play, minutes in timed]
+        return await convert_rows(timed, _watched)
 
     return read
 
 
-def _watched(play: Play, minutes: int | None) -> WatchedPlay:
+def _watched(timed: tuple[Play, int | None]) -> WatchedPlay:
+    play, minutes = timed
     return WatchedPlay(
         key=canonical_key(play.item),
         kind=play.item.kind,
@@ -261,7 +265,9 @@ class SimklPlays:
         date_from = None if since is None else datetime.fromtimestamp(since, UTC)
         library = await self._client.all_items(date_from=date_from)
         self._marker = marker
-        return [_watched(play, minutes) for play, minutes in library.timed_plays()]
+        # Row by row, yielding to the event loop: a library holds thousands of episodes.
+        per_title = await convert_rows(library.entries, SimklEntry.timed_plays)
+        return await convert_rows([t for timed in per_title for t in timed], _watched)
 
 
 def simkl_plays(client: SimklClient) -> SimklPlays:
@@ -333,17 +339,17 @@ def plex_plays(
             if row.kind in (MediaKind.MOVIE, MediaKind.EPISODE)
         ]
         minutes = await lengths.minutes(server, (row.rating_key for row in rows))
-        return [_plex_watched(row, minutes[row.rating_key]) for row in rows]
+        return await convert_rows(rows, partial(_plex_watched, minutes))
 
     return read
 
 
-def _plex_watched(row: PlexPlay, minutes: float | None) -> WatchedPlay:
+def _plex_watched(minutes: Mapping[str, float | None], row: PlexPlay) -> WatchedPlay:
     return WatchedPlay(
         key=f"plex:{row.rating_key}",
         kind=row.kind,
         watched_at=row.viewed_at.timestamp(),
-        minutes=minutes,
+        minutes=minutes[row.rating_key],
     )
 
 

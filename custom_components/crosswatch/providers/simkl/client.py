@@ -89,6 +89,28 @@ class SimklEntry:
     # Minutes: a movie's length, a show's usual episode length (``runtime`` of its object).
     runtime: int | None = None
 
+    def timed_plays(self) -> list[tuple[Play, int | None]]:
+        """The watched movie or each watched episode with a known time, with the runtime."""
+        item = self.item
+        if item.kind is MediaKind.MOVIE:
+            if self.last_watched_at is None:
+                return []
+            return [(Play(item=item, watched_at=self.last_watched_at), self.runtime)]
+        out: list[tuple[Play, int | None]] = []
+        for season, number, watched_at in self.watched_episodes:
+            if watched_at is None:
+                continue
+            episode = MediaItem(
+                kind=MediaKind.EPISODE,
+                show_ids=item.ids,
+                show_title=item.title,
+                year=item.year,
+                season=season,
+                number=number,
+            )
+            out.append((Play(item=episode, watched_at=watched_at), self.runtime))
+        return out
+
 
 @dataclass(frozen=True, slots=True)
 class SimklLibrary:
@@ -110,26 +132,7 @@ class SimklLibrary:
 
     def timed_plays(self) -> list[tuple[Play, int | None]]:
         """``plays``, each with its title's runtime in minutes (``None``: not known)."""
-        out: list[tuple[Play, int | None]] = []
-        for entry in self.entries:
-            item = entry.item
-            if item.kind is MediaKind.MOVIE:
-                if entry.last_watched_at is not None:
-                    out.append((Play(item=item, watched_at=entry.last_watched_at), entry.runtime))
-                continue
-            for season, number, watched_at in entry.watched_episodes:
-                if watched_at is None:
-                    continue
-                episode = MediaItem(
-                    kind=MediaKind.EPISODE,
-                    show_ids=item.ids,
-                    show_title=item.title,
-                    year=item.year,
-                    season=season,
-                    number=number,
-                )
-                out.append((Play(item=episode, watched_at=watched_at), entry.runtime))
-        return out
+        return [timed for entry in self.entries for timed in entry.timed_plays()]
 
     def ratings(self) -> list[Rating]:
         """Return rated titles."""
