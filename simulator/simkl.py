@@ -844,6 +844,79 @@ async def episodes(request: web.Request) -> web.Response:
     return reply([_episode_row(ep, now) for ep in show.episodes])
 
 
+RATING_TYPES = {"movies": "movies", "tv": "shows", "anime": "anime"}
+RATING_LINKS = {"movie": "movies", "tv": "tv", "anime": "anime"}
+
+
+def release_status(item: Movie | Show, now: float) -> str:
+    """SIMKL's ``release_status``: a film with a release date to come is ``upcoming``."""
+    if isinstance(item, Movie):
+        if not item.released:
+            return "planned"
+        return "released" if parse_iso(f"{item.released}T00:00:00Z") <= now else "upcoming"
+    if item.anime:
+        return "ongoing" if item.status == "returning series" else item.status
+    return item.status
+
+
+async def ratings_by_watchlist(request: web.Request) -> web.Response:
+    """``/ratings/{type}?user_watchlist=&fields=``: one row per title on the user's lists.
+
+    tests/fixtures/real/simkl/ratings_by_watchlist.json: ``id``, ``type``, then the fields asked
+    for (``link``, ``release_status``, ``release_year``, ``rank``, ``simkl``...). The ratings
+    themselves are not modelled; rank and ratings fields are left out.
+    """
+    user = authed(request)
+    wanted = RATING_TYPES.get(request.match_info.get("type", ""), "")
+    lists = set(request.query.get("user_watchlist", "all").split(","))
+    fields = set(request.query.get("fields", "").split(","))
+    now = state_of(request).now()
+    rows = []
+    for item, entry in user.entries.items():
+        if item.simkl is None or (wanted and section(item) != wanted):
+            continue
+        if "all" not in lists and entry.status not in lists:
+            continue
+        kind = "movie" if isinstance(item, Movie) else "anime" if item.anime else "tv"
+        row: dict[str, Any] = {"id": item.simkl, "type": kind}
+        if "link" in fields:
+            row["link"] = f"https://simkl.com/{RATING_LINKS[kind]}/{item.simkl}/{item.slug}"
+        if "release_status" in fields:
+            row["release_status"] = release_status(item, now)
+        if "year" in fields:
+            row["release_year"] = item.year
+        rows.append(row)
+    return reply(rows)
+
+
+async def movie_summary(request: web.Request) -> web.Response:
+    """``/movies/{id}``: short info, or with ``extended=full`` the release day and overview.
+
+    tests/fixtures/real/simkl/movie_summary_full.json (SIMKL's doc example); the budget, genres,
+    trailers and release dates per country are not modelled.
+    """
+    check(request)
+    state = state_of(request)
+    movie = state.simkl.find_as(Movie, {"simkl": request.match_info["id"]})
+    if movie is None:
+        raise _error(404, "not_found", "Not found")
+    body: dict[str, Any] = {
+        "title": movie.title,
+        "year": movie.year,
+        "type": "movie",
+        "ids": {"simkl": movie.simkl, "slug": movie.slug},
+    }
+    if request.query.get("extended") == "full":
+        body["ids"] = ids_json(movie)
+        body |= {
+            "poster": media_json(movie)["poster"],
+            "released": movie.released,
+            "runtime": movie.runtime,
+            "overview": f"The story of {movie.title}.",
+        }
+    return reply(body)
+
+
 SEARCH_ENDPOINTS = {"movie": "movies", "tv": "tv", "anime": "anime"}
 
 
@@ -926,5 +999,7 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{p}/scrobble/{{action:start|pause|stop}}", scrobble)
     r.add_get(f"{p}/search/id", search_id)
     r.add_get(f"{p}/{{type:tv|anime}}/episodes/{{id:\\d+}}", episodes)
+    r.add_get(f"{p}/ratings/{{type:movies|tv|anime}}", ratings_by_watchlist)
+    r.add_get(f"{p}/movies/{{id:\\d+}}", movie_summary)
     r.add_get(f"{p}/search/{{type:movie|tv|anime}}", search_text)
     r.add_route("*", f"{p}/{{tail:.*}}", not_found)

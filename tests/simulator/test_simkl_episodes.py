@@ -1,7 +1,8 @@
-"""Contract tests: SIMKL's episode lists and the not-aired count of its watching rows.
+"""Contract tests: what the SIMKL calendar reads (episode lists, not-aired counts, releases).
 
-Shapes: tests/fixtures/real/simkl/tv_episodes.json, anime_episodes.json (SIMKL's doc examples)
-and all_items.json (``not_aired_episodes_count``).
+Shapes: tests/fixtures/real/simkl/tv_episodes.json, anime_episodes.json,
+ratings_by_watchlist.json, movie_summary_full.json (SIMKL's doc examples) and all_items.json
+(``not_aired_episodes_count``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import aiohttp
 import pytest
 
 from simulator import credentials as cred
-from simulator.catalogue import Show
+from simulator.catalogue import Movie, Show
 from simulator.simkl import Entry
 from simulator.testing import Simulator
 
@@ -103,3 +104,37 @@ async def test_watching_rows_count_unaired_episodes_apart(
     assert set(row) >= set(real) - {"memo", "seasons", "next_to_watch_info"}
     assert (row["total_episodes_count"], row["not_aired_episodes_count"]) == (3, 3)
     assert row["next_to_watch"] == "S01E01"
+
+
+async def test_release_status_of_planned_films_and_a_film_summary(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    user = sim.state.simkl.users[cred.SIMKL_USER]
+    planned = [i for i, e in user.entries.items() if e.status == "plantowatch"]
+    film = next(i for i in planned if isinstance(i, Movie))
+    now = sim.clock.time()
+    film.released = datetime.fromtimestamp(now + 20 * 86400, UTC).date().isoformat()
+    token = {"Authorization": f"Bearer {cred.SIMKL_TOKEN}"}
+    path = "/ratings/movies?user_watchlist=plantowatch&fields=release_status,year"
+    async with http.get(sim.url("simkl") + path, params=SIMKL_PARAMS, headers={**UA, **token}) as r:
+        assert r.status == 200
+        rows = await r.json()
+    real = real_rows("ratings_by_watchlist.json")
+    assert {"id", "type", "release_status", "release_year"} <= set(real[0])
+    assert {frozenset(row) for row in rows} == {
+        frozenset({"id", "type", "release_status", "release_year"})
+    }
+    assert {row["type"] for row in rows} == {"movie"}
+    assert len(rows) == sum(1 for i in planned if isinstance(i, Movie))
+    assert next(r for r in rows if r["id"] == film.simkl)["release_status"] == "upcoming"
+    # the token is required
+    async with http.get(sim.url("simkl") + path, params=SIMKL_PARAMS, headers=UA) as r:
+        assert r.status == 401
+
+    status, body = await get(sim, http, f"/movies/{film.simkl}?extended=full")
+    assert status == 200
+    summary = json.loads((REAL / "movie_summary_full.json").read_text())["body"]
+    assert set(body) <= set(summary)
+    assert {"title", "year", "type", "ids", "released", "runtime", "overview"} <= set(body)
+    assert body["released"] == film.released
+    assert (await get(sim, http, "/movies/987654321"))[0] == 404

@@ -14,6 +14,7 @@ from custom_components.crosswatch.watchnext.calendar import (
     episode_summary,
     poll_window,
     simkl_followed,
+    simkl_release,
     simkl_upcoming,
     upcoming_episodes,
     upcoming_movies,
@@ -223,3 +224,17 @@ def test_simkl_followed_reads_watching_rows_and_leaves_the_rest() -> None:
         )
         == []
     )
+
+
+def test_a_simkl_film_summary_is_its_release_day() -> None:
+    entry = simkl_release(body("simkl/movie_summary_full.json"))
+    assert entry is not None
+    assert entry.summary == "Harry Potter and the Deathly Hallows: Part 2 (2011)"
+    assert (entry.start, entry.end) == (date(2011, 7, 15), date(2011, 7, 16))
+    assert entry.all_day
+    assert entry.item.ids["simkl"] == "67144"
+    assert entry.item.ids["imdb"] == "tt1201607"
+    assert entry.description.startswith("Harry, Ron and Hermione")
+    # the short form has no release day: nothing to show
+    assert simkl_release({"title": "X", "year": 2030, "ids": {"simkl": 1}}) is None
+    assert simkl_release({"title": "X", "released": "soon", "ids": {"simkl": 1}}) is None

@@ -152,6 +152,7 @@ async def test_simkl_poll_reads_changes_since_the_last_stamp(
         "GET /simkl/sync/activities",
         "GET /simkl/sync/all-items/shows/watching",
         "GET /simkl/sync/all-items/anime/watching",
+        "GET /simkl/ratings/movies",  # the calendar: no planned film of the seed is to come
     ]
     before = {e.show.title: e.label for e in watch.up_next()}
     assert not await watch.refresh(await client.activities(), now(sim))
@@ -201,14 +202,22 @@ async def test_simkl_calendar_reads_only_the_lists_of_shows_with_episodes_to_com
     user = sim.state.simkl.users[SIMKL_USER]
     moment = sim.clock.time()
     user.entries[odd] = SimklEntry("watching", moment - 86400, moment - 86400)
+    # and a planned film comes out in 20 days
+    film = next(
+        i for i, e in user.entries.items() if e.status == "plantowatch" and isinstance(i, Movie)
+    )
+    release = datetime.fromtimestamp(moment + 20 * 86400, UTC).date()
+    film.released = release.isoformat()
     watch = SimklWatchNext(client)
     await sim.clear_requests()
     assert await watch.refresh(await client.activities(), now(sim))
-    # every other watching show of the seed has aired whole: only this list is read
+    # every other watching show of the seed has aired whole, every other planned film is out
     assert await routes(sim, "simkl") == [
         "GET /simkl/sync/activities",
         "GET /simkl/sync/all-items/shows/watching",
         "GET /simkl/sync/all-items/anime/watching",
+        "GET /simkl/ratings/movies",
+        f"GET /simkl/movies/{film.simkl}",
         f"GET /simkl/tv/episodes/{odd.simkl}",
     ]
     start = now(sim)
@@ -219,9 +228,12 @@ async def test_simkl_calendar_reads_only_the_lists_of_shows_with_episodes_to_com
     ]
     assert len(coming) >= 3
     events = await watch.events(start, start + timedelta(days=60))
-    assert [e.summary for e in events] == coming
-    assert events[0].item.show_ids["simkl"] == str(odd.simkl)
-    assert (events[0].end - events[0].start) == timedelta(minutes=odd.runtime)
+    assert [e.summary for e in events if not e.all_day] == coming
+    [premiere] = [e for e in events if e.all_day]
+    assert (premiere.summary, premiere.start) == (f"{film.title} ({film.year})", release)
+    odd_events = [e for e in events if not e.all_day]
+    assert odd_events[0].item.show_ids["simkl"] == str(odd.simkl)
+    assert (odd_events[0].end - odd_events[0].start) == timedelta(minutes=odd.runtime)
     nxt = watch.calendar.current_or_next(start)
     assert nxt is not None
     assert nxt.summary == coming[0]
@@ -231,20 +243,25 @@ async def test_simkl_calendar_reads_only_the_lists_of_shows_with_episodes_to_com
     assert not await watch.refresh(await client.activities(), now(sim))
     assert await routes(sim, "simkl") == ["GET /simkl/sync/activities"]
 
-    # a day on: the lists read whole once (a new episode moves no stamp) and the show's again
+    # a day on: the lists read whole once (a new episode moves no stamp), the film and the show
     sim.clock.advance(86400)
     assert await watch.refresh(await client.activities(), now(sim))
     assert await routes(sim, "simkl") == [
         "GET /simkl/sync/activities",
         "GET /simkl/sync/all-items/shows/watching",
         "GET /simkl/sync/all-items/anime/watching",
+        "GET /simkl/ratings/movies",
+        f"GET /simkl/movies/{film.simkl}",
         f"GET /simkl/tv/episodes/{odd.simkl}",
     ]
 
-    # no longer watched: its episodes leave the calendar, no list is read
+    # no longer watched, no longer planned: both leave the calendar, nothing more is read
     del user.entries[odd]
+    del user.entries[film]
     sim.clock.advance(86400)
     assert await watch.refresh(await client.activities(), now(sim))
-    assert "GET /simkl/tv/episodes" not in " ".join(await routes(sim, "simkl"))
+    read = " ".join(await routes(sim, "simkl"))
+    assert "/tv/episodes" not in read
+    assert "/movies/" not in read
     later = now(sim)
     assert await watch.events(later, later + timedelta(days=60)) == []

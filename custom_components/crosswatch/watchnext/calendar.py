@@ -10,7 +10,9 @@ SIMKL has no per-user calendar with a documented body, but documents each show's
 (``GET /tv/episodes/{id}``, ``/anime/episodes/{id}``: ``date``, ``aired``, ``type``; anime rows
 have no season; tests/fixtures/real/simkl/{tv,anime}_episodes.json) and, on the account's
 watching rows, how many episodes have not aired (``not_aired_episodes_count``): the calendar
-reads the lists of the shows that still have some.
+reads the lists of the shows that still have some. Films: ``GET /ratings/movies`` gives each
+planned film's ``release_status`` and ``GET /movies/{id}?extended=full`` its ``released`` day
+(ratings_by_watchlist.json, movie_summary_full.json).
 """
 
 from __future__ import annotations
@@ -145,27 +147,40 @@ def upcoming_movies(rows: Iterable[object]) -> list[Upcoming]:
         if not isinstance(row, Mapping):
             continue
         movie = _obj(row, "movie")
-        released = _text(row.get("released"))
-        try:
-            day = date.fromisoformat(released) if released else None
-        except ValueError:
-            day = None
-        title = _text(movie.get("title"))
-        if day is None or title is None:
-            continue
-        ids, year = normalize_ids(_obj(movie, "ids")), _int(movie.get("year"))
-        item = MediaItem(kind=MediaKind.MOVIE, ids=ids, title=title, year=year)
-        out.append(
-            Upcoming(
-                uid=f"movie-{ids.get('trakt', title)}-{day.isoformat()}",
-                item=item,
-                summary=f"{title} ({year})" if year else title,
-                start=day,
-                end=day + timedelta(days=1),
-                description=_description(_text(movie.get("overview")), ids),
-            )
-        )
+        ids = normalize_ids(_obj(movie, "ids"))
+        entry = _release(movie, ids, row.get("released"), ids.get("trakt"))
+        if entry is not None:
+            out.append(entry)
     return out
+
+
+def simkl_release(summary: Mapping[str, Any]) -> Upcoming | None:
+    """A SIMKL film summary (``extended=full``) as its release day; ``None`` without one."""
+    ids = simkl_ids(_obj(summary, "ids"))
+    return _release(summary, ids, summary.get("released"), ids.get("simkl"))
+
+
+def _release(
+    movie: Mapping[str, Any], ids: Mapping[str, str], released: object, key: str | None
+) -> Upcoming | None:
+    """A film's release day as an all-day entry (``released`` is ``YYYY-MM-DD``)."""
+    text = _text(released)
+    try:
+        day = date.fromisoformat(text) if text else None
+    except ValueError:
+        day = None
+    title = _text(movie.get("title"))
+    if day is None or title is None:
+        return None
+    year = _int(movie.get("year"))
+    return Upcoming(
+        uid=f"movie-{key or title}-{day.isoformat()}",
+        item=MediaItem(kind=MediaKind.MOVIE, ids=ids, title=title, year=year),
+        summary=f"{title} ({year})" if year else title,
+        start=day,
+        end=day + timedelta(days=1),
+        description=_description(_text(movie.get("overview")), ids),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,6 +19,7 @@ from .calendar import (
     Upcoming,
     poll_window,
     simkl_followed,
+    simkl_release,
     simkl_upcoming,
     upcoming_episodes,
     upcoming_movies,
@@ -40,6 +41,8 @@ CALENDAR_EVERY: Final = timedelta(hours=6)
 EPISODES_EVERY: Final = timedelta(hours=24)
 # SIMKL's lists hold every future episode, so the calendar answers this far ahead from memory.
 SIMKL_HORIZON_DAYS: Final = 400
+# A planned film's release_status that says its day is known and passed, or will never come.
+NO_RELEASE_TO_COME: Final = frozenset({"released", "cancelled"})
 
 
 class TraktReads(Protocol):
@@ -66,6 +69,12 @@ class SimklReads(Protocol):
 
     async def episodes(self, simkl_id: str, *, anime: bool = False) -> list[Any]:
         """Every episode of one show or anime."""
+
+    async def release_statuses(self, kind: str, lists: str) -> list[Any]:
+        """Each title on the user's lists with its release status."""
+
+    async def movie_summary(self, simkl_id: str) -> dict[str, Any]:
+        """One film's summary with its release day."""
 
 
 def _stamp(activities: Mapping[str, Any], group: str, key: str) -> str:
@@ -147,6 +156,11 @@ class SimklWatchNext:
     calendar: CalendarCache = field(default_factory=CalendarCache)
     # Per followed show with episodes to come: when its list was read, and what is upcoming.
     episode_lists: dict[str, tuple[datetime, list[Upcoming]]] = field(default_factory=dict)
+    # Per planned film not yet released: when its summary was read, and its release day.
+    releases: dict[str, tuple[datetime, Upcoming | None]] = field(default_factory=dict)
+    # When the planned films' release statuses were read, and the movies stamp then.
+    statuses_read_at: datetime | None = None
+    movies_marker: str | None = None
     marker: str | None = None
     removed_marker: str | None = None
     since: datetime | None = None
@@ -155,7 +169,8 @@ class SimklWatchNext:
     async def refresh(self, activities: Mapping[str, Any], now: datetime) -> bool:
         """Bring the lists and the calendar up to date; return whether anything was read."""
         listed = await self._refresh_lists(activities, now)
-        return await self._refresh_calendar(now) or listed
+        films = await self._refresh_releases(_stamp(activities, "movies", "all"), now)
+        return await self._refresh_calendar(now, rebuild=films) or films or listed
 
     async def _refresh_lists(self, activities: Mapping[str, Any], now: datetime) -> bool:
         """Read what changed since the last poll; everything after a removal or once a day."""
@@ -178,7 +193,31 @@ class SimklWatchNext:
             self.read_whole_at = now
         return True
 
-    async def _refresh_calendar(self, now: datetime) -> bool:
+    async def _refresh_releases(self, marker: str, now: datetime) -> bool:
+        """Planned films' release days: statuses once a day or when the film lists moved.
+
+        One read names the planned films still to be released; each of those has its summary
+        read once a day (release days move).
+        """
+        due = self.statuses_read_at is None or now - self.statuses_read_at >= self.episodes_every
+        if not due and marker == self.movies_marker:
+            return False
+        rows = await self.reads.release_statuses("movies", "plantowatch")
+        coming = [
+            str(row["id"])
+            for row in rows
+            if isinstance(row, Mapping)
+            and isinstance(row.get("id"), int | str)
+            and row.get("release_status") not in NO_RELEASE_TO_COME
+        ]
+        self.releases = {key: self.releases[key] for key in coming if key in self.releases}
+        for key in coming:
+            if key not in self.releases or now - self.releases[key][0] >= self.episodes_every:
+                self.releases[key] = (now, simkl_release(await self.reads.movie_summary(key)))
+        self.statuses_read_at, self.movies_marker = now, marker
+        return True
+
+    async def _refresh_calendar(self, now: datetime, *, rebuild: bool = False) -> bool:
         """Read the episode lists of followed shows with episodes to come, each once a day."""
         start, _ = poll_window(now)
         since = datetime.combine(start, datetime.min.time(), tzinfo=now.tzinfo)
@@ -190,7 +229,7 @@ class SimklWatchNext:
             or now - self.episode_lists[key][0] >= self.episodes_every
         ]
         gone = [key for key in self.episode_lists if key not in coming]
-        if not due and not gone and self.calendar.read_at is not None:
+        if not due and not gone and not rebuild and self.calendar.read_at is not None:
             return False
         for key in gone:
             del self.episode_lists[key]
@@ -198,6 +237,7 @@ class SimklWatchNext:
             rows = await self.reads.episodes(key, anime=coming[key].anime)
             self.episode_lists[key] = (now, simkl_upcoming(coming[key], rows, since))
         entries = [e for _, upcoming in self.episode_lists.values() for e in upcoming]
+        entries += [e for _, e in self.releases.values() if e is not None and e.span()[1] > since]
         self.calendar.replace(start, SIMKL_HORIZON_DAYS, entries, now)
         return bool(due)
 

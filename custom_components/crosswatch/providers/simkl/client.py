@@ -391,6 +391,22 @@ class SimklClient:
         )
         return body if isinstance(body, list) else []
 
+    async def release_statuses(self, kind: str, lists: str) -> list[Any]:
+        """``/ratings/{kind}``: each title on the user's ``lists`` with its ``release_status``."""
+        body = await self.http.get(
+            f"/ratings/{kind}",
+            route="GET /ratings/{type}",
+            params={"user_watchlist": lists, "fields": "release_status"},
+        )
+        return body if isinstance(body, list) else []
+
+    async def movie_summary(self, simkl_id: str) -> dict[str, Any]:
+        """One film's full summary (``released``, ``overview``...); ``{}`` for an odd answer."""
+        body = await self.http.get(
+            f"/movies/{simkl_id}", route="GET /movies/{id}", params={"extended": "full"}
+        )
+        return dict(body) if isinstance(body, Mapping) else {}
+
     async def playback(self) -> list[Any]:
         """Every paused session as sent (already-watched ones hidden, SIMKL's default)."""
         body = await self.http.get("/sync/playback", route="GET /sync/playback")
