@@ -72,7 +72,7 @@ TWO_WAY_PAIR = "pair0000000000000000000simkl"
 TARGETS = {"max_lag_ms": 50, "nochange_cpu_ms": 20, "state_bytes": 2_097_152}
 
 
-def _overlaps(spans: list[tuple[float, float]], start: float, end: float) -> bool:
+def overlaps(spans: list[tuple[float, float]], start: float, end: float) -> bool:
     """Whether any of the time-ordered ``spans`` overlaps ``start``..``end``.
 
     Spans never overlap one another (a collection holds the interpreter), so the one that
@@ -638,7 +638,7 @@ class Bench:
         outside_gc = [
             lag * 1000
             for start, woke, lag in self.probe.last_spans
-            if not _overlaps(collections_, start, woke)
+            if not overlaps(collections_, start, woke)
         ]
         bare = await self.control_probe.take()
         counts = await self.control.counts()

@@ -40,8 +40,10 @@ from benchmarks.ha_scale import (
     URL_VARIABLES,
     Control,
     ControlProbe,
+    GcPauses,
     LagProbe,
     SimulatorClock,
+    overlaps,
     percentile,
     simulator_process,
 )
@@ -163,6 +165,7 @@ class Bench:
         self.path = path
         self.probe = LagProbe()
         self.bare = ControlProbe()
+        self.gc_pauses = GcPauses()
         self.entries: dict[str, str] = {}
         self.worst_lag_ms = 0.0
         self.second_writes: dict[str, int] = {}
@@ -175,6 +178,7 @@ class Bench:
 
         await self.control.call("DELETE", "requests")
         self.probe.take()
+        self.gc_pauses.take()
         await self.bare.take()
         simulated = self.clock.offset
         cpu = time.thread_time()
@@ -196,6 +200,13 @@ class Bench:
         cpu = time.thread_time() - cpu
         wall = time.perf_counter() - wall
         lags = [lag * 1000 for lag in self.probe.take()]
+        longest_gc, _, full = self.gc_pauses.take()
+        spans = self.gc_pauses.last_spans
+        outside_gc = [
+            lag * 1000
+            for begin, woke, lag in self.probe.last_spans
+            if not overlaps(spans, begin, woke)
+        ]
         bare = await self.bare.take()
         counts = await self.control.counts()
         assert isinstance(response, dict)
@@ -226,6 +237,11 @@ class Bench:
             f"   loop: CPU {cpu * 1000:.0f} ms, stall max {max(lags, default=0.0):.1f} ms,"
             f" p99 {percentile(lags, 99):.1f} ms ({len(lags)} samples); a bare loop meanwhile:"
             f" max {bare[0]:.1f} ms, p99 {bare[1]:.1f} ms (load {os.getloadavg()[0]:.1f})"
+        )
+        print(
+            f"   garbage collection: {full} full collections, the longest pause"
+            f" {longest_gc:.0f} ms; stall max where no collection ran"
+            f" {max(outside_gc, default=0.0):.1f} ms"
         )
         if trace:
             print(f"   peak traced memory {peak:.1f} MiB (target 150)")
@@ -266,6 +282,7 @@ async def main(seed: str, *, trace_memory: bool) -> None:
             bench = Bench(hass, control, clock, path)
             bench.entries = await add_accounts(hass, control)
             await bench.bare.start()
+            bench.gc_pauses.install()
             bench.probe.start()
             second: dict[str, dict[str, int]] = {}
             for service in ("trakt", "simkl"):
