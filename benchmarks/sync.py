@@ -129,11 +129,10 @@ async def one_run(
     return memory
 
 
-async def pair(sim: Simulator, session: aiohttp.ClientSession, target: str) -> None:
-    """Plex → ``target``: a first run, then a run with nothing changed."""
-    await sim.reset(sim.state.seed)
-    # A VIP account: a free one's 250-title watchlist limit would cut the first run short.
-    await sim.set_trakt_user(vip=True, watchlist_limit=10_000)
+def build_sides(
+    sim: Simulator, session: aiohttp.ClientSession, target: str
+) -> tuple[PlexSide, SyncSide]:
+    """The simulator's Plex owner and its Trakt or SIMKL user as sync sides."""
     clock = sim.clock
 
     async def trakt_token() -> str:
@@ -173,6 +172,15 @@ async def pair(sim: Simulator, session: aiohttp.ClientSession, target: str) -> N
                 clock=clock,
             )
         )
+    return plex, other
+
+
+async def pair(sim: Simulator, session: aiohttp.ClientSession, target: str) -> None:
+    """Plex → ``target``: a first run, then a run with nothing changed."""
+    await sim.reset(sim.state.seed)
+    # A VIP account: a free one's 250-title watchlist limit would cut the first run short.
+    await sim.set_trakt_user(vip=True, watchlist_limit=10_000)
+    plex, other = build_sides(sim, session, target)
     sides: dict[Side, SyncSide] = {Side.SOURCE: plex, Side.TARGET: other}
     floor = plex_floor(sim) + target_floor(sim, target)
     memory = await one_run(sim, PairMemory(), sides, f"Plex → {target}: first run", floor)
