@@ -33,7 +33,7 @@ from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.ulid import ulid_now
 
 from .api.errors import CrosswatchApiError
-from .api.models import Feature, MediaItem, MediaKind
+from .api.models import Feature, MediaItem
 from .const import DOMAIN
 from .history_io.jobs import (
     ImportJob,
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
 
     from .data import CrosswatchConfigEntry
+    from .providers.base import TitleSearch
     from .sync.side import SyncSide
 
 _LOGGER = logging.getLogger(__name__)
@@ -148,22 +149,13 @@ async def async_title_guesses(
     Only an unambiguous result counts (``pick_guess``); the preview reports these as guessed.
     Lookups are best effort: when a search fails, the titles not yet looked up stay unmatched.
     """
-    metadata = metadata_client(hass)
-    own = entry.runtime_data.account.title_search()
-
-    async def search(item: MediaItem) -> list[MediaItem]:
-        if metadata is not None:
-            find = metadata.search_movie if item.kind is MediaKind.MOVIE else metadata.search_show
-            return [title.item for title in await find(item.title or "", item.year)]
-        assert own is not None
-        return await own.search_title(item.kind, item.title or "", item.year)
-
+    search: TitleSearch | None = metadata_client(hass) or entry.runtime_data.account.title_search()
     guesses: dict[Any, MediaItem] = {}
-    if metadata is None and own is None:
+    if search is None:
         return guesses
     for item in wanted[:MAX_LOOKUPS]:
         try:
-            found = await search(item)
+            found = await search.search_title(item.kind, item.title or "", item.year)
         except CrosswatchApiError:
             break
         guess = pick_guess(item, found)

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
     from .coordinator import AccountCoordinator
-    from .providers.base import BaseAccount
+    from .providers.base import BaseAccount, TitleSearch
     from .sync.titles import Override
 
 _LOGGER = logging.getLogger(__name__)
@@ -582,6 +582,12 @@ class PairRunner(DataUpdateCoordinator[PairState]):
         self._unmatched_issue()
         self._notify()
         return forgot
+
+    def title_search(self, side: Side) -> TitleSearch | None:
+        """The search of the account on ``side`` (where an unsynced title should be found)."""
+        entry_id = self.entry.entry_id if side is Side.SOURCE else self.target_entry_id
+        account = loaded_account(self.hass, entry_id)
+        return None if account is None else account.title_search()
 
     # -- what entities show ----------------------------------------------------------------------
     def clock_time(self) -> float:

@@ -25,7 +25,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util.hass_dict import HassKey
 
 from .api.errors import APP_REMOVED, APP_VIP_REQUIRED, AppRejectedError, CrosswatchApiError
-from .api.models import MediaKind
+from .api.models import STRONG_ID_TYPES, MediaItem, MediaKind
 from .const import (
     DOMAIN,
     PAIR_TARGET,
@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
-    from .providers.tmdb.client import TmdbTitle
+    from .providers.base import TitleSearch
+    from .sync.plan import Side
     from .sync.state import PairState
 
 ISSUE_TARGET_REMOVED = "target_removed"
@@ -88,6 +89,9 @@ class HeldRemovals(Protocol):
 
     def clock_time(self) -> float:
         """Now, on the clock runs use."""
+
+    def title_search(self, side: Side) -> TitleSearch | None:
+        """The search of the pair's account on ``side`` (``None``: it has none)."""
 
 
 # Running sync pairs by subentry id: they join on start and leave on unload.
@@ -343,6 +347,18 @@ def async_update_unmatched_issue(
     )
 
 
+def _strong(item: MediaItem) -> dict[str, str]:
+    """The ids of a search answer that identify it across services."""
+    return {k: v for k, v in item.ids.items() if k in STRONG_ID_TYPES and v}
+
+
+def _choice_label(item: MediaItem) -> str:
+    """``The Matrix (1999) · imdb tt0133093``: a search answer as the pick step lists it."""
+    ids = _strong(item)
+    shown = next((f"{k} {ids[k]}" for k in ("imdb", "tmdb", "trakt", "simkl") if k in ids), "")
+    return f"{item.title or '?'} ({item.year or '?'}) · {shown}"
+
+
 def parse_id(text: str) -> dict[str, str] | None:
     """An IMDb id (``tt0133093``) or a TMDb id (``603``) the user typed, as ids."""
     text = text.strip()
@@ -354,16 +370,18 @@ def parse_id(text: str) -> dict[str, str] | None:
 
 
 class FixTitlesFlow(RepairsFlow):
-    """Pick an unsynced title, then its right match (a TMDb search or an id), or ignore it.
+    """Pick an unsynced title, then its right match (a search or an id), or ignore it.
 
-    The choice becomes the pair's id override (``sync/titles.py``); the pair runs again at once.
+    The search is TMDb's when a TMDb account is connected, else that of the account the title
+    should be found on (Trakt, SIMKL; the same searches an import's title look-ups use). The
+    choice becomes the pair's id override (``sync/titles.py``); the pair runs again at once.
     """
 
     def __init__(self, subentry_id: str) -> None:
         """Bind the pair."""
         self._subentry_id = subentry_id
         self._title: UnmatchedTitle | None = None
-        self._found: dict[str, TmdbTitle] = {}
+        self._found: dict[str, MediaItem] = {}
 
     def _pair(self) -> HeldRemovals | None:
         return self.hass.data.get(PAIRS, {}).get(self._subentry_id)
@@ -397,7 +415,7 @@ class FixTitlesFlow(RepairsFlow):
         """Search for the title (or give its id), or ignore it."""
         title = self._title
         assert title is not None  # set by the step before
-        tmdb = metadata_client(self.hass)
+        searchable = self._searcher(title) is not None
         errors: dict[str, str] = {}
         if user_input is not None:
             if user_input.get("action") == IGNORE:
@@ -406,7 +424,7 @@ class FixTitlesFlow(RepairsFlow):
             ids = parse_id(query)
             if ids is not None:
                 return await self._save(Override.fix(title, ids, name=None, now=self._now()))
-            if tmdb is None or not query:
+            if not searchable or not query:
                 errors["query"] = "id_expected"
             else:
                 try:
@@ -430,7 +448,7 @@ class FixTitlesFlow(RepairsFlow):
             }
         )
         return self.async_show_form(
-            step_id="fix" if tmdb is not None else "fix_by_id",
+            step_id="fix" if searchable else "fix_by_id",
             data_schema=schema,
             errors=errors,
             description_placeholders={"title": describe(title)},
@@ -442,16 +460,27 @@ class FixTitlesFlow(RepairsFlow):
         """Without a TMDb account: the same step, asking for an id."""
         return await self.async_step_fix(user_input)
 
-    async def _search(self, query: str, title: UnmatchedTitle) -> dict[str, TmdbTitle]:
-        client = metadata_client(self.hass)
-        assert client is not None  # checked by the caller
-        search = client.search_show if title.kind is MediaKind.SHOW else client.search_movie
-        found = await search(query, title.year)
+    def _searcher(self, title: UnmatchedTitle) -> TitleSearch | None:
+        """TMDb when connected, else the search of the account the title should be on."""
+        tmdb = metadata_client(self.hass)
+        if tmdb is not None:
+            return tmdb
+        pair = self._pair()
+        return None if pair is None else pair.title_search(title.side)
+
+    async def _search(self, query: str, title: UnmatchedTitle) -> dict[str, MediaItem]:
+        searcher = self._searcher(title)
+        assert searcher is not None  # checked by the caller
+        kind = MediaKind.SHOW if title.kind is MediaKind.SHOW else MediaKind.MOVIE
+        found = await searcher.search_title(kind, query, title.year)
         if not found and title.year is not None:  # years differ between services
-            found = await search(query)
-        return {
-            t.item.ids["tmdb"]: t for t in found[:CHOICES] if t.item.ids.get("tmdb") is not None
-        }
+            found = await searcher.search_title(kind, query)
+        choices: dict[str, MediaItem] = {}
+        for item in found:
+            ids = _strong(item)
+            if ids and len(choices) < CHOICES:
+                choices[",".join(f"{k}:{v}" for k, v in ids.items())] = item
+        return choices
 
     async def async_step_pick(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Pick the right title from what TMDb found."""
@@ -462,18 +491,11 @@ class FixTitlesFlow(RepairsFlow):
             if picked is None:
                 return await self.async_step_fix()
             return await self._save(
-                Override.fix(
-                    title,
-                    {"tmdb": picked.item.ids["tmdb"]},
-                    name=picked.item.title,
-                    now=self._now(),
-                )
+                Override.fix(title, _strong(picked), name=picked.title, now=self._now())
             )
         options = [
-            SelectOptionDict(
-                value=tmdb_id, label=f"{t.item.title} ({t.item.year or '?'}) · TMDb {tmdb_id}"
-            )
-            for tmdb_id, t in self._found.items()
+            SelectOptionDict(value=value, label=_choice_label(item))
+            for value, item in self._found.items()
         ]
         options.append(SelectOptionDict(value="none", label="—"))
         schema = vol.Schema(

@@ -2,13 +2,13 @@
 
 SIMKL -> Trakt: "Ajin 2" is known to SIMKL only by its MyAnimeList/AniDB ids (the row of SIMKL's
 all-items example), so it cannot be written to Trakt. TMDb and Trakt know the show by another
-name ("Ajin: Demi-Human"): the user finds it with a TMDb search from the repair, and the pair
-writes it by that TMDb id.
+name ("Ajin: Demi-Human"): the user finds it with a search from the repair (TMDb's, or without
+a TMDb account Trakt's own), and the pair writes it by the ids found.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
@@ -87,7 +87,8 @@ async def test_an_unmatched_title_fixed_from_the_repair_syncs_on_the_next_run(
     assert form["errors"] == {"query": "nothing_found"}
     form = await flow.async_step_fix({"action": "search", "query": "Ajin"})
     assert form["step_id"] == "pick"
-    done = await flow.async_step_pick({"match": str(AJIN_TMDB)})
+    assert _options(form) == {f"tmdb:{AJIN_TMDB}": f"Ajin: Demi-Human (2016) · tmdb {AJIN_TMDB}"}
+    done = await flow.async_step_pick({"match": f"tmdb:{AJIN_TMDB}"})
     assert done["type"] is FlowResultType.CREATE_ENTRY
     pair = runner(simkl, PAIR_ID)
     assert pair.state.overrides[key].ids == {"tmdb": str(AJIN_TMDB)}
@@ -103,6 +104,38 @@ async def test_an_unmatched_title_fixed_from_the_repair_syncs_on_the_next_run(
     assert (third["result"], third["adds"]) == ("ok", 0)
 
 
+def _options(form: Any) -> dict[str, str]:
+    """The pick step's choices: value -> label."""
+    [field] = form["data_schema"].schema.values()
+    return {o["value"]: o["label"] for o in field.config["options"] if o["value"] != "none"}
+
+
+async def test_without_tmdb_the_fix_searches_the_account_the_title_should_be_on(
+    hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    sim = sim_urls
+    simkl, demi = await _setup(hass, sim, with_tmdb=False)
+    await run_pair(hass, PAIR_ID)
+    _issue, flow = await _flow(hass, simkl.entry_id)
+    [key] = runner(simkl, PAIR_ID).state.unmatched
+    form = await flow.async_step_init({"title": key})
+    assert form["step_id"] == "fix"  # Trakt (where it should be) has a search
+    await sim.clear_requests()
+    form = await flow.async_step_fix({"action": "search", "query": "Ajin"})
+    assert form["step_id"] == "pick"
+    [search] = [r for r in await sim.requests("trakt") if r["route"] == "GET /search/{type}"]
+    assert search["path"].split("?")[0].endswith("/search/show")
+    [(value, label)] = _options(form).items()
+    assert label.startswith("Ajin: Demi-Human (2016) · ")
+    done = await flow.async_step_pick({"match": value})
+    assert done["type"] is FlowResultType.CREATE_ENTRY
+    pair = runner(simkl, PAIR_ID)
+    assert pair.state.overrides[key].ids["trakt"] == str(demi.trakt)
+    second = await run_pair(hass, PAIR_ID)
+    assert second["result"] == "ok", second
+    assert demi in sim.state.trakt.users[cred.TRAKT_USER].watchlist
+
+
 async def test_an_ignored_title_is_not_reported_again(
     hass: HomeAssistant, sim_urls: Simulator
 ) -> None:
@@ -111,13 +144,18 @@ async def test_an_ignored_title_is_not_reported_again(
     await run_pair(hass, PAIR_ID)
     issue, flow = await _flow(hass, simkl.entry_id)
     [key] = runner(simkl, PAIR_ID).state.unmatched
+    # Trakt unloaded and no TMDb: nothing to search with, so an id, or ignore
+    [trakt] = [e for e in hass.config_entries.async_entries(DOMAIN) if e.title.startswith("Trakt")]
+    assert await hass.config_entries.async_unload(trakt.entry_id)
     form = await flow.async_step_init({"title": key})
-    assert form["step_id"] == "fix_by_id"  # no TMDb account: an id, or ignore
+    assert form["step_id"] == "fix_by_id"
     form = await flow.async_step_fix_by_id({"action": "search", "query": "Ajin"})
     assert form["errors"] == {"query": "id_expected"}
     done = await flow.async_step_fix_by_id({"action": "ignore", "query": ""})
     assert done["type"] is FlowResultType.CREATE_ENTRY
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue.issue_id) is None
+    assert await hass.config_entries.async_setup(trakt.entry_id)
+    await hass.async_block_till_done()
     again = await run_pair(hass, PAIR_ID)
     assert again["result"] == "ok"
     assert runner(simkl, PAIR_ID).state.unmatched == {}

@@ -335,6 +335,13 @@ class TmdbClient:
         body = await self._cached("search", "/search/movie", "GET /search/movie", params)
         return [_title(r, MediaKind.MOVIE) for r in _rows(body, "results")]
 
+    async def search_title(
+        self, kind: MediaKind, title: str, year: int | None = None
+    ) -> list[MediaItem]:
+        """Movies (or, for any other kind, shows) found for ``title``: a ``TitleSearch``."""
+        search = self.search_movie if kind is MediaKind.MOVIE else self.search_show
+        return [found.item for found in await search(title, year)]
+
     async def search_show(self, query: str, year: int | None = None) -> list[TmdbTitle]:
         """Search TV shows by name (and first-air year)."""
         params = {"query": query, "language": self.language}
