@@ -9,10 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from custom_components.crosswatch.api.models import Feature, MediaKind
 from custom_components.crosswatch.history_io import readers
-from custom_components.crosswatch.history_io.readers import letterboxd_rating, read_export
+from custom_components.crosswatch.history_io.readers import (
+    letterboxd_rating,
+    loads_by_row,
+    read_export,
+)
 from custom_components.crosswatch.history_io.rows import ExportFileError
 
 REVIEWS_HEADER = b"Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date\n"
@@ -431,3 +437,32 @@ def test_zip_unpacking_beyond_the_cap_is_refused(monkeypatch: pytest.MonkeyPatch
     assert len(big) <= len(data)  # small packed, large unpacked
     with pytest.raises(ExportFileError, match="unpacks to more than"):
         read_export("big.zip", big)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(st.lists(_JSON, max_size=8), st.sampled_from([None, 0, 2]), st.sampled_from(["", " \n"]))
+def test_rows_decode_one_by_one_as_json_loads_decodes_them(rows, indent, pad) -> None:
+    text = pad + json.dumps(rows, indent=indent) + pad
+    assert loads_by_row(text) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['[{"a": 1}, {"b": 2}', '[{"a": 1} {"b": 2}]', '[{"a": 1},\n  {"b": }]', "[1, 2] 3", "[", ""],
+)
+def test_broken_rows_fail_where_json_loads_fails(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError) as ours:
+        loads_by_row(text)
+    with pytest.raises(json.JSONDecodeError) as theirs:
+        json.loads(text)
+    assert (ours.value.lineno, ours.value.colno) == (theirs.value.lineno, theirs.value.colno)
+
+
+def test_an_object_is_decoded_whole() -> None:
+    assert loads_by_row(' {"rows": [1, 2]} ') == {"rows": [1, 2]}
