@@ -166,3 +166,18 @@ def test_kept_strong_keys_leave_the_garbage_collectors_watch() -> None:
         keys = idx.keys_of(key)
         assert keys
         assert not gc.is_tracked(keys)
+
+
+def test_a_dropped_index_lets_go_of_its_tables_entry_by_entry() -> None:
+    """Its tables are emptied by Python code, not freed in one C call that holds the loop."""
+    items = {
+        f"k{n}": MediaItem(kind=MediaKind.MOVIE, ids={"imdb": f"tt{n}"}, title=f"M{n}", year=2000)
+        for n in range(50)
+    }
+    index = MatchIndex(items)
+    assert index.find(items["k7"]) is not None
+    index.find(MediaItem(kind=MediaKind.MOVIE, title="nothing", year=1))  # builds the weak table
+    tables = (index._keys, index._strong, index._weak)
+    assert all(tables)
+    del index
+    assert not any(tables)
