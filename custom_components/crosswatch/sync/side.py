@@ -12,7 +12,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from ..api.models import Feature, Play, WriteResult
+from ..api.errors import NotFoundError
+from ..api.models import Feature, MediaItem, Play, WriteResult
 from ..api.wire import activity_stamp
 from .inventory import Inventory
 from .offload import Offload
@@ -79,6 +80,41 @@ class SyncSide(Protocol):
 
     async def remove_progress(self, point: ResumePoint) -> bool:
         """Remove this side's ``point``; ``False`` when the service offers no way to."""
+
+
+class PlaybackClient(Protocol):
+    """What leaves and removes a resume point on Trakt or SIMKL (their clients)."""
+
+    async def scrobble(self, action: str, item: MediaItem, progress: float) -> object:
+        """Send a scrobble (``pause`` leaves a resume point)."""
+
+    async def remove_playback(self, playback_id: str) -> bool:
+        """Remove one paused session by its id."""
+
+
+async def pause_at(client: PlaybackClient, point: ResumePoint) -> bool:
+    """Leave ``point`` as a pause scrobble, Trakt's and SIMKL's only documented way to make one.
+
+    Each keeps one point per title, so the pause replaces the one there. ``False``: the service
+    does not know the title (404).
+    """
+    try:
+        await client.scrobble("pause", point.item, point.progress)
+    except NotFoundError:
+        return False
+    return True
+
+
+async def remove_paused(client: PlaybackClient, point: ResumePoint) -> bool:
+    """``DELETE /sync/playback/{id}`` (gone already, 404, counts as removed).
+
+    A point without an id (Trakt's oldest rows, trakt/sync_playback_movies_without_id.json)
+    cannot be removed: ``False``.
+    """
+    if point.ref is None:
+        return False
+    await client.remove_playback(point.ref)
+    return True
 
 
 def marker_part(body: Mapping[str, Any], group: str, key: str) -> str:

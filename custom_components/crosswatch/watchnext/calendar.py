@@ -17,7 +17,7 @@ planned film's ``release_status`` and ``GET /movies/{id}?extended=full`` its ``r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
@@ -193,9 +193,20 @@ class FollowedShow:
     runtime: int | None = None
 
 
-def simkl_followed(body: object) -> dict[str, FollowedShow | None]:
-    """Watching rows by simkl id; ``None`` for a row in another list (a ``date_from`` read)."""
-    out: dict[str, FollowedShow | None] = {}
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimklShowRow:
+    """One show or anime row of SIMKL's ``/sync/all-items``, with its show as an item."""
+
+    row: Mapping[str, Any]
+    show: MediaItem
+    anime: bool
+    watching: bool
+    poster: str | None
+    runtime: int | None
+
+
+def simkl_show_rows(body: object) -> Iterator[SimklShowRow]:
+    """The show and anime rows of an all-items answer that name a simkl id (films left out)."""
     data = body if isinstance(body, Mapping) else {}
     for section in ("shows", "anime"):
         for row in data.get(section) or ():
@@ -205,22 +216,34 @@ def simkl_followed(body: object) -> dict[str, FollowedShow | None]:
             ids = simkl_ids(_obj(show, "ids"))
             if "simkl" not in ids:
                 continue
-            if row.get("status") != "watching":
-                out[ids["simkl"]] = None
-                continue
-            item = MediaItem(
-                kind=MediaKind.SHOW,
-                ids=ids,
-                title=_text(show.get("title")),
-                year=_int(show.get("year")),
-            )
-            out[ids["simkl"]] = FollowedShow(
-                show=item,
+            yield SimklShowRow(
+                row=row,
+                show=MediaItem(
+                    kind=MediaKind.SHOW,
+                    ids=ids,
+                    title=_text(show.get("title")),
+                    year=_int(show.get("year")),
+                ),
                 anime=section == "anime",
-                unaired=_int(row.get("not_aired_episodes_count")) or 0,
+                watching=row.get("status") == "watching",
+                poster=_text(show.get("poster")),
                 runtime=_int(show.get("runtime")),
             )
-    return out
+
+
+def simkl_followed(body: object) -> dict[str, FollowedShow | None]:
+    """Watching rows by simkl id; ``None`` for a row in another list (a ``date_from`` read)."""
+    return {
+        found.show.ids["simkl"]: FollowedShow(
+            show=found.show,
+            anime=found.anime,
+            unaired=_int(found.row.get("not_aired_episodes_count")) or 0,
+            runtime=found.runtime,
+        )
+        if found.watching
+        else None
+        for found in simkl_show_rows(body)
+    }
 
 
 def simkl_upcoming(

@@ -22,8 +22,7 @@ from typing import Any, Final
 from ..api.ids import normalize_ids
 from ..api.models import MediaItem, MediaKind
 from ..api.wire import parse_time
-from ..providers.simkl.client import simkl_ids
-from .calendar import episode_label
+from .calendar import episode_label, simkl_show_rows
 
 # How many shows the sensor lists; also how many progress reads a first fill may spend.
 DEFAULT_LIMIT: Final = 10
@@ -213,32 +212,20 @@ def simkl_rows(body: object) -> dict[str, UpNext | None]:
     ``date_from`` answer both adds and removes entries.
     """
     out: dict[str, UpNext | None] = {}
-    data = body if isinstance(body, Mapping) else {}
-    for section in ("shows", "anime"):
-        for row in data.get(section) or ():
-            if not isinstance(row, Mapping):
-                continue
-            show = _obj(row, "show")
-            ids = simkl_ids(_obj(show, "ids"))
-            if "simkl" not in ids or row.get("anime_type") == "movie":
-                continue
-            nxt = parse_next_to_watch(row.get("next_to_watch"))
-            if row.get("status") != "watching" or nxt is None:
-                out[ids["simkl"]] = None
-                continue
-            item = MediaItem(
-                kind=MediaKind.SHOW,
-                ids=ids,
-                title=_text(show.get("title")),
-                year=_int(show.get("year")),
-            )
-            out[ids["simkl"]] = UpNext(
-                show=item,
+    for found in simkl_show_rows(body):
+        nxt = parse_next_to_watch(found.row.get("next_to_watch"))
+        key = found.show.ids["simkl"]
+        out[key] = (
+            None
+            if not found.watching or nxt is None
+            else UpNext(
+                show=found.show,
                 season=nxt[0],
                 number=nxt[1],
-                last_watched_at=parse_time(row.get("last_watched_at")),
-                poster=simkl_poster_url(_text(show.get("poster"))),
+                last_watched_at=parse_time(found.row.get("last_watched_at")),
+                poster=simkl_poster_url(found.poster),
             )
+        )
     return out
 
 

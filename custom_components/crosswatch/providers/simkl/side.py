@@ -10,14 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from ...api.errors import InvalidResponseError, NotFoundError
+from ...api.errors import InvalidResponseError
 from ...api.models import Feature
 from ...api.wire import parse_time
 from ...sync.capabilities import MOVIE_EPISODE, MOVIE_SHOW
 from ...sync.inventory import Inventory, from_timestamp, to_timestamp
 from ...sync.offload import Offload, run_inline
 from ...sync.plan import Action, Change
-from ...sync.side import WRITE_BATCH, marker_part, unknown_to_service
+from ...sync.side import WRITE_BATCH, marker_part, pause_at, remove_paused, unknown_to_service
 from ...watchnext.progress import SIMKL_WATCHED_AT, ResumePoint, simkl_points
 
 if TYPE_CHECKING:
@@ -155,19 +155,12 @@ class SimklSide:
         return await self.offload(simkl_points, await self.client.playback())
 
     async def set_progress(self, point: ResumePoint, target: ResumePoint | None) -> bool:
-        """A pause scrobble, SIMKL's only documented way to leave a resume point."""
-        try:
-            await self.client.scrobble("pause", point.item, point.progress)
-        except NotFoundError:
-            return False
-        return True
+        """A pause scrobble (it replaces ``target``, the one point the title has here)."""
+        return await pause_at(self.client, point)
 
     async def remove_progress(self, point: ResumePoint) -> bool:
-        """``DELETE /sync/playback/{id}``; gone already (404) is removed too."""
-        if point.ref is None:
-            return False
-        await self.client.remove_playback(point.ref)
-        return True
+        """``DELETE /sync/playback/{id}``."""
+        return await remove_paused(self.client, point)
 
 
 def _titles_replaced(base: Inventory, feature: Feature, changed: SimklLibrary) -> Inventory:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from ...api.errors import InvalidResponseError, NotFoundError
+from ...api.errors import InvalidResponseError
 from ...api.models import Feature, MediaItem, MediaKind, Play, WriteResult
 from ...sync.capabilities import ALL_KINDS, MOVIE_EPISODE
 from ...sync.inventory import Inventory, from_timestamp, to_timestamp
@@ -18,7 +18,14 @@ from ...sync.matching import MatchKey, strong_keys
 from ...sync.offload import Offload, run_inline
 from ...sync.plan import Action, Change
 from ...sync.planner import PLAY_TOLERANCE
-from ...sync.side import WRITE_BATCH, _plays_since, marker_part, unknown_to_service
+from ...sync.side import (
+    WRITE_BATCH,
+    _plays_since,
+    marker_part,
+    pause_at,
+    remove_paused,
+    unknown_to_service,
+)
 from ...watchnext.progress import TRAKT_WATCHED_AT, ResumePoint, trakt_points
 
 if TYPE_CHECKING:
@@ -165,25 +172,12 @@ class TraktSide:
         return await self.offload(trakt_points, await self.client.playback())
 
     async def set_progress(self, point: ResumePoint, target: ResumePoint | None) -> bool:
-        """A pause scrobble: Trakt's only documented way to leave a resume point.
-
-        Trakt keeps one point per title, so the pause replaces ``target``.
-        """
-        try:
-            await self.client.scrobble("pause", point.item, point.progress)
-        except NotFoundError:
-            return False
-        return True
+        """A pause scrobble (it replaces ``target``, the one point the title has here)."""
+        return await pause_at(self.client, point)
 
     async def remove_progress(self, point: ResumePoint) -> bool:
-        """``DELETE /sync/playback/{id}``; gone already (404) is removed too.
-
-        An old row without an ``id`` (trakt/sync_playback_movies_without_id.json) cannot be.
-        """
-        if point.ref is None:
-            return False
-        await self.client.remove_playback(point.ref)
-        return True
+        """``DELETE /sync/playback/{id}``."""
+        return await remove_paused(self.client, point)
 
     async def _remove_plays(self, changes: Sequence[Change]) -> WriteResult:
         """Remove exactly the planned plays, by their history ids.
