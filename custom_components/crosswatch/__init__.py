@@ -38,6 +38,7 @@ from .providers.registry import provider_of
 from .repairs import async_update_pair_issues
 from .services import async_setup_services
 from .watch_stats import async_setup_watch_stats
+from .whats_next import async_create_watch_next
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -148,6 +149,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) -
         coordinator=coordinator,
         pair_runners=pair_runners,
         scrobble=scrobble,
+        watch_next=async_create_watch_next(hass, entry, account, coordinator),
     )
 
     # No update listener: flows use the *_reload_and_abort helpers for entry data. Subentries

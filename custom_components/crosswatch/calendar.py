@@ -12,7 +12,7 @@ from homeassistant.components.calendar import (
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .entity import account_device_info
-from .whats_next import WatchNextCoordinator, async_watch_next, has_calendar
+from .whats_next import WatchNextCoordinator
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -36,9 +36,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the calendar of a Trakt or SIMKL account."""
-    if not has_calendar(entry):
-        return
-    coordinator = async_watch_next(hass, entry)
+    coordinator = entry.runtime_data.watch_next
     if coordinator is None:
         return
     await coordinator.async_first_refresh()

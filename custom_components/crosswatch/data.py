@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .pairs import PairRunner
     from .providers.base import BaseAccount
     from .providers.plex.scrobbler import PlexScrobbler
+    from .whats_next import WatchNextCoordinator
 
 
 @dataclass(slots=True, kw_only=True)
@@ -28,7 +29,8 @@ class CrosswatchData:
     ``pair_runners`` (sync pair subentry id -> runner) and ``scrobble`` (the Plex scrobble
     pipeline) are started before the data is built; both stop through ``entry.async_on_unload``.
     Only a pair or the first scrobble route added to a loaded entry joins later, in place, so
-    the account's other entities stay available.
+    the account's other entities stay available. ``watch_next`` (Trakt and SIMKL accounts) serves
+    the calendar, the up-next sensor and ``crosswatch.play_next``.
     """
 
     service: Service
@@ -36,6 +38,7 @@ class CrosswatchData:
     coordinator: AccountCoordinator
     pair_runners: dict[str, PairRunner] = field(default_factory=dict)
     scrobble: PlexScrobbler | None = None
+    watch_next: WatchNextCoordinator | None = None
 
 
 type CrosswatchConfigEntry = ConfigEntry[CrosswatchData]

@@ -31,7 +31,6 @@ from .data import loaded_entries, loaded_entry
 from .providers.base import loaded_accounts
 from .providers.plex.account import PlexAccount
 from .watchnext.play import PLEX_PLATFORM, find_on_plex, find_show, plex_media_id
-from .whats_next import async_watch_next
 
 if TYPE_CHECKING:
     from .data import CrosswatchConfigEntry
@@ -89,7 +88,7 @@ async def _up_next(hass: HomeAssistant, call: ServiceCall) -> UpNext:
         entries = loaded_entries(hass)
     wanted = call.data.get(ATTR_SHOW)
     for entry in entries:
-        coordinator = async_watch_next(hass, entry)
+        coordinator = entry.runtime_data.watch_next
         if coordinator is None:
             continue
         await coordinator.async_first_refresh()

@@ -10,7 +10,7 @@ from homeassistant.components.sensor import SensorEntity, SensorEntityDescriptio
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .entity import account_device_info
-from .whats_next import WatchNextCoordinator, WatchNextSnapshot, async_watch_next, poster_of
+from .whats_next import WatchNextCoordinator, WatchNextSnapshot, poster_of
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -50,7 +50,7 @@ async def async_add_up_next_sensor(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the account's *Up next* sensor (Trakt and SIMKL accounts)."""
-    coordinator = async_watch_next(hass, entry)
+    coordinator = entry.runtime_data.watch_next
     if coordinator is None:
         return
     await coordinator.async_first_refresh()

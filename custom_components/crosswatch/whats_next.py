@@ -1,9 +1,9 @@
 """What to watch next, per Trakt or SIMKL account: the calendar and the up-next list.
 
 Each account's poll already reads its activity stamps; right after it, the account's
-``WatchNextCoordinator`` reuses that answer (the client keeps it for a minute) and reads more only
-when a stamp moved or the calendar is due (``watchnext/poller.py``). A quiet poll costs nothing
-beyond the stamps.
+``WatchNextCoordinator`` (``runtime_data.watch_next``) reuses that answer (the client keeps it
+for a minute) and reads more only when a stamp moved or the calendar is due
+(``watchnext/poller.py``). A quiet poll costs nothing beyond the stamps.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING
 from homeassistant.core import callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
-from homeassistant.util.hass_dict import HassKey
 
 from .api.errors import AuthError, CrosswatchApiError
-from .const import DOMAIN, Service
+from .const import DOMAIN
 from .posters import async_poster_urls, poster_key
 from .providers.base import get_clock
 from .providers.simkl.account import SimklAccount
@@ -30,16 +29,16 @@ from .watchnext.poller import SimklWatchNext, TraktWatchNext
 from .watchnext.upnext import UpNext
 
 if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-    from .data import CrosswatchConfigEntry
+    from .coordinator import AccountCoordinator
+    from .providers.base import BaseAccount
     from .watchnext.calendar import Upcoming
 
 _LOGGER = logging.getLogger(__name__)
 # The account's poll read the stamps moments ago: reuse an answer this young.
 STAMPS_MAX_AGE = 60.0
-WATCH_NEXT: HassKey[dict[str, WatchNextCoordinator]] = HassKey(f"{DOMAIN}_watch_next")
-SERVICES = (Service.TRAKT, Service.SIMKL)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,18 +53,20 @@ class WatchNextSnapshot:
 class WatchNextCoordinator(DataUpdateCoordinator[WatchNextSnapshot]):
     """Refreshed after each poll of its account (no timer of its own)."""
 
-    config_entry: CrosswatchConfigEntry
+    config_entry: ConfigEntry
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: CrosswatchConfigEntry,
+        entry: ConfigEntry,
+        account: TraktAccount | SimklAccount,
         watch: TraktWatchNext | SimklWatchNext,
     ) -> None:
         """Follow ``entry``'s account."""
         super().__init__(
             hass, _LOGGER, config_entry=entry, name=f"{DOMAIN} what's next {entry.title}"
         )
+        self.account = account
         self.watch = watch
         self._first: asyncio.Task[None] | None = None
 
@@ -78,7 +79,7 @@ class WatchNextCoordinator(DataUpdateCoordinator[WatchNextSnapshot]):
         await self._first
 
     async def _async_update_data(self) -> WatchNextSnapshot:
-        account = self.config_entry.runtime_data.account
+        account = self.account
         now = datetime.fromtimestamp(get_clock(self.hass).time(), UTC)
         try:
             if isinstance(self.watch, TraktWatchNext) and isinstance(account, TraktAccount):
@@ -122,11 +123,6 @@ class WatchNextCoordinator(DataUpdateCoordinator[WatchNextSnapshot]):
             ) from err
 
 
-def has_calendar(entry: CrosswatchConfigEntry) -> bool:
-    """Whether the account has an upcoming calendar (Trakt and SIMKL accounts)."""
-    return isinstance(entry.runtime_data.account, TraktAccount | SimklAccount)
-
-
 def poster_of(snapshot: WatchNextSnapshot, entry: UpNext) -> str | None:
     """The entry's own poster (SIMKL) or the one TMDb gave for its show."""
     if entry.poster is not None:
@@ -136,34 +132,27 @@ def poster_of(snapshot: WatchNextSnapshot, entry: UpNext) -> str | None:
 
 
 @callback
-def async_watch_next(
-    hass: HomeAssistant, entry: CrosswatchConfigEntry
+def async_create_watch_next(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    account: BaseAccount,
+    polls: AccountCoordinator,
 ) -> WatchNextCoordinator | None:
-    """The account's coordinator, made on first use (``None`` for Plex and TMDb accounts)."""
-    made = hass.data.setdefault(WATCH_NEXT, {})
-    if (found := made.get(entry.entry_id)) is not None:
-        return found
-    account = entry.runtime_data.account
+    """The account's coordinator, refreshed after each of its polls (``None``: Plex, TMDb)."""
     if isinstance(account, TraktAccount):
         watch: TraktWatchNext | SimklWatchNext = TraktWatchNext(account.client)
     elif isinstance(account, SimklAccount):
         watch = SimklWatchNext(account.client)
     else:
         return None
-    coordinator = made[entry.entry_id] = WatchNextCoordinator(hass, entry, watch)
+    coordinator = WatchNextCoordinator(hass, entry, account, watch)
 
     @callback
     def after_poll() -> None:
-        if entry.runtime_data.coordinator.last_update_success:
+        if polls.last_update_success:
             entry.async_create_task(
                 hass, coordinator.async_request_refresh(), "crosswatch what's next"
             )
 
-    entry.async_on_unload(entry.runtime_data.coordinator.async_add_listener(after_poll))
-
-    @callback
-    def forget() -> None:
-        made.pop(entry.entry_id, None)
-
-    entry.async_on_unload(forget)
+    entry.async_on_unload(polls.async_add_listener(after_poll))
     return coordinator

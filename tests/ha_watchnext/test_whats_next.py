@@ -22,7 +22,6 @@ from pytest_homeassistant_custom_component.common import (
 from yarl import URL
 
 from custom_components.crosswatch.const import DOMAIN
-from custom_components.crosswatch.whats_next import async_watch_next
 from simulator import credentials as cred
 from simulator.catalogue import Episode, Show
 from simulator.simkl import Entry as SimklEntry
@@ -179,7 +178,7 @@ async def test_play_next_starts_the_episode_on_the_plex_player(
     assert await async_setup_component(hass, "media_player", {})
     player = await add_player(hass, "plex", cred.PMS_MACHINE_ID)
     entity_id = _entity_of(hass, "plex", player)
-    coordinator = async_watch_next(hass, trakt_loaded)
+    coordinator = trakt_loaded.runtime_data.watch_next
     assert coordinator is not None
     assert coordinator.data is not None
     # a show the Plex server has by its ids (not Odd Anthology, known by its plex:// guid only)
@@ -279,7 +278,7 @@ async def test_calendar_view_that_cannot_be_read_fails_clearly(
 async def test_a_failed_refresh_keeps_the_last_list_and_a_refused_token_asks_to_sign_in(
     hass: HomeAssistant, sim_urls: Simulator, trakt_loaded: MockConfigEntry
 ) -> None:
-    coordinator = async_watch_next(hass, trakt_loaded)
+    coordinator = trakt_loaded.runtime_data.watch_next
     assert coordinator is not None
     assert coordinator.data is not None
     before = coordinator.data.up_next
