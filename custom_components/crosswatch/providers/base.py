@@ -12,6 +12,7 @@ rate limiter paces them all. Methods a service has no use for keep the defaults 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -107,7 +108,7 @@ class TitleSearch(Protocol):
         ...
 
 
-class BaseAccount:
+class BaseAccount(ABC):
     """Defaults for what a service does not do; each account overrides what it does."""
 
     __slots__ = ()
@@ -115,9 +116,9 @@ class BaseAccount:
     service: Service
 
     @property
+    @abstractmethod
     def clients(self) -> tuple[HttpClient, ...]:
         """Every client of the account (their request counts go to diagnostics)."""
-        raise NotImplementedError
 
     async def async_activity_marker(self) -> str | None:
         """A stamp that changes when the watchlist changes (``None``: no such stamp).
