@@ -461,6 +461,73 @@ class RunFigures:
         print(f"   results: {', '.join(self.results)}")
 
 
+async def add_trakt_app(hass: Any) -> None:
+    """The simulated Trakt app as Home Assistant's application credential."""
+    from homeassistant.components.application_credentials import (  # noqa: PLC0415
+        ClientCredential,
+        async_import_client_credential,
+    )
+    from homeassistant.setup import async_setup_component  # noqa: PLC0415
+
+    from custom_components.crosswatch.const import DOMAIN  # noqa: PLC0415
+    from simulator import credentials as cred  # noqa: PLC0415
+
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass,
+        DOMAIN,
+        ClientCredential(cred.TRAKT_CLIENT_ID, cred.TRAKT_CLIENT_SECRET),
+        "crosswatch_trakt",
+    )
+
+
+def trakt_entry(user: str, access_token: str, refresh_token: str) -> Any:
+    """A Trakt account's config entry, signed in with these tokens."""
+    from pytest_homeassistant_custom_component.common import MockConfigEntry  # noqa: PLC0415
+
+    from custom_components.crosswatch.const import DOMAIN  # noqa: PLC0415
+
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Trakt ({user})",
+        unique_id=user,
+        data={
+            "service": "trakt",
+            "account_id": user,
+            "account_name": user,
+            "auth_implementation": "crosswatch_trakt",
+            "token": {
+                "access_token": access_token,
+                "refresh_token": refresh_token,
+                "token_type": "Bearer",
+                "expires_in": 7 * 86400,
+                "expires_at": time.time() + 7 * 86400,
+            },
+        },
+    )
+
+
+def simkl_entry(user: str, user_id: int, token: str) -> Any:
+    """A SIMKL account's config entry."""
+    from pytest_homeassistant_custom_component.common import MockConfigEntry  # noqa: PLC0415
+
+    from custom_components.crosswatch.const import DOMAIN  # noqa: PLC0415
+    from simulator import credentials as cred  # noqa: PLC0415
+
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"SIMKL ({user})",
+        unique_id=str(user_id),
+        data={
+            "service": "simkl",
+            "account_id": str(user_id),
+            "account_name": user,
+            "client_id": cred.SIMKL_CLIENT_ID,
+            "access_token": token,
+        },
+    )
+
+
 class Bench:
     """Home Assistant with the three accounts, two pairs and a scrobble route."""
 
@@ -478,12 +545,7 @@ class Bench:
         self.figures: list[RunFigures] = []
 
     async def setup(self) -> None:
-        from homeassistant.components.application_credentials import (  # noqa: PLC0415
-            ClientCredential,
-            async_import_client_credential,
-        )
         from homeassistant.config_entries import ConfigSubentryData  # noqa: PLC0415
-        from homeassistant.setup import async_setup_component  # noqa: PLC0415
         from pytest_homeassistant_custom_component.common import (  # noqa: PLC0415
             MockConfigEntry,
         )
@@ -499,43 +561,9 @@ class Bench:
         await self.control.call(
             "POST", f"trakt/users/{cred.TRAKT_USER}", {"vip": True, "watchlist_limit": 10_000}
         )
-        assert await async_setup_component(hass, "application_credentials", {})
-        await async_import_client_credential(
-            hass,
-            DOMAIN,
-            ClientCredential(cred.TRAKT_CLIENT_ID, cred.TRAKT_CLIENT_SECRET),
-            "crosswatch_trakt",
-        )
-        trakt = MockConfigEntry(
-            domain=DOMAIN,
-            title=f"Trakt ({cred.TRAKT_USER})",
-            unique_id=cred.TRAKT_USER,
-            data={
-                "service": "trakt",
-                "account_id": cred.TRAKT_USER,
-                "account_name": cred.TRAKT_USER,
-                "auth_implementation": "crosswatch_trakt",
-                "token": {
-                    "access_token": cred.TRAKT_ACCESS_TOKEN,
-                    "refresh_token": cred.TRAKT_REFRESH_TOKEN,
-                    "token_type": "Bearer",
-                    "expires_in": 7 * 86400,
-                    "expires_at": time.time() + 7 * 86400,
-                },
-            },
-        )
-        simkl = MockConfigEntry(
-            domain=DOMAIN,
-            title=f"SIMKL ({cred.SIMKL_USER})",
-            unique_id=str(cred.SIMKL_USER_ID),
-            data={
-                "service": "simkl",
-                "account_id": str(cred.SIMKL_USER_ID),
-                "account_name": cred.SIMKL_USER,
-                "client_id": cred.SIMKL_CLIENT_ID,
-                "access_token": cred.SIMKL_TOKEN,
-            },
-        )
+        await add_trakt_app(hass)
+        trakt = trakt_entry(cred.TRAKT_USER, cred.TRAKT_ACCESS_TOKEN, cred.TRAKT_REFRESH_TOKEN)
+        simkl = simkl_entry(cred.SIMKL_USER, cred.SIMKL_USER_ID, cred.SIMKL_TOKEN)
 
         def pair(subentry_id: str, target: Any, direction: str, removals: str) -> Any:
             return {

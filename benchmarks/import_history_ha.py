@@ -43,9 +43,12 @@ from benchmarks.ha_scale import (
     GcPauses,
     LagProbe,
     SimulatorClock,
+    add_trakt_app,
     overlaps,
     percentile,
+    simkl_entry,
     simulator_process,
+    trakt_entry,
 )
 from simulator.catalogue import SEEDS, Movie, Show, build_catalogue
 from simulator.clock import iso_ms
@@ -98,56 +101,14 @@ def read_floor(service: str, held: dict[str, int]) -> int:
 
 async def add_accounts(hass: Any, control: Control) -> dict[str, str]:
     """The empty second Trakt and SIMKL users as accounts; their entry ids by service."""
-    from homeassistant.components.application_credentials import (  # noqa: PLC0415
-        ClientCredential,
-        async_import_client_credential,
-    )
-    from homeassistant.setup import async_setup_component  # noqa: PLC0415
-    from pytest_homeassistant_custom_component.common import MockConfigEntry  # noqa: PLC0415
-
-    from custom_components.crosswatch.const import DOMAIN  # noqa: PLC0415
     from simulator import credentials as cred  # noqa: PLC0415
 
     user = cred.TRAKT_USER_2
     await control.call("POST", f"trakt/users/{user}", {"vip": True, "watchlist_limit": 10_000})
     token = await control.call("POST", "trakt/token", {"user": user})
-    assert await async_setup_component(hass, "application_credentials", {})
-    await async_import_client_credential(
-        hass,
-        DOMAIN,
-        ClientCredential(cred.TRAKT_CLIENT_ID, cred.TRAKT_CLIENT_SECRET),
-        "crosswatch_trakt",
-    )
-    trakt = MockConfigEntry(
-        domain=DOMAIN,
-        title=f"Trakt ({user})",
-        unique_id=user,
-        data={
-            "service": "trakt",
-            "account_id": user,
-            "account_name": user,
-            "auth_implementation": "crosswatch_trakt",
-            "token": {
-                "access_token": token["access_token"],
-                "refresh_token": token["refresh_token"],
-                "token_type": "Bearer",
-                "expires_in": 7 * 86400,
-                "expires_at": time.time() + 7 * 86400,
-            },
-        },
-    )
-    simkl = MockConfigEntry(
-        domain=DOMAIN,
-        title=f"SIMKL ({cred.SIMKL_USER_2})",
-        unique_id=str(cred.SIMKL_USER_ID + 1),
-        data={
-            "service": "simkl",
-            "account_id": str(cred.SIMKL_USER_ID + 1),
-            "account_name": cred.SIMKL_USER_2,
-            "client_id": cred.SIMKL_CLIENT_ID,
-            "access_token": cred.SIMKL_TOKEN_2,
-        },
-    )
+    await add_trakt_app(hass)
+    trakt = trakt_entry(user, token["access_token"], token["refresh_token"])
+    simkl = simkl_entry(cred.SIMKL_USER_2, cred.SIMKL_USER_ID + 1, cred.SIMKL_TOKEN_2)
     for entry in (trakt, simkl):
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id), entry.title
