@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 from ..api.errors import AccountLimitError, AuthError, CrosswatchApiError, InvalidResponseError
 from ..api.models import Feature
 from .apply import apply_outcome
-from .guards import DAY
+from .guards import WHOLE_READ_EVERY
 from .offload import Offload, run_inline
 from .plan import (
     Action,
@@ -43,9 +43,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-# A side read in parts is still read whole this often: parts cannot show everything (a play
-# posted later with an old time, a removal hidden behind a newer play).
-WHOLE_READ_EVERY: Final = DAY
 # How far before the last read's start a read of changes begins: clock skew, late posts.
 READ_OVERLAP: Final = 3600.0
 # What a run that planned nothing carries over from the last run's counts: titles that cannot
@@ -117,6 +114,8 @@ async def plan_run(
             markers,
             one_way=mode is not SyncMode.TWO_WAY,
             removals=allow_removals,
+            now=now,
+            whole=whole,
             offload=offload,
         )
     if (reads or progress is not None) and all(kind is ReadKind.KEPT for kind in reads.values()):

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 DAY = 86_400.0
+# A side read in parts is still read whole this often: parts cannot show everything (a play
+# posted later with an old time, a removal hidden behind a newer play, a cleared resume point).
+WHOLE_READ_EVERY = DAY
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

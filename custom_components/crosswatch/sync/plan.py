@@ -253,11 +253,27 @@ PROGRESS_SIDES = {"a": Side.SOURCE, "b": Side.TARGET}
 
 
 @dataclass(frozen=True, slots=True)
+class ProgressRead:
+    """What a side's last resume-point read left for a read of changes next time.
+
+    ``full_at``: when that side was last read whole (unix s); ``memo``: the side's own JSON form
+    (``SyncSide.progress_memo``), opaque to everything else.
+    """
+
+    full_at: float
+    memo: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class ProgressStep:
-    """The progress part of a run: each side's marker, and the plan (``None``: none moved)."""
+    """The progress part of a run: each side's marker, and the plan (``None``: none moved).
+
+    ``reads``: per ``watermark_key`` what the sides read leave for next time (``None``: nothing).
+    """
 
     markers: Mapping[Side, str | None]
     plan: ProgressPlan | None = None
+    reads: Mapping[str, ProgressRead | None] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """The step in the ``run_sync`` response: what it would set and remove, per side."""

@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING
 from ..api.errors import AuthError, CrosswatchApiError
 from ..api.models import Feature
 from ..watchnext.progress import Action, ProgressChange, match_keys, plan_progress
+from .guards import WHOLE_READ_EVERY
 from .offload import Offload, run_inline
-from .plan import PROGRESS_SIDES, ProgressStep, RunResult, Side
+from .plan import PROGRESS_SIDES, ProgressRead, ProgressStep, RunResult, Side
 from .state import PairState, watermark_key
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from ..watchnext.progress import ResumePoint
     from .side import SyncSide
 
 _LOGGER = logging.getLogger(__name__)
@@ -73,11 +75,14 @@ async def plan_step(
     *,
     one_way: bool,
     removals: bool,
+    now: float,
+    whole: bool = False,
     offload: Offload = run_inline,
 ) -> ProgressStep:
     """Read both sides' resume points unless neither marker moved since the stored ones.
 
-    A side without a marker (Plex) is read every run.
+    A side without a marker is read every run. A side that keeps its last read (Plex) is asked
+    only what changed since, and read whole once a ``WHOLE_READ_EVERY`` or when ``whole``.
     """
     stamps = {side: markers[side].get(Feature.PROGRESS) for side in sides}
     if all(
@@ -85,8 +90,9 @@ async def plan_step(
         for side, stamp in stamps.items()
     ):
         return ProgressStep(stamps)
-    source = await sides[Side.SOURCE].progress_points()
-    target = await sides[Side.TARGET].progress_points()
+    reads: dict[str, ProgressRead | None] = {}
+    source = await _read_points(state, sides, Side.SOURCE, stamps, reads, now=now, whole=whole)
+    target = await _read_points(state, sides, Side.TARGET, stamps, reads, now=now, whole=whole)
     source_side, target_side = sides[Side.SOURCE], sides[Side.TARGET]
     plan = await offload(
         partial(
@@ -100,7 +106,32 @@ async def plan_step(
         target,
         state.progress,
     )
-    return ProgressStep(stamps, plan)
+    return ProgressStep(stamps, plan, reads)
+
+
+async def _read_points(
+    state: PairState,
+    sides: Mapping[Side, SyncSide],
+    side: Side,
+    stamps: Mapping[Side, str | None],
+    reads: dict[str, ProgressRead | None],
+    *,
+    now: float,
+    whole: bool,
+) -> list[ResumePoint]:
+    """One side's resume points: what changed since its kept read where it can, else whole."""
+    sync, key = sides[side], watermark_key(side, Feature.PROGRESS)
+    kept = None if whole else state.progress_reads.get(key)
+    points = None
+    if kept is not None and now - kept.full_at < WHOLE_READ_EVERY:
+        moved = stamps[side] is None or state.watermarks.get(key) != stamps[side]
+        points = await sync.progress_changes(kept.memo, moved=moved)
+    full_at = now if points is None or kept is None else kept.full_at
+    if points is None:
+        points = await sync.progress_points()
+    memo = sync.progress_memo()
+    reads[key] = None if memo is None else ProgressRead(full_at, memo)
+    return points
 
 
 async def execute_step(
@@ -159,6 +190,8 @@ def fold_step(
             baseline.update((k, state.progress[k]) for k in keys if k in state.progress)
     baseline.update((key, now) for key in plan.baseline - unset - plan.kept.keys())
     watermarks = dict(state.watermarks)
+    kept = {**state.progress_reads, **step.reads}
+    progress_reads = {key: read for key, read in kept.items() if read is not None}
     pending = bool(outcome.failed) or any(
         change_id(c) not in outcome.succeeded | outcome.refused for c in plan.changes
     )
@@ -174,7 +207,9 @@ def fold_step(
     )
     if pending:
         written = []  # no marker kept: nothing to read again
-    return replace(state, progress=baseline, watermarks=watermarks), written
+    return replace(
+        state, progress=baseline, watermarks=watermarks, progress_reads=progress_reads
+    ), written
 
 
 def with_progress_record(

@@ -72,6 +72,18 @@ class SyncSide(Protocol):
     async def progress_points(self) -> list[ResumePoint]:
         """Every resume point the account holds (the progress feature's whole read)."""
 
+    async def progress_changes(
+        self, memo: Mapping[str, Any], *, moved: bool
+    ) -> list[ResumePoint] | None:
+        """The resume points from ``memo`` (this side's last ``progress_memo``) and what changed.
+
+        ``moved``: the side's progress marker moved since that read. ``None`` when only a whole
+        read can tell (no read of changes, a memo it cannot use, a change it cannot see).
+        """
+
+    def progress_memo(self) -> dict[str, Any] | None:
+        """What the last progress read leaves for a read of changes (JSON); ``None``: nothing."""
+
     async def set_progress(self, point: ResumePoint, target: ResumePoint | None) -> bool:
         """Leave ``point``'s item at its progress (over ``target``, this side's own point).
 
@@ -115,6 +127,22 @@ async def remove_paused(client: PlaybackClient, point: ResumePoint) -> bool:
         return False
     await client.remove_playback(point.ref)
     return True
+
+
+class WholeProgressReads:
+    """For a side whose resume points are one cheap read: it keeps nothing between reads."""
+
+    __slots__ = ()
+
+    async def progress_changes(
+        self, memo: Mapping[str, Any], *, moved: bool
+    ) -> list[ResumePoint] | None:
+        """Never: the whole read is the cheap one."""
+        return None
+
+    def progress_memo(self) -> dict[str, Any] | None:
+        """Nothing to keep."""
+        return None
 
 
 def marker_part(body: Mapping[str, Any], group: str, key: str) -> str:

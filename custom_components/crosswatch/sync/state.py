@@ -21,7 +21,7 @@ from typing import Any
 from ..api.models import Feature
 from .guards import FailureRecord
 from .inventory import Entry, Inventory, entry_from_dict, entry_to_dict
-from .plan import RunResult, Side
+from .plan import ProgressRead, RunResult, Side
 from .titles import Override, UnmatchedTitle
 
 SCHEMA_VERSION = 1
@@ -149,6 +149,8 @@ class PairState:
     overrides: Mapping[str, Override] = field(default_factory=dict)
     # The progress feature's baseline: resume-point keys both sides shared, with when (unix s).
     progress: Mapping[str, float] = field(default_factory=dict)
+    # Per ``watermark_key``: a side's resume points as last read, for a read of changes (Plex).
+    progress_reads: Mapping[str, ProgressRead] = field(default_factory=dict)
 
     def parked(self, now: float) -> dict[str, float]:
         """Parked items (park key → until when) at ``now``, for display."""
@@ -220,7 +222,12 @@ class PairState:
 
     def _small_parts(self) -> dict[str, Any]:
         # Only a progress pair stores the key: other pairs' files stay as they were.
-        progress = {"progress": dict(self.progress)} if self.progress else {}
+        progress: dict[str, Any] = {"progress": dict(self.progress)} if self.progress else {}
+        if self.progress_reads:
+            progress["progress_reads"] = {
+                key: {"full_at": read.full_at, "memo": dict(read.memo)}
+                for key, read in self.progress_reads.items()
+            }
         return {
             **progress,
             "failures": {key: record.to_dict() for key, record in self.failures.items()},
@@ -291,6 +298,10 @@ class PairState:
             }
             confirmed = data.get("confirmed_plan")
             progress = {str(k): _number(v) for k, v in data.get("progress", {}).items()}
+            progress_reads = {
+                str(k): ProgressRead(_number(v["full_at"]), dict(v["memo"]))
+                for k, v in data.get("progress_reads", {}).items()
+            }
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise ValueError(f"malformed pair state: {err}") from err
         return cls(
@@ -304,6 +315,7 @@ class PairState:
             unmatched=unmatched,
             overrides=overrides,
             progress=progress,
+            progress_reads=progress_reads,
         )
 
 

@@ -7,7 +7,7 @@ The watchlist and plex.tv calls need the *account* token; PMS calls need the ser
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
@@ -20,7 +20,7 @@ from ...api.errors import (
 )
 from ...api.http import RetryPolicy, ServiceHttp, Telemetry
 from ...api.models import MediaItem, MediaKind, WatchlistEntry
-from ...api.paging import collect_offset_pages, convert_rows
+from ...api.paging import MAX_PAGES, collect_offset_pages, convert_rows
 from ...api.wire import parse_time
 from .ids import ids_from_plex_guids, parse_plex_guid_full
 
@@ -36,6 +36,8 @@ DISCOVER_URL: Final = "https://discover.provider.plex.tv"
 METADATA_URL: Final = "https://metadata.provider.plex.tv"
 AUTH_APP_URL: Final = "https://app.plex.tv/auth#?"
 PAGE_SIZE: Final = 100
+# Rows per page of a read of what was viewed lately: mostly one page holds all of it.
+RECENT_PAGE_SIZE: Final = 20
 LIBRARY_IDENTIFIER: Final = "com.plexapp.plugins.library"
 PLEX_TYPES: Final = {"movie": 1, "show": 2, "season": 3, "episode": 4}
 _KINDS: Final = {k.value: k for k in MediaKind}
@@ -635,6 +637,59 @@ class PlexServerClient:
         )
         return await convert_rows(rows, library_item)
 
+    async def viewed_since(
+        self, section_key: str, plex_type: int, since: int
+    ) -> list[PlexLibraryItem]:
+        """A section's movies or episodes last viewed at ``since`` or later, newest first.
+
+        Paged by ``sort=lastViewedAt:desc`` and stopped at the first row viewed before ``since``
+        (or never): a read of what moved, not a sweep. Episodes carry their show's ids.
+        """
+        route = "GET /library/sections/{key}/all"
+        path = f"/library/sections/{section_key}/all"
+        found: list[PlexLibraryItem] = []
+        offset = 0
+        for _ in range(MAX_PAGES):
+            params: dict[str, str | int] = {
+                "type": plex_type,
+                "sort": "lastViewedAt:desc",
+                "includeGuids": 1,
+                "X-Plex-Container-Start": offset,
+                "X-Plex-Container-Size": RECENT_PAGE_SIZE,
+            }
+            container = _container(
+                await self.http.get(path, route=route, params=params), route, "pms"
+            )
+            rows = _metadata(container)
+            for row in rows:
+                entry = library_item(row)
+                if entry is None:
+                    continue
+                if entry.last_viewed_at is None or entry.last_viewed_at.timestamp() < since:
+                    return await self._with_show_ids(found)
+                found.append(entry)
+            offset += len(rows)
+            total = _int(container.get("totalSize"))
+            if not rows or total is None or offset >= total:
+                break
+        return await self._with_show_ids(found)
+
+    async def _with_show_ids(self, entries: list[PlexLibraryItem]) -> list[PlexLibraryItem]:
+        """Episodes with their show's ids (one request per show not asked before)."""
+        out: list[PlexLibraryItem] = []
+        for entry in entries:
+            show = entry.grandparent_rating_key if entry.item.kind is MediaKind.EPISODE else None
+            out.append(entry if not show else _with_show_ids(entry, await self.show_ids(show)))
+        return out
+
+    async def show_ids(self, rating_key: str) -> Mapping[str, str]:
+        """A show's (or season's) ids, asked once per client."""
+        ids = self._show_ids.get(rating_key)
+        if ids is None:
+            ids = dict((await self.metadata(rating_key)).item.ids)
+            self._show_ids[rating_key] = ids
+        return ids
+
     async def episodes_with_show_ids(self, section_key: str) -> list[PlexLibraryItem]:
         """Sweep a show section's episodes and fill in their show ids from a show sweep.
 
@@ -672,22 +727,7 @@ class PlexServerClient:
             MediaKind.SEASON: entry.parent_rating_key,
         }.get(entry.item.kind)
         if parent:
-            show_ids = self._show_ids.get(parent)
-            if show_ids is None:
-                show_ids = dict((await self.metadata(parent)).item.ids)
-                self._show_ids[parent] = show_ids
-            item = entry.item
-            merged = MediaItem(
-                kind=item.kind,
-                ids=item.ids,
-                title=item.title,
-                year=item.year,
-                show_ids={**item.show_ids, **show_ids},
-                show_title=item.show_title,
-                season=item.season,
-                number=item.number,
-            )
-            entry = PlexLibraryItem(**{**_fields(entry), "item": merged})
+            entry = _with_show_ids(entry, await self.show_ids(parent))
         return entry
 
     async def history(
@@ -808,6 +848,12 @@ def _with_show(entry: PlexLibraryItem, show: MediaItem) -> PlexLibraryItem:
         number=item.number,
     )
     return PlexLibraryItem(**{**_fields(entry), "item": merged})
+
+
+def _with_show_ids(entry: PlexLibraryItem, show_ids: Mapping[str, str]) -> PlexLibraryItem:
+    """An episode or season with its show's ids added to its own show ids."""
+    merged = replace(entry.item, show_ids={**entry.item.show_ids, **show_ids})
+    return replace(entry, item=merged)
 
 
 def _fields(entry: PlexLibraryItem) -> dict[str, Any]:

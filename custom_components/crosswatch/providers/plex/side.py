@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ...api.errors import CrosswatchApiError, InvalidResponseError, NotFoundError
 from ...api.models import Feature, MediaItem, MediaKind, Play, Rating
 from ...sync.capabilities import ALL_KINDS, MOVIE_EPISODE, MOVIE_SHOW
-from ...sync.inventory import Inventory, from_timestamp
+from ...sync.inventory import Inventory, from_timestamp, item_from_dict, item_to_dict
 from ...sync.offload import Offload, run_inline
 from ...sync.plan import Action, Change
 from ...sync.side import _plays_since
@@ -21,7 +21,13 @@ from ...watchnext.progress import PLEX_WATCHED_AT, ResumePoint, offset_ms, plex_
 
 if TYPE_CHECKING:
     from ...sync.planner import Capabilities
-    from .client import PlexHistoryEntry, PlexLibraryItem, PlexServerClient, PlexTvClient
+    from .client import (
+        PlexHistoryEntry,
+        PlexLibraryItem,
+        PlexSection,
+        PlexServerClient,
+        PlexTvClient,
+    )
 
 
 from ...sync.planner import Capabilities
@@ -90,6 +96,8 @@ class PlexSide:
     progress_per_show: bool = False
     _library: dict[str, PlexLibraryItem] | None = field(default=None, repr=False)
     _by_ids: dict[str, str] | None = field(default=None, repr=False)
+    _sections: list[PlexSection] | None = field(default=None, repr=False)
+    _progress_memo: dict[str, Any] | None = field(default=None, repr=False)
 
     async def capabilities(self) -> Capabilities:
         """Plex's fixed capabilities."""
@@ -99,6 +107,7 @@ class PlexSide:
         """One one-row request per feature that has a marker."""
         self._library = None
         self._by_ids = None
+        self._sections = None
         out: dict[Feature, str | None] = {}
         for feature in features:
             if feature is Feature.WATCHLIST:
@@ -137,7 +146,7 @@ class PlexSide:
         """
         parts: list[str] = []
         route = "GET /library/sections/{key}/all"
-        for section in await self.server.sections():
+        for section in await self.sections():
             kind = PROGRESS_TYPES.get(section.type)
             if kind is None:
                 continue
@@ -153,11 +162,17 @@ class PlexSide:
             parts.append(f"{section.key}:{top}|{_first(body).get('viewOffset')}")
         return ";".join(parts)
 
+    async def sections(self) -> list[PlexSection]:
+        """The server's library sections, asked once per run."""
+        if self._sections is None:
+            self._sections = await self.server.sections()
+        return self._sections
+
     async def library(self) -> dict[str, PlexLibraryItem]:
         """Every movie, show and episode of the server by ratingKey (paged sweeps, per run)."""
         if self._library is None:
             found: dict[str, PlexLibraryItem] = {}
-            for section in await self.server.sections():
+            for section in await self.sections():
                 if section.type == "movie":
                     rows = await self.server.library(section.key)
                 elif section.type == "show":
@@ -274,18 +289,67 @@ class PlexSide:
         """The library's items with a ``viewOffset``.
 
         Plex lists resume points completely nowhere else, so this is the library sweep (shared
-        with history and ratings in the same run).
+        with history and ratings in the same run). It leaves the points and the newest
+        ``lastViewedAt`` seen for a read of changes next time (``progress_changes``).
         """
-        return await self.offload(plex_points, (await self.library()).values())
+        library = await self.library()
+        points = await self.offload(plex_points, library.values())
+        since = max(
+            (int(row.last_viewed_at.timestamp()) for row in library.values() if row.last_viewed_at),
+            default=0,
+        )
+        self._progress_memo = await self.offload(progress_memo, since, points)
+        return points
+
+    async def progress_changes(
+        self, memo: Mapping[str, Any], *, moved: bool
+    ) -> list[ResumePoint] | None:
+        """The kept points, redone for every movie or episode viewed since the kept read.
+
+        A pause, a stop or a play moves an item's ``lastViewedAt``, so each section is paged by
+        it down to the kept read's newest (usually one page each). A point cleared without a
+        view (marking unwatched) moves nothing this read sees: when the marker moved and no item
+        was viewed since, the read is whole; otherwise the next whole read notices it.
+        """
+        kept = read_progress_memo(memo)
+        if kept is None:
+            return None
+        since, points = kept
+        viewed: dict[str, PlexLibraryItem] = {}
+        for section in await self.sections():
+            kind = PROGRESS_TYPES.get(section.type)
+            if kind is not None:
+                rows = await self.server.viewed_since(section.key, kind, since)
+                viewed.update((row.rating_key, row) for row in rows)
+        stamps = [
+            int(row.last_viewed_at.timestamp()) for row in viewed.values() if row.last_viewed_at
+        ]
+        if moved and not any(stamp > since for stamp in stamps):
+            return None  # the marker saw a change these rows do not show
+        viewed = await self._resolve_plex_only(viewed)
+        fresh = await self.offload(plex_points, viewed.values())
+        merged = [p for p in points if p.ref not in viewed] + fresh
+        self._progress_memo = await self.offload(progress_memo, max([since, *stamps]), merged)
+        return merged
+
+    def progress_memo(self) -> dict[str, Any] | None:
+        """The points and newest ``lastViewedAt`` of the last progress read."""
+        return self._progress_memo
 
     async def set_progress(self, point: ResumePoint, target: ResumePoint | None) -> bool:
-        """A stopped ``/:/timeline`` report at the point's offset; ``False``: not in the library."""
-        key = target.ref if target is not None else None
-        key = key or await self._rating_key(point.item)
-        entry = None if key is None else (await self.library()).get(key)
-        if key is None or entry is None or not entry.duration_ms:
-            return False
-        await self.server.timeline(key, offset_ms(point, entry.duration_ms), entry.duration_ms)
+        """A stopped ``/:/timeline`` report at the point's offset; ``False``: not in the library.
+
+        Over Plex's own point its ratingKey and duration are known; otherwise the title is looked
+        up in the library (the sweep).
+        """
+        key, duration = (target.ref, target.duration_ms) if target is not None else (None, None)
+        if not key or not duration:
+            key = await self._rating_key(point.item)
+            entry = None if key is None else (await self.library()).get(key)
+            if key is None or entry is None or not entry.duration_ms:
+                return False
+            duration = entry.duration_ms
+        await self.server.timeline(key, offset_ms(point, duration), duration)
         return True
 
     async def remove_progress(self, point: ResumePoint) -> bool:
@@ -294,6 +358,48 @@ class PlexSide:
         That would lose the play, so resume points stay on Plex until played.
         """
         return False
+
+
+# The form of Plex's kept progress read; another one is read whole.
+PROGRESS_MEMO_VERSION: Final = 1
+
+
+def progress_memo(since: int, points: Sequence[ResumePoint]) -> dict[str, Any]:
+    """The JSON form of a progress read: its newest ``lastViewedAt`` and the points."""
+    return {
+        "v": PROGRESS_MEMO_VERSION,
+        "since": since,
+        "points": [
+            {
+                "ref": point.ref,
+                "item": item_to_dict(point.item),
+                "progress": point.progress,
+                "at": None if point.at is None else point.at.timestamp(),
+                "duration_ms": point.duration_ms,
+            }
+            for point in points
+        ],
+    }
+
+
+def read_progress_memo(memo: Mapping[str, Any]) -> tuple[int, list[ResumePoint]] | None:
+    """``progress_memo``'s content back; ``None`` for another form or a malformed one."""
+    try:
+        if memo.get("v") != PROGRESS_MEMO_VERSION or not isinstance(memo["since"], int):
+            return None
+        points = [
+            ResumePoint(
+                item=item_from_dict(row["item"]),
+                progress=float(row["progress"]),
+                at=None if row["at"] is None else from_timestamp(float(row["at"])),
+                ref=str(row["ref"]),
+                duration_ms=int(row["duration_ms"]),
+            )
+            for row in memo["points"]
+        ]
+    except KeyError, TypeError, ValueError, AttributeError:
+        return None
+    return memo["since"], points
 
 
 def _rating_keys_by_id(library: Mapping[str, PlexLibraryItem]) -> dict[str, str]:

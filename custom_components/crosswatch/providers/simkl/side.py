@@ -17,7 +17,14 @@ from ...sync.capabilities import MOVIE_EPISODE, MOVIE_SHOW
 from ...sync.inventory import Inventory, from_timestamp, to_timestamp
 from ...sync.offload import Offload, run_inline
 from ...sync.plan import Action, Change
-from ...sync.side import WRITE_BATCH, marker_part, pause_at, remove_paused, unknown_to_service
+from ...sync.side import (
+    WRITE_BATCH,
+    WholeProgressReads,
+    marker_part,
+    pause_at,
+    remove_paused,
+    unknown_to_service,
+)
 from ...watchnext.progress import SIMKL_WATCHED_AT, ResumePoint, simkl_points
 
 if TYPE_CHECKING:
@@ -55,7 +62,7 @@ SIMKL_MARKERS: Final[dict[Feature, tuple[str, ...]]] = {
 
 
 @dataclass(slots=True)
-class SimklSide:
+class SimklSide(WholeProgressReads):
     """A SIMKL account: ``/sync/activities`` first, one ``all-items`` read serves two features."""
 
     client: SimklClient

@@ -20,6 +20,7 @@ from ...sync.plan import Action, Change
 from ...sync.planner import PLAY_TOLERANCE
 from ...sync.side import (
     WRITE_BATCH,
+    WholeProgressReads,
     _plays_since,
     marker_part,
     pause_at,
@@ -82,7 +83,7 @@ TITLE_HISTORY: Final = {MediaKind.MOVIE: "movies", MediaKind.EPISODE: "episodes"
 
 
 @dataclass(slots=True)
-class TraktSide:
+class TraktSide(WholeProgressReads):
     """A Trakt account: one ``last_activities`` read tells which features moved."""
 
     client: TraktClient
