@@ -1,10 +1,13 @@
 """Progress pairs (continue watching) on the simulator's ``large`` seed: Plex ↔ Trakt, Plex ↔ SIMKL.
 
-Four runs per pair (two-way): the first (a few resume points on each side), one with nothing
-changed, one after a single pause on Plex, and one after a single pause on the other service.
+Five runs per pair (two-way): the first (a few resume points on each side), one with nothing
+changed, one after a single pause on Plex, and two after a single pause on the other service
+(a title Plex holds a resume point of; a title it does not: finding that one's ratingKey takes
+the library sweep).
 Per run: requests per service and route (read from the simulator's request log) and what was
 written. Target: a run with nothing changed reads only markers (Trakt/SIMKL: their activity
-stamps; Plex: its sections and one row per section), whatever the library's size.
+stamps; Plex: its sections and one row per section), whatever the library's size; a run after
+one pause on Plex reads only what was viewed since the last read (a page per section).
 
 Run: ``.venv/bin/python -m benchmarks.progress [seed]``
 """
@@ -91,8 +94,13 @@ async def pair(sim: Simulator, session: aiohttp.ClientSession, target: str) -> N
     await pause_on_plex(sim, movies[-2], 50)
     memory = await one_run(sim, memory, sides, f"Plex ↔ {target}: one pause on Plex")
     await sim.advance(3600)
+    await other.client.scrobble("pause", _item(movies[0]), 60.0)
+    label = f"Plex ↔ {target}: one pause on {target}, a title Plex has a point of"
+    memory = await one_run(sim, memory, sides, label)
+    await sim.advance(3600)
     await other.client.scrobble("pause", _item(movies[-1]), 25.0)
-    await one_run(sim, memory, sides, f"Plex ↔ {target}: one pause on {target}")
+    label = f"Plex ↔ {target}: one pause on {target}, a title new to Plex's points"
+    await one_run(sim, memory, sides, label)
 
 
 async def main(seed: str) -> None:
