@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from custom_components.crosswatch.api.models import Feature
+from custom_components.crosswatch.providers.plex.client import RECENT_PAGE_SIZE
 from custom_components.crosswatch.providers.plex.side import PlexSide
 from custom_components.crosswatch.sync.engine import PairMemory
 from custom_components.crosswatch.sync.guards import WHOLE_READ_EVERY
@@ -21,7 +22,6 @@ from simulator import credentials as cred
 from .sides import plex_side, trakt_side
 from .test_progress import (
     a_movie,
-    episode_item,
     movie_item,
     pause_on_plex,
     progress_run,
@@ -112,6 +112,35 @@ async def test_a_pause_on_plex_reads_one_page_per_section(
     assert trakt_points(sim)[movies[3].title] == 20.0
 
 
+async def test_many_views_since_are_read_page_by_page(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    """More episodes viewed since than one page holds: the read pages on, still no sweep."""
+    sides, memory, _ = await started(sim, session)
+    shows = [s for s in sim.state.catalogue.shows if s.in_seed and not s.anime and s.tvdb]
+    episodes = [e for show in shows for e in show.episodes if e.season > 0]
+    episodes = episodes[: RECENT_PAGE_SIZE + 5]
+    assert len(episodes) == RECENT_PAGE_SIZE + 5
+    await sim.advance(3600)
+    for episode in episodes:
+        await sim.play(sim.rating_key(episode))
+        await sim.stop(offset_ms=episode.duration_ms * 33 // 100)
+        await sim.advance(1)
+    await sim.clear_requests()
+    memory, summary = await progress_run(sim, memory, sides)
+    assert summary["by_side"]["target"]["adds"] == len(episodes)
+    user = sim.state.trakt.users[cred.TRAKT_USER]
+    assert set(user.playback) >= set(episodes)
+    requests = await sim.requests()
+    assert sweep_pages(requests) == 0
+    starts = [
+        int(r["query"]["X-Plex-Container-Start"])
+        for r in requests
+        if r["route"] == SECTION_PAGE and r["query"].get("type") == "4"
+    ]
+    assert starts == [0, 0, RECENT_PAGE_SIZE]  # the marker's row, then two pages
+
+
 async def test_an_episode_paused_on_plex_gets_its_show_ids_once(
     sim: Simulator, session: aiohttp.ClientSession
 ) -> None:
@@ -130,7 +159,6 @@ async def test_an_episode_paused_on_plex_gets_its_show_ids_once(
     assert requests.count("GET /library/metadata/{rk}") == 1  # the show's ids
     assert requests.count(SECTION_PAGE) == 4
     assert sweep_pages(await sim.requests()) == 0
-    assert episode_item(episode).show_ids["tvdb"] == str(show.tvdb)
 
 
 async def test_kept_reads_survive_the_state_file_and_older_ones_read_whole(
@@ -145,7 +173,14 @@ async def test_kept_reads_survive_the_state_file_and_older_ones_read_whole(
     other_form = PairState.from_stored(
         {**stored, "progress_reads": {PLEX_KEY: {"full_at": 0.0, "memo": {"v": 0}}}}
     )
-    for percent, state in ((50, PairState.from_stored(older)), (52, other_form)):
+    malformed = replace(
+        memory.state,
+        progress_reads={
+            PLEX_KEY: ProgressRead(sim.clock.time(), {"v": 1, "since": 1, "points": [{}]})
+        },
+    )
+    cases = ((50, PairState.from_stored(older)), (52, other_form), (54, malformed))
+    for percent, state in cases:
         await sim.advance(3600)
         await pause_on_plex(sim, movies[2], pct(movies[2], percent))
         await sim.clear_requests()

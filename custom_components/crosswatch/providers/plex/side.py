@@ -292,13 +292,7 @@ class PlexSide:
         with history and ratings in the same run). It leaves the points and the newest
         ``lastViewedAt`` seen for a read of changes next time (``progress_changes``).
         """
-        library = await self.library()
-        points = await self.offload(plex_points, library.values())
-        since = max(
-            (int(row.last_viewed_at.timestamp()) for row in library.values() if row.last_viewed_at),
-            default=0,
-        )
-        self._progress_memo = await self.offload(progress_memo, since, points)
+        points, self._progress_memo = await self.offload(_whole_progress_read, await self.library())
         return points
 
     async def progress_changes(
@@ -380,6 +374,15 @@ def progress_memo(since: int, points: Sequence[ResumePoint]) -> dict[str, Any]:
             for point in points
         ],
     }
+
+
+def _whole_progress_read(
+    library: Mapping[str, PlexLibraryItem],
+) -> tuple[list[ResumePoint], dict[str, Any]]:
+    """The library's resume points and the memo of that read (newest ``lastViewedAt`` in it)."""
+    points = plex_points(library.values())
+    stamps = (row.last_viewed_at.timestamp() for row in library.values() if row.last_viewed_at)
+    return points, progress_memo(int(max(stamps, default=0)), points)
 
 
 def read_progress_memo(memo: Mapping[str, Any]) -> tuple[int, list[ResumePoint]] | None:
