@@ -104,5 +104,7 @@ APP_VERSION: Final = "0.1.0"
 # entry without a reload, so its platforms add the new entities.
 SIGNAL_PAIR_ADDED: Final = "crosswatch_pair_added_{}"
 SIGNAL_SCROBBLING_STARTED: Final = "crosswatch_scrobbling_started_{}"
+# An import job's progress (after each batch, and at its end), by job id.
+SIGNAL_IMPORT_PROGRESS: Final = "crosswatch_import_progress_{}"
 # A Plex user the scrobbler routes, seen for the first time (args: scrobbler, user id).
 SIGNAL_SCROBBLE_USER_ADDED: Final = "crosswatch_scrobble_user_added_{}"

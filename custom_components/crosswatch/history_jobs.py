@@ -27,14 +27,14 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.ulid import ulid_now
 
 from .api.errors import CrosswatchApiError
 from .api.models import Feature, MediaItem
-from .const import DOMAIN
+from .const import DOMAIN, SIGNAL_IMPORT_PROGRESS
 from .history_io.jobs import (
     ImportJob,
     JobDataError,
@@ -216,7 +216,6 @@ class ImportJobs:
         self.jobs: dict[str, ImportJob] = {}
         self._tasks: dict[str, asyncio.Task[ImportJob]] = {}
         self._cancelled: set[str] = set()
-        self._listeners: dict[str, list[ProgressListener]] = {}
         self._loaded = asyncio.Event()
 
     async def async_load(self) -> None:
@@ -245,16 +244,8 @@ class ImportJobs:
 
     @callback
     def async_listen(self, job_id: str, listener: ProgressListener) -> Callable[[], None]:
-        """Call ``listener`` after each batch and at the end; returns the remover."""
-        listeners = self._listeners.setdefault(job_id, [])
-        listeners.append(listener)
-
-        @callback
-        def remove() -> None:
-            if listener in listeners:
-                listeners.remove(listener)
-
-        return remove
+        """Call ``listener`` (a callback) after each batch and at the end; returns the remover."""
+        return async_dispatcher_connect(self.hass, SIGNAL_IMPORT_PROGRESS.format(job_id), listener)
 
     async def async_start(
         self,
@@ -377,15 +368,13 @@ class ImportJobs:
 
     async def _progress(self, job: ImportJob) -> None:
         await self._save()
-        for listener in list(self._listeners.get(job.job_id, ())):
-            listener(job)
+        async_dispatcher_send(self.hass, SIGNAL_IMPORT_PROGRESS.format(job.job_id), job)
 
     async def _end(self, entry: ConfigEntry, job: ImportJob) -> None:
         self._cancelled.discard(job.job_id)
         await self._save()
         await _records_store(self.hass, job.job_id).async_remove()
-        for listener in self._listeners.pop(job.job_id, []):
-            listener(job)
+        async_dispatcher_send(self.hass, SIGNAL_IMPORT_PROGRESS.format(job.job_id), job)
         persistent_notification.async_create(
             self.hass,
             outcome_text(job),

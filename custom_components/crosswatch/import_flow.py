@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 import probatio as vol
 from homeassistant.components.file_upload import process_uploaded_file
 from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
+from homeassistant.core import callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.selector import (
@@ -206,6 +207,7 @@ class ImportHistoryFlow(ConfigSubentryFlow):
         self._task = None
         return self.async_show_progress_done(next_step_id="finished")
 
+    @callback
     def _progressed(self, job: ImportJob) -> None:
         self._job = job
         total = sum(job.total.values())

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from custom_components.crosswatch.api.models import Feature
@@ -73,6 +74,7 @@ async def test_an_import_stopped_with_its_account_resumes_without_posting_twice(
     jobs, job = await start(hass, trakt, export(sim_urls, tmp_path))
     unloaded = asyncio.Event()
 
+    @callback
     def after_a_batch(progress: ImportJob) -> None:
         if sum(progress.done.values()) >= 100 and not unloaded.is_set():
             unloaded.set()
