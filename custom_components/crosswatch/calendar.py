@@ -9,10 +9,8 @@ from homeassistant.components.calendar import (
     CalendarEntityDescription,
     CalendarEvent,
 )
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .entity import account_device_info
-from .whats_next import WatchNextCoordinator
+from .entity import WatchNextEntity
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -54,21 +52,10 @@ def calendar_event(entry: Upcoming) -> CalendarEvent:
     )
 
 
-class WatchNextCalendar(CoordinatorEntity[WatchNextCoordinator], CalendarEntity):
+class WatchNextCalendar(WatchNextEntity, CalendarEntity):
     """Upcoming episodes and releases; its state is on while one is airing."""
 
-    _attr_has_entity_name = True
     entity_description: CalendarEntityDescription
-
-    def __init__(
-        self, coordinator: WatchNextCoordinator, description: CalendarEntityDescription
-    ) -> None:
-        """Attach to the account's device."""
-        super().__init__(coordinator)
-        self.entity_description = description
-        entry = coordinator.config_entry
-        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
-        self._attr_device_info = account_device_info(entry)
 
     @property
     def event(self) -> CalendarEvent | None:

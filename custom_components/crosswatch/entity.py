@@ -51,11 +51,12 @@ from .const import (
 from .coordinator import AccountCoordinator
 from .pairs import PairRunner
 from .providers.registry import provider_of
+from .whats_next import WatchNextCoordinator
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from homeassistant.config_entries import ConfigSubentry
+    from homeassistant.config_entries import ConfigEntry, ConfigSubentry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -122,18 +123,33 @@ class ScrobbleEntityDescription(EntityDescription):
     follows_plays: bool = True
 
 
+def _on_account(entity: Entity, entry: ConfigEntry, description: EntityDescription) -> None:
+    """Attach ``entity`` to the account's device; the description's key makes the unique id."""
+    entity.entity_description = description
+    entity._attr_unique_id = f"{entry.entry_id}_{description.key}"  # noqa: SLF001
+    entity._attr_device_info = account_device_info(entry)  # noqa: SLF001
+
+
 class AccountEntity(CoordinatorEntity[AccountCoordinator]):
     """An entity of one connected account, updated by the account's coordinator."""
 
     _attr_has_entity_name = True
 
     def __init__(self, coordinator: AccountCoordinator, description: EntityDescription) -> None:
-        """Attach to the account's device; the description's key makes the unique id."""
+        """Attach to the account's device."""
         super().__init__(coordinator)
-        self.entity_description = description
-        entry = coordinator.config_entry
-        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
-        self._attr_device_info = account_device_info(entry)
+        _on_account(self, coordinator.config_entry, description)
+
+
+class WatchNextEntity(CoordinatorEntity[WatchNextCoordinator]):
+    """An entity of what to watch next (Trakt, SIMKL), on the account's device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: WatchNextCoordinator, description: EntityDescription) -> None:
+        """Attach to the account's device."""
+        super().__init__(coordinator)
+        _on_account(self, coordinator.config_entry, description)
 
 
 class PairEntity(CoordinatorEntity[PairRunner]):

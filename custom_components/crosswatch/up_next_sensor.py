@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .entity import account_device_info
-from .whats_next import WatchNextCoordinator, WatchNextSnapshot, poster_of
+from .entity import WatchNextEntity
+from .whats_next import WatchNextSnapshot, poster_of
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -57,21 +56,10 @@ async def async_add_up_next_sensor(
     async_add_entities([WatchNextSensor(coordinator, UP_NEXT)])
 
 
-class WatchNextSensor(CoordinatorEntity[WatchNextCoordinator], SensorEntity):
+class WatchNextSensor(WatchNextEntity, SensorEntity):
     """The next episode of the most recently watched show; the list in ``entries``."""
 
-    _attr_has_entity_name = True
     entity_description: WatchNextSensorDescription
-
-    def __init__(
-        self, coordinator: WatchNextCoordinator, description: WatchNextSensorDescription
-    ) -> None:
-        """Attach to the account's device."""
-        super().__init__(coordinator)
-        self.entity_description = description
-        entry = coordinator.config_entry
-        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
-        self._attr_device_info = account_device_info(entry)
 
     @property
     def native_value(self) -> str | None:
