@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,7 @@ def _other_accounts(flow: ConfigSubentryFlow, entry: ConfigEntry) -> dict[str, C
     }
 
 
-class _SubentryFormFlow(ConfigSubentryFlow):
+class _SubentryFormFlow(ConfigSubentryFlow, ABC):
     """One form creates the subentry or changes it; the entry reloads with the change."""
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
@@ -80,10 +81,11 @@ class _SubentryFormFlow(ConfigSubentryFlow):
         """Change the subentry."""
         return await self._form(user_input, self._get_reconfigure_subentry())
 
+    @abstractmethod
     async def _form(
         self, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
     ) -> SubentryFlowResult:
-        raise NotImplementedError
+        """The subentry's one form: shown, checked, then saved (``subentry``: the one changed)."""
 
     def _save(
         self, subentry: ConfigSubentry | None, title: str, data: dict[str, Any]

@@ -144,19 +144,16 @@ def _plex_entry(simulator: Simulator) -> MockConfigEntry:
 
 
 @pytest.fixture
-def platforms() -> list[Platform]:
-    """The platforms to load; each platform's test module overrides it with its own."""
-    raise NotImplementedError
-
-
-@pytest.fixture
 async def scene(
     hass: HomeAssistant,
     sim_urls: Simulator,  # noqa: F811
     platforms: list[Platform],
     enable_all_entities: None,
 ) -> Scene:
-    """Load the three accounts with only ``platforms``, run the pair once, connect the listener."""
+    """Load the three accounts with only ``platforms``, run the pair once, connect the listener.
+
+    ``platforms`` is each test module's own fixture (the platform it snapshots).
+    """
     assert await async_setup_component(hass, "application_credentials", {})
     await async_import_client_credential(
         hass, DOMAIN, ClientCredential(cred.TRAKT_CLIENT_ID, cred.TRAKT_CLIENT_SECRET), DOMAIN
