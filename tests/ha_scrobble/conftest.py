@@ -61,8 +61,10 @@ def plex_entry(simulator: Simulator, routes: list[ConfigSubentryData]) -> MockCo
     return owner_plex_entry(simulator, subentries_data=routes)
 
 
-def trakt_entry() -> MockConfigEntry:
+def trakt_entry(**extra: Any) -> MockConfigEntry:
+    """A Trakt account signed in with the simulator's fixed token (``extra``: more fields)."""
     return MockConfigEntry(
+        **extra,
         domain=DOMAIN,
         title=f"Trakt ({cred.TRAKT_USER})",
         unique_id=cred.TRAKT_USER,

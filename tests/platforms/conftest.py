@@ -6,7 +6,6 @@ pair has run once (on the simulator's manual clock), and the owner's listener is
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from unittest.mock import PropertyMock, patch
@@ -30,7 +29,7 @@ from custom_components.crosswatch.const import (
 from simulator import credentials as cred
 from simulator.pytest_plugin import sim, sim_clock  # noqa: F401
 from tests.ha.conftest import clock, sim_urls, tmdb_entry  # noqa: F401
-from tests.ha_scrobble.conftest import until
+from tests.ha_scrobble.conftest import trakt_entry, until
 from tests.ha_sync.conftest import plex_entry
 
 if TYPE_CHECKING:
@@ -92,28 +91,6 @@ def enable_all_entities() -> Iterator[None]:
         yield
 
 
-def _trakt_entry() -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=TRAKT_ID,
-        title=f"Trakt ({cred.TRAKT_USER})",
-        unique_id=cred.TRAKT_USER,
-        data={
-            "service": "trakt",
-            "account_id": cred.TRAKT_USER,
-            "account_name": cred.TRAKT_USER,
-            "auth_implementation": DOMAIN,
-            "token": {
-                "access_token": cred.TRAKT_ACCESS_TOKEN,
-                "refresh_token": cred.TRAKT_REFRESH_TOKEN,
-                "token_type": "Bearer",
-                "expires_in": 7 * 86400,
-                "expires_at": time.time() + 7 * 86400,
-            },
-        },
-    )
-
-
 def _plex_entry(simulator: Simulator) -> MockConfigEntry:
     return plex_entry(
         simulator,
@@ -159,7 +136,9 @@ async def scene(
         hass, DOMAIN, ClientCredential(cred.TRAKT_CLIENT_ID, cred.TRAKT_CLIENT_SECRET), DOMAIN
     )
     scene = Scene(
-        plex=_plex_entry(sim_urls), trakt=_trakt_entry(), tmdb=tmdb_entry(entry_id=TMDB_ID)
+        plex=_plex_entry(sim_urls),
+        trakt=trakt_entry(entry_id=TRAKT_ID),
+        tmdb=tmdb_entry(entry_id=TMDB_ID),
     )
     with patch("custom_components.crosswatch.PLATFORMS", platforms):
         # One after the other: TMDb first, so the others' first polls find posters.
