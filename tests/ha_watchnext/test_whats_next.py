@@ -107,6 +107,21 @@ async def trakt_loaded(hass: HomeAssistant, sim_urls: Simulator) -> MockConfigEn
     return entry
 
 
+async def calendar_events(
+    hass: HomeAssistant, entity_id: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """What ``calendar.get_events`` answers for ``entity_id`` between ``start`` and ``end``."""
+    answer = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {"entity_id": entity_id, "start_date_time": start, "end_date_time": end},
+        blocking=True,
+        return_response=True,
+    )
+    assert answer is not None
+    return list(answer[entity_id]["events"])  # type: ignore[index]
+
+
 def _entity(hass: HomeAssistant, platform: str, entry: MockConfigEntry, key: str) -> str:
     registry = er.async_get(hass)
     entity_id = registry.async_get_entity_id(platform, DOMAIN, f"{entry.entry_id}_{key}")
@@ -124,15 +139,7 @@ async def test_calendar_next_episode_and_windows(
     assert state.attributes["message"] == "Odd Anthology S01E03 · Chapter 3"
     now = datetime.fromtimestamp(sim_urls.clock.time(), UTC)
     await sim_urls.clear_requests()
-    answer = await hass.services.async_call(
-        "calendar",
-        "get_events",
-        {"entity_id": entity_id, "start_date_time": now, "end_date_time": now + timedelta(days=15)},
-        blocking=True,
-        return_response=True,
-    )
-    assert answer is not None
-    events = answer[entity_id]["events"]  # type: ignore[index]
+    events = await calendar_events(hass, entity_id, now, now + timedelta(days=15))
     odd = [e["summary"] for e in events if e["summary"].startswith("Odd Anthology")]
     assert odd == [
         "Odd Anthology S01E03 · Chapter 3",
@@ -141,17 +148,7 @@ async def test_calendar_next_episode_and_windows(
     ]
     assert await sim_urls.requests("trakt") == []  # answered from the poll's window
     later = now + timedelta(days=200)
-    await hass.services.async_call(
-        "calendar",
-        "get_events",
-        {
-            "entity_id": entity_id,
-            "start_date_time": later,
-            "end_date_time": later + timedelta(days=90),
-        },
-        blocking=True,
-        return_response=True,
-    )
+    await calendar_events(hass, entity_id, later, later + timedelta(days=90))
     paths = [r["path"] for r in await sim_urls.requests("trakt")]
     start = later.date().isoformat()
     assert paths == [
@@ -261,17 +258,7 @@ async def test_calendar_view_that_cannot_be_read_fails_clearly(
     await sim_urls.fault("trakt", "GET /calendars/*", status=503)
     later = datetime.fromtimestamp(sim_urls.clock.time(), UTC) + timedelta(days=300)
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            "calendar",
-            "get_events",
-            {
-                "entity_id": entity_id,
-                "start_date_time": later,
-                "end_date_time": later + timedelta(days=5),
-            },
-            blocking=True,
-            return_response=True,
-        )
+        await calendar_events(hass, entity_id, later, later + timedelta(days=5))
     assert err.value.translation_key == "service_unavailable"
 
 
@@ -324,15 +311,8 @@ async def test_simkl_account_has_an_up_next_list_and_a_calendar(
     assert state is not None
     assert state.attributes["message"] == coming[0]
     await sim_urls.clear_requests()
-    answer = await hass.services.async_call(
-        "calendar",
-        "get_events",
-        {"entity_id": entity_id, "start_date_time": now, "end_date_time": now + timedelta(days=90)},
-        blocking=True,
-        return_response=True,
-    )
-    assert answer is not None
-    assert [e["summary"] for e in answer[entity_id]["events"]] == coming  # type: ignore[index]
+    events = await calendar_events(hass, entity_id, now, now + timedelta(days=90))
+    assert [e["summary"] for e in events] == coming
     assert await sim_urls.requests("simkl") == []  # SIMKL's lists hold every episode to come
     # after the account's own poll, what's next reuses its /sync/activities answer
     await entry.runtime_data.coordinator.async_refresh()
