@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -48,7 +49,7 @@ from .repairs import (
     async_update_unmatched_issue,
     subentry_issue_id,
 )
-from .sync.engine import PairMemory, execute, finish_run, plan_run
+from .sync.engine import PairMemory, execute, finish_run, plan_run, release_reads
 from .sync.plan import RunResult, Side, SyncMode, SyncPlan
 from .sync.side import SyncSide
 from .sync.state import PackedInventories, PairState, RunRecord
@@ -366,6 +367,21 @@ class PairRunner(DataUpdateCoordinator[PairState]):
             raise PairNotReadyError("target_not_loaded")
         return target, account
 
+    @asynccontextmanager
+    async def _running(
+        self, target_entry_id: str, target_account: BaseAccount
+    ) -> AsyncIterator[dict[Side, SyncSide]]:
+        """The run lock, held with the pair's two sides; they let go of the run's reads after."""
+        async with self._lock:
+            sides = {
+                Side.SOURCE: self._side(self.entry.entry_id, self.source.account),
+                Side.TARGET: self._side(target_entry_id, target_account),
+            }
+            try:
+                yield sides
+            finally:
+                release_reads(sides.values())
+
     async def async_run(
         self, features: Sequence[Feature] | None = None, *, dry_run: bool = False
     ) -> dict[str, Any]:
@@ -374,12 +390,8 @@ class PairRunner(DataUpdateCoordinator[PairState]):
             raise PairNotReadyError("pair_disabled")
         target_entry, target_account = self._target()
         chosen = [f for f in self.features if features is None or f in features]
-        async with self._lock:
+        async with self._running(target_entry.entry_id, target_account) as sides:
             entries = {Side.SOURCE: self.entry, Side.TARGET: target_entry}
-            sides = {
-                Side.SOURCE: self._side(self.entry.entry_id, self.source.account),
-                Side.TARGET: self._side(target_entry.entry_id, target_account),
-            }
             clock = get_clock(self.hass)
             started = clock.time()
             offload = self.hass.async_add_executor_job

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from custom_components.crosswatch.api.models import Play
+from custom_components.crosswatch.providers.plex.client import PlexLibraryItem
+from custom_components.crosswatch.providers.simkl.client import SimklEntry, SimklLibrary
 from simulator import credentials as cred
 
-from .conftest import PAIR_ID, plex_entry, trakt_entry, with_pair
+from .conftest import PAIR_ID, plex_entry, simkl_entry, trakt_entry, with_pair
 from .helpers import only_unmatched_left, run_pair, setup_entries, writes
 
 if TYPE_CHECKING:
@@ -143,3 +147,53 @@ async def test_read_marks_survive_a_restart(hass: HomeAssistant, sim_urls: Simul
     reads = [r["query"] for r in await sim.requests("trakt", "GET /sync/history")]
     assert "start_at" in reads[0]
     assert all(r.get("limit") == "1" for r in reads[1:])  # the play count, never whole pages
+
+
+def _alive(*kinds: type) -> int:
+    """How many objects of ``kinds`` live in the heap (after a full collection)."""
+    gc.collect()
+    return sum(isinstance(o, kinds) for o in gc.get_objects())
+
+
+# What a side reads for one run only: Plex's library rows, Trakt's whole history, SIMKL's
+# ``all-items`` answers.
+RUN_READS = (PlexLibraryItem, Play, SimklEntry, SimklLibrary)
+# A run where nothing moved asks each side its activity marker, nothing else.
+MARKER_ROUTES = {
+    "pms": {"GET /status/sessions/history/all"},
+    "trakt": {"GET /sync/last_activities"},
+    "simkl": {"GET /sync/activities"},
+}
+
+
+@pytest.mark.parametrize("source", ["plex", "trakt", "simkl"])
+async def test_a_run_lets_go_of_its_reads_and_the_next_asks_only_markers(
+    hass: HomeAssistant, sim_urls: Simulator, source: str
+) -> None:
+    """A whole read's rows are gone once the run is over; the next run still costs a marker each.
+
+    The source side is read whole (a first run) and not written to, so nothing but the end of
+    the run lets go of its reads (a side written to reads its marker again, which starts afresh).
+    """
+    sim = sim_urls
+    await sim.reset(SEED)
+    plex = plex_entry(sim)
+    other = await trakt_entry(hass, sim) if source != "simkl" else simkl_entry()
+    if source == "plex":
+        plex = with_pair(plex, other, ["history"])
+    else:
+        other = with_pair(other, plex, ["history"])
+    await setup_entries(hass, plex, other)
+    first = await run_pair(hass, PAIR_ID)
+    assert first["result"] in ("ok", "partial"), first
+    assert _alive(*RUN_READS) == 0
+
+    await sim.advance(600)
+    await sim.clear_requests()
+    second = await run_pair(hass, PAIR_ID)
+    assert second["adds"] == 0
+    for service in ("pms", "simkl" if source == "simkl" else "trakt"):
+        routes = [r["route"] for r in await sim.requests(service)]
+        assert set(routes) == MARKER_ROUTES[service], routes
+        assert len(routes) == 1, routes
+    assert _alive(*RUN_READS) == 0

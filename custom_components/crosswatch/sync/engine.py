@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from ..api.errors import AccountLimitError, AuthError, CrosswatchApiError, InvalidResponseError
 from ..api.models import Feature
@@ -36,7 +36,7 @@ from .progress import ProgressOutcome, execute_step, fold_step, plan_step, with_
 from .state import PairState, ReadMark, RunRecord, watermark_key
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from .inventory import Inventory
     from .side import SyncSide
@@ -60,6 +60,25 @@ class PairMemory:
 
     state: PairState = field(default_factory=PairState)
     exact: frozenset[str] = frozenset()
+
+
+@runtime_checkable
+class KeepsRunReads(Protocol):
+    """A side that keeps reads for the rest of a run (a library sweep, a whole history)."""
+
+    def release(self) -> None:
+        """Let go of them: the next run reads afresh."""
+
+
+def release_reads(sides: Iterable[SyncSide]) -> None:
+    """Let the sides go of the run's reads once it is over.
+
+    Kept until the next run, a large library's rows would sit in Home Assistant's heap, and
+    every full garbage collection (which holds the event loop) walks each of them.
+    """
+    for sync in sides:
+        if isinstance(sync, KeepsRunReads):
+            sync.release()
 
 
 async def plan_run(

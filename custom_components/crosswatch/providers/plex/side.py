@@ -105,9 +105,7 @@ class PlexSide:
 
     async def markers(self, features: Sequence[Feature]) -> dict[Feature, str | None]:
         """One one-row request per feature that has a marker."""
-        self._library = None
-        self._by_ids = None
-        self._sections = None
+        self.release()  # a new run reads afresh
         out: dict[Feature, str | None] = {}
         for feature in features:
             if feature is Feature.WATCHLIST:
@@ -119,6 +117,14 @@ class PlexSide:
             else:
                 out[feature] = None
         return out
+
+    def release(self) -> None:
+        """Let go of this run's reads: the library sweep, its id index, sections, progress memo.
+
+        Nothing after the run needs them (the memo is in the pair's state); kept, a large
+        library's rows would lengthen every garbage collection of Home Assistant until then.
+        """
+        self._library = self._by_ids = self._sections = self._progress_memo = None
 
     async def _watchlist_marker(self) -> str | None:
         return await self.tv.watchlist_stamp()  # one row, the metadata host as fallback

@@ -84,8 +84,7 @@ class SimklSide(WholeProgressReads):
 
     async def markers(self, features: Sequence[Feature]) -> dict[Feature, str | None]:
         """One ``/sync/activities`` request for every feature."""
-        self._library = None  # a new run reads afresh
-        self._changes = {}
+        self.release()  # a new run reads afresh
         body = await self.client.activities()
         if not body:
             raise InvalidResponseError("simkl", "GET /sync/activities", "empty answer")
@@ -98,6 +97,11 @@ class SimklSide(WholeProgressReads):
             )
             for feature in features
         }
+
+    def release(self) -> None:
+        """Let go of this run's reads (the ``all-items`` answers, the activities)."""
+        self._library = self._activities = None
+        self._changes = {}
 
     async def read(self, feature: Feature) -> Inventory:
         """Watchlist and history from one ``all-items`` read; ratings from ``/sync/ratings``."""

@@ -107,7 +107,7 @@ class TraktSide(WholeProgressReads):
 
     async def markers(self, features: Sequence[Feature]) -> dict[Feature, str | None]:
         """One ``/sync/last_activities`` request for every feature."""
-        self._plays = self._plays_by_key = None  # a new run reads afresh
+        self.release()  # a new run reads afresh
         body = await self.client.last_activities()
         if not body:
             raise InvalidResponseError("trakt", "GET /sync/last_activities", "empty answer")
@@ -122,6 +122,10 @@ class TraktSide(WholeProgressReads):
             )
             for feature in features
         }
+
+    def release(self) -> None:
+        """Let go of this run's whole history read (its plays are only for this run's removals)."""
+        self._plays = self._plays_by_key = None
 
     async def read(self, feature: Feature) -> Inventory:
         """Watchlist and ratings are one request each; history is paged."""
