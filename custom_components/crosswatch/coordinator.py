@@ -35,11 +35,15 @@ class AccountSnapshot:
     """What the last successful poll saw.
 
     ``marker`` is the service's activity stamp for the watchlist (``None`` when the service has
-    none); ``watchlist`` is ``None`` for accounts without one (TMDb).
+    none); ``watchlist_size`` is ``None`` for accounts without one (TMDb). Of the list itself
+    only the most recently listed titles are kept (``recent``, newest first: what the sensor
+    shows): thousands of entries would sit in Home Assistant's heap between polls, and every full
+    garbage collection walks them with the event loop held.
     """
 
     marker: str | None
-    watchlist: tuple[WatchlistEntry, ...] | None
+    watchlist_size: int | None
+    recent: tuple[WatchlistEntry, ...] = ()
     posters: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -101,11 +105,13 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
             ) from err
         async_app_accepted(self.hass, self.config_entry)
         if watchlist is None:
-            return AccountSnapshot(marker=marker, watchlist=None)
+            return AccountSnapshot(marker=marker, watchlist_size=None)
         self.watchlist_fetches += 1
         recent = recent_entries(watchlist)
         posters = await async_poster_urls(self.hass, (e.item for e in recent))
-        return AccountSnapshot(marker=marker, watchlist=tuple(watchlist), posters=posters)
+        return AccountSnapshot(
+            marker=marker, watchlist_size=len(watchlist), recent=tuple(recent), posters=posters
+        )
 
     def _account_moved(self, moved: dict[str, Any]) -> None:
         """Keep the account's new address; a loaded entry reloads so everything uses it."""

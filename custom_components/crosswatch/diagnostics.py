@@ -126,9 +126,7 @@ async def async_get_config_entry_diagnostics(
             if coordinator.update_interval
             else None,
             "activity_marker": None if snapshot is None else snapshot.marker,
-            "watchlist_size": None
-            if snapshot is None or snapshot.watchlist is None
-            else len(snapshot.watchlist),
+            "watchlist_size": None if snapshot is None else snapshot.watchlist_size,
             "watchlist_fetches": coordinator.watchlist_fetches,
         },
         # Per service and route: requests, retries, 429s, errors, time paced or backing off.

@@ -16,7 +16,6 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory
 
-from .coordinator import recent_entries
 from .entity import (
     AccountEntity,
     PairEntity,
@@ -93,12 +92,12 @@ def _describe(entry: WatchlistEntry, posters: Mapping[str, str]) -> dict[str, An
 def _has_watchlist(coordinator: AccountCoordinator) -> bool:
     # No data yet: a Plex account whose plex.tv watchlist failed at setup (it has one).
     data: AccountSnapshot | None = coordinator.data
-    return data is None or data.watchlist is not None
+    return data is None or data.watchlist_size is not None
 
 
 def _watchlist_size(coordinator: AccountCoordinator) -> int:
     data: AccountSnapshot | None = coordinator.data
-    return 0 if data is None else len(data.watchlist or ())
+    return 0 if data is None else data.watchlist_size or 0
 
 
 def _recent_titles(coordinator: AccountCoordinator) -> dict[str, Any]:
@@ -107,7 +106,7 @@ def _recent_titles(coordinator: AccountCoordinator) -> dict[str, Any]:
     data: AccountSnapshot | None = coordinator.data
     if data is None:
         return {"recent": []}
-    return {"recent": [_describe(e, data.posters) for e in recent_entries(data.watchlist or ())]}
+    return {"recent": [_describe(e, data.posters) for e in data.recent]}
 
 
 def _cached_answers(coordinator: AccountCoordinator) -> int | None:

@@ -46,7 +46,7 @@ async def test_unchanged_activity_skips_the_watchlist(
     counts = (await sim_urls.counts())["simkl"]
     assert counts == {"GET /sync/activities": 1}
     assert coordinator.watchlist_fetches == 1
-    assert hass.states.get(SENSOR).state == str(len(coordinator.data.watchlist))
+    assert hass.states.get(SENSOR).state == str(coordinator.data.watchlist_size)
 
 
 async def test_rate_limit_becomes_retry_after_and_recovers(
@@ -167,7 +167,7 @@ async def test_tmdb_failures_leave_posters_out_not_the_watchlist(
     await coordinator.async_refresh()
     assert coordinator.last_update_success
     assert coordinator.data.posters == {}
-    assert hass.states.get(SENSOR).state == str(len(coordinator.data.watchlist))
+    assert hass.states.get(SENSOR).state == str(coordinator.data.watchlist_size)
 
 
 async def test_plex_watchlist_is_read_only_when_its_size_or_newest_entry_moved(
@@ -178,7 +178,7 @@ async def test_plex_watchlist_is_read_only_when_its_size_or_newest_entry_moved(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     coordinator = entry.runtime_data.coordinator
-    before = len(coordinator.data.watchlist)
+    before = coordinator.data.watchlist_size
     await sim_urls.clear_requests()
     await coordinator.async_refresh()
     pages = await sim_urls.requests("plex-discover")
@@ -202,7 +202,7 @@ async def test_plex_watchlist_is_read_only_when_its_size_or_newest_entry_moved(
     ):
         assert resp.status < 300
     await coordinator.async_refresh()
-    assert len(coordinator.data.watchlist) == before + 1
+    assert coordinator.data.watchlist_size == before + 1
 
     # Discover down: the metadata host gives the same stamp, so nothing more is read.
     await sim_urls.fault("plex-discover", "*", status=503)
@@ -213,7 +213,7 @@ async def test_plex_watchlist_is_read_only_when_its_size_or_newest_entry_moved(
     assert coordinator.watchlist_fetches == fetches
     fallback = await sim_urls.requests("plex-metadata")
     assert [p["query"]["X-Plex-Container-Size"] for p in fallback] == ["1"]
-    assert len(coordinator.data.watchlist) == before + 1
+    assert coordinator.data.watchlist_size == before + 1
 
     # Both hosts down: the poll fails (entities unavailable) instead of reading in vain.
     await sim_urls.fault("plex-metadata", "*", status=503)
@@ -229,7 +229,7 @@ async def test_plex_stamp_without_a_size_reads_the_whole_list(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     coordinator = entry.runtime_data.coordinator
-    size = len(coordinator.data.watchlist)
+    size = coordinator.data.watchlist_size
     # The one-row page comes back without a size: no stamp, so the whole list is read.
     await sim_urls.fault(
         "plex-discover", "GET /library/sections/watchlist/all", status=200, count=1,
@@ -238,7 +238,7 @@ async def test_plex_stamp_without_a_size_reads_the_whole_list(
     await sim_urls.clear_requests()
     await coordinator.async_refresh()
     assert coordinator.last_update_success
-    assert len(coordinator.data.watchlist) == size
+    assert coordinator.data.watchlist_size == size
     pages = await sim_urls.requests("plex-discover")
     assert [p["query"]["X-Plex-Container-Size"] for p in pages] == ["1", "100"]
 

@@ -78,8 +78,7 @@ async def test_owner_picks_owned_server(
     assert entry.data["server_owned"] is True
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    watchlist = entry.runtime_data.coordinator.data.watchlist
-    assert watchlist is not None
+    assert entry.runtime_data.coordinator.data.watchlist_size is not None
 
 
 async def test_shared_user_with_one_server_skips_the_choice(

@@ -66,7 +66,7 @@ async def test_pin_login_creates_entry(
     assert entry.state is ConfigEntryState.LOADED
     state = hass.states.get("sensor.simkl_simkluser_watchlist")
     assert state is not None
-    assert int(state.state) == len(entry.runtime_data.coordinator.data.watchlist)
+    assert int(state.state) == entry.runtime_data.coordinator.data.watchlist_size
 
 
 async def test_expired_pin_then_retry_without_starting_over(

@@ -46,7 +46,7 @@ async def test_v3_key_creates_entry_and_setup_polls(
     assert entry.data["api_key"] == cred.TMDB_V3_KEY
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.coordinator.data.watchlist is None
+    assert entry.runtime_data.coordinator.data.watchlist_size is None
     # TMDb has no watchlist: only its diagnostic cache sensor, disabled until the user wants it.
     assert hass.states.async_entity_ids("sensor") == []
     assert [

@@ -3,6 +3,8 @@ device-code and redirect logins, reauth, and reconfigure (another app, the same 
 
 from __future__ import annotations
 
+import gc
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -14,7 +16,8 @@ from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.setup import async_setup_component
 from yarl import URL
 
-from custom_components.crosswatch.const import DOMAIN
+from custom_components.crosswatch.api.models import WatchlistEntry
+from custom_components.crosswatch.const import DOMAIN, RECENT_TITLES
 from simulator import credentials as cred
 
 from .conftest import trakt_app_entry, trakt_uuid
@@ -63,6 +66,11 @@ async def test_device_login_creates_entry_and_sensor(
     credentials: None,
     current_request_with_host: None,
 ) -> None:
+    trakt = sim_urls.state.trakt
+    listed = trakt.users[cred.TRAKT_USER].watchlist
+    more = [m for m in sim_urls.state.catalogue.movies if m not in listed][: RECENT_TITLES + 2]
+    for age, movie in enumerate(more):  # more titles than the sensor shows
+        listed[movie] = (trakt.next_id(), sim_urls.state.now() - 60 * age)
     flow_id = await _to_auth_menu(hass)
     result = await _device_login(hass, sim_urls, clock, flow_id, user=cred.TRAKT_USER)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -76,8 +84,14 @@ async def test_device_login_creates_entry_and_sensor(
     assert entry.state is ConfigEntryState.LOADED
     state = hass.states.get(f"sensor.trakt_{cred.TRAKT_USER}_watchlist")
     assert state is not None
-    assert int(state.state) == len(entry.runtime_data.coordinator.data.watchlist)
-    assert state.attributes["recent"][0]["ids"]
+    assert int(state.state) == len(listed) > RECENT_TITLES
+    recent = state.attributes["recent"]
+    assert recent[0]["ids"]
+    newest = sorted((at for _, at in listed.values()), reverse=True)[:RECENT_TITLES]
+    assert [datetime.fromisoformat(r["listed_at"]).timestamp() for r in recent] == newest
+    # Only those stay in memory between polls, not the whole list.
+    gc.collect()
+    assert sum(isinstance(o, WatchlistEntry) for o in gc.get_objects()) == RECENT_TITLES
 
 
 async def test_denied_then_retry(
