@@ -11,7 +11,9 @@ pair via ``crosswatch.run_sync``: a first run (a movie is played on the simulate
 meanwhile: frame → Trakt scrobble request latency), a settling run (the run after one that posted
 plays reads the targets' watchlists again), a run with nothing changed, and a run after one new
 play (a movie watched to the end on Plex). Then the Plex entry is reloaded to time the
-state's load at setup.
+state's load at setup. Before setup, after the runs and after the reload: the objects the
+collector tracks and one timed full collection (what CrossWatch holds at rest makes every full
+collection of Home Assistant longer, whoever sets it off).
 
 Per run: max and p99 loop lag, loop-thread CPU, state bytes, store writes, requests per service.
 The last line:
@@ -543,6 +545,7 @@ class Bench:
         self.scrobbles = Scrobbles()
         self.plex: Any = None
         self.figures: list[RunFigures] = []
+        self.alone = (0, 0.0)  # ``at_rest`` before setup: Home Assistant alone
 
     async def setup(self) -> None:
         from homeassistant.config_entries import ConfigSubentryData  # noqa: PLC0415
@@ -746,6 +749,25 @@ class Bench:
         return (time.thread_time() - cpu) * 1000
 
 
+def at_rest() -> tuple[int, float]:
+    """Objects the collector tracks now, and ms of one full collection of them.
+
+    Any part of Home Assistant may set off a full collection; it walks every tracked object with
+    the interpreter held, so what we keep between runs makes each one longer.
+    """
+    gc.collect()
+    start = time.perf_counter()
+    gc.collect()
+    return len(gc.get_objects()), (time.perf_counter() - start) * 1000
+
+
+def show_at_rest(label: str, alone: tuple[int, float], now: tuple[int, float]) -> None:
+    print(
+        f"== held at rest {label}: {now[0]:,} tracked objects (HA alone {alone[0]:,}), "
+        f"a full collection at rest {now[1]:.0f} ms (HA alone {alone[1]:.0f} ms)"
+    )
+
+
 def _pair_summaries(response: Any) -> list[dict[str, Any]]:
     """The pair summaries in a ``run_sync`` response, whatever its nesting."""
     if isinstance(response, dict):
@@ -777,6 +799,7 @@ async def main(seed: str, *, trace_memory: bool, why: bool) -> None:
             bench = Bench(hass, control, config_dir)
             await bench.control_probe.start()
             bench.gc_pauses.install()
+            bench.alone = at_rest()
             await bench.setup()
             movies = await control.movies()
             bench.probe.start()
@@ -821,8 +844,11 @@ async def main_rest(
     rating_key, duration = movies[-1]
     await bench.watch_one_movie(rating_key, duration)
     await bench.run("one new play (a movie watched on Plex)")
+    print()
+    show_at_rest("after the runs", bench.alone, at_rest())
     setup_ms = await bench.reload_ms()
-    print(f"\n== setup: reloading the Plex entry (both pairs' states): loop CPU {setup_ms:.0f} ms")
+    print(f"== setup: reloading the Plex entry (both pairs' states): loop CPU {setup_ms:.0f} ms")
+    show_at_rest("after the reload", bench.alone, at_rest())
     scrobble = bench.scrobble_latencies()
     print(
         f"== scrobbles during the first run: {len(scrobble)} starts, "

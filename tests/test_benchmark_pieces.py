@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 import gc
 
-from benchmarks.ha_scale import FULL_COLLECTION, GcPauses, LagProbe, _pair_summaries, percentile
+from benchmarks.ha_scale import (
+    FULL_COLLECTION,
+    GcPauses,
+    LagProbe,
+    _pair_summaries,
+    at_rest,
+    percentile,
+)
 
 
 def test_percentile_is_the_nearest_rank() -> None:
@@ -13,6 +20,16 @@ def test_percentile_is_the_nearest_rank() -> None:
     assert percentile(samples, 99) == 99.0
     assert percentile(samples, 50) == 50.0
     assert percentile([], 99) == 0.0
+
+
+def test_at_rest_counts_what_is_held_and_only_that() -> None:
+    before, _ = at_rest()
+    held = [[n] for n in range(10_000)]  # 10,001 tracked lists
+    during, _ = at_rest()
+    del held
+    after, _ = at_rest()
+    assert during - before >= 10_001
+    assert after < before + 100
 
 
 def test_pair_summaries_are_found_in_any_response_shape() -> None:
