@@ -7,6 +7,7 @@ layer persists ``MemoryTmdbCache.to_dict()`` in a ``Store`` and hands ``from_dic
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -60,10 +61,15 @@ class TmdbCache(Protocol):
 
 @dataclass
 class MemoryTmdbCache:
-    """An in-memory ``TmdbCache`` that serialises to plain JSON for a ``Store``."""
+    """An in-memory ``TmdbCache`` that serialises to plain JSON for a ``Store``.
+
+    Each answer is kept as its JSON text and parsed again on a hit: thousands of parsed bodies
+    (tens of dicts and lists each) would sit in Home Assistant's heap, and every full garbage
+    collection walks them with the event loop held; a string is not walked.
+    """
 
     max_entries: int = 5000
-    entries: dict[str, tuple[float, Json]] = field(default_factory=dict)
+    entries: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     def get(self, key: str, now: float) -> Json:
         """Return the cached value, or ``None`` when missing or expired."""
@@ -73,11 +79,11 @@ class MemoryTmdbCache:
         if entry[0] <= now:
             del self.entries[key]
             return None
-        return entry[1]
+        return json.loads(entry[1])
 
     def set(self, key: str, value: Json, *, now: float, ttl: float) -> None:
         """Store ``value`` until ``now + ttl``; drop expired, then soonest-expiring, when full."""
-        self.entries[key] = (now + ttl, value)
+        self.entries[key] = (now + ttl, json.dumps(value, separators=(",", ":")))
         if len(self.entries) > self.max_entries:
             self.purge(now)
         while len(self.entries) > self.max_entries:
@@ -101,7 +107,8 @@ class MemoryTmdbCache:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready snapshot."""
-        return {"version": 1, "entries": {k: [exp, v] for k, (exp, v) in self.entries.items()}}
+        entries = {k: [exp, json.loads(text)] for k, (exp, text) in self.entries.items()}
+        return {"version": 1, "entries": entries}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, max_entries: int = 5000) -> MemoryTmdbCache:
@@ -112,7 +119,7 @@ class MemoryTmdbCache:
         entries = data.get("entries")
         for key, entry in (entries if isinstance(entries, dict) else {}).items():
             if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], int | float):  # noqa: PLR2004
-                cache.entries[str(key)] = (float(entry[0]), entry[1])
+                cache.entries[str(key)] = (float(entry[0]), json.dumps(entry[1]))
         return cache
 
 
