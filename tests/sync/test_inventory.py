@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import json
 from datetime import datetime
 
@@ -10,7 +11,6 @@ from custom_components.crosswatch.sync.inventory import (
     Entry,
     Inventory,
     from_timestamp,
-    merge_play,
     to_timestamp,
 )
 
@@ -41,8 +41,8 @@ def test_history_groups_plays_and_counts_them() -> None:
     inv = history((ep, 300), (ep, 100), (movie(1), 0))
     assert inv.entries["episode:show:tmdb:1:s1e1"].plays == (T0_TS + 100, T0_TS + 300)
     assert (len(inv), inv.size) == (2, 3)
-    merged = merge_play(inv.entries["movie:tmdb:1"], T0_TS - 5)
-    assert merged.plays == (T0_TS - 5, T0_TS)
+    earlier = inv.with_plays_added([Play(item=movie(1), watched_at=at(-5))])
+    assert earlier.entries["movie:tmdb:1"].plays == (T0_TS - 5, T0_TS)
 
 
 def test_ratings_keep_newest_and_reject_out_of_range() -> None:
@@ -100,3 +100,19 @@ def test_play_round_trip_keeps_the_moment() -> None:
     play = Play(item=movie(1), watched_at=at(12.25))
     inv = Inventory.from_plays([play])
     assert inv.entries["movie:tmdb:1"].plays == (T0_TS + 12.25,)
+
+
+def test_an_inventory_holds_nothing_the_garbage_collector_tracks_per_entry() -> None:
+    """A pair keeps its baselines between runs; every full collection walks tracked objects."""
+    ep = episode(1, 1, 1)
+    read = history((ep, 300), (ep, 100), (movie(1), 0))
+    stored = Inventory.from_dict(json.loads(json.dumps(read.to_dict())))
+    later = read.with_plays_added([Play(item=ep, watched_at=at(9))])
+    inventories = (read, stored, ratings((movie(2), 7, 10)), later)
+    for _ in range(4):  # a pass may untrack only one level of the four nested tuples
+        gc.collect()
+    for inventory in inventories:
+        assert inventory.rows
+        assert not [row for row in inventory.rows.values() if gc.is_tracked(row)]
+    assert stored == read
+    assert stored.entries["movie:tmdb:1"] == read.entries["movie:tmdb:1"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import gc
 
-from custom_components.crosswatch.api.models import MediaItem, MediaKind
+from custom_components.crosswatch.api.models import MediaItem, MediaKind, pack_item
 from custom_components.crosswatch.sync.matching import (
     MatchIndex,
     MatchQuality,
@@ -14,7 +14,11 @@ from .helpers import episode, movie, show
 
 
 def index(*items: MediaItem) -> MatchIndex:
-    return MatchIndex({f"k{n}": item for n, item in enumerate(items)})
+    return index_of({f"k{n}": item for n, item in enumerate(items)})
+
+
+def index_of(items: dict[str, MediaItem]) -> MatchIndex:
+    return MatchIndex({key: pack_item(item) for key, item in items.items()})
 
 
 def test_any_strong_id_agreeing_matches() -> None:
@@ -85,7 +89,7 @@ def test_conflicting_ids_match_but_are_flagged() -> None:
 
 def test_conflict_prefers_the_candidate_without_contradiction() -> None:
     # "a" shares imdb but contradicts on tmdb; "b" shares tmdb and contradicts nothing.
-    idx = MatchIndex({"a": movie(7, imdb="tt1"), "b": movie(8)})
+    idx = index_of({"a": movie(7, imdb="tt1"), "b": movie(8)})
     match = idx.find(movie(8, imdb="tt1"))
     assert match is not None
     assert (match.key, match.quality) == ("b", MatchQuality.STRONG)
@@ -93,7 +97,7 @@ def test_conflict_prefers_the_candidate_without_contradiction() -> None:
 
 def test_shared_key_resolves_by_id_priority_then_key_order() -> None:
     # Both share imdb; the query's tmdb (higher priority) agrees only with "z".
-    idx = MatchIndex({"a": movie(imdb="tt1"), "z": movie(5, imdb="tt1")})
+    idx = index_of({"a": movie(imdb="tt1"), "z": movie(5, imdb="tt1")})
     found = idx.find(movie(5, imdb="tt1"))
     assert found is not None
     assert found.key == "z"
@@ -102,14 +106,14 @@ def test_shared_key_resolves_by_id_priority_then_key_order() -> None:
         {"b": movie(imdb="tt2"), "a": movie(imdb="tt2")},
         {"a": movie(imdb="tt2"), "b": movie(imdb="tt2")},
     ):
-        found = MatchIndex(items).find(movie(imdb="tt2"))
+        found = index_of(items).find(movie(imdb="tt2"))
         assert found is not None
         assert found.key == "a"
 
 
 def test_many_entries_sharing_a_key_resolve_by_key_order() -> None:
     items = {k: movie(imdb="tt3", trakt=k) for k in ("c", "a", "b")}
-    found = MatchIndex(items).find(movie(imdb="tt3"))
+    found = index_of(items).find(movie(imdb="tt3"))
     assert found is not None
     assert (found.key, found.quality) == ("a", MatchQuality.STRONG)
 
@@ -130,7 +134,7 @@ def test_weak_match_refused_when_a_shared_id_type_differs() -> None:
 
 
 def test_weak_match_skips_a_remake_sharing_title_and_year() -> None:
-    idx = MatchIndex(
+    idx = index_of(
         {
             "a": movie(1, title="Heat", year=1995),
             "b": movie(plex="p", title="Heat", year=1995),
@@ -174,7 +178,7 @@ def test_a_dropped_index_lets_go_of_its_tables_entry_by_entry() -> None:
         f"k{n}": MediaItem(kind=MediaKind.MOVIE, ids={"imdb": f"tt{n}"}, title=f"M{n}", year=2000)
         for n in range(50)
     }
-    index = MatchIndex(items)
+    index = index_of(items)
     assert index.find(items["k7"]) is not None
     index.find(MediaItem(kind=MediaKind.MOVIE, title="nothing", year=1))  # builds the weak table
     tables = (index._keys, index._strong, index._weak)

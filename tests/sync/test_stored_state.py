@@ -13,7 +13,7 @@ from custom_components.crosswatch.pairs import decode_memory, encode_memory, mig
 from custom_components.crosswatch.sync import inventory as inventory_module
 from custom_components.crosswatch.sync import state as state_module
 from custom_components.crosswatch.sync.engine import PairMemory
-from custom_components.crosswatch.sync.inventory import Entry, Inventory
+from custom_components.crosswatch.sync.inventory import Entry, Inventory, Row
 from custom_components.crosswatch.sync.plan import RunResult
 from custom_components.crosswatch.sync.state import (
     CHUNK_ENTRIES,
@@ -101,15 +101,15 @@ def test_migration_of_an_unreadable_state_starts_afresh(caplog: pytest.LogCaptur
     assert decode_memory(migrate_memory(0, {})) == PairMemory()
 
 
-def _counting_entry_dicts(monkeypatch: pytest.MonkeyPatch) -> list[Entry]:
-    packed: list[Entry] = []
-    plain = inventory_module.entry_to_dict
+def _counting_entry_dicts(monkeypatch: pytest.MonkeyPatch) -> list[Row]:
+    packed: list[Row] = []
+    plain = inventory_module.row_to_dict
 
-    def counted(entry: Entry) -> dict[str, object]:
-        packed.append(entry)
-        return plain(entry)
+    def counted(row: Row) -> dict[str, object]:
+        packed.append(row)
+        return plain(row)
 
-    monkeypatch.setattr(state_module, "entry_to_dict", counted)  # what the state packs with
+    monkeypatch.setattr(state_module, "row_to_dict", counted)  # what the state packs with
     return packed
 
 

@@ -160,7 +160,7 @@ def test_applying_overrides_keeps_an_inventory_already_carrying_them() -> None:
     fixed = apply_overrides(read, overrides)
     assert fixed is not read
     assert fixed.entries[title_key(PLEX_ONLY)].item.ids["tmdb"] == "603"
-    assert fixed.entries[title_key(movie(1))] is read.entries[title_key(movie(1))]
+    assert fixed.rows[title_key(movie(1))] is read.rows[title_key(movie(1))]
     assert apply_overrides(fixed, overrides) is fixed  # a baseline standing in for a read
     assert apply_overrides(read, {}) is read
     ignore = {title_key(PLEX_ONLY): Override(ids={}, ignore=True)}

@@ -58,6 +58,46 @@ class MediaItem:
     number: int | None = None
 
 
+# A MediaItem packed as a plain tuple (``pack_item``): what inventories keep per title. The
+# garbage collector stops tracking a tuple of strings and numbers, so a large library held this
+# way costs nothing when a full collection walks Home Assistant's heap (see sync/inventory.py).
+type IdPairs = tuple[tuple[str, str], ...]
+# kind, ids, title, year, show ids, show title, season, number
+type ItemRow = tuple[
+    str, IdPairs, str | None, int | None, IdPairs, str | None, int | None, int | None
+]
+_KINDS = {kind.value: kind for kind in MediaKind}
+
+
+def pack_item(item: MediaItem) -> ItemRow:
+    """``item`` as a plain tuple (``unpack_item`` gives an equal item back)."""
+    return (
+        item.kind.value,
+        tuple(item.ids.items()),
+        item.title,
+        item.year,
+        tuple(item.show_ids.items()),
+        item.show_title,
+        item.season,
+        item.number,
+    )
+
+
+def unpack_item(row: ItemRow) -> MediaItem:
+    """The ``MediaItem`` of a ``pack_item`` row."""
+    kind, ids, title, year, show_ids, show_title, season, number = row
+    return MediaItem(
+        kind=_KINDS[kind],
+        ids=dict(ids),
+        title=title,
+        year=year,
+        show_ids=dict(show_ids),
+        show_title=show_title,
+        season=season,
+        number=number,
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WatchlistEntry:
     """An item on a watchlist."""

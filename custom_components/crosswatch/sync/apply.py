@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..api.models import Feature
+from ..api.models import Feature, pack_item
 from .guards import FailureRecord, GuardSettings, record_failure
-from .inventory import Entry, Inventory, merge_play
+from .inventory import Inventory, Row, row_plays, with_row_plays
 from .plan import (
     Action,
     Change,
@@ -173,7 +173,7 @@ def new_baseline(plan: FeaturePlan, outcome: ExecutionOutcome) -> Baseline:
     pending: list[Change] = [*plan.held, *plan.parked, *plan.limit_cut, *plan.suppressed]
     if not plan.changes and not pending:
         return Baseline(plan.source, plan.target)  # as read: no copies, no indexes
-    entries = {side: dict(inv.entries) for side, inv in sides.items()}
+    entries = {side: dict(inv.rows) for side, inv in sides.items()}
     built: dict[Side, MatchIndex] = {}
 
     def index(side: Side) -> MatchIndex:
@@ -199,34 +199,34 @@ def new_baseline(plan: FeaturePlan, outcome: ExecutionOutcome) -> Baseline:
             for side in Side:
                 _restore(entries[side], indexes[side], before.get(side), change)
     return Baseline(
-        Inventory(plan.feature, entries[Side.SOURCE]),
-        Inventory(plan.feature, entries[Side.TARGET]),
+        Inventory.from_rows(plan.feature, entries[Side.SOURCE]),
+        Inventory.from_rows(plan.feature, entries[Side.TARGET]),
     )
 
 
-def _write(entries: dict[str, Entry], held_key: str | None, change: Change) -> None:
-    """Record one succeeded write in a side's entries."""
+def _write(rows: dict[str, Row], held_key: str | None, change: Change) -> None:
+    """Record one succeeded write in a side's (packed) entries."""
     if change.action is Action.REMOVE:
-        present = entries.pop(change.key, None)
+        present = rows.pop(change.key, None)
         if present is not None and change.feature is Feature.HISTORY:
-            plays = tuple(t for t in present.plays if t != change.watched_at)
+            plays = tuple(t for t in row_plays(present) if t != change.watched_at)
             if plays:  # other plays of the title stay
-                entries[change.key] = replace(present, plays=plays)
+                rows[change.key] = with_row_plays(present, plays)
         return
     key = held_key if held_key is not None else change.key
-    present = entries.get(key)
+    present = rows.get(key)
     if change.feature is Feature.HISTORY and change.watched_at is not None:
-        base = present if present is not None else Entry(item=change.item)
-        entries[key] = merge_play(base, change.watched_at)
+        base = present if present is not None else (pack_item(change.item), None, (), None, None)
+        rows[key] = with_row_plays(base, tuple(sorted((*row_plays(base), change.watched_at))))
     elif change.feature is Feature.RATINGS:
-        item = change.item if present is None else present.item
-        entries[key] = Entry(item=item, rating=change.rating, rated_at=change.rated_at)
+        item = pack_item(change.item) if present is None else present[0]
+        rows[key] = (item, None, (), change.rating, change.rated_at)
     elif present is None:
-        entries[key] = Entry(item=change.item, listed_at=change.listed_at)
+        rows[key] = (pack_item(change.item), change.listed_at, (), None, None)
 
 
 def _restore(
-    entries: dict[str, Entry],
+    entries: dict[str, Row],
     read: MatchIndex,
     previous: tuple[Inventory, MatchIndex] | None,
     change: Change,
@@ -239,4 +239,4 @@ def _restore(
         inventory, index = previous
         previous_key = index.find_strong(change.item)
         if previous_key is not None:
-            entries[previous_key] = inventory.entries[previous_key]
+            entries[previous_key] = inventory.rows[previous_key]

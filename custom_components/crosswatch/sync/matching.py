@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from ..api.models import STRONG_ID_TYPES, MediaItem, MediaKind
+from ..api.models import STRONG_ID_TYPES, IdPairs, ItemRow, MediaItem, MediaKind, pack_item
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -51,20 +51,25 @@ def strong_keys(item: MediaItem) -> StrongKeys:
     first pass, so an index keeping one per entry adds nothing to the full collections a large
     library's run would otherwise trigger (each walks every tracked object, holding the loop).
     """
-    kind = item.kind.value
+    return row_strong_keys(pack_item(item))
+
+
+def row_strong_keys(row: ItemRow) -> StrongKeys:
+    """``strong_keys`` of a packed item."""
+    kind, ids, _, _, show_ids, _, season, number = row
     keys: list[tuple[int, MatchKey]] = [
         (_PRIORITY[id_type], (kind, id_type, value, None, None))
-        for id_type, value in item.ids.items()
+        for id_type, value in ids
         if id_type in _PRIORITY and value
     ]
-    if item.kind in _CHILD_KINDS and item.season is not None:
-        number = item.number if item.kind is MediaKind.EPISODE else None
+    if kind in _CHILD_KINDS and season is not None:
+        number = number if kind == MediaKind.EPISODE else None
         keys.extend(
             (
                 _SHOW_KEY_RANK + _PRIORITY[id_type],
-                (kind, "show:" + id_type, value, item.season, number),
+                (kind, "show:" + id_type, value, season, number),
             )
-            for id_type, value in item.show_ids.items()
+            for id_type, value in show_ids
             if id_type in _PRIORITY and value
         )
     return tuple(keys)
@@ -72,27 +77,37 @@ def strong_keys(item: MediaItem) -> StrongKeys:
 
 def weak_key(item: MediaItem) -> MatchKey | None:
     """Title (or show title) + year (+ season/number), or ``None`` without a title."""
-    title = item.title if item.kind in (MediaKind.MOVIE, MediaKind.SHOW) else item.show_title
+    return row_weak_key(pack_item(item))
+
+
+def row_weak_key(row: ItemRow) -> MatchKey | None:
+    """``weak_key`` of a packed item."""
+    kind, _, title, year, _, show_title, season, number = row
+    title = title if kind in (MediaKind.MOVIE, MediaKind.SHOW) else show_title
     if not title or not title.strip():
         return None
     text = " ".join(title.casefold().split())
-    year = "" if item.year is None else str(item.year)
-    return (item.kind.value, "~", f"{text}|{year}", item.season, item.number)
+    return (kind, "~", f"{text}|{'' if year is None else year}", season, number)
 
 
-def _disagree(ids: Mapping[str, str], other: Mapping[str, str]) -> bool:
-    for id_type, value in ids.items():
-        theirs = other.get(id_type)
-        if theirs is not None and theirs != value and id_type in _PRIORITY:
-            return True
+def _disagree(ids: IdPairs, other: IdPairs) -> bool:
+    # A handful of ids each: pairwise is cheaper than building a dict.
+    for id_type, value in ids:
+        for other_type, theirs in other:
+            if other_type == id_type and theirs != value and id_type in _PRIORITY:
+                return True
     return False
 
 
 def ids_conflict(item: MediaItem, other: MediaItem) -> bool:
     """Whether the two items name different values for a strong id type both carry."""
-    if _disagree(item.ids, other.ids):
+    return _conflict(pack_item(item), pack_item(other))
+
+
+def _conflict(item: ItemRow, other: ItemRow) -> bool:
+    if _disagree(item[1], other[1]):
         return True
-    return item.kind in _CHILD_KINDS and _disagree(item.show_ids, other.show_ids)
+    return item[0] in _CHILD_KINDS and _disagree(item[4], other[4])
 
 
 class MatchIndex:
@@ -104,8 +119,8 @@ class MatchIndex:
 
     __slots__ = ("_items", "_keys", "_strong", "_weak")
 
-    def __init__(self, items: Mapping[str, MediaItem], *, keep_keys: bool = True) -> None:
-        """Index ``items`` (stable key → item).
+    def __init__(self, items: Mapping[str, ItemRow], *, keep_keys: bool = True) -> None:
+        """Index ``items`` (stable key → packed item, ``api.models.pack_item``).
 
         ``keep_keys`` keeps each entry's strong keys for ``keys_of``; an index that is only
         looked up (a baseline) does without and saves the memory.
@@ -115,7 +130,7 @@ class MatchIndex:
         self._strong: dict[MatchKey, str | list[str]] = {}
         self._weak: dict[MatchKey, str | list[str]] | None = None  # built on first need
         for key in sorted(items):
-            keys = strong_keys(items[key])
+            keys = row_strong_keys(items[key])
             if keep_keys:
                 self._keys[key] = keys
             for _, match_key in keys:
@@ -140,17 +155,44 @@ class MatchIndex:
     def keys_of(self, key: str) -> StrongKeys:
         """Return the strong keys of the indexed entry ``key`` (computed once, reused)."""
         keys = self._keys.get(key)
-        return strong_keys(self._items[key]) if keys is None else keys
+        return row_strong_keys(self._items[key]) if keys is None else keys
 
-    def find(self, item: MediaItem, keys: StrongKeys | None = None) -> Match | None:
-        """Return the best entry for ``item``: strong before conflicting before weak.
+    def find(self, item: MediaItem | ItemRow, keys: StrongKeys | None = None) -> Match | None:
+        """Return the best entry for ``item`` (or a packed one): strong, conflicting, weak.
 
         ``keys`` are ``item``'s strong keys when the caller already has them.
         """
-        # Per candidate: how many keys agree and the strongest of them.
+        if isinstance(item, MediaItem):
+            item = pack_item(item)
+        found = self._not_other_episodes(
+            item, self._candidates(row_strong_keys(item) if keys is None else keys)
+        )
+        if len(found) == 1:
+            [key] = found
+            conflict = _conflict(item, self._items[key])
+            return Match(key, MatchQuality.CONFLICTING if conflict else MatchQuality.STRONG)
+        if found:
+            # No contradiction first, then most agreeing ids, strongest id, and key order.
+            conflict_rank, _, _, key = min(
+                (int(_conflict(item, self._items[key])), -agree, rank, key)
+                for key, (agree, rank) in found.items()
+            )
+            quality = MatchQuality.CONFLICTING if conflict_rank else MatchQuality.STRONG
+            return Match(key, quality)
+        weak = row_weak_key(item)
+        if weak is None:
+            return None
+        for key in _lookup(self._weak_index(), weak):
+            # Same title and year but a shared id type that differs: a different title (remake).
+            if not _conflict(item, self._items[key]):
+                return Match(key, MatchQuality.WEAK)
+        return None
+
+    def _candidates(self, keys: StrongKeys) -> dict[str, list[int]]:
+        """Per indexed entry sharing a strong key: how many keys agree and the strongest one."""
         found: dict[str, list[int]] = {}
         strong = self._strong
-        for rank, match_key in strong_keys(item) if keys is None else keys:
+        for rank, match_key in keys:
             present = strong.get(match_key)
             if present is None:
                 continue
@@ -161,53 +203,34 @@ class MatchIndex:
                 else:
                     seen[0] += 1
                     seen[1] = min(seen[1], rank)
-        found = self._not_other_episodes(item, found)
-        if len(found) == 1:
-            [key] = found
-            conflict = ids_conflict(item, self._items[key])
-            return Match(key, MatchQuality.CONFLICTING if conflict else MatchQuality.STRONG)
-        if found:
-            # No contradiction first, then most agreeing ids, strongest id, and key order.
-            conflict_rank, _, _, key = min(
-                (int(ids_conflict(item, self._items[key])), -agree, rank, key)
-                for key, (agree, rank) in found.items()
-            )
-            quality = MatchQuality.CONFLICTING if conflict_rank else MatchQuality.STRONG
-            return Match(key, quality)
-        weak = weak_key(item)
-        if weak is None:
-            return None
-        for key in _lookup(self._weak_index(), weak):
-            # Same title and year but a shared id type that differs: a different title (remake).
-            if not ids_conflict(item, self._items[key]):
-                return Match(key, MatchQuality.WEAK)
-        return None
+        return found
 
     def _not_other_episodes(
-        self, item: MediaItem, found: dict[str, list[int]]
+        self, item: ItemRow, found: dict[str, list[int]]
     ) -> dict[str, list[int]]:
         """Drop episodes found only by show + season/number whose own ids name another one.
 
         Plex's numbers may follow another order than the service's (DVD vs aired, as Firefly).
         """
-        if item.kind is not MediaKind.EPISODE or not item.ids:
+        ids = item[1]
+        if item[0] != MediaKind.EPISODE or not ids:
             return found
         return {
             key: seen
             for key, seen in found.items()
-            if seen[1] < _SHOW_KEY_RANK or not _disagree(item.ids, self._items[key].ids)
+            if seen[1] < _SHOW_KEY_RANK or not _disagree(ids, self._items[key][1])
         }
 
     def _weak_index(self) -> dict[MatchKey, str | list[str]]:
         if self._weak is None:
             self._weak = {}
             for key in sorted(self._items):
-                weak = weak_key(self._items[key])
+                weak = row_weak_key(self._items[key])
                 if weak is not None:
                     _insert(self._weak, weak, key)
         return self._weak
 
-    def find_strong(self, item: MediaItem, keys: StrongKeys | None = None) -> str | None:
+    def find_strong(self, item: MediaItem | ItemRow, keys: StrongKeys | None = None) -> str | None:
         """Return the key of a strong (or conflicting) match, never a weak one."""
         match = self.find(item, keys)
         if match is None or match.quality is MatchQuality.WEAK:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
-from ..api.models import STRONG_ID_TYPES, Feature, MediaItem, MediaKind
+from ..api.models import STRONG_ID_TYPES, Feature, MediaItem, MediaKind, unpack_item
 from .guards import (
     GuardSettings,
     activity_moved,
@@ -38,6 +38,7 @@ from .guards import (
     snapshot_collapsed,
     split_at_capacity,
 )
+from .inventory import Inventory, Row, row_plays, unpack_entry, with_row_plays
 from .matching import MatchQuality
 from .plan import (
     Action,
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from .guards import FailureRecord
-    from .inventory import Entry, Inventory
+    from .inventory import Entry
     from .matching import MatchIndex
 
 ALL_KINDS = frozenset(MediaKind)
@@ -218,23 +219,23 @@ def without_lingering(
     """
     if not lingering or inventory.feature is not Feature.HISTORY:
         return inventory, {}
-    entries = dict(inventory.entries)
+    rows = dict(inventory.rows)
     shown: dict[str, tuple[float, ...]] = {}
     for key, times in lingering.items():
-        entry = entries.get(key)
-        if entry is None:
+        row = rows.get(key)
+        if row is None:
             continue
         gone = set(times)
-        still = tuple(t for t in entry.plays if t in gone)
+        still = tuple(t for t in row_plays(row) if t in gone)
         if not still:
             continue
         shown[key] = still
-        plays = tuple(t for t in entry.plays if t not in gone)
+        plays = tuple(t for t in row_plays(row) if t not in gone)
         if plays:
-            entries[key] = replace(entry, plays=plays)
+            rows[key] = with_row_plays(row, plays)
         else:
-            del entries[key]
-    return replace(inventory, entries=entries), shown
+            del rows[key]
+    return Inventory.from_rows(inventory.feature, rows), shown
 
 
 def plan_feature(
@@ -467,34 +468,39 @@ class _Builder:
         """Compare every entry of ``side`` with the other side."""
         other = side.other
         own_index = self.indexes[side]
-        other_inventory = self.inventories[other]
+        other_rows = self.inventories[other].rows
         other_index = self.indexes[other]
-        entries = self.inventories[side].entries
-        # Keys only: a sorted list of (key, entry) pairs would be one more tracked object per
+        rows = self.inventories[side].rows
+        # Packed rows throughout; an ``Entry`` is built only for a title that needs a decision.
+        # Keys only: a sorted list of (key, row) pairs would be one more tracked object per
         # entry for the whole walk, adding to the full garbage collections a large library sets off.
-        for key in sorted(entries):
-            entry = entries[key]
+        for key in sorted(rows):
+            row = rows[key]
             keys = own_index.keys_of(key)
-            match = other_index.find(entry.item, keys)
-            other_entry = None
+            match = other_index.find(row[0], keys)
+            other_row = None
             if match is not None:
-                other_entry = other_inventory.entries[match.key]
-                if side is Side.SOURCE:
-                    self._report_match(key, entry, match.key, match.quality)
-            elif own_index.find_strong(entry.item, keys) not in (key, None):
+                other_row = other_rows[match.key]
+                if side is Side.SOURCE and match.quality is not MatchQuality.STRONG:
+                    self._report_match(key, unpack_item(row[0]), match.key, match.quality)
+            elif own_index.find_strong(row[0], keys) not in (key, None):
                 continue  # a duplicate of another entry on this side: that one speaks for both
             if self.feature is Feature.HISTORY:
-                self._plays(side, key, entry, other_entry)
-            elif other_entry is None:
-                self._absent(side, key, entry)
-            elif self.feature is Feature.RATINGS and side is Side.SOURCE:
-                self._ratings(key, entry, match.key if match else key, other_entry)
+                self._plays(side, key, row, other_row)
+            elif other_row is None:
+                self._absent(side, key, unpack_entry(row))
+            elif self.feature is Feature.RATINGS and side is Side.SOURCE and row[3] != other_row[3]:
+                self._ratings(
+                    key, unpack_entry(row), match.key if match else key, unpack_entry(other_row)
+                )
 
-    def _report_match(self, key: str, entry: Entry, other_key: str, quality: MatchQuality) -> None:
+    def _report_match(
+        self, key: str, item: MediaItem, other_key: str, quality: MatchQuality
+    ) -> None:
         if quality is MatchQuality.WEAK:
-            self.weak.append(WeakMatch(key=key, item=entry.item, other_key=other_key))
+            self.weak.append(WeakMatch(key=key, item=item, other_key=other_key))
         elif quality is MatchQuality.CONFLICTING:
-            self.conflicts.append(Conflict(key=key, item=entry.item, reason="ids"))
+            self.conflicts.append(Conflict(key=key, item=item, reason="ids"))
 
     def _synced_before(
         self, holder: Side, key: str, item: MediaItem
@@ -607,12 +613,13 @@ class _Builder:
         elif self.mode is SyncMode.TWO_WAY:
             self._add(Side.SOURCE, target_key, target)
 
-    def _plays(self, side: Side, key: str, entry: Entry, other_entry: Entry | None) -> None:
-        """Compare ``entry``'s plays on ``side`` with the other side's plays of the title."""
-        other_plays = () if other_entry is None else other_entry.plays
-        missing = [moment for moment in entry.plays if not self._present(moment, other_plays)]
+    def _plays(self, side: Side, key: str, row: Row, other_row: Row | None) -> None:
+        """Compare a title's plays on ``side`` with the other side's plays of it."""
+        other_plays = () if other_row is None else row_plays(other_row)
+        missing = [moment for moment in row_plays(row) if not self._present(moment, other_plays)]
         if not missing:
             return
+        entry = unpack_entry(row)
         before_source: tuple[float, ...] | None = None
         before_target: tuple[float, ...] | None = None
         if self.baselines is not None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from ..api.errors import NotFoundError
 from ..api.models import Feature, MediaItem, Play, WriteResult
 from ..api.wire import activity_stamp
-from .inventory import Inventory
+from .inventory import Inventory, row_plays
 from .offload import Offload
 from .plan import Action, Change
 
@@ -162,16 +162,17 @@ def only_additions(base: Inventory, fresh: Inventory) -> Inventory | None:
     lies before the window (a removal, a play posted with an older time). One that loses plays
     holds a removal or a short answer; a whole read, under the snapshot guards, tells which.
     """
-    if any(key not in fresh.entries for key in base.entries):
+    if any(key not in fresh.rows for key in base.rows):
         return None
     grew = False
-    for key, entry in fresh.entries.items():
-        before = base.entries.get(key)
-        if before is entry:
+    for key, row in fresh.rows.items():
+        before = base.rows.get(key)
+        if before is row:
             continue
-        if before is not None and Counter(before.plays) - Counter(entry.plays):
+        plays = row_plays(row)
+        if before is not None and Counter(row_plays(before)) - Counter(plays):
             return None
-        grew = grew or before is None or len(entry.plays) > len(before.plays)
+        grew = grew or before is None or len(plays) > len(row_plays(before))
     return fresh if grew else None
 
 

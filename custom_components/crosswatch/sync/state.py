@@ -20,7 +20,7 @@ from typing import Any
 
 from ..api.models import Feature
 from .guards import FailureRecord
-from .inventory import Entry, Inventory, entry_from_dict, entry_to_dict
+from .inventory import Inventory, Row, row_from_dict, row_to_dict
 from .plan import ProgressRead, RunResult, Side
 from .titles import Override, UnmatchedTitle
 
@@ -330,20 +330,20 @@ def pack_inventory(
 ) -> dict[str, Any]:
     """An inventory as its feature plus chunks of ``[key, entry]`` rows, each zlib'd and base64'd.
 
-    The rows are ``entry_to_dict``'s: ids, titles and times stay (a side whose marker did not
+    The rows are ``row_to_dict``'s: ids, titles and times stay (a side whose marker did not
     move is planned from its baseline, and removals are matched on its ids); repetition is what
     compression takes out. ``previous`` is an earlier inventory of the same side with its
     chunks: a chunk whose keys and entries (the very same objects) did not change is reused.
     """
-    keys = list(inventory.entries)
-    old_keys = list(previous[0].entries) if previous else []
+    keys = list(inventory.rows)
+    old_keys = list(previous[0].rows) if previous else []
     chunks: list[str] = []
     for number, start in enumerate(range(0, len(keys), CHUNK_ENTRIES)):
         part = keys[start : start + CHUNK_ENTRIES]
         if previous and _same_part(part, old_keys, start, inventory, previous[0]):
             chunks.append(previous[1][number])
             continue
-        rows = [[key, entry_to_dict(inventory.entries[key])] for key in part]
+        rows = [[key, row_to_dict(inventory.rows[key])] for key in part]
         raw = json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode()
         chunks.append(base64.b64encode(zlib.compress(raw)).decode("ascii"))
     return {"feature": inventory.feature.value, "chunks": chunks}
@@ -354,7 +354,7 @@ def _same_part(
 ) -> bool:
     if old_keys[start : start + CHUNK_ENTRIES] != part:
         return False
-    return all(new.entries[key] is old.entries[key] for key in part)
+    return all(new.rows[key] is old.rows[key] for key in part)
 
 
 def unpack_inventory(data: Mapping[str, Any]) -> Inventory:
@@ -370,7 +370,7 @@ def _unpack(data: Mapping[str, Any]) -> tuple[Inventory, bool]:
     chunks = data.get("chunks")
     if not isinstance(chunks, list):
         raise ValueError("malformed inventory: chunks is not a list")  # noqa: TRY004
-    entries: dict[str, Entry] = {}
+    entries: dict[str, Row] = {}
     sizes: list[int] = []
     try:
         feature = Feature(data["feature"])
@@ -378,11 +378,12 @@ def _unpack(data: Mapping[str, Any]) -> tuple[Inventory, bool]:
             rows = json.loads(zlib.decompress(base64.b64decode(chunk, validate=True)))
             sizes.append(len(rows))
             for key, entry in rows:
-                entries[str(key)] = entry_from_dict(entry)
+                entries[str(key)] = row_from_dict(entry)
     except (KeyError, TypeError, ValueError, zlib.error) as err:
         raise ValueError(f"malformed inventory: {err}") from err
     aligned = all(size == CHUNK_ENTRIES for size in sizes[:-1]) and len(entries) == sum(sizes)
-    return Inventory(feature, entries), aligned and all(isinstance(c, str) for c in chunks)
+    aligned = aligned and all(isinstance(c, str) for c in chunks)
+    return Inventory.from_rows(feature, entries), aligned
 
 
 class PackedInventories:

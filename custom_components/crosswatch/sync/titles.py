@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..api.ids import canonical_key
 from ..api.models import STRONG_ID_TYPES, MediaItem, MediaKind
-from .inventory import Inventory
+from .inventory import Inventory, Row, pack_entry
 from .plan import Side
 
 if TYPE_CHECKING:
@@ -128,14 +128,12 @@ def apply_overrides(inventory: Inventory, overrides: Mapping[str, Override]) -> 
     fixes = {key: o for key, o in overrides.items() if not o.ignore and o.ids}
     if not fixes:
         return inventory
-    changed: dict[str, Any] = {}
+    changed: dict[str, Row] = {}
     for key, entry in inventory.entries.items():
         override = fixes.get(title_key(entry.item))
         if override is not None and _needs(entry.item, override):
-            changed[key] = replace(entry, item=_fixed(entry.item, override))
-    if not changed:
-        return inventory
-    return Inventory(inventory.feature, {**inventory.entries, **changed})
+            changed[key] = pack_entry(replace(entry, item=_fixed(entry.item, override)))
+    return inventory.with_rows(changed) if changed else inventory
 
 
 def ignored_keys(overrides: Mapping[str, Override]) -> frozenset[str]:
