@@ -79,6 +79,41 @@ def test_offset_pages_without_total_read_one_page() -> None:
     assert run(collect_offset_pages(fetch)) == ["a", "b"]
 
 
+def test_offset_pages_convert_each_page_before_the_next_is_asked_for() -> None:
+    """A large sweep's raw rows go page by page; a repeated page is spotted before conversion."""
+    events: list[str] = []
+    pages = {0: [{"id": 1}, {"id": 2}], 2: [{"id": 3}, {"id": None}], 4: [{"id": 3}, {"id": 4}]}
+    pages[6] = pages[4]  # a host repeating a page: spotted, not converted
+
+    async def fetch(offset: int):
+        events.append(f"fetch {offset}")
+        return pages[offset], 10
+
+    def convert(row: dict[str, int | None]) -> int | None:
+        events.append(f"convert {row['id']}")
+        return row["id"]
+
+    assert run(collect_offset_pages(fetch, key=lambda r: r["id"], convert=convert)) == [
+        1,
+        2,
+        3,
+        3,
+        4,
+    ]
+    assert events == [
+        "fetch 0",
+        "convert 1",
+        "convert 2",
+        "fetch 2",
+        "convert 3",
+        "convert None",
+        "fetch 4",
+        "convert 3",
+        "convert 4",
+        "fetch 6",
+    ]
+
+
 @given(st.lists(st.floats(min_value=0.0001, max_value=0.02), max_size=60))
 def test_row_conversion_yields_to_the_loop_once_a_slice_has_run_its_time(costs) -> None:
     """Each row costs its own time on a fake clock; the loop gets a turn within every slice."""

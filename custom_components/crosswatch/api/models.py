@@ -7,7 +7,7 @@ convert to each service's wire types (Trakt wants integers, SIMKL sends strings)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -61,22 +61,35 @@ class MediaItem:
 # A MediaItem packed as a plain tuple (``pack_item``): what inventories keep per title. The
 # garbage collector stops tracking a tuple of strings and numbers, so a large library held this
 # way costs nothing when a full collection walks Home Assistant's heap (see sync/inventory.py).
-type IdPairs = tuple[tuple[str, str], ...]
+# Ids are flat (type, value, type, value, ...): each level of nesting is one more young
+# collection before the collector stops tracking the tuple around it, and a row still tracked
+# when it is promoted counts towards the next full collection.
+type FlatIds = tuple[str, ...]
 # kind, ids, title, year, show ids, show title, season, number
 type ItemRow = tuple[
-    str, IdPairs, str | None, int | None, IdPairs, str | None, int | None, int | None
+    str, FlatIds, str | None, int | None, FlatIds, str | None, int | None, int | None
 ]
 _KINDS = {kind.value: kind for kind in MediaKind}
+
+
+def flat_ids(ids: Ids) -> FlatIds:
+    """``ids`` as (type, value, type, value, ...)."""
+    return tuple([part for pair in ids.items() for part in pair])
+
+
+def id_pairs(ids: FlatIds) -> Iterator[tuple[str, str]]:
+    """The (type, value) pairs of flat ids."""
+    return zip(ids[::2], ids[1::2], strict=True)
 
 
 def pack_item(item: MediaItem) -> ItemRow:
     """``item`` as a plain tuple (``unpack_item`` gives an equal item back)."""
     return (
         item.kind.value,
-        tuple(item.ids.items()),
+        flat_ids(item.ids),
         item.title,
         item.year,
-        tuple(item.show_ids.items()),
+        flat_ids(item.show_ids),
         item.show_title,
         item.season,
         item.number,
@@ -88,10 +101,10 @@ def unpack_item(row: ItemRow) -> MediaItem:
     kind, ids, title, year, show_ids, show_title, season, number = row
     return MediaItem(
         kind=_KINDS[kind],
-        ids=dict(ids),
+        ids=dict(id_pairs(ids)),
         title=title,
         year=year,
-        show_ids=dict(show_ids),
+        show_ids=dict(id_pairs(show_ids)),
         show_title=show_title,
         season=season,
         number=number,

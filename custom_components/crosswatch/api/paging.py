@@ -45,11 +45,15 @@ async def collect_numbered_pages(
 async def collect_offset_pages(
     fetch: Callable[[int], Awaitable[OffsetPage]],
     key: Callable[[Any], Hashable] = id,
+    convert: Callable[[Any], Any] | None = None,
 ) -> list[Any]:
     """Fetch from offset 0 on until ``totalSize`` is reached, a page is empty or repeats.
 
     ``fetch(offset)`` returns the rows and ``totalSize`` (``None`` when the host omits it, in
     which case one page is all there is). ``key`` identifies a row to spot a repeated page.
+    ``convert`` turns each page's rows as the page arrives (``None``: leave a row out), so a
+    large sweep's raw JSON goes page by page instead of living until the sweep ends: a long
+    life gets it promoted to the oldest generation, towards a full garbage collection.
     """
     rows: list[Any] = []
     offset = 0
@@ -59,7 +63,7 @@ async def collect_offset_pages(
         keys = [key(row) for row in batch]
         if not batch or keys == previous:
             break
-        rows.extend(batch)
+        rows.extend(batch if convert is None else await convert_rows(batch, convert))
         previous = keys
         offset += len(batch)
         if total is None or offset >= total:

@@ -15,13 +15,15 @@ from ..api.ids import canonical_key
 from ..api.models import (
     STRONG_ID_TYPES,
     Feature,
-    IdPairs,
+    FlatIds,
     ItemRow,
     MediaItem,
     MediaKind,
     Play,
     Rating,
     WatchlistEntry,
+    flat_ids,
+    id_pairs,
     pack_item,
     unpack_item,
 )
@@ -196,21 +198,22 @@ class Inventory:
     @classmethod
     def from_plays(cls, plays: Iterable[Play]) -> Inventory:
         """Build a history inventory: plays grouped per title, every play kept (rewatches)."""
-        grouped: dict[str, tuple[MediaItem, list[float]]] = {}
+        # Rows from the start (not an item and a list of times per title): the lists would be
+        # tracked objects for the whole read, promoted towards a full collection.
+        rows: dict[str, Row] = {}
         for play in plays:
             key = canonical_key(play.item)
-            present = grouped.get(key)
-            if present is None:
-                grouped[key] = (play.item, [to_timestamp(play.watched_at)])
-            else:
-                present[1].append(to_timestamp(play.watched_at))
-        return cls.from_rows(
-            Feature.HISTORY,
-            {
-                key: (pack_item(item), None, tuple(sorted(times)), None, None)
-                for key, (item, times) in grouped.items()
-            },
-        )
+            moment = to_timestamp(play.watched_at)
+            present = rows.get(key)
+            rows[key] = (
+                (pack_item(play.item), None, (moment,), None, None)
+                if present is None
+                else with_row_plays(present, (*present[_PLAYS], moment))
+            )
+        for key, row in rows.items():
+            if len(row[_PLAYS]) > 1:
+                rows[key] = with_row_plays(row, tuple(sorted(row[_PLAYS])))
+        return cls.from_rows(Feature.HISTORY, rows)
 
     @classmethod
     def from_ratings(cls, ratings: Iterable[Rating]) -> Inventory:
@@ -315,9 +318,11 @@ class Inventory:
 
         def replaced(item: ItemRow) -> bool:
             kind, ids, _, _, show_ids, *_ = item
-            if any((kind, t, v) in own for t, v in ids):
+            if any((kind, t, v) in own for t, v in id_pairs(ids)):
                 return True
-            return kind != MediaKind.SHOW.value and any((t, v) in shows for t, v in show_ids)
+            return kind != MediaKind.SHOW.value and any(
+                (t, v) in shows for t, v in id_pairs(show_ids)
+            )
 
         rows = {k: row for k, row in self.rows.items() if not replaced(row[0])}
         rows.update(fresh.rows)
@@ -373,11 +378,11 @@ def item_to_dict(item: MediaItem) -> dict[str, Any]:
 def item_row_to_dict(row: ItemRow) -> dict[str, Any]:
     """``item_to_dict`` of a packed item."""
     kind, ids, title, year, show_ids, show_title, season, number = row
-    data: dict[str, Any] = {"kind": kind, "ids": dict(ids)}
+    data: dict[str, Any] = {"kind": kind, "ids": dict(id_pairs(ids))}
     fields = zip(_ITEM_FIELDS, (title, year, show_title, season, number), strict=True)
     data.update({name: value for name, value in fields if value is not None})
     if show_ids:
-        data["show_ids"] = dict(show_ids)
+        data["show_ids"] = dict(id_pairs(show_ids))
     return data
 
 
@@ -388,12 +393,12 @@ def _optional(data: Mapping[str, Any], name: str, kind: type) -> Any:
     return value
 
 
-def _ids(value: Any) -> IdPairs:
+def _ids(value: Any) -> FlatIds:
     if value is None:
         return ()
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
         raise TypeError("ids must map id types to strings")
-    return tuple((str(k), v) for k, v in value.items())
+    return flat_ids({str(k): v for k, v in value.items()})
 
 
 def item_from_dict(data: Mapping[str, Any]) -> MediaItem:

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from ..api.models import STRONG_ID_TYPES, IdPairs, ItemRow, MediaItem, MediaKind, pack_item
+from ..api.models import (
+    STRONG_ID_TYPES,
+    FlatIds,
+    ItemRow,
+    MediaItem,
+    MediaKind,
+    id_pairs,
+    pack_item,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -59,7 +67,7 @@ def row_strong_keys(row: ItemRow) -> StrongKeys:
     kind, ids, _, _, show_ids, _, season, number = row
     keys: list[tuple[int, MatchKey]] = [
         (_PRIORITY[id_type], (kind, id_type, value, None, None))
-        for id_type, value in ids
+        for id_type, value in id_pairs(ids)
         if id_type in _PRIORITY and value
     ]
     if kind in _CHILD_KINDS and season is not None:
@@ -69,7 +77,7 @@ def row_strong_keys(row: ItemRow) -> StrongKeys:
                 _SHOW_KEY_RANK + _PRIORITY[id_type],
                 (kind, "show:" + id_type, value, season, number),
             )
-            for id_type, value in show_ids
+            for id_type, value in id_pairs(show_ids)
             if id_type in _PRIORITY and value
         )
     return tuple(keys)
@@ -90,11 +98,13 @@ def row_weak_key(row: ItemRow) -> MatchKey | None:
     return (kind, "~", f"{text}|{'' if year is None else year}", season, number)
 
 
-def _disagree(ids: IdPairs, other: IdPairs) -> bool:
+def _disagree(ids: FlatIds, other: FlatIds) -> bool:
     # A handful of ids each: pairwise is cheaper than building a dict.
-    for id_type, value in ids:
-        for other_type, theirs in other:
-            if other_type == id_type and theirs != value and id_type in _PRIORITY:
+    for at in range(0, len(ids), 2):
+        id_type = ids[at]
+        for other_at in range(0, len(other), 2):
+            same_type = other[other_at] == id_type
+            if same_type and other[other_at + 1] != ids[at + 1] and id_type in _PRIORITY:
                 return True
     return False
 

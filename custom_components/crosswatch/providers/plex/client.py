@@ -6,7 +6,7 @@ The watchlist and plex.tv calls need the *account* token; PMS calls need the ser
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
@@ -611,9 +611,15 @@ class PlexServerClient:
             if isinstance(r, Mapping) and r.get("key") is not None
         ]
 
-    async def _paged(
-        self, path: str, route: str, params: Mapping[str, str | int]
-    ) -> list[Mapping[str, Any]]:
+    async def _paged[R](
+        self,
+        path: str,
+        route: str,
+        params: Mapping[str, str | int],
+        convert: Callable[[Mapping[str, Any]], R | None],
+    ) -> list[R]:
+        """Every row of a paged route, each page converted as it arrives."""
+
         async def fetch(offset: int) -> tuple[Sequence[Any], int | None]:
             query = {**params, "X-Plex-Container-Start": offset, "X-Plex-Container-Size": PAGE_SIZE}
             container = _container(
@@ -622,7 +628,7 @@ class PlexServerClient:
             return _metadata(container), _int(container.get("totalSize"))
 
         return await collect_offset_pages(
-            fetch, key=lambda r: (r.get("ratingKey"), r.get("historyKey"))
+            fetch, key=lambda r: (r.get("ratingKey"), r.get("historyKey")), convert=convert
         )
 
     async def library(
@@ -632,10 +638,12 @@ class PlexServerClient:
         params: dict[str, str | int] = {"includeGuids": 1}
         if kind is not None:
             params["type"] = PLEX_TYPES[kind.value]
-        rows = await self._paged(
-            f"/library/sections/{section_key}/all", "GET /library/sections/{key}/all", params
+        return await self._paged(
+            f"/library/sections/{section_key}/all",
+            "GET /library/sections/{key}/all",
+            params,
+            library_item,
         )
-        return await convert_rows(rows, library_item)
 
     async def viewed_since(
         self, section_key: str, plex_type: int, since: int
@@ -706,10 +714,12 @@ class PlexServerClient:
     async def show_episodes(self, show: PlexLibraryItem) -> list[PlexLibraryItem]:
         """Every episode of one show (with their own ids), its show's ids filled in."""
         route = "GET /library/metadata/{id}/allLeaves"
-        rows = await self._paged(
-            f"/library/metadata/{show.rating_key}/allLeaves", route, {"includeGuids": 1}
+        episodes = await self._paged(
+            f"/library/metadata/{show.rating_key}/allLeaves",
+            route,
+            {"includeGuids": 1},
+            library_item,
         )
-        episodes = await convert_rows(rows, library_item)
         return [_with_show(entry, show.item) for entry in episodes]
 
     async def metadata(self, rating_key: str) -> PlexLibraryItem:
@@ -740,10 +750,12 @@ class PlexServerClient:
             params["viewedAt>"] = int(since.timestamp())
         if account_id is not None:
             params["accountID"] = account_id
-        rows = await self._paged(
-            "/status/sessions/history/all", "GET /status/sessions/history/all", params
+        return await self._paged(
+            "/status/sessions/history/all",
+            "GET /status/sessions/history/all",
+            params,
+            _history_entry,
         )
-        return await convert_rows(rows, _history_entry)
 
     async def sessions(self) -> list[PlexSession]:
         """Return active playbacks (owner/admin token only)."""
