@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from ..api.models import Feature, MediaItem, Play, Rating, WatchlistEntry
+from ..api.models import (
+    Feature,
+    ItemRow,
+    MediaItem,
+    Play,
+    Rating,
+    WatchlistEntry,
+    pack_item,
+    unpack_item,
+)
 from ..watchnext.progress import Action as ProgressAction
 from .inventory import Inventory, from_timestamp, item_to_dict
 
@@ -64,23 +73,58 @@ class RunResult(StrEnum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Change:
     """One write on ``side``.
 
     ``item`` is named as the side that holds it (for an add, the other side's item with its ids);
     ``key`` is that item's stable key. History changes are one play each (``watched_at``).
+    The item is kept packed (``api.models.pack_item``): a first run plans tens of thousands of
+    changes that live until written, and an item's objects would count towards a full garbage
+    collection; ``item`` builds it when asked for.
     """
 
     feature: Feature
     side: Side
     action: Action
     key: str
-    item: MediaItem
-    watched_at: float | None = None
-    listed_at: float | None = None
-    rating: int | None = None
-    rated_at: float | None = None
+    packed: ItemRow
+    watched_at: float | None
+    listed_at: float | None
+    rating: int | None
+    rated_at: float | None
+
+    def __init__(
+        self,
+        *,
+        feature: Feature,
+        side: Side,
+        action: Action,
+        key: str,
+        item: MediaItem,
+        watched_at: float | None = None,
+        listed_at: float | None = None,
+        rating: int | None = None,
+        rated_at: float | None = None,
+    ) -> None:
+        """A change of ``item`` (packed here)."""
+        for name, value in (
+            ("feature", feature),
+            ("side", side),
+            ("action", action),
+            ("key", key),
+            ("packed", pack_item(item)),
+            ("watched_at", watched_at),
+            ("listed_at", listed_at),
+            ("rating", rating),
+            ("rated_at", rated_at),
+        ):
+            object.__setattr__(self, name, value)
+
+    @property
+    def item(self) -> MediaItem:
+        """The item to write."""
+        return unpack_item(self.packed)
 
     @property
     def id(self) -> str:

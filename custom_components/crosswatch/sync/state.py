@@ -32,6 +32,7 @@ MAX_RUNS = 20
 LEFT_COUNTS = ("failed", "not_attempted", "parked", "unmatched", "limit_cut", "held")
 # Entries per compressed chunk: small enough that one chunk's JSON work stays a few ms.
 CHUNK_ENTRIES = 2000
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,8 +344,10 @@ def pack_inventory(
         if previous and _same_part(part, old_keys, start, inventory, previous[0]):
             chunks.append(previous[1][number])
             continue
-        rows = [[key, row_to_dict(inventory.rows[key])] for key in part]
-        raw = json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode()
+        # Row by row: one row's dicts are gone before the next is built. A chunk's 10,000 at
+        # once would live through young collections and count towards a full one.
+        rows = ",".join(_ENCODER.encode([key, row_to_dict(inventory.rows[key])]) for key in part)
+        raw = f"[{rows}]".encode()
         chunks.append(base64.b64encode(zlib.compress(raw)).decode("ascii"))
     return {"feature": inventory.feature.value, "chunks": chunks}
 
