@@ -6,6 +6,7 @@ services, keep every play posted: a play posted twice shows as two).
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -373,21 +374,50 @@ def test_a_damaged_job_is_refused_with_a_clear_error(damage: Any) -> None:
         ImportJob.from_dict(data)
 
 
+MOVIE_ROW = ["movie", ["imdb", "tt1"], "Film", 2001, [], None, None, None]
+
+
 @pytest.mark.parametrize(
     "records",
     [
-        {"history": [{"item": {"kind": "movie", "ids": {"imdb": "tt1"}}}]},  # a play without time
-        {"ratings": [{"item": {"kind": "movie", "ids": {}}, "rating": "9"}]},
-        {"watchlist": [{"item": {"kind": "film"}}]},
+        {"history": [[MOVIE_ROW, None, None]]},  # a play without a time
+        {"history": [[MOVIE_ROW, 1.5]]},  # not [item, at, rating]
+        {"history": [[MOVIE_ROW, 1.5, 7]]},  # a play with a rating
+        {"ratings": [[MOVIE_ROW, 1.5, "9"]]},
+        {"ratings": [[MOVIE_ROW, 1.5, 11]]},
+        {"watchlist": [[["film", [], None, None, [], None, None, None], None, None]]},
+        {"watchlist": [[["movie", ["imdb"], None, None, [], None, None, None], None, None]]},
+        {"watchlist": [[["movie", [], None, "2001", [], None, None, None], None, None]]},
+        {"watchlist": [[{"kind": "movie"}, None, None]]},
         {"watchlist": "x"},
         {"songs": []},
     ],
 )
 def test_damaged_records_are_refused_with_a_clear_error(records: dict[str, Any]) -> None:
+    good = {"version": 2, "records": {"history": [[MOVIE_ROW, 1.5, None]]}}
+    assert len(PendingRecords.from_dict(good).records[Feature.HISTORY]) == 1
     with pytest.raises(JobDataError):
-        PendingRecords.from_dict({"version": 1, "records": records})
-    with pytest.raises(JobDataError):
-        PendingRecords.from_dict({"version": 0, "records": {}})
+        PendingRecords.from_dict({"version": 2, "records": records})
+    with pytest.raises(JobDataError, match="version 1"):
+        PendingRecords.from_dict({"version": 1, "records": {}})
+
+
+def test_records_are_held_and_stored_as_plain_tuples() -> None:
+    """A job holds its records until the last batch, and stores them all at its start: as tuples
+    of plain values the garbage collector soon stops tracking (never promoted towards a full
+    collection), where objects per record would be."""
+    plays = [Play(item=EPISODE, watched_at=T + timedelta(hours=i)) for i in range(3)]
+    pending = PendingRecords(
+        {Feature.HISTORY: plays, Feature.RATINGS: [Rating(item=MATRIX, rating=9)]}
+    )
+    stored = pending.to_dict()
+    for _ in range(3):  # a pass may untrack only one level of the three nested tuples
+        gc.collect()
+    held = [row for records in pending.records.values() for row in records.rows]
+    written = [row for rows in stored["records"].values() for row in rows]
+    assert len(held) == len(written) == 4
+    assert not any(gc.is_tracked(row) for row in [*held, *written])
+    assert list(pending.records[Feature.HISTORY]) == plays
 
 
 def test_resume_counts_what_the_target_already_holds() -> None:

@@ -57,11 +57,11 @@ def after(target: dict[Feature, Inventory], plan: ImportPlan) -> dict[Feature, I
             Rating(item=e.item, rating=e.rating or 1)
             for e in target[Feature.RATINGS].entries.values()
         ]
-        + plan.ratings
+        + list(plan.ratings)
     )
     watchlist = Inventory.from_watchlist(
         [WatchlistEntry(item=e.item) for e in target[Feature.WATCHLIST].entries.values()]
-        + plan.watchlist
+        + list(plan.watchlist)
     )
     return {Feature.HISTORY: history, Feature.RATINGS: ratings, Feature.WATCHLIST: watchlist}
 

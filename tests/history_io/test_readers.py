@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custom_components.crosswatch.api.models import Feature, MediaKind
+from custom_components.crosswatch.api.models import Feature, MediaKind, Play
 from custom_components.crosswatch.history_io import readers
 from custom_components.crosswatch.history_io.readers import (
     letterboxd_rating,
@@ -218,6 +221,37 @@ def test_trakt_export_history_ratings_and_watchlist_files() -> None:
         MediaKind.SEASON,
         MediaKind.EPISODE,
     ]
+
+
+def test_records_read_are_kept_as_plain_tuples_the_collector_lets_go_of() -> None:
+    """Read records are held for a whole import: packed, they stop being tracked (not promoted)."""
+    data = zipped(
+        {
+            "history-1.json": real("trakt_export/history-1.json"),
+            "ratings.json": real("trakt_export/ratings.json"),
+            "watchlist.json": real("trakt_export/watchlist.json"),
+        }
+    )
+    rows = read_export("trakt.zip", data)
+    for _ in range(3):  # a pass may untrack only one level of the three nested tuples
+        gc.collect()
+    held = [*rows.plays.rows, *rows.ratings.rows, *rows.watchlist.rows]
+    assert len(held) == 3 + 4 + 4
+    assert not any(gc.is_tracked(row) for row in held)
+    # The records read back as they were read.
+    assert rows.plays[0] == Play(item=rows.plays[0].item, watched_at=rows.plays[0].watched_at)
+    assert list(rows.ratings) == list(
+        read_export("r.json", real("trakt_export/ratings.json")).ratings
+    )
+
+
+def test_a_json_list_is_decoded_one_row_at_a_time() -> None:
+    """A row is handed on before the next is decoded (so a reader lets go of it meanwhile)."""
+    rows = loads_by_row('[{"a": 1}, {"b": ]')
+    assert isinstance(rows, Iterator)
+    assert next(rows) == {"a": 1}
+    with pytest.raises(json.JSONDecodeError):
+        next(rows)
 
 
 def test_trakt_export_as_a_zip() -> None:
@@ -446,10 +480,16 @@ _JSON = st.recursive(
 )
 
 
+def decoded(text: str) -> Any:
+    """``loads_by_row``'s answer whole: a top-level list's rows decoded to the end."""
+    body = loads_by_row(text)
+    return list(body) if isinstance(body, Iterator) else body
+
+
 @given(st.lists(_JSON, max_size=8), st.sampled_from([None, 0, 2]), st.sampled_from(["", " \n"]))
 def test_rows_decode_one_by_one_as_json_loads_decodes_them(rows, indent, pad) -> None:
     text = pad + json.dumps(rows, indent=indent) + pad
-    assert loads_by_row(text) == json.loads(text)
+    assert decoded(text) == json.loads(text)
 
 
 @pytest.mark.parametrize(
@@ -458,7 +498,7 @@ def test_rows_decode_one_by_one_as_json_loads_decodes_them(rows, indent, pad) ->
 )
 def test_broken_rows_fail_where_json_loads_fails(text: str) -> None:
     with pytest.raises(json.JSONDecodeError) as ours:
-        loads_by_row(text)
+        decoded(text)
     with pytest.raises(json.JSONDecodeError) as theirs:
         json.loads(text)
     assert (ours.value.lineno, ours.value.colno) == (theirs.value.lineno, theirs.value.colno)

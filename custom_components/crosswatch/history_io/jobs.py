@@ -10,20 +10,24 @@ nothing written is taken back (an import never removes).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from ..api.errors import CrosswatchApiError
 from ..api.ids import canonical_key
-from ..api.models import ITEM_FEATURES, Feature, Play, Rating, WatchlistEntry
-from ..sync.inventory import from_timestamp, item_from_dict, item_to_dict, to_timestamp
+from ..api.models import ITEM_FEATURES, Feature, ItemRow, MediaKind, Play, Rating
+from ..sync.inventory import from_timestamp, to_timestamp
 from ..sync.plan import Action, Change, Side
 from .plan import ImportPlan, Record, describe
-from .rows import ExportRows
+from .rows import ExportRows, RecordRow, Records
 
 JOB_VERSION = 1
+# The stored records' form: 2 keeps each record as an array (its packed item, time, rating).
+RECORDS_VERSION = 2
+_KINDS = frozenset(kind.value for kind in MediaKind)
+_ITEM_FIELDS = 8  # kind, ids, title, year, show ids, show title, season, number
 # The job lists this many titles the target did not know; the count says how many there were.
 LISTED_UNKNOWN = 50
 
@@ -47,28 +51,45 @@ class JobDataError(ValueError):
     """A stored job that cannot be read back (another version, or damaged)."""
 
 
-@dataclass(slots=True)
 class PendingRecords:
-    """What a job has left to write at its last (re)plan, per feature, in write order."""
+    """What a job has left to write at its last (re)plan, per feature, in write order.
 
-    records: dict[Feature, list[Record]] = field(default_factory=dict)
+    The records stay packed (``Records``): a large import holds them until its last batch.
+    """
+
+    __slots__ = ("records",)
+
+    def __init__(self, records: Mapping[Feature, Iterable[Record]] | None = None) -> None:
+        """Per feature, the records left (kept packed)."""
+        self.records: dict[Feature, Records[Record]] = {
+            feature: Records(feature, items) for feature, items in (records or {}).items()
+        }
 
     @classmethod
     def of_plan(cls, plan: ImportPlan) -> PendingRecords:
         """The plan's writes, for the features it planned."""
-        by_feature: dict[Feature, list[Record]] = {
-            Feature.HISTORY: list(plan.plays),
-            Feature.RATINGS: list(plan.ratings),
-            Feature.WATCHLIST: list(plan.watchlist),
+        by_feature: dict[Feature, Records[Any]] = {
+            Feature.HISTORY: plan.plays,
+            Feature.RATINGS: plan.ratings,
+            Feature.WATCHLIST: plan.watchlist,
         }
         return cls({f: by_feature[f] for f in ITEM_FEATURES if f in plan.preview})
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON: per feature a list of ``{"item", "at", "rating"}``."""
+        """Plain JSON: per feature a list of ``[item, at, rating]`` arrays.
+
+        ``item`` is the packed item (``api.models.pack_item``; ids as ``[type, value, ...]``),
+        ``at`` unix seconds or null. Arrays, not objects: the form is built from the packed
+        records as plain tuples the garbage collector soon stops tracking, where an object per
+        record (and per item and ids) would be promoted towards a full collection meanwhile.
+        """
         return {
-            "version": JOB_VERSION,
+            "version": RECORDS_VERSION,
             "records": {
-                feature.value: [_record_to_dict(record) for record in records]
+                feature.value: [
+                    (item, None if at is None else to_timestamp(at), rating)
+                    for item, at, rating in records.rows
+                ]
                 for feature, records in self.records.items()
             },
         }
@@ -76,16 +97,18 @@ class PendingRecords:
     @classmethod
     def from_dict(cls, data: Any) -> PendingRecords:
         """Read ``to_dict``'s form back; ``JobDataError`` when it is not that."""
-        _check_version(data)
+        version = data.get("version") if isinstance(data, Mapping) else None
+        if version != RECORDS_VERSION:
+            raise JobDataError(f"stored records' version {version!r} is not {RECORDS_VERSION}")
+        pending = cls()
         try:
-            return cls(
-                {
-                    Feature(name): [_record_from_dict(Feature(name), row) for row in _list(rows)]
-                    for name, rows in _mapping(data["records"], "records").items()
-                }
-            )
+            for name, rows in _mapping(data["records"], "records").items():
+                feature = Feature(name)
+                records = pending.records[feature] = Records(feature)
+                records.rows.extend(_record_from_json(feature, row) for row in _list(rows))
         except (KeyError, TypeError, ValueError) as err:
             raise JobDataError(f"stored records unreadable: {err}") from err
+        return pending
 
 
 def _time(value: Any) -> float | None:
@@ -96,33 +119,55 @@ def _time(value: Any) -> float | None:
     return float(value)
 
 
-def _record_to_dict(record: Record) -> dict[str, Any]:
-    data: dict[str, Any] = {"item": item_to_dict(record.item)}
-    if isinstance(record, Play):
-        data["at"] = to_timestamp(record.watched_at)
-        return data
-    moment = record.rated_at if isinstance(record, Rating) else record.listed_at
-    if moment is not None:
-        data["at"] = to_timestamp(moment)
-    if isinstance(record, Rating):
-        data["rating"] = record.rating
-    return data
-
-
-def _record_from_dict(feature: Feature, data: Any) -> Record:
-    item = item_from_dict(_mapping(_mapping(data, "record")["item"], "item"))
-    at = _time(data.get("at"))
-    moment = None if at is None else from_timestamp(at)
-    if feature is Feature.HISTORY:
-        if moment is None:
-            raise TypeError("a play without a time")
-        return Play(item=item, watched_at=moment)
+def _record_from_json(feature: Feature, data: Any) -> RecordRow:
+    """A stored ``[item, at, rating]`` as a packed record, checked."""
+    item, at, rating = _array(data, 3, "record")
+    moment = _time(at)
+    if feature is Feature.HISTORY and moment is None:
+        raise TypeError("a play without a time")
     if feature is Feature.RATINGS:
-        rating = data["rating"]
-        if isinstance(rating, bool) or not isinstance(rating, int):
-            raise TypeError("a rating that is not a number")
-        return Rating(item=item, rating=rating, rated_at=moment)
-    return WatchlistEntry(item=item, listed_at=moment)
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 10:  # noqa: PLR2004
+            raise TypeError("a rating that is not a number from 1 to 10")
+    elif rating is not None:
+        raise TypeError(f"a rating on a {feature.value} record")
+    return (_item_from_json(item), None if moment is None else from_timestamp(moment), rating)
+
+
+def _item_from_json(data: Any) -> ItemRow:
+    fields = _array(data, _ITEM_FIELDS, "item")
+    kind, ids, title, year, show_ids, show_title, season, number = fields
+    if kind not in _KINDS:
+        raise ValueError(f"not a kind of item: {kind!r}")
+    return (
+        kind,
+        _flat_ids(ids),
+        _optional(title, str, "title"),
+        _optional(year, int, "year"),
+        _flat_ids(show_ids),
+        _optional(show_title, str, "show title"),
+        _optional(season, int, "season"),
+        _optional(number, int, "number"),
+    )
+
+
+def _array(value: Any, size: int, name: str) -> list[Any]:
+    if not isinstance(value, list) or len(value) != size:
+        raise TypeError(f"{name} is not an array of {size}")
+    return value
+
+
+def _flat_ids(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) % 2 or not all(isinstance(v, str) for v in value):
+        raise TypeError("ids are not [type, value, ...] text")
+    return tuple(value)
+
+
+def _optional[T](value: Any, kind: type[T], name: str) -> T | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{name} is not a {kind.__name__}")
+    return value
 
 
 def change_of(feature: Feature, record: Record) -> Change:
@@ -319,14 +364,13 @@ class ImportJob:
 def remaining_rows(job: ImportJob, pending: PendingRecords) -> ExportRows:
     """The records the job has not dealt with yet, to plan again against a fresh read."""
     rows = ExportRows()
+    parts: dict[Feature, Records[Any]] = {
+        Feature.HISTORY: rows.plays,
+        Feature.RATINGS: rows.ratings,
+        Feature.WATCHLIST: rows.watchlist,
+    }
     for feature, records in pending.records.items():
-        rest: list[Any] = records[job.position.get(feature, 0) :]
-        if feature is Feature.HISTORY:
-            rows.plays.extend(rest)
-        elif feature is Feature.RATINGS:
-            rows.ratings.extend(rest)
-        else:
-            rows.watchlist.extend(rest)
+        parts[feature].rows.extend(records.rows[job.position.get(feature, 0) :])
     return rows
 
 

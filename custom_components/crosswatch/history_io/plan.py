@@ -9,20 +9,22 @@ same file twice adds nothing the second time. A target that does not keep every 
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..api.ids import canonical_key
-from ..api.models import Feature, MediaItem, MediaKind, Play, Rating, WatchlistEntry
-from ..sync.inventory import Inventory, to_timestamp
+from ..api.models import Feature, MediaItem, MediaKind, Play, Rating, WatchlistEntry, unpack_item
+from ..sync.inventory import Inventory, row_plays, to_timestamp
 from ..sync.matching import MatchIndex, MatchQuality, weak_key
 from ..sync.planner import Capabilities, PlanSettings, covered
-from .rows import ExportRows
+from .rows import ExportRows, Record, RecordRow, Records
+
+__all__ = ["Record"]  # the record types' union, also known here
 
 SAMPLE_SIZE = 5
-type Record = Play | Rating | WatchlistEntry
+_TITLE_KINDS = frozenset({MediaKind.MOVIE.value, MediaKind.SHOW.value})
 # What the glue found for a title without ids (TMDb or the target's search), by its weak key.
 type Guesses = Mapping[tuple[str, str, str, int | None, int | None], MediaItem]
 
@@ -69,14 +71,23 @@ class FeaturePreview:
         }
 
 
-@dataclass(slots=True)
 class ImportPlan:
-    """What to write, per feature, and the preview of it."""
+    """What to write, per feature, and the preview of it (records kept packed)."""
 
-    preview: dict[Feature, FeaturePreview] = field(default_factory=dict)
-    plays: list[Play] = field(default_factory=list)
-    ratings: list[Rating] = field(default_factory=list)
-    watchlist: list[WatchlistEntry] = field(default_factory=list)
+    __slots__ = ("plays", "preview", "ratings", "watchlist")
+
+    def __init__(
+        self,
+        *,
+        plays: Iterable[Play] = (),
+        ratings: Iterable[Rating] = (),
+        watchlist: Iterable[WatchlistEntry] = (),
+    ) -> None:
+        """A plan of these records (none by default), its preview to be filled."""
+        self.preview: dict[Feature, FeaturePreview] = {}
+        self.plays: Records[Play] = Records(Feature.HISTORY, plays)
+        self.ratings: Records[Rating] = Records(Feature.RATINGS, ratings)
+        self.watchlist: Records[WatchlistEntry] = Records(Feature.WATCHLIST, watchlist)
 
     @property
     def writes(self) -> int:
@@ -97,19 +108,18 @@ def describe(item: MediaItem) -> str:
 def lookups_needed(rows: ExportRows, features: Iterable[Feature]) -> list[MediaItem]:
     """Movies and shows of ``features`` that carry no id at all, once each (title + year)."""
     chosen = set(features)
-    records: list[Record] = [
-        *(rows.plays if Feature.HISTORY in chosen else ()),
-        *(rows.ratings if Feature.RATINGS in chosen else ()),
-        *(rows.watchlist if Feature.WATCHLIST in chosen else ()),
-    ]
     found: dict[tuple[str, str, str, int | None, int | None], MediaItem] = {}
-    for record in records:
-        item = record.item
-        if item.ids or item.kind not in (MediaKind.MOVIE, MediaKind.SHOW):
+    for records in (rows.plays, rows.ratings, rows.watchlist):
+        if records.feature not in chosen:
             continue
-        key = weak_key(item)
-        if key is not None and key not in found:
-            found[key] = item
+        for packed, *_ in records.rows:
+            # packed: kind, ids, ...; only a film or show without any id is looked up
+            if packed[1] or packed[0] not in _TITLE_KINDS:
+                continue
+            item = unpack_item(packed)
+            key = weak_key(item)
+            if key is not None and key not in found:
+                found[key] = item
     return list(found.values())
 
 
@@ -166,21 +176,23 @@ def plan_import(
     return plan
 
 
-def _newest_rating_each(ratings: Iterable[Rating]) -> list[Rating]:
+def _newest_rating_each(ratings: Records[Rating]) -> Records[Rating]:
     """One rating per title (Letterboxd and IMDb may list a title twice): the newest."""
-    newest: dict[str, Rating] = {}
-    for rating in ratings:
+    newest: dict[str, RecordRow] = {}
+    for rating, row in zip(ratings, ratings.rows, strict=True):
         key = canonical_key(rating.item)
         present = newest.get(key)
-        if present is None or _later(rating, present):
-            newest[key] = rating
-    return list(newest.values())
+        if present is None or _later(row, present):
+            newest[key] = row
+    return Records.of_rows(Feature.RATINGS, newest.values())
 
 
-def _later(rating: Rating, other: Rating) -> bool:
-    if rating.rated_at is None:
-        return other.rated_at is None
-    return other.rated_at is None or rating.rated_at >= other.rated_at
+def _later(row: RecordRow, other: RecordRow) -> bool:
+    """Whether the rating ``row`` was rated at or after ``other`` (unknown: the oldest)."""
+    rated_at, other_at = row[1], other[1]
+    if rated_at is None:
+        return other_at is None
+    return other_at is None or rated_at >= other_at
 
 
 class _FeaturePlanner:
@@ -197,14 +209,17 @@ class _FeaturePlanner:
         tolerance: float,
     ) -> None:
         self.feature = feature
+        self.rows = inventory.rows
         self.entries = inventory.entries
         self.index: MatchIndex = inventory.index(keep_keys=False)
         self.capabilities = capabilities
         self.guesses = guesses
         self.preview = preview
         self.tolerance = tolerance
-        # Per target key (or the record's own key when new): play times chosen or present.
-        self.plays: dict[str, list[float]] = {}
+        # Per target key (or the record's own key when new): play times chosen or present,
+        # sorted; tuples, which the garbage collector stops tracking (a list per title would
+        # be promoted towards a full collection while a large file is planned).
+        self.plays: dict[str, tuple[float, ...]] = {}
         self.chosen: set[str] = set()
 
     def plan(self, record: Record) -> Record | None:
@@ -254,28 +269,30 @@ class _FeaturePlanner:
         return None, False
 
     def _present(self, record: Record, key: str) -> bool:
-        entry = self.entries.get(key)
         if isinstance(record, Play):
             return self._play_present(record, key)
         if key in self.chosen:
             return True
         self.chosen.add(key)
         # A rating already there (even a different one) is kept: an import never changes it.
-        return entry is not None
+        return key in self.rows
 
     def _play_present(self, play: Play, key: str) -> bool:
         times = self.plays.get(key)
         if times is None:
-            entry = self.entries.get(key)
-            times = self.plays[key] = list(entry.plays) if entry is not None else []
+            row = self.rows.get(key)
+            times = row_plays(row) if row is not None else ()
+        moment = to_timestamp(play.watched_at)
         if not self.capabilities.exact_play_times:
             # SIMKL and Plex keep no separate plays: one play for a title they have none of.
             if times:
+                self.plays[key] = times
                 return True
-            times.append(to_timestamp(play.watched_at))
+            self.plays[key] = (moment,)
             return False
-        moment = to_timestamp(play.watched_at)
         if covered(moment, times, self.tolerance):
+            self.plays[key] = times
             return True
-        insort(times, moment)
+        at = bisect(times, moment)
+        self.plays[key] = (*times[:at], moment, *times[at:])
         return False

@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..api.ids import normalize_ids
-from ..api.models import MediaItem, MediaKind, Play, Rating, WatchlistEntry
+from ..api.models import Feature, MediaItem, MediaKind, Play, Rating, WatchlistEntry
 from ..api.wire import parse_time
 from ..providers.simkl.client import SECTIONS as SIMKL_SECTIONS
 from ..providers.simkl.client import SimklEntry, SimklLibrary, library_entry
 from ..providers.trakt.client import item_from_row
-from .rows import MAX_BYTES, MAX_ROWS, ExportFileError, ExportRows, RowProblem
+from .rows import MAX_BYTES, MAX_ROWS, ExportFileError, ExportRows, Records, RowProblem
 from .schema import item_from_record
 
 type Record = Mapping[str, Any]
@@ -110,23 +110,30 @@ def _skip_space(text: str, at: int) -> int:
 
 
 def loads_by_row(text: str) -> Any:
-    """``json.loads(text)``, a top-level list decoded one element at a time.
+    """``json.loads(text)``, except that a top-level list comes as an iterator of its elements.
 
     One ``json.loads`` of a 7.6 MiB Trakt history export holds the interpreter for ~120 ms (its C
     decoder never lets go), and with it Home Assistant's event loop, even from the executor; row
-    by row, other threads run between rows. Errors carry the same line and column.
+    by row, other threads run between rows. Each row is decoded when the iterator reaches it, so
+    a reader converts it and lets go of it before the next: the whole file's decoded rows (five
+    dicts per Trakt play) are never held at once, to be promoted towards a full garbage
+    collection. Errors (raised by the iterator for a broken list) carry ``json.loads``'s line and
+    column.
     """
     at = _skip_space(text, 0)
     if not text.startswith("[", at):
         return json.loads(text)
-    rows: list[Any] = []
+    return _list_rows(text, at)
+
+
+def _list_rows(text: str, at: int) -> Iterator[Any]:
     at = _skip_space(text, at + 1)
     if text.startswith("]", at):
         end = at + 1
     else:
         while True:
             row, at = _DECODER.raw_decode(text, at)
-            rows.append(row)
+            yield row
             at = _skip_space(text, at)
             if text.startswith("]", at):
                 end = at + 1
@@ -137,16 +144,15 @@ def loads_by_row(text: str) -> Any:
     after = _skip_space(text, end)
     if after != len(text):
         raise json.JSONDecodeError("Extra data", text, after)
-    return rows
 
 
 def _read_json(name: str, text: str) -> ExportRows:
     try:
         body = loads_by_row(text)
+        if isinstance(body, Iterator):
+            return _read_json_rows(name, body)
     except json.JSONDecodeError as err:
-        raise ExportFileError(
-            name, f"not valid JSON (line {err.lineno}, column {err.colno})"
-        ) from err
+        raise _not_json(name, err) from err
     if isinstance(body, Mapping) and not isinstance(body.get("rows"), list):
         if any(isinstance(body.get(section), list) for section in SIMKL_SECTIONS):
             return _read_simkl_backup(name, body)
@@ -155,23 +161,33 @@ def _read_json(name: str, text: str) -> ExportRows:
             "not a list of rows (CrossWatch, Trakt) nor a SIMKL backup (movies/shows/anime lists)",
         )
     # CrossWatch's JSON is {"format": ..., "rows": [...]}; Trakt's files are lists of rows.
-    rows: list[Any] = body["rows"] if isinstance(body, Mapping) else body
-    if len(rows) > MAX_ROWS:
-        raise ExportFileError(name, f"more than {MAX_ROWS} rows")
-    out = ExportRows(rows=len(rows))
-    first = next((row for row in rows if isinstance(row, Mapping)), None)
-    if first is not None and "kind" in first:
-        reader: Callable[[Record, ExportRows], None] = _crosswatch_record
-    elif first is None or any(k in first for k in ("movie", "show", "episode", "season")):
-        reader = _trakt_record
-    else:
-        raise _NotAnExportError(name, "rows are neither CrossWatch's nor Trakt's")
+    return _read_json_rows(name, iter(body["rows"]))
+
+
+def _not_json(name: str, err: json.JSONDecodeError) -> ExportFileError:
+    return ExportFileError(name, f"not valid JSON (line {err.lineno}, column {err.colno})")
+
+
+def _read_json_rows(name: str, rows: Iterator[Any]) -> ExportRows:
+    """Rows of CrossWatch's schema or Trakt's export, each converted as it is decoded."""
+    out = ExportRows()
+    reader: Callable[[Record, ExportRows], None] | None = None
     for number, row in enumerate(rows, start=1):
+        out.rows = number
+        if number > MAX_ROWS:
+            raise ExportFileError(name, f"more than {MAX_ROWS} rows")
         if not isinstance(row, Mapping):
             out.problems.append(
                 RowProblem(file=name, row=number, column=None, reason="not an object")
             )
             continue
+        # The first object tells the format.
+        if reader is None and "kind" in row:
+            reader = _crosswatch_record
+        elif reader is None and any(k in row for k in ("movie", "show", "episode", "season")):
+            reader = _trakt_record
+        elif reader is None:
+            raise _NotAnExportError(name, "rows are neither CrossWatch's nor Trakt's")
         try:
             reader(row, out)
         except _RowError as err:
@@ -478,11 +494,14 @@ def _letterboxd_watchlist(row: Mapping[str, str], out: ExportRows) -> None:
 def _letterboxd_watched_after_diary(rows: ExportRows) -> ExportRows:
     """Keep watched.csv's plays only for films no other file of the import has a play of."""
     if rows.marked_watched:
-        known = {(p.item.kind, p.item.title, p.item.year) for p in rows.plays}
-        rows.plays.extend(
-            p for p in rows.marked_watched if (p.item.kind, p.item.title, p.item.year) not in known
+        # kind, title, year of each packed item
+        known = {(item[0], item[2], item[3]) for item, *_ in rows.plays.rows}
+        rows.plays.rows.extend(
+            row
+            for row in rows.marked_watched.rows
+            if (row[0][0], row[0][2], row[0][3]) not in known
         )
-        rows.marked_watched = []
+        rows.marked_watched = Records(Feature.HISTORY)
     return rows
 
 
