@@ -18,11 +18,11 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import slugify
 
-from .api.models import ITEM_FEATURES, Feature, Play, Rating, WatchlistEntry
+from .api.models import ITEM_FEATURES, Feature
 from .const import DOMAIN
 from .history_io.jobs import JobStatus
 from .history_io.rows import ExportFileError
-from .history_io.writer import write_export_zip
+from .history_io.writer import export_counts, write_export_zip
 from .history_jobs import (
     DATA_IMPORT_JOBS,
     async_prepare_import,
@@ -33,7 +33,6 @@ from .history_jobs import (
 )
 from .providers.registry import provider_of
 from .services import ATTR_CONFIG_ENTRY_ID, ATTR_DRY_RUN, ATTR_FEATURES, require_loaded_entry
-from .sync.inventory import Inventory, from_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -165,28 +164,6 @@ async def _cancel_import(call: ServiceCall) -> ServiceResponse:
     return job.outcome()
 
 
-def inventory_records(
-    inventories: dict[Feature, Inventory],
-) -> tuple[list[Play], list[Rating], list[WatchlistEntry]]:
-    """An account's inventories as the records an export writes."""
-    plays: list[Play] = []
-    ratings: list[Rating] = []
-    watchlist: list[WatchlistEntry] = []
-    for feature, inventory in inventories.items():
-        for entry in inventory.entries.values():
-            if feature is Feature.HISTORY:
-                plays.extend(
-                    Play(item=entry.item, watched_at=from_timestamp(t)) for t in entry.plays
-                )
-            elif feature is Feature.RATINGS and entry.rating is not None:
-                rated_at = None if entry.rated_at is None else from_timestamp(entry.rated_at)
-                ratings.append(Rating(item=entry.item, rating=entry.rating, rated_at=rated_at))
-            elif feature is Feature.WATCHLIST:
-                listed_at = None if entry.listed_at is None else from_timestamp(entry.listed_at)
-                watchlist.append(WatchlistEntry(item=entry.item, listed_at=listed_at))
-    return plays, ratings, watchlist
-
-
 def _write_zip(folder: Path, name: str, data: bytes) -> Path:
     """Executor: write the ZIP into ``folder`` (made if missing), never over another file."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -203,11 +180,7 @@ async def _export_history(call: ServiceCall) -> ServiceResponse:
     folder = allowed_path(hass, call.data[ATTR_FOLDER])
     side = prepared_side(hass, entry)
     inventories = await async_read_account(side, entry, features)
-    plays, ratings, watchlist = inventory_records(inventories)
-    fmt = call.data[ATTR_FORMAT]
-    data = await hass.async_add_executor_job(
-        lambda: write_export_zip(plays=plays, ratings=ratings, watchlist=watchlist, fmt=fmt)
-    )
+    data = await hass.async_add_executor_job(write_export_zip, inventories, call.data[ATTR_FORMAT])
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     name = f"crosswatch-{slugify(entry.title)}-{stamp}.zip"
     try:
@@ -221,9 +194,7 @@ async def _export_history(call: ServiceCall) -> ServiceResponse:
     return {
         "account": entry.title,
         "path": str(path),
-        "history": len(plays),
-        "ratings": len(ratings),
-        "watchlist": len(watchlist),
+        **export_counts(inventories),
     }
 
 

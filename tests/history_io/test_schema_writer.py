@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from custom_components.crosswatch.api.models import (
+    Feature,
     MediaItem,
     MediaKind,
     Play,
@@ -18,7 +19,8 @@ from custom_components.crosswatch.api.models import (
 )
 from custom_components.crosswatch.history_io.readers import read_export
 from custom_components.crosswatch.history_io.schema import ids_from_text, ids_to_text
-from custom_components.crosswatch.history_io.writer import write_export_zip
+from custom_components.crosswatch.history_io.writer import export_counts, write_export_zip
+from custom_components.crosswatch.sync.inventory import Inventory
 
 T = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 MOVIE = MediaItem(
@@ -39,6 +41,17 @@ SEASON = MediaItem(
 )
 
 
+def inventories(
+    plays: list[Play], ratings: list[Rating], watchlist: list[WatchlistEntry]
+) -> dict[Feature, Inventory]:
+    """An account holding these records (what an export reads)."""
+    return {
+        Feature.HISTORY: Inventory.from_plays(plays),
+        Feature.RATINGS: Inventory.from_ratings(ratings),
+        Feature.WATCHLIST: Inventory.from_watchlist(watchlist),
+    }
+
+
 @pytest.mark.parametrize("fmt", ["json", "csv"])
 def test_written_zip_reads_back_as_the_same_records(fmt: str) -> None:
     plays = [
@@ -48,13 +61,18 @@ def test_written_zip_reads_back_as_the_same_records(fmt: str) -> None:
     ]
     ratings = [Rating(item=MOVIE, rating=9, rated_at=T), Rating(item=SEASON, rating=7)]
     watchlist = [WatchlistEntry(item=SHOW, listed_at=T)]
-    data = write_export_zip(plays=plays, ratings=ratings, watchlist=watchlist, fmt=fmt)  # type: ignore[arg-type]
+    data = write_export_zip(inventories(plays, ratings, watchlist), fmt)  # type: ignore[arg-type]
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert sorted(archive.namelist()) == sorted(
             f"{n}.{fmt}" for n in ("history", "ratings", "watchlist")
         )
     rows = read_export("backup.zip", data)
     assert rows.problems == []
+    assert export_counts(inventories(plays, ratings, watchlist)) == {
+        "history": 3,
+        "ratings": 2,
+        "watchlist": 1,
+    }
     assert sorted(rows.plays, key=lambda p: (p.watched_at, p.item.kind)) == sorted(
         plays, key=lambda p: (p.watched_at, p.item.kind)
     )
@@ -63,7 +81,7 @@ def test_written_zip_reads_back_as_the_same_records(fmt: str) -> None:
 
 
 def test_json_file_carries_its_format_name_and_version() -> None:
-    data = write_export_zip(plays=[Play(item=MOVIE, watched_at=T)], ratings=[], watchlist=[])
+    data = write_export_zip(inventories([Play(item=MOVIE, watched_at=T)], [], []))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         body = json.loads(archive.read("history.json"))
     assert (body["format"], body["version"]) == ("crosswatch-history", 1)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..api.ids import normalize_ids
-from ..api.models import MediaItem, MediaKind
+from ..api.models import ItemRow, MediaItem, MediaKind, id_pairs
 
 SCHEMA_COLUMNS = (
     "kind",
@@ -103,23 +103,19 @@ def item_from_record(row: Mapping[str, Any]) -> MediaItem:
     )
 
 
-def record_of_item(item: MediaItem) -> dict[str, Any]:
-    """The identifying columns of a schema row for ``item`` (ids as an object)."""
-    if item.kind in (MediaKind.MOVIE, MediaKind.SHOW):
-        return {
-            "kind": item.kind.value,
-            "ids": dict(item.ids),
-            "title": item.title,
-            "year": item.year,
-        }
+def record_of_item(item: ItemRow) -> dict[str, Any]:
+    """The identifying columns of a schema row for a packed item (ids as an object)."""
+    kind, ids, title, year, show_ids, show_title, season, number = item
+    if kind in (MediaKind.MOVIE, MediaKind.SHOW):
+        return {"kind": kind, "ids": dict(id_pairs(ids)), "title": title, "year": year}
     record: dict[str, Any] = {
-        "kind": item.kind.value,
-        "ids": dict(item.show_ids),
-        "title": item.show_title,
-        "year": item.year,
-        "season": item.season,
+        "kind": kind,
+        "ids": dict(id_pairs(show_ids)),
+        "title": show_title,
+        "year": year,
+        "season": season,
     }
-    if item.kind is MediaKind.EPISODE:
-        record["episode"] = item.number
-        record["episode_ids"] = dict(item.ids)
+    if kind == MediaKind.EPISODE:
+        record["episode"] = number
+        record["episode_ids"] = dict(id_pairs(ids))
     return record
