@@ -3,7 +3,9 @@
 The export is the simulator's ``large`` seed as a Trakt data export ZIP (the owner's 21,000 plays,
 2,000 ratings, the 1,000-title watchlist, in Trakt's export row shapes as the simulated Trakt
 writes them). It is imported into an empty Trakt account and an empty SIMKL account (the
-simulator's second users), then imported again into each. Home Assistant is built by
+simulator's second users), then imported again into each; then the Trakt account is exported
+(``crosswatch.export_history``, CrossWatch's JSON schema) and that export imported into it (the
+round trip: nothing to write). Home Assistant is built by
 pytest-homeassistant-custom-component; the simulator runs in its own process and the clients'
 clock sleeps by moving the simulator's clock, so rate-limit pacing costs no real time (its
 length is read off the simulated clock).
@@ -12,9 +14,10 @@ Per import: requests per route against the floor (the reads the target's data ne
 watchlist request, a ratings request and history pages of 100; SIMKL its all-items and three
 ratings reads; plus one write per 100 records and feature), the simulated pacing time, the loop
 thread's CPU, the longest event-loop stall (a task sleeping 10 ms records how late it wakes; a bare
-Python loop beside it shows the machine's own lateness), and what was written (the second import
-must write 0). ``--trace-memory`` traces allocations during the first import into Trakt (slows it;
-its stall figures are then meaningless); target 150 MiB.
+Python loop beside it shows the machine's own lateness), the full garbage collections (each holds
+the loop while it walks Home Assistant's heap) and what was written (the second import and the
+round trip must write 0). ``--trace-memory`` traces allocations during the first import into
+Trakt (slows it; its stall figures are then meaningless); target 150 MiB.
 
 Run: ``.venv/bin/python -m benchmarks.import_history_ha [seed] [--trace-memory]``
 """
@@ -131,10 +134,49 @@ class Bench:
         self.worst_lag_ms = 0.0
         self.second_writes: dict[str, int] = {}
 
+    async def export(self, service: str) -> Path:
+        """``crosswatch.export_history`` of the account (JSON): its figures; returns the file."""
+        from custom_components.crosswatch.const import DOMAIN  # noqa: PLC0415
+
+        await self.control.call("DELETE", "requests")
+        self.probe.take()
+        self.gc_pauses.take()
+        cpu = time.thread_time()
+        wall = time.perf_counter()
+        response = await self.hass.services.async_call(
+            DOMAIN,
+            "export_history",
+            {"config_entry_id": self.entries[service], "folder": "exports"},
+            blocking=True,
+            return_response=True,
+        )
+        cpu = time.thread_time() - cpu
+        wall = time.perf_counter() - wall
+        lags = [lag * 1000 for lag in self.probe.take()]
+        longest_gc, _, full = self.gc_pauses.take()
+        self.worst_lag_ms = max(self.worst_lag_ms, max(lags, default=0.0))
+        assert isinstance(response, dict)
+        path = Path(str(response["path"]))
+        counts = {k: response[k] for k in ("history", "ratings", "watchlist")}
+        print(f"\n== export of the {service} account")
+        size = (await self.hass.async_add_executor_job(path.stat)).st_size
+        print(f"   {counts}, {size / 1024:.0f} KiB zipped; wall {wall:.1f} s")
+        print(
+            f"   loop: CPU {cpu * 1000:.0f} ms, stall max {max(lags, default=0.0):.1f} ms;"
+            f" garbage collection: {full} full collections, the longest pause {longest_gc:.0f} ms"
+        )
+        return path
+
     async def run(
-        self, label: str, service: str, held: dict[str, int], *, trace: bool = False
+        self,
+        label: str,
+        service: str,
+        held: dict[str, int],
+        *,
+        trace: bool = False,
+        path: Path | None = None,
     ) -> dict[str, int]:
-        """One import; prints its figures and returns what it wrote per feature."""
+        """One import (of the Trakt export, or ``path``); prints its figures and what it wrote."""
         from custom_components.crosswatch.const import DOMAIN  # noqa: PLC0415
 
         await self.control.call("DELETE", "requests")
@@ -149,7 +191,7 @@ class Bench:
         response = await self.hass.services.async_call(
             DOMAIN,
             "import_history",
-            {"config_entry_id": self.entries[service], "file": str(self.path)},
+            {"config_entry_id": self.entries[service], "file": str(path or self.path)},
             blocking=True,
             return_response=True,
         )
@@ -246,6 +288,7 @@ async def main(seed: str, *, trace_memory: bool) -> None:
             bench.gc_pauses.install()
             bench.probe.start()
             second: dict[str, dict[str, int]] = {}
+            first_trakt: dict[str, int] = {}
             for service in ("trakt", "simkl"):
                 first = await bench.run(
                     f"into an empty {service} account",
@@ -256,6 +299,16 @@ async def main(seed: str, *, trace_memory: bool) -> None:
                 second[service] = await bench.run(
                     f"the same file again into {service}", service, first
                 )
+                if service == "trakt":
+                    first_trakt = first
+            # The round trip: the Trakt account exported, the export imported into it again.
+            exported = await bench.export("trakt")
+            second["round trip"] = await bench.run(
+                "its export imported into the same trakt account",
+                "trakt",
+                first_trakt,
+                path=exported,
+            )
             await bench.probe.stop()
             await bench.bare.stop()
     again = sum(n for written in second.values() for n in written.values())
