@@ -481,15 +481,58 @@ _JSON = st.recursive(
 
 
 def decoded(text: str) -> Any:
-    """``loads_by_row``'s answer whole: a top-level list's rows decoded to the end."""
+    """``loads_by_row``'s answer whole: the rows (a top-level list, an object's ``rows``) decoded
+    to the end (the members after an object's ``rows`` join it then)."""
     body = loads_by_row(text)
-    return list(body) if isinstance(body, Iterator) else body
+    if isinstance(body, Iterator):
+        return list(body)
+    if isinstance(body, dict) and isinstance(body.get("rows"), Iterator):
+        body["rows"] = list(body["rows"])
+    return body
 
 
 @given(st.lists(_JSON, max_size=8), st.sampled_from([None, 0, 2]), st.sampled_from(["", " \n"]))
 def test_rows_decode_one_by_one_as_json_loads_decodes_them(rows, indent, pad) -> None:
     text = pad + json.dumps(rows, indent=indent) + pad
     assert decoded(text) == json.loads(text)
+
+
+@given(
+    st.dictionaries(st.text(), _JSON, max_size=4),
+    st.lists(_JSON, max_size=6),
+    st.dictionaries(st.text(), _JSON, max_size=4),
+    st.sampled_from([None, 0, 2]),
+)
+def test_an_objects_rows_decode_one_by_one_as_json_loads_decodes_them(
+    before, rows, after, indent
+) -> None:
+    body = {**{k: v for k, v in before.items() if k != "rows"}, "rows": rows}
+    body.update({k: v for k, v in after.items() if k != "rows"})
+    text = json.dumps(body, indent=indent)
+    assert decoded(text) == json.loads(text)
+    streamed = loads_by_row(text)
+    assert isinstance(streamed["rows"], Iterator)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"rows": [1, 2], "more": }',
+        '{"rows": [1, 2] "more": 1}',
+        '{"rows": [1, 2]} x',
+        '{"a" 1, "rows": []}',
+        '{"a": 1 "rows": []}',
+        '{1: 2, "rows": []}',
+        '{"rows": [1 2]}',
+        '{"a": 1} x',
+        "{} x",
+    ],
+)
+def test_a_broken_object_fails_as_json_loads_fails(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError):
+        decoded(text)
 
 
 @pytest.mark.parametrize(
@@ -504,5 +547,6 @@ def test_broken_rows_fail_where_json_loads_fails(text: str) -> None:
     assert (ours.value.lineno, ours.value.colno) == (theirs.value.lineno, theirs.value.colno)
 
 
-def test_an_object_is_decoded_whole() -> None:
-    assert loads_by_row(' {"rows": [1, 2]} ') == {"rows": [1, 2]}
+def test_an_object_without_rows_is_decoded_whole() -> None:
+    assert loads_by_row(' {"movies": [1, 2], "rows": 3} ') == {"movies": [1, 2], "rows": 3}
+    assert loads_by_row("{ }") == {}

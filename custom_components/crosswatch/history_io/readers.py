@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from ..api.ids import normalize_ids
@@ -110,23 +111,33 @@ def _skip_space(text: str, at: int) -> int:
 
 
 def loads_by_row(text: str) -> Any:
-    """``json.loads(text)``, except that a top-level list comes as an iterator of its elements.
+    """``json.loads(text)``, except that the rows come as an iterator of its elements.
 
+    The rows are a top-level list (Trakt's export) or the list of a top-level object's ``rows``
+    (CrossWatch's: that object's members after ``rows`` join it once the iterator has ended).
     One ``json.loads`` of a 7.6 MiB Trakt history export holds the interpreter for ~120 ms (its C
     decoder never lets go), and with it Home Assistant's event loop, even from the executor; row
     by row, other threads run between rows. Each row is decoded when the iterator reaches it, so
     a reader converts it and lets go of it before the next: the whole file's decoded rows (five
     dicts per Trakt play) are never held at once, to be promoted towards a full garbage
-    collection. Errors (raised by the iterator for a broken list) carry ``json.loads``'s line and
-    column.
+    collection. Errors (raised by the iterator for a broken list) carry the line and column.
     """
     at = _skip_space(text, 0)
-    if not text.startswith("[", at):
+    if text.startswith("[", at):
+        return _list_rows(text, at, partial(_end, text))
+    if not text.startswith("{", at):
         return json.loads(text)
-    return _list_rows(text, at)
+    members: dict[str, Any] = {}
+    at = _skip_space(text, at + 1)
+    if text.startswith("}", at):
+        _end(text, at + 1)
+    else:
+        _members(text, at, members, stream=True)
+    return members
 
 
-def _list_rows(text: str, at: int) -> Iterator[Any]:
+def _list_rows(text: str, at: int, after: Callable[[int], None]) -> Iterator[Any]:
+    """The elements of the list at ``at``, then ``after`` (the position past its ``]``)."""
     at = _skip_space(text, at + 1)
     if text.startswith("]", at):
         end = at + 1
@@ -141,7 +152,48 @@ def _list_rows(text: str, at: int) -> Iterator[Any]:
             if not text.startswith(",", at):
                 raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
             at = _skip_space(text, at + 1)
-    after = _skip_space(text, end)
+    after(end)
+
+
+def _members(text: str, at: int | None, members: dict[str, Any], *, stream: bool) -> None:
+    """An object's members from the name at ``at`` to the object's end, into ``members``.
+
+    With ``stream``, a ``rows`` list goes in as an iterator (``_list_rows``) that decodes the
+    rest of the object once it has ended.
+    """
+    while at is not None:
+        if not text.startswith('"', at):
+            raise json.JSONDecodeError(
+                "Expecting property name enclosed in double quotes", text, at
+            )
+        name, at = _DECODER.raw_decode(text, at)
+        at = _skip_space(text, at)
+        if not text.startswith(":", at):
+            raise json.JSONDecodeError("Expecting ':' delimiter", text, at)
+        at = _skip_space(text, at + 1)
+        if stream and name == "rows" and text.startswith("[", at):
+            members[name] = _list_rows(
+                text, at, lambda end: _members(text, _next_member(text, end), members, stream=False)
+            )
+            return
+        members[name], at = _DECODER.raw_decode(text, at)
+        at = _next_member(text, at)
+
+
+def _next_member(text: str, at: int) -> int | None:
+    """Past a member's value: where the next member's name starts, or ``None`` at the end."""
+    at = _skip_space(text, at)
+    if text.startswith("}", at):
+        _end(text, at + 1)
+        return None
+    if not text.startswith(",", at):
+        raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
+    return _skip_space(text, at + 1)
+
+
+def _end(text: str, at: int) -> None:
+    """Nothing but space may follow the top-level value that ended before ``at``."""
+    after = _skip_space(text, at)
     if after != len(text):
         raise json.JSONDecodeError("Extra data", text, after)
 
@@ -149,19 +201,18 @@ def _list_rows(text: str, at: int) -> Iterator[Any]:
 def _read_json(name: str, text: str) -> ExportRows:
     try:
         body = loads_by_row(text)
-        if isinstance(body, Iterator):
-            return _read_json_rows(name, body)
+        # Trakt's files are lists of rows; CrossWatch's JSON is {"format": ..., "rows": [...]}.
+        rows = body.get("rows") if isinstance(body, Mapping) else body
+        if isinstance(rows, Iterator):
+            return _read_json_rows(name, rows)
     except json.JSONDecodeError as err:
         raise _not_json(name, err) from err
-    if isinstance(body, Mapping) and not isinstance(body.get("rows"), list):
-        if any(isinstance(body.get(section), list) for section in SIMKL_SECTIONS):
-            return _read_simkl_backup(name, body)
-        raise _NotAnExportError(
-            name,
-            "not a list of rows (CrossWatch, Trakt) nor a SIMKL backup (movies/shows/anime lists)",
-        )
-    # CrossWatch's JSON is {"format": ..., "rows": [...]}; Trakt's files are lists of rows.
-    return _read_json_rows(name, iter(body["rows"]))
+    if any(isinstance(body.get(section), list) for section in SIMKL_SECTIONS):
+        return _read_simkl_backup(name, body)
+    raise _NotAnExportError(
+        name,
+        "not a list of rows (CrossWatch, Trakt) nor a SIMKL backup (movies/shows/anime lists)",
+    )
 
 
 def _not_json(name: str, err: json.JSONDecodeError) -> ExportFileError:
