@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..api.json_rows import json_list_items
 from ..api.models import Feature
 from .guards import FailureRecord
 from .inventory import Inventory, Row, row_from_dict, row_to_dict
@@ -378,10 +379,14 @@ def _unpack(data: Mapping[str, Any]) -> tuple[Inventory, bool]:
     try:
         feature = Feature(data["feature"])
         for chunk in chunks:
-            rows = json.loads(zlib.decompress(base64.b64decode(chunk, validate=True)))
-            sizes.append(len(rows))
-            for key, entry in rows:
+            text = zlib.decompress(base64.b64decode(chunk, validate=True)).decode()
+            size = 0
+            # Row by row: a chunk's 10,000 dicts alive at once would count towards a full
+            # garbage collection at every start of Home Assistant.
+            for key, entry in json_list_items(text):
                 entries[str(key)] = row_from_dict(entry)
+                size += 1
+            sizes.append(size)
     except (KeyError, TypeError, ValueError, zlib.error) as err:
         raise ValueError(f"malformed inventory: {err}") from err
     aligned = all(size == CHUNK_ENTRIES for size in sizes[:-1]) and len(entries) == sum(sizes)
