@@ -25,6 +25,7 @@ from custom_components.crosswatch.providers.plex.client import (
     rating_from_plex,
     select_connection,
     servers_by_preference,
+    unpack_library_item,
 )
 from simulator.testing import (
     PLEX_OWNER_TOKEN,
@@ -269,9 +270,21 @@ async def test_identity_sections_and_library_sweep(sim, session) -> None:
     assert all(1 <= (m.rating or 0) <= 10 for m in rated)
 
 
+async def test_packed_sweeps_and_plays_unpack_to_what_the_object_reads_give(sim, session) -> None:
+    await sim.reset("small")
+    server = pms(sim, session)
+    for kind in (None, MediaKind.SHOW, MediaKind.EPISODE):
+        entries = await server.library("2" if kind else "1", kind)
+        rows = await server.library_rows("2" if kind else "1", kind)
+        assert entries
+        assert [unpack_library_item(row) for row in rows] == entries
+    plays = await server.history()
+    assert await server.plays() == [(p.rating_key, p.viewed_at) for p in plays]
+
+
 async def test_episodes_get_show_ids_from_a_show_sweep(sim, session) -> None:
     server = pms(sim, session)
-    episodes = await server.episodes_with_show_ids("2")
+    episodes = [unpack_library_item(row) for row in await server.episodes_with_show_ids("2")]
     assert len(episodes) == len(sim.state.catalogue.episodes)
     bb = [e for e in episodes if e.item.show_title == "Breaking Bad"]
     assert bb

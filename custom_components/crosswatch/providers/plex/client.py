@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
@@ -19,14 +20,21 @@ from ...api.errors import (
     ServiceUnavailableError,
 )
 from ...api.http import RetryPolicy, ServiceHttp, Telemetry
-from ...api.models import MediaItem, MediaKind, WatchlistEntry
-from ...api.paging import MAX_PAGES, collect_offset_pages, convert_rows
+from ...api.models import (
+    ItemRow,
+    MediaItem,
+    MediaKind,
+    WatchlistEntry,
+    flat_ids,
+    id_pairs,
+    pack_item,
+    unpack_item,
+)
+from ...api.paging import MAX_PAGES, collect_offset_pages
 from ...api.wire import parse_time
 from .ids import ids_from_plex_guids, parse_plex_guid_full
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     import aiohttp
 
     from ...api.clock import Clock
@@ -175,6 +183,78 @@ def library_item(meta: Mapping[str, Any]) -> PlexLibraryItem | None:
         parent_rating_key=_str(meta.get("parentRatingKey")),
         section_id=_str(meta.get("librarySectionID")),
     )
+
+
+# A library entry packed as a plain tuple of strings, numbers and datetimes (``pack_library_item``):
+# what a sync side keeps of a library sweep for its run. The garbage collector stops tracking such
+# a tuple at its first passes, whereas a ``PlexLibraryItem`` is four tracked objects (with its
+# ``MediaItem`` and two id dicts): a large library's ~22,000 of them, held through a run, were
+# promoted to the oldest generation and set off full collections that hold the event loop.
+# rating_key, item, view_count, last_viewed_at, user_rating, rated_at, duration_ms,
+# view_offset_ms, grandparent_rating_key, parent_rating_key, section_id
+type LibraryRow = tuple[
+    str,
+    ItemRow,
+    int,
+    datetime | None,
+    float | None,
+    datetime | None,
+    int | None,
+    int | None,
+    str | None,
+    str | None,
+    str | None,
+]
+# One play of the history, packed: rating key and when it was viewed.
+type PlayRow = tuple[str, datetime]
+
+
+def pack_library_item(entry: PlexLibraryItem) -> LibraryRow:
+    """``entry`` as a plain tuple (``unpack_library_item`` gives an equal one back)."""
+    return (
+        entry.rating_key,
+        pack_item(entry.item),
+        entry.view_count,
+        entry.last_viewed_at,
+        entry.user_rating,
+        entry.rated_at,
+        entry.duration_ms,
+        entry.view_offset_ms,
+        entry.grandparent_rating_key,
+        entry.parent_rating_key,
+        entry.section_id,
+    )
+
+
+def unpack_library_item(row: LibraryRow) -> PlexLibraryItem:
+    """The ``PlexLibraryItem`` of a ``pack_library_item`` row."""
+    key, item, views, viewed, user_rating, rated, duration, offset, grandparent, parent, section = (
+        row
+    )
+    return PlexLibraryItem(
+        rating_key=key,
+        item=unpack_item(item),
+        view_count=views,
+        last_viewed_at=viewed,
+        user_rating=user_rating,
+        rated_at=rated,
+        duration_ms=duration,
+        view_offset_ms=offset,
+        grandparent_rating_key=grandparent,
+        parent_rating_key=parent,
+        section_id=section,
+    )
+
+
+def library_row(meta: Mapping[str, Any]) -> LibraryRow | None:
+    """``library_item``, packed."""
+    entry = library_item(meta)
+    return None if entry is None else pack_library_item(entry)
+
+
+def with_item_row(row: LibraryRow, item: ItemRow) -> LibraryRow:
+    """A packed library entry with another (packed) item."""
+    return (row[0], item, *row[2:])
 
 
 def _container(body: object, route: str, service: str) -> Mapping[str, Any]:
@@ -635,6 +715,20 @@ class PlexServerClient:
         self, section_key: str, kind: MediaKind | None = None
     ) -> list[PlexLibraryItem]:
         """Sweep a section (paged, with ids); ``kind`` picks e.g. episodes of a show section."""
+        return await self._sweep(section_key, kind, library_item)
+
+    async def library_rows(
+        self, section_key: str, kind: MediaKind | None = None
+    ) -> list[LibraryRow]:
+        """``library``, each entry packed as its page arrives (what a sync run keeps)."""
+        return await self._sweep(section_key, kind, library_row)
+
+    async def _sweep[R](
+        self,
+        section_key: str,
+        kind: MediaKind | None,
+        convert: Callable[[Mapping[str, Any]], R | None],
+    ) -> list[R]:
         params: dict[str, str | int] = {"includeGuids": 1}
         if kind is not None:
             params["type"] = PLEX_TYPES[kind.value]
@@ -642,7 +736,7 @@ class PlexServerClient:
             f"/library/sections/{section_key}/all",
             "GET /library/sections/{key}/all",
             params,
-            library_item,
+            convert,
         )
 
     async def viewed_since(
@@ -698,18 +792,24 @@ class PlexServerClient:
             self._show_ids[rating_key] = ids
         return ids
 
-    async def episodes_with_show_ids(self, section_key: str) -> list[PlexLibraryItem]:
-        """Sweep a show section's episodes and fill in their show ids from a show sweep.
+    async def episodes_with_show_ids(self, section_key: str) -> list[LibraryRow]:
+        """Sweep a show section's episodes (packed) and fill in their show ids from a show sweep.
 
-        Two paged sweeps instead of one metadata request per episode.
+        Two paged sweeps instead of one metadata request per episode; each episode page is
+        converted as it arrives, so no episode lives as objects beyond its page.
         """
-        shows = {s.rating_key: s.item for s in await self.library(section_key, MediaKind.SHOW)}
+        shows = {row[0]: row[1] for row in await self.library_rows(section_key, MediaKind.SHOW)}
 
-        def with_show_ids(entry: PlexLibraryItem) -> PlexLibraryItem:
-            show = shows.get(entry.grandparent_rating_key or "")
-            return entry if show is None else _with_show(entry, show)
+        def with_show_ids(meta: Mapping[str, Any]) -> LibraryRow | None:
+            row = library_row(meta)
+            show = None if row is None else shows.get(row[8] or "")
+            return (
+                row
+                if row is None or show is None
+                else with_item_row(row, _with_show_row(row[1], show))
+            )
 
-        return await convert_rows(await self.library(section_key, MediaKind.EPISODE), with_show_ids)
+        return await self._sweep(section_key, MediaKind.EPISODE, with_show_ids)
 
     async def show_episodes(self, show: PlexLibraryItem) -> list[PlexLibraryItem]:
         """Every episode of one show (with their own ids), its show's ids filled in."""
@@ -744,6 +844,20 @@ class PlexServerClient:
         self, *, since: datetime | None = None, account_id: int | None = None
     ) -> list[PlexHistoryEntry]:
         """Return plays since the ``since`` watermark (newest first), paged."""
+        return await self._history(since, account_id, _history_entry)
+
+    async def plays(
+        self, *, since: datetime | None = None, account_id: int | None = None
+    ) -> list[PlayRow]:
+        """``history`` as (rating key, viewed at), each page packed as it arrives."""
+        return await self._history(since, account_id, _play_row)
+
+    async def _history[R](
+        self,
+        since: datetime | None,
+        account_id: int | None,
+        convert: Callable[[Mapping[str, Any]], R | None],
+    ) -> list[R]:
         params: dict[str, str | int] = {"sort": "viewedAt:desc"}
         if since is not None:
             # Plex reads "viewedAt>=N" split at the first "=": key "viewedAt>", value N.
@@ -754,7 +868,7 @@ class PlexServerClient:
             "/status/sessions/history/all",
             "GET /status/sessions/history/all",
             params,
-            _history_entry,
+            convert,
         )
 
     async def sessions(self) -> list[PlexSession]:
@@ -848,28 +962,20 @@ class PlexServerClient:
 
 def _with_show(entry: PlexLibraryItem, show: MediaItem) -> PlexLibraryItem:
     """An episode with its show's ids (and year and title where it has none)."""
-    item = entry.item
-    merged = MediaItem(
-        kind=item.kind,
-        ids=item.ids,
-        title=item.title,
-        year=item.year or show.year,
-        show_ids={**item.show_ids, **show.ids},
-        show_title=item.show_title or show.title,
-        season=item.season,
-        number=item.number,
-    )
-    return PlexLibraryItem(**{**_fields(entry), "item": merged})
+    return replace(entry, item=unpack_item(_with_show_row(pack_item(entry.item), pack_item(show))))
+
+
+def _with_show_row(item: ItemRow, show: ItemRow) -> ItemRow:
+    """``_with_show`` of packed items: an episode sweep makes no objects per episode."""
+    kind, ids, title, year, show_ids, show_title, season, number = item
+    merged = flat_ids({**dict(id_pairs(show_ids)), **dict(id_pairs(show[1]))})
+    return (kind, ids, title, year or show[3], merged, show_title or show[2], season, number)
 
 
 def _with_show_ids(entry: PlexLibraryItem, show_ids: Mapping[str, str]) -> PlexLibraryItem:
     """An episode or season with its show's ids added to its own show ids."""
     merged = replace(entry.item, show_ids={**entry.item.show_ids, **show_ids})
     return replace(entry, item=merged)
-
-
-def _fields(entry: PlexLibraryItem) -> dict[str, Any]:
-    return {name: getattr(entry, name) for name in PlexLibraryItem.__dataclass_fields__}
 
 
 async def select_connection(
@@ -928,3 +1034,9 @@ def _history_entry(row: Mapping[str, Any]) -> PlexHistoryEntry | None:
         season=_int(row.get("parentIndex")),
         number=_int(row.get("index")),
     )
+
+
+def _play_row(row: Mapping[str, Any]) -> PlayRow | None:
+    """``_history_entry``, packed: its rating key and time."""
+    entry = _history_entry(row)
+    return None if entry is None else (entry.rating_key, entry.viewed_at)

@@ -6,24 +6,42 @@ Plex has no activity endpoint: its markers are one-row reads; history changes ar
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from ...api.errors import CrosswatchApiError, InvalidResponseError, NotFoundError
-from ...api.models import Feature, MediaItem, MediaKind, Play, Rating
+from ...api.models import (
+    Feature,
+    FlatIds,
+    ItemRow,
+    MediaItem,
+    MediaKind,
+    Play,
+    Rating,
+    flat_ids,
+    id_pairs,
+    pack_item,
+    unpack_item,
+)
 from ...sync.capabilities import ALL_KINDS, MOVIE_EPISODE, MOVIE_SHOW
 from ...sync.inventory import Inventory, from_timestamp, item_from_dict, item_to_dict
 from ...sync.offload import Offload, run_inline
 from ...sync.plan import Action, Change
 from ...sync.side import _plays_since
 from ...watchnext.progress import PLEX_WATCHED_AT, ResumePoint, offset_ms, plex_points
+from .client import (
+    pack_library_item,
+    rating_from_plex,
+    unpack_library_item,
+    with_item_row,
+)
 
 if TYPE_CHECKING:
     from ...sync.planner import Capabilities
     from .client import (
-        PlexHistoryEntry,
-        PlexLibraryItem,
+        LibraryRow,
+        PlayRow,
         PlexSection,
         PlexServerClient,
         PlexTvClient,
@@ -63,18 +81,27 @@ PROGRESS_TYPES: Final = {"movie": 1, "show": 4}
 PLEX_ERROR_SERVICES: Final = frozenset({"plex.tv", "plex-discover", "plex-metadata", "pms"})
 
 
-def _id_keys(item: MediaItem) -> list[str]:
-    """Lookup keys of an item's strong ids, per kind (tmdb ids repeat across kinds).
+def _id_keys(item: ItemRow) -> list[str]:
+    """Lookup keys of a packed item's strong ids, per kind (tmdb ids repeat across kinds).
 
     An episode's own ids come first; its show's ids + season/number after them, since Plex's
     numbers may follow another order than the other service's (DVD vs aired, as Firefly).
     """
-    keys = [f"{item.kind}:{k}:{v}" for k, v in sorted(item.ids.items())]
-    if item.kind is MediaKind.EPISODE and item.season is not None and item.show_ids:
-        keys += [
-            f"episode:{k}:{v}:{item.season}:{item.number}" for k, v in sorted(item.show_ids.items())
-        ]
+    kind, ids, _, _, show_ids, _, season, number = item
+    keys = [f"{kind}:{k}:{v}" for k, v in sorted(id_pairs(ids))]
+    if kind == MediaKind.EPISODE.value and season is not None and show_ids:
+        keys += [f"episode:{k}:{v}:{season}:{number}" for k, v in sorted(id_pairs(show_ids))]
     return keys
+
+
+# Fields of a packed library entry (``client.LibraryRow``) the side reads.
+_KEY: Final = 0
+_ITEM: Final = 1
+_LAST_VIEWED: Final = 3
+_USER_RATING: Final = 4
+_RATED_AT: Final = 5
+_DURATION: Final = 6
+_OFFSET: Final = 7
 
 
 @dataclass(slots=True)
@@ -94,7 +121,9 @@ class PlexSide:
     offload: Offload = field(default=run_inline, repr=False)
     progress_watched_at: float = PLEX_WATCHED_AT
     progress_per_show: bool = False
-    _library: dict[str, PlexLibraryItem] | None = field(default=None, repr=False)
+    # This run's library sweep by ratingKey, packed (plain tuples the garbage collector lets go
+    # of): a large library's entries as objects were promoted towards full collections.
+    _library: dict[str, LibraryRow] | None = field(default=None, repr=False)
     _by_ids: dict[str, str] | None = field(default=None, repr=False)
     _sections: list[PlexSection] | None = field(default=None, repr=False)
     _progress_memo: dict[str, Any] | None = field(default=None, repr=False)
@@ -174,25 +203,26 @@ class PlexSide:
             self._sections = await self.server.sections()
         return self._sections
 
-    async def library(self) -> dict[str, PlexLibraryItem]:
-        """Every movie, show and episode of the server by ratingKey (paged sweeps, per run)."""
+    async def library(self) -> dict[str, LibraryRow]:
+        """Every movie, show and episode of the server by ratingKey (paged sweeps, per run).
+
+        Packed (``client.LibraryRow``; ``unpack_library_item`` gives the entry).
+        """
         if self._library is None:
-            found: dict[str, PlexLibraryItem] = {}
+            found: dict[str, LibraryRow] = {}
             for section in await self.sections():
                 if section.type == "movie":
-                    rows = await self.server.library(section.key)
+                    rows = await self.server.library_rows(section.key)
                 elif section.type == "show":
-                    rows = await self.server.library(section.key, MediaKind.SHOW)
+                    rows = await self.server.library_rows(section.key, MediaKind.SHOW)
                     rows += await self.server.episodes_with_show_ids(section.key)
                 else:
                     continue
-                found.update((row.rating_key, row) for row in rows)
+                found.update((row[_KEY], row) for row in rows)
             self._library = await self._resolve_plex_only(found)
         return self._library
 
-    async def _resolve_plex_only(
-        self, found: dict[str, PlexLibraryItem]
-    ) -> dict[str, PlexLibraryItem]:
+    async def _resolve_plex_only(self, found: dict[str, LibraryRow]) -> dict[str, LibraryRow]:
         """Give titles known only by a ``plex://`` guid the ids Plex's metadata provider has.
 
         An unmatched item, or one read without ``Guid[]``, has nothing but its plex id
@@ -200,10 +230,10 @@ class PlexSide:
         does not know stays so, and the planner reports it as unmatched.
         """
         wanted = dict.fromkeys(
-            ids["plex"]
+            ids[1]
             for row in found.values()
-            for ids in (row.item.ids, row.item.show_ids)
-            if len(ids) == 1 and "plex" in ids
+            for ids in (row[_ITEM][1], row[_ITEM][4])
+            if _plex_only(ids)
         )
         if not wanted:
             return found
@@ -226,7 +256,7 @@ class PlexSide:
         library = await self.library()
         if feature is Feature.RATINGS:
             return await self.offload(_plex_ratings, library)
-        plays = await self.server.history(account_id=self.account_id)
+        plays = await self.server.plays(account_id=self.account_id)
         return await self.offload(_plex_plays, library, plays)
 
     async def read_changes(
@@ -238,8 +268,8 @@ class PlexSide:
         """
         if feature is not Feature.HISTORY:
             return None
-        rows = await self.server.history(since=from_timestamp(since), account_id=self.account_id)
-        keys = {row.rating_key for row in rows}
+        rows = await self.server.plays(since=from_timestamp(since), account_id=self.account_id)
+        keys = {key for key, _ in rows}
         if len(keys) > PLEX_NAMING_LIMIT:
             return None
         named: dict[str, MediaItem] = {}
@@ -248,23 +278,21 @@ class PlexSide:
                 named[key] = (await self.server.metadata(key)).item
             except NotFoundError:
                 continue  # gone from the library: a whole read leaves its plays out too
-        plays = [
-            Play(item=named[row.rating_key], watched_at=row.viewed_at)
-            for row in rows
-            if row.rating_key in named
-        ]
+        plays = [Play(item=named[key], watched_at=at) for key, at in rows if key in named]
         return await self.offload(_plays_since, base, since, plays)
 
     async def _rating_key(self, item: MediaItem) -> str | None:
         if self._by_ids is None:
             self._by_ids = await self.offload(_rating_keys_by_id, await self.library())
         own = {f"{item.kind}:{k}:{v}" for k, v in item.ids.items()}
-        lookup = next(((k, self._by_ids[k]) for k in _id_keys(item) if k in self._by_ids), None)
+        lookup = next(
+            ((k, self._by_ids[k]) for k in _id_keys(pack_item(item)) if k in self._by_ids), None
+        )
         if lookup is None or lookup[0] in own:
             return None if lookup is None else lookup[1]
         # Found by show + season/number: not when the episode's own ids name another one.
-        found = (await self.library())[lookup[1]].item
-        if any(found.ids.get(k) not in (None, v) for k, v in item.ids.items()):
+        found = dict(id_pairs((await self.library())[lookup[1]][_ITEM][1]))
+        if any(found.get(k) not in (None, v) for k, v in item.ids.items()):
             return None
         return lookup[1]
 
@@ -315,19 +343,19 @@ class PlexSide:
         if kept is None:
             return None
         since, points = kept
-        viewed: dict[str, PlexLibraryItem] = {}
+        viewed: dict[str, LibraryRow] = {}
         for section in await self.sections():
             kind = PROGRESS_TYPES.get(section.type)
             if kind is not None:
                 rows = await self.server.viewed_since(section.key, kind, since)
-                viewed.update((row.rating_key, row) for row in rows)
+                viewed.update((row.rating_key, pack_library_item(row)) for row in rows)
         stamps = [
-            int(row.last_viewed_at.timestamp()) for row in viewed.values() if row.last_viewed_at
+            int(row[_LAST_VIEWED].timestamp()) for row in viewed.values() if row[_LAST_VIEWED]
         ]
         if moved and not any(stamp > since for stamp in stamps):
             return None  # the marker saw a change these rows do not show
         viewed = await self._resolve_plex_only(viewed)
-        fresh = await self.offload(plex_points, viewed.values())
+        fresh = await self.offload(_points, viewed.values())
         merged = [p for p in points if p.ref not in viewed] + fresh
         self._progress_memo = await self.offload(progress_memo, max([since, *stamps]), merged)
         return merged
@@ -346,9 +374,9 @@ class PlexSide:
         if not key or not duration:
             key = await self._rating_key(point.item)
             entry = None if key is None else (await self.library()).get(key)
-            if key is None or entry is None or not entry.duration_ms:
+            if key is None or entry is None or not entry[_DURATION]:
                 return False
-            duration = entry.duration_ms
+            duration = entry[_DURATION]
         await self.server.timeline(key, offset_ms(point, duration), duration)
         return True
 
@@ -383,12 +411,17 @@ def progress_memo(since: int, points: Sequence[ResumePoint]) -> dict[str, Any]:
 
 
 def _whole_progress_read(
-    library: Mapping[str, PlexLibraryItem],
+    library: Mapping[str, LibraryRow],
 ) -> tuple[list[ResumePoint], dict[str, Any]]:
     """The library's resume points and the memo of that read (newest ``lastViewedAt`` in it)."""
-    points = plex_points(library.values())
-    stamps = (row.last_viewed_at.timestamp() for row in library.values() if row.last_viewed_at)
+    points = _points(library.values())
+    stamps = (row[_LAST_VIEWED].timestamp() for row in library.values() if row[_LAST_VIEWED])
     return points, progress_memo(int(max(stamps, default=0)), points)
+
+
+def _points(rows: Iterable[LibraryRow]) -> list[ResumePoint]:
+    """``plex_points`` of packed entries (only those with an offset are unpacked)."""
+    return plex_points(unpack_library_item(row) for row in rows if row[_OFFSET])
 
 
 def read_progress_memo(memo: Mapping[str, Any]) -> tuple[int, list[ResumePoint]] | None:
@@ -411,42 +444,55 @@ def read_progress_memo(memo: Mapping[str, Any]) -> tuple[int, list[ResumePoint]]
     return memo["since"], points
 
 
-def _rating_keys_by_id(library: Mapping[str, PlexLibraryItem]) -> dict[str, str]:
+def _rating_keys_by_id(library: Mapping[str, LibraryRow]) -> dict[str, str]:
     """The library's rating keys by every id key of their items."""
-    return {key: rating_key for rating_key, row in library.items() for key in _id_keys(row.item)}
+    return {key: rating_key for rating_key, row in library.items() for key in _id_keys(row[_ITEM])}
 
 
-def _plex_ratings(library: Mapping[str, PlexLibraryItem]) -> Inventory:
-    """The ratings the library's items carry."""
+def _plex_ratings(library: Mapping[str, LibraryRow]) -> Inventory:
+    """The ratings the library's items carry (only rated items are unpacked)."""
     return Inventory.from_ratings(
-        Rating(item=row.item, rating=rating, rated_at=row.rated_at)
+        Rating(item=unpack_item(row[_ITEM]), rating=rating, rated_at=row[_RATED_AT])
         for row in library.values()
-        if (rating := row.rating) is not None
+        if (rating := rating_from_plex(row[_USER_RATING])) is not None
     )
 
 
-def _plex_plays(
-    library: Mapping[str, PlexLibraryItem], plays: Sequence[PlexHistoryEntry]
-) -> Inventory:
-    """The owner's plays, named through the library (a play of a title it lacks is left out)."""
+def _plex_plays(library: Mapping[str, LibraryRow], plays: Sequence[PlayRow]) -> Inventory:
+    """The owner's plays, named through the library (a play of a title it lacks is left out).
+
+    Each play's item is unpacked as it is filed and dies young (no objects per play are held).
+    """
     return Inventory.from_plays(
-        Play(item=library[p.rating_key].item, watched_at=p.viewed_at)
-        for p in plays
-        if p.rating_key in library
+        Play(item=unpack_item(library[key][_ITEM]), watched_at=at)
+        for key, at in plays
+        if key in library
     )
 
 
-def _with_provider_ids(
-    row: PlexLibraryItem, resolved: Mapping[str, Mapping[str, str]]
-) -> PlexLibraryItem:
+def _plex_only(ids: FlatIds) -> bool:
+    """Whether flat ids are a plex id alone."""
+    return len(ids) == 2 and ids[0] == "plex"  # noqa: PLR2004 - one (type, value) pair
+
+
+def _with_provider_ids(row: LibraryRow, resolved: Mapping[str, Mapping[str, str]]) -> LibraryRow:
     """``row`` with the provider's ids where its own (or its show's) were only a plex id."""
-    item = row.item
-    ids = resolved.get(item.ids["plex"]) if set(item.ids) == {"plex"} else None
-    show = resolved.get(item.show_ids["plex"]) if set(item.show_ids) == {"plex"} else None
-    if ids is None and show is None:
+    kind, ids, title, year, show_ids, show_title, season, number = row[_ITEM]
+    own = resolved.get(ids[1]) if _plex_only(ids) else None
+    show = resolved.get(show_ids[1]) if _plex_only(show_ids) else None
+    if own is None and show is None:
         return row
-    item = replace(item, ids=ids or item.ids, show_ids=show or item.show_ids)
-    return replace(row, item=item)
+    item = (
+        kind,
+        ids if own is None else flat_ids(own),
+        title,
+        year,
+        show_ids if show is None else flat_ids(show),
+        show_title,
+        season,
+        number,
+    )
+    return with_item_row(row, item)
 
 
 def _container_marker(body: object, route: str, stamp: str) -> str:
