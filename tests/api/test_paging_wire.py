@@ -50,6 +50,32 @@ def test_numbered_pages_fetch_each_page_once(total: int, limit: int, send_count:
     assert calls == list(range(1, expected + 1))
 
 
+def test_numbered_pages_convert_each_page_before_the_next_is_asked_for() -> None:
+    """A page whose rows convert to fewer (``None``: left out) is still a full page."""
+    events: list[str] = []
+    pages = {1: [1, None], 2: [3, 4], 3: [5]}
+
+    async def fetch(page: int):
+        events.append(f"fetch {page}")
+        return pages[page], None
+
+    def convert(row: int | None) -> int | None:
+        events.append(f"convert {row}")
+        return row
+
+    assert run(collect_numbered_pages(fetch, 2, convert)) == [1, 3, 4, 5]
+    assert events == [
+        "fetch 1",
+        "convert 1",
+        "convert None",
+        "fetch 2",
+        "convert 3",
+        "convert 4",
+        "fetch 3",
+        "convert 5",
+    ]
+
+
 @given(
     st.integers(min_value=0, max_value=1000), st.integers(min_value=1, max_value=150), st.booleans()
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -318,3 +319,26 @@ async def test_many_removals_read_trakt_whole_once_instead_of_one_lookup_each(
     assert all("start_at" not in q for q in queries)  # whole pages, not a window per play
     assert len(await sim.requests("trakt", "POST /sync/history/remove")) == 1
     assert not [p for p in trakt_plays(sim) if (id(p.item), p.watched_at) in lost_plays]
+
+
+async def test_a_whole_trakt_history_read_is_kept_packed_untracked_by_the_garbage_collector(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    """The run keeps it for removals; as objects it was promoted towards full collections."""
+    now = sim.clock.time()
+    plays = [scrobble(sim, item, now - 3600 * i) for i, item in enumerate(unwatched(sim)[:3])]
+    side = trakt_side(sim, session)
+    history = await side.read(Feature.HISTORY)
+    kept = side._plays
+    assert kept is not None
+    assert len(kept) == history.size == len(trakt_plays(sim)) >= len(plays)
+    movie = plays[1]
+    item = MediaItem(kind=MediaKind.MOVIE, ids={"trakt": str(movie.item.trakt)})
+    held, complete = await side._plays_of(item, [])
+    assert complete
+    assert movie.id in {p.history_id for p in held}
+    for _ in range(4):  # a pass may untrack one level of nested tuples
+        gc.collect()
+    assert not [row for row in kept if gc.is_tracked(row)]
+    assert side._plays_by_key
+    assert not [rows for rows in side._plays_by_key.values() if gc.is_tracked(rows)]

@@ -23,17 +23,20 @@ type OffsetPage = tuple[Sequence[Any], int | None]
 
 
 async def collect_numbered_pages(
-    fetch: Callable[[int], Awaitable[NumberedPage]], limit: int
+    fetch: Callable[[int], Awaitable[NumberedPage]],
+    limit: int,
+    convert: Callable[[Any], Any] | None = None,
 ) -> list[Any]:
     """Fetch pages 1, 2, … until the page count (or a short/empty page) says stop.
 
     ``fetch(page)`` returns the rows and the ``X-Pagination-Page-Count`` (``None`` if absent).
+    ``convert`` turns each page's rows as the page arrives, as in ``collect_offset_pages``.
     """
     rows: list[Any] = []
     page = 1
     while page <= MAX_PAGES:
         batch, page_count = await fetch(page)
-        rows.extend(batch)
+        rows.extend(batch if convert is None else await convert_rows(batch, convert))
         if not batch or (page_count is not None and page >= page_count):
             break
         if page_count is None and len(batch) < limit:

@@ -22,6 +22,7 @@ from ...api.errors import (
 from ...api.http import Json, RateLimiter, RetryPolicy, ServiceHttp, Telemetry
 from ...api.ids import normalize_ids
 from ...api.models import (
+    ItemRow,
     MediaItem,
     MediaKind,
     Play,
@@ -29,8 +30,10 @@ from ...api.models import (
     ScrobbleResult,
     WatchlistEntry,
     WriteResult,
+    pack_item,
+    unpack_item,
 )
-from ...api.paging import collect_numbered_pages, convert_rows, header_int
+from ...api.paging import collect_numbered_pages, header_int
 from ...api.wire import (
     WRITE_BATCH,
     iso_ms,
@@ -462,15 +465,21 @@ class TraktClient:
 
     # -- reading ------------------------------------------------------------------------------
     async def _paged(
-        self, path: str, route: str, params: Mapping[str, str] | None = None
+        self,
+        path: str,
+        route: str,
+        params: Mapping[str, str] | None = None,
+        convert: Callable[[Any], Any] | None = None,
     ) -> list[Any]:
+        """Every row of a paged route, each page converted as it arrives (when ``convert``)."""
+
         async def fetch(page: int) -> tuple[Sequence[Any], int | None]:
             query = {**(params or {}), "page": str(page), "limit": str(PAGE_LIMIT)}
             response = await self.http.request("GET", path, route=route, params=query)
             rows = response.data if isinstance(response.data, list) else []
             return rows, header_int(response.headers, "X-Pagination-Page-Count")
 
-        return await collect_numbered_pages(fetch, PAGE_LIMIT)
+        return await collect_numbered_pages(fetch, PAGE_LIMIT, convert)
 
     async def watchlist(self, kind: str = "all") -> list[WatchlistEntry]:
         """Return the whole watchlist in one request (the endpoint's paging is optional)."""
@@ -496,6 +505,20 @@ class TraktClient:
         ``start_at`` is the incremental watermark; ``kind`` (``movies``, ``episodes``, …) with
         ``trakt_id`` reads the plays of one title.
         """
+        return await self._history(start_at, end_at, kind, trakt_id, _play)
+
+    async def history_rows(self) -> list[PlayRow]:
+        """The whole history, each play packed as its page arrives (``unpack_play``)."""
+        return await self._history(None, None, None, None, _play_row)
+
+    async def _history[R](
+        self,
+        start_at: datetime | None,
+        end_at: datetime | None,
+        kind: str | None,
+        trakt_id: str | None,
+        convert: Callable[[Any], R | None],
+    ) -> list[R]:
         params = {}
         if start_at is not None:
             params["start_at"] = iso_ms(start_at)
@@ -507,8 +530,7 @@ class TraktClient:
         path = "/sync/history" if kind is None else f"/sync/history/{kind}"
         if trakt_id is not None:
             path += f"/{trakt_id}"
-        rows = await self._paged(path, "GET /sync/history", params)
-        return await convert_rows(rows, _play)
+        return await self._paged(path, "GET /sync/history", params, convert)
 
     async def history_with_runtimes(
         self, *, start_at: datetime | None = None
@@ -521,8 +543,7 @@ class TraktClient:
         params = {"extended": "full"}
         if start_at is not None:
             params["start_at"] = iso_ms(start_at)
-        rows = await self._paged("/sync/history", "GET /sync/history", params)
-        return await convert_rows(rows, _timed_play)
+        return await self._paged("/sync/history", "GET /sync/history", params, _timed_play)
 
     async def history_count(self) -> int | None:
         """How many plays the history holds, from a one-row page (``None`` if not told)."""
@@ -759,3 +780,27 @@ def _play(row: Any) -> Play | None:
     if item is None or watched_at is None:
         return None
     return Play(item=item, watched_at=watched_at, history_id=_int(row.get("id")))
+
+
+# A play packed as a plain tuple: item (``pack_item``), time, history id. What a sync side keeps
+# of a whole history read for the run's removals: the garbage collector stops tracking it, where a
+# ``Play`` is four tracked objects (with its ``MediaItem`` and two id dicts) that a large history
+# held through a run got promoted towards full collections of Home Assistant's heap.
+type PlayRow = tuple[ItemRow, datetime, int | None]
+
+
+def pack_play(play: Play) -> PlayRow:
+    """``play`` as a plain tuple (``unpack_play`` gives an equal one back)."""
+    return (pack_item(play.item), play.watched_at, play.history_id)
+
+
+def unpack_play(row: PlayRow) -> Play:
+    """The ``Play`` of a ``pack_play`` row."""
+    item, watched_at, history_id = row
+    return Play(item=unpack_item(item), watched_at=watched_at, history_id=history_id)
+
+
+def _play_row(row: Any) -> PlayRow | None:
+    """``_play``, packed."""
+    play = _play(row)
+    return None if play is None else pack_play(play)

@@ -28,10 +28,11 @@ from ...sync.side import (
     unknown_to_service,
 )
 from ...watchnext.progress import TRAKT_WATCHED_AT, ResumePoint, trakt_points
+from .client import unpack_play
 
 if TYPE_CHECKING:
     from ...sync.planner import Capabilities
-    from .client import TraktClient
+    from .client import PlayRow, TraktClient
 
 
 from ...sync.planner import Capabilities
@@ -94,9 +95,11 @@ class TraktSide(WholeProgressReads):
     progress_watched_at: float = TRAKT_WATCHED_AT
     progress_per_show: bool = False
     _capabilities: Capabilities | None = field(default=None, repr=False)
-    # This run's whole history read, with history ids (removals pick from it).
-    _plays: list[Play] | None = field(default=None, repr=False)
-    _plays_by_key: dict[MatchKey, list[Play]] | None = field(default=None, repr=False)
+    # This run's whole history read, with history ids (removals pick from it), packed: plain
+    # tuples the garbage collector lets go of (a large history as objects was promoted towards
+    # full collections); a play is unpacked only for a title being removed.
+    _plays: list[PlayRow] | None = field(default=None, repr=False)
+    _plays_by_key: dict[MatchKey, tuple[PlayRow, ...]] | None = field(default=None, repr=False)
 
     async def capabilities(self) -> Capabilities:
         """Trakt's kinds plus the watchlist limit from ``/users/settings`` (read once)."""
@@ -132,8 +135,8 @@ class TraktSide(WholeProgressReads):
         if feature is Feature.WATCHLIST:
             return await self.offload(Inventory.from_watchlist, await self.client.watchlist())
         if feature is Feature.HISTORY:
-            self._plays = await self.client.history()
-            return await self.offload(Inventory.from_plays, self._plays)
+            self._plays = await self.client.history_rows()
+            return await self.offload(Inventory.from_plays, map(unpack_play, self._plays))
         return await self.offload(Inventory.from_ratings, await self.client.ratings())
 
     async def read_changes(
@@ -203,7 +206,7 @@ class TraktSide(WholeProgressReads):
         )
         nearby: list[Play] = []
         if self._plays is None and len(by_id) + len(windows) > TRAKT_LOOKUPS:
-            self._plays = await self.client.history()  # fewer requests than one per title
+            self._plays = await self.client.history_rows()  # fewer requests than one per title
         elif self._plays is None:
             for start, end in windows:
                 nearby += await self.client.history(
@@ -230,16 +233,22 @@ class TraktSide(WholeProgressReads):
         keys = {key for _, key in strong_keys(item)}
         if self._plays is not None:
             if self._plays_by_key is None:
-                self._plays_by_key = {}
-                for play in self._plays:
-                    for _, key in strong_keys(play.item):
-                        self._plays_by_key.setdefault(key, []).append(play)
-            found = {id(p): p for key in keys for p in self._plays_by_key.get(key, ())}
-            return list(found.values()), True
+                self._plays_by_key = await self.offload(_plays_by_key, self._plays)
+            found = {id(row): row for key in keys for row in self._plays_by_key.get(key, ())}
+            return [unpack_play(row) for row in found.values()], True
         title = _title_history(item)
         if title is not None:
             return await self.client.history(kind=title[0], trakt_id=title[1]), True
         return [p for p in nearby if keys & {key for _, key in strong_keys(p.item)}], False
+
+
+def _plays_by_key(plays: Iterable[PlayRow]) -> dict[MatchKey, tuple[PlayRow, ...]]:
+    """Packed plays by each strong key of their items."""
+    by_key: dict[MatchKey, tuple[PlayRow, ...]] = {}
+    for row in plays:
+        for _, key in strong_keys(unpack_play(row).item):
+            by_key[key] = (*by_key.get(key, ()), row)
+    return by_key
 
 
 def _title_history(item: MediaItem) -> tuple[str, str] | None:
