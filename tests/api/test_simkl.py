@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,8 @@ from custom_components.crosswatch.providers.simkl.client import (
     PinStatus,
     SimklClient,
     parse_library,
+    parse_library_in_slices,
+    unpack_entry,
 )
 from simulator.testing import SIMKL_CLIENT_ID, SIMKL_TOKEN, Simulator
 
@@ -95,6 +98,16 @@ async def test_activities_then_incremental_all_items(sim, session) -> None:
     assert [e.item.ids["tmdb"] for e in changed.entries] == ["27205"]
     seen = (await sim.requests("simkl", "GET /sync/all-items*"))[-1]
     assert seen["query"]["date_from"] == now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def test_packed_read_unpacks_to_the_entries_of_the_same_request(sim, session) -> None:
+    api = client(sim, session)
+    entries = (await api.all_items()).entries
+    rows = await api.all_item_rows()
+    assert entries
+    assert [unpack_entry(row) for row in rows] == entries
+    whole, packed = await sim.requests("simkl", "GET /sync/all-items*")
+    assert (whole["path"], whole["query"]) == (packed["path"], packed["query"])
 
 
 async def test_add_to_list_and_remove(sim, session) -> None:
@@ -222,6 +235,32 @@ async def test_errors_and_secrets(sim, session, caplog) -> None:
     await sim.fault("simkl", "POST /sync/history", status=500, count=1)
     with pytest.raises(ServiceUnavailableError):
         await api.history_add([Play(item=INCEPTION, watched_at=datetime.now(UTC))])
+
+
+ODD_BODY = {
+    "movies": [{"movie": {"ids": {}}}, "x", {"movie": {"title": 1, "ids": {"simkl": 5}}}],
+    "shows": [
+        {
+            "show": {"ids": {"tvdb": "1"}},
+            "seasons": [
+                {"number": 1, "episodes": [{"number": 2}, {"number": "x"}, "y"]},
+                {"number": None},
+            ],
+        },
+        {"show": {"ids": {"tvdb": "2"}}},
+    ],
+    "people": [{"x": 1}],
+    "anime": "nope",
+}
+
+
+async def test_a_parse_in_slices_lets_go_of_each_raw_row_as_it_goes() -> None:
+    """The answer's rows leave it as they are parsed, in order (no raw row outlives its parse)."""
+    body = copy.deepcopy(ODD_BODY)
+    library = await parse_library_in_slices(body)
+    assert library == parse_library(ODD_BODY)
+    assert [e.item.ids for e in library.entries] == [{"simkl": "5"}, {"tvdb": "1"}, {"tvdb": "2"}]
+    assert body == {}
 
 
 def test_parse_library_tolerates_odd_bodies() -> None:

@@ -342,3 +342,20 @@ async def test_a_whole_trakt_history_read_is_kept_packed_untracked_by_the_garbag
     assert not [row for row in kept if gc.is_tracked(row)]
     assert side._plays_by_key
     assert not [rows for rows in side._plays_by_key.values() if gc.is_tracked(rows)]
+
+
+async def test_a_whole_simkl_read_is_kept_packed_untracked_by_the_garbage_collector(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    """Watchlist and history share one ``all-items`` read, kept for the run as plain tuples."""
+    side = simkl_side(sim, session)
+    watchlist = await side.read(Feature.WATCHLIST)
+    history = await side.read(Feature.HISTORY)
+    assert len(await sim.requests("simkl", "GET /sync/all-items*")) == 1
+    assert watchlist.rows
+    assert history.rows
+    kept = side._library
+    assert kept is not None
+    for _ in range(4):  # a pass may untrack one level of nested tuples
+        gc.collect()
+    assert not [row for row in kept if gc.is_tracked(row)]

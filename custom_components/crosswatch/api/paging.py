@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 MAX_PAGES = 10_000  # a runaway guard: 1,000,000 rows at 100 per page
@@ -84,7 +84,7 @@ def header_int(headers: Any, name: str) -> int | None:
 
 
 async def convert_rows[T, R](
-    rows: Sequence[T],
+    rows: Iterable[T],
     convert: Callable[[T], R | None],
     *,
     clock: Callable[[], float] = time.perf_counter,

@@ -7,16 +7,17 @@ suspends apps that poll the full library, so ``all_items`` is meant to be called
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from ...api.errors import InvalidResponseError
-from ...api.http import RateLimiter, RetryPolicy, ServiceHttp, Telemetry
+from ...api.http import Json, RateLimiter, RetryPolicy, ServiceHttp, Telemetry
 from ...api.ids import normalize_ids
 from ...api.models import (
+    ItemRow,
     MediaItem,
     MediaKind,
     Play,
@@ -24,6 +25,8 @@ from ...api.models import (
     ScrobbleResult,
     WatchlistEntry,
     WriteResult,
+    pack_item,
+    unpack_item,
 )
 from ...api.paging import convert_rows
 from ...api.wire import iso_s, parse_time, post_scrobble, rating_entries, wire_ids, write_in_batches
@@ -120,15 +123,11 @@ class SimklLibrary:
 
     def watchlist(self) -> list[WatchlistEntry]:
         """Return titles planned to watch."""
-        return [
-            WatchlistEntry(item=e.item, listed_at=e.added_at)
-            for e in self.entries
-            if e.status == "plantowatch"
-        ]
+        return list(watchlist_of(self.entries))
 
     def plays(self) -> list[Play]:
         """Return one play per watched movie and per watched episode with a known time."""
-        return [play for play, _ in self.timed_plays()]
+        return list(plays_of(self.entries))
 
     def timed_plays(self) -> list[tuple[Play, int | None]]:
         """``plays``, each with its title's runtime in minutes (``None``: not known)."""
@@ -141,6 +140,69 @@ class SimklLibrary:
             for e in self.entries
             if e.rating is not None
         ]
+
+
+def watchlist_of(entries: Iterable[SimklEntry]) -> Iterator[WatchlistEntry]:
+    """The titles of ``entries`` planned to watch."""
+    return (
+        WatchlistEntry(item=e.item, listed_at=e.added_at)
+        for e in entries
+        if e.status == "plantowatch"
+    )
+
+
+def plays_of(entries: Iterable[SimklEntry]) -> Iterator[Play]:
+    """One play per watched movie and per watched episode of ``entries`` with a known time."""
+    return (play for entry in entries for play, _ in entry.timed_plays())
+
+
+# An all-items entry packed as a plain tuple (``pack_entry``): what a sync side keeps of a whole
+# read for its run. The garbage collector stops tracking it, where a ``SimklEntry`` is four
+# tracked objects (with its ``MediaItem`` and two id dicts), promoted towards full collections
+# when a large library is held through a run.
+# item, section, status, added_at, last_watched_at, rating, rated_at, watched_episodes, runtime
+type EntryRow = tuple[
+    ItemRow,
+    str,
+    str | None,
+    datetime | None,
+    datetime | None,
+    int | None,
+    datetime | None,
+    tuple[tuple[int, int, datetime | None], ...],
+    int | None,
+]
+
+
+def pack_entry(entry: SimklEntry) -> EntryRow:
+    """``entry`` as a plain tuple (``unpack_entry`` gives an equal one back)."""
+    return (
+        pack_item(entry.item),
+        entry.section,
+        entry.status,
+        entry.added_at,
+        entry.last_watched_at,
+        entry.rating,
+        entry.rated_at,
+        entry.watched_episodes,
+        entry.runtime,
+    )
+
+
+def unpack_entry(row: EntryRow) -> SimklEntry:
+    """The ``SimklEntry`` of a ``pack_entry`` row."""
+    item, section, status, added_at, last_watched_at, rating, rated_at, episodes, runtime = row
+    return SimklEntry(
+        item=unpack_item(item),
+        section=section,
+        status=status,
+        added_at=added_at,
+        last_watched_at=last_watched_at,
+        rating=rating,
+        rated_at=rated_at,
+        watched_episodes=episodes,
+        runtime=runtime,
+    )
 
 
 def _obj(row: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -219,13 +281,30 @@ def parse_library(body: object) -> SimklLibrary:
 
 async def parse_library_in_slices(body: object) -> SimklLibrary:
     """``parse_library``, yielding to the event loop between slices of a large library."""
-    entries: list[SimklEntry] = []
-    data = body if isinstance(body, Mapping) else {}
-    for section, rows in data.items():
-        entries += await convert_rows(
-            rows if isinstance(rows, list) else [], partial(library_entry, section)
-        )
-    return SimklLibrary(entries)
+    return SimklLibrary(await _parse_in_slices(body, library_entry))
+
+
+async def _parse_in_slices[R](body: object, convert: Callable[[str, object], R | None]) -> list[R]:
+    """``convert(section, row)`` of each row of an ``all-items`` body, in slices.
+
+    The answer is emptied as it is parsed: each raw row goes as soon as it is parsed. Kept whole
+    until the end, a large library's answer (a dict per watched episode) lived through many
+    young garbage collections and was promoted towards a full one.
+    """
+    out: list[R] = []
+    data = body if isinstance(body, dict) else {}
+    for section in list(data):
+        rows = data.pop(section)
+        if isinstance(rows, list):
+            out += await convert_rows(_drained(rows), partial(convert, section))
+    return out
+
+
+def _drained(rows: list[Any]) -> Iterator[Any]:
+    """The rows in order, each taken out of ``rows`` as it is handed out."""
+    rows.reverse()
+    while rows:
+        yield rows.pop()
 
 
 def library_entry(section: str, row: object) -> SimklEntry | None:
@@ -247,6 +326,12 @@ def library_entry(section: str, row: object) -> SimklEntry | None:
         watched_episodes=_episodes(row),
         runtime=_runtime(row),
     )
+
+
+def _entry_row(section: str, row: object) -> EntryRow | None:
+    """``library_entry``, packed."""
+    entry = library_entry(section, row)
+    return None if entry is None else pack_entry(entry)
 
 
 def _payload(entries: Iterable[tuple[MediaItem, Mapping[str, Any]]]) -> dict[str, list[Any]]:
@@ -431,14 +516,23 @@ class SimklClient:
         status: str | None = None,
     ) -> SimklLibrary:
         """Return list entries changed since ``date_from`` (all of them when ``None``)."""
+        body = await self._all_items(date_from, extended, section, status)
+        return await parse_library_in_slices(body)
+
+    async def all_item_rows(self) -> list[EntryRow]:
+        """Every list entry (``all_items``), each packed as it is parsed (``unpack_entry``)."""
+        return await _parse_in_slices(await self._all_items(None, "full", None, None), _entry_row)
+
+    async def _all_items(
+        self, date_from: datetime | None, extended: str, section: str | None, status: str | None
+    ) -> Json:
         path = "/sync/all-items"
         if section:
             path += f"/{section}" + (f"/{status}" if status else "")
         params = {"extended": extended, "episode_watched_at": "yes"}
         if date_from is not None:
             params["date_from"] = iso_s(date_from)
-        body = await self.http.get(path, route="GET /sync/all-items", params=params)
-        return await parse_library_in_slices(body)
+        return await self.http.get(path, route="GET /sync/all-items", params=params)
 
     async def ratings(self, *, date_from: datetime | None = None) -> list[Rating]:
         """Return rated movies, shows and anime: ``POST /sync/ratings/{type}`` per type.

@@ -6,7 +6,7 @@ imports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -26,10 +26,11 @@ from ...sync.side import (
     unknown_to_service,
 )
 from ...watchnext.progress import SIMKL_WATCHED_AT, ResumePoint, simkl_points
+from .client import plays_of, unpack_entry, watchlist_of
 
 if TYPE_CHECKING:
     from ...sync.planner import Capabilities
-    from .client import SimklClient, SimklLibrary
+    from .client import EntryRow, SimklClient, SimklEntry, SimklLibrary
 
 
 from ...sync.planner import Capabilities
@@ -73,7 +74,10 @@ class SimklSide(WholeProgressReads):
     progress_watched_at: float = SIMKL_WATCHED_AT
     # "Simkl stores only one active scrobble session per show/movie/anime" (apiary.apib).
     progress_per_show: bool = True
-    _library: SimklLibrary | None = field(default=None, repr=False)
+    # This run's whole ``all-items`` read (watchlist and history share it), packed: plain tuples
+    # the garbage collector lets go of, where entries as objects were promoted towards full
+    # collections; each entry is unpacked only while an inventory is built.
+    _library: list[EntryRow] | None = field(default=None, repr=False)
     _activities: Mapping[str, Any] | None = field(default=None, repr=False)
     # This run's reads of changes, by their ``date_from`` (watchlist and history share one).
     _changes: dict[float, SimklLibrary] = field(default_factory=dict, repr=False)
@@ -108,8 +112,8 @@ class SimklSide(WholeProgressReads):
         if feature is Feature.RATINGS:
             return await self.offload(Inventory.from_ratings, await self.client.ratings())
         if self._library is None:
-            self._library = await self.client.all_items()
-        return await self.offload(_simkl_inventory, feature, self._library)
+            self._library = await self.client.all_item_rows()
+        return await self.offload(_simkl_inventory, feature, map(unpack_entry, self._library))
 
     async def read_changes(
         self, feature: Feature, base: Inventory, since: float
@@ -177,10 +181,10 @@ class SimklSide(WholeProgressReads):
 def _titles_replaced(base: Inventory, feature: Feature, changed: SimklLibrary) -> Inventory:
     """``base`` with the titles SIMKL reports changed replaced by their fresh entries."""
     titles = [entry.item for entry in changed.entries]
-    return base.with_titles_replaced(titles, _simkl_inventory(feature, changed))
+    return base.with_titles_replaced(titles, _simkl_inventory(feature, changed.entries))
 
 
-def _simkl_inventory(feature: Feature, library: SimklLibrary) -> Inventory:
+def _simkl_inventory(feature: Feature, entries: Iterable[SimklEntry]) -> Inventory:
     if feature is Feature.WATCHLIST:
-        return Inventory.from_watchlist(library.watchlist())
-    return Inventory.from_plays(library.plays())
+        return Inventory.from_watchlist(watchlist_of(entries))
+    return Inventory.from_plays(plays_of(entries))
