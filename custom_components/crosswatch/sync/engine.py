@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final
 
 from ..api.errors import AccountLimitError, AuthError, CrosswatchApiError, InvalidResponseError
 from ..api.models import Feature
@@ -62,14 +62,6 @@ class PairMemory:
     exact: frozenset[str] = frozenset()
 
 
-@runtime_checkable
-class KeepsRunReads(Protocol):
-    """A side that keeps reads for the rest of a run (a library sweep, a whole history)."""
-
-    def release(self) -> None:
-        """Let go of them: the next run reads afresh."""
-
-
 def release_reads(sides: Iterable[SyncSide]) -> None:
     """Let the sides go of the run's reads once it is over.
 
@@ -77,8 +69,7 @@ def release_reads(sides: Iterable[SyncSide]) -> None:
     every full garbage collection (which holds the event loop) walks each of them.
     """
     for sync in sides:
-        if isinstance(sync, KeepsRunReads):
-            sync.release()
+        sync.release()
 
 
 async def plan_run(

@@ -49,6 +49,9 @@ class SyncSide(Protocol):
     async def markers(self, features: Sequence[Feature]) -> dict[Feature, str | None]:
         """Activity stamps per feature; ``None`` where the service has none."""
 
+    def release(self) -> None:
+        """Let go of what a run's reads kept (a library sweep, a whole history): read afresh."""
+
     async def read(self, feature: Feature) -> Inventory:
         """Read the whole inventory of ``feature``."""
 
