@@ -72,6 +72,28 @@ def test_corrupt_stored_entries_are_skipped() -> None:
     assert len(queue) == 0
 
 
+def test_an_entry_stored_before_items_shared_the_sync_form_still_loads() -> None:
+    """The queue wrote every item field, unset ones as null; the shared reader takes that."""
+    queue = ScrobbleQueue(clock=ManualClock())
+    stored = QueuedScrobble(
+        sink_id="t", scrobble=scrobble(item=EPISODE), queued_at=0, next_attempt_at=0
+    ).to_dict()
+    item = stored["scrobble"]["item"]
+    stored["scrobble"]["item"] = {
+        "kind": item["kind"],
+        "ids": item["ids"],
+        "title": item.get("title"),
+        "year": item.get("year"),
+        "show_ids": item.get("show_ids", {}),
+        "show_title": item.get("show_title"),
+        "season": item.get("season"),
+        "number": item.get("number"),
+    }
+    assert None in stored["scrobble"]["item"].values()
+    assert queue.load([json.loads(json.dumps(stored))]) == 1
+    assert queue.items[0].scrobble.item == EPISODE
+
+
 async def test_drain_delivers_due_items_and_backs_off_failures() -> None:
     clock = ManualClock(start=0.0)
     changes: list[int] = []

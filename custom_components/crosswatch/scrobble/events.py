@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ..api.ids import normalize_ids
 from ..api.models import MediaItem, MediaKind
+from ..sync.inventory import item_from_dict, item_to_dict
 
 
 class ScrobbleAction(StrEnum):
@@ -151,20 +151,6 @@ class Scrobble:
         )
 
 
-def item_to_dict(item: MediaItem) -> dict[str, Any]:
-    """Plain form of a ``MediaItem``."""
-    return {
-        "kind": item.kind.value,
-        "ids": dict(item.ids),
-        "title": item.title,
-        "year": item.year,
-        "show_ids": dict(item.show_ids),
-        "show_title": item.show_title,
-        "season": item.season,
-        "number": item.number,
-    }
-
-
 def plex_text(value: object) -> str | None:
     """A Plex key or name that comes as a number or a string; blanks and booleans are none."""
     if isinstance(value, bool):
@@ -174,29 +160,3 @@ def plex_text(value: object) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
-
-
-def _optional_int(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, int | float | str):
-        return int(value)
-    raise TypeError("not an integer")
-
-
-def _optional_str(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def item_from_dict(data: dict[str, Any]) -> MediaItem:
-    """Inverse of ``item_to_dict``."""
-    return MediaItem(
-        kind=MediaKind(data["kind"]),
-        ids=normalize_ids(data.get("ids")),
-        title=_optional_str(data.get("title")),
-        year=_optional_int(data.get("year")),
-        show_ids=normalize_ids(data.get("show_ids")),
-        show_title=_optional_str(data.get("show_title")),
-        season=_optional_int(data.get("season")),
-        number=_optional_int(data.get("number")),
-    )
