@@ -6,20 +6,15 @@ import gc
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from custom_components.crosswatch.api.models import Feature, MediaKind, Play
 from custom_components.crosswatch.history_io import readers
 from custom_components.crosswatch.history_io.readers import (
     letterboxd_rating,
-    loads_by_row,
     read_export,
 )
 from custom_components.crosswatch.history_io.rows import ExportFileError
@@ -245,15 +240,6 @@ def test_records_read_are_kept_as_plain_tuples_the_collector_lets_go_of() -> Non
     )
 
 
-def test_a_json_list_is_decoded_one_row_at_a_time() -> None:
-    """A row is handed on before the next is decoded (so a reader lets go of it meanwhile)."""
-    rows = loads_by_row('[{"a": 1}, {"b": ]')
-    assert isinstance(rows, Iterator)
-    assert next(rows) == {"a": 1}
-    with pytest.raises(json.JSONDecodeError):
-        next(rows)
-
-
 def test_trakt_export_as_a_zip() -> None:
     data = zipped(
         {
@@ -471,82 +457,3 @@ def test_zip_unpacking_beyond_the_cap_is_refused(monkeypatch: pytest.MonkeyPatch
     assert len(big) <= len(data)  # small packed, large unpacked
     with pytest.raises(ExportFileError, match="unpacks to more than"):
         read_export("big.zip", big)
-
-
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=12,
-)
-
-
-def decoded(text: str) -> Any:
-    """``loads_by_row``'s answer whole: the rows (a top-level list, an object's ``rows``) decoded
-    to the end (the members after an object's ``rows`` join it then)."""
-    body = loads_by_row(text)
-    if isinstance(body, Iterator):
-        return list(body)
-    if isinstance(body, dict) and isinstance(body.get("rows"), Iterator):
-        body["rows"] = list(body["rows"])
-    return body
-
-
-@given(st.lists(_JSON, max_size=8), st.sampled_from([None, 0, 2]), st.sampled_from(["", " \n"]))
-def test_rows_decode_one_by_one_as_json_loads_decodes_them(rows, indent, pad) -> None:
-    text = pad + json.dumps(rows, indent=indent) + pad
-    assert decoded(text) == json.loads(text)
-
-
-@given(
-    st.dictionaries(st.text(), _JSON, max_size=4),
-    st.lists(_JSON, max_size=6),
-    st.dictionaries(st.text(), _JSON, max_size=4),
-    st.sampled_from([None, 0, 2]),
-)
-def test_an_objects_rows_decode_one_by_one_as_json_loads_decodes_them(
-    before, rows, after, indent
-) -> None:
-    body = {**{k: v for k, v in before.items() if k != "rows"}, "rows": rows}
-    body.update({k: v for k, v in after.items() if k != "rows"})
-    text = json.dumps(body, indent=indent)
-    assert decoded(text) == json.loads(text)
-    streamed = loads_by_row(text)
-    assert isinstance(streamed["rows"], Iterator)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        '{"rows": [1, 2], "more": }',
-        '{"rows": [1, 2] "more": 1}',
-        '{"rows": [1, 2]} x',
-        '{"a" 1, "rows": []}',
-        '{"a": 1 "rows": []}',
-        '{1: 2, "rows": []}',
-        '{"rows": [1 2]}',
-        '{"a": 1} x',
-        "{} x",
-    ],
-)
-def test_a_broken_object_fails_as_json_loads_fails(text: str) -> None:
-    with pytest.raises(json.JSONDecodeError):
-        json.loads(text)
-    with pytest.raises(json.JSONDecodeError):
-        decoded(text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    ['[{"a": 1}, {"b": 2}', '[{"a": 1} {"b": 2}]', '[{"a": 1},\n  {"b": }]', "[1, 2] 3", "[", ""],
-)
-def test_broken_rows_fail_where_json_loads_fails(text: str) -> None:
-    with pytest.raises(json.JSONDecodeError) as ours:
-        decoded(text)
-    with pytest.raises(json.JSONDecodeError) as theirs:
-        json.loads(text)
-    assert (ours.value.lineno, ours.value.colno) == (theirs.value.lineno, theirs.value.colno)
-
-
-def test_an_object_without_rows_is_decoded_whole() -> None:
-    assert loads_by_row(' {"movies": [1, 2], "rows": 3} ') == {"movies": [1, 2], "rows": 3}
-    assert loads_by_row("{ }") == {}

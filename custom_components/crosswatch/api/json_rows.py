@@ -1,4 +1,4 @@
-"""A JSON list decoded one element at a time.
+"""A JSON list decoded one element at a time (alone, or as a member of an object).
 
 One ``json.loads`` of a large list holds the interpreter throughout (its C decoder never lets go),
 and with it Home Assistant's event loop, even from the executor; element by element, other
@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\n\r]*")
@@ -35,6 +36,32 @@ def json_list_items(text: str) -> Iterator[Any]:
     at = _skip_space(text, 0)
     if not text.startswith("[", at):
         raise json.JSONDecodeError("Expecting '['", text, at)
+    yield from _items(text, at, partial(_nothing_after, text))
+
+
+def json_with_list(text: str, key: str) -> Any:
+    """``json.loads(text)``, except that its list comes as ``json_list_items`` gives one.
+
+    The list is ``text`` itself, or a top-level object's member ``key``: that object is returned
+    with the list's iterator as ``key``, and the members after ``key`` join it once the iterator
+    has ended (an import file's rows come first, the rest of the file when they are read).
+    """
+    at = _skip_space(text, 0)
+    if text.startswith("[", at):
+        return json_list_items(text)
+    if not text.startswith("{", at):
+        return json.loads(text)
+    members: dict[str, Any] = {}
+    at = _skip_space(text, at + 1)
+    if text.startswith("}", at):
+        _nothing_after(text, at + 1)
+    else:
+        _members(text, at, members, key)
+    return members
+
+
+def _items(text: str, at: int, after: Callable[[int], None]) -> Iterator[Any]:
+    """The elements of the list whose ``[`` is at ``at``; then ``after(position past its ]``)."""
     at = _skip_space(text, at + 1)
     if text.startswith("]", at):
         end = at + 1
@@ -49,6 +76,46 @@ def json_list_items(text: str) -> Iterator[Any]:
             if not text.startswith(",", at):
                 raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
             at = _skip_space(text, at + 1)
-    after = _skip_space(text, end)
+    after(end)
+
+
+def _members(text: str, at: int | None, members: dict[str, Any], key: str | None) -> None:
+    """An object's members, from the name at ``at`` to the object's end, into ``members``.
+
+    A list at ``key`` goes in as an iterator (``_items``) that reads the rest once it has ended.
+    """
+    while at is not None:
+        if not text.startswith('"', at):
+            raise json.JSONDecodeError(
+                "Expecting property name enclosed in double quotes", text, at
+            )
+        name, at = _DECODER.raw_decode(text, at)
+        at = _skip_space(text, at)
+        if not text.startswith(":", at):
+            raise json.JSONDecodeError("Expecting ':' delimiter", text, at)
+        at = _skip_space(text, at + 1)
+        if name == key and text.startswith("[", at):
+            members[name] = _items(
+                text, at, lambda end: _members(text, _next_member(text, end), members, None)
+            )
+            return
+        members[name], at = _DECODER.raw_decode(text, at)
+        at = _next_member(text, at)
+
+
+def _next_member(text: str, at: int) -> int | None:
+    """Past a member's value: where the next member's name starts, or ``None`` at the end."""
+    at = _skip_space(text, at)
+    if text.startswith("}", at):
+        _nothing_after(text, at + 1)
+        return None
+    if not text.startswith(",", at):
+        raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
+    return _skip_space(text, at + 1)
+
+
+def _nothing_after(text: str, at: int) -> None:
+    """Nothing but space may follow the top-level value that ended before ``at``."""
+    after = _skip_space(text, at)
     if after != len(text):
         raise json.JSONDecodeError("Extra data", text, after)

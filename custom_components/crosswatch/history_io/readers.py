@@ -16,10 +16,10 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from ..api.ids import normalize_ids
+from ..api.json_rows import json_with_list
 from ..api.models import Feature, MediaItem, MediaKind, Play, Rating, WatchlistEntry
 from ..api.wire import parse_time
 from ..providers.simkl.client import SECTIONS as SIMKL_SECTIONS
@@ -101,106 +101,13 @@ def _decode(name: str, data: bytes) -> str:
 
 
 # -- JSON: CrossWatch's schema, Trakt's export, SIMKL's backup ----------------------------------
-_DECODER = json.JSONDecoder()
-_SPACE = re.compile(r"[ \t\n\r]*")
-
-
-def _skip_space(text: str, at: int) -> int:
-    found = _SPACE.match(text, at)
-    return at if found is None else found.end()
-
-
-def loads_by_row(text: str) -> Any:
-    """``json.loads(text)``, except that the rows come as an iterator of its elements.
-
-    The rows are a top-level list (Trakt's export) or the list of a top-level object's ``rows``
-    (CrossWatch's: that object's members after ``rows`` join it once the iterator has ended).
-    One ``json.loads`` of a 7.6 MiB Trakt history export holds the interpreter for ~120 ms (its C
-    decoder never lets go), and with it Home Assistant's event loop, even from the executor; row
-    by row, other threads run between rows. Each row is decoded when the iterator reaches it, so
-    a reader converts it and lets go of it before the next: the whole file's decoded rows (five
-    dicts per Trakt play) are never held at once, to be promoted towards a full garbage
-    collection. Errors (raised by the iterator for a broken list) carry the line and column.
-    """
-    at = _skip_space(text, 0)
-    if text.startswith("[", at):
-        return _list_rows(text, at, partial(_end, text))
-    if not text.startswith("{", at):
-        return json.loads(text)
-    members: dict[str, Any] = {}
-    at = _skip_space(text, at + 1)
-    if text.startswith("}", at):
-        _end(text, at + 1)
-    else:
-        _members(text, at, members, stream=True)
-    return members
-
-
-def _list_rows(text: str, at: int, after: Callable[[int], None]) -> Iterator[Any]:
-    """The elements of the list at ``at``, then ``after`` (the position past its ``]``)."""
-    at = _skip_space(text, at + 1)
-    if text.startswith("]", at):
-        end = at + 1
-    else:
-        while True:
-            row, at = _DECODER.raw_decode(text, at)
-            yield row
-            at = _skip_space(text, at)
-            if text.startswith("]", at):
-                end = at + 1
-                break
-            if not text.startswith(",", at):
-                raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
-            at = _skip_space(text, at + 1)
-    after(end)
-
-
-def _members(text: str, at: int | None, members: dict[str, Any], *, stream: bool) -> None:
-    """An object's members from the name at ``at`` to the object's end, into ``members``.
-
-    With ``stream``, a ``rows`` list goes in as an iterator (``_list_rows``) that decodes the
-    rest of the object once it has ended.
-    """
-    while at is not None:
-        if not text.startswith('"', at):
-            raise json.JSONDecodeError(
-                "Expecting property name enclosed in double quotes", text, at
-            )
-        name, at = _DECODER.raw_decode(text, at)
-        at = _skip_space(text, at)
-        if not text.startswith(":", at):
-            raise json.JSONDecodeError("Expecting ':' delimiter", text, at)
-        at = _skip_space(text, at + 1)
-        if stream and name == "rows" and text.startswith("[", at):
-            members[name] = _list_rows(
-                text, at, lambda end: _members(text, _next_member(text, end), members, stream=False)
-            )
-            return
-        members[name], at = _DECODER.raw_decode(text, at)
-        at = _next_member(text, at)
-
-
-def _next_member(text: str, at: int) -> int | None:
-    """Past a member's value: where the next member's name starts, or ``None`` at the end."""
-    at = _skip_space(text, at)
-    if text.startswith("}", at):
-        _end(text, at + 1)
-        return None
-    if not text.startswith(",", at):
-        raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
-    return _skip_space(text, at + 1)
-
-
-def _end(text: str, at: int) -> None:
-    """Nothing but space may follow the top-level value that ended before ``at``."""
-    after = _skip_space(text, at)
-    if after != len(text):
-        raise json.JSONDecodeError("Extra data", text, after)
-
-
 def _read_json(name: str, text: str) -> ExportRows:
+    # Each row is decoded when reached, converted and let go of before the next: one
+    # ``json.loads`` of a 7.6 MiB Trakt history export holds the interpreter (and with it Home
+    # Assistant's loop, even from the executor) for ~120 ms, and a whole file's decoded rows
+    # (five dicts per Trakt play) held at once would be promoted towards a full collection.
     try:
-        body = loads_by_row(text)
+        body = json_with_list(text, "rows")
         # Trakt's files are lists of rows; CrossWatch's JSON is {"format": ..., "rows": [...]}.
         rows = body.get("rows") if isinstance(body, Mapping) else body
         if isinstance(rows, Iterator):
