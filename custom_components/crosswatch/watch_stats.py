@@ -39,6 +39,7 @@ from .api.ids import canonical_key
 from .api.models import Feature, MediaKind
 from .api.paging import convert_rows
 from .const import CONF_ACCOUNT_ID, DOMAIN, Service
+from .providers.plex.client import ROW_DURATION, ROW_KEY
 from .providers.simkl.client import SimklEntry
 from .providers.simkl.side import SimklSide
 from .sync.stats import Ledger, Series, WatchedPlay
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
     from .api.models import Play
     from .data import CrosswatchConfigEntry
-    from .providers.plex.client import PlexLibraryItem, PlexSection
+    from .providers.plex.client import LibraryRow, PlexLibraryItem, PlexSection
     from .providers.simkl.client import SimklClient, SimklLibrary
 
 _LOGGER = logging.getLogger(__name__)
@@ -104,10 +105,10 @@ class PlexHistory(Protocol):
     async def sections(self) -> list[PlexSection]:
         """The library sections."""
 
-    async def library(
+    async def library_rows(
         self, section_key: str, kind: MediaKind | None = None
-    ) -> list[PlexLibraryItem]:
-        """A section's titles of ``kind``, each with its ``duration``."""
+    ) -> list[LibraryRow]:
+        """A section's titles of ``kind``, packed, each with its ``duration``."""
 
     async def metadata(self, rating_key: str) -> PlexLibraryItem:
         """One title, with its ``duration``."""
@@ -317,8 +318,10 @@ class PlexDurations:
         for section in await server.sections():
             kind = {"movie": MediaKind.MOVIE, "show": MediaKind.EPISODE}.get(section.type)
             if kind is not None:
-                for entry in await server.library(section.key, kind):
-                    self._minutes[entry.rating_key] = _plex_minutes(entry.duration_ms)
+                # Packed rows: a whole library as objects lived through the sweep, promoted
+                # towards a full garbage collection; only each key's duration is kept.
+                for row in await server.library_rows(section.key, kind):
+                    self._minutes[row[ROW_KEY]] = _plex_minutes(row[ROW_DURATION])
 
 
 def _plex_minutes(duration_ms: int | None) -> float | None:

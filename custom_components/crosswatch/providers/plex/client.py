@@ -205,6 +205,14 @@ type LibraryRow = tuple[
     str | None,
     str | None,
 ]
+# Where a ``LibraryRow`` keeps what its readers use.
+ROW_KEY: Final = 0
+ROW_ITEM: Final = 1
+ROW_LAST_VIEWED: Final = 3
+ROW_USER_RATING: Final = 4
+ROW_RATED_AT: Final = 5
+ROW_DURATION: Final = 6
+ROW_OFFSET: Final = 7
 # One play of the history, packed: rating key and when it was viewed.
 type PlayRow = tuple[str, datetime]
 

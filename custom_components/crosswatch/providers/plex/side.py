@@ -31,6 +31,13 @@ from ...sync.plan import Action, Change
 from ...sync.side import _plays_since
 from ...watchnext.progress import PLEX_WATCHED_AT, ResumePoint, offset_ms, plex_points
 from .client import (
+    ROW_DURATION,
+    ROW_ITEM,
+    ROW_KEY,
+    ROW_LAST_VIEWED,
+    ROW_OFFSET,
+    ROW_RATED_AT,
+    ROW_USER_RATING,
     pack_library_item,
     rating_from_plex,
     unpack_library_item,
@@ -92,16 +99,6 @@ def _id_keys(item: ItemRow) -> list[str]:
     if kind == MediaKind.EPISODE.value and season is not None and show_ids:
         keys += [f"episode:{k}:{v}:{season}:{number}" for k, v in sorted(id_pairs(show_ids))]
     return keys
-
-
-# Fields of a packed library entry (``client.LibraryRow``) the side reads.
-_KEY: Final = 0
-_ITEM: Final = 1
-_LAST_VIEWED: Final = 3
-_USER_RATING: Final = 4
-_RATED_AT: Final = 5
-_DURATION: Final = 6
-_OFFSET: Final = 7
 
 
 @dataclass(slots=True)
@@ -218,7 +215,7 @@ class PlexSide:
                     rows += await self.server.episodes_with_show_ids(section.key)
                 else:
                     continue
-                found.update((row[_KEY], row) for row in rows)
+                found.update((row[ROW_KEY], row) for row in rows)
             self._library = await self._resolve_plex_only(found)
         return self._library
 
@@ -232,7 +229,7 @@ class PlexSide:
         wanted = dict.fromkeys(
             ids[1]
             for row in found.values()
-            for ids in (row[_ITEM][1], row[_ITEM][4])
+            for ids in (row[ROW_ITEM][1], row[ROW_ITEM][4])  # its ids, its show ids
             if _plex_only(ids)
         )
         if not wanted:
@@ -291,7 +288,7 @@ class PlexSide:
         if lookup is None or lookup[0] in own:
             return None if lookup is None else lookup[1]
         # Found by show + season/number: not when the episode's own ids name another one.
-        found = dict(id_pairs((await self.library())[lookup[1]][_ITEM][1]))
+        found = dict(id_pairs((await self.library())[lookup[1]][ROW_ITEM][1]))
         if any(found.get(k) not in (None, v) for k, v in item.ids.items()):
             return None
         return lookup[1]
@@ -350,7 +347,7 @@ class PlexSide:
                 rows = await self.server.viewed_since(section.key, kind, since)
                 viewed.update((row.rating_key, pack_library_item(row)) for row in rows)
         stamps = [
-            int(row[_LAST_VIEWED].timestamp()) for row in viewed.values() if row[_LAST_VIEWED]
+            int(row[ROW_LAST_VIEWED].timestamp()) for row in viewed.values() if row[ROW_LAST_VIEWED]
         ]
         if moved and not any(stamp > since for stamp in stamps):
             return None  # the marker saw a change these rows do not show
@@ -374,9 +371,9 @@ class PlexSide:
         if not key or not duration:
             key = await self._rating_key(point.item)
             entry = None if key is None else (await self.library()).get(key)
-            if key is None or entry is None or not entry[_DURATION]:
+            if key is None or entry is None or not entry[ROW_DURATION]:
                 return False
-            duration = entry[_DURATION]
+            duration = entry[ROW_DURATION]
         await self.server.timeline(key, offset_ms(point, duration), duration)
         return True
 
@@ -415,13 +412,13 @@ def _whole_progress_read(
 ) -> tuple[list[ResumePoint], dict[str, Any]]:
     """The library's resume points and the memo of that read (newest ``lastViewedAt`` in it)."""
     points = _points(library.values())
-    stamps = (row[_LAST_VIEWED].timestamp() for row in library.values() if row[_LAST_VIEWED])
+    stamps = (row[ROW_LAST_VIEWED].timestamp() for row in library.values() if row[ROW_LAST_VIEWED])
     return points, progress_memo(int(max(stamps, default=0)), points)
 
 
 def _points(rows: Iterable[LibraryRow]) -> list[ResumePoint]:
     """``plex_points`` of packed entries (only those with an offset are unpacked)."""
-    return plex_points(unpack_library_item(row) for row in rows if row[_OFFSET])
+    return plex_points(unpack_library_item(row) for row in rows if row[ROW_OFFSET])
 
 
 def read_progress_memo(memo: Mapping[str, Any]) -> tuple[int, list[ResumePoint]] | None:
@@ -446,15 +443,17 @@ def read_progress_memo(memo: Mapping[str, Any]) -> tuple[int, list[ResumePoint]]
 
 def _rating_keys_by_id(library: Mapping[str, LibraryRow]) -> dict[str, str]:
     """The library's rating keys by every id key of their items."""
-    return {key: rating_key for rating_key, row in library.items() for key in _id_keys(row[_ITEM])}
+    return {
+        key: rating_key for rating_key, row in library.items() for key in _id_keys(row[ROW_ITEM])
+    }
 
 
 def _plex_ratings(library: Mapping[str, LibraryRow]) -> Inventory:
     """The ratings the library's items carry (only rated items are unpacked)."""
     return Inventory.from_ratings(
-        Rating(item=unpack_item(row[_ITEM]), rating=rating, rated_at=row[_RATED_AT])
+        Rating(item=unpack_item(row[ROW_ITEM]), rating=rating, rated_at=row[ROW_RATED_AT])
         for row in library.values()
-        if (rating := rating_from_plex(row[_USER_RATING])) is not None
+        if (rating := rating_from_plex(row[ROW_USER_RATING])) is not None
     )
 
 
@@ -464,7 +463,7 @@ def _plex_plays(library: Mapping[str, LibraryRow], plays: Sequence[PlayRow]) -> 
     Each play's item is unpacked as it is filed and dies young (no objects per play are held).
     """
     return Inventory.from_plays(
-        Play(item=unpack_item(library[key][_ITEM]), watched_at=at)
+        Play(item=unpack_item(library[key][ROW_ITEM]), watched_at=at)
         for key, at in plays
         if key in library
     )
@@ -477,7 +476,7 @@ def _plex_only(ids: FlatIds) -> bool:
 
 def _with_provider_ids(row: LibraryRow, resolved: Mapping[str, Mapping[str, str]]) -> LibraryRow:
     """``row`` with the provider's ids where its own (or its show's) were only a plex id."""
-    kind, ids, title, year, show_ids, show_title, season, number = row[_ITEM]
+    kind, ids, title, year, show_ids, show_title, season, number = row[ROW_ITEM]
     own = resolved.get(ids[1]) if _plex_only(ids) else None
     show = resolved.get(show_ids[1]) if _plex_only(show_ids) else None
     if own is None and show is None:
