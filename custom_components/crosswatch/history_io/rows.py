@@ -10,7 +10,6 @@ from typing import cast, overload
 from ..api.models import (
     Feature,
     ItemRow,
-    MediaKind,
     Play,
     Rating,
     WatchlistEntry,
@@ -81,11 +80,6 @@ def unpack_record(feature: Feature, row: RecordRow) -> Record:
             raise ValueError("a rating without its value")
         return Rating(item=unpack_item(item), rating=rating, rated_at=moment)
     return WatchlistEntry(item=unpack_item(item), listed_at=moment)
-
-
-def row_kind(row: RecordRow) -> MediaKind:
-    """The kind of a packed record's item."""
-    return MediaKind(row[0][0])
 
 
 class Records[T: Record](Sequence[T]):
