@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from ..api.models import (
@@ -260,14 +261,19 @@ class FeaturePlan:
             "suppressed_removals": self.suppressed_removals,
             "by_side": sides,
         }
+        # Only the samples shown are described: a first run plans tens of thousands of changes.
+        adds = (c for c in self.changes if c.action is Action.ADD)
+        removals = (c for c in self.changes if c.action is Action.REMOVE)
         samples = {
-            "add_titles": [_describe(c.item) for c in self.changes if c.action is Action.ADD],
-            "removal_titles": [
-                _describe(c.item) for c in self.changes if c.action is Action.REMOVE
+            "add_titles": [_describe(c.item) for c in islice(adds, SUMMARY_SAMPLE)],
+            "removal_titles": [_describe(c.item) for c in islice(removals, SUMMARY_SAMPLE)],
+            "held_titles": [_describe(c.item) for c in self.held[:SUMMARY_SAMPLE]],
+            "target_dropped_titles": [
+                _describe(d.item) for d in self.target_dropped[:SUMMARY_SAMPLE]
             ],
-            "held_titles": [_describe(c.item) for c in self.held],
-            "target_dropped_titles": [_describe(d.item) for d in self.target_dropped],
-            "unmatched_titles": [{**_describe(u.item), "reason": u.reason} for u in self.unmatched],
+            "unmatched_titles": [
+                {**_describe(u.item), "reason": u.reason} for u in self.unmatched[:SUMMARY_SAMPLE]
+            ],
             "conflict_titles": [
                 {
                     **_describe(c.item),
@@ -276,10 +282,10 @@ class FeaturePlan:
                     "target_rating": c.target_rating,
                     "winner": None if c.winner is None else c.winner.value,
                 }
-                for c in self.conflicts
+                for c in self.conflicts[:SUMMARY_SAMPLE]
             ],
         }
-        data.update({name: rows[:SUMMARY_SAMPLE] for name, rows in samples.items() if rows})
+        data.update({name: rows for name, rows in samples.items() if rows})
         return data
 
 
