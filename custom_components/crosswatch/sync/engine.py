@@ -22,7 +22,7 @@ from .guards import WHOLE_READ_EVERY
 from .offload import Offload, run_inline
 from .plan import (
     Action,
-    Change,
+    Changes,
     ExecutionOutcome,
     FeaturePlan,
     ReadKind,
@@ -192,39 +192,50 @@ async def execute(sides: Mapping[Side, SyncSide], plan: SyncPlan) -> Execution:
     are attempted; they stay unattempted and are planned again next run. Refused credentials
     stop the run at once: every further batch would be refused too.
     """
-    succeeded: list[Change] = []
-    failed: list[Change] = []
-    rejected: list[Change] = []
+    # Ids, and the changes read batch by batch from the plan's packed ones: a first run's tens
+    # of thousands of changes held as objects until the last write would outlive young
+    # collections and set off a full one.
+    succeeded: list[str] = []
+    failed: list[str] = []
+    rejected: list[str] = []
     limit_hit = False
     for feature, feature_plan in plan.features.items():
         for side, sync in sides.items():
             for action in (Action.REMOVE, Action.ADD):
-                changes = [c for c in feature_plan.changes if c.side is side and c.action is action]
-                for start in range(0, len(changes), sync.batch_size):
+                group = Changes.of(feature_plan.changes).where(side, action)
+                for start in range(0, len(group), sync.batch_size):
+                    batch = list(group[start : start + sync.batch_size])
                     if limit_hit and action is Action.ADD:
                         break
-                    batch = changes[start : start + sync.batch_size]
                     try:
                         unknown = await sync.write(feature, action, batch)
                     except AccountLimitError:
                         limit_hit = True
                     except AuthError as err:
                         _LOGGER.warning("A sync write to %s was refused: %s", sync.service, err)
-                        failed.extend(batch)
-                        outcome = ExecutionOutcome.of(succeeded, failed, rejected, stopped=True)
+                        failed.extend(c.id for c in batch)
+                        outcome = _outcome(succeeded, failed, rejected, stopped=True)
                         return Execution(outcome, limit_hit, auth_failed=side)
                     except CrosswatchApiError as err:
                         # The run is partial or failed: the pair reports it, once per outage.
                         _LOGGER.debug("A sync write to %s failed: %s", sync.service, err)
-                        failed.extend(batch)
+                        failed.extend(c.id for c in batch)
                     else:
                         # A title the service did not know is rejected (parked after repeats).
                         refused = {c.id for c in unknown}
-                        rejected.extend(c for c in batch if c.id in refused)
-                        succeeded.extend(c for c in batch if c.id not in refused)
-    outcome = ExecutionOutcome.of(succeeded, failed, rejected)
+                        rejected.extend(c.id for c in batch if c.id in refused)
+                        succeeded.extend(c.id for c in batch if c.id not in refused)
+    outcome = _outcome(succeeded, failed, rejected)
     progress = await execute_step(sides, plan.progress)
     return Execution(outcome, limit_hit, auth_failed=progress.auth_failed, progress=progress)
+
+
+def _outcome(
+    succeeded: list[str], failed: list[str], rejected: list[str], *, stopped: bool = False
+) -> ExecutionOutcome:
+    return ExecutionOutcome(
+        frozenset(succeeded), frozenset(failed), frozenset(rejected), stopped=stopped
+    )
 
 
 async def finish_run(

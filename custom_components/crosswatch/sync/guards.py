@@ -62,12 +62,10 @@ def activity_moved(previous: str | None, current: str | None) -> bool:
 
 def split_at_capacity[T](
     adds: Sequence[T], limit: int | None, held: int
-) -> tuple[list[T], list[T]]:
+) -> tuple[Sequence[T], Sequence[T]]:
     """Split ``adds`` into what fits under a list ``limit`` given ``held`` items, and the rest."""
-    if limit is None:
-        return list(adds), []
-    room = max(limit - held, 0)
-    return list(adds[:room]), list(adds[room:])
+    room = len(adds) if limit is None else max(limit - held, 0)
+    return adds[:room], adds[room:]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from ..api.models import (
     Feature,
@@ -21,7 +22,7 @@ from ..watchnext.progress import Action as ProgressAction
 from .inventory import Inventory, from_timestamp, item_to_dict
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from ..watchnext.progress import ProgressPlan
 
@@ -102,19 +103,19 @@ class Change:
         side: Side,
         action: Action,
         key: str,
-        item: MediaItem,
+        item: MediaItem | ItemRow,
         watched_at: float | None = None,
         listed_at: float | None = None,
         rating: int | None = None,
         rated_at: float | None = None,
     ) -> None:
-        """A change of ``item`` (packed here)."""
+        """A change of ``item`` (packed here, unless it comes packed)."""
         for name, value in (
             ("feature", feature),
             ("side", side),
             ("action", action),
             ("key", key),
-            ("packed", pack_item(item)),
+            ("packed", item if isinstance(item, tuple) else pack_item(item)),
             ("watched_at", watched_at),
             ("listed_at", listed_at),
             ("rating", rating),
@@ -126,6 +127,37 @@ class Change:
     def item(self) -> MediaItem:
         """The item to write."""
         return unpack_item(self.packed)
+
+    @property
+    def row(self) -> ChangeRow:
+        """This change as a plain tuple (``Changes`` keeps them so)."""
+        return (
+            self.feature.value,
+            self.side.value,
+            self.action.value,
+            self.key,
+            self.packed,
+            self.watched_at,
+            self.listed_at,
+            self.rating,
+            self.rated_at,
+        )
+
+    @classmethod
+    def from_row(cls, row: ChangeRow) -> Change:
+        """The change of a ``row``."""
+        feature, side, action, key, item, watched_at, listed_at, rating, rated_at = row
+        return cls(
+            feature=Feature(feature),
+            side=Side(side),
+            action=Action(action),
+            key=key,
+            item=item,
+            watched_at=watched_at,
+            listed_at=listed_at,
+            rating=rating,
+            rated_at=rated_at,
+        )
 
     @property
     def id(self) -> str:
@@ -155,6 +187,93 @@ class Change:
         """Return the watchlist entry to add or remove."""
         listed_at = None if self.listed_at is None else from_timestamp(self.listed_at)
         return WatchlistEntry(item=self.item, listed_at=listed_at)
+
+
+# feature, side, action, key, packed item, watched_at, listed_at, rating, rated_at
+type ChangeRow = tuple[
+    str, str, str, str, ItemRow, float | None, float | None, int | None, float | None
+]
+
+
+class Changes(Sequence[Change]):
+    """Planned changes, kept as plain tuples and built as ``Change`` when read.
+
+    A first run plans tens of thousands of changes that live until the last write: as objects
+    they count towards a full garbage collection (which holds Home Assistant's loop); tuples of
+    strings and numbers stop being tracked. Read them one by one (a loop, ``islice``), not into
+    a list.
+    """
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, changes: Iterable[Change] = ()) -> None:
+        """Keep ``changes`` (each packed as it comes: pass a generator to hold none at once)."""
+        self._rows: tuple[ChangeRow, ...] = tuple(change.row for change in changes)
+
+    def __len__(self) -> int:
+        """How many changes."""
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Change: ...
+    @overload
+    def __getitem__(self, index: slice) -> Changes: ...
+    def __getitem__(self, index: int | slice) -> Change | Changes:
+        """One change, or a slice of them."""
+        if isinstance(index, slice):
+            part = Changes()
+            part._rows = self._rows[index]
+            return part
+        return Change.from_row(self._rows[index])
+
+    def __iter__(self) -> Iterator[Change]:
+        """Each change, built as it is reached."""
+        return map(Change.from_row, self._rows)
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[ChangeRow]) -> Changes:
+        """Changes already packed (``Change.row``)."""
+        changes = cls()
+        changes._rows = tuple(rows)
+        return changes
+
+    @classmethod
+    def of(cls, changes: Sequence[Change]) -> Changes:
+        """``changes`` as ``Changes`` (the same object if it is one)."""
+        return changes if isinstance(changes, Changes) else cls(changes)
+
+    def where(self, side: Side | None = None, action: Action | None = None) -> Changes:
+        """The changes on ``side`` and of ``action`` (``None``: any), read from the rows alone."""
+        sides = None if side is None else side.value
+        actions = None if action is None else action.value
+        return Changes.of_rows(
+            row for row in self._rows if sides in (None, row[1]) and actions in (None, row[2])
+        )
+
+    @classmethod
+    def joined(cls, parts: Iterable[Sequence[Change]]) -> Changes:
+        """The changes of ``parts``, one after the other."""
+        joined = cls()
+        joined._rows = tuple(
+            row
+            for part in parts
+            for row in (part._rows if isinstance(part, Changes) else (c.row for c in part))  # noqa: SLF001
+        )
+        return joined
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a sequence of the same changes."""
+        if isinstance(other, Changes):
+            return self._rows == other._rows
+        if isinstance(other, Sequence):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        """How many (a first run's would flood a log)."""
+        return f"Changes({len(self._rows)})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -206,7 +325,7 @@ class FeaturePlan:
     target: Inventory
     baseline_source: Inventory | None
     baseline_target: Inventory | None
-    changes: tuple[Change, ...] = ()
+    changes: Sequence[Change] = ()
     held: tuple[Change, ...] = ()
     parked: tuple[Change, ...] = ()
     limit_cut: tuple[Change, ...] = ()
@@ -233,7 +352,7 @@ class FeaturePlan:
 
     def count(self, action: Action, side: Side | None = None) -> int:
         """How many planned (executable) changes of ``action`` on ``side`` (or both)."""
-        return sum(1 for c in self.changes if c.action is action and side in (None, c.side))
+        return len(Changes.of(self.changes).where(side, action))
 
     def summary(self) -> dict[str, Any]:
         """Return a readable, JSON-friendly account of the plan."""
@@ -367,14 +486,14 @@ class SyncPlan:
         return any(plan.held for plan in self.features.values())
 
     @property
-    def changes(self) -> tuple[Change, ...]:
+    def changes(self) -> Changes:
         """Every executable change, feature by feature."""
-        return tuple(c for plan in self.features.values() for c in plan.changes)
+        return Changes.joined(plan.changes for plan in self.features.values())
 
     @property
     def is_empty(self) -> bool:
         """Whether there is nothing to write."""
-        return not self.changes
+        return not any(plan.changes for plan in self.features.values())
 
     def summary(self) -> dict[str, Any]:
         """Return the ``crosswatch.run_sync`` response data for this pair."""

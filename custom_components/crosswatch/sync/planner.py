@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
-from ..api.models import STRONG_ID_TYPES, Feature, MediaItem, MediaKind, unpack_item
+from ..api.models import STRONG_ID_TYPES, Feature, MediaItem, MediaKind, pack_item, unpack_item
 from .guards import (
     GuardSettings,
     activity_moved,
@@ -43,6 +43,8 @@ from .matching import MatchQuality
 from .plan import (
     Action,
     Change,
+    ChangeRow,
+    Changes,
     Conflict,
     Dropped,
     FeaturePlan,
@@ -280,19 +282,26 @@ def plan_feature(
     )
     builder.run()
 
-    changes = builder.changes
+    # Changes are read one at a time from their packed rows and packed again as they are sorted
+    # out: a list of them all as objects would outlive young collections (see ``Changes``).
+    changes = Changes.of_rows(builder.changes)
+    del builder.changes
     suppressed: list[Change] = []
     if collapsed or not settings.allow_removals or settings.mode is SyncMode.ADD_ONLY:
-        suppressed = [c for c in changes if c.action is Action.REMOVE]
-        changes = [c for c in changes if c.action is Action.ADD]
+        suppressed = list(changes.where(action=Action.REMOVE))
+        changes = changes.where(action=Action.ADD)
     failures = failures or {}
-    parked = [c for c in changes if (r := failures.get(c.park_key)) is not None and r.parked(now)]
+    parked = (
+        [c for c in changes if (r := failures.get(c.park_key)) is not None and r.parked(now)]
+        if failures
+        else []
+    )
     held: list[Change] = []
     if baseline is not None and not confirm_removals:
         held = _mass_removals(changes, baseline, settings.guards)
     set_aside = {c.id for c in (*parked, *held)}
     kept, cut = _cut_at_limits(
-        [c for c in changes if c.id not in set_aside], feature, builder.caps, effective
+        Changes(c for c in changes if c.id not in set_aside), feature, builder.caps, effective
     )
 
     return FeaturePlan(
@@ -302,7 +311,7 @@ def plan_feature(
         target=effective[Side.TARGET],
         baseline_source=None if baseline is None else baseline.source,
         baseline_target=None if baseline is None else baseline.target,
-        changes=tuple(kept),
+        changes=kept,
         held=tuple(held),
         parked=tuple(parked),
         limit_cut=tuple(cut),
@@ -356,7 +365,7 @@ def _guard_snapshots(
 
 
 def _mass_removals(
-    changes: list[Change], baseline: Baseline, guards: GuardSettings
+    changes: Sequence[Change], baseline: Baseline, guards: GuardSettings
 ) -> list[Change]:
     """Return the removals to hold: all of a side's when they exceed its baseline share."""
     held: list[Change] = []
@@ -368,22 +377,21 @@ def _mass_removals(
 
 
 def _cut_at_limits(
-    changes: list[Change],
+    changes: Changes,
     feature: Feature,
     caps: Mapping[Side, Capabilities],
     inventories: Mapping[Side, Inventory],
-) -> tuple[list[Change], list[Change]]:
+) -> tuple[Changes, list[Change]]:
     """Split changes into those to write and adds beyond a side's list limit."""
-    kept: list[Change] = []
+    kept: list[Sequence[Change]] = []
     cut: list[Change] = []
     for side in Side:
-        side_changes = [c for c in changes if c.side is side]
-        adds = [c for c in side_changes if c.action is Action.ADD]
+        adds = changes.where(side, Action.ADD)
         fits, over = split_at_capacity(adds, caps[side].limits.get(feature), len(inventories[side]))
-        kept.extend(c for c in side_changes if c.action is Action.REMOVE)
-        kept.extend(fits)
+        kept.append(changes.where(side, Action.REMOVE))
+        kept.append(fits)
         cut.extend(over)
-    return kept, cut
+    return Changes.joined(kept), cut
 
 
 def _later(moment: float | None, before: float | None) -> bool:
@@ -432,7 +440,8 @@ class _Builder:
         self.by_title = not caps[Side.TARGET].exact_play_times or (
             two_way and not caps[Side.SOURCE].exact_play_times
         )
-        self.changes: list[Change] = []
+        # Packed (``Change.row``): a first run plans tens of thousands.
+        self.changes: list[ChangeRow] = []
         self.unmatched: list[Unmatched] = []
         self.conflicts: list[Conflict] = []
         self.weak: list[WeakMatch] = []
@@ -566,16 +575,16 @@ class _Builder:
         self, action: Action, side: Side, key: str, entry: Entry, watched_at: float | None = None
     ) -> None:
         self.changes.append(
-            Change(
-                feature=self.feature,
-                side=side,
-                action=action,
-                key=key,
-                item=entry.item,
-                watched_at=watched_at,
-                listed_at=entry.listed_at,
-                rating=entry.rating,
-                rated_at=entry.rated_at,
+            (
+                self.feature.value,
+                side.value,
+                action.value,
+                key,
+                pack_item(entry.item),
+                watched_at,
+                entry.listed_at,
+                entry.rating,
+                entry.rated_at,
             )
         )
 
