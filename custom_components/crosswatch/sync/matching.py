@@ -27,8 +27,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 # A match key: (kind, id type or "show:<type>" or "~", value, season, number).
-type MatchKey = tuple[str, str, str, int | None, int | None]
-type StrongKeys = tuple[tuple[int, MatchKey], ...]
+# A strong key: (rank, kind, id type or "show:<type>", value, season, number). The rank (lower
+# is stronger) follows from the id type, so it changes no equality; kept inside the key, the keys
+# of an item are one flat level of tuples, which the garbage collector stops tracking in two
+# passes (a (rank, key) pair per key would take three, promoted still tracked in a large run).
+type MatchKey = tuple[int, str, str, str, int | None, int | None]
+type StrongKeys = tuple[MatchKey, ...]
+# Title (or show title) + year, for a last-resort match: (kind, "~", "title|year", season, number).
+type WeakKey = tuple[str, str, str, int | None, int | None]
 
 _PRIORITY = {id_type: rank for rank, id_type in enumerate(STRONG_ID_TYPES)}
 # Ranks from here on are show + season/number keys (an item's own ids rank below).
@@ -53,11 +59,11 @@ class Match:
 
 
 def strong_keys(item: MediaItem) -> StrongKeys:
-    """Every strong key of ``item`` with its priority rank (lower is stronger).
+    """Every strong key of ``item`` (``MatchKey``: its rank first, lower is stronger).
 
-    A tuple of tuples of strings and numbers: the garbage collector stops tracking it at its
-    first pass, so an index keeping one per entry adds nothing to the full collections a large
-    library's run would otherwise trigger (each walks every tracked object, holding the loop).
+    A tuple of tuples of strings and numbers: the garbage collector stops tracking it, so an index
+    keeping one per entry adds nothing to the full collections a large library's run would
+    otherwise trigger (each walks every tracked object, holding the loop).
     """
     return row_strong_keys(pack_item(item))
 
@@ -65,30 +71,27 @@ def strong_keys(item: MediaItem) -> StrongKeys:
 def row_strong_keys(row: ItemRow) -> StrongKeys:
     """``strong_keys`` of a packed item."""
     kind, ids, _, _, show_ids, _, season, number = row
-    keys: list[tuple[int, MatchKey]] = [
-        (_PRIORITY[id_type], (kind, id_type, value, None, None))
+    keys: list[MatchKey] = [
+        (_PRIORITY[id_type], kind, id_type, value, None, None)
         for id_type, value in id_pairs(ids)
         if id_type in _PRIORITY and value
     ]
     if kind in _CHILD_KINDS and season is not None:
         number = number if kind == MediaKind.EPISODE else None
         keys.extend(
-            (
-                _SHOW_KEY_RANK + _PRIORITY[id_type],
-                (kind, "show:" + id_type, value, season, number),
-            )
+            (_SHOW_KEY_RANK + _PRIORITY[id_type], kind, "show:" + id_type, value, season, number)
             for id_type, value in id_pairs(show_ids)
             if id_type in _PRIORITY and value
         )
     return tuple(keys)
 
 
-def weak_key(item: MediaItem) -> MatchKey | None:
+def weak_key(item: MediaItem) -> WeakKey | None:
     """Title (or show title) + year (+ season/number), or ``None`` without a title."""
     return row_weak_key(pack_item(item))
 
 
-def row_weak_key(row: ItemRow) -> MatchKey | None:
+def row_weak_key(row: ItemRow) -> WeakKey | None:
     """``weak_key`` of a packed item."""
     kind, _, title, year, _, show_title, season, number = row
     title = title if kind in (MediaKind.MOVIE, MediaKind.SHOW) else show_title
@@ -138,12 +141,12 @@ class MatchIndex:
         self._items = items
         self._keys: dict[str, StrongKeys] = {}
         self._strong: dict[MatchKey, str | list[str]] = {}
-        self._weak: dict[MatchKey, str | list[str]] | None = None  # built on first need
+        self._weak: dict[WeakKey, str | list[str]] | None = None  # built on first need
         for key in sorted(items):
             keys = row_strong_keys(items[key])
             if keep_keys:
                 self._keys[key] = keys
-            for _, match_key in keys:
+            for match_key in keys:
                 _insert(self._strong, match_key, key)
 
     def __len__(self) -> int:
@@ -202,7 +205,8 @@ class MatchIndex:
         """Per indexed entry sharing a strong key: how many keys agree and the strongest one."""
         found: dict[str, list[int]] = {}
         strong = self._strong
-        for rank, match_key in keys:
+        for match_key in keys:
+            rank = match_key[0]
             present = strong.get(match_key)
             if present is None:
                 continue
@@ -231,7 +235,7 @@ class MatchIndex:
             if seen[1] < _SHOW_KEY_RANK or not _disagree(ids, self._items[key][1])
         }
 
-    def _weak_index(self) -> dict[MatchKey, str | list[str]]:
+    def _weak_index(self) -> dict[WeakKey, str | list[str]]:
         if self._weak is None:
             self._weak = {}
             for key in sorted(self._items):
@@ -248,7 +252,7 @@ class MatchIndex:
         return match.key
 
 
-def _insert(index: dict[MatchKey, str | list[str]], match_key: MatchKey, key: str) -> None:
+def _insert[K](index: dict[K, str | list[str]], match_key: K, key: str) -> None:
     present = index.get(match_key)
     if present is None:
         index[match_key] = key
@@ -258,7 +262,7 @@ def _insert(index: dict[MatchKey, str | list[str]], match_key: MatchKey, key: st
         index[match_key] = [present, key]
 
 
-def _lookup(index: Mapping[MatchKey, str | list[str]], match_key: MatchKey) -> Iterable[str]:
+def _lookup[K](index: Mapping[K, str | list[str]], match_key: K) -> Iterable[str]:
     present = index.get(match_key)
     if present is None:
         return ()

@@ -230,7 +230,7 @@ class TraktSide(WholeProgressReads):
         From this run's whole read when there was one; else the title's own history (by its
         Trakt id); else those of ``nearby`` (the plays around the planned times).
         """
-        keys = {key for _, key in strong_keys(item)}
+        keys = set(strong_keys(item))
         if self._plays is not None:
             if self._plays_by_key is None:
                 self._plays_by_key = await self.offload(_plays_by_key, self._plays)
@@ -239,14 +239,14 @@ class TraktSide(WholeProgressReads):
         title = _title_history(item)
         if title is not None:
             return await self.client.history(kind=title[0], trakt_id=title[1]), True
-        return [p for p in nearby if keys & {key for _, key in strong_keys(p.item)}], False
+        return [p for p in nearby if keys & set(strong_keys(p.item))], False
 
 
 def _plays_by_key(plays: Iterable[PlayRow]) -> dict[MatchKey, tuple[PlayRow, ...]]:
     """Packed plays by each strong key of their items."""
     by_key: dict[MatchKey, tuple[PlayRow, ...]] = {}
     for row in plays:
-        for _, key in strong_keys(unpack_play(row).item):
+        for key in strong_keys(unpack_play(row).item):
             by_key[key] = (*by_key.get(key, ()), row)
     return by_key
 
