@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -13,6 +14,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from custom_components.crosswatch.api import http as http_module
+from custom_components.crosswatch.api import json_rows
 from custom_components.crosswatch.api.errors import (
     AccountLimitError,
     AuthError,
@@ -24,6 +27,7 @@ from custom_components.crosswatch.api.errors import (
     ServiceUnavailableError,
 )
 from custom_components.crosswatch.api.http import (
+    LARGE_BODY,
     RateLimiter,
     RetryPolicy,
     ServiceHttp,
@@ -220,6 +224,33 @@ async def test_malformed_json_is_invalid_response(session, scripted, clock) -> N
     http = make_http(session, scripted, clock)
     with pytest.raises(InvalidResponseError, match="malformed or truncated JSON"):
         await http.get("/x")
+
+
+async def test_a_large_answer_decodes_as_json_loads_does_and_a_broken_one_is_refused(
+    session, scripted, clock, monkeypatch
+) -> None:
+    """Past LARGE_BODY the answer is decoded in the executor, element by element."""
+    library = {
+        "shows": [{"show": {"ids": {"simkl": n}}, "seasons": [{"number": 1}]} for n in range(9000)],
+        "movies": [{"movie": {"title": "M\u00e9"}}],
+        "total": 9001,
+    }
+    text = json.dumps(library)
+    assert len(text) > LARGE_BODY
+    rows_decoded: list[int] = []
+    real = json_rows.loads_by_rows
+    monkeypatch.setattr(
+        http_module, "loads_by_rows", lambda raw: rows_decoded.append(len(raw)) or real(raw)
+    )
+    scripted.then(
+        lambda _r: web.Response(text=text, content_type="application/json"),
+        lambda _r: web.Response(text=text[:-40], content_type="application/json"),
+    )
+    http = make_http(session, scripted, clock)
+    assert await http.get("/sync/all-items") == library
+    assert rows_decoded == [len(text)]
+    with pytest.raises(InvalidResponseError, match="malformed or truncated JSON"):
+        await http.get("/sync/all-items")
 
 
 async def test_truncated_transfer_is_invalid_response(session, scripted, clock) -> None:

@@ -10,7 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custom_components.crosswatch.api.json_rows import json_list_items, json_with_list
+from custom_components.crosswatch.api.json_rows import (
+    json_list_items,
+    json_with_list,
+    loads_by_rows,
+)
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -115,3 +119,36 @@ def test_an_object_without_the_list_is_decoded_whole() -> None:
     assert json_with_list(text, "rows") == {"movies": [1, 2], "rows": 3}
     assert json_with_list("{ }", "rows") == {}
     assert json_with_list(" 3 ", "rows") == 3
+
+
+@given(
+    st.dictionaries(st.text(), _JSON | st.lists(_JSON, max_size=5), max_size=5)
+    | st.lists(_JSON, max_size=6)
+    | _JSON,
+    st.sampled_from([None, 0, 2]),
+)
+def test_an_answer_decoded_by_rows_is_what_json_loads_gives(body, indent) -> None:
+    text = json.dumps(body, indent=indent)
+    assert loads_by_rows(text) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"shows": [1, 2], "movies": }',
+        '{"shows": [1, 2] "movies": []}',
+        '{"shows": [1, 2]} x',
+        '{"a" 1, "shows": []}',
+        "{1: 2}",
+        '{"shows": [1 2]}',
+        '{"shows": [1, 2], "movies": [{"a": }]}',
+        "{} x",
+        "[1, 2] 3",
+    ],
+)
+def test_a_broken_answer_fails_where_json_loads_fails(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError) as theirs:
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError) as ours:
+        loads_by_rows(text)
+    assert (ours.value.lineno, ours.value.colno) == (theirs.value.lineno, theirs.value.colno)

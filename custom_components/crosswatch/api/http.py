@@ -35,6 +35,7 @@ from .errors import (
     RequestRejectedError,
     ServiceUnavailableError,
 )
+from .json_rows import loads_by_rows
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -43,6 +44,9 @@ _LOGGER = logging.getLogger(__name__)
 
 USER_AGENT: Final = "CrossWatch-HA/0.1 (+https://github.com/crosswatch/crosswatch-ha)"
 WRITE_METHODS: Final = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+# An answer this large is decoded in the executor, list element by list element: SIMKL's whole
+# library (a dict per watched episode) took 40-60 ms of the event loop in one ``json.loads``.
+LARGE_BODY: Final = 256 * 1024
 
 type Params = Mapping[str, str | int | float]
 type Json = Any  # a parsed JSON document
@@ -338,7 +342,7 @@ class ServiceHttp:
             if status >= 400 and status not in allowed:  # noqa: PLR2004
                 stats.errors += 1
                 raise self._status_error(status, route, resp_headers)
-            return Response(status, resp_headers, self._decode(route, raw, resp_headers))
+            return Response(status, resp_headers, await self._decode(route, raw, resp_headers))
 
     def _log_request(self, route: str, outcome: int | str, started: float) -> None:
         """One debug line per request sent: method and route (a template, no query), status, ms."""
@@ -439,13 +443,17 @@ class ServiceHttp:
         except aiohttp.ClientConnectionError, aiohttp.ClientPayloadError:
             raise _RetryableError("connection lost") from None
 
-    def _decode(self, route: str, raw: bytes, headers: Mapping[str, str]) -> Json:
+    async def _decode(self, route: str, raw: bytes, headers: Mapping[str, str]) -> Json:
         if not raw.strip():
             return None
         content_type = headers.get("Content-Type", "").lower()
         if "html" in content_type or raw.lstrip()[:1] == b"<":
             raise self._error(InvalidResponseError, route, "HTML instead of JSON")
         try:
-            return json.loads(raw)
+            if len(raw) < LARGE_BODY:
+                return json.loads(raw)
+            # Off the loop and element by element (see ``loads_by_rows``).
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, loads_by_rows, raw.decode())
         except ValueError:
             raise self._error(InvalidResponseError, route, "malformed or truncated JSON") from None

@@ -60,6 +60,36 @@ def json_with_list(text: str, key: str) -> Any:
     return members
 
 
+def loads_by_rows(text: str) -> Any:
+    """``json.loads(text)``; a top-level list and a top-level object's lists element by element.
+
+    Other values are decoded whole. Run from the executor, Home Assistant's loop gets the
+    interpreter between elements: one ``json.loads`` of a service's multi-megabyte answer (SIMKL's
+    whole library) holds it for tens of milliseconds here, wherever it runs.
+    """
+    at = _skip_space(text, 0)
+    if text.startswith("[", at):
+        return list(json_list_items(text))
+    if not text.startswith("{", at):
+        return json.loads(text)
+    members: dict[str, Any] = {}
+    at = _skip_space(text, at + 1)
+    if text.startswith("}", at):
+        _nothing_after(text, at + 1)
+        return members
+    next_at: int | None = at
+    ends: list[int] = []
+    while next_at is not None:
+        name, at = _member_name(text, next_at)
+        if text.startswith("[", at):
+            members[name] = list(_items(text, at, ends.append))
+            at = ends.pop()
+        else:
+            members[name], at = _DECODER.raw_decode(text, at)
+        next_at = _next_member(text, at)
+    return members
+
+
 def _items(text: str, at: int, after: Callable[[int], None]) -> Iterator[Any]:
     """The elements of the list whose ``[`` is at ``at``; then ``after(position past its ]``)."""
     at = _skip_space(text, at + 1)
@@ -85,15 +115,7 @@ def _members(text: str, at: int | None, members: dict[str, Any], key: str | None
     A list at ``key`` goes in as an iterator (``_items``) that reads the rest once it has ended.
     """
     while at is not None:
-        if not text.startswith('"', at):
-            raise json.JSONDecodeError(
-                "Expecting property name enclosed in double quotes", text, at
-            )
-        name, at = _DECODER.raw_decode(text, at)
-        at = _skip_space(text, at)
-        if not text.startswith(":", at):
-            raise json.JSONDecodeError("Expecting ':' delimiter", text, at)
-        at = _skip_space(text, at + 1)
+        name, at = _member_name(text, at)
         if name == key and text.startswith("[", at):
             members[name] = _items(
                 text, at, lambda end: _members(text, _next_member(text, end), members, None)
@@ -101,6 +123,17 @@ def _members(text: str, at: int | None, members: dict[str, Any], key: str | None
             return
         members[name], at = _DECODER.raw_decode(text, at)
         at = _next_member(text, at)
+
+
+def _member_name(text: str, at: int) -> tuple[str, int]:
+    """The member name at ``at``, and where its value starts."""
+    if not text.startswith('"', at):
+        raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, at)
+    name, at = _DECODER.raw_decode(text, at)
+    at = _skip_space(text, at)
+    if not text.startswith(":", at):
+        raise json.JSONDecodeError("Expecting ':' delimiter", text, at)
+    return name, _skip_space(text, at + 1)
 
 
 def _next_member(text: str, at: int) -> int | None:
