@@ -240,15 +240,23 @@ async def test_a_large_answer_decodes_as_json_loads_does_and_a_broken_one_is_ref
     rows_decoded: list[int] = []
     real = json_rows.loads_by_rows
     monkeypatch.setattr(
-        http_module, "loads_by_rows", lambda raw: rows_decoded.append(len(raw)) or real(raw)
+        http_module,
+        "loads_by_rows",
+        lambda raw, rows: rows_decoded.append(len(raw)) or real(raw, rows),
     )
     scripted.then(
+        lambda _r: web.Response(text=text, content_type="application/json"),
         lambda _r: web.Response(text=text, content_type="application/json"),
         lambda _r: web.Response(text=text[:-40], content_type="application/json"),
     )
     http = make_http(session, scripted, clock)
     assert await http.get("/sync/all-items") == library
-    assert rows_decoded == [len(text)]
+    simkl_ids = await http.get(
+        "/sync/all-items",
+        rows=lambda name, row: row["show"]["ids"]["simkl"] if name == "shows" else None,
+    )
+    assert simkl_ids == {"shows": list(range(9000)), "movies": [], "total": 9001}
+    assert rows_decoded == [len(text), len(text)]
     with pytest.raises(InvalidResponseError, match="malformed or truncated JSON"):
         await http.get("/sync/all-items")
 

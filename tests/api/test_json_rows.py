@@ -152,3 +152,21 @@ def test_a_broken_answer_fails_where_json_loads_fails(text: str) -> None:
     with pytest.raises(json.JSONDecodeError) as ours:
         loads_by_rows(text)
     assert (ours.value.lineno, ours.value.colno) == (theirs.value.lineno, theirs.value.colno)
+
+
+def test_an_objects_list_elements_are_converted_as_decoded_and_none_left_out() -> None:
+    seen: list[tuple[str, object]] = []
+
+    def convert(name: str, element: object) -> object:
+        seen.append((name, element))
+        return None if element == 2 else (name, element)
+
+    text = '{"shows": [1, 2, {"a": [3]}], "total": 3, "movies": [], "anime": null}'
+    assert loads_by_rows(text, convert) == {
+        "shows": [("shows", 1), ("shows", {"a": [3]})],
+        "total": 3,
+        "movies": [],
+        "anime": None,
+    }
+    assert seen == [("shows", 1), ("shows", 2), ("shows", {"a": [3]})]
+    assert loads_by_rows("[1, 2]", convert) == [1, 2]  # a top-level list is returned as it is

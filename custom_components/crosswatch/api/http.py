@@ -35,7 +35,7 @@ from .errors import (
     RequestRejectedError,
     ServiceUnavailableError,
 )
-from .json_rows import loads_by_rows
+from .json_rows import RowConvert, loads_by_rows
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -291,8 +291,12 @@ class ServiceHttp:
         allow: Iterable[int] = (),
         idempotent: bool | None = None,
         base_url: str | None = None,
+        rows: RowConvert | None = None,
     ) -> Response:
         """Send one request and return its parsed answer, or raise a taxonomy error.
+
+        ``rows`` converts each element of the answer's top-level object's lists as it is decoded
+        (``json_rows.loads_by_rows``): a large answer is never held whole as raw JSON.
 
         ``route`` names the endpoint in telemetry and errors (a template such as
         ``GET /library/metadata/{id}``; never the raw URL). ``allow`` lists non-2xx statuses the
@@ -342,7 +346,8 @@ class ServiceHttp:
             if status >= 400 and status not in allowed:  # noqa: PLR2004
                 stats.errors += 1
                 raise self._status_error(status, route, resp_headers)
-            return Response(status, resp_headers, await self._decode(route, raw, resp_headers))
+            data = await self._decode(route, raw, resp_headers, rows)
+            return Response(status, resp_headers, data)
 
     def _log_request(self, route: str, outcome: int | str, started: float) -> None:
         """One debug line per request sent: method and route (a template, no query), status, ms."""
@@ -443,7 +448,9 @@ class ServiceHttp:
         except aiohttp.ClientConnectionError, aiohttp.ClientPayloadError:
             raise _RetryableError("connection lost") from None
 
-    async def _decode(self, route: str, raw: bytes, headers: Mapping[str, str]) -> Json:
+    async def _decode(
+        self, route: str, raw: bytes, headers: Mapping[str, str], rows: RowConvert | None
+    ) -> Json:
         if not raw.strip():
             return None
         content_type = headers.get("Content-Type", "").lower()
@@ -451,9 +458,9 @@ class ServiceHttp:
             raise self._error(InvalidResponseError, route, "HTML instead of JSON")
         try:
             if len(raw) < LARGE_BODY:
-                return json.loads(raw)
+                return json.loads(raw) if rows is None else loads_by_rows(raw.decode(), rows)
             # Off the loop and element by element (see ``loads_by_rows``).
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(None, loads_by_rows, raw.decode())
+            return await loop.run_in_executor(None, loads_by_rows, raw.decode(), rows)
         except ValueError:
             raise self._error(InvalidResponseError, route, "malformed or truncated JSON") from None

@@ -60,12 +60,18 @@ def json_with_list(text: str, key: str) -> Any:
     return members
 
 
-def loads_by_rows(text: str) -> Any:
+type RowConvert = Callable[[str, Any], Any]
+
+
+def loads_by_rows(text: str, convert: RowConvert | None = None) -> Any:
     """``json.loads(text)``; a top-level list and a top-level object's lists element by element.
 
     Other values are decoded whole. Run from the executor, Home Assistant's loop gets the
     interpreter between elements: one ``json.loads`` of a service's multi-megabyte answer (SIMKL's
     whole library) holds it for tens of milliseconds here, wherever it runs.
+
+    ``convert(name, element)`` turns each element of a top-level object's list ``name`` as it is
+    decoded (``None``: leave it out), so the raw elements never exist all at once.
     """
     at = _skip_space(text, 0)
     if text.startswith("[", at):
@@ -82,7 +88,12 @@ def loads_by_rows(text: str) -> Any:
     while next_at is not None:
         name, at = _member_name(text, next_at)
         if text.startswith("[", at):
-            members[name] = list(_items(text, at, ends.append))
+            elements = _items(text, at, ends.append)
+            if convert is None:
+                members[name] = list(elements)
+            else:
+                converted = (convert(name, element) for element in elements)
+                members[name] = [row for row in converted if row is not None]
             at = ends.pop()
         else:
             members[name], at = _DECODER.raw_decode(text, at)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ...api.errors import InvalidResponseError
 from ...api.http import Json, RateLimiter, RetryPolicy, ServiceHttp, Telemetry
 from ...api.ids import normalize_ids
+from ...api.json_rows import RowConvert
 from ...api.models import (
     ItemRow,
     MediaItem,
@@ -520,11 +521,23 @@ class SimklClient:
         return await parse_library_in_slices(body)
 
     async def all_item_rows(self) -> list[EntryRow]:
-        """Every list entry (``all_items``), each packed as it is parsed (``unpack_entry``)."""
-        return await _parse_in_slices(await self._all_items(None, "full", None, None), _entry_row)
+        """Every list entry (``all_items``), each packed as it is decoded (``unpack_entry``).
+
+        Decoded row by row and packed at once (``http``'s ``rows``): a large library's answer
+        (a dict per watched episode) is never held whole, so none of it lives long enough to
+        count towards a full garbage collection.
+        """
+        body = await self._all_items(None, "full", None, None, rows=_entry_row)
+        data = body if isinstance(body, dict) else {}
+        return [row for rows in data.values() if isinstance(rows, list) for row in rows]
 
     async def _all_items(
-        self, date_from: datetime | None, extended: str, section: str | None, status: str | None
+        self,
+        date_from: datetime | None,
+        extended: str,
+        section: str | None,
+        status: str | None,
+        rows: RowConvert | None = None,
     ) -> Json:
         path = "/sync/all-items"
         if section:
@@ -532,7 +545,7 @@ class SimklClient:
         params = {"extended": extended, "episode_watched_at": "yes"}
         if date_from is not None:
             params["date_from"] = iso_s(date_from)
-        return await self.http.get(path, route="GET /sync/all-items", params=params)
+        return await self.http.get(path, route="GET /sync/all-items", params=params, rows=rows)
 
     async def ratings(self, *, date_from: datetime | None = None) -> list[Rating]:
         """Return rated movies, shows and anime: ``POST /sync/ratings/{type}`` per type.
