@@ -22,7 +22,6 @@ from .guards import WHOLE_READ_EVERY
 from .offload import Offload, run_inline
 from .plan import (
     Action,
-    Changes,
     ExecutionOutcome,
     FeaturePlan,
     ReadKind,
@@ -202,7 +201,7 @@ async def execute(sides: Mapping[Side, SyncSide], plan: SyncPlan) -> Execution:
     for feature, feature_plan in plan.features.items():
         for side, sync in sides.items():
             for action in (Action.REMOVE, Action.ADD):
-                group = Changes.of(feature_plan.changes).where(side, action)
+                group = feature_plan.changes.where(side, action)
                 for start in range(0, len(group), sync.batch_size):
                     batch = list(group[start : start + sync.batch_size])
                     if limit_hit and action is Action.ADD:

@@ -237,11 +237,6 @@ class Changes(Sequence[Change]):
         changes._rows = tuple(rows)
         return changes
 
-    @classmethod
-    def of(cls, changes: Sequence[Change]) -> Changes:
-        """``changes`` as ``Changes`` (the same object if it is one)."""
-        return changes if isinstance(changes, Changes) else cls(changes)
-
     def where(self, side: Side | None = None, action: Action | None = None) -> Changes:
         """The changes on ``side`` and of ``action`` (``None``: any), read from the rows alone."""
         sides = None if side is None else side.value
@@ -325,7 +320,7 @@ class FeaturePlan:
     target: Inventory
     baseline_source: Inventory | None
     baseline_target: Inventory | None
-    changes: Sequence[Change] = ()
+    changes: Changes = field(default_factory=Changes)
     held: tuple[Change, ...] = ()
     parked: tuple[Change, ...] = ()
     limit_cut: tuple[Change, ...] = ()
@@ -352,7 +347,7 @@ class FeaturePlan:
 
     def count(self, action: Action, side: Side | None = None) -> int:
         """How many planned (executable) changes of ``action`` on ``side`` (or both)."""
-        return len(Changes.of(self.changes).where(side, action))
+        return len(self.changes.where(side, action))
 
     def summary(self) -> dict[str, Any]:
         """Return a readable, JSON-friendly account of the plan."""
