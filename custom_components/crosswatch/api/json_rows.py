@@ -52,11 +52,9 @@ def json_with_list(text: str, key: str) -> Any:
     if not text.startswith("{", at):
         return json.loads(text)
     members: dict[str, Any] = {}
-    at = _skip_space(text, at + 1)
-    if text.startswith("}", at):
-        _nothing_after(text, at + 1)
-    else:
-        _members(text, at, members, key)
+    first = _first_member(text, at)
+    if first is not None:
+        _members(text, first, members, key)
     return members
 
 
@@ -79,11 +77,7 @@ def loads_by_rows(text: str, convert: RowConvert | None = None) -> Any:
     if not text.startswith("{", at):
         return json.loads(text)
     members: dict[str, Any] = {}
-    at = _skip_space(text, at + 1)
-    if text.startswith("}", at):
-        _nothing_after(text, at + 1)
-        return members
-    next_at: int | None = at
+    next_at = _first_member(text, at)
     ends: list[int] = []
     while next_at is not None:
         name, at = _member_name(text, next_at)
@@ -134,6 +128,15 @@ def _members(text: str, at: int | None, members: dict[str, Any], key: str | None
             return
         members[name], at = _DECODER.raw_decode(text, at)
         at = _next_member(text, at)
+
+
+def _first_member(text: str, at: int) -> int | None:
+    """Past the ``{`` at ``at``: where the first member's name starts, or ``None`` if empty."""
+    at = _skip_space(text, at + 1)
+    if text.startswith("}", at):
+        _nothing_after(text, at + 1)
+        return None
+    return at
 
 
 def _member_name(text: str, at: int) -> tuple[str, int]:
