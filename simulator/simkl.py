@@ -214,7 +214,10 @@ def media_json(item: Movie | Show, extended: str = "full") -> dict[str, Any]:
 
 
 def _row(user: User, item: Movie | Show, entry: Entry, request: web.Request) -> dict[str, Any]:
-    extended = request.query.get("extended", "full")
+    # Watched episodes come with ``extended=full`` only (the docs' parameter table: "adds a list
+    # of episodes user have watched"; the docs' first all-items example, asked without it, has
+    # no ``seasons``).
+    extended = request.query.get("extended", "")
     key = "movie" if isinstance(item, Movie) else "show"
     watched_at = [user.watched[w] for w in _watchables(item) if w in user.watched]
     last = max(watched_at) if watched_at else None
@@ -242,15 +245,14 @@ def _row(user: User, item: Movie | Show, entry: Entry, request: web.Request) -> 
         }
         if item.anime:
             row["anime_type"] = "tv"
-        if request.query.get("episode_watched_at") == "yes" or extended.startswith("full"):
+        if extended.startswith("full"):
             seasons: dict[int, list[dict[str, Any]]] = {}
             for e in seen:
                 watched: dict[str, int | str] = {"number": e.number}
                 if request.query.get("episode_watched_at") == "yes":
                     watched["watched_at"] = iso_s(user.watched[e])
                 seasons.setdefault(e.season, []).append(watched)
-            if extended.startswith("full"):
-                row["seasons"] = [{"number": n, "episodes": eps} for n, eps in seasons.items()]
+            row["seasons"] = [{"number": n, "episodes": eps} for n, eps in seasons.items()]
     elif item.anime:
         # An anime film is listed under "anime" like the series, with ``anime_type: movie`` and
         # its object under "show" (tests/fixtures/real/simkl/all_items_anime_movie_ova.json).

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiohttp import web
 
 from custom_components.crosswatch.api.errors import (
     AuthError,
@@ -21,8 +22,6 @@ from custom_components.crosswatch.api.models import MediaItem, MediaKind, Play, 
 from custom_components.crosswatch.providers.simkl.client import (
     PinStatus,
     SimklClient,
-    parse_library,
-    parse_library_in_slices,
     unpack_entry,
 )
 from simulator.testing import SIMKL_CLIENT_ID, SIMKL_TOKEN, Simulator
@@ -254,38 +253,33 @@ ODD_BODY = {
 }
 
 
-async def test_a_parse_in_slices_lets_go_of_each_raw_row_as_it_goes() -> None:
-    """The answer's rows leave it as they are parsed, in order (no raw row outlives its parse)."""
-    body = copy.deepcopy(ODD_BODY)
-    library = await parse_library_in_slices(body)
-    assert library == parse_library(ODD_BODY)
-    assert [e.item.ids for e in library.entries] == [{"simkl": "5"}, {"tvdb": "1"}, {"tvdb": "2"}]
-    assert body == {}
+def answer(body: object) -> Callable[[web.Request], web.Response]:
+    return lambda _request: web.json_response(body)
 
 
-def test_parse_library_tolerates_odd_bodies() -> None:
-    assert parse_library(None).entries == []
-    assert parse_library({}).entries == []
-    odd = parse_library(
-        {
-            "movies": [{"movie": {"ids": {}}}, "x", {"movie": {"title": 1, "ids": {"simkl": 5}}}],
-            "shows": [
-                {
-                    "show": {"ids": {"tvdb": "1"}},
-                    "seasons": [
-                        {"number": 1, "episodes": [{"number": 2}, {"number": "x"}, "y"]},
-                        {"number": None},
-                    ],
-                }
-            ],
-            "people": [{"x": 1}],
-            "anime": "nope",
-        }
-    )
-    assert [e.item.ids for e in odd.entries] == [{"simkl": "5"}, {"tvdb": "1"}]
+async def test_odd_all_items_rows_are_left_out_and_the_rest_read(scripted, session, clock) -> None:
+    """Rows without ids, sections that are not lists, episodes without numbers: each left out."""
+    scripted.then(answer(ODD_BODY), answer(None), answer({}))
+    api = SimklClient(session, base_url=scripted.url, client_id="c", token="t", clock=clock)
+    odd = await api.all_items()
+    assert [e.item.ids for e in odd.entries] == [{"simkl": "5"}, {"tvdb": "1"}, {"tvdb": "2"}]
     assert odd.entries[1].watched_episodes == ((1, 2, None),)
     assert odd.plays() == []  # no watch times known
     assert odd.ratings() == []
+    assert (await api.all_items()).entries == []  # ``null``: an empty library (older app ids)
+    assert (await api.all_items()).entries == []
+    query = scripted.seen[0]["query"]
+    assert {"extended": "full", "episode_watched_at": "yes"}.items() <= query.items()
+
+
+async def test_a_watchlist_read_asks_for_the_rows_alone(scripted, session, clock) -> None:
+    """Without ``extended`` SIMKL leaves out every show's watched episodes (the docs)."""
+    scripted.then(answer(ODD_BODY))
+    api = SimklClient(session, base_url=scripted.url, client_id="c", token="t", clock=clock)
+    await api.all_items(extended=None)
+    query = scripted.seen[0]["query"]
+    assert "extended" not in query
+    assert "episode_watched_at" not in query
 
 
 async def test_an_episode_without_show_ids_goes_by_its_own_ids(sim, session) -> None:

@@ -55,8 +55,8 @@ class SimklAccount(BaseAccount):
         self.client = simkl_client(self.hass, self.client_id, self.token)
 
     async def async_watchlist(self) -> Sequence[WatchlistEntry] | None:
-        """Every plan-to-watch movie, show and anime."""
-        return (await self.client.all_items(extended="full")).watchlist()
+        """Every plan-to-watch movie, show and anime (rows alone: no watched episodes)."""
+        return (await self.client.all_items(extended=None)).watchlist()
 
     @property
     def clients(self) -> tuple[HttpClient, ...]:

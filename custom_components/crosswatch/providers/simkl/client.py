@@ -7,10 +7,9 @@ suspends apps that poll the full library, so ``all_items`` is meant to be called
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from ...api.errors import InvalidResponseError
@@ -29,7 +28,6 @@ from ...api.models import (
     pack_item,
     unpack_item,
 )
-from ...api.paging import convert_rows
 from ...api.wire import iso_s, parse_time, post_scrobble, rating_entries, wire_ids, write_in_batches
 
 if TYPE_CHECKING:
@@ -267,47 +265,6 @@ def _runtime(row: Mapping[str, Any]) -> int | None:
     return None
 
 
-def parse_library(body: object) -> SimklLibrary:
-    """Parse ``all-items``/``ratings`` bodies (``null`` and ``{}`` mean an empty library)."""
-    data = body if isinstance(body, Mapping) else {}
-    return SimklLibrary(
-        [
-            entry
-            for section, rows in data.items()
-            for row in (rows if isinstance(rows, list) else ())
-            if (entry := library_entry(section, row)) is not None
-        ]
-    )
-
-
-async def parse_library_in_slices(body: object) -> SimklLibrary:
-    """``parse_library``, yielding to the event loop between slices of a large library."""
-    return SimklLibrary(await _parse_in_slices(body, library_entry))
-
-
-async def _parse_in_slices[R](body: object, convert: Callable[[str, object], R | None]) -> list[R]:
-    """``convert(section, row)`` of each row of an ``all-items`` body, in slices.
-
-    The answer is emptied as it is parsed: each raw row goes as soon as it is parsed. Kept whole
-    until the end, a large library's answer (a dict per watched episode) lived through many
-    young garbage collections and was promoted towards a full one.
-    """
-    out: list[R] = []
-    data = body if isinstance(body, dict) else {}
-    for section in list(data):
-        rows = data.pop(section)
-        if isinstance(rows, list):
-            out += await convert_rows(_drained(rows), partial(convert, section))
-    return out
-
-
-def _drained(rows: list[Any]) -> Iterator[Any]:
-    """The rows in order, each taken out of ``rows`` as it is handed out."""
-    rows.reverse()
-    while rows:
-        yield rows.pop()
-
-
 def library_entry(section: str, row: object) -> SimklEntry | None:
     """One ``all-items`` row of ``section`` (movies/shows/anime); ``None`` without usable ids.
 
@@ -333,6 +290,20 @@ def _entry_row(section: str, row: object) -> EntryRow | None:
     """``library_entry``, packed."""
     entry = library_entry(section, row)
     return None if entry is None else pack_entry(entry)
+
+
+def _rating(section: str, row: object) -> Rating | None:
+    """The rating of one ``ratings`` row (all-items' row shape); ``None``: not rated."""
+    entry = library_entry(section, row)
+    if entry is None or entry.rating is None:
+        return None
+    return Rating(item=entry.item, rating=entry.rating, rated_at=entry.rated_at)
+
+
+def _sections_joined[R](body: object) -> list[R]:
+    """The converted rows of every section of an answer decoded with ``rows`` (``null``: none)."""
+    data = body if isinstance(body, dict) else {}
+    return [row for rows in data.values() if isinstance(rows, list) for row in rows]
 
 
 def _payload(entries: Iterable[tuple[MediaItem, Mapping[str, Any]]]) -> dict[str, list[Any]]:
@@ -512,37 +483,44 @@ class SimklClient:
         self,
         *,
         date_from: datetime | None = None,
-        extended: str = "full",
+        extended: str | None = "full",
         section: str | None = None,
         status: str | None = None,
     ) -> SimklLibrary:
-        """Return list entries changed since ``date_from`` (all of them when ``None``)."""
-        body = await self._all_items(date_from, extended, section, status)
-        return await parse_library_in_slices(body)
+        """Return list entries changed since ``date_from`` (all of them when ``None``).
+
+        ``extended="full"`` brings each show's watched episodes with their times; ``None`` asks
+        for the rows alone (status, dates, rating, the title), a fraction of the size. Each row is
+        parsed as it is decoded (``http``'s ``rows``): a large answer is never held whole.
+        """
+        body = await self._all_items(date_from, extended, section, status, rows=library_entry)
+        return SimklLibrary(_sections_joined(body))
 
     async def all_item_rows(self) -> list[EntryRow]:
         """Every list entry (``all_items``), each packed as it is decoded (``unpack_entry``).
 
-        Decoded row by row and packed at once (``http``'s ``rows``): a large library's answer
-        (a dict per watched episode) is never held whole, so none of it lives long enough to
-        count towards a full garbage collection.
+        Packed at once: a sync side holds them through its run, where ``SimklEntry`` objects
+        would be promoted towards a full garbage collection.
         """
         body = await self._all_items(None, "full", None, None, rows=_entry_row)
-        data = body if isinstance(body, dict) else {}
-        return [row for rows in data.values() if isinstance(rows, list) for row in rows]
+        return _sections_joined(body)
 
     async def _all_items(
         self,
         date_from: datetime | None,
-        extended: str,
+        extended: str | None,
         section: str | None,
         status: str | None,
-        rows: RowConvert | None = None,
+        rows: RowConvert,
     ) -> Json:
         path = "/sync/all-items"
         if section:
             path += f"/{section}" + (f"/{status}" if status else "")
-        params = {"extended": extended, "episode_watched_at": "yes"}
+        params: dict[str, str] = {}
+        if extended is not None:
+            params["extended"] = extended
+            if extended.startswith("full"):
+                params["episode_watched_at"] = "yes"
         if date_from is not None:
             params["date_from"] = iso_s(date_from)
         return await self.http.get(path, route="GET /sync/all-items", params=params, rows=rows)
@@ -560,8 +538,9 @@ class SimklClient:
                 route="POST /sync/ratings/{type}",
                 params=params,
                 idempotent=True,
+                rows=_rating,
             )
-            out.extend(parse_library(body).ratings())
+            out += _sections_joined(body)
         return out
 
     # -- writes ------------------------------------------------------------------------------
