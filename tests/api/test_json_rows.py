@@ -169,4 +169,6 @@ def test_an_objects_list_elements_are_converted_as_decoded_and_none_left_out() -
         "anime": None,
     }
     assert seen == [("shows", 1), ("shows", 2), ("shows", {"a": [3]})]
-    assert loads_by_rows("[1, 2]", convert) == [1, 2]  # a top-level list is returned as it is
+    seen.clear()
+    assert loads_by_rows("[1, 2, 3]", convert) == [("", 1), ("", 3)]  # a top-level list: ""
+    assert seen == [("", 1), ("", 2), ("", 3)]

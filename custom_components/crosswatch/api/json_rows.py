@@ -68,12 +68,14 @@ def loads_by_rows(text: str, convert: RowConvert | None = None) -> Any:
     interpreter between elements: one ``json.loads`` of a service's multi-megabyte answer (SIMKL's
     whole library) holds it for tens of milliseconds here, wherever it runs.
 
-    ``convert(name, element)`` turns each element of a top-level object's list ``name`` as it is
-    decoded (``None``: leave it out), so the raw elements never exist all at once.
+    ``convert(name, element)`` turns each element of a top-level object's list ``name`` (``""``
+    for a top-level list) as it is decoded (``None``: leave it out), so the raw elements never
+    exist all at once.
     """
     at = _skip_space(text, 0)
     if text.startswith("[", at):
-        return list(json_list_items(text))
+        elements = json_list_items(text)
+        return list(elements) if convert is None else _converted(convert, "", elements)
     if not text.startswith("{", at):
         return json.loads(text)
     members: dict[str, Any] = {}
@@ -83,16 +85,19 @@ def loads_by_rows(text: str, convert: RowConvert | None = None) -> Any:
         name, at = _member_name(text, next_at)
         if text.startswith("[", at):
             elements = _items(text, at, ends.append)
-            if convert is None:
-                members[name] = list(elements)
-            else:
-                converted = (convert(name, element) for element in elements)
-                members[name] = [row for row in converted if row is not None]
+            members[name] = (
+                list(elements) if convert is None else _converted(convert, name, elements)
+            )
             at = ends.pop()
         else:
             members[name], at = _DECODER.raw_decode(text, at)
         next_at = _next_member(text, at)
     return members
+
+
+def _converted(convert: RowConvert, name: str, elements: Iterator[Any]) -> list[Any]:
+    converted = (convert(name, element) for element in elements)
+    return [row for row in converted if row is not None]
 
 
 def _items(text: str, at: int, after: Callable[[int], None]) -> Iterator[Any]:

@@ -482,15 +482,15 @@ class TraktClient:
         return await collect_numbered_pages(fetch, PAGE_LIMIT, convert)
 
     async def watchlist(self, kind: str = "all") -> list[WatchlistEntry]:
-        """Return the whole watchlist in one request (the endpoint's paging is optional)."""
+        """Return the whole watchlist in one request (the endpoint's paging is optional).
+
+        Each row is parsed as it is decoded (``http``'s ``rows``), here and in ``ratings``: a
+        large answer's raw rows never live together long enough to be promoted towards a full
+        garbage collection.
+        """
         path = "/sync/watchlist" if kind == "all" else f"/sync/watchlist/{kind}"
-        body = await self.http.get(path, route="GET /sync/watchlist")
-        out = []
-        for row in body if isinstance(body, list) else []:
-            item = item_from_row(row) if isinstance(row, Mapping) else None
-            if item is not None:
-                out.append(WatchlistEntry(item=item, listed_at=parse_time(row.get("listed_at"))))
-        return out
+        body = await self.http.get(path, route="GET /sync/watchlist", rows=_listed)
+        return body if isinstance(body, list) else []
 
     async def history(
         self,
@@ -596,16 +596,8 @@ class TraktClient:
     async def ratings(self, kind: str = "all") -> list[Rating]:
         """Return every rating in one request (paging is optional on this endpoint)."""
         path = "/sync/ratings" if kind == "all" else f"/sync/ratings/{kind}"
-        body = await self.http.get(path, route="GET /sync/ratings")
-        out = []
-        for row in body if isinstance(body, list) else []:
-            item = item_from_row(row) if isinstance(row, Mapping) else None
-            rating = _int(row.get("rating")) if item else None
-            if item is not None and rating is not None:
-                out.append(
-                    Rating(item=item, rating=rating, rated_at=parse_time(row.get("rated_at")))
-                )
-        return out
+        body = await self.http.get(path, route="GET /sync/ratings", rows=_rated)
+        return body if isinstance(body, list) else []
 
     # -- writing ------------------------------------------------------------------------------
     async def _write(
@@ -771,6 +763,23 @@ def _timed_play(row: Any) -> tuple[Play, int | None] | None:
     if runtime is None and play.item.kind is MediaKind.EPISODE:
         runtime = _runtime(_obj(row, "show").get("runtime"))
     return play, runtime
+
+
+def _listed(_list: str, row: Any) -> WatchlistEntry | None:
+    """One ``/sync/watchlist`` row; ``None`` when it names no title."""
+    item = item_from_row(row) if isinstance(row, Mapping) else None
+    if item is None:
+        return None
+    return WatchlistEntry(item=item, listed_at=parse_time(row.get("listed_at")))
+
+
+def _rated(_list: str, row: Any) -> Rating | None:
+    """One ``/sync/ratings`` row; ``None`` when it names no title or rating."""
+    item = item_from_row(row) if isinstance(row, Mapping) else None
+    rating = _int(row.get("rating")) if item else None
+    if item is None or rating is None:
+        return None
+    return Rating(item=item, rating=rating, rated_at=parse_time(row.get("rated_at")))
 
 
 def _play(row: Any) -> Play | None:
