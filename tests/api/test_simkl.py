@@ -339,3 +339,18 @@ async def test_activities_reuse_a_young_answer(sim, session) -> None:
     sim.clock.advance(61)
     await api.activities(max_age=60)
     assert len(await sim.requests("simkl", "GET /sync/activities")) == 2
+
+
+async def test_a_date_from_watching_read_leaves_films_out(scripted, session, clock) -> None:
+    """What-to-watch-next reads shows and anime; after a large import the read names every film."""
+    shows = [{"status": "watching", "show": {"ids": {"simkl": 1}}}]
+    anime = [{"status": "hold", "show": {"ids": {"simkl": 2}}}]
+    body = {"movies": [{"movie": {"ids": {"simkl": 3}}}], "shows": shows, "anime": anime}
+    scripted.then(answer(body))
+    api = SimklClient(session, base_url=scripted.url, client_id="c", token="t", clock=clock)
+    assert await api.watching(datetime(2026, 1, 1, tzinfo=UTC)) == {
+        "movies": [],
+        "shows": shows,
+        "anime": anime,
+    }
+    assert scripted.seen[0]["query"]["date_from"] == "2026-01-01T00:00:00Z"

@@ -300,6 +300,11 @@ def _rating(section: str, row: object) -> Rating | None:
     return Rating(item=entry.item, rating=entry.rating, rated_at=entry.rated_at)
 
 
+def _show_row(section: str, row: object) -> object:
+    """A show or anime row as sent; ``None`` for a film's."""
+    return row if section in ("shows", "anime") else None
+
+
 def _sections_joined[R](body: object) -> list[R]:
     """The converted rows of every section of an answer decoded with ``rows`` (``null``: none)."""
     data = body if isinstance(body, dict) else {}
@@ -422,13 +427,15 @@ class SimklClient:
     async def watching(self, since: datetime | None = None) -> dict[str, Any]:
         """Shows and anime being watched (rows as sent), or every row changed since ``since``.
 
-        A ``date_from`` read names rows of any status, so one that left "watching" is seen too.
+        A ``date_from`` read names rows of any status, so one that left "watching" is seen too;
+        its films are left out as they are decoded (after a large import it names everything).
         """
         if since is not None:
             body = await self.http.get(
                 "/sync/all-items",
                 route="GET /sync/all-items",
                 params={"date_from": iso_s(since)},
+                rows=_show_row,
             )
             return dict(body) if isinstance(body, Mapping) else {}
         merged: dict[str, Any] = {}
