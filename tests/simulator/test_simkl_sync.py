@@ -368,3 +368,30 @@ async def test_search_by_id_and_unknown_methods(
     status, out = await _get(sim, http, "/sync/nothing-here")
     assert status == 404
     assert out == {"error": "not_found", "code": 404, "message": "Method not found"}
+
+
+async def test_watched_episodes_come_with_extended_full_only(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    """The docs' parameter table: ``extended=full`` "adds a list of episodes user have watched"."""
+    body = {"shows": [{"to": "completed", "watched_at": "2026-10-01T10:00:00Z", **BREAKING_BAD}]}
+    assert (await _post(sim, http, "/sync/add-to-list", body))[0] == 201
+    _, plain = await _get(sim, http, "/sync/all-items/shows")
+    row = _show_row(plain, "Breaking Bad")
+    assert row is not None
+    assert "seasons" not in row
+    assert row["watched_episodes_count"] > 0
+    _, full = await _get(sim, http, "/sync/all-items/shows", extended="full")
+    row = _show_row(full, "Breaking Bad")
+    assert row is not None
+    episodes = [e for season in row["seasons"] for e in season["episodes"]]
+    assert len(episodes) == row["watched_episodes_count"]
+    assert all(set(e) == {"number"} for e in episodes)  # times with episode_watched_at=yes only
+    _, timed = await _get(
+        sim, http, "/sync/all-items/shows", extended="full", episode_watched_at="yes"
+    )
+    row = _show_row(timed, "Breaking Bad")
+    assert row is not None
+    timed_episodes = [e for season in row["seasons"] for e in season["episodes"]]
+    assert [e["number"] for e in timed_episodes] == [e["number"] for e in episodes]
+    assert all(set(e) == {"number", "watched_at"} for e in timed_episodes)
