@@ -227,7 +227,9 @@ async def test_a_loaded_trakt_account_imports_its_statistics(
     sim = sim_urls
     entry = await trakt_entry(hass, sim)
     await setup_entries(hass, entry)
-    await hass.async_block_till_done()
+    # The backfill is the entry's background task: without waiting for it the test raced it
+    # (it failed once in a full run under load).
+    await hass.async_block_till_done(wait_background_tasks=True)
     await async_wait_recording_done(hass)
     ids = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
     found = {row["statistic_id"] for row in ids}
