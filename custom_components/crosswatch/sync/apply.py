@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..api.models import Feature, pack_item
+from ..api.models import Feature
 from .guards import FailureRecord, GuardSettings, record_failure
 from .inventory import Inventory, Row, row_plays, with_row_plays
 from .plan import (
@@ -81,18 +81,20 @@ def _lingering_after(
     """
     lingering = {side: dict(plays) for side, plays in state.lingering.items()}
     for feature, feature_plan in plan.features.items():
+        per_side: dict[Side, dict[str, tuple[float, ...]]] = {}
         for side in Side:
             key = watermark_key(side, feature)
             plays = lingering.pop(key, {})
             if plan.reads.get(key) is ReadKind.WHOLE:
                 plays = dict(feature_plan.lingering.get(side, {}))
-            for change in feature_plan.changes:
-                removed = change.action is Action.REMOVE and change.watched_at is not None
-                if removed and change.side is side and change.id in outcome.succeeded:
-                    times = {*plays.get(change.key, ()), change.watched_at}
-                    plays[change.key] = tuple(sorted(t for t in times if t is not None))
+            per_side[side] = plays
+        for change in feature_plan.changes.where(action=Action.REMOVE):
+            if change.watched_at is not None and change.id in outcome.succeeded:
+                plays = per_side[change.side]
+                plays[change.key] = tuple(sorted({*plays.get(change.key, ()), change.watched_at}))
+        for side, plays in per_side.items():
             if plays:
-                lingering[key] = plays
+                lingering[watermark_key(side, feature)] = plays
     return lingering
 
 
@@ -110,17 +112,26 @@ def _failures_after(
     forgotten unless the title was refused again just now.
     """
     failures = dict(state.failures)
-    rejected = {c.park_key for c in plan.changes if c.id in outcome.rejected}
+    # One pass over the changes: a large plan builds each change anew when read.
+    planned: set[str] = set()
+    rejected: set[str] = set()
+    succeeded: set[str] = set()
+    for change in plan.changes:
+        key, change_id = change.park_key, change.id
+        planned.add(key)
+        if change_id in outcome.rejected:
+            rejected.add(key)
+        if change_id in outcome.succeeded:
+            succeeded.add(key)
     for key in sorted(rejected):
         failures[key] = record_failure(failures.get(key), now, guards)
-    for change in plan.changes:
-        if change.id in outcome.succeeded and change.park_key not in rejected:
-            failures.pop(change.park_key, None)
-    planned = {
+    for key in succeeded - rejected:
+        failures.pop(key, None)
+    planned.update(
         c.park_key
         for p in plan.features.values()
-        for c in (*p.changes, *p.held, *p.parked, *p.limit_cut, *p.suppressed)
-    }
+        for c in (*p.held, *p.parked, *p.limit_cut, *p.suppressed)
+    )
     features = {f"{feature}|" for feature in plan.features}
     return {
         key: record
@@ -147,15 +158,22 @@ def run_result(plan: SyncPlan, outcome: ExecutionOutcome) -> RunResult:
 
 
 def _counts(plan: FeaturePlan, outcome: ExecutionOutcome) -> dict[str, int]:
-    done = [c for c in plan.changes if c.id in outcome.succeeded]
+    done = {Action.ADD: 0, Action.REMOVE: 0}
+    failed = not_attempted = 0
+    for change in plan.changes:  # one pass: each read builds the change anew
+        succeeded = change.id in outcome.succeeded
+        if succeeded:
+            done[change.action] += 1
+        if outcome.unsuccessful(change):
+            failed += 1
+        elif not succeeded:
+            # Left for the next run: after refused credentials or a list limit stopped writes.
+            not_attempted += 1
     return {
-        "adds": sum(1 for c in done if c.action is Action.ADD),
-        "removals": sum(1 for c in done if c.action is Action.REMOVE),
-        "failed": sum(1 for c in plan.changes if outcome.unsuccessful(c)),
-        # Left for the next run: after refused credentials or a list limit stopped the writes.
-        "not_attempted": sum(
-            1 for c in plan.changes if c.id not in outcome.succeeded and not outcome.unsuccessful(c)
-        ),
+        "adds": done[Action.ADD],
+        "removals": done[Action.REMOVE],
+        "failed": failed,
+        "not_attempted": not_attempted,
         "limit_cut": len(plan.limit_cut),
         "held": len(plan.held),
         "parked": len(plan.parked),
@@ -184,7 +202,7 @@ def new_baseline(plan: FeaturePlan, outcome: ExecutionOutcome) -> Baseline:
 
     for change in plan.changes:
         if change.id in outcome.succeeded:
-            _write(entries[change.side], index(change.side).find_strong(change.item), change)
+            _write(entries[change.side], index(change.side).find_strong(change.packed), change)
         else:
             pending.append(change)
     if pending:
@@ -216,13 +234,13 @@ def _write(rows: dict[str, Row], held_key: str | None, change: Change) -> None:
     key = held_key if held_key is not None else change.key
     present = rows.get(key)
     if change.feature is Feature.HISTORY and change.watched_at is not None:
-        base = present if present is not None else (pack_item(change.item), None, (), None, None)
+        base = present if present is not None else (change.packed, None, (), None, None)
         rows[key] = with_row_plays(base, tuple(sorted((*row_plays(base), change.watched_at))))
     elif change.feature is Feature.RATINGS:
-        item = pack_item(change.item) if present is None else present[0]
+        item = change.packed if present is None else present[0]
         rows[key] = (item, None, (), change.rating, change.rated_at)
     elif present is None:
-        rows[key] = (pack_item(change.item), change.listed_at, (), None, None)
+        rows[key] = (change.packed, change.listed_at, (), None, None)
 
 
 def _restore(
@@ -232,11 +250,11 @@ def _restore(
     change: Change,
 ) -> None:
     """Put the change's title back to its previous baseline on one side (absent if it had none)."""
-    for key in (read.find_strong(change.item), change.key):
+    for key in (read.find_strong(change.packed), change.key):
         if key is not None:
             entries.pop(key, None)
     if previous is not None:
         inventory, index = previous
-        previous_key = index.find_strong(change.item)
+        previous_key = index.find_strong(change.packed)
         if previous_key is not None:
             entries[previous_key] = inventory.rows[previous_key]
