@@ -39,11 +39,14 @@ class ScrobblerBinarySensorDescription(BinarySensorEntityDescription, ScrobbleEn
 
 
 def _listener_attributes(scrobbler: PlexScrobbler) -> dict[str, Any]:
-    """The reconnect count, the undelivered queue and the webhook URL."""
+    """The reconnect count and the undelivered queue.
+
+    Not the webhook URL: anyone who has it can post plays, and a state attribute is readable by
+    every user and state subscriber. The scrobble-route form shows it to admins.
+    """
     return {
         "reconnect_attempts": scrobbler.listener.failures,
         "queued_scrobbles": len(scrobbler.queue),
-        "webhook_url": scrobbler.webhook_url,
     }
 
 
@@ -82,8 +85,6 @@ class ScrobblerBinarySensor(ScrobbleEntity, BinarySensorEntity):
     """A binary sensor of a scrobbling Plex account."""
 
     entity_description: ScrobblerBinarySensorDescription
-    # The webhook URL is a secret-ish address: shown, but kept out of the recorder.
-    _unrecorded_attributes = frozenset({"webhook_url"})
 
     @property
     def is_on(self) -> bool:
