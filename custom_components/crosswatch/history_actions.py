@@ -65,12 +65,24 @@ EXPORT_SCHEMA: Final = vol.Schema(
 )
 
 
-def allowed_path(hass: HomeAssistant, text: str) -> Path:
+async def async_allowed_path(hass: HomeAssistant, text: str) -> Path:
     """``text`` (relative to the config folder) resolved, if under config or an allowed folder.
 
     Home Assistant's own check (``allowlist_external_dirs``, which holds the media folders) or
-    the config folder itself; ``..`` cannot climb out, since the path is resolved first.
+    the config folder itself; ``..`` cannot climb out, since the path is resolved first. Both
+    touch the disk (symlinks), so they run in the executor.
     """
+    path = await hass.async_add_executor_job(_allowed_path, hass, text)
+    if path is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="path_not_allowed",
+            translation_placeholders={"path": text},
+        )
+    return path
+
+
+def _allowed_path(hass: HomeAssistant, text: str) -> Path | None:
     path = Path(text)
     if not path.is_absolute():
         path = Path(hass.config.config_dir) / path
@@ -78,11 +90,7 @@ def allowed_path(hass: HomeAssistant, text: str) -> Path:
     config = Path(hass.config.config_dir).resolve()
     if path == config or config in path.parents or hass.config.is_allowed_path(str(path)):
         return path
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="path_not_allowed",
-        translation_placeholders={"path": text},
-    )
+    return None
 
 
 def _features(entry: CrosswatchConfigEntry, asked: Sequence[Feature] | None) -> list[Feature]:
@@ -102,7 +110,7 @@ async def _import_history(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
     entry = require_loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY_ID])
     features = _features(entry, call.data.get(ATTR_FEATURES))
-    path = allowed_path(hass, call.data[ATTR_FILE])
+    path = await async_allowed_path(hass, call.data[ATTR_FILE])
     try:
         rows = await hass.async_add_executor_job(read_upload, path)
     except FileNotFoundError as err:
@@ -177,7 +185,7 @@ async def _export_history(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
     entry = require_loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY_ID])
     features = _features(entry, call.data.get(ATTR_FEATURES))
-    folder = allowed_path(hass, call.data[ATTR_FOLDER])
+    folder = await async_allowed_path(hass, call.data[ATTR_FOLDER])
     side = prepared_side(hass, entry)
     inventories = await async_read_account(side, entry, features)
     data = await hass.async_add_executor_job(write_export_zip, inventories, call.data[ATTR_FORMAT])
