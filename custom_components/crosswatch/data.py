@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.exceptions import ServiceValidationError
 
 from .const import DOMAIN
 
@@ -61,7 +62,19 @@ def loaded_entries(hass: HomeAssistant) -> list[CrosswatchConfigEntry]:
     return hass.config_entries.async_loaded_entries(DOMAIN)
 
 
-def loaded_entry(hass: HomeAssistant, entry_id: str) -> CrosswatchConfigEntry | None:
-    """The CrossWatch entry ``entry_id`` when it is loaded."""
+def require_loaded_entry(hass: HomeAssistant, entry_id: str) -> CrosswatchConfigEntry:
+    """The loaded CrossWatch entry ``entry_id``, or a translated error naming what is wrong."""
     entry = crosswatch_entry(hass, entry_id)
-    return entry if entry is not None and entry.state is ConfigEntryState.LOADED else None
+    if entry is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_entry",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"account": entry.title},
+        )
+    return entry

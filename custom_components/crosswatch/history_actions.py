@@ -20,6 +20,7 @@ from homeassistant.util import slugify
 
 from .api.models import ITEM_FEATURES, Feature
 from .const import DOMAIN
+from .data import require_loaded_entry
 from .history_io.jobs import JobStatus
 from .history_io.rows import ExportFileError
 from .history_io.writer import export_counts, write_export_zip
@@ -32,7 +33,7 @@ from .history_jobs import (
     read_upload,
 )
 from .providers.registry import provider_of
-from .services import ATTR_CONFIG_ENTRY_ID, ATTR_DRY_RUN, ATTR_FEATURES, require_loaded_entry
+from .services import ATTR_CONFIG_ENTRY_ID, ATTR_DRY_RUN, ATTR_FEATURES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -27,7 +27,7 @@ from homeassistant.helpers import entity_registry as er
 from .api.errors import CrosswatchApiError
 from .api.models import MediaKind
 from .const import DOMAIN
-from .data import loaded_entries, loaded_entry
+from .data import loaded_entries, require_loaded_entry
 from .providers.base import loaded_accounts
 from .providers.plex.account import PlexAccount
 from .watchnext.play import PLEX_PLATFORM, find_on_plex, find_show, plex_media_id
@@ -81,9 +81,7 @@ def _plex_account(hass: HomeAssistant, server_id: str) -> PlexAccount:
 async def _up_next(hass: HomeAssistant, call: ServiceCall) -> UpNext:
     entries: list[CrosswatchConfigEntry]
     if (entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
-        if (loaded := loaded_entry(hass, entry_id)) is None:
-            raise _error("unknown_entry", entry_id=entry_id)
-        entries = [loaded]
+        entries = [require_loaded_entry(hass, entry_id)]
     else:
         entries = loaded_entries(hass)
     wanted = call.data.get(ATTR_SHOW)

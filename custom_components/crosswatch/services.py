@@ -20,7 +20,7 @@ from .api.errors import CrosswatchApiError
 from .api.ids import canonical_key
 from .api.models import Feature, MediaItem, MediaKind
 from .const import DOMAIN
-from .data import crosswatch_entries, crosswatch_entry
+from .data import crosswatch_entries, require_loaded_entry
 from .pairs import PairNotReadyError, create_side
 from .play_next import async_setup_play_next
 from .providers.registry import provider_of
@@ -30,7 +30,6 @@ from .troubleshooting import async_setup_troubleshooting_actions
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .data import CrosswatchConfigEntry
     from .pairs import PairRunner
 
 SERVICE_RUN_SYNC: Final = "run_sync"
@@ -64,24 +63,6 @@ WATCHLIST_SCHEMA: Final = vol.All(
     ),
     cv.has_at_least_one_key(*ID_TYPES),
 )
-
-
-def require_loaded_entry(hass: HomeAssistant, entry_id: str) -> CrosswatchConfigEntry:
-    """The loaded CrossWatch entry ``entry_id``, or a translated error naming what is wrong."""
-    entry = crosswatch_entry(hass, entry_id)
-    if entry is None:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_entry",
-            translation_placeholders={"entry_id": entry_id},
-        )
-    if entry.state is not ConfigEntryState.LOADED:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_loaded",
-            translation_placeholders={"account": entry.title},
-        )
-    return entry
 
 
 def _runners(hass: HomeAssistant, call: ServiceCall) -> list[PairRunner]:

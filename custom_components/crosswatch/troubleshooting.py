@@ -17,7 +17,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
 from .const import DOMAIN
-from .data import crosswatch_entries, loaded_entries
+from .data import crosswatch_entries, loaded_entries, require_loaded_entry
 
 if TYPE_CHECKING:
     from .pairs import PairRunner
@@ -66,13 +66,7 @@ def _named_entries(hass: HomeAssistant, call: ServiceCall) -> list[str] | None:
     entry_id: str | None = call.data.get(ATTR_CONFIG_ENTRY_ID)
     if entry_id is None:
         return None
-    if entry_id not in {e.entry_id for e in loaded_entries(hass)}:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_entry",
-            translation_placeholders={"entry_id": entry_id},
-        )
-    return [entry_id]
+    return [require_loaded_entry(hass, entry_id).entry_id]
 
 
 async def _clear_cache(call: ServiceCall) -> ServiceResponse:

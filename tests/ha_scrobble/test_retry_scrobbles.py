@@ -78,3 +78,13 @@ async def test_retry_scrobbles_names_an_account_that_has_no_queue(
         return_response=True,
     )
     assert done == {"delivered": 0, "waiting": 0}
+    assert await hass.config_entries.async_unload(accounts.plex.entry_id)
+    with pytest.raises(ServiceValidationError) as unloaded:
+        await hass.services.async_call(
+            DOMAIN,
+            "retry_scrobbles",
+            {"config_entry_id": accounts.plex.entry_id},
+            blocking=True,
+            return_response=True,
+        )
+    assert unloaded.value.translation_key == "entry_not_loaded"

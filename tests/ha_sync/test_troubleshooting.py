@@ -89,3 +89,11 @@ async def test_clear_cache_forgets_tmdb_answers(hass: HomeAssistant, sim_urls: S
     with pytest.raises(ServiceValidationError) as info:
         await call(hass, "clear_cache", config_entry_id=trakt.entry_id)
     assert info.value.translation_key == "no_tmdb_cache"
+    # An account that exists but is not loaded is named as such (not as an unknown entry).
+    assert await hass.config_entries.async_unload(tmdb.entry_id)
+    with pytest.raises(ServiceValidationError) as unloaded:
+        await call(hass, "clear_cache", config_entry_id=tmdb.entry_id)
+    assert unloaded.value.translation_key == "entry_not_loaded"
+    with pytest.raises(ServiceValidationError) as unknown:
+        await call(hass, "clear_cache", config_entry_id="nope")
+    assert unknown.value.translation_key == "unknown_entry"
