@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import probatio as vol
 from homeassistant.components.file_upload import process_uploaded_file
-from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
@@ -84,6 +84,11 @@ class ImportHistoryFlow(ConfigSubentryFlow):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Choose the file and what to import."""
         entry = self._entry
+        if entry.state is not ConfigEntryState.LOADED:
+            # Reads and writes go through the loaded account (HA offers the flow on any entry).
+            return self.async_abort(
+                reason="entry_not_loaded", description_placeholders={"account": entry.title}
+            )
         supported = provider_of(entry).sync_features & frozenset(ITEM_FEATURES)
         jobs = self.hass.data[DATA_IMPORT_JOBS]
         if jobs.running(entry.entry_id) is not None:

@@ -296,3 +296,18 @@ async def test_a_simkl_backup_zip_restored_into_simkl(
     message = next(n["message"] for n in notes.values() if "SimklBackup.zip" in n["message"])
     assert "Maleficent" in message
     assert "150 watched episodes counted, none listed" in message
+
+
+async def test_an_account_that_is_not_loaded_cannot_import(
+    hass: HomeAssistant, sim_urls: Simulator
+) -> None:
+    """Home Assistant offers the flow on any entry; one not loaded is named, not a crash."""
+    entry = await trakt_entry(hass, sim_urls)
+    await setup_entries(hass, entry)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, FLOW), context={"source": "user"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"
+    assert result["description_placeholders"] == {"account": entry.title}
