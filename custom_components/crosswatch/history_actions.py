@@ -16,6 +16,7 @@ import probatio as vol
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.service import async_register_admin_service
 from homeassistant.util import slugify
 
 from .api.models import ITEM_FEATURES, Feature
@@ -210,7 +211,9 @@ async def _export_history(call: ServiceCall) -> ServiceResponse:
 def async_setup_history_services(hass: HomeAssistant) -> None:
     """Register the actions (from ``async_setup``, with the other actions) and the import jobs."""
     async_setup_import_jobs(hass)
-    hass.services.async_register(
+    # Import and export read and write files under the config and media folders: admins only.
+    async_register_admin_service(
+        hass,
         DOMAIN,
         SERVICE_IMPORT_HISTORY,
         _import_history,
@@ -224,7 +227,8 @@ def async_setup_history_services(hass: HomeAssistant) -> None:
         schema=CANCEL_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
-    hass.services.async_register(
+    async_register_admin_service(
+        hass,
         DOMAIN,
         SERVICE_EXPORT_HISTORY,
         _export_history,

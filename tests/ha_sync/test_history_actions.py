@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import Context
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
 
 from tests.ha.conftest import simkl_entry, tmdb_entry
 from tests.ha_sync.conftest import trakt_entry
@@ -16,7 +17,7 @@ from tests.ha_sync.helpers import setup_entries
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
+    from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
     from simulator.testing import Simulator
 
@@ -149,6 +150,38 @@ async def test_paths_outside_the_allowed_folders_are_refused(
             },
         )
     assert climbing.value.translation_key == "path_not_allowed"
+
+
+async def test_only_admins_may_import_or_export(
+    hass: HomeAssistant,
+    sim_urls: Simulator,
+    folder: Path,
+    hass_read_only_user: MockUser,
+    hass_admin_user: MockUser,
+) -> None:
+    """Both read and write files under the config and media folders."""
+    entry = await account(hass, sim_urls, "trakt")
+    for action, field in (("import_history", "file"), ("export_history", "folder")):
+        data = {"config_entry_id": entry.entry_id, field: str(folder / "x.csv")}
+        with pytest.raises(Unauthorized):
+            await hass.services.async_call(
+                "crosswatch",
+                action,
+                data,
+                blocking=True,
+                return_response=True,
+                context=Context(user_id=hass_read_only_user.id),
+            )
+    exported = await hass.services.async_call(
+        "crosswatch",
+        "export_history",
+        {"config_entry_id": entry.entry_id, "folder": str(folder)},
+        blocking=True,
+        return_response=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    assert isinstance(exported, dict)
+    assert Path(str(exported["path"])).parent == folder
 
 
 @pytest.mark.parametrize(
