@@ -17,7 +17,7 @@ PROBE = """
 from homeassistant.core import HomeAssistant
 
 from custom_components.crosswatch.data import (
-    crosswatch_entries, crosswatch_entry, loaded_entries, loaded_entry,
+    crosswatch_entries, crosswatch_entry, loaded_entries, require_loaded_entry,
 )
 
 
@@ -28,9 +28,8 @@ def probe(hass: HomeAssistant) -> None:
         print(data.account.clients, data.account.metadata, data.account.sync_side())
     for entry in crosswatch_entries(hass):
         print(entry.runtime_data.service)
-    one = crosswatch_entry(hass, "x") or loaded_entry(hass, "x")
-    if one is not None:
-        print(one.runtime_data.pair_runners, one.runtime_data.scrobble)
+    one = crosswatch_entry(hass, "x") or require_loaded_entry(hass, "x")
+    print(one.runtime_data.pair_runners, one.runtime_data.scrobble)
 """
 
 
