@@ -57,6 +57,26 @@ class MediaItem:
     season: int | None = None
     number: int | None = None
 
+    def episode(
+        self,
+        season: int | None,
+        number: int | None,
+        *,
+        ids: Ids | None = None,
+        title: str | None = None,
+    ) -> MediaItem:
+        """Episode ``season``x``number`` of this show (its own ``ids`` and ``title`` if known)."""
+        return MediaItem(
+            kind=MediaKind.EPISODE,
+            ids={} if ids is None else ids,
+            title=title,
+            year=self.year,
+            show_ids=self.ids,
+            show_title=self.title,
+            season=season,
+            number=number,
+        )
+
 
 # A MediaItem packed as a plain tuple (``pack_item``): what inventories keep per title. The
 # garbage collector stops tracking a tuple of strings and numbers, so a large library held this

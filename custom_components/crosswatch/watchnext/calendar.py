@@ -269,16 +269,7 @@ def simkl_upcoming(
         out.append(
             Upcoming(
                 uid=f"simkl-episode-{key}",
-                item=MediaItem(
-                    kind=MediaKind.EPISODE,
-                    ids=ids,
-                    title=title,
-                    year=show.year,
-                    show_ids=show.ids,
-                    show_title=show.title,
-                    season=season,
-                    number=number,
-                ),
+                item=show.episode(season, number, ids=ids, title=title),
                 summary=episode_summary(show.title, season, number, title),
                 start=start,
                 end=start + timedelta(minutes=runtime),

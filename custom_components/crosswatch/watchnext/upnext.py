@@ -56,15 +56,8 @@ class UpNext:
 
     def episode(self) -> MediaItem:
         """The episode as an item (for Plex look-ups and play next)."""
-        return MediaItem(
-            kind=MediaKind.EPISODE,
-            ids=dict(self.episode_ids),
-            title=self.title,
-            year=self.show.year,
-            show_ids=self.show.ids,
-            show_title=self.show.title,
-            season=self.season,
-            number=self.number,
+        return self.show.episode(
+            self.season, self.number, ids=dict(self.episode_ids), title=self.title
         )
 
     def attributes(self) -> dict[str, Any]:

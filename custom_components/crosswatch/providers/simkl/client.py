@@ -102,14 +102,7 @@ class SimklEntry:
         for season, number, watched_at in self.watched_episodes:
             if watched_at is None:
                 continue
-            episode = MediaItem(
-                kind=MediaKind.EPISODE,
-                show_ids=item.ids,
-                show_title=item.title,
-                year=item.year,
-                season=season,
-                number=number,
-            )
+            episode = item.episode(season, number)
             out.append((Play(item=episode, watched_at=watched_at), self.runtime))
         return out
 
@@ -645,12 +638,5 @@ class SimklClient:
             number = _int(episode.get("tvdb_number"))
             if season is None or number is None:
                 season, number = _int(episode.get("season")), _int(episode.get("number"))
-            media = MediaItem(
-                kind=MediaKind.EPISODE,
-                show_ids=media.ids,
-                show_title=media.title,
-                year=media.year,
-                season=season,
-                number=number,
-            )
+            media = media.episode(season, number)
         return replace(result, item=media)

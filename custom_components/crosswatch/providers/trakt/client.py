@@ -576,14 +576,7 @@ class TraktClient:
                 for episode in season.get("episodes") or () if isinstance(season, dict) else ():
                     if not isinstance(episode, dict):
                         continue
-                    item = MediaItem(
-                        kind=MediaKind.EPISODE,
-                        show_ids=parent.ids,
-                        show_title=parent.title,
-                        year=parent.year,
-                        season=_int(season.get("number")),
-                        number=_int(episode.get("number")),
-                    )
+                    item = parent.episode(_int(season.get("number")), _int(episode.get("number")))
                     out.append(
                         WatchedEntry(
                             item,
