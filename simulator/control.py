@@ -134,12 +134,17 @@ async def trakt_user(request: web.Request) -> web.Response:
 
 
 async def trakt_app(request: web.Request) -> web.Response:
-    """The API app's standing: ``removed`` (deleted by Trakt), ``owner_vip`` (426 when false)."""
+    """An API app's standing: ``removed`` (deleted by Trakt), ``owner_vip`` (426 when false).
+
+    The app is ``client_id``, the first one by default.
+    """
     body = await _body(request)
-    trakt_state = state_of(request).trakt
-    trakt_state.app_removed = bool(body.get("removed", trakt_state.app_removed))
-    trakt_state.app_owner_vip = bool(body.get("owner_vip", trakt_state.app_owner_vip))
-    return reply({"removed": trakt_state.app_removed, "owner_vip": trakt_state.app_owner_vip})
+    app = state_of(request).trakt.apps.get(str(body.get("client_id", cred.TRAKT_CLIENT_ID)))
+    if app is None:
+        raise web.HTTPNotFound(text="unknown trakt app")
+    app.removed = bool(body.get("removed", app.removed))
+    app.owner_vip = bool(body.get("owner_vip", app.owner_vip))
+    return reply({"removed": app.removed, "owner_vip": app.owner_vip})
 
 
 async def trakt_approve(request: web.Request) -> web.Response:

@@ -7,7 +7,9 @@ Plex
     (PMS account id = plex.tv id ``PLEX_SHARED_ID``).
     ``PMS_MACHINE_ID`` the server's machineIdentifier; players ``PLAYER_TV`` and ``PLAYER_WEB``.
 Trakt
-    ``TRAKT_CLIENT_ID`` / ``TRAKT_CLIENT_SECRET``; users ``TRAKT_USER`` and ``TRAKT_USER_2``.
+    ``TRAKT_CLIENT_ID`` / ``TRAKT_CLIENT_SECRET``: the user's API app; ``TRAKT_CLIENT_ID_2`` /
+    ``TRAKT_CLIENT_SECRET_2``: a second app (the new one after Trakt deleted the first). Users
+    ``TRAKT_USER`` and ``TRAKT_USER_2``.
     ``TRAKT_ACCESS_TOKEN`` / ``TRAKT_REFRESH_TOKEN``: a pair for ``TRAKT_USER`` created at every
     reset (valid 7 days from then). More pairs: ``Simulator.trakt_token(user)``.
 SIMKL
@@ -36,6 +38,8 @@ PLAYER_WEB: Final = "r6yfkdnfggbh2bdnvkffwbms"
 
 TRAKT_CLIENT_ID: Final = "a" * 56 + "c11e47"
 TRAKT_CLIENT_SECRET: Final = "b" * 56 + "5ec7e7"
+TRAKT_CLIENT_ID_2: Final = "c" * 56 + "c11e42"
+TRAKT_CLIENT_SECRET_2: Final = "d" * 56 + "5ec7e2"
 TRAKT_USER: Final = "simuser"
 TRAKT_USER_2: Final = "simpartner"
 TRAKT_ACCESS_TOKEN: Final = "7a" * 32

@@ -155,10 +155,17 @@ class Simulator:
         return await self._object("POST", f"trakt/users/{user}", settings)
 
     async def set_trakt_app(
-        self, *, removed: bool | None = None, owner_vip: bool | None = None
+        self,
+        *,
+        removed: bool | None = None,
+        owner_vip: bool | None = None,
+        client_id: str | None = None,
     ) -> dict[str, Any]:
-        """Trakt deleted the API app (``removed``), or it needs a VIP owner (``owner_vip``)."""
-        settings = {"removed": removed, "owner_vip": owner_vip}
+        """Trakt deleted an API app (``removed``), or it needs a VIP owner (``owner_vip``).
+
+        The app is ``TRAKT_CLIENT_ID`` unless ``client_id`` names another.
+        """
+        settings = {"removed": removed, "owner_vip": owner_vip, "client_id": client_id}
         return await self._object(
             "POST", "trakt/app", {k: v for k, v in settings.items() if v is not None}
         )

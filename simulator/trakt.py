@@ -96,6 +96,8 @@ class Token:
     created_at: int
     expires_in: int = TOKEN_TTL
     revoked: bool = False
+    # The app the token was issued to: a refresh token is bound to it (RFC 6749, section 6).
+    client_id: str = cred.TRAKT_CLIENT_ID
 
     def body(self) -> dict[str, Any]:
         return {
@@ -106,6 +108,20 @@ class Token:
             "scope": "public",
             "created_at": self.created_at,
         }
+
+
+@dataclass
+class App:
+    """An API app's standing (the VIP walls of mid-2026).
+
+    ``removed``: Trakt deleted the app (its owner is not VIP, or it looked inactive: trakt-api
+    #691, #897, #902), so its client id is unknown everywhere. ``owner_vip`` False: the app works
+    only for a VIP owner, and every API call answers 426 VIP Only (shortlist #73, Trakt's docs).
+    """
+
+    secret: str
+    removed: bool = False
+    owner_vip: bool = True
 
 
 @dataclass
@@ -161,18 +177,18 @@ class TraktState:
         self.tokens: dict[str, Token] = {}
         self.refresh_tokens: dict[str, Token] = {}
         self.devices: dict[str, DeviceCode] = {}
-        self.auth_codes: dict[str, str] = {}
+        self.auth_codes: dict[str, tuple[str, str]] = {}  # code -> (user, client id)
         self.ids = 3_373_536_000  # beyond 32 bits, like real history ids
         # How response headers are spelled: "canonical" (X-Pagination-Page-Count), "lower" (as
         # Trakt's HTTP/2 answers send them, trakt-api #896: x-pagination-page-count), or
         # "no_page_count" (X-Pagination-Page/-Limit only, trakt-api #198).
         self.header_style = "canonical"
-        # The API app's standing (the VIP walls of mid-2026). ``app_removed``: Trakt deleted the
-        # app (its owner is not VIP, or it looked inactive: trakt-api #691, #897, #902), so its
-        # client id is unknown everywhere. ``app_owner_vip`` False: the app works only for a
-        # VIP owner, and every API call answers 426 VIP Only (shortlist #73, Trakt's docs).
-        self.app_removed = False
-        self.app_owner_vip = True
+        # The users' API apps by client id. A bearer token is not checked against the calling
+        # app (no source says how Trakt treats that); a refresh token and a code are.
+        self.apps = {
+            cred.TRAKT_CLIENT_ID: App(cred.TRAKT_CLIENT_SECRET),
+            cred.TRAKT_CLIENT_ID_2: App(cred.TRAKT_CLIENT_SECRET_2),
+        }
         # Rate-limit bookkeeping: key -> last write / (window start, count) for GETs.
         self.last_write: dict[str, float] = {}
         self.get_window: dict[str, tuple[float, int]] = {}
@@ -195,10 +211,21 @@ class TraktState:
         self.ids += 1
         return self.ids
 
-    def add_token(self, user: str, now: int, access: str = "", refresh: str = "") -> Token:
+    def add_token(
+        self,
+        user: str,
+        now: int,
+        access: str = "",
+        refresh: str = "",
+        client_id: str = cred.TRAKT_CLIENT_ID,
+    ) -> Token:
         n = len(self.tokens)
         token = Token(
-            access or _hex64("a", user, now, n), refresh or _hex64("r", user, now, n), user, now
+            access or _hex64("a", user, now, n),
+            refresh or _hex64("r", user, now, n),
+            user,
+            now,
+            client_id=client_id,
         )
         self.tokens[token.access] = token
         self.refresh_tokens[token.refresh] = token
@@ -276,10 +303,10 @@ def _check_headers(request: web.Request, *, oauth: bool = False) -> None:
             raise Abort(empty(412))
     if oauth:
         return
-    trakt = state_of(request).trakt
-    if request.headers.get("trakt-api-key") != cred.TRAKT_CLIENT_ID or trakt.app_removed:
+    app = state_of(request).trakt.apps.get(request.headers.get("trakt-api-key", ""))
+    if app is None or app.removed:
         raise Abort(empty(403))  # "Forbidden - invalid API key or unapproved app"
-    if not trakt.app_owner_vip:
+    if not app.owner_vip:
         raise Abort(empty(426, {"X-Upgrade-URL": "https://trakt.tv/vip"}))
     if request.headers.get("trakt-api-version") != "2":
         raise Abort(empty(400))
@@ -328,7 +355,7 @@ def public(request: web.Request) -> User | None:
     if bearer(request):
         return authed(request)
     _check_headers(request)
-    _rate_limit(request, "app:" + cred.TRAKT_CLIENT_ID, authed=False)
+    _rate_limit(request, "app:" + request.headers["trakt-api-key"], authed=False)
     return None
 
 
@@ -342,11 +369,10 @@ INVALID_GRANT = {
 
 
 def _client_ok(request: web.Request, body: dict[str, Any], *, secret: bool = True) -> bool:
-    if state_of(request).trakt.app_removed:
+    app = state_of(request).trakt.apps.get(str(body.get("client_id")))
+    if app is None or app.removed:
         return False  # a deleted app's client id is unknown
-    return body.get("client_id") == cred.TRAKT_CLIENT_ID and (
-        not secret or body.get("client_secret") == cred.TRAKT_CLIENT_SECRET
-    )
+    return not secret or body.get("client_secret") == app.secret
 
 
 async def _oauth_body(request: web.Request, *, secret: bool = True) -> dict[str, Any]:
@@ -356,7 +382,8 @@ async def _oauth_body(request: web.Request, *, secret: bool = True) -> dict[str,
         raise Abort(empty(400))
     if not _client_ok(request, body, secret=secret):
         # A deleted app's client id: the answer trakt-api #902 quotes (2026-08-05).
-        removed = state_of(request).trakt.app_removed
+        app = state_of(request).trakt.apps.get(str(body.get("client_id")))
+        removed = app is not None and app.removed
         description = (
             "client_id is required"
             if removed
@@ -404,7 +431,9 @@ async def device_token(request: web.Request) -> web.Response:
     if code.user is None:
         return empty(400)
     code.used = True
-    return reply(state.trakt.add_token(code.user, int(now)).body())
+    return reply(
+        state.trakt.add_token(code.user, int(now), client_id=str(body["client_id"])).body()
+    )
 
 
 async def token(request: web.Request) -> web.Response:
@@ -414,16 +443,16 @@ async def token(request: web.Request) -> web.Response:
     grant = body.get("grant_type")
     if grant == "refresh_token":
         old = trakt.refresh_tokens.get(str(body.get("refresh_token", "")))
-        if old is None or old.revoked:
+        if old is None or old.revoked or old.client_id != str(body["client_id"]):
             return reply(INVALID_GRANT, 400)
         # Single use: the old pair dies with the refresh.
         old.revoked = True
-        return reply(trakt.add_token(old.user, now).body())
+        return reply(trakt.add_token(old.user, now, client_id=old.client_id).body())
     if grant == "authorization_code":
-        user = trakt.auth_codes.pop(str(body.get("code", "")), None)
-        if user is None:
+        issued = trakt.auth_codes.pop(str(body.get("code", "")), None)
+        if issued is None or issued[1] != str(body["client_id"]):
             return reply(INVALID_GRANT, 400)
-        return reply(trakt.add_token(user, now).body())
+        return reply(trakt.add_token(issued[0], now, client_id=issued[1]).body())
     return reply(
         {
             "error": "unsupported_grant_type",
@@ -443,12 +472,12 @@ async def revoke(request: web.Request) -> web.Response:
 async def authorize(request: web.Request) -> web.StreamResponse:
     """Auto-approves as ``TRAKT_USER`` (or ``?sim_user=``) and redirects back with a code."""
     q = request.query
-    removed = state_of(request).trakt.app_removed
-    if q.get("client_id") != cred.TRAKT_CLIENT_ID or removed or not q.get("redirect_uri"):
-        return web.Response(status=400, text="invalid client or redirect_uri")
     trakt = state_of(request).trakt
+    app = trakt.apps.get(q.get("client_id", ""))
+    if app is None or app.removed or not q.get("redirect_uri"):
+        return web.Response(status=400, text="invalid client or redirect_uri")
     code = _hex64("code", len(trakt.auth_codes), state_of(request).now())[:32]
-    trakt.auth_codes[code] = q.get("sim_user", cred.TRAKT_USER)
+    trakt.auth_codes[code] = (q.get("sim_user", cred.TRAKT_USER), q["client_id"])
     location = URL(q["redirect_uri"]).update_query(code=code, state=q.get("state", ""))
     raise web.HTTPFound(location)
 

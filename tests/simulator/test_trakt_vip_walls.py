@@ -68,3 +68,35 @@ async def test_an_app_of_a_non_vip_owner_answers_vip_only(
     assert await sim.set_trakt_app(owner_vip=True) == {"removed": False, "owner_vip": True}
     async with http.get(f"{base}/sync/watchlist", headers=trakt_headers()) as resp:
         assert resp.status == 200
+
+
+async def test_a_new_app_signs_the_same_user_in_while_the_old_one_is_gone(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    base = sim.url("trakt")
+    await sim.set_trakt_app(removed=True)
+    code = {"client_id": cred.TRAKT_CLIENT_ID_2}
+    async with http.post(f"{base}/oauth/device/code", json=code, headers=UA) as resp:
+        assert resp.status == 200
+    new_app = {**trakt_headers(), "trakt-api-key": cred.TRAKT_CLIENT_ID_2}
+    # A refresh token belongs to the app it was issued to (RFC 6749, section 6).
+    refresh = {
+        "refresh_token": cred.TRAKT_REFRESH_TOKEN,
+        "client_id": cred.TRAKT_CLIENT_ID_2,
+        "client_secret": cred.TRAKT_CLIENT_SECRET_2,
+        "grant_type": "refresh_token",
+    }
+    async with http.post(f"{base}/oauth/token", json=refresh, headers=UA) as resp:
+        assert resp.status == 400
+        assert (await resp.json())["error"] == "invalid_grant"
+    wrong_secret = {**refresh, "client_secret": cred.TRAKT_CLIENT_SECRET}
+    async with http.post(f"{base}/oauth/token", json=wrong_secret, headers=UA) as resp:
+        assert resp.status == 401
+        assert (await resp.json())["error_description"].endswith("unknown client.")
+    # Each app's standing is its own.
+    assert await sim.set_trakt_app(client_id=cred.TRAKT_CLIENT_ID_2, owner_vip=False) == {
+        "removed": False,
+        "owner_vip": False,
+    }
+    async with http.get(f"{base}/sync/last_activities", headers=new_app) as resp:
+        assert resp.status == 426
