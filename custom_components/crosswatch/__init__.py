@@ -35,7 +35,7 @@ from .providers.plex.scrobbler import (
     async_setup_scrobbling,
 )
 from .providers.registry import provider_of
-from .repairs import async_update_pair_issues
+from .repairs import async_delete_app_issues, async_update_pair_issues
 from .services import async_setup_services
 from .watch_stats import async_setup_watch_stats
 from .whats_next import async_create_watch_next
@@ -214,8 +214,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: CrosswatchConfigEntry) 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Forget what the account kept on disk (scrobble queue, its sync pairs' states).
 
-    A provider that signs out on removal (Trakt: the token is revoked) does so.
+    Its app repairs go (their fix needs the account). A provider that signs out on removal
+    (Trakt: the token is revoked) does so.
     """
+    async_delete_app_issues(hass, entry)
     await async_remove_scrobble_queue(hass, entry.entry_id)
     for subentry_id, subentry in entry.subentries.items():
         if subentry.subentry_type == SUBENTRY_SYNC_PAIR:

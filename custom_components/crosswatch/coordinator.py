@@ -16,7 +16,7 @@ from .api.errors import AppRejectedError, AuthError, CrosswatchApiError, RateLim
 from .const import DOMAIN, RECENT_TITLES
 from .posters import async_poster_urls
 from .providers.registry import provider_of
-from .repairs import async_app_accepted, async_app_rejected
+from .repairs import async_app_rejected, async_delete_app_issues
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -103,7 +103,7 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
                 translation_key="service_unavailable",
                 translation_placeholders={"service": service},
             ) from err
-        async_app_accepted(self.hass, self.config_entry)
+        async_delete_app_issues(self.hass, self.config_entry)
         if watchlist is None:
             return AccountSnapshot(marker=marker, watchlist_size=None)
         self.watchlist_fetches += 1

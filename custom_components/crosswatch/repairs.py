@@ -57,10 +57,13 @@ ISSUE_SYNC_LIMIT = "sync_limit"
 ISSUE_UNMATCHED: Final = "sync_unmatched"
 SUBENTRY_ISSUES = (ISSUE_TARGET_REMOVED, ISSUE_SYNC_HELD, ISSUE_SYNC_LIMIT, ISSUE_UNMATCHED)
 # Trakt refuses an account's API app itself (``<key>_<entry id>``): its owner has no VIP (426),
-# or the app is gone (403 API key, ``invalid_client``; fixable: sign in with a new app).
+# or the app is gone (403 API key, ``invalid_client``). Both fixable: sign in with another app.
 ISSUE_VIP_REQUIRED: Final = "vip_required"
 ISSUE_APP_REMOVED: Final = "app_removed"
 APP_ISSUES: Final = {APP_VIP_REQUIRED: ISSUE_VIP_REQUIRED, APP_REMOVED: ISSUE_APP_REMOVED}
+# What the fix flow adds to the reauth's data: Repairs deletes the issue once its fix flow ends,
+# so the reauth learns that the app is refused from this.
+REAUTH_NEW_APP: Final = "new_app"
 VIP_URL: Final = "https://trakt.tv/vip"
 APPS_URL: Final = "https://app.trakt.tv/settings/apps/api"
 # The Plex notification websocket has failed this many connects in a row (``<key>_<entry id>``).
@@ -535,7 +538,8 @@ def async_app_rejected(hass: HomeAssistant, entry: ConfigEntry, err: AppRejected
     """Raise the repair that says why the service refuses the app itself and what to do.
 
     Since mid-2026 only VIP accounts may own a Trakt API app, and Trakt deletes the apps of
-    accounts without VIP and apps without active sign-ins. No sign-in helps then.
+    accounts without VIP and apps without active sign-ins. Signing in again with the same app
+    cannot help; both repairs sign in with another app (``NewAppFlow``).
     """
     key = APP_ISSUES.get(err.reason, ISSUE_APP_REMOVED)
     for other in APP_ISSUES.values():
@@ -545,7 +549,7 @@ def async_app_rejected(hass: HomeAssistant, entry: ConfigEntry, err: AppRejected
         hass,
         DOMAIN,
         app_issue_id(key, entry.entry_id),
-        is_fixable=key == ISSUE_APP_REMOVED,
+        is_fixable=True,
         severity=ir.IssueSeverity.ERROR,
         translation_key=key,
         translation_placeholders={
@@ -560,31 +564,61 @@ def async_app_rejected(hass: HomeAssistant, entry: ConfigEntry, err: AppRejected
 
 
 @callback
-def async_app_accepted(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """The app works (again): its repairs go."""
+def async_delete_app_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The app works (again), or the account is gone: its app repairs go."""
     for key in APP_ISSUES.values():
         ir.async_delete_issue(hass, DOMAIN, app_issue_id(key, entry.entry_id))
 
 
+@callback
+def app_refused(hass: HomeAssistant, entry: ConfigEntry, reauth_data: Any) -> bool:
+    """Whether a reauth of ``entry`` must sign in with another app than the entry's.
+
+    Yes when an app repair's fix flow started it (``reauth_data``), or an app repair is open.
+    """
+    if isinstance(reauth_data, dict) and reauth_data.get(REAUTH_NEW_APP):
+        return True
+    issues = ir.async_get(hass)
+    return any(
+        issues.async_get_issue(DOMAIN, app_issue_id(key, entry.entry_id)) is not None
+        for key in APP_ISSUES.values()
+    )
+
+
 class NewAppFlow(RepairsFlow):
-    """After the user entered a new app's credentials: sign in again with them."""
+    """Sign the account in again with another app than the one the service refuses.
+
+    The re-authentication it starts knows (``app_refused``) and offers the other apps of
+    application credentials, or asks for a new one: the refused app stays stored (Home Assistant
+    keeps credentials an entry uses), so signing in again would pick it once more.
+    """
 
     def __init__(self, entry_id: str) -> None:
         """Bind the account."""
         self._entry_id = entry_id
 
     async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
-        """Ask, then start the account's re-authentication."""
+        """Repairs starts here with the issue as input: show the explanation."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Explain, then start the account's re-authentication."""
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
         if entry is None:
             return self.async_abort(reason="account_gone")
         if user_input is None:
             return self.async_show_form(
-                step_id="init",
+                step_id="confirm",
                 data_schema=vol.Schema({}),
-                description_placeholders={"account": entry.title, "apps_url": APPS_URL},
+                description_placeholders={
+                    "account": entry.title,
+                    "apps_url": APPS_URL,
+                    "vip_url": VIP_URL,
+                },
             )
-        entry.async_start_reauth(self.hass)
+        entry.async_start_reauth(self.hass, data={REAUTH_NEW_APP: True})
         return self.async_create_entry(data={})
 
 
@@ -592,7 +626,7 @@ async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
     """Create the flow that fixes ``issue_id`` (removed targets and held removals)."""
-    if issue_id.startswith(f"{ISSUE_APP_REMOVED}_") and data is not None:
+    if issue_id.startswith((f"{ISSUE_APP_REMOVED}_", f"{ISSUE_VIP_REQUIRED}_")) and data:
         return NewAppFlow(str(data["entry_id"]))
     if issue_id.startswith(f"{ISSUE_UNMATCHED}_") and data is not None:
         return FixTitlesFlow(str(data["subentry_id"]))

@@ -1,5 +1,5 @@
-"""Drivers of the subentry forms, shared by the subentry flow tests and the tests of what a pair
-does once it exists."""
+"""Drivers of flows shared by several test files: the subentry forms (the subentry flow tests and
+the tests of what a pair does once it exists) and Trakt's device login."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from homeassistant.data_entry_flow import FlowResultType
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from simulator.testing import Simulator
+
+    from .conftest import SteppedClock
 
 PAIR = {
     "features": ["watchlist", "ratings"],
@@ -35,3 +39,20 @@ async def add_pair(hass: HomeAssistant, entry: MockConfigEntry, target_id: str) 
     result = await configure(result["flow_id"], PAIR)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
+
+
+async def trakt_device_login(
+    hass: HomeAssistant, sim: Simulator, clock: SteppedClock, flow_id: str, *, user: str
+) -> dict[str, Any]:
+    """From Trakt's login menu: the device code, approved by ``user``; the flow's next result."""
+    clock.free_running = False
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"next_step_id": "trakt_device"}
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS, result
+    assert result["description_placeholders"]["url"] == "https://trakt.tv/activate"
+    await clock.sleeping.wait()
+    await sim.approve_trakt_device(result["description_placeholders"]["code"], user)
+    clock.step()
+    await hass.async_block_till_done()
+    return await hass.config_entries.flow.async_configure(flow_id)

@@ -21,6 +21,7 @@ from custom_components.crosswatch.const import DOMAIN, RECENT_TITLES
 from simulator import credentials as cred
 
 from .conftest import trakt_app_entry, trakt_uuid
+from .helpers import trakt_device_login
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -43,22 +44,6 @@ async def _to_auth_menu(hass: HomeAssistant) -> str:
     return result["flow_id"]
 
 
-async def _device_login(
-    hass: HomeAssistant, sim: Simulator, clock: SteppedClock, flow_id: str, *, user: str
-) -> dict[str, Any]:
-    clock.free_running = False
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"next_step_id": "trakt_device"}
-    )
-    assert result["type"] is FlowResultType.SHOW_PROGRESS
-    assert result["description_placeholders"]["url"] == "https://trakt.tv/activate"
-    await clock.sleeping.wait()
-    await sim.approve_trakt_device(result["description_placeholders"]["code"], user)
-    clock.step()
-    await hass.async_block_till_done()
-    return await hass.config_entries.flow.async_configure(flow_id)
-
-
 async def test_device_login_creates_entry_and_sensor(
     hass: HomeAssistant,
     sim_urls: Simulator,
@@ -72,7 +57,7 @@ async def test_device_login_creates_entry_and_sensor(
     for age, movie in enumerate(more):  # more titles than the sensor shows
         listed[movie] = (trakt.next_id(), sim_urls.state.now() - 60 * age)
     flow_id = await _to_auth_menu(hass)
-    result = await _device_login(hass, sim_urls, clock, flow_id, user=cred.TRAKT_USER)
+    result = await trakt_device_login(hass, sim_urls, clock, flow_id, user=cred.TRAKT_USER)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == f"Trakt ({cred.TRAKT_USER})"
     entry = result["result"]
@@ -245,7 +230,7 @@ async def test_spent_refresh_token_starts_reauth_and_device_login_fixes_it(
     result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
     assert result["step_id"] == "auth"
     hass.config_entries.async_update_entry(entry, unique_id=trakt_uuid())
-    result = await _device_login(hass, sim_urls, clock, flow["flow_id"], user=cred.TRAKT_USER)
+    result = await trakt_device_login(hass, sim_urls, clock, flow["flow_id"], user=cred.TRAKT_USER)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
@@ -261,7 +246,7 @@ async def test_account_read_fails_after_login(
 ) -> None:
     flow_id = await _to_auth_menu(hass)
     await sim_urls.fault("trakt", "GET /users/settings", kind="html", status=200)
-    result = await _device_login(hass, sim_urls, clock, flow_id, user=cred.TRAKT_USER)
+    result = await trakt_device_login(hass, sim_urls, clock, flow_id, user=cred.TRAKT_USER)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"
 
@@ -276,7 +261,9 @@ async def test_reconfigure_signs_in_again_as_the_same_user(
         DOMAIN, context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
     )
     assert result["step_id"] == "auth"
-    result = await _device_login(hass, sim_urls, clock, result["flow_id"], user=cred.TRAKT_USER_2)
+    result = await trakt_device_login(
+        hass, sim_urls, clock, result["flow_id"], user=cred.TRAKT_USER_2
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
 
@@ -310,7 +297,9 @@ async def test_reconfigure_lets_the_user_pick_another_trakt_app(
         result["flow_id"], {"implementation": "trakt_app"}
     )
     assert result["step_id"] == "auth"
-    result = await _device_login(hass, sim_urls, clock, result["flow_id"], user=cred.TRAKT_USER)
+    result = await trakt_device_login(
+        hass, sim_urls, clock, result["flow_id"], user=cred.TRAKT_USER
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["auth_implementation"] == "trakt_app"
@@ -325,6 +314,6 @@ async def test_trakt_settings_without_ids(
     await sim_urls.fault(
         "trakt", "GET /users/settings", status=200, body={"user": {"username": "x"}}
     )
-    result = await _device_login(hass, sim_urls, clock, flow_id, user=cred.TRAKT_USER)
+    result = await trakt_device_login(hass, sim_urls, clock, flow_id, user=cred.TRAKT_USER)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"

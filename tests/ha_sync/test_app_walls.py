@@ -77,13 +77,19 @@ async def test_a_deleted_app_raises_a_repair_whose_fix_signs_in_again(
     assert found.is_fixable
     flow = await async_create_fix_flow(hass, found.issue_id, found.data)
     flow.hass = hass
-    form = await flow.async_step_init()
+    form = await flow.async_step_init({"issue_id": found.issue_id})  # as Repairs starts it
     assert form["type"] is FlowResultType.FORM
-    done = await flow.async_step_init({})
+    assert form["step_id"] == "confirm"
+    done = await flow.async_step_confirm({})
     assert done["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     [reauth] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert reauth["context"]["source"] == SOURCE_REAUTH
+    # The account goes: its repair's fix finds nothing to sign in.
+    await hass.config_entries.async_remove(trakt.entry_id)
+    gone = await flow.async_step_confirm({})
+    assert gone["type"] is FlowResultType.ABORT
+    assert gone["reason"] == "account_gone"
 
 
 async def test_renewing_the_sign_in_of_a_deleted_app_raises_the_same_repair(

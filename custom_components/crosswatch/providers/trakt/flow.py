@@ -28,11 +28,19 @@ from ...const import (
     DOMAIN,
     Service,
 )
+from ...repairs import APPS_URL, app_refused
 from ..endpoints import Endpoints
 from ..flow_steps import LoginFailedError, LoginSteps, secret_field
 from .login import DEVICE_TOKEN, TraktImplementation, trakt_account
 
 _LOGGER = logging.getLogger(__name__)
+
+_APP_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_CLIENT_ID): str,
+        vol.Required(CONF_CLIENT_SECRET): secret_field(),
+    }
+)
 
 TRAKT_DEVICE = "trakt_device"
 TRAKT_REDIRECT = "trakt_redirect"
@@ -54,11 +62,15 @@ class TraktSteps(LoginSteps, config_entry_oauth2_flow.AbstractOAuth2FlowHandler)
     async def async_step_trakt(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Use the user's own Trakt API app from application credentials; ask for one if none.
 
-        Reauth signs in again with the entry's app; reconfigure lets the user pick another of
-        their apps, then sign in as the same user with it.
+        Reauth signs in again with the entry's app, or with another one while Trakt refuses that
+        app (``async_step_trakt_new_app``); reconfigure lets the user pick another of their
+        apps, then sign in as the same user with it.
         """
         if self.source == SOURCE_REAUTH:
-            implementation = self._get_reauth_entry().data["auth_implementation"]
+            entry = self._get_reauth_entry()
+            if app_refused(self.hass, entry, self.init_data):
+                return await self.async_step_trakt_new_app()
+            implementation = entry.data["auth_implementation"]
             return await self.async_step_pick_implementation({"implementation": implementation})
         if self.source == SOURCE_RECONFIGURE:
             return await self.async_step_pick_implementation()
@@ -75,26 +87,68 @@ class TraktSteps(LoginSteps, config_entry_oauth2_flow.AbstractOAuth2FlowHandler)
         then starts the flow over, at the service menu.
         """
         if user_input is not None:
-            client_id = user_input[CONF_CLIENT_ID].strip()
-            await async_import_client_credential(
-                self.hass,
-                DOMAIN,
-                ClientCredential(client_id, user_input[CONF_CLIENT_SECRET].strip(), name="Trakt"),
-                # One implementation per app; a hash, so the client id is no identifier.
-                auth_domain=f"{DOMAIN}_{hashlib.sha256(client_id.encode()).hexdigest()[:12]}",
-            )
+            await self._import_app(user_input)
             return await self.async_step_pick_implementation()
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_CLIENT_ID): str,
-                vol.Required(CONF_CLIENT_SECRET): secret_field(),
-            }
-        )
         return self.async_show_form(
             step_id="trakt_app",
-            data_schema=schema,
+            data_schema=_APP_SCHEMA,
             description_placeholders=await async_get_description_placeholders(self.hass),
         )
+
+    async def async_step_trakt_new_app(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Reauth while Trakt refuses the entry's app: sign in with another one.
+
+        The refused app stays in application credentials (Home Assistant keeps credentials an
+        entry uses), so it is never offered: another stored app is used (or picked, when there
+        are several), else the user enters a new one here.
+        """
+        refused = self._get_reauth_entry().data["auth_implementation"]
+        implementations = await config_entry_oauth2_flow.async_get_implementations(
+            self.hass, DOMAIN
+        )
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            old = implementations.get(refused)
+            entered = (user_input[CONF_CLIENT_ID].strip(), user_input[CONF_CLIENT_SECRET].strip())
+            if entered == (getattr(old, "client_id", None), getattr(old, "client_secret", None)):
+                errors["base"] = "same_app"
+            else:
+                new = await self._import_app(user_input)
+                return await self.async_step_pick_implementation({"implementation": new})
+        others = {key: impl.name for key, impl in implementations.items() if key != refused}
+        if len(others) == 1 and not errors:
+            return await self.async_step_pick_implementation({"implementation": next(iter(others))})
+        if others and not errors:
+            # HA's own step takes the answer; only the other apps are offered.
+            return self.async_show_form(
+                step_id="pick_implementation",
+                data_schema=vol.Schema({vol.Required("implementation"): vol.In(others)}),
+            )
+        return self.async_show_form(
+            step_id="trakt_new_app",
+            data_schema=_APP_SCHEMA,
+            errors=errors,
+            description_placeholders={
+                "account": self._get_reauth_entry().title,
+                "apps_url": APPS_URL,
+                **await async_get_description_placeholders(self.hass),
+            },
+        )
+
+    async def _import_app(self, user_input: dict[str, Any]) -> str:
+        """Keep the app the user entered as application credentials; return its id."""
+        client_id = user_input[CONF_CLIENT_ID].strip()
+        secret = user_input[CONF_CLIENT_SECRET].strip()
+        # One implementation per app and secret (a new secret makes a new one, as the old
+        # stays while an entry uses it); a hash, so the client id is no identifier.
+        digest = hashlib.sha256(f"{client_id}\n{secret}".encode()).hexdigest()[:12]
+        auth_domain = f"{DOMAIN}_{digest}"
+        await async_import_client_credential(
+            self.hass, DOMAIN, ClientCredential(client_id, secret, name="Trakt"), auth_domain
+        )
+        return auth_domain
 
     async def async_step_auth(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the device code (default) or the browser redirect."""
