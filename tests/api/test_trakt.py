@@ -117,7 +117,7 @@ async def test_code_exchange_and_revoke(sim, session) -> None:
         await trakt.exchange_code("bogus", "https://ha/redirect")
     # The simulator's /oauth/authorize redirect is broken (web.URL), so issue the code directly.
     code = "c0de" * 8
-    sim.state.trakt.auth_codes[code] = "simuser"
+    sim.state.trakt.auth_codes[code] = ("simuser", TRAKT_CLIENT_ID)  # (user, app)
     token = await trakt.exchange_code(code, "https://ha/cb")
     api = client(sim, session, token.access_token)
     assert (await api.settings()).username == "simuser"
