@@ -72,6 +72,8 @@ RUNS_SAVE_DELAY: Final = 6 * 3600.0
 # Stored next to the pair state: which sides' baselines equal what the side held when read, so
 # an unmoved marker may stand in for a read.
 EXACT_KEY: Final = "exact"
+# Stored next to the pair state: the other account (entry id) its baselines describe.
+TARGET_KEY: Final = "target"
 
 
 def pair_mode(data: Any) -> SyncMode:
@@ -103,13 +105,16 @@ def create_side(account: BaseAccount) -> SyncSide:
     return side
 
 
-def encode_memory(memory: PairMemory, packed: PackedInventories | None = None) -> dict[str, Any]:
-    """The stored form of a pair's memory (CPU work for the executor).
+def encode_memory(
+    memory: PairMemory, packed: PackedInventories | None = None, target: str | None = None
+) -> dict[str, Any]:
+    """The stored form of a pair's memory (CPU work for the executor), built with ``target``.
 
     With ``packed``, baselines packed by an earlier save (or read at start) are not packed again.
     """
     pack = None if packed is None else packed.pack
-    return {**memory.state.to_stored(pack), EXACT_KEY: sorted(memory.exact)}
+    built_for = {} if target is None else {TARGET_KEY: target}
+    return {**memory.state.to_stored(pack), EXACT_KEY: sorted(memory.exact), **built_for}
 
 
 def decode_memory(stored: Mapping[str, Any], packed: PackedInventories | None = None) -> PairMemory:
@@ -211,9 +216,12 @@ class PairRunner(DataUpdateCoordinator[PairState]):
         )
         self.enabled = True
         self.memory = PairMemory()
-        # What the state file holds (or will once the pending write is done).
+        # What the state file holds (or will once the pending write is done), built with which
+        # other account (``None``: unknown, a file from before it was kept).
         self._stored = self.memory
-        self._removed = False
+        self._stored_target: str | None = None
+        # Set when the entry unloads: from then on this runner writes nothing.
+        self._closed = False
         self.last_summary: dict[str, Any] | None = None
         self._side_factory = side_factory
         self._sides: dict[str, SyncSide] = {}
@@ -246,7 +254,13 @@ class PairRunner(DataUpdateCoordinator[PairState]):
         return str(self.subentry.data[PAIR_TARGET])
 
     async def async_start(self) -> None:
-        """Load the stored state, then run on the interval and when the source moves."""
+        """Load the stored state, then run on the interval and when the source moves.
+
+        A state built with another account (the pair was moved to it) is forgotten: its
+        baselines would read what the new account lacks as removed there, or as synced already.
+        The next run is a first run, which adds what is missing and never removes anything.
+        A feature taken off the pair loses its part (``PairMemory.only``).
+        """
         stored = await self._store.async_load()
         if stored:
             try:
@@ -256,6 +270,17 @@ class PairRunner(DataUpdateCoordinator[PairState]):
             except ValueError:
                 _LOGGER.warning("Stored state of %s is unreadable; starting afresh", self.title)
             self._stored = self.memory
+            built_for = stored.get(TARGET_KEY)
+            self._stored_target = built_for if isinstance(built_for, str) else None
+        if self._stored_target not in (None, self.target_entry_id):
+            _LOGGER.info("Sync pair %s joins another account now: it starts over", self.title)
+            await self.async_reset()
+        elif stored:
+            memory = self.memory.only(self.features)
+            if memory is not self.memory or self._stored_target is None:
+                # A feature left the pair, or the file does not name the account yet.
+                self.memory = memory
+                await self._save()
         entry = self.entry
         entry.async_on_unload(
             async_track_time_interval(
@@ -265,7 +290,7 @@ class PairRunner(DataUpdateCoordinator[PairState]):
         coordinator = self.source
         self._source_marker = coordinator.data.marker if coordinator.data else None
         entry.async_on_unload(coordinator.async_add_listener(self._source_updated))
-        entry.async_on_unload(self._cancel)
+        entry.async_on_unload(self._async_close)
         entry.async_on_unload(async_join_pair(self.hass, self.subentry_id, self))
 
     @property
@@ -273,16 +298,21 @@ class PairRunner(DataUpdateCoordinator[PairState]):
         """The pair's name."""
         return self.subentry.title
 
-    @callback
-    def _cancel(self) -> None:
+    async def _async_close(self) -> None:
+        """Stop when the entry unloads; no write of this runner lands after (the unload waits).
+
+        The next runner of the pair (the entry reloads when the pair changed) starts from the
+        file as it stays: a write under way lands first, and one left waiting (run records) is
+        made now, not hours later over the next runner's. A deleted pair's file goes.
+        """
+        self._closed = True
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        if self.subentry_id not in self.entry.subentries:
-            # The pair was deleted (that reloads its entry): its state goes with it.
-            self._removed = True
-            self.hass.async_create_task(
-                self._store.async_remove(), f"{DOMAIN} remove pair state {self.title}"
-            )
+        async with self._save_lock:
+            if self.subentry_id not in self.entry.subentries:
+                await self._store.async_remove()
+            elif self.memory is not self._stored:
+                await self._write(self.memory)
 
     @callback
     def _source_updated(self) -> None:
@@ -521,20 +551,34 @@ class PairRunner(DataUpdateCoordinator[PairState]):
     async def _save(self) -> None:
         """Write the state when what the next run depends on changed; run records wait.
 
-        One save at a time: encoding takes a while, and an older state must not land last.
+        One save at a time: encoding takes a while, and an older state must not land last. The
+        save is a task of its own, holding the lock until its write is done: a run cancelled
+        while saving (its entry unloading) does not leave a write behind ``_async_close``.
         """
+        await asyncio.shield(
+            self.hass.async_create_task(
+                self._save_now(), f"{DOMAIN} save pair {self.title}", eager_start=True
+            )
+        )
+
+    async def _save_now(self) -> None:
         async with self._save_lock:
             memory = self.memory
-            if self._removed:
+            if self._closed:
                 return
-            if _same_but_runs(memory, self._stored):
+            if _same_but_runs(memory, self._stored) and self._stored_target == self.target_entry_id:
                 self._store.async_delay_save(
-                    partial(encode_memory, memory, self._packed), RUNS_SAVE_DELAY
+                    partial(encode_memory, memory, self._packed, self.target_entry_id),
+                    RUNS_SAVE_DELAY,
                 )
                 return
-            data = await self.hass.async_add_executor_job(encode_memory, memory, self._packed)
-            await self._store.async_save(data)
-            self._stored = memory
+            await self._write(memory)
+
+    async def _write(self, memory: PairMemory) -> None:
+        target = self.target_entry_id
+        data = await self.hass.async_add_executor_job(encode_memory, memory, self._packed, target)
+        await self._store.async_save(data)
+        self._stored, self._stored_target = memory, target
 
     @callback
     def _issues(self, plan: SyncPlan, *, limit_hit: bool) -> None:

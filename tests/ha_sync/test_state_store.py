@@ -180,11 +180,11 @@ async def test_an_older_state_never_lands_after_a_newer_one(
     release = threading.Event()
     encode = pairs.encode_memory
 
-    def slow_first(memory: PairMemory, packed: Any = None) -> dict[str, Any]:
+    def slow_first(memory: PairMemory, packed: Any = None, target: Any = None) -> dict[str, Any]:
         if not first_encoding.is_set():
             first_encoding.set()
             release.wait(5)
-        return encode(memory, packed)
+        return encode(memory, packed, target)
 
     monkeypatch.setattr(pairs, "encode_memory", slow_first)
     older = replace(pair.memory, state=replace(pair.state, watermarks={"source:history": "1"}))

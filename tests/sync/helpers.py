@@ -12,6 +12,8 @@ from custom_components.crosswatch.api.models import (
     WatchlistEntry,
 )
 from custom_components.crosswatch.sync.inventory import Inventory
+from custom_components.crosswatch.sync.plan import Side
+from custom_components.crosswatch.sync.titles import UnmatchedTitle
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T0_TS = T0.timestamp()
@@ -62,4 +64,21 @@ def history(*plays: tuple[MediaItem, float]) -> Inventory:
 def ratings(*rated: tuple[MediaItem, int, float | None]) -> Inventory:
     return Inventory.from_ratings(
         Rating(item=i, rating=r, rated_at=None if s is None else at(s)) for i, r, s in rated
+    )
+
+
+def unmatched_title(key: str, *features: str, seen: float = 0.0) -> UnmatchedTitle:
+    """A film without ids the target could not be told about, last seen at ``seen``."""
+    return UnmatchedTitle(
+        key=key,
+        side=Side.TARGET,
+        kind=MediaKind.MOVIE,
+        title=None,
+        year=None,
+        ids={},
+        reason="no_usable_id",
+        features=features,
+        entries=1,
+        first_seen=seen,
+        last_seen=seen,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
+from dataclasses import replace
 
 import pytest
 
@@ -13,8 +14,9 @@ from custom_components.crosswatch.pairs import decode_memory, encode_memory, mig
 from custom_components.crosswatch.sync import inventory as inventory_module
 from custom_components.crosswatch.sync import state as state_module
 from custom_components.crosswatch.sync.engine import PairMemory
+from custom_components.crosswatch.sync.guards import FailureRecord
 from custom_components.crosswatch.sync.inventory import Entry, Inventory, Row
-from custom_components.crosswatch.sync.plan import RunResult
+from custom_components.crosswatch.sync.plan import ProgressRead, RunResult
 from custom_components.crosswatch.sync.state import (
     CHUNK_ENTRIES,
     STORED_VERSION,
@@ -27,7 +29,7 @@ from custom_components.crosswatch.sync.state import (
     unpack_inventory,
 )
 
-from .helpers import history, movie, watchlist
+from .helpers import history, movie, unmatched_title, watchlist
 
 
 def _state() -> PairState:
@@ -56,6 +58,38 @@ def test_stored_form_round_trips_through_json_in_chunks() -> None:
 def test_memory_round_trips_with_its_exact_sides() -> None:
     memory = PairMemory(state=_state(), exact=frozenset({"source:history"}))
     assert decode_memory(json.loads(json.dumps(encode_memory(memory)))) == memory
+
+
+def test_a_memory_of_fewer_features_forgets_the_others() -> None:
+    state = replace(
+        _state(),
+        failures={"history|target|a": FailureRecord(1), "watchlist|target|b": FailureRecord(2)},
+        lingering={"target:history": {"a": (1.0,)}},
+        unmatched={
+            "a": unmatched_title("a", "history"),
+            "b": unmatched_title("b", "history", "watchlist"),
+            "c": unmatched_title("c", "watchlist"),
+        },
+        progress={"tmdb:1": 1.0},
+        progress_reads={"source:progress": ProgressRead(1.0, {})},
+    )
+    memory = PairMemory(state=state, exact=frozenset({"source:history", "target:watchlist"}))
+
+    kept = memory.only([Feature.WATCHLIST])
+    assert set(kept.state.baselines) == {Feature.WATCHLIST}
+    assert kept.state.baselines[Feature.WATCHLIST] is state.baselines[Feature.WATCHLIST]
+    assert kept.exact == {"target:watchlist"}
+    assert set(kept.state.failures) == {"watchlist|target|b"}
+    assert kept.state.watermarks == state.watermarks
+    assert (kept.state.read_marks, kept.state.lingering) == ({}, {})
+    assert {k: t.features for k, t in kept.state.unmatched.items()} == {
+        "b": ("watchlist",),
+        "c": ("watchlist",),
+    }
+    assert (kept.state.progress, kept.state.progress_reads) == ({}, {})
+    assert (kept.state.runs, kept.state.overrides) == (state.runs, state.overrides)
+    # Nothing to forget: the very same memory (so nothing is written).
+    assert memory.only([Feature.WATCHLIST, Feature.HISTORY, Feature.PROGRESS]) is memory
 
 
 @pytest.mark.parametrize(

@@ -24,13 +24,12 @@ from custom_components.crosswatch.sync.titles import (
     MAX_UNMATCHED,
     NOT_FOUND,
     Override,
-    UnmatchedTitle,
     apply_overrides,
     title_key,
     unmatched_after,
 )
 
-from .helpers import history, movie, watchlist
+from .helpers import history, movie, unmatched_title, watchlist
 
 NOW = 2_000_000.0
 # Plex's new agent without resolved Guid[]: only its own plex:// guid, which Trakt cannot take.
@@ -192,19 +191,7 @@ def test_titles_of_features_a_run_did_not_plan_stay() -> None:
 
 def test_the_list_keeps_the_most_recently_seen_titles() -> None:
     previous = {
-        f"movie:plex:{n:024x}": UnmatchedTitle(
-            key=f"movie:plex:{n:024x}",
-            side=Side.TARGET,
-            kind=MediaKind.MOVIE,
-            title=None,
-            year=None,
-            ids={},
-            reason="no_usable_id",
-            features=("history",),
-            entries=1,
-            first_seen=float(n),
-            last_seen=float(n),
-        )
+        f"movie:plex:{n:024x}": unmatched_title(f"movie:plex:{n:024x}", "history", seen=n)
         for n in range(MAX_UNMATCHED + 10)
     }
     empty = plan(PairState(), watchlist(), watchlist())
@@ -232,19 +219,7 @@ def test_unmatched_titles_and_overrides_round_trip_and_old_states_load_unchanged
         {
             "unmatched": {
                 "k": {
-                    **UnmatchedTitle(
-                        key="k",
-                        side=Side.TARGET,
-                        kind=MediaKind.MOVIE,
-                        title=None,
-                        year=None,
-                        ids={},
-                        reason="r",
-                        features=(),
-                        entries=1,
-                        first_seen=0,
-                        last_seen=0,
-                    ).to_dict(),
+                    **unmatched_title("k").to_dict(),
                     "side": "middle",
                 }
             }

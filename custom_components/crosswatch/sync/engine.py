@@ -32,10 +32,10 @@ from .plan import (
 )
 from .planner import PlanSettings, SideInput, plan_sync
 from .progress import ProgressOutcome, execute_step, fold_step, plan_step, with_progress_record
-from .state import PairState, ReadMark, RunRecord, watermark_key
+from .state import PairState, ReadMark, RunRecord, keyed_feature, watermark_key
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Collection, Iterable, Mapping, Sequence
 
     from .inventory import Inventory
     from .side import SyncSide
@@ -59,6 +59,15 @@ class PairMemory:
 
     state: PairState = field(default_factory=PairState)
     exact: frozenset[str] = frozenset()
+
+    def only(self, features: Collection[Feature]) -> PairMemory:
+        """The memory of ``features`` alone (``self`` if it holds no other): ``PairState.only``."""
+        kept = {str(feature) for feature in features}
+        state = self.state.only(features)
+        exact = frozenset(key for key in self.exact if keyed_feature(key) in kept)
+        if state is self.state and exact == self.exact:
+            return self
+        return PairMemory(state=state, exact=exact)
 
 
 def release_reads(sides: Iterable[SyncSide]) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -131,6 +131,11 @@ def watermark_key(side: Side, feature: Feature) -> str:
     return f"{side}:{feature}"
 
 
+def keyed_feature(key: str) -> str:
+    """The feature a ``watermark_key`` (``side:feature``) is kept for."""
+    return key.partition(":")[2]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PairState:
     """Everything a pair remembers. Immutable: updates return a new state."""
@@ -183,6 +188,36 @@ class PairState:
             if override.ignore:
                 unmatched.pop(key, None)
         return replace(self, overrides=dict(sorted(overrides.items())), unmatched=unmatched)
+
+    def only(self, features: Collection[Feature]) -> PairState:
+        """The state of ``features`` alone (``self`` when it holds no other).
+
+        A feature taken off the pair leaves nothing behind, so adding it again later starts it
+        from a first run: a baseline kept from back then would read what changed meanwhile as
+        titles already synced, or as removals.
+        """
+        kept = {str(feature) for feature in features}
+
+        def per_side[V](values: Mapping[str, V]) -> dict[str, V]:
+            return {key: value for key, value in values.items() if keyed_feature(key) in kept}
+
+        unmatched: dict[str, UnmatchedTitle] = {}
+        for key, title in self.unmatched.items():
+            if left := tuple(f for f in title.features if f in kept):
+                unmatched[key] = title if left == title.features else replace(title, features=left)
+        trimmed = replace(
+            self,
+            baselines={f: base for f, base in self.baselines.items() if f in kept},
+            # Keyed by ``Change.park_key`` (``feature|side|title``).
+            failures={k: v for k, v in self.failures.items() if k.partition("|")[0] in kept},
+            watermarks=per_side(self.watermarks),
+            read_marks=per_side(self.read_marks),
+            lingering=per_side(self.lingering),
+            unmatched=unmatched,
+            progress=self.progress if Feature.PROGRESS in kept else {},
+            progress_reads=per_side(self.progress_reads),
+        )
+        return self if trimmed == self else trimmed
 
     def with_run(self, run: RunRecord) -> PairState:
         """Append ``run``, keeping the last ``MAX_RUNS``."""
