@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from custom_components.crosswatch.api.errors import InvalidResponseError
 from custom_components.crosswatch.api.models import WriteResult
 from custom_components.crosswatch.api.paging import (
     SLICE_SECONDS,
@@ -24,6 +26,8 @@ from custom_components.crosswatch.api.wire import (
     wire_ids,
     write_result,
 )
+
+SOURCE = ("plex", "GET /library/sections/{id}/all")
 
 
 def run(coro):  # hypothesis drives sync tests; each example runs its own tiny loop
@@ -43,7 +47,7 @@ def test_numbered_pages_fetch_each_page_once(total: int, limit: int, send_count:
         chunk = rows[(page - 1) * limit : page * limit]
         return chunk, (pages if send_count else None)
 
-    assert run(collect_numbered_pages(fetch, limit)) == rows
+    assert run(collect_numbered_pages(fetch, limit, source=SOURCE)) == rows
     expected = pages
     if not send_count and total and total % limit == 0:
         expected += 1  # without a page count, a full last page needs one empty page to end
@@ -63,7 +67,7 @@ def test_numbered_pages_convert_each_page_before_the_next_is_asked_for() -> None
         events.append(f"convert {row}")
         return row
 
-    assert run(collect_numbered_pages(fetch, 2, convert)) == [1, 3, 4, 5]
+    assert run(collect_numbered_pages(fetch, 2, convert, source=SOURCE)) == [1, 3, 4, 5]
     assert events == [
         "fetch 1",
         "convert 1",
@@ -89,20 +93,22 @@ def test_offset_pages_stop_at_total(total: int, size: int, ignores_size: bool) -
             return rows[:size], total
         return rows[offset : offset + size], total
 
-    collected = run(collect_offset_pages(fetch, key=lambda r: r))
-    if ignores_size:
-        assert collected == rows[:size]
-        assert len(calls) <= 2
-    else:
-        assert collected == rows
-        assert len(calls) == max(1, -(-total // size))
+    if ignores_size and total > size:
+        # More rows remain, but they cannot be read: an incomplete read, never the whole list.
+        with pytest.raises(InvalidResponseError, match=f"{size} of {total} rows read"):
+            run(collect_offset_pages(fetch, key=lambda r: r, source=SOURCE))
+        assert calls == [0, size]
+        return
+    collected = run(collect_offset_pages(fetch, key=lambda r: r, source=SOURCE))
+    assert collected == rows
+    assert len(calls) == max(1, -(-total // size))
 
 
 def test_offset_pages_without_total_read_one_page() -> None:
     async def fetch(offset: int):
         return ["a", "b"], None
 
-    assert run(collect_offset_pages(fetch)) == ["a", "b"]
+    assert run(collect_offset_pages(fetch, source=SOURCE)) == ["a", "b"]
 
 
 def test_offset_pages_convert_each_page_before_the_next_is_asked_for() -> None:
@@ -119,13 +125,9 @@ def test_offset_pages_convert_each_page_before_the_next_is_asked_for() -> None:
         events.append(f"convert {row['id']}")
         return row["id"]
 
-    assert run(collect_offset_pages(fetch, key=lambda r: r["id"], convert=convert)) == [
-        1,
-        2,
-        3,
-        3,
-        4,
-    ]
+    collected = collect_offset_pages(fetch, key=lambda r: r["id"], convert=convert, source=SOURCE)
+    with pytest.raises(InvalidResponseError, match="6 of 10 rows read, then a page the same"):
+        run(collected)  # the host said 10 rows: 6 is an incomplete read
     assert events == [
         "fetch 0",
         "convert 1",
@@ -226,3 +228,18 @@ def test_write_result_counts_both_shapes() -> None:
     assert count("x") == 0
     total = WriteResult().merge(write_result(trakt)).merge(write_result(simkl))
     assert (total.added, total.batches) == (8, 2)
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_an_empty_page_before_the_last_is_an_incomplete_read(count: int) -> None:
+    """Page 2 of 3 empty: the rows after it exist; taken as the end they would look removed."""
+    pages = {1: [1, 2], 2: [], 3: [5, 6]}
+
+    async def fetch(page: int):
+        return pages[page], count
+
+    if count == 3:
+        with pytest.raises(InvalidResponseError, match="page 2 of 3 came back empty"):
+            run(collect_numbered_pages(fetch, 2, source=SOURCE))
+    else:  # the last page may be empty (a play removed while paging): the list ends there
+        assert run(collect_numbered_pages(fetch, 2, source=SOURCE)) == [1, 2]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiohttp import web
 
 from custom_components.crosswatch.api.errors import (
     AccountLimitError,
@@ -476,3 +478,28 @@ async def test_history_rows_carry_play_ids_and_one_titles_plays(sim, session) ->
         await api.history(trakt_id="27205")
     with pytest.raises(ValueError, match="kind and numeric Trakt id"):
         await api.history(kind="movies", trakt_id="inception-2010")
+
+
+@pytest.mark.parametrize("odd", [[], {}, None])
+async def test_a_page_that_is_empty_or_not_a_list_midway_is_an_incomplete_read(
+    scripted, session, clock, odd
+) -> None:
+    """Page 2 of 3 odd: never the end of the history (the plays after it would look removed)."""
+    headers = {"X-Pagination-Page-Count": "3", "X-Pagination-Item-Count": "250"}
+    play = {"id": 1, "watched_at": "2026-01-01T00:00:00.000Z", "action": "watch", "type": "movie"}
+    play |= {"movie": {"title": "Inception", "year": 2010, "ids": {"trakt": 16662}}}
+
+    def page(body: object) -> Callable[[web.Request], web.Response]:
+        return lambda _request: web.json_response(body, headers=headers)
+
+    scripted.then(page([play] * 100), page(odd))
+
+    async def access_token() -> str:
+        return "token"
+
+    api = TraktClient(
+        session, base_url=scripted.url, client_id="c", access_token=access_token, clock=clock
+    )
+    with pytest.raises(InvalidResponseError, match="page 2"):
+        await api.history()
+    assert [s["query"]["page"] for s in scripted.seen] == ["1", "2"]

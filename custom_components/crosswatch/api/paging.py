@@ -2,7 +2,10 @@
 
 Trakt/SIMKL page with ``?page=&limit=`` and ``X-Pagination-Page-Count``; Plex with
 ``X-Plex-Container-Start/Size`` and ``MediaContainer.totalSize``. Both loops stop on an empty
-page, and the Plex loop also stops when a page repeats (some Plex hosts ignore the size).
+page, and the Plex loop also stops when a page repeats (a host that ignores the start). Where the
+service said more rows remain, such a page is an incomplete read, raised as one
+(``InvalidResponseError``): taken as the end of the list, the rows after it would look removed
+(a two-way pair would remove them elsewhere) or missing (a first run would post them again).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import Any
+
+from .errors import InvalidResponseError
 
 MAX_PAGES = 10_000  # a runaway guard: 1,000,000 rows at 100 per page
 # How long row conversion runs on the event loop before it yields: a large library's 20,000 rows
@@ -26,16 +31,21 @@ async def collect_numbered_pages(
     fetch: Callable[[int], Awaitable[NumberedPage]],
     limit: int,
     convert: Callable[[Any], Any] | None = None,
+    *,
+    source: tuple[str, str],
 ) -> list[Any]:
     """Fetch pages 1, 2, … until the page count (or a short/empty page) says stop.
 
     ``fetch(page)`` returns the rows and the ``X-Pagination-Page-Count`` (``None`` if absent).
     ``convert`` turns each page's rows as the page arrives, as in ``collect_offset_pages``.
+    ``source`` (service, route) names an incomplete read: an empty page before the last one.
     """
     rows: list[Any] = []
     page = 1
     while page <= MAX_PAGES:
         batch, page_count = await fetch(page)
+        if not batch and page_count is not None and page < page_count:
+            raise InvalidResponseError(*source, f"page {page} of {page_count} came back empty")
         rows.extend(batch if convert is None else await convert_rows(batch, convert))
         if not batch or (page_count is not None and page >= page_count):
             break
@@ -49,11 +59,14 @@ async def collect_offset_pages(
     fetch: Callable[[int], Awaitable[OffsetPage]],
     key: Callable[[Any], Hashable] = id,
     convert: Callable[[Any], Any] | None = None,
+    *,
+    source: tuple[str, str],
 ) -> list[Any]:
     """Fetch from offset 0 on until ``totalSize`` is reached, a page is empty or repeats.
 
     ``fetch(offset)`` returns the rows and ``totalSize`` (``None`` when the host omits it, in
     which case one page is all there is). ``key`` identifies a row to spot a repeated page.
+    ``source`` names an incomplete read, as in ``collect_numbered_pages``.
     ``convert`` turns each page's rows as the page arrives (``None``: leave a row out), so a
     large sweep's raw JSON goes page by page instead of living until the sweep ends: a long
     life gets it promoted to the oldest generation, towards a full garbage collection.
@@ -65,6 +78,11 @@ async def collect_offset_pages(
         batch, total = await fetch(offset)
         keys = [key(row) for row in batch]
         if not batch or keys == previous:
+            if total is not None and offset < total:
+                odd = "empty" if not batch else "the same as the one before"
+                raise InvalidResponseError(
+                    *source, f"{offset} of {total} rows read, then a page {odd}"
+                )
             break
         rows.extend(batch if convert is None else await convert_rows(batch, convert))
         previous = keys

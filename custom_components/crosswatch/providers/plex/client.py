@@ -572,7 +572,9 @@ class PlexTvClient:
             container = _container(body, route, "plex-discover")
             return _metadata(container), _int(container.get("totalSize"))
 
-        rows = await collect_offset_pages(fetch, key=lambda r: r.get("ratingKey"))
+        rows = await collect_offset_pages(
+            fetch, key=lambda r: r.get("ratingKey"), source=("plex-discover", route)
+        )
         out = []
         for row in rows:
             item = item_from_metadata(row)
@@ -716,7 +718,10 @@ class PlexServerClient:
             return _metadata(container), _int(container.get("totalSize"))
 
         return await collect_offset_pages(
-            fetch, key=lambda r: (r.get("ratingKey"), r.get("historyKey")), convert=convert
+            fetch,
+            key=lambda r: (r.get("ratingKey"), r.get("historyKey")),
+            convert=convert,
+            source=("pms", route),
         )
 
     async def library(

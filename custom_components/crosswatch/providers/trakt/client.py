@@ -476,10 +476,12 @@ class TraktClient:
         async def fetch(page: int) -> tuple[Sequence[Any], int | None]:
             query = {**(params or {}), "page": str(page), "limit": str(PAGE_LIMIT)}
             response = await self.http.request("GET", path, route=route, params=query)
-            rows = response.data if isinstance(response.data, list) else []
-            return rows, header_int(response.headers, "X-Pagination-Page-Count")
+            if not isinstance(response.data, list):
+                # Read as an empty page it would end the list here: an incomplete read.
+                raise InvalidResponseError("trakt", route, f"page {page} is not a list")
+            return response.data, header_int(response.headers, "X-Pagination-Page-Count")
 
-        return await collect_numbered_pages(fetch, PAGE_LIMIT, convert)
+        return await collect_numbered_pages(fetch, PAGE_LIMIT, convert, source=("trakt", route))
 
     async def watchlist(self, kind: str = "all") -> list[WatchlistEntry]:
         """Return the whole watchlist in one request (the endpoint's paging is optional).
