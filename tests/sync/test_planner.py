@@ -19,6 +19,7 @@ from custom_components.crosswatch.sync.planner import (
     SideInput,
     covered,
     plan_feature,
+    unpaired,
 )
 from custom_components.crosswatch.sync.state import Baseline
 
@@ -213,6 +214,19 @@ def test_covered_is_inclusive_at_the_tolerance() -> None:
     assert not covered(5.0, (), 60)
 
 
+def test_unpaired_plays() -> None:
+    # Within tolerance a play stands for any number of plays (near-duplicates on one side).
+    assert unpaired([0, 45], [30], 60, 3600) == []
+    # Within the lag, one play each, nearest first; beyond it, none.
+    assert unpaired([0, 3000], [600], 60, 3600) == [3000]
+    assert unpaired([0, 3000], [600, 3300], 60, 3600) == []
+    assert unpaired([0], [3601], 60, 3600) == [0]
+    # A play standing for one within tolerance stands for no other within the lag.
+    assert unpaired([0, 1800], [0], 60, 3600) == [1800]
+    assert unpaired([0, 1800], [], 60, 3600) == [0, 1800]
+    assert unpaired([], [5], 60, 3600) == []
+
+
 def test_play_within_tolerance_is_never_posted_again() -> None:
     ep = episode(5, 1, 1)
     source = history((ep, 0), (ep, 86_400))
@@ -223,10 +237,26 @@ def test_play_within_tolerance_is_never_posted_again() -> None:
     assert play.watched_at.timestamp() == T0_TS + 86_400
 
 
-def test_play_just_outside_tolerance_is_posted() -> None:
+def test_play_just_outside_tolerance_of_a_play_standing_for_another_is_posted() -> None:
     m = movie(1)
-    p = plan(history((m, 0)), history((m, 61)))
-    assert [c.watched_at for c in p.changes] == [T0_TS]
+    # The target's play is the first one's (within tolerance); 61 s later is another play.
+    p = plan(history((m, 0), (m, 61)), history((m, 0)))
+    assert [c.watched_at for c in p.changes] == [T0_TS + 61]
+
+
+def test_one_viewing_stamped_minutes_apart_on_the_two_sides_is_one_play() -> None:
+    """Plex stamps its watched mark (90%), a scrobble its stop: never posted a second time."""
+    m = movie(1)
+    ep = episode(5, 1, 1)
+    scrobbled = plan(history((m, 0), (ep, 0)), history((m, 25 * 60), (ep, 4 * 60)))
+    assert scrobbled.changes == ()
+    assert plan(history((m, 0)), history((m, 2 * 3600))).changes != ()  # hours apart: two
+    # Watched twice, scrobbled twice: each scrobble stands for the nearer play.
+    twice = plan(history((m, 0), (m, 3000)), history((m, 600), (m, 3300)))
+    assert twice.changes == ()
+    # Watched twice, the second not on the target: the second is posted, not the first.
+    rewatch = plan(history((m, 0), (m, 1800)), history((m, 300)))
+    assert [c.watched_at for c in rewatch.changes] == [T0_TS + 1800]
 
 
 def test_tolerance_is_configurable() -> None:

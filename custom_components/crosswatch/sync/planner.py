@@ -14,7 +14,9 @@ Rules, per feature:
   (it was synced, then removed on one side); otherwise it is added to the side that lacks it.
 
 History compares plays: a play is present on a side when that side has a play of the same title
-within ``play_tolerance`` seconds, and the planner never posts a play that is already present.
+within ``play_tolerance`` seconds, or, failing that, within ``VIEWING_LAG`` (one viewing stamped
+at Plex's watched mark and at the scrobble's stop), each play standing for one play at most; the
+planner never posts a play that is already present.
 When a side being written cannot keep play times (marking watched stamps "now"), history is
 compared per title (watched or not) instead, so a re-read never looks like a new play. A side
 that does not show removed plays (SIMKL) keeps its baseline's plays: a play missing from its read
@@ -116,6 +118,11 @@ class SideInput:
 
 # How far apart two plays of one title may be and still be the same play (seconds).
 PLAY_TOLERANCE: Final = 60.0
+# How far apart one viewing's plays on two sides may be when neither has a closer match: Plex
+# marks a title watched once most of it has played (90% by default) and stamps that moment,
+# while a scrobble to Trakt or SIMKL is stamped when playback stops, after the rest and the
+# credits (and any pause). Taken for two viewings, the next history run posted Plex's play again.
+VIEWING_LAG: Final = 3600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -405,6 +412,34 @@ def covered(moment: float, plays: Sequence[float], tolerance: float) -> bool:
     return index < len(plays) and plays[index] <= moment + tolerance
 
 
+def unpaired(
+    plays: Sequence[float], other: Sequence[float], tolerance: float, lag: float
+) -> list[float]:
+    """The ``plays`` (sorted) that no play of ``other`` (the other side's, sorted) stands for.
+
+    A play of ``other`` within ``tolerance`` stands for every play there (near-duplicates on one
+    side are one play); the rest stand for one play each within ``lag``, nearest first. So one
+    viewing stamped minutes apart on two sides is one play, and a title watched twice keeps both.
+    """
+    left = [moment for moment in plays if not covered(moment, other, tolerance)]
+    if not left:
+        return left
+    free = [moment for moment in other if not covered(moment, plays, tolerance)]
+    pairs = sorted(
+        (abs(mine - theirs), i, j)
+        for i, mine in enumerate(left)
+        for j, theirs in enumerate(free)
+        if abs(mine - theirs) <= lag
+    )
+    paired: set[int] = set()
+    taken: set[int] = set()
+    for _, i, j in pairs:
+        if i not in paired and j not in taken:
+            paired.add(i)
+            taken.add(j)
+    return [moment for i, moment in enumerate(left) if i not in paired]
+
+
 class _Builder:
     """Computes the raw changes of one feature before the guards filter them."""
 
@@ -624,8 +659,7 @@ class _Builder:
 
     def _plays(self, side: Side, key: str, row: Row, other_row: Row | None) -> None:
         """Compare a title's plays on ``side`` with the other side's plays of it."""
-        other_plays = () if other_row is None else row_plays(other_row)
-        missing = [moment for moment in row_plays(row) if not self._present(moment, other_plays)]
+        missing = self._missing(row_plays(row), () if other_row is None else row_plays(other_row))
         if not missing:
             return
         entry = unpack_entry(row)
@@ -638,6 +672,8 @@ class _Builder:
         planned: list[float] = []
         # Per title, the latest play is the one worth posting (SIMKL keeps only the last watch).
         for moment in reversed(missing) if self.by_title else missing:
+            # Within tolerance only, not ``VIEWING_LAG``: what the baselines held decides
+            # removals, and a looser match there would remove more.
             was_source = before_source is not None and self._present(moment, before_source)
             was_target = before_target is not None and self._present(moment, before_target)
             if side is Side.TARGET and self._one_way:
@@ -656,6 +692,12 @@ class _Builder:
             planned.append(moment)
         if planned and self.by_title:
             self.dropped.pop(key, None)  # watched again: the title goes back, not a drop
+
+    def _missing(self, plays: Sequence[float], other: Sequence[float]) -> list[float]:
+        """The plays the other side has no play standing for (per title: whether it has any)."""
+        if self.by_title:
+            return [] if other else list(plays)
+        return unpaired(plays, other, self.tolerance, VIEWING_LAG)
 
     def _left_off(
         self,
