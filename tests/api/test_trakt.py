@@ -136,6 +136,18 @@ async def test_bad_client_secret_refuses_the_app_without_naming_the_secret(sim, 
     assert "wrong-secret-value" not in str(info.value)
 
 
+async def test_a_device_code_for_a_deleted_app_refuses_the_app(sim, session) -> None:
+    # A deleted app is unknown to the OAuth endpoints too: invalid_client (trakt-api #902).
+    await sim.set_trakt_app(removed=True)
+    with pytest.raises(AppRejectedError, match="invalid_client"):
+        await auth(sim, session).device_code()
+    # Any other 401 is a refused sign-in.
+    await sim.set_trakt_app(removed=False)
+    await sim.fault("trakt", "POST /oauth/device/code", status=401)
+    with pytest.raises(AuthError, match="401"):
+        await auth(sim, session).device_code()
+
+
 async def test_unsupported_grant_and_broken_token_bodies(sim, session) -> None:
     trakt = auth(sim, session)
     with pytest.raises(RequestRejectedError, match="unsupported_grant_type"):

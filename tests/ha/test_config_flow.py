@@ -13,6 +13,7 @@ from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.crosswatch.config_flow import CrosswatchConfigFlow
 from custom_components.crosswatch.const import DOMAIN
+from custom_components.crosswatch.providers.flow_steps import APP_REJECTED
 from custom_components.crosswatch.providers.registry import PROVIDERS
 
 from .conftest import plex_entry, simkl_entry, tmdb_entry
@@ -90,6 +91,7 @@ def test_every_flow_message_is_translated() -> None:
     errors |= set(re.findall(r'^\s+return "(\w+)"$', source, re.MULTILINE))
     errors |= set(re.findall(r'^\s+key = "(\w+)"$', _read(ERROR_MODULES), re.MULTILINE))
     errors |= set(re.findall(r'LoginFailedError\("(\w+)"\)', source))
+    errors.add(APP_REJECTED)  # error_key() names it by its constant
     reasons = set(re.findall(r'reason="(\w+)"', source))
     steps = set(re.findall(r'step_id="(\w+)"', source))
     steps |= {f"{s}_retry" for s in re.findall(r'_retry_(?:form|step)\(\s*"(\w+)"', source)}
@@ -108,5 +110,7 @@ def test_every_flow_message_is_translated() -> None:
     assert actions <= set(config["progress"])
     assert {
         "timeout", "expired", "denied", "invalid_auth", "cannot_connect", "unknown",
-        "wrong_server", "https_ip_address", "invalid_api_key", "invalid_client_id",
+        "wrong_server", "https_ip_address", "invalid_api_key", "invalid_client_id", "same_app",
     } <= errors  # fmt: skip
+    # A Trakt login that reads the account through an app Trakt refuses aborts with it.
+    assert APP_REJECTED in config["abort"]

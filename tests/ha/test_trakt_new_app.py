@@ -244,6 +244,88 @@ async def test_a_reauth_while_the_repair_is_open_asks_for_another_app(
     assert result["step_id"] == "trakt_new_app"
 
 
+async def test_a_reauth_that_meets_the_refused_app_asks_for_another(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock, hass_ws_client: Any
+) -> None:
+    # Trakt deleted the app before any poll saw it: no repair, a plain reauth.
+    entry = await _refused_entry(hass, sim_urls)
+    await sim_urls.set_trakt_app(removed=True)
+    # The user's other app is gone as well.
+    await _add_credential(hass, "new_app", cred.TRAKT_CLIENT_ID_2, cred.TRAKT_CLIENT_SECRET_2)
+    await sim_urls.set_trakt_app(client_id=cred.TRAKT_CLIENT_ID_2, removed=True)
+    entry.async_start_reauth(hass)
+    await hass.async_block_till_done()
+    [reauth] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    flow_id = reauth["flow_id"]
+    result = await _confirm(hass, flow_id)
+    assert result["step_id"] == "auth"
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"next_step_id": "trakt_device"}
+    )
+    # The device code is refused for the app itself: the other app is tried...
+    assert result["step_id"] == "auth"
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"next_step_id": "trakt_device"}
+    )
+    # ... and refused too: neither is offered again, a new one is asked for.
+    assert result["step_id"] == "trakt_new_app"
+    for client_id, secret in (
+        (cred.TRAKT_CLIENT_ID, cred.TRAKT_CLIENT_SECRET),
+        (cred.TRAKT_CLIENT_ID_2, cred.TRAKT_CLIENT_SECRET_2),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {"client_id": client_id, "client_secret": secret}
+        )
+        assert result["errors"] == {"base": "same_app"}
+    # The second app's secret changed: HA imports one credential per client id, so the flow
+    # cannot keep it; the user adds it in the Application credentials dialog, then submits again.
+    rotated = {"client_id": cred.TRAKT_CLIENT_ID_2, "client_secret": "rotated"}
+    result = await hass.config_entries.flow.async_configure(flow_id, rotated)
+    assert result["errors"] == {"base": "secret_changed"}
+    ws = await hass_ws_client(hass)
+    await ws.send_json_auto_id(
+        {"type": "application_credentials/create", "domain": DOMAIN, **rotated}
+    )
+    assert (await ws.receive_json())["success"]
+    result = await hass.config_entries.flow.async_configure(flow_id, rotated)
+    assert result["step_id"] == "auth"
+    # Which app the flow signs in with: the new credential, not the stored one.
+    flow = hass.config_entries.flow._progress[flow_id]
+    assert (flow.flow_impl.client_id, flow.flow_impl.client_secret) == (
+        cred.TRAKT_CLIENT_ID_2,
+        "rotated",
+    )
+
+
+async def test_a_reconfigure_with_a_refused_app_says_so(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    entry = await _refused_entry(hass, sim_urls)
+    await sim_urls.set_trakt_app(removed=True)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "auth"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "trakt_device"}
+    )
+    assert result["step_id"] == "trakt_device_retry"
+    assert result["errors"] == {"base": "app_rejected"}
+
+
+async def test_signing_in_through_an_app_without_a_vip_owner_aborts_with_why(
+    hass: HomeAssistant, sim_urls: Simulator, clock: SteppedClock
+) -> None:
+    await sim_urls.set_trakt_app(owner_vip=False)  # sign-in works, every API call answers 426
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "trakt"}
+    )
+    result = await trakt_device_login(
+        hass, sim_urls, clock, result["flow_id"], user=cred.TRAKT_USER
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "app_rejected"
+
+
 @pytest.mark.parametrize("standing", [{"removed": True}, {"owner_vip": False}])
 async def test_removing_the_account_removes_its_app_repairs(
     hass: HomeAssistant, sim_urls: Simulator, standing: dict[str, bool]

@@ -32,7 +32,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from ..api.errors import AuthError, CrosswatchApiError
+from ..api.errors import AppRejectedError, AuthError, CrosswatchApiError
 from .base import LoginExpiredError, SignInError, get_clock
 
 if TYPE_CHECKING:
@@ -44,6 +44,10 @@ _LOGGER = logging.getLogger(__name__)
 
 # What a login can fail with that the user can act on; ``error_key`` names each.
 LOGIN_ERRORS = (TimeoutError, SignInError, CrosswatchApiError)
+
+
+# The service refuses the API app itself (Trakt: unknown or deleted app, or no VIP owner).
+APP_REJECTED = "app_rejected"
 
 
 class LoginFailedError(Exception):
@@ -61,6 +65,8 @@ def error_key(err: TimeoutError | SignInError | CrosswatchApiError) -> str:
         return "timeout"
     if isinstance(err, SignInError):
         return err.key
+    if isinstance(err, AppRejectedError):
+        return APP_REJECTED
     if isinstance(err, AuthError):
         return "invalid_auth"
     return "cannot_connect"

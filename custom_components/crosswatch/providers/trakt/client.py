@@ -189,10 +189,18 @@ class TraktAuth:
     async def device_code(self) -> DeviceCode:
         """Start the device flow."""
         route = "POST /oauth/device/code"
-        body = await self.http.post(
-            "/oauth/device/code", route=route, json_body={"client_id": self._client_id}
+        response = await self.http.request(
+            "POST",
+            "/oauth/device/code",
+            route=route,
+            json_body={"client_id": self._client_id},
+            allow=(401,),
         )
-        data = body if isinstance(body, dict) else {}
+        data = response.data if isinstance(response.data, dict) else {}
+        if response.status == 401:  # noqa: PLR2004
+            if data.get("error") == "invalid_client":  # an unknown or deleted app (#902)
+                raise AppRejectedError("trakt", route, APP_REMOVED, "app unknown (invalid_client)")
+            raise AuthError("trakt", route, "credentials refused (401)")
         try:
             code = DeviceCode(
                 device_code=str(data["device_code"]),

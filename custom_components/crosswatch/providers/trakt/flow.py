@@ -30,7 +30,7 @@ from ...const import (
 )
 from ...repairs import APPS_URL, app_refused
 from ..endpoints import Endpoints
-from ..flow_steps import LoginFailedError, LoginSteps, secret_field
+from ..flow_steps import APP_REJECTED, LoginFailedError, LoginSteps, secret_field
 from .login import DEVICE_TOKEN, TraktImplementation, trakt_account
 
 _LOGGER = logging.getLogger(__name__)
@@ -46,6 +46,15 @@ TRAKT_DEVICE = "trakt_device"
 TRAKT_REDIRECT = "trakt_redirect"
 
 
+def _credential(
+    implementation: config_entry_oauth2_flow.AbstractOAuth2Implementation,
+) -> tuple[str | None, str | None]:
+    """An implementation's (client id, secret), as the user enters them."""
+    return getattr(implementation, "client_id", None), getattr(
+        implementation, "client_secret", None
+    )
+
+
 class TraktSteps(LoginSteps, config_entry_oauth2_flow.AbstractOAuth2FlowHandler):
     """Sign in with the user's Trakt app: a device code, or the redirect of HA's OAuth2 flow."""
 
@@ -53,6 +62,8 @@ class TraktSteps(LoginSteps, config_entry_oauth2_flow.AbstractOAuth2FlowHandler)
         """Neither login chosen yet."""
         super().__init__()
         self._trakt_mode: str | None = None
+        # Implementations Trakt was seen refusing in this flow (besides the entry's own).
+        self._refused: set[str] = set()
 
     @property
     def logger(self) -> logging.Logger:
@@ -87,7 +98,9 @@ class TraktSteps(LoginSteps, config_entry_oauth2_flow.AbstractOAuth2FlowHandler)
         then starts the flow over, at the service menu.
         """
         if user_input is not None:
-            await self._import_app(user_input)
+            await self._import_app(
+                user_input[CONF_CLIENT_ID].strip(), user_input[CONF_CLIENT_SECRET].strip()
+            )
             return await self.async_step_pick_implementation()
         return self.async_show_form(
             step_id="trakt_app",
@@ -104,20 +117,28 @@ class TraktSteps(LoginSteps, config_entry_oauth2_flow.AbstractOAuth2FlowHandler)
         entry uses), so it is never offered: another stored app is used (or picked, when there
         are several), else the user enters a new one here.
         """
-        refused = self._get_reauth_entry().data["auth_implementation"]
+        refused = {self._get_reauth_entry().data["auth_implementation"], *self._refused}
         implementations = await config_entry_oauth2_flow.async_get_implementations(
             self.hass, DOMAIN
         )
         errors: dict[str, str] = {}
         if user_input is not None:
-            old = implementations.get(refused)
             entered = (user_input[CONF_CLIENT_ID].strip(), user_input[CONF_CLIENT_SECRET].strip())
-            if entered == (getattr(old, "client_id", None), getattr(old, "client_secret", None)):
+            if entered in {
+                _credential(impl) for key, impl in implementations.items() if key in refused
+            }:
                 errors["base"] = "same_app"
             else:
-                new = await self._import_app(user_input)
-                return await self.async_step_pick_implementation({"implementation": new})
-        others = {key: impl.name for key, impl in implementations.items() if key != refused}
+                await self._import_app(*entered)
+                implementations = await config_entry_oauth2_flow.async_get_implementations(
+                    self.hass, DOMAIN
+                )
+                for key, impl in implementations.items():
+                    if _credential(impl) == entered:
+                        return await self.async_step_pick_implementation({"implementation": key})
+                # HA imports one credential per client id: this app is kept with another secret.
+                errors["base"] = "secret_changed"
+        others = {key: impl.name for key, impl in implementations.items() if key not in refused}
         if len(others) == 1 and not errors:
             return await self.async_step_pick_implementation({"implementation": next(iter(others))})
         if others and not errors:
@@ -137,18 +158,15 @@ class TraktSteps(LoginSteps, config_entry_oauth2_flow.AbstractOAuth2FlowHandler)
             },
         )
 
-    async def _import_app(self, user_input: dict[str, Any]) -> str:
-        """Keep the app the user entered as application credentials; return its id."""
-        client_id = user_input[CONF_CLIENT_ID].strip()
-        secret = user_input[CONF_CLIENT_SECRET].strip()
-        # One implementation per app and secret (a new secret makes a new one, as the old
-        # stays while an entry uses it); a hash, so the client id is no identifier.
-        digest = hashlib.sha256(f"{client_id}\n{secret}".encode()).hexdigest()[:12]
-        auth_domain = f"{DOMAIN}_{digest}"
+    async def _import_app(self, client_id: str, secret: str) -> None:
+        """Keep the app the user entered as application credentials."""
         await async_import_client_credential(
-            self.hass, DOMAIN, ClientCredential(client_id, secret, name="Trakt"), auth_domain
+            self.hass,
+            DOMAIN,
+            ClientCredential(client_id, secret, name="Trakt"),
+            # One implementation per app; a hash, so the client id is no identifier.
+            auth_domain=f"{DOMAIN}_{hashlib.sha256(client_id.encode()).hexdigest()[:12]}",
         )
-        return auth_domain
 
     async def async_step_auth(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the device code (default) or the browser redirect."""
@@ -172,6 +190,10 @@ class TraktSteps(LoginSteps, config_entry_oauth2_flow.AbstractOAuth2FlowHandler)
             try:
                 code = await self._validate(implementation.async_device_code())
             except LoginFailedError as err:
+                if err.key == APP_REJECTED and self.source == SOURCE_REAUTH:
+                    # Trakt refuses this app; no repair told the flow (a renewal's never ran).
+                    self._refused.add(implementation.domain)
+                    return await self.async_step_trakt_new_app()
                 return self._retry_form("trakt_device", err)
             url = Endpoints.from_env().trakt_activate or code.verification_url
             self._placeholders = {"url": url, "code": code.user_code}
