@@ -225,6 +225,9 @@ def test_unpaired_plays() -> None:
     assert unpaired([0, 1800], [0], 60, 3600) == [1800]
     assert unpaired([0, 1800], [], 60, 3600) == [0, 1800]
     assert unpaired([], [5], 60, 3600) == []
+    # Near-duplicates on one side are one play, paired as one (90 and 135 s: one play at 0).
+    assert unpaired([90, 135], [0], 60, 3600) == []
+    assert unpaired([0], [90, 135], 60, 3600) == []
 
 
 def test_play_within_tolerance_is_never_posted_again() -> None:

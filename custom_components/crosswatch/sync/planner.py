@@ -417,19 +417,20 @@ def unpaired(
 ) -> list[float]:
     """The ``plays`` (sorted) that no play of ``other`` (the other side's, sorted) stands for.
 
-    A play of ``other`` within ``tolerance`` stands for every play there (near-duplicates on one
-    side are one play); the rest stand for one play each within ``lag``, nearest first. So one
-    viewing stamped minutes apart on two sides is one play, and a title watched twice keeps both.
+    Plays of one side within ``tolerance`` of each other are one play (near-duplicates). A play
+    of ``other`` within ``tolerance`` stands for it; the rest stand for one play each within
+    ``lag``, nearest first. So one viewing stamped minutes apart on two sides is one play, and
+    a title watched twice keeps both.
     """
-    left = [moment for moment in plays if not covered(moment, other, tolerance)]
-    if not left:
-        return left
-    free = [moment for moment in other if not covered(moment, plays, tolerance)]
+    mine = [group for group in _groups(plays, tolerance) if not _near(group, other, tolerance)]
+    if not mine:
+        return []
+    free = [group for group in _groups(other, tolerance) if not _near(group, plays, tolerance)]
     pairs = sorted(
-        (abs(mine - theirs), i, j)
-        for i, mine in enumerate(left)
+        (gap, i, j)
+        for i, group in enumerate(mine)
         for j, theirs in enumerate(free)
-        if abs(mine - theirs) <= lag
+        if (gap := min(abs(a - b) for a in group for b in theirs)) <= lag
     )
     paired: set[int] = set()
     taken: set[int] = set()
@@ -437,7 +438,22 @@ def unpaired(
         if i not in paired and j not in taken:
             paired.add(i)
             taken.add(j)
-    return [moment for i, moment in enumerate(left) if i not in paired]
+    return [moment for i, group in enumerate(mine) if i not in paired for moment in group]
+
+
+def _groups(plays: Sequence[float], tolerance: float) -> list[list[float]]:
+    """Sorted ``plays`` in runs whose neighbours are within ``tolerance`` (one play each)."""
+    groups: list[list[float]] = []
+    for moment in plays:
+        if groups and moment - groups[-1][-1] <= tolerance:
+            groups[-1].append(moment)
+        else:
+            groups.append([moment])
+    return groups
+
+
+def _near(group: Sequence[float], plays: Sequence[float], tolerance: float) -> bool:
+    return any(covered(moment, plays, tolerance) for moment in group)
 
 
 class _Builder:
