@@ -9,6 +9,7 @@ import pytest
 from aiohttp import web
 
 from custom_components.crosswatch.providers.plex.binder import (
+    VIEW_CHECK_SECONDS,
     PlayNotification,
     PlexSessionSource,
     SessionBinder,
@@ -55,7 +56,13 @@ def trakt_scrobble_plays(sim: Simulator, since: float) -> list[str]:
 class Rig:
     """Listener + binder + pipeline + Trakt sink, wired like the HA layer will wire them."""
 
-    def __init__(self, sim: Simulator, clock: ManualClock, http: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        sim: Simulator,
+        clock: ManualClock,
+        http: aiohttp.ClientSession,
+        view_check_seconds: float = VIEW_CHECK_SECONDS,
+    ) -> None:
         self.sim = sim
         self.clock = clock
         self.frames = 0
@@ -86,7 +93,11 @@ class Rig:
             sinks=self.sinks,
             queue=ScrobbleQueue(clock=clock),
             binder=SessionBinder(
-                PlexSessionSource(self.plex), server_id=PMS_MACHINE_ID, now=clock.time
+                PlexSessionSource(self.plex),
+                server_id=PMS_MACHINE_ID,
+                now=clock.time,
+                viewer_id=OWNER,  # the server token is the owner's
+                view_check_seconds=view_check_seconds,
             ),
             on_now_watching=lambda user, now: self.now_watching.append((user.id, now)),
         )
@@ -119,9 +130,17 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(sim: Simulator, sim_clock: ManualClock) -> AsyncIterator[Rig]:
+def view_check_seconds() -> float:
+    """How long the sweep waits for a fresh view count (a test parametrizes it shorter)."""
+    return VIEW_CHECK_SECONDS
+
+
+@pytest.fixture
+async def rig(
+    sim: Simulator, sim_clock: ManualClock, view_check_seconds: float
+) -> AsyncIterator[Rig]:
     async with aiohttp.ClientSession() as http:
-        rig = Rig(sim, sim_clock, http)
+        rig = Rig(sim, sim_clock, http, view_check_seconds)
         rig.listener.start()
         await until(lambda: rig.listener.connected)
         yield rig
@@ -223,6 +242,78 @@ async def test_trakt_outage_on_the_final_stop_is_queued_and_survives_a_restart(
     assert len(restarted) == 0
 
 
+async def play_half_then_lose_the_listener(rig: Rig, rating_key: str) -> None:
+    """Playing, last frame seen at 50 %, then the websocket drops."""
+    await rig.control("play", rating_key, offset_ms=888_000)  # 10 %
+    rig.clock.advance(1200)
+    await rig.control("seek", 4_440_000)  # 50 %: the last frame seen
+    await rig.listener.stop()
+
+
+async def reconnect_and_sweep(rig: Rig) -> None:
+    rig.listener.start()
+    await until(lambda: rig.listener.connected)
+    rig.clock.advance(120)  # the session stays gone past SESSION_GONE_SECONDS
+    await rig.pipeline.sweep_sessions()
+    await rig.pipeline.wait_idle()
+
+
+async def test_a_play_finished_while_disconnected_is_one_watched_stop(
+    sim: Simulator, rig: Rig
+) -> None:
+    started = rig.clock.time()
+    await play_half_then_lose_the_listener(rig, sim.rating_key("Inception"))
+    rig.clock.advance(2400)
+    await sim.seek(8_436_000)  # 95 %: Plex counts the view
+    rig.clock.advance(300)
+    assert (await sim.stop(offset_ms=8_880_000))["watched"]
+    await reconnect_and_sweep(rig)
+    # The last frame said 50 %; Plex's view count says the film was watched.
+    assert await rig.scrobbles() == [("start", 10.0, 201), ("stop", 90.0, 201)]
+    assert trakt_scrobble_plays(sim, started) == ["Inception"]
+    assert rig.now_watching[-1] == (OWNER, None)
+    await reconnect_and_sweep(rig)  # a later sweep finds nothing more to stop
+    assert len(await rig.scrobbles()) == 2
+
+
+async def test_a_play_stopped_short_while_disconnected_stays_a_pause(
+    sim: Simulator, rig: Rig
+) -> None:
+    rating_key = sim.rating_key("Inception")
+    # Watched to the end first (the count rises then), so the metadata cache holds a count
+    # that is one short when the second play binds: the binding must read it fresh.
+    await play_movie_with_a_pause(rig, rating_key)
+    await sim.clear_requests()
+    rig.clock.advance(3600)
+    await play_half_then_lose_the_listener(rig, rating_key)
+    rig.clock.advance(600)
+    await sim.seek(5_328_000)  # 60 %
+    # Stopped short: Plex keeps the resume point and moves lastViewedAt, not the view count.
+    assert not (await sim.stop(offset_ms=5_328_000))["watched"]
+    await reconnect_and_sweep(rig)
+    assert await rig.scrobbles() == [("start", 10.0, 201), ("stop", 50.0, 201)]
+    routes = [r["route"] for r in await sim.requests("pms") if "websockets" not in r["route"]]
+    # Read at the bind and once more when the session vanished.
+    assert routes.count("GET /library/metadata/{rk}") == 2
+
+
+@pytest.mark.parametrize(
+    ("fault", "view_check_seconds"),
+    [({"status": 500}, VIEW_CHECK_SECONDS), ({"kind": "timeout"}, 0.2)],
+)
+async def test_no_view_count_at_the_sweep_stops_at_the_last_offset(
+    sim: Simulator, rig: Rig, fault: dict[str, Any]
+) -> None:
+    await play_half_then_lose_the_listener(rig, sim.rating_key("Inception"))
+    await sim.seek(8_436_000)
+    await sim.stop(offset_ms=8_880_000)
+    await sim.fault("pms", "GET /library/metadata/*", **fault)
+    await reconnect_and_sweep(rig)
+    # As before the check: the play is not made up, the pause at the last frame goes out.
+    assert await rig.scrobbles() == [("start", 10.0, 201), ("stop", 50.0, 201)]
+    assert rig.now_watching[-1] == (OWNER, None)
+
+
 @pytest.fixture
 async def webhook_receiver(rig: Rig, sim: Simulator) -> AsyncIterator[list[str]]:
     """A Plex webhook endpoint feeding the pipeline, as the HA webhook view will."""
@@ -271,4 +362,17 @@ async def test_listener_and_webhook_both_on_scrobble_once(
     assert final[0] == "stop"
     assert final[1] >= 80
     assert final[2] == 201
+    assert trakt_scrobble_plays(sim, started) == ["Inception"]
+
+
+async def test_a_watched_stop_from_the_webhook_is_not_doubled_by_the_sweep(
+    sim: Simulator, rig: Rig, webhook_receiver: list[str]
+) -> None:
+    started = rig.clock.time()
+    await play_half_then_lose_the_listener(rig, sim.rating_key("Inception"))
+    await sim.seek(8_436_000)  # media.scrobble reaches the webhook while the websocket is down
+    await sim.stop(offset_ms=8_880_000)
+    await reconnect_and_sweep(rig)
+    assert "media.scrobble" in webhook_receiver
+    assert await rig.scrobbles() == [("start", 10.0, 201), ("stop", 95.0, 201)]
     assert trakt_scrobble_plays(sim, started) == ["Inception"]

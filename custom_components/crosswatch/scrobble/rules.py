@@ -105,9 +105,7 @@ class ScrobbleRules:
         if previous in (PlaybackState.WATCHED, PlaybackState.ENDED):
             return None
         if event.watched or event.progress >= self._watched_threshold:
-            progress = event.progress
-            if progress < self._watched_threshold:
-                progress = WATCHED_FALLBACK_PROGRESS
+            progress = watched_progress(event.progress, self._watched_threshold)
             return _scrobble(event, ScrobbleCall.STOP, progress, watched=True)
         if previous is PlaybackState.PLAYING:
             progress = _pause_progress(event.progress)
@@ -121,6 +119,15 @@ class ScrobbleRules:
         stale = [k for k, p in self._playbacks.items() if now - p.last_seen > IDLE_FORGET_SECONDS]
         for key in stale:
             del self._playbacks[key]
+
+
+def watched_progress(progress: float, threshold: float = WATCHED_THRESHOLD) -> float:
+    """The progress a play the source counted as watched is reported at.
+
+    Its own when it reached the threshold, else the fallback (a media.scrobble without a usable
+    offset, a session Plex counted after its last frame was seen).
+    """
+    return progress if progress >= threshold else WATCHED_FALLBACK_PROGRESS
 
 
 def _pause_progress(progress: float) -> float:

@@ -9,6 +9,15 @@ session has left ``/status/sessions``, so it is answered from the cache and ends
 Real clients do not always say ``stopped`` (``tests/fixtures/real/plex/ws_*``): a session that
 moves on to another item ends the first one, a ``stopped`` may come under a new session key, and a
 session may just vanish. Each binding keeps its last offset so those get their stop anyway.
+
+A session can also end while the websocket is down: its last frame is then older than its end.
+For the account whose token reads the server (its ``viewCount`` is the one the PMS answers with),
+a binding keeps the item's ``viewCount`` from a fresh read at its start; when the session has
+vanished, the item is read again, and a higher count means Plex counted the play as watched, so the
+stop is a watched one. ``lastViewedAt`` is no such sign: a partial play moves it too
+(``tests/fixtures/real/plex/pms_metadata_movie_timeline_views.json``). Other users' views are not
+in that read, so their vanished sessions stop at the last offset, as does any session when the read
+fails or takes longer than ``VIEW_CHECK_SECONDS``.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ...api.errors import CrosswatchApiError
 from ...scrobble.events import EventSource, PlexPlayer, PlexUser, ScrobbleAction, ScrobbleEvent
+from ...scrobble.rules import watched_progress
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -36,6 +46,8 @@ MAX_BINDINGS = 500
 # bound sessions are checked this often (an idle server is asked nothing).
 SESSION_GONE_SECONDS = 60.0
 SESSION_SWEEP_SECONDS = 30.0
+# How long the sweep waits for an item's fresh viewCount before it stops at the last offset.
+VIEW_CHECK_SECONDS = 10.0
 
 _STATE_ACTIONS = {
     "playing": ScrobbleAction.START,
@@ -69,11 +81,15 @@ class ActiveSession:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BoundMedia:
-    """An item's ids (show ids for episodes), its duration and the server's resume offset."""
+    """An item's ids (show ids for episodes), its duration, resume offset and view count.
+
+    Offset and count are those of the account whose token reads the server.
+    """
 
     item: MediaItem
     duration_ms: int | None
     view_offset_ms: int | None = None
+    view_count: int = 0
 
 
 class SessionSource(Protocol):
@@ -97,16 +113,33 @@ class SessionBinding:
     duration_ms: int | None
     last_offset_ms: int = 0
     last_seen: float = 0.0
+    # The item's viewCount when the binding was made; None when the server's answer is not this
+    # session user's count (another user) or was not read fresh.
+    views_at_start: int | None = None
 
 
 class SessionBinder:
     """Turns ``PlayNotification``s into ``ScrobbleEvent``s, binding each session once."""
 
-    def __init__(self, source: SessionSource, *, server_id: str, now: Callable[[], float]) -> None:
-        """Create for the server ``server_id`` (its machineIdentifier)."""
+    def __init__(
+        self,
+        source: SessionSource,
+        *,
+        server_id: str,
+        now: Callable[[], float],
+        viewer_id: str | None = None,
+        view_check_seconds: float = VIEW_CHECK_SECONDS,
+    ) -> None:
+        """Create for the server ``server_id`` (its machineIdentifier).
+
+        ``viewer_id`` is the server-local account id whose views ``source.media`` reads (the
+        token's account); ``None``: nobody's, vanished sessions always stop at their last offset.
+        """
         self._source = source
         self._server_id = server_id
         self._now = now
+        self._viewer_id = viewer_id
+        self._view_check_seconds = view_check_seconds
         self._bindings: OrderedDict[str, SessionBinding] = OrderedDict()
         self._media: OrderedDict[str, BoundMedia] = OrderedDict()
         self._media_inflight: dict[str, asyncio.Task[BoundMedia]] = {}
@@ -186,16 +219,39 @@ class SessionBinder:
             return []
         now = self._now()
         gone = [
-            key
+            (key, binding)
             for key, binding in self._bindings.items()
             if key not in live and now - binding.last_seen >= SESSION_GONE_SECONDS
         ]
+        counted = await asyncio.gather(*(self._counted(binding) for _key, binding in gone))
         events = []
-        for key in gone:
-            binding = self._bindings.pop(key)
+        for (key, binding), watched in zip(gone, counted, strict=True):
+            if (
+                self._bindings.get(key) is not binding
+                or now - binding.last_seen < SESSION_GONE_SECONDS
+            ):
+                continue  # a frame came in during the read: the session lives on
+            del self._bindings[key]
             _LOGGER.debug("Session %s ended without a stopped frame", key)
-            events.append(self._event(ScrobbleAction.STOP, key, binding, binding.last_offset_ms))
+            events.append(
+                self._event(
+                    ScrobbleAction.STOP, key, binding, binding.last_offset_ms, counted=watched
+                )
+            )
         return events
+
+    async def _counted(self, binding: SessionBinding) -> bool:
+        """Whether Plex counted a view of the binding's item since the binding was made."""
+        if binding.views_at_start is None:
+            return False
+        try:
+            async with asyncio.timeout(self._view_check_seconds):
+                media = await self._source.media(binding.rating_key)
+        except (CrosswatchApiError, TimeoutError) as err:
+            _LOGGER.debug("View count of %s unavailable: %r", binding.rating_key, err)
+            return False
+        self._remember(binding.rating_key, media)
+        return media.view_count > binding.views_at_start
 
     async def live_progress(self, rating_key: str, player_id: str) -> float | None:
         """Progress of ``rating_key`` on ``player_id`` from the server, for a webhook without one.
@@ -234,12 +290,20 @@ class SessionBinder:
         return self._bindings.pop(keys[0]) if len(keys) == 1 else None
 
     def _event(
-        self, action: ScrobbleAction, session_key: str, binding: SessionBinding, offset_ms: int
+        self,
+        action: ScrobbleAction,
+        session_key: str,
+        binding: SessionBinding,
+        offset_ms: int,
+        *,
+        counted: bool = False,
     ) -> ScrobbleEvent:
+        progress = _progress(offset_ms, binding.duration_ms)
         return ScrobbleEvent(
             action=action,
             item=binding.media.item,
-            progress=_progress(offset_ms, binding.duration_ms),
+            # Plex counted it: a stop at the progress the rules take as watched (the play ended).
+            progress=watched_progress(progress) if counted else progress,
             user=binding.user,
             player=binding.player,
             server_id=self._server_id,
@@ -249,9 +313,12 @@ class SessionBinder:
             session_key=session_key,
         )
 
-    async def media(self, rating_key: str) -> BoundMedia | None:
-        """Return the item behind ``rating_key`` (cached, lookups shared); ``None`` on error."""
-        cached = self._media.get(rating_key)
+    async def media(self, rating_key: str, *, fresh: bool = False) -> BoundMedia | None:
+        """Return the item behind ``rating_key`` (cached, lookups shared); ``None`` on error.
+
+        ``fresh`` asks the server even when the item is cached (its view count may have moved).
+        """
+        cached = None if fresh else self._media.get(rating_key)
         if cached is not None:
             self._media.move_to_end(rating_key)
             return cached
@@ -260,10 +327,14 @@ class SessionBinder:
         except CrosswatchApiError as err:
             _LOGGER.debug("Metadata for %s unavailable: %s", rating_key, err)
             return None
+        self._remember(rating_key, media)
+        return media
+
+    def _remember(self, rating_key: str, media: BoundMedia) -> None:
         self._media[rating_key] = media
+        self._media.move_to_end(rating_key)
         while len(self._media) > MEDIA_CACHE_SIZE:
             self._media.popitem(last=False)
-        return media
 
     async def _bind(
         self, note: PlayNotification, previous: SessionBinding | None
@@ -276,7 +347,9 @@ class SessionBinder:
             if session is None:
                 return None
             user, player, duration = session.user, session.player, session.duration_ms
-        media = await self.media(note.rating_key)
+        # The reading account's own play: its view count now, so a vanished end can be told.
+        counts = self._viewer_id is not None and user.id == self._viewer_id
+        media = await self.media(note.rating_key, fresh=counts)
         if media is None:
             return None
         binding = SessionBinding(
@@ -285,6 +358,7 @@ class SessionBinder:
             player=player,
             media=media,
             duration_ms=media.duration_ms or duration,
+            views_at_start=media.view_count if counts else None,
         )
         self._bindings[note.session_key] = binding
         while len(self._bindings) > MAX_BINDINGS:
@@ -350,5 +424,8 @@ class PlexSessionSource:
         """Return the item (show ids from the grandparent, cached by the client)."""
         entry = await self._client.metadata(rating_key)
         return BoundMedia(
-            item=entry.item, duration_ms=entry.duration_ms, view_offset_ms=entry.view_offset_ms
+            item=entry.item,
+            duration_ms=entry.duration_ms,
+            view_offset_ms=entry.view_offset_ms,
+            view_count=entry.view_count,
         )

@@ -251,7 +251,11 @@ class PlexScrobbler(DataUpdateCoordinator[DeliveryReport | None]):
             sinks=self.sinks,
             queue=self.queue,
             binder=SessionBinder(
-                PlexSessionSource(self._plex), server_id=self.server_id, now=self.clock.time
+                PlexSessionSource(self._plex),
+                server_id=self.server_id,
+                now=self.clock.time,
+                # The server token's account: its plays' view counts tell a vanished end.
+                viewer_id=str(account.server_account_id),
             ),
             on_now_watching=self._now_watching_changed,
             on_scrobble=self._scrobbled,
