@@ -21,12 +21,15 @@ from aiohttp import web
 
 from custom_components.crosswatch.api.models import MediaItem, MediaKind
 from custom_components.crosswatch.providers.plex.binder import (
+    SESSION_GONE_SECONDS,
     ActiveSession,
     BoundMedia,
     PlayNotification,
+    PlexSessionSource,
     SessionBinder,
 )
 from custom_components.crosswatch.providers.plex.client import (
+    PlexLibraryItem,
     PlexServerClient,
     PlexTvClient,
     item_from_metadata,
@@ -142,6 +145,47 @@ async def test_metadata_movie_legacy_imdb(recorded: Recorded, http: aiohttp.Clie
     )
     assert (entry.rating_key, entry.duration_ms, entry.view_count) == ("108", 5062, 0)
     assert entry.section_id == "1"
+
+
+async def test_only_view_count_tells_a_counted_view(
+    recorded: Recorded, http: aiohttp.ClientSession
+) -> None:
+    """A movie's metadata through a play: the sweep makes a watched stop of a counted view only."""
+    steps = load("pms_metadata_movie_timeline_views.json")
+
+    def step(n: int) -> PlexLibraryItem:
+        entry = library_item(steps[f"metadata_182_{n}"]["MediaContainer"]["Metadata"][0])
+        assert entry is not None
+        return entry
+
+    in_progress, played_on, scrobbled, unscrobbled = (step(n) for n in (1, 2, 3, 4))
+    # A partial play moves lastViewedAt; only a counted view sets viewCount (and drops the offset).
+    assert (in_progress.view_count, in_progress.view_offset_ms) == (0, 70000)
+    assert played_on.last_viewed_at is not None
+    assert in_progress.last_viewed_at is not None
+    assert played_on.last_viewed_at > in_progress.last_viewed_at
+    assert (played_on.view_count, played_on.view_offset_ms) == (0, 75000)
+    assert (scrobbled.view_count, scrobbled.view_offset_ms) == (1, None)
+    assert (unscrobbled.view_count, unscrobbled.last_viewed_at) == (0, None)
+
+    clock = ManualClock()
+    binder = SessionBinder(
+        PlexSessionSource(pms(recorded, http)), server_id="s", now=clock.time, viewer_id="1"
+    )
+    frame = PlayNotification(
+        session_key="1", rating_key="182", state="playing", view_offset_ms=30000
+    )
+    progress = []
+    for after in ("metadata_182_2", "metadata_182_3"):
+        recorded.serve("/status/sessions", "pms_sessions_movie.json")  # user "1": the token's
+        recorded.bodies["/library/metadata/182"] = steps["metadata_182_1"]
+        assert await binder.events_for(frame)
+        recorded.bodies["/status/sessions"] = {"MediaContainer": {"size": 0}}
+        recorded.bodies["/library/metadata/182"] = steps[after]
+        clock.advance(SESSION_GONE_SECONDS)
+        (stop,) = await binder.vanished()
+        progress.append(round(stop.progress, 1))
+    assert progress == [37.0, 90.0]  # the last frame's 37 %; counted: reported as watched
 
 
 async def test_library_movies_legacy_imdb(recorded: Recorded, http: aiohttp.ClientSession) -> None:

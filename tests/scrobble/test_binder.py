@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from custom_components.crosswatch.providers.plex.binder import (
+    SESSION_GONE_SECONDS,
     ActiveSession,
+    BoundMedia,
     PlayNotification,
     SessionBinder,
 )
 from custom_components.crosswatch.scrobble.events import EventSource, ScrobbleAction
+from simulator.clock import ManualClock
 
-from .helpers import EPISODE, JDOE, MOVIE, SERVER_ID, SHIELD, FakeSource
+from .helpers import EPISODE, JDOE, MOVIE, SERVER_ID, SHIELD, FakeSource, until
 
 
 def note(
@@ -120,3 +124,76 @@ async def test_concurrent_cold_frames_share_lookups() -> None:
     assert sorted(source.media_calls) == ["12345", "40294"]
     assert await bound.media("12345") == source.catalogue["12345"]
     assert sorted(source.media_calls) == ["12345", "40294"]  # served from the cache
+
+
+def counting_binder(source: FakeSource, clock: ManualClock) -> SessionBinder:
+    """A binder reading the server as user 1 (JDOE): its plays' view counts tell a vanished end."""
+    return SessionBinder(source, server_id=SERVER_ID, now=clock.time, viewer_id=JDOE.id)
+
+
+def count_a_view(source: FakeSource, rating_key: str) -> None:
+    media = source.catalogue[rating_key]
+    source.catalogue[rating_key] = replace(media, view_count=media.view_count + 1)
+
+
+async def test_a_vanished_play_the_server_counted_stops_as_watched() -> None:
+    source, clock = FakeSource(), ManualClock(start=1000.0)
+    source.catalogue["12345"] = replace(source.catalogue["12345"], view_count=3)  # seen before
+    bound = counting_binder(source, clock)
+    await bound.event_for(note("playing", 4440000))  # 50 %
+    binding = bound.binding("27")
+    assert binding is not None
+    assert binding.views_at_start == 3
+    count_a_view(source, "12345")
+    source.sessions = source.sessions[1:]
+    clock.advance(SESSION_GONE_SECONDS)
+    (stop,) = await bound.vanished()
+    assert (stop.action, stop.progress, stop.watched) == (ScrobbleAction.STOP, 90.0, False)
+    assert source.media_calls == ["12345", "12345"]  # at the bind and when it vanished
+
+
+async def test_another_users_vanished_play_stops_at_its_last_offset_unasked() -> None:
+    source, clock = FakeSource(), ManualClock(start=1000.0)
+    bound = counting_binder(source, clock)
+    await bound.event_for(note("playing", 1440000, session="28", rating_key="40294"))
+    binding = bound.binding("28")
+    assert binding is not None
+    # The server's count is the token account's, not user 2's: nothing to compare with.
+    assert binding.views_at_start is None
+    count_a_view(source, "40294")  # the owner finished it elsewhere meanwhile
+    source.sessions = source.sessions[:1]
+    clock.advance(SESSION_GONE_SECONDS)
+    (stop,) = await bound.vanished()
+    assert (stop.user.id, stop.progress) == ("2", 50.0)
+    assert source.media_calls == ["40294"]
+
+
+class GatedMedia(FakeSource):
+    """Holds metadata reads (not session reads) until ``media_gate`` opens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.media_gate = asyncio.Event()
+        self.media_gate.set()
+
+    async def media(self, rating_key: str) -> BoundMedia:
+        await self.media_gate.wait()
+        return await super().media(rating_key)
+
+
+async def test_a_frame_during_the_view_check_keeps_the_session() -> None:
+    source, clock = GatedMedia(), ManualClock(start=1000.0)
+    bound = counting_binder(source, clock)
+    await bound.event_for(note("playing", 888000))
+    listed = source.sessions
+    source.sessions = listed[1:]
+    clock.advance(SESSION_GONE_SECONDS)
+    source.media_gate.clear()
+    sweep = asyncio.create_task(bound.vanished())
+    await until(lambda: source.session_calls == 2)
+    source.sessions = listed  # the client is back on its session before the read answers
+    back = await bound.event_for(note("playing", 1776000))
+    assert back is not None
+    source.media_gate.set()
+    assert await sweep == []
+    assert bound.binding("27") is not None

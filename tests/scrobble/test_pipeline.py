@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from dataclasses import replace
 from typing import Any
 
 from custom_components.crosswatch.api.models import MediaKind
@@ -44,14 +45,21 @@ from .helpers import (
 
 
 class Rig:
-    def __init__(self, routes: list[ScrobbleRoute] | None = None, **sinks: RecordingSink) -> None:
+    def __init__(
+        self,
+        routes: list[ScrobbleRoute] | None = None,
+        viewer_id: str | None = None,
+        **sinks: RecordingSink,
+    ) -> None:
         self.clock = ManualClock(start=1000.0)
         self.source = FakeSource()
         self.sinks = sinks or {"trakt": RecordingSink("trakt")}
         self.now_watching: list[tuple[str, NowWatching | None]] = []
         self.reports: list[DeliveryReport] = []
         self.ratings: list[tuple[RatingEvent, tuple[str, ...]]] = []
-        self.binder = SessionBinder(self.source, server_id=SERVER_ID, now=self.clock.time)
+        self.binder = SessionBinder(
+            self.source, server_id=SERVER_ID, now=self.clock.time, viewer_id=viewer_id
+        )
         self.pipeline = ScrobblePipeline(
             clock=self.clock,
             routes=routes or [ScrobbleRoute(sink_ids=("trakt",), user_ids=frozenset({"1"}))],
@@ -320,3 +328,24 @@ async def test_without_a_binder_frames_are_dropped() -> None:
     assert [s.progress for s in sink.attempts] == [20.0]
     assert pipeline.now_watching["1"].user == PlexUser(id="1", title="jdoe")
     assert JDOE.id == "1"
+
+
+async def test_a_late_media_scrobble_after_the_sweeps_watched_stop_adds_nothing() -> None:
+    """The sweep's stop of a play Plex counted and the webhook's media.scrobble: one play."""
+    rig = Rig(viewer_id="1")  # the server token is jdoe's
+    await rig.frame("playing", 888000)
+    await rig.frame("playing", 4440000)
+    movie = rig.source.catalogue["12345"]
+    rig.source.catalogue["12345"] = replace(movie, view_count=movie.view_count + 1)
+    rig.source.sessions = rig.source.sessions[1:]
+    rig.clock.advance(SESSION_GONE_SECONDS)
+    await rig.pipeline.sweep_sessions()
+    assert rig.calls() == [(ScrobbleCall.START, 10.0, False), (ScrobbleCall.STOP, 90.0, True)]
+    assert rig.pipeline.now_watching == {}
+    rig.clock.advance(5)
+    await rig.pipeline.handle_webhook(webhook(MOVIE_PLAY, "media.scrobble", 7992000))
+    await rig.pipeline.handle_webhook(webhook(MOVIE_PLAY, "media.stop", 8880000))
+    assert len(rig.calls()) == 2
+    rig.clock.advance(3600)  # long after the dedupe window: the playback's state still holds
+    await rig.pipeline.handle_webhook(webhook(MOVIE_PLAY, "media.scrobble", 7992000))
+    assert len(rig.calls()) == 2
