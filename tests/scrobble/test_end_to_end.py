@@ -130,15 +130,11 @@ class Rig:
 
 
 @pytest.fixture
-def view_check_seconds() -> float:
-    """How long the sweep waits for a fresh view count (a test parametrizes it shorter)."""
-    return VIEW_CHECK_SECONDS
-
-
-@pytest.fixture
 async def rig(
-    sim: Simulator, sim_clock: ManualClock, view_check_seconds: float
+    sim: Simulator, sim_clock: ManualClock, request: pytest.FixtureRequest
 ) -> AsyncIterator[Rig]:
+    """The rig, connected; ``indirect`` parametrization gives its view-check timeout."""
+    view_check_seconds = getattr(request, "param", VIEW_CHECK_SECONDS)
     async with aiohttp.ClientSession() as http:
         rig = Rig(sim, sim_clock, http, view_check_seconds)
         rig.listener.start()
@@ -298,8 +294,9 @@ async def test_a_play_stopped_short_while_disconnected_stays_a_pause(
 
 
 @pytest.mark.parametrize(
-    ("fault", "view_check_seconds"),
+    ("fault", "rig"),
     [({"status": 500}, VIEW_CHECK_SECONDS), ({"kind": "timeout"}, 0.2)],
+    indirect=["rig"],
 )
 async def test_no_view_count_at_the_sweep_stops_at_the_last_offset(
     sim: Simulator, rig: Rig, fault: dict[str, Any]
