@@ -232,7 +232,11 @@ class SessionBinder:
             ):
                 continue  # a frame came in during the read: the session lives on
             del self._bindings[key]
-            _LOGGER.debug("Session %s ended without a stopped frame", key)
+            _LOGGER.debug(
+                "Session %s ended without a stopped frame%s",
+                key,
+                " (Plex counted it as watched)" if watched else "",
+            )
             events.append(
                 self._event(
                     ScrobbleAction.STOP, key, binding, binding.last_offset_ms, counted=watched
