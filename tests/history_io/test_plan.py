@@ -154,6 +154,22 @@ def test_rows_without_ids_match_the_target_by_title_and_year_or_a_guess_else_unm
     assert "I, Frankenstein (2014)" in preview.samples[Outcome.UNMATCHED]
 
 
+def test_a_row_whose_ids_name_no_title_there_matched_by_title_and_year_is_a_guess() -> None:
+    """Its ids (IMDb) and the target's title (TMDb only) differ: the title and year decided."""
+    theirs = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "949"}, title="Heat", year=1995)
+    mine = MediaItem(kind=MediaKind.MOVIE, ids={"imdb": "tt0113277"}, title="Heat", year=1995)
+    target = {
+        Feature.HISTORY: Inventory.from_plays([Play(item=theirs, watched_at=T)]),
+        Feature.RATINGS: Inventory.from_ratings([Rating(item=theirs, rating=3)]),
+    }
+    rows = ExportRows(plays=[Play(item=mine, watched_at=T)], ratings=[Rating(item=mine, rating=9)])
+    plan = plan_import(rows, target, SIMKL_CAPABILITIES)
+    for feature in (Feature.HISTORY, Feature.RATINGS):
+        preview = plan.preview[feature]
+        assert (preview.matched, preview.guessed, preview.already_on_target) == (1, 1, 1)
+    assert (plan.plays, plan.ratings) == ([], [])  # the rating there is kept, as ever
+
+
 def test_kinds_the_target_cannot_hold_are_unmatched_with_the_reason() -> None:
     season = MediaItem(
         kind=MediaKind.SEASON, show_ids={"tmdb": "1396"}, show_title="Breaking Bad", season=2

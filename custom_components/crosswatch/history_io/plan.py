@@ -227,11 +227,16 @@ class _FeaturePlanner:
         item, guessed = self._identify(record.item)
         if item is None:
             return None
+        match = self.index.find(item)
+        if match is not None and match.quality is MatchQuality.WEAK:
+            if guessed:
+                match = None  # a guess is matched by the ids it found, not by title again
+            else:
+                # The row's ids name no title there; one of the same title and year is taken
+                # for it: a guess too, reported (never silent).
+                guessed = True
         self.preview.matched += 1
         self.preview.guessed += guessed
-        match = self.index.find(item)
-        if guessed and match is not None and match.quality is MatchQuality.WEAK:
-            match = None  # a guess is matched by the ids it found, not by title again
         key = match.key if match is not None else "new:" + canonical_key(item)
         if self._present(record, key):
             self.preview.note(Outcome.ALREADY, describe(item))
