@@ -38,6 +38,7 @@ from .api.errors import CrosswatchApiError, NotFoundError
 from .api.ids import canonical_key
 from .api.models import Feature, MediaKind
 from .api.paging import convert_rows
+from .api.wire import digits
 from .const import CONF_ACCOUNT_ID, DOMAIN, Service
 from .providers.plex.client import ROW_DURATION, ROW_KEY
 from .providers.simkl.client import SimklEntry
@@ -369,9 +370,9 @@ def _people(
     scrobble = entry.runtime_data.scrobble
     if entry.runtime_data.service is Service.PLEX and scrobble is not None:
         return [
-            (f"plex_{name}", name, plex_plays(account.server, int(user_id), durations))
+            (f"plex_{name}", name, plex_plays(account.server, number, durations))
             for user_id, name in scrobble.users.items()
-            if user_id.isdigit()
+            if (number := digits(user_id)) is not None
         ]
     return []
 

@@ -355,6 +355,12 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("garbage", now) is None
     assert parse_retry_after(None, now) is None
     assert parse_retry_after("", now) is None
+    # A year, a date in 2100 or "inf" would stop polling until a restart: an hour at most.
+    far = format_datetime(datetime(2100, 1, 1, tzinfo=UTC), usegmt=True)
+    assert parse_retry_after("31536000", now) == 3600
+    assert parse_retry_after(far, now) == 3600
+    assert parse_retry_after("inf", now) is None
+    assert parse_retry_after("nan", now) is None
 
 
 async def test_rate_limiter_paces_after_burst(clock) -> None:
@@ -432,3 +438,37 @@ async def test_no_request_log_without_debug(session, scripted, clock, caplog) ->
     scripted.then(json_reply({}))
     await make_http(session, scripted, clock).request("GET", "/a", route="GET /a")
     assert not [r for r in caplog.records if " -> " in r.getMessage()]
+
+
+async def test_a_redirect_is_not_followed(session, scripted, clock) -> None:
+    """aiohttp would carry the key and token headers to the host the answer names."""
+    scripted.then(lambda _r: web.Response(status=302, headers={"Location": "/elsewhere"}))
+    http = make_http(session, scripted, clock)
+    with pytest.raises(InvalidResponseError, match=r"redirected \(302\)"):
+        await http.get("/x", route="GET /x")
+    assert [seen["path"] for seen in scripted.seen] == ["/x"]
+
+
+async def test_an_answer_http_cannot_read_is_named_without_its_url(
+    session, scripted, clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiohttp's own error names the URL, query string (a client id, a key) included."""
+    scripted.then(json_reply({}, **{"X-Huge": "a" * 9000}))
+    http = make_http(session, scripted, clock)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(InvalidResponseError, match="unreadable answer") as err:
+        await http.get("/x", route="GET /x")
+    assert "client_id" not in str(err.value)
+    assert "abc" not in str(err.value)
+    assert "client_id" not in caplog.text
+
+
+async def test_an_answer_over_the_size_cap_is_refused(
+    session, scripted, clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_module, "MAX_BODY", 1000)
+    scripted.then(json_reply(["x" * 2000]), json_reply(["y" * 10]))
+    http = make_http(session, scripted, clock)
+    with pytest.raises(InvalidResponseError, match="answer over"):
+        await http.get("/x", route="GET /x")
+    assert await http.get("/x", route="GET /x") == ["y" * 10]

@@ -20,6 +20,7 @@ from custom_components.crosswatch.api.paging import (
 )
 from custom_components.crosswatch.api.wire import (
     count,
+    digits,
     iso_ms,
     iso_s,
     parse_time,
@@ -243,3 +244,12 @@ def test_an_empty_page_before_the_last_is_an_incomplete_read(count: int) -> None
             run(collect_numbered_pages(fetch, 2, source=SOURCE))
     else:  # the last page may be empty (a play removed while paging): the list ends there
         assert run(collect_numbered_pages(fetch, 2, source=SOURCE)) == [1, 2]
+
+
+def test_digits_reads_ascii_numbers_only() -> None:
+    """One odd field (a Unicode digit, thousands of digits) must not fail a whole read."""
+    assert digits("42") == 42
+    assert digits(" 7 ") == 7
+    assert digits("1" * 18) == int("1" * 18)
+    for odd in ("²", "٣", "1" * 19, "1" * 5000, "-3", "3.0", "", "x"):
+        assert digits(odd) is None, odd

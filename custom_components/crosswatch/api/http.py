@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
@@ -36,6 +39,7 @@ from .errors import (
     ServiceUnavailableError,
 )
 from .json_rows import RowConvert, loads_by_rows
+from .wire import digits
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -170,20 +174,60 @@ class Response:
     data: Any
 
 
+# The longest wait a ``Retry-After`` asks that is honoured; asked again after it if need be.
+RETRY_AFTER_MAX: Final = 3600.0
+
+
 def parse_retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
     if not value:
         return None
     text = value.strip()
     try:
-        return max(0.0, float(text))
+        seconds = float(text)
     except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except TypeError, ValueError:
+        try:
+            seconds = parsedate_to_datetime(text).timestamp() - now
+        except TypeError, ValueError:
+            return None
+    if not math.isfinite(seconds):
         return None
-    return max(0.0, when.timestamp() - now)
+    # A wait of a year (or "inf") would stop polling until Home Assistant restarts.
+    return min(max(0.0, seconds), RETRY_AFTER_MAX)
+
+
+# The largest answer read: SIMKL's whole library with every episode is a few megabytes (its
+# docs), a Plex page of 100 rows far less; a body past this is refused, not held in memory.
+MAX_BODY: Final = 64 * 1024 * 1024
+_LEADING_ANGLE = re.compile(rb"\s*<")
+_BLANK = re.compile(rb"\s*")
+
+
+class _HtmlError(Exception):
+    """Internal: an HTML page (an error page, a login portal) where JSON was expected."""
+
+
+def _parse(raw: bytes, rows: RowConvert | None, *, html: bool) -> Json:
+    """The JSON of ``raw`` (``None`` for a blank body); ``rows`` as in ``loads_by_rows``."""
+    if _BLANK.fullmatch(raw):
+        return None
+    if html or _LEADING_ANGLE.match(raw):
+        raise _HtmlError
+    if rows is None and len(raw) < LARGE_BODY:
+        return json.loads(raw)
+    return loads_by_rows(raw.decode(), rows)
+
+
+async def _read_capped(resp: aiohttp.ClientResponse) -> bytes:
+    """The body, refused past ``MAX_BODY`` (a length announced or the bytes that came)."""
+    if (resp.content_length or 0) > MAX_BODY:
+        raise _UnreadableError(f"answer over {MAX_BODY // 2**20} MiB")
+    body = bytearray()
+    async for chunk in resp.content.iter_chunked(256 * 1024):
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise _UnreadableError(f"answer over {MAX_BODY // 2**20} MiB")
+    return bytes(body)
 
 
 class _RetryableError(Exception):
@@ -194,8 +238,16 @@ class _RetryableError(Exception):
         self.reason = reason
 
 
-class _TruncatedError(Exception):
-    """Internal: the connection closed before the announced body arrived."""
+class _UnreadableError(Exception):
+    """Internal: an answer that cannot be read (truncated, too large, malformed by HTTP's rules).
+
+    Its ``reason`` never holds the URL: aiohttp's own errors name it, query string included,
+    where SIMKL's client id and TMDb's key travel.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 # Statuses that map to one error with a fixed message.
@@ -269,7 +321,7 @@ class ServiceHttp:
             return self._error(AppRejectedError, route, APP_REMOVED, f"API key refused ({status})")
         if status == 420:  # noqa: PLR2004
             raw = headers.get("X-Account-Limit", "")
-            limit = int(raw) if raw.strip().isdigit() else None
+            limit = digits(raw)
             return self._error(AccountLimitError, route, limit)
         if status == 426:  # noqa: PLR2004
             return self._error(AppRejectedError, route, APP_VIP_REQUIRED, "VIP only (426)")
@@ -323,10 +375,10 @@ class ServiceHttp:
                 status, resp_headers, raw = await self._send(
                     method, url, params, json_body, headers
                 )
-            except _TruncatedError:
-                self._log_request(route, "truncated body", started)
+            except _UnreadableError as err:
+                self._log_request(route, err.reason, started)
                 stats.errors += 1
-                raise self._error(InvalidResponseError, route, "truncated body") from None
+                raise self._error(InvalidResponseError, route, err.reason) from None
             except _RetryableError as err:
                 self._log_request(route, err.reason, started)
                 transient_tries += 1
@@ -346,6 +398,11 @@ class ServiceHttp:
             if status >= 400 and status not in allowed:  # noqa: PLR2004
                 stats.errors += 1
                 raise self._status_error(status, route, resp_headers)
+            if status >= 300 and status not in allowed:  # noqa: PLR2004
+                # Redirects are not followed: aiohttp would carry the services' key and token
+                # headers to whatever host the answer names.
+                stats.errors += 1
+                raise self._error(InvalidResponseError, route, f"redirected ({status})")
             data = await self._decode(route, raw, resp_headers, rows)
             return Response(status, resp_headers, data)
 
@@ -432,12 +489,18 @@ class ServiceHttp:
         timeout = aiohttp.ClientTimeout(total=self.policy.timeout)
         try:
             async with self.session.request(
-                method, url, params=query, data=data, headers=merged, timeout=timeout
+                method,
+                url,
+                params=query,
+                data=data,
+                headers=merged,
+                timeout=timeout,
+                allow_redirects=False,
             ) as resp:
                 try:
-                    raw = await resp.read()
+                    raw = await _read_capped(resp)
                 except aiohttp.ClientPayloadError:
-                    raise _TruncatedError from None
+                    raise _UnreadableError("truncated body") from None
                 # Header names are case-insensitive (Trakt's HTTP/2 answers send them in lower
                 # case, tests/fixtures/real/trakt/history_page_headers_lowercase.json).
                 return resp.status, CIMultiDict(resp.headers), raw
@@ -447,20 +510,22 @@ class ServiceHttp:
             raise _RetryableError("connect") from None
         except aiohttp.ClientConnectionError, aiohttp.ClientPayloadError:
             raise _RetryableError("connection lost") from None
+        except aiohttp.ClientError as err:
+            # Headers too large, an invalid answer line...: named by type alone (see above).
+            raise _UnreadableError(f"unreadable answer ({type(err).__name__})") from None
 
     async def _decode(
         self, route: str, raw: bytes, headers: Mapping[str, str], rows: RowConvert | None
     ) -> Json:
-        if not raw.strip():
-            return None
-        content_type = headers.get("Content-Type", "").lower()
-        if "html" in content_type or raw.lstrip()[:1] == b"<":
-            raise self._error(InvalidResponseError, route, "HTML instead of JSON")
+        html = "html" in headers.get("Content-Type", "").lower()
         try:
             if len(raw) < LARGE_BODY:
-                return json.loads(raw) if rows is None else loads_by_rows(raw.decode(), rows)
-            # Off the loop and element by element (see ``loads_by_rows``).
+                return _parse(raw, rows, html=html)
+            # Off the loop, all of it (even the checks that copy a body) and element by element
+            # (see ``loads_by_rows``).
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(None, loads_by_rows, raw.decode(), rows)
+            return await loop.run_in_executor(None, partial(_parse, raw, rows, html=html))
+        except _HtmlError:
+            raise self._error(InvalidResponseError, route, "HTML instead of JSON") from None
         except ValueError:
             raise self._error(InvalidResponseError, route, "malformed or truncated JSON") from None

@@ -22,6 +22,10 @@ ALREADY_SCROBBLED: Final = 409
 INTEGER_ID_TYPES = frozenset({"trakt", "tmdb", "tvdb", "simkl", "mal", "anidb"})
 
 
+# The longest number ``digits`` reads: ids and counts fit in 18 digits (a 64-bit integer).
+MAX_DIGITS: Final = 18
+
+
 def parse_time(value: object) -> datetime | None:
     """Parse ``2014-09-01T09:10:11.000Z`` / ``…Z`` / offsets / epoch seconds; ``None`` if odd."""
     if isinstance(value, bool) or value is None:
@@ -58,6 +62,18 @@ def iso_s(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def digits(text: str) -> int | None:
+    """The number a string of ASCII digits spells (``None`` for anything else).
+
+    ``str.isdigit`` alone lets "²" and other Unicode digits through, which ``int`` refuses, and
+    a string of thousands of digits makes ``int`` refuse too: one odd field would fail a read.
+    """
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS:
+        return int(text)
+    return None
+
+
 def wire_ids(ids: Mapping[str, str], allowed: Iterable[str]) -> dict[str, str | int]:
     """Our string ids → a service's ``ids`` object (integers where the service wants them)."""
     out: dict[str, str | int] = {}
@@ -66,8 +82,8 @@ def wire_ids(ids: Mapping[str, str], allowed: Iterable[str]) -> dict[str, str | 
         if not value:
             continue
         if key in INTEGER_ID_TYPES:
-            if value.isdigit():
-                out[key] = int(value)
+            if (number := digits(value)) is not None:
+                out[key] = number
         else:
             out[key] = value
     return out

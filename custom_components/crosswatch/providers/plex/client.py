@@ -31,7 +31,7 @@ from ...api.models import (
     unpack_item,
 )
 from ...api.paging import MAX_PAGES, collect_offset_pages
-from ...api.wire import parse_time
+from ...api.wire import digits, parse_time
 from .ids import ids_from_plex_guids, parse_plex_guid_full
 
 if TYPE_CHECKING:
@@ -92,8 +92,8 @@ def _int(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
+    if isinstance(value, str):
+        return digits(value)
     return None
 
 

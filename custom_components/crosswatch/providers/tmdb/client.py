@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from ...api.http import Json, RateLimiter, RetryPolicy, ServiceHttp, Telemetry
 from ...api.ids import normalize_ids
 from ...api.models import MediaItem, MediaKind
+from ...api.wire import digits
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -143,9 +144,7 @@ class FindResult:
 
 
 def _year(date: object) -> int | None:
-    if isinstance(date, str) and len(date) >= 4 and date[:4].isdigit():  # noqa: PLR2004
-        return int(date[:4])
-    return None
+    return digits(date[:4]) if isinstance(date, str) and len(date) >= 4 else None  # noqa: PLR2004
 
 
 def _text(value: object) -> str | None:
