@@ -5,7 +5,10 @@ from __future__ import annotations
 import gc
 import io
 import json
+import struct
+import tracemalloc
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -457,3 +460,138 @@ def test_zip_unpacking_beyond_the_cap_is_refused(monkeypatch: pytest.MonkeyPatch
     assert len(big) <= len(data)  # small packed, large unpacked
     with pytest.raises(ExportFileError, match="unpacks to more than"):
         read_export("big.zip", big)
+
+
+# -- hostile files: a lying ZIP, values with no number, fields over the CSV limit ----------------
+DIARY_HEADER = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n"
+HEAT = "2021-01-02,Heat,1995,https://boxd.it/a,,,,2021-01-02\n"
+
+
+def _set_declared_size(data: bytes, size: int) -> bytes:
+    """``data`` (a one-member ZIP) declaring ``size`` unpacked bytes in both its headers."""
+    patched = bytearray(data)
+    struct.pack_into("<I", patched, 22, size)  # local file header: uncompressed size
+    central = patched.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", patched, central + 24, size)  # central directory: uncompressed size
+    return bytes(patched)
+
+
+def test_zip_lying_about_its_size_is_refused_without_inflating_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(readers, "MAX_BYTES", 1024 * 1024)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("diary.csv", (DIARY_HEADER + HEAT).encode() + bytes(30 * 1024 * 1024))
+    bomb = _set_declared_size(buffer.getvalue(), 1000)
+    assert len(bomb) < 100 * 1024  # 30 MiB of zeros packed small, declared as 1,000 bytes
+    tracemalloc.start()
+    try:
+        with pytest.raises(ExportFileError) as raised:
+            read_export("bomb.zip", bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert raised.value.file == "bomb.zip"
+    assert "diary.csv cannot be unpacked" in raised.value.reason
+    assert peak < 8 * 1024 * 1024  # at most the cap is inflated, never the 30 MiB
+
+
+def test_a_zip_member_is_read_no_further_than_what_is_left_of_the_cap() -> None:
+    # zipfile stops at the size a header declares; the budget holds even where it would not.
+    data = zipped({"diary.csv": (DIARY_HEADER + HEAT).encode() + b" " * 4096})
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        [info] = archive.infolist()
+        assert len(readers._unpack(archive, info, "x.zip", 8192)) == info.file_size
+        with pytest.raises(ExportFileError, match="unpacks to more than"):
+            readers._unpack(archive, info, "x.zip", 4096)
+
+
+def _damaged(data: bytes) -> bytes:
+    patched = bytearray(data)
+    patched[60:64] = b"\xff\xff\xff\xff"  # inside the packed data of the first member
+    return bytes(patched)
+
+
+def _encrypted(data: bytes) -> bytes:
+    patched = bytearray(data)
+    central = patched.rfind(b"PK\x01\x02")
+    patched[central + 8] |= 0x1  # the "encrypted" flag zipfile reads from the directory
+    return bytes(patched)
+
+
+@pytest.mark.parametrize("spoil", [_damaged, _encrypted])
+def test_a_damaged_or_encrypted_zip_member_names_the_file(spoil: Callable[[bytes], bytes]) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("diary.csv", (DIARY_HEADER + HEAT * 50).encode())
+    with pytest.raises(ExportFileError) as raised:
+        read_export("export.zip", spoil(buffer.getvalue()))
+    assert raised.value.file == "export.zip"
+    assert raised.value.reason.startswith("diary.csv cannot be unpacked (")
+
+
+@pytest.mark.parametrize("rating", ["NaN", "inf", "-inf", float("nan"), 1e400, float("-inf")])
+def test_a_rating_that_is_no_finite_number_is_a_row_problem(rating: object) -> None:
+    good = {"kind": "movie", "ids": {"tmdb": "9"}, "title": "B", "rating": 7}
+    bad = {"kind": "movie", "ids": {"tmdb": "1"}, "title": "A", "rating": rating}
+    trakt = {"type": "movie", "movie": {"ids": {"tmdb": 1}}, "rating": rating}
+    # json writes NaN and Infinity, which Python's json reads back (1e400 reads as Infinity).
+    rows = read_export("ratings.json", json.dumps([good, bad, good]).encode())
+    assert [(p.row, p.column) for p in rows.problems] == [(2, "rating")]
+    assert [r.rating for r in rows.ratings] == [7, 7]
+    rows = read_export("ratings.json", json.dumps([trakt]).encode())
+    assert [(p.row, p.column) for p in rows.problems] == [(1, "rating")]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity"])
+def test_csv_ratings_that_are_no_finite_number_are_row_problems(value: str) -> None:
+    letterboxd = f"Date,Name,Year,Letterboxd URI,Rating\n2021-01-02,Heat,1995,x,{value}\n"
+    rows = read_export("ratings.csv", (letterboxd + "2021-01-02,Up,2009,y,4.5\n").encode())
+    assert [(p.row, p.column) for p in rows.problems] == [(2, "Rating")]
+    assert [r.rating for r in rows.ratings] == [9]
+    imdb = "Const,Your Rating,Date Rated\n"
+    rows = read_export("ratings.csv", f"{imdb}tt0113277,{value},2021-01-02\n".encode())
+    assert [(p.row, p.column) for p in rows.problems] == [(2, "Your Rating")]
+
+
+def test_a_year_of_digits_int_cannot_read_is_a_row_problem() -> None:
+    rows = read_export("diary.csv", (DIARY_HEADER + HEAT.replace("1995", "199\u00b2")).encode())
+    assert [(p.row, p.column) for p in rows.problems] == [(2, "Year")]
+
+
+def test_a_csv_field_over_the_parser_limit_is_a_row_problem_and_later_rows_are_read() -> None:
+    huge = '2021-01-03,Cats,2019,https://boxd.it/b,,,"' + "x" * 200_000 + '",2021-01-03\n'
+    up = HEAT.replace("Heat,1995", "Up,2009")
+    late = up.replace("2021-01-02", "soon")
+    rows = read_export("diary.csv", (DIARY_HEADER + HEAT + huge + up + late).encode())
+    assert [p.item.title for p in rows.plays] == ["Heat", "Up"]
+    refused, undated = rows.problems
+    assert (refused.file, refused.row, refused.column) == ("diary.csv", 3, None)
+    assert refused.reason.startswith("not readable as CSV (field larger than field limit")
+    assert (undated.row, undated.column) == (5, "Watched Date")
+
+
+def test_a_csv_header_over_the_parser_limit_names_the_file() -> None:
+    with pytest.raises(ExportFileError) as raised:
+        read_export("diary.csv", ('"' + "x" * 200_000 + '",Name\n' + HEAT).encode())
+    assert raised.value.file == "diary.csv"
+    assert raised.value.reason.startswith("line 1: not readable as CSV (")
+
+
+def test_odd_json_values_found_by_fuzzing_are_row_problems_not_crashes() -> None:
+    crosswatch = [{"kind": "movie", "ids": {"tmdb": "1"}, "title": "A", "watched_at": 1e400}]
+    rows = read_export("h.json", json.dumps(crosswatch).encode())
+    assert [(p.row, p.column) for p in rows.problems] == [(1, "watched_at")]
+    trakt = [{"movie": {"ids": {"tmdb": 5}}, "rating": 8, "rated_at": float("nan")}]
+    rows = read_export("r.json", json.dumps(trakt).encode())
+    assert [(r.rating, r.rated_at) for r in rows.ratings] == [(8, None)]
+    shows = [
+        {"show": {"ids": {"tvdb": 1}}, "seasons": 5},
+        {"show": "", "seasons": [{"episodes": 1}]},
+    ]
+    assert read_export("watched-shows.json", json.dumps(shows).encode()).plays == []
+    show = {"show": {"ids": {"simkl": 2}}, "seasons": [{"number": 1, "episodes": 1}]}
+    backup = {"shows": [{**show, "watched_episodes_count": 3}]}
+    [problem] = read_export("SimklBackup.json", json.dumps(backup).encode()).problems
+    assert problem.column == "seasons"

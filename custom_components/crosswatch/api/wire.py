@@ -31,7 +31,10 @@ def parse_time(value: object) -> datetime | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except OverflowError, OSError, ValueError:  # NaN, infinities, beyond year 9999
+            return None
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
@@ -42,6 +45,11 @@ def parse_time(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def as_list(value: object) -> list[Any]:
+    """``value`` if it is a list, else an empty one (a malformed row lists nothing)."""
+    return value if isinstance(value, list) else []
 
 
 def activity_stamp(activities: Mapping[str, Any], group: str, key: str) -> str | None:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import lzma
+import math
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -21,7 +24,7 @@ from typing import Any
 from ..api.ids import normalize_ids
 from ..api.json_rows import json_with_list
 from ..api.models import Feature, MediaItem, MediaKind, Play, Rating, WatchlistEntry
-from ..api.wire import parse_time
+from ..api.wire import as_list, parse_time
 from ..providers.simkl.client import SECTIONS as SIMKL_SECTIONS
 from ..providers.simkl.client import SimklEntry, SimklLibrary, library_entry
 from ..providers.trakt.client import item_from_row
@@ -56,7 +59,7 @@ def _megabytes(size: int) -> str:
 def _read_zip(name: str, data: bytes) -> ExportRows:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as err:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
         raise ExportFileError(name, "not a readable ZIP file") from err
     out = ExportRows()
     with archive:
@@ -67,10 +70,13 @@ def _read_zip(name: str, data: bytes) -> ExportRows:
         ]
         if sum(info.file_size for info in members) > MAX_BYTES:
             raise ExportFileError(name, f"unpacks to more than {_megabytes(MAX_BYTES)}")
+        unpacked = 0
         for info in sorted(members, key=lambda info: info.filename):
             label = f"{name}/{info.filename}"
+            member = _unpack(archive, info, name, MAX_BYTES - unpacked)
+            unpacked += len(member)
             try:
-                part = _read_file(label, archive.read(info))
+                part = _read_file(label, member)
             except _NotAnExportError:
                 continue  # a ZIP may hold files we do not read (Letterboxd's profile.csv)
             out.extend(part)
@@ -79,6 +85,35 @@ def _read_zip(name: str, data: bytes) -> ExportRows:
     if not out.files:
         raise ExportFileError(name, "holds no export file this integration reads")
     return _letterboxd_watched_after_diary(out)
+
+
+# What unpacking a damaged, encrypted or unsupported ZIP member raises.
+_UNPACK_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
+def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: int) -> bytes:
+    """One member's bytes, at most ``budget`` of them.
+
+    The sizes a ZIP declares may lie: read whole (``archive.read``), a small ZIP that declares
+    1,000 bytes but holds a gigabyte of zeros is inflated in one piece before its checksum fails.
+    Reading at most ``budget + 1`` bytes inflates no more than that.
+    """
+    try:
+        with archive.open(info) as member:
+            data = member.read(budget + 1)
+    except _UNPACK_ERRORS as err:
+        raise ExportFileError(name, f"{info.filename} cannot be unpacked ({err})") from err
+    if len(data) > budget:
+        raise ExportFileError(name, f"unpacks to more than {_megabytes(MAX_BYTES)}")
+    return data
 
 
 class _NotAnExportError(ExportFileError):
@@ -192,10 +227,10 @@ def _trakt_record(row: Record, out: ExportRows) -> None:
 def _trakt_watched_show(row: Record, out: ExportRows) -> None:
     show = row.get("show")
     show = show if isinstance(show, Mapping) else {}
-    for season in row.get("seasons") or ():
+    for season in as_list(row.get("seasons")):
         if not isinstance(season, Mapping):
             continue
-        for episode in season.get("episodes") or ():
+        for episode in as_list(season.get("episodes")):
             if not isinstance(episode, Mapping):
                 continue
             watched_at = parse_time(episode.get("last_watched_at"))
@@ -321,7 +356,8 @@ def _rating_1_10(value: object, column: str) -> int:
             raise _RowError(column, f"not a number: {value!r}") from None
     else:
         raise _RowError(column, f"not a number: {value!r}")
-    if number != int(number) or not 1 <= number <= 10:  # noqa: PLR2004
+    # NaN and infinities (``"nan"``, JSON's ``NaN`` and ``1e400``) have no ``int``.
+    if not math.isfinite(number) or number != int(number) or not 1 <= number <= 10:  # noqa: PLR2004
         raise _RowError(column, f"not a whole number from 1 to 10: {value!r}")
     return int(number)
 
@@ -338,7 +374,38 @@ class _CsvFormat:
 
 def _read_csv(name: str, text: str) -> ExportRows:
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = set(reader.fieldnames or ())
+    try:
+        header = set(reader.fieldnames or ())
+    except csv.Error as err:
+        raise ExportFileError(
+            name, f"line {reader.reader.line_num}: not readable as CSV ({err})"
+        ) from err
+    fmt = _csv_format(name, header)
+    out = ExportRows()
+    for line, row in _numbered(reader):
+        out.rows += 1
+        if out.rows > MAX_ROWS:
+            raise ExportFileError(name, f"more than {MAX_ROWS} rows")
+        if isinstance(row, csv.Error):
+            reason = f"not readable as CSV ({row})"
+            out.problems.append(RowProblem(file=name, row=line, column=None, reason=reason))
+            continue
+        if None in row:  # more fields than the header names
+            out.problems.append(
+                RowProblem(file=name, row=line, column=None, reason="more fields than the header")
+            )
+            continue
+        try:
+            fmt.read(row, out)
+        except _RowError as err:
+            out.problems.append(
+                RowProblem(file=name, row=line, column=err.column, reason=err.reason)
+            )
+    return out
+
+
+def _csv_format(name: str, header: set[str]) -> _CsvFormat:
+    """The export a CSV file's header (and, where headers are shared, its name) tells."""
     fmt = next((f for f in _CSV_FORMATS if f.required <= header), None)
     if "Review" in header and "Letterboxd URI" in header:
         fmt = None  # reviews.csv repeats diary entries that have a review: the diary has them
@@ -354,31 +421,27 @@ def _read_csv(name: str, text: str) -> ExportRows:
             name,
             "not a CrossWatch, Letterboxd or IMDb export (its header has none of their columns)",
         )
-    out = ExportRows()
-    for line, row in _numbered(reader):
-        out.rows += 1
-        if out.rows > MAX_ROWS:
-            raise ExportFileError(name, f"more than {MAX_ROWS} rows")
-        if None in row:  # more fields than the header names
-            out.problems.append(
-                RowProblem(file=name, row=line, column=None, reason="more fields than the header")
-            )
-            continue
-        try:
-            fmt.read(row, out)
-        except _RowError as err:
-            out.problems.append(
-                RowProblem(file=name, row=line, column=err.column, reason=err.reason)
-            )
-    return out
+    return fmt
 
 
-def _numbered(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows with the line they start on (a quoted field may span lines)."""
+def _numbered(
+    reader: csv.DictReader[str],
+) -> Iterator[tuple[int, dict[str, str] | csv.Error]]:
+    """Rows with the line they start on (a quoted field may span lines).
+
+    A row the parser refuses (a field over ``csv``'s 128 KiB limit) is given as its error: the
+    parser has dropped the rest of that line and goes on with the next.
+    """
     line = reader.line_num + 1
-    for row in reader:
+    while True:
+        try:
+            row: dict[str, str] | csv.Error = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            row = err
         yield line, row
-        line = reader.line_num + 1
+        line = reader.reader.line_num + 1  # the parser's: DictReader's skips a refused row
 
 
 def _crosswatch_csv(row: Mapping[str, str], out: ExportRows) -> None:
@@ -397,7 +460,7 @@ def _year(value: str | None, column: str) -> int | None:
     text = (value or "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²" is a digit ``int`` does not read
         raise _RowError(column, f"not a year: {text!r}")
     return int(text)
 
@@ -420,7 +483,7 @@ def letterboxd_rating(value: str, column: str = "Rating") -> int:
     except ValueError:
         raise _RowError(column, f"not a number: {value!r}") from None
     doubled = stars * 2
-    if doubled != int(doubled) or not 1 <= doubled <= 10:  # noqa: PLR2004
+    if not math.isfinite(doubled) or doubled != int(doubled) or not 1 <= doubled <= 10:  # noqa: PLR2004
         raise _RowError(column, f"not a half-star rating from 0.5 to 5: {value!r}")
     return int(doubled)
 

@@ -28,7 +28,15 @@ from ...api.models import (
     pack_item,
     unpack_item,
 )
-from ...api.wire import iso_s, parse_time, post_scrobble, rating_entries, wire_ids, write_in_batches
+from ...api.wire import (
+    as_list,
+    iso_s,
+    parse_time,
+    post_scrobble,
+    rating_entries,
+    wire_ids,
+    write_in_batches,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -239,10 +247,10 @@ def _media(section: str, row: Mapping[str, Any]) -> MediaItem | None:
 
 def _episodes(row: Mapping[str, Any]) -> tuple[tuple[int, int, datetime | None], ...]:
     out = []
-    for season in row.get("seasons") or ():
+    for season in as_list(row.get("seasons")):
         if not isinstance(season, Mapping) or _int(season.get("number")) is None:
             continue
-        for episode in season.get("episodes") or ():
+        for episode in as_list(season.get("episodes")):
             number = _int(episode.get("number")) if isinstance(episode, Mapping) else None
             if number is not None:
                 out.append((season["number"], number, parse_time(episode.get("watched_at"))))
