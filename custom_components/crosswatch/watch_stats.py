@@ -35,10 +35,9 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util.unit_conversion import DurationConverter
 
 from .api.errors import CrosswatchApiError, NotFoundError
-from .api.ids import canonical_key
+from .api.ids import canonical_key, digits
 from .api.models import Feature, MediaKind
 from .api.paging import convert_rows
-from .api.wire import digits
 from .const import CONF_ACCOUNT_ID, DOMAIN, Service
 from .providers.plex.client import ROW_DURATION, ROW_KEY
 from .providers.simkl.client import SimklEntry

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.crosswatch.api.errors import InvalidResponseError
+from custom_components.crosswatch.api.ids import digits
 from custom_components.crosswatch.api.models import WriteResult
 from custom_components.crosswatch.api.paging import (
     SLICE_SECONDS,
@@ -20,7 +21,6 @@ from custom_components.crosswatch.api.paging import (
 )
 from custom_components.crosswatch.api.wire import (
     count,
-    digits,
     iso_ms,
     iso_s,
     parse_time,

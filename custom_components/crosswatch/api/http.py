@@ -38,8 +38,8 @@ from .errors import (
     RequestRejectedError,
     ServiceUnavailableError,
 )
+from .ids import digits
 from .json_rows import RowConvert, loads_by_rows
-from .wire import digits
 
 if TYPE_CHECKING:
     from .clock import Clock

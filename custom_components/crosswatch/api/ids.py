@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from .models import MediaItem
@@ -48,3 +48,19 @@ def canonical_key(item: MediaItem) -> str:
         return f"{item.kind}:show:{show}:{suffix}"
     title = (item.title or "").strip().casefold()
     return f"{item.kind}:~{title}|{item.year or ''}"
+
+
+# The longest number ``digits`` reads: ids and counts fit in 18 digits (a 64-bit integer).
+MAX_DIGITS: Final = 18
+
+
+def digits(text: str) -> int | None:
+    """The number a string of ASCII digits spells (``None`` for anything else).
+
+    ``str.isdigit`` alone lets "²" and other Unicode digits through, which ``int`` refuses, and
+    a string of thousands of digits makes ``int`` refuse too: one odd field would fail a read.
+    """
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS:
+        return int(text)
+    return None

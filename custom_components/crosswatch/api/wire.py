@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from .ids import digits
 from .models import ScrobbleResult, WriteResult
 
 if TYPE_CHECKING:
@@ -20,10 +21,6 @@ ALREADY_SCROBBLED: Final = 409
 
 # Trakt/SIMKL want integers for these id types (imdb and slug stay strings).
 INTEGER_ID_TYPES = frozenset({"trakt", "tmdb", "tvdb", "simkl", "mal", "anidb"})
-
-
-# The longest number ``digits`` reads: ids and counts fit in 18 digits (a 64-bit integer).
-MAX_DIGITS: Final = 18
 
 
 def parse_time(value: object) -> datetime | None:
@@ -68,18 +65,6 @@ def iso_ms(when: datetime) -> str:
 def iso_s(when: datetime) -> str:
     """SIMKL's form: ``2014-09-01T09:10:11Z``."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def digits(text: str) -> int | None:
-    """The number a string of ASCII digits spells (``None`` for anything else).
-
-    ``str.isdigit`` alone lets "²" and other Unicode digits through, which ``int`` refuses, and
-    a string of thousands of digits makes ``int`` refuse too: one odd field would fail a read.
-    """
-    text = text.strip()
-    if text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS:
-        return int(text)
-    return None
 
 
 def wire_ids(ids: Mapping[str, str], allowed: Iterable[str]) -> dict[str, str | int]:

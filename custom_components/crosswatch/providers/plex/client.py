@@ -20,6 +20,7 @@ from ...api.errors import (
     ServiceUnavailableError,
 )
 from ...api.http import RetryPolicy, ServiceHttp, Telemetry
+from ...api.ids import digits
 from ...api.models import (
     ItemRow,
     MediaItem,
@@ -31,7 +32,7 @@ from ...api.models import (
     unpack_item,
 )
 from ...api.paging import MAX_PAGES, collect_offset_pages
-from ...api.wire import digits, parse_time
+from ...api.wire import parse_time
 from .ids import ids_from_plex_guids, parse_plex_guid_full
 
 if TYPE_CHECKING:

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ...api.http import Json, RateLimiter, RetryPolicy, ServiceHttp, Telemetry
-from ...api.ids import normalize_ids
+from ...api.ids import digits, normalize_ids
 from ...api.models import MediaItem, MediaKind
-from ...api.wire import digits
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
