@@ -2,7 +2,8 @@
 
 Bodies as PMS sends them: ``multipart/form-data`` with the JSON ``payload`` part, plus the
 ``thumb`` JPEG part that ``media.play``/``media.rate`` carry (sizes from none to the 1 MiB cap),
-and a plain JSON body. Prints p50/p95/max per shape.
+and a plain JSON body; then hostile bodies under the cap that must cost as little (many empty
+parts, one part header of 1 MiB), which find no payload. Prints p50/p95/max per shape.
 
     .venv/bin/python -m benchmarks.webhook [--runs 300]
 """
@@ -18,6 +19,7 @@ import time
 from custom_components.crosswatch.providers.plex.webhook import MAX_BODY_BYTES, parse_body
 
 BOUNDARY = "--------------------------crosswatchbench"
+HOSTILE_FORM = "multipart/form-data; boundary=a"
 PAYLOAD = {
     "event": "media.play",
     "user": True,
@@ -53,11 +55,21 @@ def multipart(thumb_bytes: int) -> bytes:
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
 
-def measure(content_type: str, body: bytes, runs: int) -> list[float]:
+def hostile_many_parts() -> bytes:
+    part = b"--a\r\nContent-Disposition: form-data; name=x\r\n\r\n\r\n"
+    return part * (MAX_BODY_BYTES // len(part))
+
+
+def hostile_long_header() -> bytes:
+    params = b"; n=v" * ((MAX_BODY_BYTES - 100) // 5)
+    return b"--a\r\nContent-Disposition: form-data" + params + b"\r\n\r\n{}\r\n--a--"
+
+
+def measure(content_type: str, body: bytes, runs: int, *, found: bool = True) -> list[float]:
     timings = []
     for _ in range(runs):
         start = time.perf_counter()
-        assert parse_body(content_type, body) is not None
+        assert (parse_body(content_type, body) is not None) is found
         timings.append((time.perf_counter() - start) * 1000.0)
     return timings
 
@@ -73,10 +85,13 @@ def main() -> None:
         ("multipart, 30 KiB thumb", form, multipart(30 * 1024)),
         ("multipart, 300 KiB thumb", form, multipart(300 * 1024)),
         ("multipart, at the 1 MiB cap", form, multipart(MAX_BODY_BYTES - 2048)),
+        ("hostile: 23k empty parts", HOSTILE_FORM, hostile_many_parts()),
+        ("hostile: 1 MiB part header", HOSTILE_FORM, hostile_long_header()),
     ]
     print(f"webhook body parsing, {args.runs} runs per shape (ms)")
     for name, content_type, body in shapes:
-        timings = sorted(measure(content_type, body, args.runs))
+        found = content_type != HOSTILE_FORM
+        timings = sorted(measure(content_type, body, args.runs, found=found))
         p95 = timings[int(len(timings) * 0.95) - 1]
         print(
             f"{name:<28} {len(body):>8} B  p50={statistics.median(timings):7.3f}"

@@ -12,9 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custom_components.crosswatch.const import CONF_WEBHOOK_ID
+from custom_components.crosswatch.providers.plex import webhook as plex_webhook
 from custom_components.crosswatch.providers.plex.scrobbler import IDLE
 from custom_components.crosswatch.providers.plex.webhook import (
     MAX_BODY_BYTES,
+    MAX_FORM_PARTS,
+    MAX_PART_HEAD_BYTES,
     parse_body,
     webhook_url,
 )
@@ -33,6 +36,12 @@ if TYPE_CHECKING:
 
     from .conftest import Accounts
     from .helpers import Client
+
+FORM = "multipart/form-data; boundary=a"
+EMPTY_PART = b"--a\r\nContent-Disposition: form-data; name=x\r\n\r\n\r\n"
+PAYLOAD_PART = b'--a\r\nContent-Disposition: form-data; name="payload"\r\n\r\n{"a": 1}\r\n'
+# A hostile body under the cap: ~23,000 empty parts (each once parsed as a MIME header).
+MANY_PARTS = EMPTY_PART * ((MAX_BODY_BYTES - 100) // len(EMPTY_PART)) + PAYLOAD_PART + b"--a--"
 
 
 async def test_webhook_id_is_stored_once_and_shown(hass: HomeAssistant, accounts: Accounts) -> None:
@@ -80,6 +89,7 @@ async def test_multipart_and_json_payloads_scrobble(
             "multipart/form-data; boundary=xyz",
         ),
         (b"no parts at all", "multipart/form-data; boundary=xyz"),
+        (MANY_PARTS, FORM),
         (b"payload=%7Bbroken", "application/x-www-form-urlencoded"),
         (b"other=1", "application/x-www-form-urlencoded"),
     ],
@@ -278,6 +288,39 @@ def test_parse_body_reads_plex_multipart() -> None:
         )
         is None
     )
+
+
+def test_parse_body_reads_only_the_first_few_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    heads: list[bytes] = []
+    real_part_name = plex_webhook._part_name
+
+    def counting(head: bytes) -> str | None:
+        heads.append(head)
+        return real_part_name(head)
+
+    monkeypatch.setattr(plex_webhook, "_part_name", counting)
+    before = EMPTY_PART * (MAX_FORM_PARTS - 1)
+    assert parse_body(FORM, before + PAYLOAD_PART + b"--a--") == {"a": 1}
+    assert len(heads) == MAX_FORM_PARTS
+    heads.clear()
+    # Past the first parts nothing is read: a payload there is not Plex's and is ignored.
+    assert parse_body(FORM, before + EMPTY_PART + PAYLOAD_PART + b"--a--") is None
+    assert parse_body(FORM, MANY_PARTS) is None
+    assert len(heads) == 2 * MAX_FORM_PARTS
+
+
+def test_parse_body_skips_a_part_header_longer_than_any_plex_sends() -> None:
+    def form(padding: int) -> bytes:
+        head = b'Content-Disposition: form-data; name="payload"' + b"; n=v" * padding
+        return b"--a\r\n" + head + b'\r\n\r\n{"a": 1}\r\n--a--'
+
+    fits = (MAX_PART_HEAD_BYTES - 100) // 5
+    assert parse_body(FORM, form(fits)) == {"a": 1}
+    assert parse_body(FORM, form(fits + 20)) is None
+    assert parse_body(FORM, form((MAX_BODY_BYTES - 100) // 5)) is None
+    endless = b"--a\r\n" + b"x: y\r\n" * ((MAX_BODY_BYTES - 100) // 6) + b"\r\n{}\r\n--a--"
+    assert parse_body(FORM, endless) is None
+    assert parse_body('multipart/form-data; boundary="\u2603"', PAYLOAD_PART) is None
 
 
 _deep_bodies = st.integers(1, 5000).flatmap(
