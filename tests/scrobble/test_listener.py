@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from custom_components.crosswatch.providers.plex.binder import PlayNotification
 from custom_components.crosswatch.providers.plex.listener import (
+    HEALTHY_SECONDS,
     ListenerState,
     PlexNotificationListener,
     backoff_delay,
@@ -63,6 +64,7 @@ class FakePms:
         self.tokens: list[str | None] = []
         self.refuse_with: int | None = None
         self.autoping = True
+        self.close_at_once = False  # accept, then close: a restarting PMS or a proxy killing it
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -73,6 +75,9 @@ class FakePms:
         ws = web.WebSocketResponse(autoping=self.autoping)
         await ws.prepare(request)
         self.sockets.append(ws)
+        if self.close_at_once:
+            await ws.close()
+            return ws
         self.connected.set()
         async for _message in ws:
             pass
@@ -113,9 +118,10 @@ class RecordingClock:
 
     def __init__(self) -> None:
         self.sleeps: list[float] = []
+        self.skipped = 0.0  # time the test moved on without waiting
 
     def time(self) -> float:
-        return asyncio.get_running_loop().time()
+        return asyncio.get_running_loop().time() + self.skipped
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
@@ -206,6 +212,57 @@ async def test_drop_mid_play_reconnects_with_backoff_and_continues(
     note = await harness.next_note()
     assert (note.state, note.view_offset_ms) == ("paused", 2000)
     assert harness.listener.failures == 0  # reset once connected again
+    await harness.listener.stop()
+
+
+async def flapping_then_held(pms: FakePms, http: aiohttp.ClientSession, flaps: int) -> Harness:
+    """A listener that met ``flaps`` connections closed at once, now on one the server holds."""
+    pms.close_at_once = True
+    harness = Harness(http, pms.url)
+    harness.listener.start()
+    await until(lambda: len(harness.clock.sleeps) >= flaps)
+    pms.close_at_once = False
+    await harness.wait_state(ListenerState.CONNECTED)
+    await until(lambda: not pms.sockets[-1].closed)
+    return harness
+
+
+async def closed_by_server(pms: FakePms, harness: Harness) -> float:
+    """Close the open connection from the server side; the backoff the listener then sleeps."""
+    before = len(harness.clock.sleeps)
+    await pms.sockets[-1].close()
+    await until(lambda: len(harness.clock.sleeps) > before)
+    return harness.clock.sleeps[before]
+
+
+async def test_a_server_that_accepts_and_closes_at_once_is_retried_ever_more_slowly(
+    pms: FakePms, http: aiohttp.ClientSession
+) -> None:
+    harness = await flapping_then_held(pms, http, flaps=6)
+    # Every handshake succeeded, yet none counted as a good connection: the backoff grew.
+    assert harness.states.count(ListenerState.CONNECTED) >= 7
+    assert harness.clock.sleeps[:6] == [1, 2, 4, 8, 16, 32]
+    assert harness.listener.last_error is None  # the open connection's
+    assert harness.listener.failures == len(harness.clock.sleeps)
+    # A connection that stayed up long enough is good, even without a frame: back to 1 s.
+    harness.clock.skipped += HEALTHY_SECONDS
+    assert await closed_by_server(pms, harness) == 1.0
+    assert harness.listener.last_error == "closed (code 1000)"
+    await harness.listener.stop()
+
+
+async def test_a_short_connection_that_brought_a_frame_counts_as_good(
+    pms: FakePms, http: aiohttp.ClientSession
+) -> None:
+    harness = await flapping_then_held(pms, http, flaps=3)
+    flaps = len(harness.clock.sleeps)
+    # Up for a moment and silent: not good, the backoff goes on.
+    assert await closed_by_server(pms, harness) == 2.0**flaps
+    await pms.wait_connection(flaps + 2)
+    await pms.push(playing())
+    await harness.next_note()
+    assert harness.listener.failures == 0
+    assert await closed_by_server(pms, harness) == 1.0
     await harness.listener.stop()
 
 

@@ -2,8 +2,11 @@
 
 One long-lived connection on the injected aiohttp session, with heartbeat. When it drops, it
 reconnects with exponential backoff (full jitter in the upper half) capped at 5 minutes and never
-gives up while running: a sleeping PMS only slows the retries down. Connection state changes are
-reported through a callback. Only ``playing`` notifications are parsed; everything else is
+gives up while running: a sleeping PMS only slows the retries down. A connection counts as good,
+and the backoff starts over, only once it brought a frame or stayed up ``HEALTHY_SECONDS``: a
+server (or proxy) that accepts and closes at once is retried ever more slowly, not every second
+(each reconnect also re-reads the server's sessions). Connection state changes are reported
+through a callback. Only ``playing`` notifications are parsed; everything else is
 ignored. The token travels in the URL, so URLs and raw exception texts are never logged.
 
 The listener cannot die silently: a frame that is too large or too deep is ignored, any error
@@ -38,6 +41,8 @@ _LOGGER = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 15.0
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 300.0
+# Up this long (two heartbeats answered), a connection without any frame still counts as good.
+HEALTHY_SECONDS = 30.0
 
 
 class ListenerState(StrEnum):
@@ -131,6 +136,7 @@ class PlexNotificationListener:
         heartbeat: float = HEARTBEAT_SECONDS,
         backoff_base: float = BACKOFF_BASE_SECONDS,
         backoff_cap: float = BACKOFF_CAP_SECONDS,
+        healthy_after: float = HEALTHY_SECONDS,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         """Create for the notifications ``url`` (``PlexServerClient.websocket_url()``).
@@ -145,6 +151,7 @@ class PlexNotificationListener:
         self._heartbeat = heartbeat
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
+        self._healthy_after = healthy_after
         self._jitter = jitter
         self._state = ListenerState.STOPPED
         self._task: asyncio.Task[None] | None = None
@@ -239,18 +246,22 @@ class PlexNotificationListener:
     async def _connect_and_read(self) -> None:
         ws = await self._session.ws_connect(self._url, heartbeat=self._heartbeat)
         self._ws = ws
+        opened = self._clock.time()
         try:
-            self.failures = 0
             self.last_error = None
             self._set_state(ListenerState.CONNECTED)
             async for message in ws:
                 if message.type is aiohttp.WSMsgType.TEXT:
+                    self.failures = 0  # the server speaks: a good connection
                     self._dispatch(message.data)
                 elif message.type is aiohttp.WSMsgType.ERROR:
                     break
             self.last_error = f"closed (code {ws.close_code})"
         finally:
             self._ws = None
+            # The handshake alone proves nothing (a restarting PMS or a proxy may close at once).
+            if self._clock.time() - opened >= self._healthy_after:
+                self.failures = 0
             await ws.close()
 
     def _dispatch(self, text: str) -> None:
