@@ -118,6 +118,7 @@ async def async_prepare_import(
     )
     summary: dict[str, Any] = {
         "files": rows.files,
+        "skipped": rows.skipped,
         "rows": rows.rows,
         "features": {feature.value: p.as_dict() for feature, p in plan.preview.items()},
         "problem_count": len(rows.problems),

@@ -595,3 +595,62 @@ def test_odd_json_values_found_by_fuzzing_are_row_problems_not_crashes() -> None
     backup = {"shows": [{**show, "watched_episodes_count": 3}]}
     [problem] = read_export("SimklBackup.json", json.dumps(backup).encode()).problems
     assert problem.column == "seasons"
+
+
+# -- what a ZIP holds besides the export's files ---------------------------------------------------
+ORPHANED = (
+    "letterboxd.zip/letterboxd-u/orphaned/diary.csv: entries of films Letterboxd no longer lists"
+)
+PROFILE = (
+    "letterboxd.zip/letterboxd-u/profile.csv: not a CrossWatch, Letterboxd or IMDb export "
+    "(its header has none of their columns)"
+)
+
+
+def test_letterboxd_deleted_orphaned_and_liked_entries_are_not_plays() -> None:
+    # A real export's subfolders repeat the root's file names (SOURCES.md, "Exports").
+    cats = DIARY_HEADER + "2021-02-02,Cats,2019,https://boxd.it/b,,,,2021-02-02\n"
+    liked = "Date,Name,Year,Letterboxd URI\n2021-03-03,Up,2009,https://boxd.it/c\n"
+    data = zipped(
+        {
+            "letterboxd-u/diary.csv": (DIARY_HEADER + HEAT).encode(),
+            "letterboxd-u/deleted/diary.csv": cats.encode(),
+            "letterboxd-u/orphaned/diary.csv": cats.encode(),
+            "letterboxd-u/likes/films.csv": liked.encode(),
+            "letterboxd-u/profile.csv": b"Date Joined,Username\n2018-12-16,someone\n",
+        }
+    )
+    rows = read_export("letterboxd.zip", data)
+    assert [p.item.title for p in rows.plays] == ["Heat"]
+    assert rows.files == ["letterboxd.zip/letterboxd-u/diary.csv"]
+    assert rows.skipped == [
+        "letterboxd.zip/letterboxd-u/deleted/diary.csv: entries deleted on Letterboxd",
+        "letterboxd.zip/letterboxd-u/likes/films.csv: likes, not viewings",
+        ORPHANED,
+        PROFILE,
+    ]
+
+
+APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02\xff\xfe\x80"
+
+
+def test_macos_resource_forks_and_undecodable_unknown_files_do_not_refuse_the_zip() -> None:
+    data = zipped(
+        {
+            "export/diary.csv": (DIARY_HEADER + HEAT).encode(),
+            "__MACOSX/export/._diary.csv": APPLE_DOUBLE,
+            "export/._diary.csv": APPLE_DOUBLE,
+            "export/notes.csv": "Année\n".encode("latin-1"),
+        }
+    )
+    rows = read_export("letterboxd.zip", data)
+    assert [p.item.title for p in rows.plays] == ["Heat"]
+    assert rows.skipped == ["letterboxd.zip/export/notes.csv: not UTF-8 text (byte 4)"]
+
+
+def test_an_undecodable_file_named_as_an_export_still_refuses_the_zip() -> None:
+    data = zipped({"export/diary.csv": "Name,Année\n".encode("latin-1")})
+    with pytest.raises(ExportFileError) as raised:
+        read_export("letterboxd.zip", data)
+    assert raised.value.file == "letterboxd.zip/export/diary.csv"
+    assert raised.value.reason == "not UTF-8 text (byte 9)"

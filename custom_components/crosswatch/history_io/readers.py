@@ -72,19 +72,35 @@ def _read_zip(name: str, data: bytes) -> ExportRows:
             raise ExportFileError(name, f"unpacks to more than {_megabytes(MAX_BYTES)}")
         unpacked = 0
         for info in sorted(members, key=lambda info: info.filename):
-            label = f"{name}/{info.filename}"
-            member = _unpack(archive, info, name, MAX_BYTES - unpacked)
-            unpacked += len(member)
-            try:
-                part = _read_file(label, member)
-            except _NotAnExportError:
-                continue  # a ZIP may hold files we do not read (Letterboxd's profile.csv)
-            out.extend(part)
+            unpacked += _read_member(archive, info, name, MAX_BYTES - unpacked, out)
             if out.rows > MAX_ROWS:
                 raise ExportFileError(name, f"more than {MAX_ROWS} rows")
     if not out.files:
         raise ExportFileError(name, "holds no export file this integration reads")
     return _letterboxd_watched_after_diary(out)
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: int, out: ExportRows
+) -> int:
+    """Add one member's rows to ``out`` (or list it as skipped); the bytes it unpacked."""
+    label = f"{name}/{info.filename}"
+    folders = {folder.casefold() for folder in info.filename.split("/")[:-1]}
+    if "__macosx" in folders or info.filename.rsplit("/", 1)[-1].startswith("._"):
+        return 0  # macOS's resource forks, added by its Finder's "Compress"
+    if unread := folders & _UNREAD_FOLDERS.keys():
+        out.skipped.append(f"{label}: {_UNREAD_FOLDERS[min(unread)]}")
+        return 0
+    member = _unpack(archive, info, name, budget)
+    try:
+        out.extend(_read_file(label, member))
+    except _NotTextError as err:
+        if _known_name(info.filename):
+            raise
+        out.skipped.append(str(err))  # not named as an export we read, nor text at all
+    except _NotAnExportError as err:
+        out.skipped.append(str(err))  # files we do not read (Letterboxd's profile.csv)
+    return len(member)
 
 
 # What unpacking a damaged, encrypted or unsupported ZIP member raises.
@@ -120,6 +136,26 @@ class _NotAnExportError(ExportFileError):
     """A file in a ZIP that is not one of the exports we read (skipped there, an error alone)."""
 
 
+class _NotTextError(ExportFileError):
+    """A file that is not UTF-8 text (skipped in a ZIP unless named as an export we read)."""
+
+
+# Folders of a Letterboxd export whose files repeat the export's names but are no viewings:
+# ``deleted/`` holds what the member deleted, ``orphaned/`` entries of films Letterboxd no longer
+# has, ``likes/`` the films liked (tests/fixtures/real/SOURCES.md, "Exports").
+_UNREAD_FOLDERS = {
+    "deleted": "entries deleted on Letterboxd",
+    "likes": "likes, not viewings",
+    "orphaned": "entries of films Letterboxd no longer lists",
+}
+# The names of the files we read (a file so named must be readable, even in a ZIP).
+_KNOWN_NAMES = re.compile(r"(history|watched|ratings|watchlist|diary|simklbackup)\b", re.IGNORECASE)
+
+
+def _known_name(path: str) -> bool:
+    return _KNOWN_NAMES.match(path.rsplit("/", 1)[-1]) is not None
+
+
 def _read_file(name: str, data: bytes) -> ExportRows:
     text = _decode(name, data)
     stripped = text.lstrip()
@@ -132,7 +168,7 @@ def _decode(name: str, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ExportFileError(name, f"not UTF-8 text (byte {err.start + 1})") from err
+        raise _NotTextError(name, f"not UTF-8 text (byte {err.start + 1})") from err
 
 
 # -- JSON: CrossWatch's schema, Trakt's export, SIMKL's backup ----------------------------------

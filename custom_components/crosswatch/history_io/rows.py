@@ -154,7 +154,16 @@ class Records[T: Record](Sequence[T]):
 class ExportRows:
     """Everything read from one or more export files (records kept packed: ``Records``)."""
 
-    __slots__ = ("files", "marked_watched", "plays", "problems", "ratings", "rows", "watchlist")
+    __slots__ = (
+        "files",
+        "marked_watched",
+        "plays",
+        "problems",
+        "ratings",
+        "rows",
+        "skipped",
+        "watchlist",
+    )
 
     def __init__(
         self,
@@ -165,6 +174,7 @@ class ExportRows:
         problems: Iterable[RowProblem] = (),
         marked_watched: Iterable[Play] = (),
         files: Iterable[str] = (),
+        skipped: Iterable[str] = (),
         rows: int = 0,
     ) -> None:
         """Rows read so far (none by default)."""
@@ -176,6 +186,8 @@ class ExportRows:
         # for films no other file of the same import has a play of (see ``read_export``).
         self.marked_watched: Records[Play] = Records(Feature.HISTORY, marked_watched)
         self.files: list[str] = list(files)  # the files read, in order
+        # Files of a ZIP left unread, each as ``file: why`` (deleted entries, not an export).
+        self.skipped: list[str] = list(skipped)
         self.rows = rows  # data rows seen, read or not
 
     def count(self, feature: Feature) -> int:
@@ -192,4 +204,5 @@ class ExportRows:
         self.problems.extend(other.problems)
         self.marked_watched.extend(other.marked_watched)
         self.files.extend(other.files)
+        self.skipped.extend(other.skipped)
         self.rows += other.rows
