@@ -9,18 +9,22 @@ import struct
 import tracemalloc
 import zipfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from custom_components.crosswatch.api.models import Feature, MediaKind, Play
+from custom_components.crosswatch.api.models import Feature, MediaItem, MediaKind, Play
 from custom_components.crosswatch.history_io import readers
+from custom_components.crosswatch.history_io.plan import plan_import
 from custom_components.crosswatch.history_io.readers import (
     letterboxd_rating,
     read_export,
 )
 from custom_components.crosswatch.history_io.rows import ExportFileError
+from custom_components.crosswatch.providers.trakt.side import trakt_capabilities
+from custom_components.crosswatch.sync.inventory import Inventory
+from custom_components.crosswatch.sync.matching import weak_key
 
 REVIEWS_HEADER = b"Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date\n"
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
@@ -558,6 +562,13 @@ def test_csv_ratings_that_are_no_finite_number_are_row_problems(value: str) -> N
 def test_a_year_of_digits_int_cannot_read_is_a_row_problem() -> None:
     rows = read_export("diary.csv", (DIARY_HEADER + HEAT.replace("1995", "199\u00b2")).encode())
     assert [(p.row, p.column) for p in rows.problems] == [(2, "Year")]
+    rows = read_export("diary.csv", (DIARY_HEADER + HEAT.replace("1995", "1" * 5000)).encode())
+    assert [(p.row, p.column) for p in rows.problems] == [(2, "Year")]  # over int's 4300 digits
+    text = (
+        "kind,ids,title,season,episode,watched_at\nepisode,tvdb:1,S,\u00b2,1,2020-01-01T00:00:00Z\n"
+    )
+    rows = read_export("history.csv", text.encode())
+    assert [(p.row, p.column) for p in rows.problems] == [(2, "season")]
 
 
 def test_a_csv_field_over_the_parser_limit_is_a_row_problem_and_later_rows_are_read() -> None:
@@ -654,3 +665,49 @@ def test_an_undecodable_file_named_as_an_export_still_refuses_the_zip() -> None:
         read_export("letterboxd.zip", data)
     assert raised.value.file == "letterboxd.zip/export/diary.csv"
     assert raised.value.reason == "not UTF-8 text (byte 9)"
+
+
+def test_same_day_letterboxd_rewatches_stay_two_plays_and_a_second_import_adds_none() -> None:
+    rewatch = HEAT.replace("https://boxd.it/a,,,", "https://boxd.it/b,,Yes,")
+    third = HEAT.replace("https://boxd.it/a,,,", "https://boxd.it/c,,Yes,")
+    data = (DIARY_HEADER + HEAT + rewatch + HEAT.replace("Heat,1995", "Up,2009") + third).encode()
+    rows = read_export("diary.csv", data)
+    midnight = day("2021-01-02")
+    assert [(p.item.title, p.watched_at - midnight) for p in rows.plays] == [
+        ("Heat", timedelta(0)),
+        ("Heat", timedelta(minutes=2)),  # more than the 60 s within which plays are one
+        ("Up", timedelta(0)),
+        ("Heat", timedelta(minutes=4)),
+    ]
+    assert read_export("diary.csv", data).plays == rows.plays  # the same times every import
+    heat = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "949"}, title="Heat", year=1995)
+    up = MediaItem(kind=MediaKind.MOVIE, ids={"tmdb": "14160"}, title="Up", year=2009)
+    guesses = {weak_key(p.item): m for p, m in zip(rows.plays, [heat, heat, up, heat], strict=True)}
+    target = {Feature.HISTORY: Inventory.from_plays([])}
+    plan = plan_import(rows, target, trakt_capabilities(), guesses=guesses)
+    assert len(plan.plays) == 4
+    again = {Feature.HISTORY: Inventory.from_plays(list(plan.plays))}
+    replan = plan_import(rows, again, trakt_capabilities(), guesses=guesses)
+    assert replan.preview[Feature.HISTORY].to_add == 0
+
+
+def test_a_stray_opening_quote_is_reported_on_its_line_and_the_rows_after_it_are_read() -> None:
+    stray = '2021-01-03,"Cats,2019,https://boxd.it/b,,,,2021-01-03\n'
+    up = HEAT.replace("Heat,1995", "Up,2009")
+    rows = read_export("diary.csv", (DIARY_HEADER + HEAT + "\n" + stray + up * 3).encode())
+    assert [p.item.title for p in rows.plays] == ["Heat", "Up", "Up", "Up"]
+    [problem] = rows.problems
+    assert (problem.row, problem.column) == (4, None)
+    assert problem.reason == "a quote opened on this line is not closed (the row ran to line 7)"
+    # Rows read again after it keep their own line numbers.
+    late = up.replace("2021-01-02\n", "soon\n")
+    text = DIARY_HEADER + HEAT + stray + up + late
+    problems = read_export("d.csv", text.encode()).problems
+    assert [(p.row, p.column) for p in problems] == [(3, None), (5, "Watched Date")]
+
+
+def test_a_quoted_field_over_several_lines_is_still_one_field() -> None:
+    review = '2021-01-03,"Cats",2019,https://boxd.it/b,,,"tag one,\ntag two",2021-01-03\n'
+    rows = read_export("diary.csv", (DIARY_HEADER + review + HEAT).encode())
+    assert rows.problems == []
+    assert [p.item.title for p in rows.plays] == ["Cats", "Heat"]

@@ -17,9 +17,11 @@ from custom_components.crosswatch.api.models import (
     Rating,
     WatchlistEntry,
 )
+from custom_components.crosswatch.history_io.plan import plan_import
 from custom_components.crosswatch.history_io.readers import read_export
 from custom_components.crosswatch.history_io.schema import ids_from_text, ids_to_text
 from custom_components.crosswatch.history_io.writer import export_counts, write_export_zip
+from custom_components.crosswatch.providers.trakt.side import trakt_capabilities
 from custom_components.crosswatch.sync.inventory import Inventory
 
 T = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
@@ -60,7 +62,8 @@ def test_written_zip_reads_back_as_the_same_records(fmt: str) -> None:
         Play(item=MOVIE, watched_at=T.replace(year=2025)),
     ]
     ratings = [Rating(item=MOVIE, rating=9, rated_at=T), Rating(item=SEASON, rating=7)]
-    watchlist = [WatchlistEntry(item=SHOW, listed_at=T)]
+    # Not every service tells when a title was listed: the export leaves ``listed_at`` empty.
+    watchlist = [WatchlistEntry(item=SHOW, listed_at=T), WatchlistEntry(item=MOVIE)]
     data = write_export_zip(inventories(plays, ratings, watchlist), fmt)  # type: ignore[arg-type]
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert sorted(archive.namelist()) == sorted(
@@ -71,13 +74,33 @@ def test_written_zip_reads_back_as_the_same_records(fmt: str) -> None:
     assert export_counts(inventories(plays, ratings, watchlist)) == {
         "history": 3,
         "ratings": 2,
-        "watchlist": 1,
+        "watchlist": 2,
     }
     assert sorted(rows.plays, key=lambda p: (p.watched_at, p.item.kind)) == sorted(
         plays, key=lambda p: (p.watched_at, p.item.kind)
     )
     assert rows.ratings == ratings
     assert rows.watchlist == watchlist
+    # Read back into the same account, nothing is new.
+    plan = plan_import(rows, inventories(plays, ratings, watchlist), trakt_capabilities())
+    assert {f.value: p.to_add for f, p in plan.preview.items()} == {
+        "history": 0,
+        "ratings": 0,
+        "watchlist": 0,
+    }
+
+
+@pytest.mark.parametrize("name", ["history.csv", "mine.csv"])
+def test_a_row_with_nothing_to_import_outside_a_watchlist_file_is_a_problem(name: str) -> None:
+    text = (
+        "kind,ids,title,year,season,episode,watched_at,rating,listed_at\nmovie,tmdb:603,M,,,,,,\n"
+    )
+    rows = read_export(name, text.encode())
+    assert [(p.row, p.reason) for p in rows.problems] == [
+        (2, "has no watched_at, rating or listed_at")
+    ]
+    listed = read_export("my-watchlist.csv", text.encode())
+    assert [(e.item.ids, e.listed_at) for e in listed.watchlist] == [({"tmdb": "603"}, None)]
 
 
 def test_json_file_carries_its_format_name_and_version() -> None:

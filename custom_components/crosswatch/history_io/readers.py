@@ -10,24 +10,27 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import lzma
 import math
 import re
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..api.ids import normalize_ids
 from ..api.json_rows import json_with_list
 from ..api.models import Feature, MediaItem, MediaKind, Play, Rating, WatchlistEntry
-from ..api.wire import as_list, parse_time
+from ..api.wire import as_list, digits, parse_time
 from ..providers.simkl.client import SECTIONS as SIMKL_SECTIONS
 from ..providers.simkl.client import SimklEntry, SimklLibrary, library_entry
 from ..providers.trakt.client import item_from_row
+from ..sync.planner import PLAY_TOLERANCE
 from .rows import MAX_BYTES, MAX_ROWS, ExportFileError, ExportRows, Records, RowProblem
 from .schema import item_from_record
 
@@ -212,7 +215,7 @@ def _read_json_rows(name: str, rows: Iterator[Any]) -> ExportRows:
             continue
         # The first object tells the format.
         if reader is None and "kind" in row:
-            reader = _crosswatch_record
+            reader = _crosswatch_listed if _watchlist_file(name) else _crosswatch_record
         elif reader is None and any(k in row for k in ("movie", "show", "episode", "season")):
             reader = _trakt_record
         elif reader is None:
@@ -341,7 +344,16 @@ def _simkl_row(section: str, row: object) -> tuple[SimklEntry | None, list[_RowE
     return entry, errors
 
 
-def _crosswatch_record(row: Record, out: ExportRows) -> None:
+def _watchlist_file(name: str) -> bool:
+    return "watchlist" in name.rsplit("/", 1)[-1].casefold()
+
+
+def _crosswatch_listed(row: Record, out: ExportRows) -> None:
+    """A row of a CrossWatch ``watchlist`` file: a watchlist entry, ``listed_at`` or not."""
+    _crosswatch_record(row, out, listed=True)
+
+
+def _crosswatch_record(row: Record, out: ExportRows, *, listed: bool = False) -> None:
     item = _schema_item(row)
     read = False
     if _present(row.get("watched_at")):
@@ -355,6 +367,10 @@ def _crosswatch_record(row: Record, out: ExportRows) -> None:
         read = True
     if _present(row.get("listed_at")):
         out.watchlist.append(WatchlistEntry(item=item, listed_at=_time(row, "listed_at")))
+        read = True
+    elif listed and not read:
+        # Not every service tells when a title was listed (the export leaves it empty).
+        out.watchlist.append(WatchlistEntry(item=item))
         read = True
     if not read:
         raise _RowError(None, "has no watched_at, rating or listed_at")
@@ -409,7 +425,8 @@ class _CsvFormat:
 
 
 def _read_csv(name: str, text: str) -> ExportRows:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    lines = _Lines(io.StringIO(text, newline=""))
+    reader = csv.DictReader(lines)
     try:
         header = set(reader.fieldnames or ())
     except csv.Error as err:
@@ -418,13 +435,12 @@ def _read_csv(name: str, text: str) -> ExportRows:
         ) from err
     fmt = _csv_format(name, header)
     out = ExportRows()
-    for line, row in _numbered(reader):
+    for line, row in _numbered(reader, lines):
         out.rows += 1
         if out.rows > MAX_ROWS:
             raise ExportFileError(name, f"more than {MAX_ROWS} rows")
-        if isinstance(row, csv.Error):
-            reason = f"not readable as CSV ({row})"
-            out.problems.append(RowProblem(file=name, row=line, column=None, reason=reason))
+        if isinstance(row, _RowError):
+            out.problems.append(RowProblem(file=name, row=line, column=None, reason=row.reason))
             continue
         if None in row:  # more fields than the header names
             out.problems.append(
@@ -437,6 +453,8 @@ def _read_csv(name: str, text: str) -> ExportRows:
             out.problems.append(
                 RowProblem(file=name, row=line, column=err.column, reason=err.reason)
             )
+    if fmt is _LETTERBOXD_DIARY:
+        _same_day_viewings_apart(out.plays)
     return out
 
 
@@ -445,8 +463,10 @@ def _csv_format(name: str, header: set[str]) -> _CsvFormat:
     fmt = next((f for f in _CSV_FORMATS if f.required <= header), None)
     if "Review" in header and "Letterboxd URI" in header:
         fmt = None  # reviews.csv repeats diary entries that have a review: the diary has them
-    elif fmt is _LETTERBOXD_WATCHED and "watchlist" in name.rsplit("/", 1)[-1].casefold():
+    elif fmt is _LETTERBOXD_WATCHED and _watchlist_file(name):
         fmt = _LETTERBOXD_WATCHLIST  # watched.csv and watchlist.csv share one header
+    elif fmt is _CROSSWATCH and _watchlist_file(name):
+        fmt = _CROSSWATCH_WATCHLIST
     if fmt is None and "simkl" in name.rsplit("/", 1)[-1].casefold():
         # No two public readers agree on its columns, so it is not read (see the README).
         raise _NotAnExportError(
@@ -460,24 +480,58 @@ def _csv_format(name: str, header: set[str]) -> _CsvFormat:
     return fmt
 
 
+class _Lines:
+    """The lines of a CSV text as its parser takes them, those of the current row kept."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines = lines
+        self.taken: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.taken.append(line)
+        return line
+
+
 def _numbered(
-    reader: csv.DictReader[str],
-) -> Iterator[tuple[int, dict[str, str] | csv.Error]]:
+    reader: csv.DictReader[str], lines: _Lines
+) -> Iterator[tuple[int, dict[str, str] | _RowError]]:
     """Rows with the line they start on (a quoted field may span lines).
 
     A row the parser refuses (a field over ``csv``'s 128 KiB limit) is given as its error: the
-    parser has dropped the rest of that line and goes on with the next.
+    parser has dropped the rest of that line and goes on with the next. A quote that opens a
+    field and is never closed takes the lines after it into that field: a row that spans lines
+    and has not the header's number of fields is given as that error, and the lines after its
+    first are read again as rows.
     """
+    offset = 0  # lines before the current parser's first (it starts again after a stray quote)
     line = reader.line_num + 1
     while True:
+        lines.taken.clear()
         try:
-            row: dict[str, str] | csv.Error = next(reader)
+            row: dict[str, str] | _RowError = next(reader)
         except StopIteration:
             return
         except csv.Error as err:
-            row = err
+            row = _RowError(None, f"not readable as CSV ({err})")
+        # The parser's count: DictReader's is not updated when the parser refuses a row.
+        end = offset + reader.reader.line_num
+        if isinstance(row, dict) and end > line and (None in row or None in row.values()):
+            # Skip the blank lines DictReader passed over before the row.
+            blank = next(i for i, text in enumerate(lines.taken) if text.strip("\r\n"))
+            line += blank
+            reason = f"a quote opened on this line is not closed (the row ran to line {end})"
+            yield line, _RowError(None, reason)
+            lines = _Lines(itertools.chain(lines.taken[blank + 1 :], lines.lines))
+            reader = csv.DictReader(lines, fieldnames=reader.fieldnames)
+            offset = line
+            line += 1
+            continue
         yield line, row
-        line = reader.reader.line_num + 1  # the parser's: DictReader's skips a refused row
+        line = end + 1
 
 
 def _crosswatch_csv(row: Mapping[str, str], out: ExportRows) -> None:
@@ -496,9 +550,10 @@ def _year(value: str | None, column: str) -> int | None:
     text = (value or "").strip()
     if not text:
         return None
-    if not (text.isascii() and text.isdigit()):  # "²" is a digit ``int`` does not read
+    year = digits(text)
+    if year is None:
         raise _RowError(column, f"not a year: {text!r}")
-    return int(text)
+    return year
 
 
 def _date(value: str | None, column: str) -> datetime:
@@ -528,6 +583,24 @@ def _letterboxd_diary(row: Mapping[str, str], out: ExportRows) -> None:
     # One diary row is one viewing; a rewatch is its own row, so it stays a separate play.
     item = _letterboxd_item(row)
     out.plays.append(Play(item=item, watched_at=_date(row.get("Watched Date"), "Watched Date")))
+
+
+# Apart by more than the tolerance within which two plays of a title are one play.
+_SAME_DAY_STEP = timedelta(seconds=2 * PLAY_TOLERANCE)
+
+
+def _same_day_viewings_apart(plays: Records[Play]) -> None:
+    """Keep a film's viewings on one day apart: the diary gives the day only (midnight UTC).
+
+    The n-th diary entry of a film on a day is ``n - 1`` steps after midnight, in the diary's
+    order, so importing the same diary again gives the same times (and adds nothing).
+    """
+    seen: Counter[tuple[object, ...]] = Counter()
+    for index, (item, moment, rating) in enumerate(plays.rows):
+        key = (item[0], item[2], item[3], moment)  # kind, title, year of the packed item
+        if seen[key] and moment is not None:
+            plays.rows[index] = (item, moment + seen[key] * _SAME_DAY_STEP, rating)
+        seen[key] += 1
 
 
 def _letterboxd_watched(row: Mapping[str, str], out: ExportRows) -> None:
@@ -619,6 +692,9 @@ def _imdb_list(row: Mapping[str, str], out: ExportRows) -> None:
         _imdb_ratings(row, out, item)
 
 
+_LETTERBOXD_DIARY = _CsvFormat(
+    "letterboxd_diary", frozenset({"Name", "Year", "Watched Date", "Rewatch"}), _letterboxd_diary
+)
 _LETTERBOXD_WATCHED = _CsvFormat(
     "letterboxd_watched", frozenset({"Date", "Name", "Year", "Letterboxd URI"}), _letterboxd_watched
 )
@@ -627,13 +703,11 @@ _LETTERBOXD_WATCHLIST = _CsvFormat(
     frozenset({"Date", "Name", "Year", "Letterboxd URI"}),
     _letterboxd_watchlist,
 )
+_CROSSWATCH = _CsvFormat("crosswatch", frozenset({"kind", "ids", "title"}), _crosswatch_csv)
+_CROSSWATCH_WATCHLIST = replace(_CROSSWATCH, name="crosswatch_watchlist", read=_crosswatch_listed)
 _CSV_FORMATS = (
-    _CsvFormat("crosswatch", frozenset({"kind", "ids", "title"}), _crosswatch_csv),
-    _CsvFormat(
-        "letterboxd_diary",
-        frozenset({"Name", "Year", "Watched Date", "Rewatch"}),
-        _letterboxd_diary,
-    ),
+    _CROSSWATCH,
+    _LETTERBOXD_DIARY,
     _CsvFormat(
         "letterboxd_ratings",
         frozenset({"Date", "Name", "Year", "Letterboxd URI", "Rating"}),

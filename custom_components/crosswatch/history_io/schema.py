@@ -14,6 +14,7 @@ from typing import Any
 
 from ..api.ids import normalize_ids
 from ..api.models import ItemRow, MediaItem, MediaKind, id_pairs
+from ..api.wire import digits
 
 SCHEMA_COLUMNS = (
     "kind",
@@ -65,8 +66,8 @@ def _int(value: object, column: str) -> int | None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str) and (number := digits(value)) is not None:
+        return number
     raise ValueError(f"{column}: not a whole number: {value!r}")
 
 
