@@ -23,10 +23,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..api.ids import normalize_ids
+from ..api.ids import digits, normalize_ids
 from ..api.json_rows import json_with_list
 from ..api.models import Feature, MediaItem, MediaKind, Play, Rating, WatchlistEntry
-from ..api.wire import as_list, digits, parse_time
+from ..api.wire import as_list, parse_time
 from ..providers.simkl.client import SECTIONS as SIMKL_SECTIONS
 from ..providers.simkl.client import SimklEntry, SimklLibrary, library_entry
 from ..providers.trakt.client import item_from_row

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..api.ids import normalize_ids
+from ..api.ids import digits, normalize_ids
 from ..api.models import ItemRow, MediaItem, MediaKind, id_pairs
-from ..api.wire import digits
 
 SCHEMA_COLUMNS = (
     "kind",
