@@ -439,6 +439,8 @@ def test_too_many_rows_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("notes.csv", b"a,b\n1,2\n", "not a CrossWatch, Letterboxd or IMDb export"),
         ("broken.json", b'[{"type": "movie",', "not valid JSON (line 1"),
+        pytest.param("deep.json", b"[" * 100_000, "(nested too deeply)", id="deep"),
+        pytest.param("rows.json", b'[{"a":' * 100_000, "(nested too deeply)", id="deep-rows"),
         ("object.json", b'{"hello": 1}', "nor a SIMKL backup (movies/shows/anime lists)"),
         ("SimklBackup.csv", b"SIMKL_ID,Title\n1,x\n", "SIMKL's CSV backup is not read"),
         ("other.json", b'[{"name": "x"}]', "neither CrossWatch's nor Trakt's"),

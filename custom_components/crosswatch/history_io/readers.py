@@ -188,6 +188,8 @@ def _read_json(name: str, text: str) -> ExportRows:
             return _read_json_rows(name, rows)
     except json.JSONDecodeError as err:
         raise _not_json(name, err) from err
+    except RecursionError as err:  # brackets nested thousands deep: no export is
+        raise ExportFileError(name, "not valid JSON (nested too deeply)") from err
     if any(isinstance(body.get(section), list) for section in SIMKL_SECTIONS):
         return _read_simkl_backup(name, body)
     raise _NotAnExportError(
