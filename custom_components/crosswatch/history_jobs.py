@@ -190,6 +190,10 @@ def preview_text(prepared: PreparedImport) -> str:
     if problems:
         listed = "\n".join(f"- {problem}" for problem in problems[:5])
         blocks.append(f"Rows that could not be read: {len(problems)}; the first:\n{listed}")
+    skipped = prepared.rows.skipped
+    if skipped:
+        listed = "\n".join(f"- {entry}" for entry in skipped[:5])
+        blocks.append(f"Files of the ZIP not read: {len(skipped)}; the first:\n{listed}")
     return "\n\n".join(blocks) or "The file holds nothing of what you chose to import."
 
 

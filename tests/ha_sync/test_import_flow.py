@@ -268,6 +268,7 @@ async def test_a_simkl_backup_zip_restored_into_simkl(
     backup = io.BytesIO()
     with zipfile.ZipFile(backup, "w") as archive:
         archive.writestr("SimklBackup.json", (REAL / "simkl_backup/SimklBackup.json").read_bytes())
+        archive.writestr("SimklBackup.csv", "SIMKL_ID,Title,Type\n40398,Hunter x Hunter,anime\n")
     file_id = await upload(hass, hass_client, "SimklBackup.zip", backup.getvalue())
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, FLOW), context={"source": "user"}
@@ -284,6 +285,10 @@ async def test_a_simkl_backup_zip_restored_into_simkl(
     assert (
         "SimklBackup.zip/SimklBackup.json/anime, row 1, column seasons: "
         "150 watched episodes counted, none listed"
+    ) in preview
+    assert (
+        "Files of the ZIP not read: 1; the first:\n- SimklBackup.zip/SimklBackup.csv: "
+        "SIMKL's CSV backup is not read"
     ) in preview
 
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
