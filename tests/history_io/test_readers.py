@@ -713,3 +713,19 @@ def test_a_quoted_field_over_several_lines_is_still_one_field() -> None:
     rows = read_export("diary.csv", (DIARY_HEADER + review + HEAT).encode())
     assert rows.problems == []
     assert [p.item.title for p in rows.plays] == ["Cats", "Heat"]
+
+
+def test_a_zip_of_more_files_than_any_export_is_refused_before_it_is_opened(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = {f"lists/{n}.csv": b"" for n in range(11)}
+    data = zipped({"diary.csv": (DIARY_HEADER + HEAT).encode(), **files})
+    monkeypatch.setattr(readers, "MAX_MEMBERS", 12)
+    assert [p.item.title for p in read_export("ok.zip", data).plays] == ["Heat"]
+    monkeypatch.setattr(readers, "MAX_MEMBERS", 11)
+    with pytest.raises(ExportFileError, match=r"many\.zip: holds more than 11 files"):
+        read_export("many.zip", data)
+    # Counted from the bytes, so no ZipFile (which builds every entry first) is made.
+    monkeypatch.setattr(readers.zipfile, "ZipFile", None)
+    with pytest.raises(ExportFileError, match="holds more than 11 files"):
+        read_export("many.zip", data)

@@ -59,7 +59,14 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):g} MB"
 
 
+# More files than any export holds: zipfile makes an object of each before we look at one.
+MAX_MEMBERS = 10_000
+
+
 def _read_zip(name: str, data: bytes) -> ExportRows:
+    # Each entry of the central directory starts so (zipfile checks): at least as many entries.
+    if data.count(b"PK\x01\x02") > MAX_MEMBERS:
+        raise ExportFileError(name, f"holds more than {MAX_MEMBERS} files")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
