@@ -14,11 +14,18 @@ from custom_components.crosswatch.providers.plex.scrobbler import EVENT_SCROBBLE
 from .conftest import until
 
 if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
+    from homeassistant.core import HomeAssistant, ServiceResponse
 
     from simulator.testing import Simulator
 
     from .conftest import Accounts
+
+
+async def retry(hass: HomeAssistant, data: dict[str, str]) -> ServiceResponse:
+    """Call ``crosswatch.retry_scrobbles`` with ``data`` and return its answer."""
+    return await hass.services.async_call(
+        DOMAIN, "retry_scrobbles", data, blocking=True, return_response=True
+    )
 
 
 async def test_queued_scrobbles_are_delivered_now(
@@ -38,9 +45,7 @@ async def test_queued_scrobbles_are_delivered_now(
     await sim.clear_requests()
 
     # No time passes: without the action the queue would wait for its back-off.
-    response = await hass.services.async_call(
-        DOMAIN, "retry_scrobbles", {}, blocking=True, return_response=True
-    )
+    response = await retry(hass, {})
     assert response == {"delivered": 1, "waiting": 0}
     assert await accounts.trakt_scrobbles() == [("stop", 100.0, 201)]
     assert len(accounts.scrobbler.queue) == 0
@@ -51,40 +56,16 @@ async def test_retry_scrobbles_names_an_account_that_has_no_queue(
 ) -> None:
     await accounts.add_plex()
     with pytest.raises(ServiceValidationError) as info:
-        await hass.services.async_call(
-            DOMAIN,
-            "retry_scrobbles",
-            {"config_entry_id": accounts.trakt.entry_id},
-            blocking=True,
-            return_response=True,
-        )
+        await retry(hass, {"config_entry_id": accounts.trakt.entry_id})
     assert info.value.translation_key == "no_scrobble_queue"
     with pytest.raises(ServiceValidationError) as unknown:
-        await hass.services.async_call(
-            DOMAIN,
-            "retry_scrobbles",
-            {"config_entry_id": "nope"},
-            blocking=True,
-            return_response=True,
-        )
+        await retry(hass, {"config_entry_id": "nope"})
     assert unknown.value.translation_key == "unknown_entry"
     # One Plex account named: its (empty) queue.
     assert accounts.plex is not None
-    done = await hass.services.async_call(
-        DOMAIN,
-        "retry_scrobbles",
-        {"config_entry_id": accounts.plex.entry_id},
-        blocking=True,
-        return_response=True,
-    )
+    done = await retry(hass, {"config_entry_id": accounts.plex.entry_id})
     assert done == {"delivered": 0, "waiting": 0}
     assert await hass.config_entries.async_unload(accounts.plex.entry_id)
     with pytest.raises(ServiceValidationError) as unloaded:
-        await hass.services.async_call(
-            DOMAIN,
-            "retry_scrobbles",
-            {"config_entry_id": accounts.plex.entry_id},
-            blocking=True,
-            return_response=True,
-        )
+        await retry(hass, {"config_entry_id": accounts.plex.entry_id})
     assert unloaded.value.translation_key == "entry_not_loaded"
